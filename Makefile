@@ -1,0 +1,37 @@
+# Two commands do everything on a fresh machine:
+#   make demo    set up, then run the virtual house with a chat in this terminal
+#   make check   set up, then run every check (ruff, mypy --strict, the tests)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo check lint typecheck test bench clean
+
+$(BIN)/dobby: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/dobby
+
+setup: $(BIN)/dobby
+
+demo: setup
+	$(BIN)/dobby demo $(ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+test: setup
+	$(BIN)/pytest $(ARGS)
+
+check: lint typecheck test
+
+bench: setup
+	$(BIN)/python -m bench $(ARGS)
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,212 @@
+"""The app: wires config, the home, the one action path and understanding together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from agent.config import Config
+from agent.understanding import Understander, Understanding
+from devices.blocking import BlockingRunner
+from devices.discovery import Discovery
+from devices.plugin import Adapter, AdapterContext, Discovered, LoadedAdapters, load_adapters
+from devices.registry import EntityOverride, Registry
+from skills.actions import ActionResult, Plan, Requester
+from skills.actions import Path as ActionPath
+from skills.audit import AuditLog, database_path
+from skills.executor import Executor
+from skills.house import House, Outcome
+from skills.policy import Policy
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class Reply(Understanding):
+    """What `dobby say` prints: the understanding, and what became of each action."""
+
+    results: list[dict[str, Any]] = Field(default_factory=list)
+    confirmation: str | None = Field(default=None, exclude=True)
+    """The token of a confirmation request, when something waits for approval."""
+
+
+def build_registry(config: Config) -> Registry:
+    """A registry with the floors, areas and entity overrides of home.yaml."""
+    registry = Registry()
+    for floor in config.home.floors:
+        registry.add_floor(floor.name, aliases=floor.aliases, level=floor.level)
+    for area in config.home.areas:
+        registry.add_area(area.name, floor=area.floor, aliases=area.aliases)
+    registry.overrides = {
+        key: EntityOverride(e.name, e.area, tuple(e.aliases))
+        for key, e in config.home.entities.items()
+    }
+    return registry
+
+
+def instantiate_adapters(
+    config: Config, loaded: LoadedAdapters, registry: Registry, blocking: BlockingRunner
+) -> dict[str, Adapter]:
+    """One instance of every enabled adapter, its settings checked against its own model."""
+    settings = config.home.adapters
+    for name in settings:
+        if name not in loaded.adapters:
+            installed = ", ".join(sorted(loaded.adapters)) or "none"
+            raise config.home_doc.error(
+                ["adapters", name], f"no adapter called {name!r} is installed ({installed})"
+            )
+    adapters: dict[str, Adapter] = {}
+    for name, cls in loaded.adapters.items():
+        try:
+            adapter_config = cls.manifest.config_model.model_validate(settings.get(name, {}))
+        except ValidationError:
+            adapter_config = config.home_doc.validate(cls.manifest.config_model, ["adapters", name])
+        if not adapter_config.enabled:
+            continue
+        context = AdapterContext(name, registry, blocking)
+        adapters[name] = cls(context, adapter_config)
+    return adapters
+
+
+class Dobby:
+    """One running household: adapters, discovery, the house and understanding."""
+
+    def __init__(
+        self,
+        config: Config,
+        state_dir: Path,
+        *,
+        interfaces: list[str] | None = None,
+        loaded: LoadedAdapters | None = None,
+        action_timeout: float = 10.0,
+    ) -> None:
+        self.config = config
+        self.registry = build_registry(config)
+        self.blocking = BlockingRunner()
+        self.loaded = loaded if loaded is not None else load_adapters()
+        self.adapters = instantiate_adapters(config, self.loaded, self.registry, self.blocking)
+        self.audit = AuditLog(database_path(state_dir))
+        self.house = House(
+            self.registry,
+            Policy(self.registry, config.home.policy),
+            Executor(self.registry, self.adapters, self.audit, timeout=action_timeout),
+        )
+        self.understander = Understander(
+            self.registry, config.routines.routines, language=config.home.language
+        )
+        self.discovery = Discovery(
+            {name: adapter.manifest for name, adapter in self.adapters.items()},
+            self._on_discovered,
+            interfaces=interfaces if interfaces is not None else config.home.discovery.interfaces,
+        )
+        self._pollers: list[asyncio.Task[None]] = []
+
+    async def _on_discovered(self, found: Discovered) -> None:
+        name = self.discovery.adapter_for(found)
+        if name is not None:
+            await self.adapters[name].discovered(found)
+
+    async def start(self, *, discover: bool = True) -> None:
+        """Start every adapter, discovery and the pollers."""
+        for name, adapter in self.adapters.items():
+            try:
+                await adapter.start()
+            except Exception:
+                _LOGGER.exception("Adapter %s failed to start; the rest of the house goes on", name)
+        if discover:
+            await self.discovery.start()
+        for adapter in self.adapters.values():
+            if adapter.poll_interval:
+                self._pollers.append(asyncio.create_task(self._poll(adapter)))
+
+    async def _poll(self, adapter: Adapter) -> None:
+        assert adapter.poll_interval is not None
+        while True:
+            await asyncio.sleep(adapter.poll_interval)
+            try:
+                await adapter.refresh()
+            except Exception:
+                _LOGGER.exception("Polling %s failed", adapter.manifest.name)
+
+    async def wait_for(self, entity_ids: Iterable[str], within: float) -> list[str]:
+        """Wait until these entities are in the registry; returns the ones still missing."""
+        wanted = set(entity_ids)
+        entities = self.registry.entities
+        await self.registry.wait_until(lambda: wanted <= entities.keys(), within)
+        return sorted(wanted - entities.keys())
+
+    async def understand(self, text: str, requester: Requester) -> Understanding:
+        """What Dobby would do, without doing it."""
+        understood = await self.understander.understand(text)
+        if understood.actions:
+            plan = self._plan(understood, requester)
+            understood.needs_confirmation = self.house.policy.review(plan).needs_confirmation
+        return understood
+
+    async def handle(self, text: str, requester: Requester) -> Reply:
+        """Understand a sentence and carry it out through the one path."""
+        understood = await self.understander.understand(text)
+        reply = Reply(**understood.model_dump())
+        if not understood.actions:
+            return reply
+        outcome = await self.house.carry_out(self._plan(understood, requester))
+        reply.results = [r.as_json() for r in outcome.results]
+        reply.needs_confirmation = outcome.pending is not None
+        reply.confirmation = outcome.pending.token if outcome.pending else None
+        reply.reply = summarize(understood.reply, outcome)
+        return reply
+
+    def _plan(self, understood: Understanding, requester: Requester) -> Plan:
+        path = ActionPath.ROUTINE if understood.source == "routine" else ActionPath.INTENT
+        if understood.source == "llm":
+            path = ActionPath.LLM
+        return Plan(
+            list(understood.actions),
+            requester,
+            path,
+            preapproved=understood.source == "routine",
+            notes=list(understood.notes),
+        )
+
+    def states(self) -> list[dict[str, Any]]:
+        """Every entity's state, as `dobby devices --json` prints it."""
+        return [
+            entity.as_json(self.registry.area_name(entity))
+            for entity in sorted(self.registry.entities.values(), key=lambda e: e.entity_id)
+        ]
+
+    async def refresh(self) -> None:
+        """Read every device's state back through its adapter now."""
+        await asyncio.gather(*(a.refresh() for a in self.adapters.values()))
+
+    async def stop(self) -> None:
+        """Stop pollers, discovery and adapters, and close the database."""
+        for task in self._pollers:
+            task.cancel()
+        await asyncio.gather(*self._pollers, return_exceptions=True)
+        await self.discovery.stop()
+        for adapter in self.adapters.values():
+            with suppress(Exception):
+                await adapter.stop()
+        self.blocking.shutdown()
+        self.audit.close()
+
+
+def summarize(intro: str, outcome: Outcome) -> str:
+    """One short reply: what was done, what failed and why, what waits for approval."""
+    done = [r for r in outcome.results if r.ok]
+    failed: list[ActionResult] = [r for r in outcome.results if not r.ok]
+    lines = [intro] if intro else []
+    if failed:
+        lines.append(f"Done {len(done)} of {len(done) + len(failed)}.")
+        lines.extend(f"- {r.error}" for r in failed)
+    lines.extend(f"- Not done: {d.reason}." for d in outcome.refused)
+    if outcome.pending is not None:
+        lines.append(outcome.pending.question())
+    lines.extend(outcome.plan.notes)
+    return "\n".join(lines)

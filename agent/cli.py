@@ -1,0 +1,281 @@
+"""The `dobby` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from agent.app import Dobby
+from agent.config import Config, ConfigError, load_config
+from skills.actions import Requester
+
+REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
+"""The shipped config dir (the demo house), used when ./config does not exist."""
+
+app = typer.Typer(
+    help="Dobby runs a household from one chat.", no_args_is_help=True, add_completion=False
+)
+config_app = typer.Typer(help="Check the configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+_T = TypeVar("_T")
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Config dir (home.yaml, routines.yaml).")
+]
+StateOption = Annotated[Path, typer.Option("--state", help="State dir (the SQLite database).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+WaitOption = Annotated[float, typer.Option("--wait", help="Seconds to let discovery find devices.")]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")]
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _config_dir(option: Path | None) -> Path:
+    if option is not None:
+        return option
+    return Path("config") if Path("config", "home.yaml").exists() else REPO_CONFIG
+
+
+def _load(option: Path | None) -> Config:
+    try:
+        return load_config(_config_dir(option))
+    except ConfigError as error:
+        typer.echo(f"Config error: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _run(main: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
+    try:
+        return asyncio.run(main())
+    except ConfigError as error:
+        typer.echo(f"Config error: {error}", err=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+def _print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False))
+
+
+async def _running(config: Config, state: Path, wait: float) -> Dobby:
+    dobby = Dobby(config, state)
+    await dobby.start()
+    await asyncio.sleep(wait)
+    return dobby
+
+
+@app.command()
+def demo(
+    say: Annotated[
+        list[str] | None, typer.Option("--say", help="Say this and exit (repeatable).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only plan; change nothing.")] = False,
+    json_out: JsonOption = False,
+    config: ConfigOption = None,
+    state: StateOption = Path("data"),
+    verbose: VerboseOption = False,
+) -> None:
+    """Run the virtual house (emulators on loopback) and talk to it."""
+    from agent.demo import run_demo
+
+    _setup_logging(verbose)
+    loaded = _load(config)
+    code = _run(lambda: run_demo(loaded, state, say or [], dry_run=dry_run, json_out=json_out))
+    raise typer.Exit(code)
+
+
+@app.command()
+def understand(
+    text: str,
+    json_out: JsonOption = False,
+    config: ConfigOption = None,
+    state: StateOption = Path("data"),
+    wait: WaitOption = 3.0,
+    verbose: VerboseOption = False,
+) -> None:
+    """Show what Dobby would do with a sentence, without doing it."""
+    _setup_logging(verbose)
+    loaded = _load(config)
+
+    async def main() -> None:
+        dobby = await _running(loaded, state, wait)
+        try:
+            understood = await dobby.understand(text, Requester.local_admin())
+        finally:
+            await dobby.stop()
+        if json_out:
+            _print_json(understood.model_dump(mode="json"))
+        else:
+            typer.echo(understood.reply)
+            for action in understood.actions:
+                typer.echo(f"  {action.describe()}")
+
+    _run(main)
+
+
+@app.command()
+def say(
+    text: str,
+    json_out: JsonOption = False,
+    config: ConfigOption = None,
+    state: StateOption = Path("data"),
+    wait: WaitOption = 3.0,
+    verbose: VerboseOption = False,
+) -> None:
+    """Say one sentence to Dobby and carry it out."""
+    _setup_logging(verbose)
+    loaded = _load(config)
+
+    async def main() -> None:
+        dobby = await _running(loaded, state, wait)
+        try:
+            reply = await dobby.handle(text, Requester.local_admin())
+        finally:
+            await dobby.stop()
+        if json_out:
+            _print_json(reply.model_dump(mode="json"))
+        else:
+            typer.echo(reply.reply)
+
+    _run(main)
+
+
+@app.command()
+def chat(
+    config: ConfigOption = None,
+    state: StateOption = Path("data"),
+    wait: WaitOption = 3.0,
+    verbose: VerboseOption = False,
+) -> None:
+    """Talk to Dobby in this terminal."""
+    from agent.channels.terminal import chat as terminal_chat
+
+    _setup_logging(verbose)
+    loaded = _load(config)
+
+    async def main() -> None:
+        dobby = await _running(loaded, state, wait)
+        try:
+            await terminal_chat(dobby, Requester.local_admin())
+        finally:
+            await dobby.stop()
+
+    _run(main)
+
+
+@app.command()
+def devices(
+    json_out: JsonOption = False,
+    config: ConfigOption = None,
+    state: StateOption = Path("data"),
+    wait: WaitOption = 3.0,
+    verbose: VerboseOption = False,
+) -> None:
+    """List every device Dobby finds, with its state."""
+    _setup_logging(verbose)
+    loaded = _load(config)
+
+    async def main() -> list[dict[str, Any]]:
+        dobby = await _running(loaded, state, wait)
+        try:
+            return dobby.states()
+        finally:
+            await dobby.stop()
+
+    states = _run(main)
+    if json_out:
+        _print_json(states)
+        return
+    print_states(states)
+
+
+def print_states(states: list[dict[str, Any]], console: Console | None = None) -> None:
+    """The states as a table."""
+    table = Table("entity", "name", "area", "state", "attributes")
+    for item in states:
+        state = item["state"] if item["available"] else "unavailable"
+        attributes = ", ".join(f"{k}={v}" for k, v in item["attributes"].items())
+        table.add_row(item["entity_id"], item["name"], item["area"] or "", state, attributes)
+    (console or Console()).print(table)
+
+
+@app.command()
+def discover(
+    json_out: JsonOption = False,
+    config: ConfigOption = None,
+    seconds: Annotated[float, typer.Option(help="How long to listen.")] = 3.0,
+    interface: Annotated[
+        list[str] | None, typer.Option(help="Interface address to discover on (repeatable).")
+    ] = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """List the installed adapters, and what answered on the network."""
+    from agent.discover import scan
+
+    _setup_logging(verbose)
+    loaded = _load(config)
+    report = _run(lambda: scan(loaded, seconds, interface))
+    if json_out:
+        _print_json(report)
+        return
+    console = Console()
+    adapters = Table("adapter", "title", "domains", "mDNS", "SSDP", title="Installed adapters")
+    for item in report["adapters"]:
+        adapters.add_row(
+            item["name"],
+            item["title"],
+            ", ".join(item["domains"]),
+            "\n".join(item["mdns_types"]),
+            "\n".join(item["ssdp_targets"]),
+        )
+    console.print(adapters)
+    for problem in report["problems"]:
+        console.print(f"[red]Plugin {problem['entry_point']} {problem['reason']}[/]")
+    found = Table("source", "type", "host", "name", "adapter", title="What answered")
+    for item in report["found"]:
+        found.add_row(
+            item["source"], item["type"], item["host"], item["name"], item["adapter"] or "unknown"
+        )
+    console.print(found)
+
+
+@config_app.command("check")
+def config_check(config: ConfigOption = None) -> None:
+    """Check home.yaml and routines.yaml; say what is wrong, with file, line and field."""
+    from agent.app import instantiate_adapters
+    from devices.blocking import BlockingRunner
+    from devices.plugin import load_adapters
+    from devices.registry import Registry
+
+    loaded = _load(config)
+    try:
+        instantiate_adapters(loaded, load_adapters(), Registry(), BlockingRunner(1))
+    except ConfigError as error:
+        typer.echo(f"Config error: {error}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(
+        f"{loaded.directory}: OK ({len(loaded.home.areas)} areas, "
+        f"{len(loaded.routines.routines)} routines)"
+    )
+
+
+def main() -> None:
+    """The console entry point."""
+    app()

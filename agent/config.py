@@ -1,0 +1,261 @@
+"""Loading and checking the config dir: home.yaml and routines.yaml.
+
+Every problem is reported as one message naming the file, the line and the field, and
+saying what was expected. Secrets never live here: they come from the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from skills.actions import Role
+from skills.policy import PolicyConfig
+from skills.routines import RoutinesFile
+
+HOME_FILE = "home.yaml"
+ROUTINES_FILE = "routines.yaml"
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+class ConfigError(Exception):
+    """A config file is wrong; the message names the file, the line and the field."""
+
+    def __init__(self, file: Path, line: int | None, field: str, problem: str) -> None:
+        self.file, self.line, self.field, self.problem = file, line, field, problem
+        where = f"{file}:{line}" if line is not None else str(file)
+        label = f" {field}:" if field else ""
+        super().__init__(f"{where}:{label} {problem}")
+
+
+class FloorConfig(BaseModel):
+    """A floor of the house."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    aliases: list[str] = []
+    level: int | None = None
+
+
+class AreaConfig(BaseModel):
+    """A room or part of the grounds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    floor: str | None = None
+    aliases: list[str] = []
+
+
+class EntityConfig(BaseModel):
+    """What the household says about one entity, over what its device proposed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    area: str | None = None
+    aliases: list[str] = []
+
+
+class MemberConfig(BaseModel):
+    """A household member: an id on a channel and a role."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    """`telegram:<user id>`, `whatsapp:<phone number>`."""
+    name: str
+    role: Role = Role.MEMBER
+
+
+class DiscoveryConfig(BaseModel):
+    """Where to look for devices."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    interfaces: list[str] | None = None
+    """IPv4 addresses of the interfaces to discover on; unset means every LAN interface."""
+
+
+class HomeConfig(BaseModel):
+    """The shape of home.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "Home"
+    language: str = "en"
+    temperature_unit: Literal["°C", "°F"] = "°C"
+    floors: list[FloorConfig] = []
+    areas: list[AreaConfig] = []
+    entities: dict[str, EntityConfig] = {}
+    members: list[MemberConfig] = []
+    discovery: DiscoveryConfig = DiscoveryConfig()
+    adapters: dict[str, dict[str, Any]] = {}
+    """Settings per adapter, checked against each adapter's own config model."""
+    policy: PolicyConfig = PolicyConfig()
+
+
+@dataclass
+class YamlDocument:
+    """A parsed YAML file that remembers where each value stood."""
+
+    path: Path
+    data: Any
+    root: yaml.Node | None
+
+    @classmethod
+    def read(cls, path: Path) -> YamlDocument:
+        """Parse a file, turning YAML syntax errors into a ConfigError."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise ConfigError(path, None, "", f"cannot be read: {error.strerror}") from None
+        try:
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+            data = yaml.safe_load(text)
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark
+            line = mark.line + 1 if mark is not None else None
+            raise ConfigError(path, line, "", f"is not valid YAML: {error.problem}") from None
+        return cls(path, data if data is not None else {}, root)
+
+    def line_of(self, loc: Sequence[str | int]) -> int | None:
+        """The line of the value at `loc` (or of its nearest parent that exists)."""
+        node, line = self.root, 1
+        for part in loc:
+            if node is None:
+                break
+            line = node.start_mark.line + 1
+            node = _child(node, part)
+        if node is not None:
+            line = node.start_mark.line + 1
+        return line if self.root is not None else None
+
+    def error(self, loc: Sequence[str | int], problem: str) -> ConfigError:
+        """A ConfigError for the value at `loc`."""
+        return ConfigError(self.path, self.line_of(loc), _dotted(loc), problem)
+
+    def validate(self, model: type[_Model], loc: Sequence[str | int] = ()) -> _Model:
+        """Validate the value at `loc` against a model; the first problem is raised."""
+        value = self.data
+        for part in loc:
+            value = value[part]
+        try:
+            return model.model_validate(value)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = [*loc, *first["loc"]]
+            raise self.error(where, _explain(first)) from None
+
+
+def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
+        for key, value in pairs:
+            if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                return value
+        return None
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+        items: list[yaml.Node] = node.value
+        return items[part] if 0 <= part < len(items) else None
+    return None
+
+
+def _dotted(loc: Sequence[str | int]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def _explain(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "missing":
+        return "is required but missing"
+    expected = {
+        "string_type": "a text",
+        "int_parsing": "a whole number",
+        "int_type": "a whole number",
+        "float_parsing": "a number",
+        "bool_parsing": "true or false",
+        "list_type": "a list",
+        "dict_type": "a mapping of names to values",
+        "model_type": "a mapping of names to values",
+        "enum": "one of the allowed values",
+        "literal_error": "one of the allowed values",
+    }.get(kind)
+    message = str(error["msg"])
+    return f"expected {expected} ({message})" if expected else message
+
+
+@dataclass
+class Config:
+    """The whole config dir, checked."""
+
+    directory: Path
+    home: HomeConfig
+    routines: RoutinesFile
+    home_doc: YamlDocument
+
+
+def load_config(directory: Path) -> Config:
+    """Read and check home.yaml and routines.yaml in a config dir."""
+    if not directory.is_dir():
+        raise ConfigError(directory, None, "", "is not a directory")
+    home_path = directory / HOME_FILE
+    home_doc = (
+        YamlDocument.read(home_path) if home_path.exists() else YamlDocument(home_path, {}, None)
+    )
+    if not isinstance(home_doc.data, dict):
+        raise home_doc.error([], "expected a mapping of settings at the top")
+    home = home_doc.validate(HomeConfig)
+    _check_places(home, home_doc)
+
+    routines_path = directory / ROUTINES_FILE
+    routines = RoutinesFile()
+    if routines_path.exists():
+        routines_doc = YamlDocument.read(routines_path)
+        routines = routines_doc.validate(RoutinesFile)
+        _check_routines(routines, routines_doc)
+    return Config(directory, home, routines, home_doc)
+
+
+def _names(items: Sequence[FloorConfig] | Sequence[AreaConfig]) -> set[str]:
+    return {n.casefold() for item in items for n in (item.name, *item.aliases)}
+
+
+def _check_places(home: HomeConfig, doc: YamlDocument) -> None:
+    floors = _names(home.floors)
+    for index, area in enumerate(home.areas):
+        if area.floor is not None and area.floor.casefold() not in floors:
+            known = ", ".join(f.name for f in home.floors) or "none defined"
+            raise doc.error(
+                ["areas", index, "floor"], f"unknown floor {area.floor!r} (floors: {known})"
+            )
+    areas = _names(home.areas)
+    for entity_id, entity in home.entities.items():
+        if entity.area is not None and entity.area.casefold() not in areas:
+            known = ", ".join(a.name for a in home.areas) or "none defined"
+            raise doc.error(
+                ["entities", entity_id, "area"], f"unknown area {entity.area!r} (areas: {known})"
+            )
+
+
+def _check_routines(routines: RoutinesFile, doc: YamlDocument) -> None:
+    seen: set[str] = set()
+    for index, routine in enumerate(routines.routines):
+        for phrase in routine.all_phrases():
+            if phrase in seen:
+                raise doc.error(
+                    ["routines", index, "phrases"], f"the phrase {phrase!r} is used twice"
+                )
+            seen.add(phrase)

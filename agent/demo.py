@@ -1,0 +1,62 @@
+"""`dobby demo`: the virtual house, found through normal discovery, and a chat with it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from agent.app import Dobby
+from agent.channels.terminal import chat
+from agent.config import Config
+from devices.plugin import load_adapters
+from devices.virtual_house import VirtualHouse, read_house
+from skills.actions import Requester
+
+LOOPBACK = "127.0.0.1"
+DISCOVERY_TIMEOUT = 20.0
+
+
+def house_file(config: Config) -> Path:
+    """The house file of the demo: `<config>/demo/house.yaml`."""
+    return config.directory / "demo" / "house.yaml"
+
+
+async def run_demo(
+    config: Config, state: Path, says: list[str], *, dry_run: bool, json_out: bool
+) -> int:
+    """Start the virtual house and Dobby; chat, or say each sentence and print results.
+
+    With `json_out` and nothing to say, it prints the start state of every entity.
+    """
+    loaded = load_adapters()
+    house = VirtualHouse(read_house(house_file(config)), loaded.adapters, interface=LOOPBACK)
+    await house.start()
+    dobby = Dobby(config, state, interfaces=[LOOPBACK], loaded=loaded)
+    try:
+        await dobby.start()
+        missing = await dobby.wait_for(house.entity_ids, DISCOVERY_TIMEOUT)
+        if missing:
+            print(f"Not found by discovery: {', '.join(missing)}", file=sys.stderr)
+        requester = Requester.local_admin()
+        if not says and not json_out:
+            await chat(dobby, requester)
+            return 0
+        for text in says:
+            if dry_run:
+                result = (await dobby.understand(text, requester)).model_dump(mode="json")
+            else:
+                result = (await dobby.handle(text, requester)).model_dump(mode="json")
+            print(json.dumps(result, ensure_ascii=False) if json_out else result["reply"])
+        await dobby.refresh()
+        states = dobby.states()
+        if json_out:
+            print(json.dumps(states, ensure_ascii=False))
+        else:
+            from agent.cli import print_states
+
+            print_states(states)
+        return 1 if missing else 0
+    finally:
+        await dobby.stop()
+        await house.stop()

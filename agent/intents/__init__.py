@@ -1,0 +1,14 @@
+"""Local understanding: Home Assistant's sentence templates read against this home.
+
+`IntentReader(registry).read("pause the kitchen")` gives the intent, its slots, the actions
+(on entity ids) and a reply, in milliseconds and offline; None when no handled intent matches.
+Each intent family has its own module with a table of intent → handler (`media`); the reader
+(`reader`) merges the tables, and the shared targeting lives in `base`.
+"""
+
+from __future__ import annotations
+
+from agent.intents.base import IntentRequest, IntentResult, IntentSpec
+from agent.intents.reader import HANDLERS, IntentReader
+
+__all__ = ["HANDLERS", "IntentReader", "IntentRequest", "IntentResult", "IntentSpec"]

@@ -1,0 +1,128 @@
+"""Media intents: pause, resume, next and previous track, volume, mute.
+
+| Intent                 | Command                                     | No target means   |
+|------------------------|---------------------------------------------|-------------------|
+| HassMediaPause         | media_player.pause                          | the playing ones  |
+| HassMediaUnpause       | media_player.play                           | the paused ones   |
+| HassMediaNext          | media_player.next_track                     | the playing ones  |
+| HassMediaPrevious      | media_player.previous_track                 | the playing ones  |
+| HassSetVolume          | media_player.set_volume(volume=N)           | the playing ones  |
+| HassSetVolumeRelative  | media_player.step_volume(delta=±N, def. 10) | the playing ones  |
+| HassMediaPlayerMute    | media_player.mute(muted=True)               | the playing ones  |
+| HassMediaPlayerUnmute  | media_player.mute(muted=False)              | the playing ones  |
+
+With no target and none busy, the only media player of the house is meant if there is one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from agent.intents.base import IntentRequest, IntentResult, IntentSpec, Phrases, find_targets
+from agent.intents.base import phrase as _phrase
+from devices.capabilities import Commands, Domain
+from skills.actions import Action
+
+DEFAULT_VOLUME_STEP = 10
+"""Percentage points for "volume up" when the sentence gives no amount."""
+
+_PLAYERS = frozenset({Domain.MEDIA_PLAYER})
+_PLAYING = frozenset({"playing"})
+_PAUSED = frozenset({"paused"})
+
+PHRASES: Phrases = {
+    "en": {
+        "HassMediaPause": "Paused {targets}.",
+        "HassMediaUnpause": "Resumed {targets}.",
+        "HassMediaNext": "Skipped to the next track on {targets}.",
+        "HassMediaPrevious": "Went back to the previous track on {targets}.",
+        "HassSetVolume": "Set the {targets} volume to {volume}%.",
+        "volume_up": "Turned the {targets} volume up by {step}%.",
+        "volume_down": "Turned the {targets} volume down by {step}%.",
+        "HassMediaPlayerMute": "Muted {targets}.",
+        "HassMediaPlayerUnmute": "Unmuted {targets}.",
+        "nothing_playing": "Nothing is playing.",
+        "nothing_paused": "Nothing is paused.",
+    },
+}
+
+Params = Callable[[Mapping[str, Any]], dict[str, Any]]
+Reply = Callable[[IntentRequest, str, dict[str, Any]], str]
+
+
+def _no_params(slots: Mapping[str, Any]) -> dict[str, Any]:
+    del slots
+    return {}
+
+
+def _by_intent(request: IntentRequest, targets: str, params: dict[str, Any]) -> str:
+    return _phrase(PHRASES, request.language, request.intent, targets=targets, **params)
+
+
+def _player_intent(
+    command: str,
+    *,
+    params: Params = _no_params,
+    reply: Reply = _by_intent,
+    busy: frozenset[str] = _PLAYING,
+    nothing: str = "nothing_playing",
+) -> IntentSpec:
+    """An intent that sends one media_player command to every player it means."""
+    Commands.get(command)  # a misspelt command fails at import, not at the first sentence
+
+    def handle(request: IntentRequest) -> IntentResult:
+        targets = find_targets(
+            request,
+            _PLAYERS,
+            busy_states=busy,
+            nothing=_phrase(PHRASES, request.language, nothing),
+        )
+        if not targets.entities:
+            return request.result(targets.question or targets.problem or "", [], targets.question)
+        values = params(request.slots)
+        actions = [
+            Action(entity_id=e.entity_id, command=command, params=values) for e in targets.entities
+        ]
+        return request.result(reply(request, targets.names(request.language), values), actions)
+
+    return IntentSpec(_PLAYERS, handle)
+
+
+def _volume(slots: Mapping[str, Any]) -> dict[str, Any]:
+    return {"volume": round(float(slots["volume_level"]))}
+
+
+def _step(slots: Mapping[str, Any]) -> dict[str, Any]:
+    """volume_step is "up", "down" or a signed number of percentage points."""
+    step = slots.get("volume_step", "up")
+    if step == "up":
+        return {"delta": DEFAULT_VOLUME_STEP}
+    if step == "down":
+        return {"delta": -DEFAULT_VOLUME_STEP}
+    return {"delta": max(-100, min(100, round(float(step))))}
+
+
+def _step_reply(request: IntentRequest, targets: str, params: dict[str, Any]) -> str:
+    delta = int(params["delta"])
+    key = "volume_up" if delta >= 0 else "volume_down"
+    return _phrase(PHRASES, request.language, key, targets=targets, step=abs(delta))
+
+
+HANDLERS: dict[str, IntentSpec] = {
+    "HassMediaPause": _player_intent("media_player.pause"),
+    "HassMediaUnpause": _player_intent("media_player.play", busy=_PAUSED, nothing="nothing_paused"),
+    "HassMediaNext": _player_intent("media_player.next_track"),
+    "HassMediaPrevious": _player_intent("media_player.previous_track"),
+    "HassSetVolume": _player_intent("media_player.set_volume", params=_volume),
+    "HassSetVolumeRelative": _player_intent(
+        "media_player.step_volume", params=_step, reply=_step_reply
+    ),
+    "HassMediaPlayerMute": _player_intent(
+        "media_player.mute", params=lambda slots: {"muted": True}
+    ),
+    "HassMediaPlayerUnmute": _player_intent(
+        "media_player.mute", params=lambda slots: {"muted": False}
+    ),
+}
+"""The media intents and how each is handled."""

@@ -1,0 +1,214 @@
+"""The local intent reader: Home Assistant's sentence templates, with this home's names.
+
+Sentences are recognised by hassil against the home-assistant-intents data of one language,
+with three slot lists built from the registry the way Home Assistant's default agent builds
+them: `name` (every entity's name and aliases, with the entity's domain, device class and area
+as context, so a template's `requires_context: domain` keeps "pause the kitchen ceiling" off a
+light), `area` (area names and aliases) and `floor` (floor names and aliases). The recognised
+intent goes to its handler in `HANDLERS`, which resolves the targets to entity ids.
+
+Two passes, as in Home Assistant:
+
+1. Strict: every template of the language, every slot value an exact name. If the best match is
+   an intent without a handler here, the sentence is not ours (None: the LLM's turn).
+2. Loose, only when nothing matched strictly: the templates of the handled intents, letting a
+   name, area or floor be words that are not in the lists ("pause the kichen", "pause
+   upstairs"), kept only when those words resolve (devices.names) to something of the intent's
+   domains.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from typing import Any
+
+from hassil.intents import Intents, SlotList, TextSlotList
+from hassil.models import UnmatchedTextEntity
+from hassil.recognize import MISSING_ENTITY, RecognizeResult, recognize_all, recognize_best
+from home_assistant_intents import get_intents
+
+from agent.intents.base import TARGET_SLOTS, IntentRequest, IntentResult, loosely_resolves
+from agent.intents.media import HANDLERS as MEDIA_HANDLERS
+from devices.registry import Registry
+
+_LOGGER = logging.getLogger(__name__)
+
+HANDLERS = {**MEDIA_HANDLERS}
+"""Every handled intent. A new intent family adds its table here."""
+
+_CONTEXT_KEYS = frozenset({"domain", "area"})
+"""Context a template may ask for that the loose pass may find missing."""
+
+
+class IntentReader:
+    """Reads one sentence into an intent, its slots and the actions it asks for."""
+
+    def __init__(self, registry: Registry, language: str = "en") -> None:
+        self.registry = registry
+        self.language = language
+        self._all = _intents(language, None)
+        self._handled = _intents(language, frozenset(HANDLERS))
+        self._lists: dict[str, SlotList] = {}
+        self._lists_key: tuple[Any, ...] | None = None
+
+    def read(self, text: str) -> IntentResult | None:
+        """What `text` asks for, or None when no handled intent matches it."""
+        text = text.strip()
+        if not text:
+            return None
+        lists = self.slot_lists()
+        result = recognize_best(
+            text,
+            self._all,
+            slot_lists=lists,
+            language=self.language,
+            best_slot_name="name",
+        )
+        if result is not None:
+            if result.intent.name not in HANDLERS:
+                _LOGGER.debug("%r is %s, which is not handled here", text, result.intent.name)
+                return None
+            return self._handle(result, {})
+        return self._read_loosely(text, lists)
+
+    def slot_lists(self) -> dict[str, SlotList]:
+        """The name, area and floor lists, rebuilt only when the home's names changed."""
+        key = _names_key(self.registry)
+        if key != self._lists_key:
+            self._lists = _build_slot_lists(self.registry)
+            self._lists_key = key
+        return self._lists
+
+    def _read_loosely(self, text: str, lists: dict[str, SlotList]) -> IntentResult | None:
+        best: dict[tuple[str, str, str], RecognizeResult] = {}
+        for result in recognize_all(
+            text,
+            self._handled,
+            slot_lists=lists,
+            language=self.language,
+            allow_unmatched_entities=True,
+        ):
+            loose = _loose_slot(result)
+            if loose is None or result.text_chunks_matched < 1:
+                continue
+            key = (result.intent.name, *loose)
+            known = best.get(key)
+            if known is None or result.text_chunks_matched > known.text_chunks_matched:
+                best[key] = result
+        # Most literal words matched first; the same words are resolved only once.
+        for (intent, slot, words), result in sorted(
+            best.items(), key=lambda item: (-item[1].text_chunks_matched, item[0])
+        ):
+            if loosely_resolves(self.registry, words, HANDLERS[intent].domains):
+                return self._handle(result, {slot: words})
+        return None
+
+    def _handle(self, result: RecognizeResult, loose: dict[str, str]) -> IntentResult:
+        slots: dict[str, Any] = {
+            entity.name: _plain(entity.value)
+            for entity in result.entities_list
+            if entity.name not in loose
+        }
+        slots.update(loose)
+        request = IntentRequest(
+            self.registry, result.intent.name, slots, self.language, frozenset(loose)
+        )
+        return HANDLERS[result.intent.name].handle(request)
+
+
+@cache
+def _intents(language: str, only: frozenset[str] | None) -> Intents:
+    """The language's templates (all of them, or only the intents in `only`), parsed once."""
+    data = get_intents(language)
+    if data is None and "-" in language:
+        data = get_intents(language.split("-", 1)[0])
+    if data is None:
+        raise ValueError(f"There are no Home Assistant sentences for language {language!r}.")
+    # get_intents reads the JSON afresh on every call, so this copy is ours to change.
+    if only is not None:
+        data["intents"] = {name: v for name, v in data["intents"].items() if name in only}
+    for intent in data["intents"].values():
+        for block in intent.get("data", []):
+            _drop_optional_area(block)
+    return Intents.from_dict(data)
+
+
+def _drop_optional_area(block: dict[str, Any]) -> None:
+    """Let "pause" match without knowing the room the person is in.
+
+    Home Assistant's templates without a target require `area` in the context (the room of
+    the voice satellite) and copy it into the slots. A chat has no room, so here such a
+    sentence matches with no area, and the handler picks the targets ("the playing ones").
+    """
+    required = block.get("requires_context")
+    if isinstance(required, dict) and required.get("area") == {"slot": True}:
+        del required["area"]
+        if not required:
+            del block["requires_context"]
+
+
+def _names_key(registry: Registry) -> tuple[Any, ...]:
+    """Everything the slot lists are made of; cheap next to recognising a sentence."""
+    return (
+        tuple(
+            (e.entity_id, e.name, e.aliases, e.area_id, e.domain, e.device_class)
+            for e in registry.entities.values()
+        ),
+        tuple((a.id, a.name, a.aliases, a.floor_id) for a in registry.areas.values()),
+        tuple((f.id, f.name, f.aliases) for f in registry.floors.values()),
+    )
+
+
+def _build_slot_lists(registry: Registry) -> dict[str, SlotList]:
+    names: list[tuple[str, str, dict[str, Any]]] = []
+    for entity in registry.entities.values():
+        context: dict[str, Any] = {"domain": entity.domain.value}
+        if entity.device_class:
+            context["device_class"] = entity.device_class
+        area = registry.area_name(entity)
+        if area:
+            context["area"] = area
+        names.extend((said, said, context) for said in _texts(entity.name, entity.aliases))
+    areas = [
+        (said, said) for area in registry.areas.values() for said in _texts(area.name, area.aliases)
+    ]
+    floors = [
+        (said, floor.name)
+        for floor in registry.floors.values()
+        for said in _texts(floor.name, floor.aliases)
+    ]
+    _LOGGER.debug("Slot lists: %d names, %d areas, %d floors", len(names), len(areas), len(floors))
+    return {
+        "name": TextSlotList.from_tuples(names, allow_template=False, name="name"),
+        "area": TextSlotList.from_tuples(areas, allow_template=False, name="area"),
+        "floor": TextSlotList.from_tuples(floors, allow_template=False, name="floor"),
+    }
+
+
+def _texts(name: str, aliases: tuple[str, ...]) -> list[str]:
+    return [said for said in (s.strip() for s in (name, *aliases)) if said]
+
+
+def _loose_slot(result: RecognizeResult) -> tuple[str, str] | None:
+    """The one target slot whose words matched no list value, or None if the match is unfit."""
+    loose: list[tuple[str, str]] = []
+    for unmatched in result.unmatched_entities_list:
+        if not isinstance(unmatched, UnmatchedTextEntity):
+            return None  # an unmatched number: not a misheard name
+        if unmatched.text == MISSING_ENTITY and unmatched.name in _CONTEXT_KEYS:
+            continue  # context an unknown name could not bring; the handler checks domains
+        words = unmatched.text.strip()
+        if unmatched.name not in TARGET_SLOTS or not words or words == MISSING_ENTITY:
+            return None
+        loose.append((unmatched.name, words))
+    return loose[0] if len(loose) == 1 else None
+
+
+def _plain(value: Any) -> Any:
+    """Slot values as the intent tests write them: 30, not 30.0; no stray spaces."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        return value.strip()
+    return value

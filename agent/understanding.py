@@ -1,0 +1,81 @@
+"""Understanding: what a sentence asks for, as a plan, before anything is done.
+
+Routine phrases first, then Home Assistant's sentence templates (offline, milliseconds),
+then the LLM agent if one is configured, and otherwise a helpful answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from agent.intents import IntentReader
+from devices.registry import Registry
+from skills.actions import Action
+from skills.routines import Routine, expand, match_phrase
+
+Source = Literal["routine", "intent", "llm", "none"]
+
+
+class Understanding(BaseModel):
+    """What Dobby made of a sentence: the shape `dobby understand --json` prints."""
+
+    text: str
+    source: Source
+    intent: str | None = None
+    slots: dict[str, Any] = {}
+    routine: str | None = None
+    actions: list[Action] = []
+    needs_confirmation: bool = False
+    reply: str = ""
+    notes: list[str] = Field(default=[], exclude=True)
+    """What was left out (a routine step with nothing to act on in this house)."""
+
+
+class Understander:
+    """Turns sentences into plans, local paths first."""
+
+    def __init__(
+        self, registry: Registry, routines: Sequence[Routine], *, language: str = "en"
+    ) -> None:
+        self.registry = registry
+        self.routines = list(routines)
+        self.intents = IntentReader(registry, language)
+
+    async def understand(self, text: str) -> Understanding:
+        """Read one sentence; nothing is executed."""
+        text = text.strip()
+        routine = match_phrase(self.routines, text)
+        if routine is not None:
+            actions, notes = expand(routine, self.registry)
+            return Understanding(
+                text=text,
+                source="routine",
+                routine=routine.name,
+                actions=actions,
+                notes=notes,
+                reply=f"Running {routine.name}.",
+            )
+        found = self.intents.read(text)
+        if found is not None:
+            return Understanding(
+                text=text,
+                source="intent",
+                intent=found.intent,
+                slots=found.slots,
+                actions=found.actions,
+                reply=found.question or found.reply,
+            )
+        return Understanding(text=text, source="none", reply=self.help_text(text))
+
+    def help_text(self, text: str) -> str:
+        """What to say when nothing understood the sentence."""
+        phrases = ", ".join(f'"{r.name}"' for r in self.routines)
+        examples = '"pause the kitchen", "set the living room volume to 30", "next track"'
+        routines = f" Routines: {phrases}." if phrases else ""
+        return (
+            f'Sorry, I did not understand "{text}". I can control the speakers, for example '
+            f"{examples}.{routines} No language model is configured for anything else."
+        )

@@ -1,0 +1,128 @@
+"""The Sonos adapter: finds speakers (SSDP ZonePlayer, mDNS _sonos._tcp), drives them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import soco
+
+from devices.adapters.sonos.speaker import Speaker, SpeakerInfo
+from devices.capabilities import CommandSpec, Domain, MediaPlayerFeature, Params
+from devices.entities import DeviceInfo, Entity, EntitySpec
+from devices.errors import DeviceError, DeviceUnavailableError
+from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered, Manifest
+
+_LOGGER = logging.getLogger(__name__)
+
+FEATURES = frozenset(feature.value for feature in MediaPlayerFeature)
+
+
+class SonosConfig(AdapterConfig):
+    """Settings under `adapters.sonos` in home.yaml."""
+
+    request_timeout: float = 5.0
+    """Seconds SoCo waits for one answer from a speaker."""
+
+
+class SonosAdapter(Adapter):
+    """Sonos speakers, one media_player entity each."""
+
+    manifest = Manifest(
+        name="sonos",
+        title="Sonos",
+        domains=(Domain.MEDIA_PLAYER,),
+        mdns_types=("_sonos._tcp.local.",),
+        ssdp_targets=("urn:schemas-upnp-org:device:ZonePlayer:1",),
+        config_model=SonosConfig,
+        emulator="devices.adapters.sonos.demo:start_demo",
+    )
+    poll_interval = 10.0
+
+    config: SonosConfig
+
+    def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
+        super().__init__(context, config)
+        self.speakers: dict[str, Speaker] = {}
+        """By UPnP uid (RINCON_...)."""
+        self._setting_up: dict[str, asyncio.Task[None]] = {}
+
+    async def start(self) -> None:
+        """Connect to the hosts named in config, and set SoCo's request timeout."""
+        soco.config.REQUEST_TIMEOUT = self.config.request_timeout
+        for host in self.config.hosts:
+            await self.add_host(host)
+
+    async def discovered(self, found: Discovered) -> None:
+        """A speaker answered SSDP or mDNS: set it up, once per address at a time."""
+        await self.add_host(found.host)
+
+    async def add_host(self, host: str) -> None:
+        """Set up the speaker at `host`, or update it if it is known under another address."""
+        task = self._setting_up.get(host)
+        if task is None:
+            task = asyncio.create_task(self._add_host(host))
+            self._setting_up[host] = task
+            task.add_done_callback(lambda _: self._setting_up.pop(host, None))
+        await asyncio.shield(task)
+
+    async def _add_host(self, host: str) -> None:
+        speaker = Speaker(host)
+        info: SpeakerInfo = await self.context.run_blocking(speaker.describe)
+        known = self.speakers.get(info.uid)
+        if known is not None and known.host == host:
+            return
+        state = await self.context.run_blocking(speaker.read_state, self._entity_of)
+        self.speakers[info.uid] = speaker
+        device = DeviceInfo(
+            unique_id=info.uid,
+            name=info.name,
+            host=host,
+            manufacturer="Sonos",
+            model=info.model,
+            sw_version=info.software,
+            suggested_area=info.name,
+        )
+        entity = EntitySpec(
+            unique_id=info.uid,
+            domain=Domain.MEDIA_PLAYER,
+            name=info.name,
+            features=FEATURES,
+            state=state,
+        )
+        self.context.add_device(device, [entity])
+
+    def _entity_of(self, uid: str) -> str | None:
+        entity = self.context.registry.by_unique_id(f"{self.manifest.name}:{uid}")
+        return entity.entity_id if entity else None
+
+    def _speaker_of(self, entity_id: str) -> soco.SoCo:
+        entity = self.context.registry.entities.get(entity_id)
+        speaker = self.speakers.get(entity.adapter_unique_id) if entity else None
+        if speaker is None:
+            raise DeviceUnavailableError(f"{entity_id} is not a Sonos speaker I know.")
+        return speaker.device
+
+    async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
+        """Send the command, then read the speaker's state back."""
+        uid = entity.adapter_unique_id
+        speaker = self.speakers.get(uid)
+        if speaker is None:
+            raise DeviceUnavailableError(f"{entity.name} has not been found on the network.")
+        await self.context.run_blocking(speaker.run, command.verb, params, self._speaker_of)
+        await self._refresh_one(uid, speaker)
+
+    async def refresh(self) -> None:
+        """Poll every speaker; one that does not answer is marked unavailable."""
+        await asyncio.gather(
+            *(self._refresh_one(uid, speaker) for uid, speaker in self.speakers.items())
+        )
+
+    async def _refresh_one(self, uid: str, speaker: Speaker) -> None:
+        try:
+            state = await self.context.run_blocking(speaker.read_state, self._entity_of)
+        except DeviceError as error:
+            self.context.set_available(uid, available=False, reason=str(error))
+            return
+        self.context.set_available(uid, available=True)
+        self.context.push_state(uid, state)

@@ -1,0 +1,44 @@
+"""The Sonos speakers of the virtual house: one emulator, each speaker on its own address."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from devices.adapters.sonos.emulator import SonosEmulator, SpeakerSpec, Track, TransportState
+from devices.emulator import DemoDevice, HostAllocator
+
+TRANSPORT: dict[str, TransportState] = {
+    "playing": "PLAYING",
+    "paused": "PAUSED_PLAYBACK",
+    "stopped": "STOPPED",
+}
+
+DEMO_QUEUE = (
+    Track(title="Morning Light", artist="The Emulators", album="Loopback", duration=215),
+    Track(title="127 Ways Home", artist="The Emulators", album="Loopback", duration=198),
+    Track(title="Quiet Hours", artist="Dobby & Friends", album="Sleepy Time", duration=240),
+)
+
+
+def speaker_spec(device: DemoDevice, host: str) -> SpeakerSpec:
+    """The emulated speaker for one device of a house file."""
+    state = str(device.state.get("state", "stopped"))
+    volume = device.state.get("volume", 20)
+    return SpeakerSpec(
+        name=device.name,
+        host=host,
+        transport_state=TRANSPORT[state],
+        volume=int(volume) if isinstance(volume, int | str) else 20,
+        queue=DEMO_QUEUE,
+    )
+
+
+async def start_demo(
+    devices: Sequence[DemoDevice], hosts: HostAllocator, *, interface: str
+) -> SonosEmulator:
+    """Start every speaker of the house, announced by SSDP on `interface`."""
+    emulator = SonosEmulator(
+        [speaker_spec(device, hosts.allocate()) for device in devices], ssdp_interface=interface
+    )
+    await emulator.start()
+    return emulator

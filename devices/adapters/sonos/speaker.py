@@ -1,0 +1,139 @@
+"""One Sonos speaker through SoCo: blocking calls, mapped onto the capability model.
+
+Everything here blocks (SoCo speaks HTTP with `requests`), so the adapter runs it in the
+shared thread pool. SoCo's errors become Dobby's device errors here, in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from xml.etree.ElementTree import ParseError
+
+import requests
+import soco
+from soco.exceptions import SoCoException, SoCoUPnPException
+
+from devices.capabilities import MediaPlayerState, Params
+from devices.capabilities.media_player import Join, Mute, SetVolume, StepVolume
+from devices.errors import (
+    DeviceConnectionError,
+    DeviceRefusedError,
+    DeviceResponseError,
+    DeviceTimeoutError,
+    UnsupportedCommandError,
+)
+
+TRANSPORT_STATES = {
+    "PLAYING": "playing",
+    "TRANSITIONING": "playing",
+    "PAUSED_PLAYBACK": "paused",
+    "STOPPED": "stopped",
+    "NO_MEDIA_PRESENT": "idle",
+}
+
+UPNP_ERRORS = {
+    "701": "that is not possible right now",
+    "711": "it has nothing to play",
+    "712": "it has nothing to play",
+    "800": "only the group's coordinator can do that",
+}
+
+
+@dataclass(frozen=True)
+class SpeakerInfo:
+    """What a speaker says about itself when it is first found."""
+
+    uid: str
+    name: str
+    model: str
+    software: str
+    host: str
+
+
+@contextmanager
+def soco_errors() -> Iterator[None]:
+    """Turn SoCo's and requests' errors into Dobby's device errors."""
+    try:
+        yield
+    except requests.Timeout as error:
+        raise DeviceTimeoutError("did not answer in time.") from error
+    except requests.ConnectionError as error:
+        raise DeviceConnectionError("cannot be reached.") from error
+    except SoCoUPnPException as error:
+        meaning = UPNP_ERRORS.get(str(error.error_code), f"UPnP error {error.error_code}")
+        raise DeviceRefusedError(f"refused: {meaning}.") from error
+    except (ParseError, SoCoException, KeyError, ValueError, requests.RequestException) as error:
+        raise DeviceResponseError("answered with something that makes no sense.") from error
+
+
+class Speaker:
+    """A SoCo instance and the calls Dobby makes of it."""
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        self.device = soco.SoCo(host)
+        self.logger = logging.getLogger(f"{__name__}[{host}]")
+
+    def describe(self) -> SpeakerInfo:
+        """Ask the speaker who it is (blocking)."""
+        with soco_errors():
+            info = self.device.get_speaker_info(refresh=True)
+            return SpeakerInfo(
+                uid=str(info["uid"]),
+                name=str(info["zone_name"]),
+                model=str(info.get("model_name", "Sonos")),
+                software=str(info.get("software_version", "")),
+                host=self.host,
+            )
+
+    def read_state(self, uid_to_entity: Callable[[str], str | None]) -> MediaPlayerState:
+        """Read transport, volume, mute, track and group (blocking)."""
+        with soco_errors():
+            coordinator = self._coordinator()
+            transport = coordinator.get_current_transport_info()["current_transport_state"]
+            track: dict[str, Any] = coordinator.get_current_track_info()
+            volume = int(self.device.volume)
+            muted = bool(self.device.mute)
+            group = self.device.group
+            members: list[str] = []
+            if group is not None and len(group.members) > 1:
+                ordered = [group.coordinator, *(m for m in group.members if m != group.coordinator)]
+                members = [e for e in (uid_to_entity(m.uid) for m in ordered) if e]
+        return MediaPlayerState(
+            state=TRANSPORT_STATES.get(transport, "idle"),
+            volume=volume,
+            muted=muted,
+            media_title=track.get("title") or None,
+            media_artist=track.get("artist") or None,
+            media_album=track.get("album") or None,
+            group_members=members or None,
+        )
+
+    def _coordinator(self) -> soco.SoCo:
+        group = self.device.group
+        return group.coordinator if group is not None else self.device
+
+    def run(self, verb: str, params: Params, resolve_member: Callable[[str], soco.SoCo]) -> None:
+        """Carry out one media_player command (blocking)."""
+        with soco_errors():
+            if verb in ("play", "pause", "stop", "next_track", "previous_track"):
+                coordinator = self._coordinator()
+                method = {"next_track": "next", "previous_track": "previous"}.get(verb, verb)
+                getattr(coordinator, method)()
+            elif verb == "set_volume" and isinstance(params, SetVolume):
+                self.device.volume = params.volume
+            elif verb == "step_volume" and isinstance(params, StepVolume):
+                self.device.set_relative_volume(params.delta)
+            elif verb == "mute" and isinstance(params, Mute):
+                self.device.mute = params.muted
+            elif verb == "join" and isinstance(params, Join):
+                for member in params.members:
+                    resolve_member(member).join(self.device)
+            elif verb == "unjoin":
+                self.device.unjoin()
+            else:
+                raise UnsupportedCommandError(f"A Sonos speaker cannot do {verb}.")

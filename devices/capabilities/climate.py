@@ -1,0 +1,120 @@
+"""Climate: thermostats and pool or spa heat. Temperatures are in the household's unit."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from devices.capabilities.base import Commands, Domain, Params, State
+
+Humidity = Annotated[int, Field(ge=0, le=100)]
+
+
+class HVACMode(StrEnum):
+    """What the climate device is set to do."""
+
+    OFF = "off"
+    HEAT = "heat"
+    COOL = "cool"
+    AUTO = "auto"
+
+
+class ClimateFeature(StrEnum):
+    """What a climate device may be able to do."""
+
+    TARGET_TEMPERATURE = "target_temperature"
+    TARGET_TEMPERATURE_RANGE = "target_temperature_range"
+    HVAC_MODE = "hvac_mode"
+
+
+class ClimateState(State):
+    """A climate device's state: its mode, targets and readings."""
+
+    state: HVACMode
+    hvac_modes: list[HVACMode] | None = None
+    hvac_action: Literal["heating", "cooling", "idle", "off"] | None = None
+    temperature: float | None = None
+    """The target temperature."""
+    current_temperature: float | None = None
+    target_temp_low: float | None = None
+    target_temp_high: float | None = None
+    current_humidity: Humidity | None = None
+    min_temp: float | None = None
+    max_temp: float | None = None
+    temperature_unit: Literal["°C", "°F"] | None = None
+
+
+class SetTemperature(Params):
+    """Set the target temperature, or the low and high targets in auto mode."""
+
+    temperature: float | None = None
+    target_temp_low: float | None = None
+    target_temp_high: float | None = None
+    hvac_mode: HVACMode | None = None
+
+    @model_validator(mode="after")
+    def _one_kind_of_target(self) -> SetTemperature:
+        has_range = self.target_temp_low is not None or self.target_temp_high is not None
+        if self.temperature is None and not has_range:
+            raise ValueError("give a temperature, or a low and a high target")
+        if self.temperature is not None and has_range:
+            raise ValueError("give either a temperature or a low and high target, not both")
+        if has_range and (self.target_temp_low is None or self.target_temp_high is None):
+            raise ValueError("a range needs both a low and a high target")
+        if has_range and self.target_temp_low > self.target_temp_high:  # type: ignore[operator]
+            raise ValueError("the low target must not be above the high target")
+        return self
+
+    def needs(self) -> set[str]:
+        """A range needs range support; a mode change needs mode support."""
+        needed = {
+            ClimateFeature.TARGET_TEMPERATURE.value
+            if self.temperature is not None
+            else ClimateFeature.TARGET_TEMPERATURE_RANGE.value
+        }
+        if self.hvac_mode is not None:
+            needed.add(ClimateFeature.HVAC_MODE.value)
+        return needed
+
+    def refusal(self, state: State | None) -> str | None:
+        """A mode the device does not offer is refused."""
+        if self.hvac_mode is None:
+            return None
+        return _mode_refusal(self.hvac_mode, state)
+
+
+class SetHVACMode(Params):
+    """Change what the device is set to do."""
+
+    hvac_mode: HVACMode
+
+    def refusal(self, state: State | None) -> str | None:
+        """A mode the device does not offer is refused."""
+        return _mode_refusal(self.hvac_mode, state)
+
+
+def _mode_refusal(mode: HVACMode, state: State | None) -> str | None:
+    if isinstance(state, ClimateState) and state.hvac_modes and mode not in state.hvac_modes:
+        offered = ", ".join(m.value for m in state.hvac_modes)
+        return f"it offers the modes {offered}, not {mode.value}"
+    return None
+
+
+Commands.define(
+    Domain.CLIMATE, "set_temperature", SetTemperature, summary="Set the target temperature."
+)
+Commands.define(
+    Domain.CLIMATE,
+    "set_hvac_mode",
+    SetHVACMode,
+    feature=ClimateFeature.HVAC_MODE,
+    summary="Set the mode: off, heat, cool or auto.",
+)
+Commands.define(
+    Domain.CLIMATE,
+    "turn_off",
+    feature=ClimateFeature.HVAC_MODE,
+    summary="Turn heating and cooling off.",
+)

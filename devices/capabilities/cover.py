@@ -1,0 +1,75 @@
+"""Covers: shades, blinds, curtains, garage doors. Position in percent, 100 is open."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from devices.capabilities.base import Commands, Domain, Params, State
+
+Percent = Annotated[int, Field(ge=0, le=100)]
+
+
+class CoverFeature(StrEnum):
+    """What a cover may be able to do."""
+
+    OPEN = "open"
+    CLOSE = "close"
+    STOP = "stop"
+    SET_POSITION = "set_position"
+    SET_TILT = "set_tilt"
+
+
+class CoverDeviceClass(StrEnum):
+    """What kind of cover it is; people say "the blinds" or "the garage"."""
+
+    SHADE = "shade"
+    BLIND = "blind"
+    CURTAIN = "curtain"
+    SHUTTER = "shutter"
+    AWNING = "awning"
+    GARAGE = "garage"
+    GATE = "gate"
+    DOOR = "door"
+    WINDOW = "window"
+
+
+class CoverState(State):
+    """A cover's state; `position` 100 is fully open, 0 closed."""
+
+    state: Literal["open", "closed", "opening", "closing"]
+    position: Percent | None = None
+    tilt: Percent | None = None
+
+
+class SetPosition(Params):
+    """Move to a position in percent: 0 closed, 100 open."""
+
+    position: Percent
+
+
+class SetTilt(Params):
+    """Tilt the slats to a percentage: 0 closed, 100 open."""
+
+    tilt: Percent
+
+
+Commands.define(Domain.COVER, "open", feature=CoverFeature.OPEN, summary="Open fully.")
+Commands.define(Domain.COVER, "close", feature=CoverFeature.CLOSE, summary="Close fully.")
+Commands.define(Domain.COVER, "stop", feature=CoverFeature.STOP, summary="Stop moving.")
+Commands.define(
+    Domain.COVER,
+    "set_position",
+    SetPosition,
+    feature=CoverFeature.SET_POSITION,
+    summary="Move to a position in percent (0 closed, 100 open).",
+)
+Commands.define(
+    Domain.COVER,
+    "set_tilt",
+    SetTilt,
+    feature=CoverFeature.SET_TILT,
+    summary="Tilt the slats (0 closed, 100 open).",
+)

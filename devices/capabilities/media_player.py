@@ -1,0 +1,99 @@
+"""Media players: transport, volume in percent, mute, grouping, what is playing."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from devices.capabilities.base import Commands, Domain, Params, State
+
+Percent = Annotated[int, Field(ge=0, le=100)]
+
+
+class MediaPlayerFeature(StrEnum):
+    """What a media player may be able to do."""
+
+    PLAY = "play"
+    PAUSE = "pause"
+    STOP = "stop"
+    NEXT_TRACK = "next_track"
+    PREVIOUS_TRACK = "previous_track"
+    VOLUME_SET = "volume_set"
+    VOLUME_STEP = "volume_step"
+    MUTE = "mute"
+    GROUPING = "grouping"
+
+
+class MediaPlayerState(State):
+    """A media player's state."""
+
+    state: Literal["playing", "paused", "stopped", "idle", "off"]
+    volume: Percent | None = None
+    muted: bool | None = None
+    media_title: str | None = None
+    media_artist: str | None = None
+    media_album: str | None = None
+    group_members: list[str] | None = None
+    """Entity ids of the group this player is in, coordinator first."""
+
+
+class SetVolume(Params):
+    """Set the volume to a percentage."""
+
+    volume: Percent
+
+
+class StepVolume(Params):
+    """Change the volume by some percentage points, up or down."""
+
+    delta: Annotated[int, Field(ge=-100, le=100)]
+
+
+class Mute(Params):
+    """Mute or unmute."""
+
+    muted: bool = True
+
+
+class Join(Params):
+    """Group other players with this one, which becomes the coordinator."""
+
+    members: Annotated[list[str], Field(min_length=1)]
+
+
+def _define(verb: str, feature: MediaPlayerFeature, summary: str) -> None:
+    Commands.define(Domain.MEDIA_PLAYER, verb, feature=feature, summary=summary)
+
+
+_define("play", MediaPlayerFeature.PLAY, "Start or resume playback.")
+_define("pause", MediaPlayerFeature.PAUSE, "Pause playback.")
+_define("stop", MediaPlayerFeature.STOP, "Stop playback.")
+_define("next_track", MediaPlayerFeature.NEXT_TRACK, "Skip to the next track.")
+_define("previous_track", MediaPlayerFeature.PREVIOUS_TRACK, "Go back to the previous track.")
+_define("unjoin", MediaPlayerFeature.GROUPING, "Leave the group and play on its own.")
+Commands.define(
+    Domain.MEDIA_PLAYER,
+    "set_volume",
+    SetVolume,
+    feature=MediaPlayerFeature.VOLUME_SET,
+    summary="Set the volume in percent.",
+)
+Commands.define(
+    Domain.MEDIA_PLAYER,
+    "step_volume",
+    StepVolume,
+    feature=MediaPlayerFeature.VOLUME_STEP,
+    summary="Turn the volume up (positive) or down (negative) by percentage points.",
+)
+Commands.define(
+    Domain.MEDIA_PLAYER, "mute", Mute, feature=MediaPlayerFeature.MUTE, summary="Mute or unmute."
+)
+Commands.define(
+    Domain.MEDIA_PLAYER,
+    "join",
+    Join,
+    feature=MediaPlayerFeature.GROUPING,
+    summary="Group other players with this one.",
+)

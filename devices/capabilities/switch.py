@@ -1,0 +1,18 @@
+"""Switches: plugs, relays, pool circuits. On and off."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from devices.capabilities.base import Commands, Domain, State
+
+
+class SwitchState(State):
+    """A switch's state."""
+
+    state: Literal["on", "off"]
+
+
+TURN_ON = Commands.define(Domain.SWITCH, "turn_on", summary="Turn a switch on.")
+TURN_OFF = Commands.define(Domain.SWITCH, "turn_off", summary="Turn a switch off.")
+TOGGLE = Commands.define(Domain.SWITCH, "toggle", summary="Switch to the other state.")

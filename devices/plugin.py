@@ -1,0 +1,217 @@
+"""The adapter plugin API.
+
+An adapter is a class found through the entry-point group `dobby.adapters`. It carries a
+manifest (data: what it is, what it finds on the network, what config it takes, which
+domains it provides) and turns capability commands into its client library's calls. The
+first-party adapters are registered exactly as a third-party package registers its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, ClassVar, Literal, ParamSpec, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from devices.blocking import BlockingRunner
+from devices.capabilities import CommandSpec, Domain, Params, State
+from devices.emulator import DemoDevice, HostAllocator
+from devices.entities import DeviceInfo, Entity, EntitySpec
+from devices.registry import Registry
+
+ENTRY_POINT_GROUP = "dobby.adapters"
+
+_LOGGER = logging.getLogger(__name__)
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+class AdapterConfig(BaseModel):
+    """Settings every adapter accepts under `adapters.<name>` in home.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    hosts: list[str] = []
+    """Addresses to connect to directly, for networks where discovery does not reach."""
+
+
+class Manifest(BaseModel):
+    """What an adapter is and handles, as data."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    name: str
+    """Short and unique: the key in home.yaml and the prefix of its unique ids."""
+    title: str
+    """What a person calls it: "Sonos", "Philips Hue"."""
+    domains: tuple[Domain, ...]
+    mdns_types: tuple[str, ...] = ()
+    """mDNS service types, e.g. "_sonos._tcp.local."."""
+    ssdp_targets: tuple[str, ...] = ()
+    """SSDP search targets, e.g. "urn:schemas-upnp-org:device:ZonePlayer:1"."""
+    config_model: type[AdapterConfig] = AdapterConfig
+    emulator: str | None = None
+    """`module:function` that starts emulators of its devices for the virtual house."""
+
+    def describe(self) -> dict[str, Any]:
+        """The manifest as JSON-ready data."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "domains": [d.value for d in self.domains],
+            "mdns_types": list(self.mdns_types),
+            "ssdp_targets": list(self.ssdp_targets),
+            "config": self.config_model.model_json_schema(),
+        }
+
+
+@dataclass(frozen=True)
+class Discovered:
+    """Something that answered on the network."""
+
+    source: Literal["mdns", "ssdp", "config"]
+    type: str
+    """The mDNS service type or SSDP search target it answered to."""
+    host: str
+    port: int | None = None
+    name: str = ""
+    """The mDNS instance name, or the SSDP USN."""
+    location: str | None = None
+    """The SSDP description URL."""
+    properties: Mapping[str, str] = field(default_factory=dict)
+    """mDNS TXT records, or SSDP headers (upper-case keys)."""
+
+
+@dataclass
+class AdapterContext:
+    """What an adapter may do to the rest of Dobby."""
+
+    name: str
+    registry: Registry
+    blocking: BlockingRunner
+
+    def add_device(self, info: DeviceInfo, entities: Sequence[EntitySpec]) -> list[Entity]:
+        """Add or update a device and its entities (idempotent by unique id)."""
+        return self.registry.upsert_device(self.name, info, entities)
+
+    def push_state(self, unique_id: str, state: State) -> None:
+        """Record the new state of one of this adapter's entities."""
+        entity = self.registry.by_unique_id(f"{self.name}:{unique_id}")
+        if entity is None:
+            _LOGGER.debug("%s pushed state for unknown entity %s", self.name, unique_id)
+            return
+        self.registry.update_state(entity.entity_id, state)
+
+    def set_available(self, device_unique_id: str, *, available: bool, reason: str = "") -> None:
+        """Mark one of this adapter's devices reachable or not."""
+        device_id = f"{self.name}:{device_unique_id}"
+        if device_id in self.registry.devices:
+            self.registry.set_device_available(device_id, available=available, reason=reason)
+
+    async def run_blocking(self, func: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """Run a blocking library call without blocking the event loop."""
+        return await self.blocking.run(func, *args, **kwargs)
+
+
+class Adapter(ABC):
+    """Base of every adapter. Subclasses set `manifest` and implement `execute`."""
+
+    manifest: ClassVar[Manifest]
+    poll_interval: ClassVar[float | None] = 30.0
+    """Seconds between polls of `refresh`, or None where every change is pushed."""
+
+    def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
+        self.context = context
+        self.config = config
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Connect to configured hosts, open sessions. Discovery calls `discovered` later."""
+
+    async def discovered(self, found: Discovered) -> None:  # noqa: B027 - optional hook
+        """Something this adapter handles answered on the network; set it up (idempotent)."""
+
+    @abstractmethod
+    async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
+        """Carry out a validated command, raising the errors of `devices.errors`."""
+
+    async def refresh(self) -> None:  # noqa: B027 - optional hook
+        """Read every entity's state again (the poll), marking silent devices unavailable."""
+
+    async def stop(self) -> None:  # noqa: B027 - optional hook
+        """Close connections, unsubscribe, stop threads."""
+
+
+class Emulation(Protocol):
+    """Emulators started for the virtual house; stopping ends them all."""
+
+    async def stop(self) -> None:
+        """Stop every emulator and withdraw their announcements."""
+
+
+class StartDemo(Protocol):
+    """The signature of a manifest's `emulator` hook."""
+
+    async def __call__(
+        self, devices: Sequence[DemoDevice], hosts: HostAllocator, *, interface: str
+    ) -> Emulation:
+        """Start emulators of `devices` on loopback addresses and announce them."""
+        ...
+
+
+@dataclass
+class PluginProblem:
+    """An entry point that could not be loaded, and why."""
+
+    entry_point: str
+    reason: str
+
+
+@dataclass
+class LoadedAdapters:
+    """The adapters found through entry points, and the ones that failed to load."""
+
+    adapters: dict[str, type[Adapter]]
+    problems: list[PluginProblem]
+
+
+def load_adapters(group: str = ENTRY_POINT_GROUP) -> LoadedAdapters:
+    """Every adapter registered under the entry-point group, keyed by manifest name."""
+    adapters: dict[str, type[Adapter]] = {}
+    problems: list[PluginProblem] = []
+    for point in entry_points(group=group):
+        try:
+            loaded = point.load()
+        except Exception as error:  # noqa: BLE001 - a broken plugin must not stop the house
+            problems.append(PluginProblem(point.value, f"could not be imported: {error}"))
+            continue
+        if not (isinstance(loaded, type) and issubclass(loaded, Adapter)):
+            problems.append(PluginProblem(point.value, "is not a dobby Adapter class"))
+            continue
+        manifest = getattr(loaded, "manifest", None)
+        if not isinstance(manifest, Manifest):
+            problems.append(PluginProblem(point.value, "has no manifest"))
+            continue
+        if manifest.name in adapters:
+            problems.append(PluginProblem(point.value, f"repeats adapter name {manifest.name!r}"))
+            continue
+        adapters[manifest.name] = loaded
+    for problem in problems:
+        _LOGGER.error("Adapter plugin %s %s", problem.entry_point, problem.reason)
+    return LoadedAdapters(adapters, problems)
+
+
+def load_emulator_hook(manifest: Manifest) -> StartDemo | None:
+    """The adapter's virtual-house hook, if it has one."""
+    if manifest.emulator is None:
+        return None
+    module_name, _, attribute = manifest.emulator.partition(":")
+    import importlib
+
+    module = importlib.import_module(module_name)
+    hook: StartDemo = getattr(module, attribute)
+    return hook

@@ -1,0 +1,279 @@
+"""The contract test kit for adapters.
+
+Subclass `AdapterContract` in your adapter's tests, point it at your adapter class and
+your emulator, list a `CommandCase` for every command your entities can do, and pytest
+runs the contract: the manifest, discovery over loopback (idempotent), every declared
+capability with its state read back, changes made on the device's side, timeouts, and the
+mapping of protocol errors, garbage and dropped connections onto `devices.errors`.
+
+    class TestMyLampContract(AdapterContract):
+        adapter_class = MyLampAdapter
+        entity_count = 2
+        command_cases = [CommandCase("light.turn_off", expect={"state": "off"}), ...]
+
+        async def start_emulator(self, hosts):
+            return await MyLampEmulator.start(hosts.allocate(), hosts.allocate())
+
+        async def change_on_device(self, emulated):
+            emulated.lamps[0].on = False
+            return emulated.lamps[0].serial, {"state": "off"}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+import pytest
+
+from devices.blocking import BlockingRunner
+from devices.capabilities import Commands, validate_command
+from devices.discovery import Discovery
+from devices.emulator import Faults, HostAllocator
+from devices.entities import Entity, slugify
+from devices.errors import (
+    DeviceConnectionError,
+    DeviceError,
+    DeviceRefusedError,
+    DeviceResponseError,
+)
+from devices.plugin import Adapter, AdapterConfig, AdapterContext
+from devices.registry import Registry
+
+_BLOCKS = itertools.count(1)
+_OCTET = 40 + random.randrange(200)  # two test runs at once on one machine do not collide
+
+
+def fresh_hosts() -> HostAllocator:
+    """Loopback addresses no earlier call of this process handed out (127.<r>.<n>.10 on)."""
+    block = next(_BLOCKS) % 250 + 1
+    return HostAllocator(first=f"127.{_OCTET}.{block}.10")
+
+
+class Emulated(Protocol):
+    """What the kit needs of an adapter's running emulators."""
+
+    def all_faults(self) -> Sequence[Faults]:
+        """The faults switch of every emulated device."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop every emulated device."""
+        ...
+
+
+@dataclass
+class CommandCase:
+    """One command to send, and the state to read back afterwards.
+
+    In `params` and `expect`, the strings "{self}" and "{other}" stand for the entity id of
+    the entity under test and of another entity of the same domain.
+    """
+
+    command: str
+    params: dict[str, Any] = field(default_factory=dict)
+    expect: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Harness:
+    """A running adapter against its running emulator."""
+
+    registry: Registry
+    adapter: Adapter
+    emulated: Emulated
+    discovery: Discovery
+
+
+def _fill(value: Any, names: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return names.get(value, value)
+    if isinstance(value, list):
+        return [_fill(v, names) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, names) for k, v in value.items()}
+    return value
+
+
+def state_fields(entity: Entity) -> dict[str, Any]:
+    """The entity's state as one flat dict: `state` and every attribute."""
+    assert entity.state is not None, f"{entity.entity_id} has no state"
+    return {"state": entity.state.state, **entity.state.attributes()}
+
+
+class AdapterContract:
+    """Subclass me in a `Test...` class; pytest collects the contract's tests."""
+
+    adapter_class: ClassVar[type[Adapter]]
+    entity_count: ClassVar[int]
+    """How many entities discovery must find on the emulator."""
+    command_cases: ClassVar[list[CommandCase]] = []
+    interface: ClassVar[str] = "127.0.0.1"
+    timeout: ClassVar[float] = 1.0
+    """Seconds the adapter's own requests may take in the timeout test."""
+    discovery_timeout: ClassVar[float] = 10.0
+
+    async def start_emulator(self, hosts: HostAllocator) -> Emulated:
+        """Start emulated devices on addresses from `hosts`, announced on loopback."""
+        raise NotImplementedError
+
+    def adapter_config(self, emulated: Emulated) -> AdapterConfig:
+        """The adapter's settings for a test; `self.timeout` should bound each request."""
+        del emulated
+        return self.adapter_class.manifest.config_model()
+
+    async def change_on_device(self, emulated: Emulated) -> tuple[str, dict[str, Any]]:
+        """Change a device's state on the device's side (a person at the device).
+
+        Returns the adapter's unique id of the changed entity and the state fields that
+        the adapter must then report.
+        """
+        raise NotImplementedError
+
+    # -- the harness --------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[Harness]:
+        """Emulator, adapter and discovery, torn down afterwards."""
+        manifest = self.adapter_class.manifest
+        emulated = await self.start_emulator(fresh_hosts())
+        registry = Registry()
+        blocking = BlockingRunner()
+        adapter = self.adapter_class(
+            AdapterContext(manifest.name, registry, blocking), self.adapter_config(emulated)
+        )
+        discovery = Discovery(
+            {manifest.name: manifest}, adapter.discovered, interfaces=[self.interface]
+        )
+        try:
+            await adapter.start()
+            await discovery.start()
+            found = await registry.wait_until(
+                lambda: len(registry.entities) >= self.entity_count, self.discovery_timeout
+            )
+            assert found, f"discovery found {len(registry.entities)} of {self.entity_count}"
+            yield Harness(registry, adapter, emulated, discovery)
+        finally:
+            await discovery.stop()
+            await adapter.stop()
+            await emulated.stop()
+            blocking.shutdown()
+
+    async def send(self, harness: Harness, entity: Entity, command: str, **params: Any) -> None:
+        """Validate and send one command straight to the adapter."""
+        spec, typed = validate_command(
+            entity.entity_id, entity.domain, entity.features, command, params, state=entity.state
+        )
+        async with asyncio.timeout(self.timeout * 20):
+            await harness.adapter.execute(entity, spec, typed)
+
+    # -- the contract -------------------------------------------------------------------
+
+    def test_manifest_is_complete(self) -> None:
+        """The manifest names the adapter, its domains and how it is found or configured."""
+        manifest = self.adapter_class.manifest
+        assert manifest.name == slugify(manifest.name), "the name must be a slug"
+        assert manifest.title
+        assert manifest.domains, "declare the domains the adapter provides"
+        assert issubclass(manifest.config_model, AdapterConfig)
+        for service in manifest.mdns_types:
+            assert service.endswith(("._tcp.local.", "._udp.local.")), service
+        described = manifest.describe()
+        assert described["config"]["type"] == "object"
+
+    async def test_discovery_finds_every_device_once(self) -> None:
+        """Discovery on loopback finds every entity; answering again adds nothing."""
+        async with self.running() as harness:
+            manifest = self.adapter_class.manifest
+            entities = list(harness.registry.entities.values())
+            assert len(entities) == self.entity_count
+            assert {e.domain for e in entities} <= set(manifest.domains)
+            assert all(e.state is not None for e in entities), "every entity needs a state"
+            for found in list(harness.discovery.findings.values()):
+                await harness.adapter.discovered(found.found)
+            assert len(harness.registry.entities) == self.entity_count
+            assert len(harness.registry.devices) == len(
+                {e.device_id for e in harness.registry.entities.values()}
+            )
+
+    async def test_every_declared_command(self) -> None:
+        """Every command an entity's features allow has a case, works, and reads back."""
+        async with self.running() as harness:
+            covered = {case.command for case in self.command_cases}
+            for entity in harness.registry.entities.values():
+                for spec in Commands.of(entity.domain):
+                    if spec.feature is None or spec.feature in entity.features:
+                        assert spec.name in covered, f"no CommandCase for {spec.name}"
+            for case in self.command_cases:
+                domain = case.command.split(".", 1)[0]
+                same = sorted(
+                    (e for e in harness.registry.entities.values() if e.domain == domain),
+                    key=lambda e: e.entity_id,
+                )
+                assert same, f"no {domain} entity to try {case.command} on"
+                names = {"{self}": same[0].entity_id}
+                if len(same) > 1:
+                    names["{other}"] = same[1].entity_id
+                await self.send(harness, same[0], case.command, **_fill(case.params, names))
+                await harness.adapter.refresh()
+                got = state_fields(harness.registry.entity(same[0].entity_id))
+                want = _fill(case.expect, names)
+                assert {k: got.get(k) for k in want} == want, f"after {case.command}"
+
+    async def test_state_follows_changes_made_on_the_device(self) -> None:
+        """A change made at the device shows up (by push or at the next poll)."""
+        async with self.running() as harness:
+            unique_id, want = await self.change_on_device(harness.emulated)
+            name = self.adapter_class.manifest.name
+            entity = harness.registry.by_unique_id(f"{name}:{unique_id}")
+            assert entity is not None
+            async with asyncio.timeout(self.timeout * 10):
+                while {k: state_fields(entity).get(k) for k in want} != want:
+                    await harness.adapter.refresh()
+                    await asyncio.sleep(0.05)
+
+    async def _failing(self, harness: Harness, faults: Faults) -> BaseException:
+        entity = min(harness.registry.entities.values(), key=lambda e: e.entity_id)
+        for switch in harness.emulated.all_faults():
+            switch.latency, switch.error = faults.latency, faults.error
+            switch.garbage, switch.drop = faults.garbage, faults.drop
+        command = next(c for c in self.command_cases if c.command.startswith(entity.domain))
+        names = {"{self}": entity.entity_id}
+        with pytest.raises(DeviceError) as caught:
+            await self.send(harness, entity, command.command, **_fill(command.params, names))
+        return caught.value
+
+    async def test_a_silent_device_times_out(self) -> None:
+        """A device slower than the request timeout raises DeviceConnectionError."""
+        async with self.running() as harness:
+            error = await self._failing(harness, Faults(latency=self.timeout * 3))
+            assert isinstance(error, DeviceConnectionError), repr(error)
+
+    async def test_a_dropped_connection_is_a_connection_error(self) -> None:
+        """A device that hangs up raises DeviceConnectionError, and is retried."""
+        async with self.running() as harness:
+            error = await self._failing(harness, Faults(drop=True))
+            assert isinstance(error, DeviceConnectionError), repr(error)
+
+    async def test_garbage_is_a_response_error_and_the_device_recovers(self) -> None:
+        """Garbage raises DeviceResponseError; a poll marks it unavailable, then back."""
+        async with self.running() as harness:
+            error = await self._failing(harness, Faults(garbage=True))
+            assert isinstance(error, DeviceResponseError), repr(error)
+            await harness.adapter.refresh()
+            assert not any(e.available for e in harness.registry.entities.values())
+            for switch in harness.emulated.all_faults():
+                switch.clear()
+            await harness.adapter.refresh()
+            assert all(e.available for e in harness.registry.entities.values())
+
+    async def test_a_protocol_error_is_mapped(self) -> None:
+        """The protocol's own error raises a device error, never the library's."""
+        async with self.running() as harness:
+            error = await self._failing(harness, Faults(error=True))
+            assert isinstance(error, DeviceRefusedError | DeviceResponseError), repr(error)

@@ -1,0 +1,113 @@
+"""The executor: carries out a plan the policy has passed.
+
+Actions run concurrently across devices and in order on one device, each with a timeout
+and one retry on a connection error. Every action gets a result in words a person
+understands, and a slow or dead device never holds up the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from devices.capabilities import CommandSpec, Params, validate_command
+from devices.entities import Entity
+from devices.errors import (
+    DeviceConnectionError,
+    DeviceError,
+    DeviceResponseError,
+    DeviceTimeoutError,
+)
+from devices.plugin import Adapter
+from devices.registry import Registry
+from skills.actions import Action, ActionResult, Plan
+from skills.audit import AuditLog
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 10.0
+
+
+@dataclass
+class Executor:
+    """Runs actions through the adapters, and logs each one."""
+
+    registry: Registry
+    adapters: Mapping[str, Adapter]
+    audit: AuditLog | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    """Seconds one attempt of one action may take."""
+
+    async def run(self, plan: Plan) -> list[ActionResult]:
+        """Carry out every action of the plan; results come back in the plan's order."""
+        by_device: dict[str, list[int]] = {}
+        for index, action in enumerate(plan.actions):
+            entity = self.registry.entities.get(action.entity_id)
+            key = entity.device_id if entity else f"?{action.entity_id}"
+            by_device.setdefault(key, []).append(index)
+        results: list[ActionResult | None] = [None] * len(plan.actions)
+
+        async def run_device(indexes: list[int]) -> None:
+            for index in indexes:
+                results[index] = await self.run_action(plan.actions[index])
+
+        await asyncio.gather(*(run_device(indexes) for indexes in by_device.values()))
+        done = [r for r in results if r is not None]
+        if self.audit is not None and done:
+            self.audit.record(plan, done)
+        return done
+
+    async def run_action(self, action: Action) -> ActionResult:
+        """Carry out one action: validate, send with a timeout, retry once if unreachable."""
+        ready = self._prepare(action)
+        if isinstance(ready, str):
+            return ActionResult(action, ok=False, error=ready)
+        adapter, entity, spec, params = ready
+        failure: DeviceError = DeviceConnectionError("cannot be reached.")
+        for attempt in (1, 2):
+            try:
+                async with asyncio.timeout(self.timeout):
+                    await adapter.execute(entity, spec, params)
+            except TimeoutError:
+                failure = DeviceTimeoutError(f"did not answer within {self.timeout:g} s.")
+            except DeviceConnectionError as raised:
+                failure = raised
+            except DeviceError as raised:
+                if isinstance(raised, DeviceResponseError):
+                    self._mark_unavailable(entity.device_id, str(raised))
+                return ActionResult(action, ok=False, error=f"{entity.name}: {raised}")
+            else:
+                return ActionResult(action, ok=True)
+            _LOGGER.info("Attempt %d of %s failed: %s", attempt, action.describe(), failure)
+        self._mark_unavailable(entity.device_id, str(failure))
+        return ActionResult(action, ok=False, error=f"{entity.name}: {failure}")
+
+    def _prepare(self, action: Action) -> tuple[Adapter, Entity, CommandSpec, Params] | str:
+        """What is needed to send the action, or why it cannot be sent."""
+        entity = self.registry.entities.get(action.entity_id)
+        if entity is None:
+            return f"There is no {action.entity_id}."
+        if not entity.available:
+            device = self.registry.devices[entity.device_id]
+            reason = (device.unavailable_reason or "").rstrip(".")
+            return f"{entity.name} is unavailable{f' ({reason})' if reason else ''}."
+        adapter = self.adapters.get(entity.adapter)
+        if adapter is None:
+            return f"No adapter is running for {entity.name}."
+        try:
+            spec, params = validate_command(
+                entity.entity_id,
+                entity.domain,
+                entity.features,
+                action.command,
+                action.params,
+                state=entity.state,
+            )
+        except DeviceError as error:
+            return str(error)
+        return adapter, entity, spec, params
+
+    def _mark_unavailable(self, device_id: str, reason: str) -> None:
+        self.registry.set_device_available(device_id, available=False, reason=reason)

@@ -1,0 +1,53 @@
+"""Shared fixtures: a registry shaped like the demo house, without any network."""
+
+from __future__ import annotations
+
+import pytest
+
+from devices.capabilities import Domain, MediaPlayerFeature, MediaPlayerState
+from devices.entities import DeviceInfo, EntitySpec
+from devices.registry import Registry
+
+ALL_MEDIA = frozenset(f.value for f in MediaPlayerFeature)
+
+
+def add_speaker(
+    registry: Registry, name: str, area: str, state: str = "playing", adapter: str = "fake"
+) -> str:
+    """Add a speaker the way an adapter would; returns its entity id."""
+    uid = f"uid-{name}"
+    entity = registry.upsert_device(
+        adapter,
+        DeviceInfo(unique_id=uid, name=name, host="127.0.0.1", suggested_area=area),
+        [
+            EntitySpec(
+                unique_id=uid,
+                domain=Domain.MEDIA_PLAYER,
+                name=name,
+                features=ALL_MEDIA,
+                state=MediaPlayerState(state=state, volume=20),  # type: ignore[arg-type]
+            )
+        ],
+    )[0]
+    return entity.entity_id
+
+
+@pytest.fixture(name="add_speaker")
+def add_speaker_fixture() -> object:
+    """`add_speaker(registry, name, area, state="playing")`, for tests that build houses."""
+    return add_speaker
+
+
+@pytest.fixture
+def home() -> Registry:
+    """The demo house's floors, areas and three speakers."""
+    registry = Registry()
+    registry.add_floor("Ground Floor", aliases=["downstairs"])
+    registry.add_floor("Upstairs")
+    registry.add_area("Living Room", floor="Ground Floor", aliases=["lounge"])
+    registry.add_area("Kitchen", floor="Ground Floor")
+    registry.add_area("Bedroom", floor="Upstairs")
+    add_speaker(registry, "Living Room", "Living Room")
+    add_speaker(registry, "Kitchen", "Kitchen")
+    add_speaker(registry, "Bedroom", "Bedroom", state="stopped")
+    return registry

@@ -1,0 +1,134 @@
+"""The Sonos adapter: the contract kit against the emulator, discovery, the executor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from devices.adapters.sonos import SonosAdapter, SonosConfig
+from devices.adapters.sonos.demo import DEMO_QUEUE
+from devices.adapters.sonos.emulator import SonosEmulator, SpeakerSpec
+from devices.blocking import BlockingRunner
+from devices.discovery import Discovery
+from devices.emulator import HostAllocator
+from devices.plugin import AdapterContext
+from devices.registry import Registry
+from devices.testing import AdapterContract, CommandCase, fresh_hosts
+from skills.actions import Action, Path, Plan, Requester
+from skills.executor import Executor
+
+FIRST, SECOND, THIRD = (track.title for track in DEMO_QUEUE)
+
+
+def speakers(hosts: HostAllocator, *names: str, **options: Any) -> list[SpeakerSpec]:
+    return [
+        SpeakerSpec(name, hosts.allocate(), transport_state="PLAYING", queue=DEMO_QUEUE, **options)
+        for name in names
+    ]
+
+
+class TestSonosContract(AdapterContract):
+    adapter_class = SonosAdapter
+    entity_count = 2
+    command_cases = [  # noqa: RUF012 - the kit's declared shape
+        CommandCase("media_player.pause", expect={"state": "paused"}),
+        CommandCase("media_player.play", expect={"state": "playing"}),
+        CommandCase("media_player.next_track", expect={"media_title": SECOND}),
+        CommandCase("media_player.previous_track", expect={"media_title": FIRST}),
+        CommandCase("media_player.set_volume", {"volume": 30}, expect={"volume": 30}),
+        CommandCase("media_player.step_volume", {"delta": -5}, expect={"volume": 25}),
+        CommandCase("media_player.mute", {"muted": True}, expect={"muted": True}),
+        CommandCase("media_player.mute", {"muted": False}, expect={"muted": False}),
+        CommandCase(
+            "media_player.join",
+            {"members": ["{other}"]},
+            expect={"group_members": ["{self}", "{other}"]},
+        ),
+        CommandCase("media_player.unjoin", expect={"group_members": None}),
+        CommandCase("media_player.stop", expect={"state": "stopped"}),
+    ]
+
+    async def start_emulator(self, hosts: HostAllocator) -> SonosEmulator:
+        emulator = SonosEmulator(speakers(hosts, "Den", "Study"), ssdp_interface="127.0.0.1")
+        await emulator.start()
+        return emulator
+
+    def adapter_config(self, emulated: Any) -> SonosConfig:
+        return SonosConfig(request_timeout=self.timeout)
+
+    async def change_on_device(self, emulated: Any) -> tuple[str, dict[str, Any]]:
+        speaker = emulated.speaker("Study")
+        speaker.volume = 7
+        speaker.transport_state = "PAUSED_PLAYBACK"
+        emulated.changed()
+        return speaker.uid, {"volume": 7, "state": "paused"}
+
+
+async def test_speakers_are_found_over_loopback_mdns_alone() -> None:
+    hosts = fresh_hosts()
+    emulator = SonosEmulator(speakers(hosts, "Den"), ssdp_interface="127.0.0.1", announce_mdns=True)
+    await emulator.start()
+    registry = Registry()
+    blocking = BlockingRunner()
+    adapter = SonosAdapter(AdapterContext("sonos", registry, blocking), SonosConfig())
+    mdns_only = SonosAdapter.manifest.model_copy(update={"ssdp_targets": ()})
+    discovery = Discovery({"sonos": mdns_only}, adapter.discovered, interfaces=["127.0.0.1"])
+    try:
+        await discovery.start()
+        assert await registry.wait_until(lambda: "media_player.den" in registry.entities, 10)
+        [finding] = [f for f in discovery.findings.values() if f.adapter == "sonos"]
+        assert finding.found.source == "mdns"
+        assert finding.found.host == emulator.speaker("Den").host
+        entity = registry.entity("media_player.den")
+        assert registry.area_name(entity) == "Den"
+        assert entity.unique_id == f"sonos:{emulator.speaker('Den').uid}"
+    finally:
+        await discovery.stop()
+        await emulator.stop()
+        blocking.shutdown()
+
+
+async def test_configured_hosts_need_no_discovery() -> None:
+    emulator = SonosEmulator(speakers(fresh_hosts(), "Den", "Study"), ssdp_interface="127.0.0.1")
+    await emulator.start()
+    registry = Registry()
+    blocking = BlockingRunner()
+    config = SonosConfig(hosts=[s.host for s in emulator.speakers])
+    adapter = SonosAdapter(AdapterContext("sonos", registry, blocking), config)
+    try:
+        await adapter.start()
+        assert sorted(registry.entities) == ["media_player.den", "media_player.study"]
+        state = registry.entity("media_player.den").state
+        assert state is not None
+        assert state.attributes()["media_title"] == FIRST
+    finally:
+        await emulator.stop()
+        blocking.shutdown()
+
+
+async def test_a_slow_speaker_does_not_delay_the_others() -> None:
+    names = [f"Room {n}" for n in range(1, 6)]
+    emulator = SonosEmulator(speakers(fresh_hosts(), *names), ssdp_interface="127.0.0.1")
+    await emulator.start()
+    registry = Registry()
+    blocking = BlockingRunner()
+    config = SonosConfig(hosts=[s.host for s in emulator.speakers], request_timeout=5)
+    adapter = SonosAdapter(AdapterContext("sonos", registry, blocking), config)
+    try:
+        await adapter.start()
+        emulator.speaker("Room 1").faults.latency = 3.0
+        executor = Executor(registry, {"sonos": adapter}, timeout=0.5)
+        plan = Plan(
+            [Action(entity_id=e, command="media_player.stop") for e in sorted(registry.entities)],
+            Requester.local_admin(),
+            Path.ROUTINE,
+        )
+        results = await executor.run(plan)
+        assert [r.ok for r in results] == [False, True, True, True, True]
+        assert results[0].error == "Room 1: did not answer within 0.5 s."
+        assert [s.transport_state for s in emulator.speakers[1:]] == ["STOPPED"] * 4
+        assert not registry.entity("media_player.room_1").available
+        assert registry.entity("media_player.room_2").available
+    finally:
+        emulator.speaker("Room 1").faults.clear()
+        await emulator.stop()
+        blocking.shutdown()

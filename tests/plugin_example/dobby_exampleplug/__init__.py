@@ -1,0 +1,177 @@
+"""An example third-party adapter: a smart plug with a tiny HTTP API.
+
+The plug answers `GET /relay` with `{"ison": true, "name": "Desk Plug", "room": ...}`
+and `GET /relay?turn=on|off`. It announces itself as `_exampleplug._tcp.local.`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from zeroconf import ServiceInfo
+from zeroconf.asyncio import AsyncZeroconf
+
+from devices.capabilities import CommandSpec, Domain, Params, SwitchState
+from devices.emulator import DemoDevice, Faults, HostAllocator
+from devices.entities import DeviceInfo, Entity, EntitySpec
+from devices.errors import DeviceConnectionError, DeviceResponseError, DeviceTimeoutError
+from devices.plugin import Adapter, Discovered, Manifest
+
+SERVICE = "_exampleplug._tcp.local."
+
+
+class ExamplePlugAdapter(Adapter):
+    """Plugs as switch entities."""
+
+    manifest = Manifest(
+        name="exampleplug",
+        title="Example Plug",
+        domains=(Domain.SWITCH,),
+        mdns_types=(SERVICE,),
+        emulator="dobby_exampleplug:start_demo",
+    )
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.plugs: dict[str, str] = {}
+        """Base URL by serial."""
+
+    async def discovered(self, found: Discovered) -> None:
+        await self._add(f"http://{found.host}:{found.port}")
+
+    async def start(self) -> None:
+        for host in self.config.hosts:
+            await self._add(f"http://{host}")
+
+    async def _get(self, base: str, **query: str) -> dict[str, Any]:
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(
+                    f"{base}/relay", params=query, timeout=aiohttp.ClientTimeout(total=2)
+                ) as response,
+            ):
+                data = await response.json(content_type=None)
+        except TimeoutError as error:
+            raise DeviceTimeoutError("did not answer in time.") from error
+        except aiohttp.ClientConnectionError as error:
+            raise DeviceConnectionError("cannot be reached.") from error
+        except ValueError as error:
+            raise DeviceResponseError("answered with something that makes no sense.") from error
+        if not isinstance(data, dict) or not isinstance(data.get("ison"), bool):
+            raise DeviceResponseError("answered with something that makes no sense.")
+        return data
+
+    async def _add(self, base: str) -> None:
+        data = await self._get(base)
+        serial = str(data["serial"])
+        self.plugs[serial] = base
+        state = SwitchState(state="on" if data["ison"] else "off")
+        self.context.add_device(
+            DeviceInfo(
+                unique_id=serial,
+                name=str(data["name"]),
+                host=base,
+                suggested_area=data.get("room"),
+            ),
+            [
+                EntitySpec(
+                    unique_id=serial, domain=Domain.SWITCH, name=str(data["name"]), state=state
+                )
+            ],
+        )
+
+    async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
+        base = self.plugs[entity.adapter_unique_id]
+        turn = {"turn_on": "on", "turn_off": "off", "toggle": "toggle"}[command.verb]
+        data = await self._get(base, turn=turn)
+        self.context.push_state(
+            entity.adapter_unique_id, SwitchState(state="on" if data["ison"] else "off")
+        )
+
+    async def refresh(self) -> None:
+        for serial, base in self.plugs.items():
+            data = await self._get(base)
+            self.context.push_state(serial, SwitchState(state="on" if data["ison"] else "off"))
+
+
+class PlugEmulator:
+    """One plug on a loopback address, announced over mDNS on loopback."""
+
+    def __init__(self, host: str, name: str, serial: str, *, room: str, on: bool = False) -> None:
+        self.host, self.name, self.serial, self.on = host, name, serial, on
+        self.room = room
+        self.faults = Faults()
+        self._runner: web.AppRunner | None = None
+        self._zeroconf: AsyncZeroconf | None = None
+        self._info: ServiceInfo | None = None
+        self.port = 0
+
+    async def _relay(self, request: web.Request) -> web.Response:
+        await asyncio.sleep(self.faults.latency)
+        if self.faults.garbage:
+            return web.Response(text="<<garbage>>")
+        turn = request.query.get("turn")
+        if turn == "toggle":
+            self.on = not self.on
+        elif turn in ("on", "off"):
+            self.on = turn == "on"
+        return web.json_response(
+            {"ison": self.on, "name": self.name, "serial": self.serial, "room": self.room}
+        )
+
+    async def start(self, interface: str) -> None:
+        app = web.Application()
+        app.router.add_get("/relay", self._relay)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._zeroconf = AsyncZeroconf(interfaces=[interface])
+        self._info = ServiceInfo(
+            SERVICE,
+            f"{self.serial}.{SERVICE}",
+            addresses=[bytes(int(p) for p in self.host.split("."))],
+            port=self.port,
+            properties={"name": self.name},
+        )
+        await self._zeroconf.async_register_service(self._info)
+
+    async def stop(self) -> None:
+        if self._zeroconf is not None and self._info is not None:
+            await self._zeroconf.async_unregister_service(self._info)
+            await self._zeroconf.async_close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+class _Plugs:
+    def __init__(self, plugs: list[PlugEmulator]) -> None:
+        self.plugs = plugs
+
+    async def stop(self) -> None:
+        for plug in self.plugs:
+            await plug.stop()
+
+
+async def start_demo(
+    devices: Sequence[DemoDevice], hosts: HostAllocator, *, interface: str
+) -> _Plugs:
+    """The virtual-house hook: one emulated plug per device."""
+    plugs = []
+    for number, device in enumerate(devices):
+        plug = PlugEmulator(
+            hosts.allocate(),
+            device.name,
+            f"PLUG{number:04d}",
+            room=device.area,
+            on=device.state.get("state") == "on",
+        )
+        await plug.start(interface)
+        plugs.append(plug)
+    return _Plugs(plugs)

@@ -1,0 +1,126 @@
+"""The policy decides by code: roles, bounds and confirmations, whatever asked."""
+
+from __future__ import annotations
+
+from devices.capabilities import ClimateState, Domain, HVACMode, LockState
+from devices.entities import DeviceInfo, EntitySpec
+from devices.registry import Registry
+from skills.actions import Action, Path, Plan, Requester, Role
+from skills.policy import Policy, PolicyConfig, TemperatureBounds, Verdict
+
+ADMIN = Requester("a", Role.ADMIN)
+GUEST = Requester("g", Role.GUEST)
+
+
+def house() -> Registry:
+    registry = Registry()
+    registry.upsert_device(
+        "t",
+        DeviceInfo(unique_id="lock", name="Front Door"),
+        [
+            EntitySpec(
+                unique_id="lock",
+                domain=Domain.LOCK,
+                name="Front Door",
+                state=LockState(state="locked"),
+            )
+        ],
+    )
+    registry.upsert_device(
+        "t",
+        DeviceInfo(unique_id="th", name="Thermostat"),
+        [
+            EntitySpec(
+                unique_id="th",
+                domain=Domain.CLIMATE,
+                name="Thermostat",
+                state=ClimateState(state=HVACMode.HEAT, temperature=21),
+            ),
+            EntitySpec(unique_id="pool", domain=Domain.CLIMATE, name="Pool Heater"),
+        ],
+    )
+    registry.upsert_device(
+        "t",
+        DeviceInfo(unique_id="garage", name="Garage"),
+        [
+            EntitySpec(
+                unique_id="garage", domain=Domain.COVER, name="Garage", device_class="garage"
+            ),
+            EntitySpec(unique_id="shade", domain=Domain.COVER, name="Shade", device_class="shade"),
+        ],
+    )
+    return registry
+
+
+def verdict(policy: Policy, action: Action, who: Requester = ADMIN, **plan: bool) -> Verdict:
+    return policy.decide(action, Plan([action], who, Path.INTENT, **plan)).verdict
+
+
+def test_sensitive_actions_need_confirmation_unless_preapproved() -> None:
+    policy = Policy(house(), PolicyConfig())
+    unlock = Action(entity_id="lock.front_door", command="lock.unlock")
+    assert verdict(policy, unlock) is Verdict.CONFIRM
+    assert verdict(policy, unlock, preapproved=True) is Verdict.ALLOW
+    assert verdict(policy, Action(entity_id="lock.front_door", command="lock.lock")) is (
+        Verdict.ALLOW
+    )
+
+
+def test_garage_needs_confirmation_but_a_shade_does_not() -> None:
+    policy = Policy(house(), PolicyConfig())
+    assert verdict(policy, Action(entity_id="cover.garage", command="cover.open")) is (
+        Verdict.CONFIRM
+    )
+    assert verdict(policy, Action(entity_id="cover.shade", command="cover.open")) is Verdict.ALLOW
+
+
+def test_setpoints_outside_bounds_are_refused_naming_the_bounds() -> None:
+    policy = Policy(house(), PolicyConfig())
+    action = Action(
+        entity_id="climate.thermostat",
+        command="climate.set_temperature",
+        params={"temperature": 35},
+    )
+    decision = policy.decide(action, Plan([action], ADMIN, Path.LLM, preapproved=True))
+    assert decision.verdict is Verdict.REFUSE
+    assert decision.reason == "35° is outside the allowed range for Thermostat (10° to 30°)"
+    ok = Action(
+        entity_id="climate.thermostat",
+        command="climate.set_temperature",
+        params={"temperature": 22.5},
+    )
+    assert verdict(policy, ok) is Verdict.ALLOW
+
+
+def test_per_entity_bounds_win() -> None:
+    config = PolicyConfig(
+        temperature_by_entity={"climate.pool_heater": TemperatureBounds(min=10, max=34)}
+    )
+    policy = Policy(house(), config)
+    hot = Action(
+        entity_id="climate.pool_heater",
+        command="climate.set_temperature",
+        params={"temperature": 33},
+    )
+    assert verdict(policy, hot) is Verdict.ALLOW
+    hotter = hot.model_copy(update={"params": {"temperature": 35}})
+    assert verdict(policy, hotter) is Verdict.REFUSE
+
+
+def test_guests_may_not_touch_locks_or_climate() -> None:
+    policy = Policy(house(), PolicyConfig())
+    lock = Action(entity_id="lock.front_door", command="lock.lock")
+    assert verdict(policy, lock, GUEST) is Verdict.REFUSE
+    assert verdict(policy, lock, GUEST, preapproved=True) is Verdict.REFUSE
+    assert verdict(policy, Action(entity_id="cover.shade", command="cover.close"), GUEST) is (
+        Verdict.ALLOW
+    )
+    assert not policy.may_confirm(Role.GUEST)
+    assert policy.may_confirm(Role.ADMIN)
+
+
+def test_unknown_entity_is_refused() -> None:
+    policy = Policy(house(), PolicyConfig())
+    assert verdict(policy, Action(entity_id="lock.back_door", command="lock.lock")) is (
+        Verdict.REFUSE
+    )
