@@ -50,7 +50,11 @@ def build_registry(config: Config) -> Registry:
 
 
 def instantiate_adapters(
-    config: Config, loaded: LoadedAdapters, registry: Registry, blocking: BlockingRunner
+    config: Config,
+    loaded: LoadedAdapters,
+    registry: Registry,
+    blocking: BlockingRunner,
+    interfaces: list[str] | None = None,
 ) -> dict[str, Adapter]:
     """One instance of every enabled adapter, its settings checked against its own model."""
     settings = config.home.adapters
@@ -68,7 +72,7 @@ def instantiate_adapters(
             adapter_config = config.home_doc.validate(cls.manifest.config_model, ["adapters", name])
         if not adapter_config.enabled:
             continue
-        context = AdapterContext(name, registry, blocking)
+        context = AdapterContext(name, registry, blocking, interfaces)
         adapters[name] = cls(context, adapter_config)
     return adapters
 
@@ -89,7 +93,11 @@ class Dobby:
         self.registry = build_registry(config)
         self.blocking = BlockingRunner()
         self.loaded = loaded if loaded is not None else load_adapters()
-        self.adapters = instantiate_adapters(config, self.loaded, self.registry, self.blocking)
+        if interfaces is None:
+            interfaces = config.home.discovery.interfaces
+        self.adapters = instantiate_adapters(
+            config, self.loaded, self.registry, self.blocking, interfaces
+        )
         self.audit = AuditLog(database_path(state_dir))
         self.house = House(
             self.registry,
@@ -102,7 +110,7 @@ class Dobby:
         self.discovery = Discovery(
             {name: adapter.manifest for name, adapter in self.adapters.items()},
             self._on_discovered,
-            interfaces=interfaces if interfaces is not None else config.home.discovery.interfaces,
+            interfaces=interfaces,
         )
         self._pollers: list[asyncio.Task[None]] = []
 

@@ -94,6 +94,9 @@ class AdapterContext:
     name: str
     registry: Registry
     blocking: BlockingRunner
+    interfaces: list[str] | None = None
+    """The IPv4 interface addresses discovery runs on (None: every LAN interface), for
+    adapters whose devices are found by their own broadcast rather than mDNS or SSDP."""
 
     def add_device(self, info: DeviceInfo, entities: Sequence[EntitySpec]) -> list[Entity]:
         """Add or update a device and its entities (idempotent by unique id)."""

@@ -145,7 +145,8 @@ class AdapterContract:
         registry = Registry()
         blocking = BlockingRunner()
         adapter = self.adapter_class(
-            AdapterContext(manifest.name, registry, blocking), self.adapter_config(emulated)
+            AdapterContext(manifest.name, registry, blocking, [self.interface]),
+            self.adapter_config(emulated),
         )
         discovery = Discovery(
             {manifest.name: manifest}, adapter.discovered, interfaces=[self.interface]

@@ -8,7 +8,13 @@ import logging
 import soco
 
 from devices.adapters.sonos.speaker import Speaker, SpeakerInfo
-from devices.capabilities import CommandSpec, Domain, MediaPlayerFeature, Params
+from devices.capabilities import (
+    CommandSpec,
+    Domain,
+    MediaPlayerFeature,
+    MediaPlayerState,
+    Params,
+)
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import DeviceError, DeviceUnavailableError
 from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered, Manifest
@@ -104,13 +110,18 @@ class SonosAdapter(Adapter):
         return speaker.device
 
     async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
-        """Send the command, then read the speaker's state back."""
+        """Send the command, then read back what it changed."""
         uid = entity.adapter_unique_id
         speaker = self.speakers.get(uid)
         if speaker is None:
             raise DeviceUnavailableError(f"{entity.name} has not been found on the network.")
-        await self.context.run_blocking(speaker.run, command.verb, params, self._speaker_of)
-        await self._refresh_one(uid, speaker)
+        changed = await self.context.run_blocking(
+            speaker.run, command.verb, params, self._speaker_of
+        )
+        if changed is None or not isinstance(entity.state, MediaPlayerState):
+            await self._refresh_one(uid, speaker)
+            return
+        self.context.push_state(uid, entity.state.model_copy(update=changed))
 
     async def refresh(self) -> None:
         """Poll every speaker; one that does not answer is marked unavailable."""

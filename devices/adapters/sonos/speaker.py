@@ -107,33 +107,55 @@ class Speaker:
             state=TRANSPORT_STATES.get(transport, "idle"),
             volume=volume,
             muted=muted,
-            media_title=track.get("title") or None,
-            media_artist=track.get("artist") or None,
-            media_album=track.get("album") or None,
             group_members=members or None,
+            **_track_fields(track),
         )
 
     def _coordinator(self) -> soco.SoCo:
         group = self.device.group
         return group.coordinator if group is not None else self.device
 
-    def run(self, verb: str, params: Params, resolve_member: Callable[[str], soco.SoCo]) -> None:
-        """Carry out one media_player command (blocking)."""
+    def run(
+        self, verb: str, params: Params, resolve_member: Callable[[str], soco.SoCo]
+    ) -> dict[str, Any] | None:
+        """Carry out one media_player command (blocking).
+
+        Returns the state fields the command changed, read back with as few requests as
+        the command allows, or None when the whole state must be read again.
+        """
         with soco_errors():
             if verb in ("play", "pause", "stop", "next_track", "previous_track"):
                 coordinator = self._coordinator()
                 method = {"next_track": "next", "previous_track": "previous"}.get(verb, verb)
                 getattr(coordinator, method)()
-            elif verb == "set_volume" and isinstance(params, SetVolume):
+                info = coordinator.get_current_transport_info()
+                changed: dict[str, Any] = {
+                    "state": TRANSPORT_STATES.get(info["current_transport_state"], "idle")
+                }
+                if verb in ("next_track", "previous_track"):
+                    changed.update(_track_fields(coordinator.get_current_track_info()))
+                return changed
+            if verb == "set_volume" and isinstance(params, SetVolume):
                 self.device.volume = params.volume
-            elif verb == "step_volume" and isinstance(params, StepVolume):
-                self.device.set_relative_volume(params.delta)
-            elif verb == "mute" and isinstance(params, Mute):
+                return {"volume": params.volume}
+            if verb == "step_volume" and isinstance(params, StepVolume):
+                return {"volume": int(self.device.set_relative_volume(params.delta))}
+            if verb == "mute" and isinstance(params, Mute):
                 self.device.mute = params.muted
-            elif verb == "join" and isinstance(params, Join):
+                return {"muted": params.muted}
+            if verb == "join" and isinstance(params, Join):
                 for member in params.members:
                     resolve_member(member).join(self.device)
-            elif verb == "unjoin":
+                return None
+            if verb == "unjoin":
                 self.device.unjoin()
-            else:
-                raise UnsupportedCommandError(f"A Sonos speaker cannot do {verb}.")
+                return None
+        raise UnsupportedCommandError(f"A Sonos speaker cannot do {verb}.")
+
+
+def _track_fields(track: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "media_title": track.get("title") or None,
+        "media_artist": track.get("artist") or None,
+        "media_album": track.get("album") or None,
+    }
