@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import soco
 
+from devices.adapters.sonos.events import SpeakerEvents
 from devices.adapters.sonos.speaker import Speaker, SpeakerInfo
 from devices.capabilities import (
     CommandSpec,
@@ -29,6 +31,12 @@ class SonosConfig(AdapterConfig):
 
     request_timeout: float = 5.0
     """Seconds SoCo waits for one answer from a speaker."""
+    events: bool = True
+    """Subscribe to UPnP events for push state (polling remains as a fallback)."""
+    event_listener_port: int = 1400
+    """The port speakers send their events to (the next free one if it is taken)."""
+    event_listener_ip: str | None = None
+    """The address speakers send events to; unset, the one that routes to each speaker."""
 
 
 class SonosAdapter(Adapter):
@@ -51,6 +59,7 @@ class SonosAdapter(Adapter):
         super().__init__(context, config)
         self.speakers: dict[str, Speaker] = {}
         """By UPnP uid (RINCON_...)."""
+        self.events = SpeakerEvents(self.config.event_listener_port, self.config.event_listener_ip)
         self._setting_up: dict[str, asyncio.Task[None]] = {}
 
     async def start(self) -> None:
@@ -97,6 +106,19 @@ class SonosAdapter(Adapter):
             state=state,
         )
         self.context.add_device(device, [entity])
+        if self.config.events and not self.events.subscribed(info.uid):
+            # SoCo reads the household id while subscribing; fetch it off the loop first.
+            await self.context.run_blocking(lambda: speaker.device.household_id)
+            await self.events.subscribe(
+                info.uid, speaker, lambda fields: self._merge(info.uid, fields)
+            )
+
+    def _merge(self, uid: str, fields: dict[str, Any]) -> None:
+        """Apply changed state fields (from an event or a command's read-back)."""
+        entity = self.context.registry.by_unique_id(f"{self.manifest.name}:{uid}")
+        if entity is None or not isinstance(entity.state, MediaPlayerState):
+            return
+        self.context.push_state(uid, entity.state.model_copy(update=fields))
 
     def _entity_of(self, uid: str) -> str | None:
         entity = self.context.registry.by_unique_id(f"{self.manifest.name}:{uid}")
@@ -118,16 +140,20 @@ class SonosAdapter(Adapter):
         changed = await self.context.run_blocking(
             speaker.run, command.verb, params, self._speaker_of
         )
-        if changed is None or not isinstance(entity.state, MediaPlayerState):
+        if changed is None:
             await self._refresh_one(uid, speaker)
-            return
-        self.context.push_state(uid, entity.state.model_copy(update=changed))
+        else:
+            self._merge(uid, changed)
 
     async def refresh(self) -> None:
         """Poll every speaker; one that does not answer is marked unavailable."""
         await asyncio.gather(
             *(self._refresh_one(uid, speaker) for uid, speaker in self.speakers.items())
         )
+
+    async def stop(self) -> None:
+        """Unsubscribe from every speaker's events."""
+        await self.events.stop()
 
     async def _refresh_one(self, uid: str, speaker: Speaker) -> None:
         try:

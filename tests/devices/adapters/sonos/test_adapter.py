@@ -83,6 +83,7 @@ async def test_speakers_are_found_over_loopback_mdns_alone() -> None:
         assert entity.unique_id == f"sonos:{emulator.speaker('Den').uid}"
     finally:
         await discovery.stop()
+        await adapter.stop()
         await emulator.stop()
         blocking.shutdown()
 
@@ -101,6 +102,7 @@ async def test_configured_hosts_need_no_discovery() -> None:
         assert state is not None
         assert state.attributes()["media_title"] == FIRST
     finally:
+        await adapter.stop()
         await emulator.stop()
         blocking.shutdown()
 
@@ -130,5 +132,59 @@ async def test_a_slow_speaker_does_not_delay_the_others() -> None:
         assert registry.entity("media_player.room_2").available
     finally:
         emulator.speaker("Room 1").faults.clear()
+        await adapter.stop()
+        await emulator.stop()
+        blocking.shutdown()
+
+
+async def test_changes_at_the_speaker_arrive_as_events_without_polling() -> None:
+    emulator = SonosEmulator(speakers(fresh_hosts(), "Den"), ssdp_interface="127.0.0.1")
+    await emulator.start()
+    registry = Registry()
+    blocking = BlockingRunner()
+    config = SonosConfig(hosts=[emulator.speaker("Den").host])
+    adapter = SonosAdapter(AdapterContext("sonos", registry, blocking), config)
+    try:
+        await adapter.start()
+        uid = emulator.speaker("Den").uid
+        assert adapter.events.subscribed(uid)
+        entity = registry.entity("media_player.den")
+
+        def reads(volume: int, state: str) -> bool:
+            assert entity.state is not None
+            fields = {"state": entity.state.state, **entity.state.attributes()}
+            return fields["volume"] == volume and fields["state"] == state
+
+        # Someone turns the speaker down and pauses it at the speaker itself. Nothing
+        # polls here (the adapter runs without Dobby's poller): only events can tell.
+        speaker = emulator.speaker("Den")
+        speaker.volume = 7
+        speaker.transport_state = "PAUSED_PLAYBACK"
+        emulator.changed()
+        assert await registry.wait_until(lambda: reads(7, "paused"), 5)
+    finally:
+        await adapter.stop()
+        await emulator.stop()
+        blocking.shutdown()
+
+
+async def test_without_events_the_speaker_is_polled() -> None:
+    emulator = SonosEmulator(speakers(fresh_hosts(), "Den"), ssdp_interface="127.0.0.1")
+    await emulator.start()
+    registry = Registry()
+    blocking = BlockingRunner()
+    config = SonosConfig(hosts=[emulator.speaker("Den").host], events=False)
+    adapter = SonosAdapter(AdapterContext("sonos", registry, blocking), config)
+    try:
+        await adapter.start()
+        assert not adapter.events.subscribed(emulator.speaker("Den").uid)
+        emulator.speaker("Den").volume = 9
+        emulator.changed()
+        await adapter.refresh()
+        state = registry.entity("media_player.den").state
+        assert state is not None
+        assert state.attributes()["volume"] == 9
+    finally:
+        await adapter.stop()
         await emulator.stop()
         blocking.shutdown()

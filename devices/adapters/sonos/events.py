@@ -1,0 +1,118 @@
+"""UPnP event subscriptions for Sonos speakers, through SoCo's asyncio event listener.
+
+Each speaker's AVTransport and RenderingControl services push their changes (transport
+state, track, volume, mute) as GENA NOTIFY requests to a small HTTP server SoCo runs in
+our event loop. A speaker whose subscription fails is simply polled.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import soco.config
+from soco import events_asyncio
+from soco.events_base import Event, get_listen_ip
+
+from devices.adapters.sonos.speaker import TRANSPORT_STATES, Speaker
+
+_LOGGER = logging.getLogger(__name__)
+
+SUBSCRIPTION_SECONDS = 600
+
+Changed = Callable[[dict[str, Any]], None]
+
+
+def fields_of(event: Event) -> dict[str, Any]:
+    """The media_player state fields an AVTransport or RenderingControl event carries."""
+    variables: dict[str, Any] = event.variables
+    fields: dict[str, Any] = {}
+    transport = variables.get("transport_state")
+    if isinstance(transport, str) and transport in TRANSPORT_STATES:
+        fields["state"] = TRANSPORT_STATES[transport]
+    track = variables.get("current_track_meta_data")
+    if track is not None and hasattr(track, "title"):
+        fields["media_title"] = getattr(track, "title", None) or None
+        fields["media_artist"] = getattr(track, "creator", None) or None
+        fields["media_album"] = getattr(track, "album", None) or None
+    volume = variables.get("volume")
+    if isinstance(volume, dict) and str(volume.get("Master", "")).isdigit():
+        fields["volume"] = int(volume["Master"])
+    mute = variables.get("mute")
+    if isinstance(mute, dict) and mute.get("Master") in ("0", "1"):
+        fields["muted"] = mute["Master"] == "1"
+    return fields
+
+
+def free_port(ip: str, first: int) -> int:
+    """The first port from `first` on that a listening socket can bind on `ip`."""
+    for port in range(first, first + 100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((ip, port))
+            except OSError:
+                continue
+            return port
+    return first
+
+
+class SpeakerEvents:
+    """The event subscriptions of every speaker of one adapter."""
+
+    def __init__(self, port: int, listener_ip: str | None) -> None:
+        self.port = port
+        self.listener_ip = listener_ip
+        self._subscriptions: dict[str, list[events_asyncio.Subscription]] = {}
+
+    async def subscribe(self, uid: str, speaker: Speaker, on_change: Changed) -> bool:
+        """Subscribe to one speaker's changes; False (and polling) if that fails."""
+        listener = events_asyncio.event_listener
+        if not listener.is_running:
+            ip = self.listener_ip or get_listen_ip(speaker.host)
+            # SoCo's listener leaks a socket for every port it fails to bind; hand it one
+            # that binds.
+            listener.requested_port_number = free_port(ip, self.port)
+            if self.listener_ip is not None:
+                soco.config.EVENT_LISTENER_IP = self.listener_ip
+
+        def deliver(event: Event) -> None:
+            fields = fields_of(event)
+            if fields:
+                on_change(fields)
+
+        subscriptions = []
+        try:
+            for service in (speaker.device.avTransport, speaker.device.renderingControl):
+                subscription = events_asyncio.Subscription(service, callback=deliver)
+                await subscription.subscribe(
+                    requested_timeout=SUBSCRIPTION_SECONDS, auto_renew=True
+                )
+                subscriptions.append(subscription)
+        except Exception as error:  # noqa: BLE001 - any failure means: poll this speaker
+            speaker.logger.warning("No events from this speaker, polling it: %s", error)
+            for subscription in subscriptions:
+                await subscription.unsubscribe(strict=False)
+            return False
+        self._subscriptions[uid] = subscriptions
+        return True
+
+    def subscribed(self, uid: str) -> bool:
+        """Whether a speaker's changes arrive as events."""
+        return uid in self._subscriptions
+
+    async def stop(self) -> None:
+        """Unsubscribe everything and stop the listener."""
+        subscribed, self._subscriptions = self._subscriptions, {}
+        for subscriptions in subscribed.values():
+            for subscription in subscriptions:
+                await subscription.unsubscribe(strict=False)
+        listener = events_asyncio.event_listener
+        await listener.async_stop()
+        if listener._stop_grace_task is not None:
+            listener._stop_grace_task.cancel()
+            listener._stop_grace_task = None
+        # SoCo's listener is one object per process whose locks bind to the event loop that
+        # first used them; a later loop (a restart, the next test) needs fresh ones.
+        listener.start_lock = listener.stop_lock = None
