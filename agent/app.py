@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, ValidationError
 
 from agent.config import Config
+from agent.llm import from_environment
 from agent.understanding import Understander, Understanding
 from devices.blocking import BlockingRunner
 from devices.discovery import Discovery
@@ -24,7 +25,13 @@ from skills.executor import Executor
 from skills.house import House, Outcome
 from skills.policy import Policy
 
+if TYPE_CHECKING:
+    from agent.llm.agent import Turn
+
 _LOGGER = logging.getLogger(__name__)
+
+MOVING_STATES = frozenset({"opening", "closing", "locking", "unlocking", "arming"})
+"""States that change by themselves shortly after a command."""
 
 
 class Reply(Understanding):
@@ -55,6 +62,7 @@ def instantiate_adapters(
     registry: Registry,
     blocking: BlockingRunner,
     interfaces: list[str] | None = None,
+    state_dir: Path | None = None,
 ) -> dict[str, Adapter]:
     """One instance of every enabled adapter, its settings checked against its own model."""
     settings = config.home.adapters
@@ -72,7 +80,7 @@ def instantiate_adapters(
             adapter_config = config.home_doc.validate(cls.manifest.config_model, ["adapters", name])
         if not adapter_config.enabled:
             continue
-        context = AdapterContext(name, registry, blocking, interfaces)
+        context = AdapterContext(name, registry, blocking, interfaces, state_dir)
         adapters[name] = cls(context, adapter_config)
     return adapters
 
@@ -88,6 +96,7 @@ class Dobby:
         interfaces: list[str] | None = None,
         loaded: LoadedAdapters | None = None,
         action_timeout: float = 10.0,
+        only_hosts: Collection[str] | None = None,
     ) -> None:
         self.config = config
         self.registry = build_registry(config)
@@ -96,7 +105,7 @@ class Dobby:
         if interfaces is None:
             interfaces = config.home.discovery.interfaces
         self.adapters = instantiate_adapters(
-            config, self.loaded, self.registry, self.blocking, interfaces
+            config, self.loaded, self.registry, self.blocking, interfaces, state_dir
         )
         self.audit = AuditLog(database_path(state_dir))
         self.house = House(
@@ -105,12 +114,16 @@ class Dobby:
             Executor(self.registry, self.adapters, self.audit, timeout=action_timeout),
         )
         self.understander = Understander(
-            self.registry, config.routines.routines, language=config.home.language
+            self.registry,
+            config.routines.routines,
+            language=config.home.language,
+            llm=from_environment(self.house, config.routines.routines),
         )
         self.discovery = Discovery(
             {name: adapter.manifest for name, adapter in self.adapters.items()},
             self._on_discovered,
             interfaces=interfaces,
+            only_hosts=only_hosts,
         )
         self._pollers: list[asyncio.Task[None]] = []
 
@@ -150,7 +163,7 @@ class Dobby:
 
     async def understand(self, text: str, requester: Requester) -> Understanding:
         """What Dobby would do, without doing it."""
-        understood = await self.understander.understand(text)
+        understood = await self.understander.understand(text, requester)
         if understood.actions:
             plan = self._plan(understood, requester)
             understood.needs_confirmation = self.house.policy.review(plan).needs_confirmation
@@ -158,7 +171,15 @@ class Dobby:
 
     async def handle(self, text: str, requester: Requester) -> Reply:
         """Understand a sentence and carry it out through the one path."""
-        understood = await self.understander.understand(text)
+        understood = await self.understander.local(text)
+        if understood is None and self.understander.llm is not None:
+            turn = await self.understander.llm.run(text, requester)
+            return llm_reply(text, turn)
+        if understood is None:
+            text = text.strip()
+            understood = Understanding(
+                text=text, source="none", reply=self.understander.help_text(text)
+            )
         reply = Reply(**understood.model_dump())
         if not understood.actions:
             return reply
@@ -167,6 +188,20 @@ class Dobby:
         reply.needs_confirmation = outcome.pending is not None
         reply.confirmation = outcome.pending.token if outcome.pending else None
         reply.reply = summarize(understood.reply, outcome)
+        return reply
+
+    async def confirm(self, token: str, approver: Requester, *, approve: bool) -> Reply:
+        """Answer a confirmation request, whichever path (local plan or LLM turn) made it.
+
+        Raises ConfirmationError when it cannot be accepted.
+        """
+        llm = self.understander.llm
+        if llm is not None and llm.pending(token) is not None:
+            return llm_reply("", await llm.resume(token, approver, approve=approve))
+        outcome = await self.house.confirm(token, approver, approve=approve)
+        reply = Reply(text="", source="none", actions=outcome.plan.actions)
+        reply.results = [r.as_json() for r in outcome.results]
+        reply.reply = summarize("" if approve else "Cancelled; nothing was done.", outcome)
         return reply
 
     def _plan(self, understood: Understanding, requester: Requester) -> Plan:
@@ -192,6 +227,22 @@ class Dobby:
         """Read every device's state back through its adapter now."""
         await asyncio.gather(*(a.refresh() for a in self.adapters.values()))
 
+    async def settle(self, within: float) -> bool:
+        """Read every state back until nothing is moving (shades travel); False if still
+        moving after `within` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            await self.refresh()
+            moving = [
+                e
+                for e in self.registry.entities.values()
+                if e.state is not None and e.state.state in MOVING_STATES
+            ]
+            if not moving or loop.time() >= deadline:
+                return not moving
+            await asyncio.sleep(0.2)
+
     async def stop(self) -> None:
         """Stop pollers, discovery and adapters, and close the database."""
         for task in self._pollers:
@@ -203,6 +254,19 @@ class Dobby:
                 await adapter.stop()
         self.blocking.shutdown()
         self.audit.close()
+
+
+def llm_reply(text: str, turn: Turn) -> Reply:
+    """What `dobby say` prints for a turn the LLM agent carried out."""
+    return Reply(
+        text=text,
+        source="llm",
+        actions=turn.actions,
+        reply=turn.reply,
+        results=[r.as_json() for r in turn.results],
+        needs_confirmation=turn.pending is not None,
+        confirmation=turn.pending.token if turn.pending else None,
+    )
 
 
 def summarize(intro: str, outcome: Outcome) -> str:

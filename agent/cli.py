@@ -26,6 +26,8 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Check the configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+pair_app = typer.Typer(help="Pair Dobby with a device that asks for it.", no_args_is_help=True)
+app.add_typer(pair_app, name="pair")
 
 _T = TypeVar("_T")
 
@@ -254,6 +256,52 @@ def discover(
             item["source"], item["type"], item["host"], item["name"], item["adapter"] or "unknown"
         )
     console.print(found)
+
+
+@pair_app.command("hue")
+def pair_hue(
+    host: Annotated[
+        str | None,
+        typer.Option("--host", help="Bridge address (ip or ip:port); found by mDNS if left out."),
+    ] = None,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for the button.")] = 30.0,
+    config: ConfigOption = None,
+    state: StateOption = Path("data"),
+    verbose: VerboseOption = False,
+) -> None:
+    """Pair with a Philips Hue bridge: press its link button when asked."""
+    from devices.adapters.hue.pairing import find_bridges, pair
+    from devices.errors import DeviceError
+
+    _setup_logging(verbose)
+    loaded = _load(config)
+
+    async def main() -> int:
+        target = host
+        if target is None:
+            bridges = await find_bridges(loaded.home.discovery.interfaces, seconds=3.0)
+            if not bridges:
+                typer.echo("No Hue bridge answered. Give its address with --host.", err=True)
+                return 1
+            if len(bridges) > 1:
+                listed = ", ".join(f"{b.name} ({b.host})" for b in bridges)
+                typer.echo(
+                    f"Several Hue bridges answered: {listed}. Choose one with --host.", err=True
+                )
+                return 1
+            target = bridges[0].host
+        typer.echo(
+            f"Press the round link button on the Hue bridge at {target} (waiting {wait:g} s)..."
+        )
+        try:
+            bridge_id = await pair(target, state, wait_for_button=wait)
+        except DeviceError as error:
+            typer.echo(f"Hue bridge at {target}: {error}", err=True)
+            return 1
+        typer.echo(f"Paired with Hue bridge {bridge_id}. Its key is kept in {state / 'hue'}.")
+        return 0
+
+    raise typer.Exit(_run(main))
 
 
 @config_app.command("check")

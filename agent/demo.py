@@ -15,6 +15,8 @@ from skills.actions import Requester
 
 LOOPBACK = "127.0.0.1"
 DISCOVERY_TIMEOUT = 20.0
+SETTLE_TIMEOUT = 15.0
+"""Seconds to let moving things (shades) arrive before the final state is read."""
 
 
 def house_file(config: Config) -> Path:
@@ -32,7 +34,14 @@ async def run_demo(
     loaded = load_adapters()
     house = VirtualHouse(read_house(house_file(config)), loaded.adapters, interface=LOOPBACK)
     await house.start()
-    dobby = Dobby(config, state, interfaces=[LOOPBACK], loaded=loaded)
+    # The virtual house's devices only: other emulators may share the loopback network.
+    dobby = Dobby(
+        config,
+        state,
+        interfaces=[LOOPBACK],
+        loaded=loaded,
+        only_hosts=house.hosts.allocated | {LOOPBACK},
+    )
     try:
         await dobby.start()
         missing = await dobby.wait_for(house.entity_ids, DISCOVERY_TIMEOUT)
@@ -48,7 +57,7 @@ async def run_demo(
             else:
                 result = (await dobby.handle(text, requester)).model_dump(mode="json")
             print(json.dumps(result, ensure_ascii=False) if json_out else result["reply"])
-        await dobby.refresh()
+        await dobby.settle(SETTLE_TIMEOUT)
         states = dobby.states()
         if json_out:
             print(json.dumps(states, ensure_ascii=False))

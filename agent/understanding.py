@@ -7,14 +7,17 @@ then the LLM agent if one is configured, and otherwise a helpful answer.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from agent.intents import IntentReader
 from devices.registry import Registry
-from skills.actions import Action
+from skills.actions import Action, Requester
 from skills.routines import Routine, expand, match_phrase
+
+if TYPE_CHECKING:
+    from agent.llm.agent import HouseAgent
 
 Source = Literal["routine", "intent", "llm", "none"]
 
@@ -38,15 +41,38 @@ class Understander:
     """Turns sentences into plans, local paths first."""
 
     def __init__(
-        self, registry: Registry, routines: Sequence[Routine], *, language: str = "en"
+        self,
+        registry: Registry,
+        routines: Sequence[Routine],
+        *,
+        language: str = "en",
+        llm: HouseAgent | None = None,
     ) -> None:
         self.registry = registry
         self.routines = list(routines)
         self.intents = IntentReader(registry, language)
+        self.llm = llm
+        """The LLM path, when a model is configured."""
 
-    async def understand(self, text: str) -> Understanding:
-        """Read one sentence; nothing is executed."""
+    async def understand(self, text: str, requester: Requester | None = None) -> Understanding:
+        """Read one sentence; nothing is executed (the LLM path runs as a dry run)."""
         text = text.strip()
+        local = await self.local(text)
+        if local is not None:
+            return local
+        if self.llm is not None:
+            turn = await self.llm.plan(text, requester or Requester.local_admin())
+            return Understanding(text=text, source="llm", actions=turn.actions, reply=turn.reply)
+        return Understanding(text=text, source="none", reply=self.help_text(text))
+
+    async def local(self, text: str) -> Understanding | None:
+        """Routine phrases, then sentence templates; None when neither understood the text.
+
+        With `llm_first` configured, everything is left to the model.
+        """
+        text = text.strip()
+        if self.llm is not None and self.llm.settings.llm_first:
+            return None
         routine = match_phrase(self.routines, text)
         if routine is not None:
             actions, notes = expand(routine, self.registry)
@@ -68,7 +94,7 @@ class Understander:
                 actions=found.actions,
                 reply=found.question or found.reply,
             )
-        return Understanding(text=text, source="none", reply=self.help_text(text))
+        return None
 
     def help_text(self, text: str) -> str:
         """What to say when nothing understood the sentence."""

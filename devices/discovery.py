@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from zeroconf import IPVersion, ServiceStateChange, Zeroconf
@@ -30,6 +30,8 @@ class Finding:
 
     found: Discovered
     adapter: str | None
+    accepted: bool = True
+    """False when it came from a host outside `Discovery.only_hosts`."""
 
 
 @dataclass
@@ -43,6 +45,9 @@ class Discovery:
     """IPv4 addresses to discover on; None means every interface but loopback."""
     list_unknown: bool = False
     """Also look for services no adapter handles (for `dobby discover`)."""
+    only_hosts: Collection[str] | None = None
+    """Hand adapters only answers from these addresses (the virtual house's own devices,
+    when other emulators share the loopback network); None takes every answer."""
     findings: dict[tuple[str, str, str], Finding] = field(default_factory=dict)
     _zeroconf: AsyncZeroconf | None = None
     _browsers: list[AsyncServiceBrowser] = field(default_factory=list)
@@ -108,8 +113,9 @@ class Discovery:
         if known is not None and known.found.host == found.host:
             return
         adapter = self.adapter_for(found)
-        self.findings[key] = Finding(found, adapter)
-        if adapter is None:
+        accepted = self.only_hosts is None or found.host in self.only_hosts
+        self.findings[key] = Finding(found, adapter, accepted)
+        if adapter is None or not accepted:
             return
         task = asyncio.create_task(self._deliver(found))
         self._tasks.add(task)

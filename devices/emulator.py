@@ -7,6 +7,8 @@ client library can drive it. Tests and benchmarks make it misbehave through `Fau
 from __future__ import annotations
 
 import ipaddress
+import itertools
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -30,6 +32,10 @@ class Faults:
         self.error = self.garbage = self.drop = False
 
 
+_BLOCKS = itertools.count(1)
+_OCTET = 40 + random.randrange(200)
+
+
 @dataclass
 class HostAllocator:
     """Hands out loopback addresses, one per emulated device (127.0.0.0/8 only)."""
@@ -46,6 +52,21 @@ class HostAllocator:
         end = int(ipaddress.IPv4Address("127.255.255.254"))
         for value in range(start, end + 1):
             yield str(ipaddress.IPv4Address(value))
+
+    @classmethod
+    def fresh(cls) -> HostAllocator:
+        """Addresses from a block no earlier call of this process handed out.
+
+        The second octet is drawn once per process, so two processes running emulators at
+        once (two test runs, a demo next to the tests) rarely meet on an address.
+        """
+        block = next(_BLOCKS) % 250 + 1
+        return cls(first=f"127.{_OCTET}.{block}.10")
+
+    @property
+    def allocated(self) -> frozenset[str]:
+        """Every address handed out so far."""
+        return frozenset(self._used)
 
     def allocate(self) -> str:
         """The next free loopback address."""

@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, ClassVar, Literal, ParamSpec, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -97,6 +98,8 @@ class AdapterContext:
     interfaces: list[str] | None = None
     """The IPv4 interface addresses discovery runs on (None: every LAN interface), for
     adapters whose devices are found by their own broadcast rather than mDNS or SSDP."""
+    state_dir: Path | None = None
+    """Dobby's state dir (`--state`), where an adapter keeps pairing data (None: not known)."""
 
     def add_device(self, info: DeviceInfo, entities: Sequence[EntitySpec]) -> list[Entity]:
         """Add or update a device and its entities (idempotent by unique id)."""

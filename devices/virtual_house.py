@@ -60,7 +60,7 @@ class VirtualHouse:
     house: HouseFile
     adapters: Mapping[str, type[Adapter]]
     interface: str = "127.0.0.1"
-    hosts: HostAllocator = field(default_factory=HostAllocator)
+    hosts: HostAllocator = field(default_factory=HostAllocator.fresh)
     running: list[Emulation] = field(default_factory=list)
 
     @property

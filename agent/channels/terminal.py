@@ -53,13 +53,8 @@ async def _confirm(
     answer = await ask("approve? [y/N] ")
     approve = (answer or "").strip().lower() in {"y", "yes"}
     try:
-        outcome = await dobby.house.confirm(reply.confirmation, requester, approve=approve)
+        result = await dobby.confirm(reply.confirmation, requester, approve=approve)
     except ConfirmationError as error:
         console.print(f"dobby> {error}", markup=False)
         return
-    if not approve:
-        console.print("dobby> Cancelled; nothing was done.", markup=False)
-        return
-    failed = [r for r in outcome.results if not r.ok]
-    done = "Done." if not failed else "\n".join(r.error or "" for r in failed)
-    console.print(f"dobby> {done}", markup=False)
+    console.print(f"dobby> {result.reply or 'Done.'}", markup=False, highlight=False)

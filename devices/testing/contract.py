@@ -22,8 +22,6 @@ mapping of protocol errors, garbage and dropped connections onto `devices.errors
 from __future__ import annotations
 
 import asyncio
-import itertools
-import random
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -45,14 +43,10 @@ from devices.errors import (
 from devices.plugin import Adapter, AdapterConfig, AdapterContext
 from devices.registry import Registry
 
-_BLOCKS = itertools.count(1)
-_OCTET = 40 + random.randrange(200)  # two test runs at once on one machine do not collide
-
 
 def fresh_hosts() -> HostAllocator:
-    """Loopback addresses no earlier call of this process handed out (127.<r>.<n>.10 on)."""
-    block = next(_BLOCKS) % 250 + 1
-    return HostAllocator(first=f"127.{_OCTET}.{block}.10")
+    """Loopback addresses no earlier call of this process handed out."""
+    return HostAllocator.fresh()
 
 
 class Emulated(Protocol):
@@ -135,21 +129,37 @@ class AdapterContract:
         """
         raise NotImplementedError
 
+    async def discover_again(self, harness: Harness) -> None:
+        """Make every device answer discovery once more (the idempotence check).
+
+        By default the adapter gets every answer that mDNS and SSDP recorded again. An
+        adapter that finds its devices by itself (its own broadcast, no mDNS or SSDP types)
+        overrides this to make it search again and wait for the answers.
+        """
+        for found in list(harness.discovery.findings.values()):
+            if found.accepted and found.adapter is not None:
+                await harness.adapter.discovered(found.found)
+
     # -- the harness --------------------------------------------------------------------
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[Harness]:
         """Emulator, adapter and discovery, torn down afterwards."""
         manifest = self.adapter_class.manifest
-        emulated = await self.start_emulator(fresh_hosts())
+        hosts = fresh_hosts()
+        emulated = await self.start_emulator(hosts)
         registry = Registry()
         blocking = BlockingRunner()
         adapter = self.adapter_class(
             AdapterContext(manifest.name, registry, blocking, [self.interface]),
             self.adapter_config(emulated),
         )
+        # Only this test's devices: other emulators may share the loopback network.
         discovery = Discovery(
-            {manifest.name: manifest}, adapter.discovered, interfaces=[self.interface]
+            {manifest.name: manifest},
+            adapter.discovered,
+            interfaces=[self.interface],
+            only_hosts=hosts.allocated | {self.interface},
         )
         try:
             await adapter.start()
@@ -195,8 +205,7 @@ class AdapterContract:
             assert len(entities) == self.entity_count
             assert {e.domain for e in entities} <= set(manifest.domains)
             assert all(e.state is not None for e in entities), "every entity needs a state"
-            for found in list(harness.discovery.findings.values()):
-                await harness.adapter.discovered(found.found)
+            await self.discover_again(harness)
             assert len(harness.registry.entities) == self.entity_count
             assert len(harness.registry.devices) == len(
                 {e.device_id for e in harness.registry.entities.values()}

@@ -39,10 +39,10 @@ def test_an_adapter_setting_of_the_wrong_type_is_named(tmp_path: Path) -> None:
 
 
 def test_an_adapter_that_is_not_installed_is_named(tmp_path: Path) -> None:
-    (tmp_path / "home.yaml").write_text("adapters:\n  hue: {}\n")
+    (tmp_path / "home.yaml").write_text("adapters:\n  zigbee: {}\n")
     result = runner.invoke(app, ["config", "check", "--config", str(tmp_path)])
     assert result.exit_code == 2
-    assert "home.yaml:2: adapters.hue: no adapter called 'hue' is installed (sonos" in (
+    assert "home.yaml:2: adapters.zigbee: no adapter called 'zigbee' is installed (hue, " in (
         result.output
     )
 

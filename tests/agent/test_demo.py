@@ -29,7 +29,18 @@ def by_id(states: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {s["entity_id"]: s for s in states}
 
 
-def test_sleepy_time_stops_every_speaker(tmp_path: Path) -> None:
+SPEAKERS = {"media_player.living_room", "media_player.kitchen", "media_player.bedroom"}
+LIGHTS = {
+    "light.living_room_ceiling",
+    "light.floor_lamp",
+    "light.kitchen_pendant",
+    "light.counter_strip",
+    "light.bedside_lamp",
+}
+SHADES = {"cover.living_room_shade", "cover.bedroom_blackout"}
+
+
+def test_sleepy_time_puts_the_house_to_bed(tmp_path: Path) -> None:
     result = subprocess.run(
         [
             sys.executable,
@@ -44,7 +55,7 @@ def test_sleepy_time_stops_every_speaker(tmp_path: Path) -> None:
         ],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=90,
         check=False,
         cwd=CONFIG.parent,
     )
@@ -52,21 +63,17 @@ def test_sleepy_time_stops_every_speaker(tmp_path: Path) -> None:
     said, states = (json.loads(line) for line in result.stdout.strip().splitlines())
     assert said["source"] == "routine"
     assert said["routine"] == "sleepy time"
-    assert {r["entity_id"] for r in said["results"]} == {
-        "media_player.living_room",
-        "media_player.kitchen",
-        "media_player.bedroom",
-    }
-    assert all(r["ok"] for r in said["results"])
-    speakers = by_id(states)
-    assert set(speakers) == {
-        "media_player.living_room",
-        "media_player.kitchen",
-        "media_player.bedroom",
-    }
-    for speaker in speakers.values():
-        assert speaker["available"]
-        assert speaker["state"] in ("stopped", "paused")
+    assert {r["entity_id"] for r in said["results"]} == SPEAKERS | LIGHTS | SHADES
+    assert all(r["ok"] for r in said["results"]), said["results"]
+    house = by_id(states)
+    assert set(house) == SPEAKERS | LIGHTS | SHADES
+    assert all(entity["available"] for entity in house.values())
+    for speaker in SPEAKERS:
+        assert house[speaker]["state"] in ("stopped", "paused")
+    for light in LIGHTS:
+        assert house[light]["state"] == "off"
+    for shade in SHADES:
+        assert (house[shade]["state"], house[shade]["attributes"]["position"]) == ("closed", 0)
 
 
 async def demo(
@@ -79,12 +86,29 @@ async def demo(
 
 async def test_start_state_is_the_demo_house(tmp_path: Path, capsys) -> None:
     [states] = await demo(tmp_path, capsys)
-    speakers = by_id(states)
-    assert {k: (v["state"], v["attributes"]["volume"], v["area"]) for k, v in speakers.items()} == {
-        "media_player.living_room": ("playing", 25, "Living Room"),
-        "media_player.kitchen": ("playing", 20, "Kitchen"),
-        "media_player.bedroom": ("stopped", 15, "Bedroom"),
+
+    def headline(entity: dict[str, Any]) -> tuple[Any, ...]:
+        attributes = entity["attributes"]
+        return (
+            entity["area"],
+            entity["state"],
+            attributes.get("volume", attributes.get("brightness", attributes.get("position"))),
+        )
+
+    assert {key: headline(entity) for key, entity in by_id(states).items()} == {
+        "media_player.living_room": ("Living Room", "playing", 25),
+        "media_player.kitchen": ("Kitchen", "playing", 20),
+        "media_player.bedroom": ("Bedroom", "stopped", 15),
+        "light.living_room_ceiling": ("Living Room", "on", 80),
+        "light.floor_lamp": ("Living Room", "on", 40),
+        "light.kitchen_pendant": ("Kitchen", "on", 100),
+        "light.counter_strip": ("Kitchen", "on", 60),
+        "light.bedside_lamp": ("Bedroom", "off", None),
+        "cover.living_room_shade": ("Living Room", "open", 100),
+        "cover.bedroom_blackout": ("Bedroom", "open", 100),
     }
+    # Warm white: within a mirek step of 2700 K.
+    assert abs(by_id(states)["light.floor_lamp"]["attributes"]["color_temp_kelvin"] - 2700) < 20
 
 
 async def test_pause_the_kitchen_does_exactly_that(tmp_path: Path, capsys) -> None:
@@ -120,7 +144,7 @@ async def test_set_the_living_room_volume(tmp_path: Path, capsys) -> None:
 async def test_dry_run_changes_nothing(tmp_path: Path, capsys) -> None:
     said, states = await demo(tmp_path, capsys, "sleepy time", dry_run=True)
     assert "results" not in said
-    assert len(said["actions"]) == 3
+    assert {a["entity_id"] for a in said["actions"]} == SPEAKERS | LIGHTS | SHADES
     assert said["needs_confirmation"] is False
     assert by_id(states)["media_player.kitchen"]["state"] == "playing"
 
@@ -138,21 +162,25 @@ async def test_a_garbage_speaker_is_unavailable_and_the_rest_still_runs(tmp_path
     loaded = load_adapters()
     house = VirtualHouse(read_house(house_file(config)), loaded.adapters)
     await house.start()
-    dobby = Dobby(config, tmp_path, interfaces=["127.0.0.1"], loaded=loaded)
+    dobby = Dobby(
+        config,
+        tmp_path,
+        interfaces=["127.0.0.1"],
+        loaded=loaded,
+        only_hosts=house.hosts.allocated | {"127.0.0.1"},
+    )
     try:
         await dobby.start()
         assert await dobby.wait_for(house.entity_ids, 20) == []
-        [speakers] = house.running
-        assert isinstance(speakers, SonosEmulator)
+        [speakers] = [e for e in house.running if isinstance(e, SonosEmulator)]
         speakers.speaker("Kitchen").faults.garbage = True
         reply = await dobby.handle("sleepy time", Requester.local_admin())
         results = {r["entity_id"]: r for r in reply.results}
         assert results["media_player.kitchen"]["error"] == (
             "Kitchen: answered with something that makes no sense."
         )
-        assert results["media_player.living_room"]["ok"]
-        assert results["media_player.bedroom"]["ok"]
-        assert "Done 2 of 3." in reply.reply
+        assert [e for e, r in results.items() if not r["ok"]] == ["media_player.kitchen"]
+        assert f"Done {len(results) - 1} of {len(results)}." in reply.reply
         await dobby.refresh()
         states = by_id(dobby.states())
         assert states["media_player.kitchen"]["available"] is False

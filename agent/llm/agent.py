@@ -1,0 +1,270 @@
+"""The pydantic-ai agent whose tools are the house.
+
+`HouseAgent.plan` runs a turn as a dry run (what `dobby understand` shows); `run` carries
+it out. A tool call the policy holds for confirmation ends the run with deferred tool
+requests: the turn comes back with an `Approval`, and `resume` continues the same run
+once a person allowed to confirm approves or denies it, at most once, before it expires.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic_ai import (
+    Agent,
+    AgentRunError,
+    DeferredToolRequests,
+    DeferredToolResults,
+    ToolApproved,
+    ToolDenied,
+    UsageLimitExceeded,
+)
+from pydantic_ai.messages import ModelMessage
+from pydantic_ai.models import Model, infer_model
+from pydantic_ai.providers import infer_provider_class
+from pydantic_ai.usage import UsageLimits
+
+from agent.llm.context import turn_context
+from agent.llm.settings import LLMSettings
+from skills.actions import Action, ActionResult, Requester
+from skills.house import CONFIRMATION_TTL, ConfirmationError, House
+from skills.routines import Routine
+from skills.toolsets import HouseDeps, house_toolsets
+
+_LOGGER = logging.getLogger(__name__)
+
+INSTRUCTIONS = """\
+You are Dobby, the assistant of a household. You read and change the house only through \
+your tools; never claim to have done something no tool did. Use entity ids from the \
+context or from find_entities, never invented ones. If a request could mean several \
+devices and you cannot tell which, ask one short question instead of guessing. Some \
+actions (unlocking, disarming, opening the garage) wait for a person's confirmation: the \
+house asks for it, so say that it is waiting. If the house rules refuse something, say \
+what and why. Answer in one or two short sentences, in the language the person used."""
+
+LIMIT_REPLY = (
+    "That needed more steps than I allow for one message, so I stopped. "
+    "Please ask in smaller steps."
+)
+ERROR_REPLY = "Sorry, I could not reach my language model just now; I changed nothing."
+PARTIAL_REPLY = "Sorry, my language model stopped answering partway; the results show what I did."
+HISTORY_TURNS = 4
+"""Earlier turns of a chat the model sees, for follow-ups ("and the kitchen too")."""
+
+
+def build_model(settings: LLMSettings) -> Model:
+    """The model the settings name; raises pydantic-ai's UserError if it cannot be built."""
+    name = settings.model or ""
+    key = settings.model_api_key.get_secret_value() if settings.model_api_key else None
+    if settings.model_base_url:
+        from pydantic_ai.models.openai import OpenAIChatModel
+        from pydantic_ai.providers.openai import OpenAIProvider
+
+        model_name = name.split(":", 1)[1] if ":" in name else name
+        provider = OpenAIProvider(base_url=settings.model_base_url, api_key=key or "not-needed")
+        return OpenAIChatModel(model_name, provider=provider)
+    if key is not None:
+        return infer_model(name, provider_factory=lambda p: infer_provider_class(p)(api_key=key))  # type: ignore[call-arg]
+    return infer_model(name)
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A turn waiting for a person: what to ask and which actions wait."""
+
+    token: str
+    question: str
+    actions: list[str]
+
+
+@dataclass
+class Turn:
+    """What came of one message (or one answer to an approval request)."""
+
+    reply: str
+    actions: list[Action] = field(default_factory=list)
+    results: list[ActionResult] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    pending: Approval | None = None
+    usage: dict[str, int] = field(default_factory=dict)
+    """`requests`, `input_tokens`, `output_tokens` of the turn."""
+    failed: bool = False
+    """The model failed or a limit was hit; `reply` says so."""
+
+
+@dataclass
+class _Paused:
+    requests: DeferredToolRequests
+    messages: list[ModelMessage]
+    requester: Requester
+    text: str
+    history_length: int
+    expires_at: float
+
+
+class HouseAgent:
+    """The LLM path of understanding: a pydantic-ai agent with the house as its tools."""
+
+    def __init__(
+        self,
+        house: House,
+        routines: Sequence[Routine],
+        model: Model | str,
+        *,
+        settings: LLMSettings | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.house = house
+        self.routines = list(routines)
+        self.settings = settings or LLMSettings(model=None)
+        self.clock = clock
+        self.agent: Agent[HouseDeps, str | DeferredToolRequests] = Agent(
+            model,
+            deps_type=HouseDeps,
+            output_type=[str, DeferredToolRequests],
+            instructions=INSTRUCTIONS,
+            toolsets=house_toolsets(),
+            retries=2,
+            defer_model_check=True,
+        )
+        self._pending: dict[str, _Paused] = {}
+        self._history: dict[str, list[list[ModelMessage]]] = {}
+
+    @property
+    def limits(self) -> UsageLimits:
+        """The usage limits of one turn."""
+        return UsageLimits(
+            request_limit=self.settings.llm_max_requests,
+            total_tokens_limit=self.settings.llm_max_tokens,
+        )
+
+    def context(self, text: str) -> str:
+        """The bounded context of a turn about `text`."""
+        return turn_context(self.house.registry, self.routines, text)
+
+    async def plan(self, text: str, requester: Requester) -> Turn:
+        """What the model's tool calls would do with `text`; nothing is carried out."""
+        deps = HouseDeps(self.house, requester, self.routines, dry_run=True)
+        return await self._turn(deps, text, text, history=self._recent(requester))
+
+    async def run(self, text: str, requester: Requester) -> Turn:
+        """Carry out `text` through the tools; sensitive actions wait for an approval."""
+        deps = HouseDeps(self.house, requester, self.routines)
+        history = self._recent(requester)
+        return await self._turn(deps, text, text, history=history, remember=True)
+
+    async def resume(self, token: str, approver: Requester, *, approve: bool) -> Turn:
+        """Answer an approval request: only an authorised person, once, before it expires."""
+        paused = self._pending.get(token)
+        if paused is None:
+            raise ConfirmationError("That request was already answered or does not exist.")
+        if not self.house.policy.may_confirm(approver.role):
+            raise ConfirmationError(f"A {approver.role.value} may not approve this.")
+        del self._pending[token]
+        if self.clock() > paused.expires_at:
+            raise ConfirmationError("That request has expired; please ask again.")
+        denied = ToolDenied("The person declined; nothing was done. Say so briefly.")
+        answers: dict[str, bool | ToolApproved | ToolDenied] = {
+            call.tool_call_id: True if approve else denied for call in paused.requests.approvals
+        }
+        deps = HouseDeps(self.house, paused.requester, self.routines)
+        return await self._turn(
+            deps,
+            None,
+            paused.text,
+            history=paused.messages,
+            deferred=DeferredToolResults(approvals=answers),
+            remember=True,
+            history_length=paused.history_length,
+        )
+
+    def pending(self, token: str) -> Approval | None:
+        """An approval request still open."""
+        paused = self._pending.get(token)
+        if paused is None:
+            return None
+        return _approval(token, paused.requests)
+
+    async def _turn(
+        self,
+        deps: HouseDeps,
+        prompt: str | None,
+        text: str,
+        *,
+        history: list[ModelMessage],
+        deferred: DeferredToolResults | None = None,
+        remember: bool = False,
+        history_length: int | None = None,
+    ) -> Turn:
+        earlier = len(history) if history_length is None else history_length
+        try:
+            async with self.agent:  # the provider's HTTP client lives for one turn
+                result = await self.agent.run(
+                    prompt,
+                    deps=deps,
+                    message_history=history or None,
+                    deferred_tool_results=deferred,
+                    instructions=self.context(text),
+                    usage_limits=self.limits,
+                    timeout=self.settings.llm_timeout,
+                )
+        except UsageLimitExceeded as error:
+            _LOGGER.warning("A turn hit its usage limit: %s", error)
+            return _turn_of(deps, LIMIT_REPLY, failed=True)
+        except (AgentRunError, TimeoutError) as error:
+            _LOGGER.warning("The model failed (%s)", type(error).__name__)
+            return _turn_of(deps, PARTIAL_REPLY if deps.results else ERROR_REPLY, failed=True)
+        usage = {
+            "requests": result.usage.requests,
+            "input_tokens": result.usage.input_tokens,
+            "output_tokens": result.usage.output_tokens,
+        }
+        messages = result.all_messages()
+        output = result.output
+        if isinstance(output, DeferredToolRequests):
+            token = secrets.token_urlsafe(8)
+            self._pending[token] = _Paused(
+                output,
+                messages,
+                deps.requester,
+                text,
+                earlier,
+                self.clock() + CONFIRMATION_TTL,
+            )
+            approval = _approval(token, output)
+            return _turn_of(deps, approval.question, pending=approval, usage=usage)
+        if remember:
+            turns = self._history.setdefault(deps.requester.id, [])
+            turns.append(messages[earlier:])
+            del turns[:-HISTORY_TURNS]
+        return _turn_of(deps, output, usage=usage)
+
+    def _recent(self, requester: Requester) -> list[ModelMessage]:
+        return [m for turn in self._history.get(requester.id, []) for m in turn]
+
+
+def _approval(token: str, requests: DeferredToolRequests) -> Approval:
+    questions: list[str] = []
+    actions: list[str] = []
+    for call in requests.approvals:
+        meta: dict[str, Any] = requests.metadata.get(call.tool_call_id, {})
+        question = str(meta.get("question", f"Please confirm {call.tool_name}."))
+        if question not in questions:
+            questions.append(question)
+        actions.extend(str(a) for a in meta.get("actions", []))
+    return Approval(token, " ".join(questions), actions)
+
+
+def _turn_of(deps: HouseDeps, reply: str, **extra: Any) -> Turn:
+    return Turn(
+        reply=reply,
+        actions=list(deps.actions),
+        results=list(deps.results),
+        refused=list(deps.refused),
+        **extra,
+    )

@@ -1,0 +1,326 @@
+"""The Philips Hue adapter: bridges found by mDNS `_hue._tcp`, driven by aiohue over API v2.
+
+A bridge needs pairing once (its link button, `dobby pair hue`); the application key is
+kept in `<state dir>/hue/<bridge id>.json`. Each Hue light becomes a light entity whose
+proposed area is its Hue room; with `groups: true`, every room and zone is a light entity
+too. States arrive by the bridge's event stream; the poll only checks the bridge is there.
+API v1 (bridges from before 2019 that have no v2) is not supported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+from devices.adapters.hue.bridge import BridgeLink
+from devices.adapters.hue.mapping import (
+    command_for,
+    expected_light,
+    group_state,
+    light_features,
+    light_state,
+)
+from devices.adapters.hue.pairing import (
+    LinkButtonNotPressedError,
+    StoredKey,
+    address,
+    keys_dir,
+    load_key,
+    read_bridge_id,
+    request_key,
+    store_key,
+)
+from devices.capabilities import CommandSpec, Domain, LightState, Params
+from devices.capabilities.light import LightFeature
+from devices.entities import DeviceInfo, Entity, EntitySpec
+from devices.errors import (
+    DeviceAuthError,
+    DeviceError,
+    DeviceUnavailableError,
+    UnsupportedCommandError,
+)
+from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered, Manifest
+
+_LOGGER = logging.getLogger(__name__)
+
+GROUP_FEATURES = frozenset(
+    f.value
+    for f in (
+        LightFeature.BRIGHTNESS,
+        LightFeature.COLOR_TEMP,
+        LightFeature.COLOR,
+        LightFeature.TRANSITION,
+    )
+)
+
+
+class HueConfig(AdapterConfig):
+    """Settings under `adapters.hue` in home.yaml (`hosts` may say "ip" or "ip:port")."""
+
+    request_timeout: float = 5.0
+    """Seconds to wait for one answer from a bridge."""
+    groups: bool = False
+    """Also offer every Hue room and zone as one light entity ("Living Room Lights")."""
+    pair_when_button_pressed: bool = True
+    """Pair by itself with a bridge found without a key if its link button was just pressed."""
+    key_dir: Path | None = None
+    """Where the bridges' keys are kept; default `<state dir>/hue`."""
+
+
+class HueAdapter(Adapter):
+    """Philips Hue bridges: their lights (and, if asked, their rooms and zones)."""
+
+    manifest = Manifest(
+        name="hue",
+        title="Philips Hue",
+        domains=(Domain.LIGHT,),
+        mdns_types=("_hue._tcp.local.",),
+        config_model=HueConfig,
+        emulator="devices.adapters.hue.demo:start_demo",
+    )
+    poll_interval = 60.0
+
+    config: HueConfig
+
+    def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
+        super().__init__(context, config)
+        self.bridges: dict[str, BridgeLink] = {}
+        """By bridge id."""
+        self._owner: dict[str, str] = {}
+        """Entity unique id (a light or grouped_light id) → bridge id."""
+        self._setting_up: dict[str, asyncio.Task[None]] = {}
+
+    @property
+    def key_dir(self) -> Path:
+        """Where the bridges' application keys live."""
+        if self.config.key_dir is not None:
+            return self.config.key_dir
+        state = self.context.state_dir if self.context.state_dir is not None else Path("data")
+        return keys_dir(state)
+
+    # -- finding bridges ----------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect to the bridges named in config; one that fails does not stop the others."""
+        for host in self.config.hosts:
+            await self._quietly(self.add_bridge(host))
+
+    async def discovered(self, found: Discovered) -> None:
+        """A bridge answered mDNS: connect to it (once per address at a time)."""
+        bridge_id = found.properties.get("bridgeid") or None
+        await self._quietly(self.add_bridge(address(found.host, found.port), bridge_id))
+
+    async def _quietly(self, setting_up: Coroutine[Any, Any, None]) -> None:
+        try:
+            await setting_up
+        except DeviceError as error:
+            _LOGGER.warning("Hue bridge: %s", error)
+
+    async def add_bridge(self, host: str, bridge_id: str | None = None) -> None:
+        """Connect to the bridge at `host` and add its lights (idempotent).
+
+        Raises DeviceAuthError when the bridge has no key for Dobby or refuses it.
+        """
+        task = self._setting_up.get(host)
+        if task is None:
+            task = asyncio.create_task(self._add_bridge(host, bridge_id))
+            self._setting_up[host] = task
+            task.add_done_callback(lambda _: self._setting_up.pop(host, None))
+        await asyncio.shield(task)
+
+    async def _add_bridge(self, host: str, bridge_id: str | None) -> None:
+        if bridge_id is None:
+            bridge_id = await read_bridge_id(host, request_timeout=self.config.request_timeout)
+        bridge_id = bridge_id.lower()
+        known = self.bridges.get(bridge_id)
+        if known is not None and known.host == host and known.connected:
+            return
+        stored = load_key(self.key_dir, bridge_id)
+        if stored is None:
+            stored = await self._pair_now(host, bridge_id, "has not been paired with Dobby")
+        try:
+            link = await self._connect(bridge_id, host, stored.application_key)
+        except DeviceAuthError:
+            stored = await self._pair_now(host, bridge_id, "refused Dobby's key")
+            link = await self._connect(bridge_id, host, stored.application_key)
+        if known is not None:
+            await known.close()
+        self.bridges[bridge_id] = link
+        self._add_entities(link)
+
+    async def _pair_now(self, host: str, bridge_id: str, problem: str) -> StoredKey:
+        """Pair without waiting if the link button was just pressed; else DeviceAuthError."""
+        hint = f"Hue bridge {bridge_id} at {host} {problem}: pair again with `dobby pair hue`."
+        if not self.config.pair_when_button_pressed:
+            raise DeviceAuthError(hint)
+        try:
+            key, client_key = await request_key(host, request_timeout=self.config.request_timeout)
+        except LinkButtonNotPressedError:
+            raise DeviceAuthError(hint) from None
+        stored = StoredKey(bridge_id, key, client_key, host)
+        store_key(self.key_dir, stored)
+        _LOGGER.info("Paired with Hue bridge %s at %s (link button pressed)", bridge_id, host)
+        return stored
+
+    async def _connect(self, bridge_id: str, host: str, key: str) -> BridgeLink:
+        link = BridgeLink(
+            bridge_id, host, key, timeout=self.config.request_timeout, push=self._push
+        )
+        try:
+            await link.connect()
+        except BaseException:
+            await link.close()
+            raise
+        link.on_availability(lambda up, why: self._set_bridge_available(link, up, why))
+        return link
+
+    def _add_entities(self, link: BridgeLink) -> None:
+        bridge_device = DeviceInfo(
+            unique_id=link.bridge_id,
+            name="Hue Bridge",
+            host=link.host,
+            manufacturer="Signify",
+            model="Hue Bridge",
+        )
+        for light in link.lights:
+            device = link.device_of(light)
+            room = link.room_of(light)
+            name = str(light.metadata.name if light.metadata else device.metadata.name)
+            info = DeviceInfo(
+                unique_id=device.id if device else light.id,
+                name=name,
+                host=link.host,
+                manufacturer=device.product_data.manufacturer_name if device else "Signify",
+                model=device.product_data.product_name if device else None,
+                sw_version=device.product_data.software_version if device else None,
+                suggested_area=room,
+            )
+            spec = EntitySpec(
+                unique_id=light.id,
+                domain=Domain.LIGHT,
+                name=name,
+                features=light_features(light),
+                state=light_state(light),
+            )
+            self._owner[light.id] = link.bridge_id
+            self.context.add_device(info, [spec])
+        if not self.config.groups:
+            return
+        specs = []
+        for group, grouped in link.groups():
+            name = str(group.metadata.name)
+            self._owner[grouped.id] = link.bridge_id
+            specs.append(
+                EntitySpec(
+                    unique_id=grouped.id,
+                    domain=Domain.LIGHT,
+                    name=f"{name} Lights",
+                    features=GROUP_FEATURES,
+                    state=group_state(grouped, link.members(grouped.id)),
+                    suggested_area=name if group.type.value == "room" else None,
+                )
+            )
+        self.context.add_device(bridge_device, specs)
+
+    # -- states -------------------------------------------------------------------------
+
+    def _push(self, unique_id: str, state: LightState) -> None:
+        self.context.push_state(unique_id, state)
+
+    def _set_bridge_available(self, link: BridgeLink, available: bool, reason: str) -> None:
+        for device_id in self._devices_of(link):
+            self.context.set_available(device_id, available=available, reason=reason)
+
+    def _devices_of(self, link: BridgeLink) -> set[str]:
+        registry, prefix = self.context.registry, f"{self.manifest.name}:"
+        devices = set()
+        for unique_id, bridge_id in self._owner.items():
+            entity = registry.by_unique_id(prefix + unique_id)
+            if bridge_id == link.bridge_id and entity is not None:
+                devices.add(entity.device_id.removeprefix(prefix))
+        return devices
+
+    async def refresh(self) -> None:
+        """Read every bridge again; one that does not answer marks its lights unavailable."""
+        await asyncio.gather(*(self._refresh_one(link) for link in list(self.bridges.values())))
+
+    async def _refresh_one(self, link: BridgeLink) -> None:
+        try:
+            await link.refresh()
+        except DeviceError as error:
+            self._set_bridge_available(link, False, str(error))
+            return
+        self._set_bridge_available(link, True, "")
+
+    # -- commands -----------------------------------------------------------------------
+
+    def _link_of(self, entity: Entity) -> BridgeLink:
+        bridge_id = self._owner.get(entity.adapter_unique_id)
+        link = self.bridges.get(bridge_id) if bridge_id else None
+        if link is None:
+            raise DeviceUnavailableError("its Hue bridge has not been found on the network.")
+        return link
+
+    async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
+        """Send a light command; the new state is pushed at once and confirmed by an event."""
+        link = self._link_of(entity)
+        resource_id = entity.adapter_unique_id
+        light = link.api.lights.get(resource_id)
+        mirek_range = (153, 500)
+        if light is not None and light.color_temperature is not None:
+            schema = light.color_temperature.mirek_schema
+            mirek_range = (schema.mirek_minimum, schema.mirek_maximum)
+        current = link.state_of(resource_id)
+        hue = command_for(command.verb, params, current, mirek_range)
+        await link.set_light(resource_id, **hue.kwargs())
+        if light is not None:
+            self._push(resource_id, light_state(expected_light(light, hue)))
+
+    async def activate_scene(self, name: str, *, area: str | None = None) -> None:
+        """Activate the Hue scene called `name` (in the room or zone `area`, if given).
+
+        Raises UnsupportedCommandError when there is no such scene, or when several rooms
+        have one of that name and no area was given.
+        """
+        wanted, matches = name.casefold(), []
+        for link in self.bridges.values():
+            for scene in link.api.scenes.scene:
+                group = link.api.scenes.scene.get_group(scene.id)
+                group_name = str(group.metadata.name) if group is not None else None
+                if str(scene.metadata.name).casefold() != wanted:
+                    continue
+                if area is None or (group_name or "").casefold() == area.casefold():
+                    matches.append((link, scene.id, group_name))
+        if not matches:
+            where = f" in {area}" if area else ""
+            raise UnsupportedCommandError(f"There is no Hue scene called {name!r}{where}.")
+        if len(matches) > 1:
+            rooms = ", ".join(sorted(str(group) for _, _, group in matches))
+            raise UnsupportedCommandError(
+                f"There are Hue scenes called {name!r} in {rooms}: say which one."
+            )
+        link, scene_id, _ = matches[0]
+        await link.recall_scene(scene_id)
+
+    def scene_names(self) -> list[tuple[str, str | None]]:
+        """Every Hue scene as (name, room or zone name)."""
+        names = []
+        for link in self.bridges.values():
+            for scene in link.api.scenes.scene:
+                group = link.api.scenes.scene.get_group(scene.id)
+                names.append(
+                    (str(scene.metadata.name), str(group.metadata.name) if group else None)
+                )
+        return sorted(names)
+
+    async def stop(self) -> None:
+        """Close every bridge connection."""
+        for task in list(self._setting_up.values()):
+            task.cancel()
+        await asyncio.gather(*self._setting_up.values(), return_exceptions=True)
+        for link in list(self.bridges.values()):
+            await link.close()
+        self.bridges.clear()

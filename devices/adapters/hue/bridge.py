@@ -1,0 +1,194 @@
+"""One paired Hue bridge, through aiohue's HueBridgeV2: connect, listen, command, map errors.
+
+aiohue keeps a model of every resource, fed by the bridge's event stream
+(`/eventstream/clip/v2`); the link turns each light and grouped_light update into a
+state pushed to Dobby's registry, and marks the bridge's devices unavailable while the
+stream is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+from aiohue import HueBridgeV2  # type: ignore[import-untyped]
+from aiohue.errors import AiohueException, BridgeBusy, Unauthorized  # type: ignore[import-untyped]
+from aiohue.v2.controllers.events import EventType  # type: ignore[import-untyped]
+
+from devices.adapters.hue.mapping import group_state, light_state
+from devices.adapters.hue.pairing import PAIR_AGAIN
+from devices.capabilities import LightState
+from devices.errors import (
+    DeviceAuthError,
+    DeviceConnectionError,
+    DeviceRefusedError,
+    DeviceResponseError,
+    DeviceTimeoutError,
+)
+
+StatePush = Callable[[str, LightState], None]
+Availability = Callable[["BridgeLink", bool, str], None]
+
+
+@asynccontextmanager
+async def hue_errors(seconds: float) -> AsyncIterator[None]:
+    """Bound a call to the bridge by `seconds` and turn what goes wrong into device errors."""
+    try:
+        async with asyncio.timeout(seconds):
+            yield
+    except TimeoutError as error:
+        raise DeviceTimeoutError(f"did not answer within {seconds:g} s.") from error
+    except Unauthorized as error:
+        raise DeviceAuthError(PAIR_AGAIN) from error
+    except BridgeBusy as error:
+        raise DeviceConnectionError("the bridge is too busy to answer.") from error
+    except aiohttp.ClientConnectionError as error:
+        raise DeviceConnectionError("cannot be reached.") from error
+    except (aiohttp.ContentTypeError, json.JSONDecodeError) as error:
+        raise DeviceResponseError("answered with something that is not a Hue reply.") from error
+    except aiohttp.ClientResponseError as error:
+        raise DeviceRefusedError(f"the bridge refused: HTTP {error.status}.") from error
+    except aiohttp.ClientError as error:
+        raise DeviceConnectionError("cannot be reached.") from error
+    except AiohueException as error:
+        raise DeviceRefusedError(f"the bridge refused: {error}.") from error
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise DeviceResponseError("answered with something that is not a Hue reply.") from error
+
+
+class BridgeLink:
+    """A connection to one bridge that keeps Dobby's states in step with it."""
+
+    def __init__(
+        self, bridge_id: str, host: str, key: str, *, timeout: float, push: StatePush
+    ) -> None:
+        self.bridge_id = bridge_id
+        self.host = host
+        self.timeout = timeout
+        self.api = HueBridgeV2(host, key)
+        self.logger = logging.getLogger(f"{__name__}[{host}]")
+        self._push = push
+        self._on_availability: list[Callable[[bool, str], None]] = []
+        self._unsubscribe: list[Callable[[], None]] = []
+        self.connected = False
+
+    async def connect(self) -> None:
+        """Read every resource (checking the key), then listen to the event stream."""
+        async with hue_errors(self.timeout):
+            await self.api.initialize()
+        self._unsubscribe = [
+            self.api.lights.subscribe(self._light_event),
+            self.api.groups.grouped_light.subscribe(self._group_event),
+            self.api.events.subscribe(
+                self._stream_event,
+                (EventType.CONNECTED, EventType.DISCONNECTED, EventType.RECONNECTED),
+            ),
+        ]
+        self.connected = True
+
+    def on_availability(self, callback: Callable[[bool, str], None]) -> None:
+        """Call `callback(available, reason)` when the event stream drops or comes back."""
+        self._on_availability.append(callback)
+
+    async def close(self) -> None:
+        """Stop listening and close aiohue's session."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        self.connected = False
+        await self.api.close()
+        await asyncio.sleep(0)  # let the cancelled stream tasks finish
+
+    # -- what aiohue knows --------------------------------------------------------------
+
+    @property
+    def lights(self) -> list[Any]:
+        """aiohue's light models."""
+        return list(self.api.lights)
+
+    def groups(self) -> list[tuple[Any, Any]]:
+        """Every room and zone with a grouped_light, as (room or zone, grouped_light)."""
+        pairs = []
+        for group in [*self.api.groups.room, *self.api.groups.zone]:
+            grouped = self.api.groups.grouped_light.get(group.grouped_light or "")
+            if grouped is not None:
+                pairs.append((group, grouped))
+        return pairs
+
+    def room_of(self, light: Any) -> str | None:
+        """The name of the room the light's device is in."""
+        for room in self.api.groups.room:
+            if light.owner.rid in room.devices:
+                return str(room.metadata.name)
+        return None
+
+    def device_of(self, light: Any) -> Any:
+        """aiohue's device model of a light."""
+        return self.api.devices.get(light.owner.rid)
+
+    def members(self, grouped_light_id: str) -> list[Any]:
+        """The lights of a room's or zone's grouped_light."""
+        return list(self.api.groups.grouped_light.get_lights(grouped_light_id))
+
+    def state_of(self, resource_id: str) -> LightState | None:
+        """The state of a light or grouped_light as aiohue last heard it."""
+        light = self.api.lights.get(resource_id)
+        if light is not None:
+            return light_state(light)
+        grouped = self.api.groups.grouped_light.get(resource_id)
+        if grouped is not None:
+            return group_state(grouped, self.members(resource_id))
+        return None
+
+    def push_all(self) -> None:
+        """Push the state of every light and grouped_light."""
+        for light in self.lights:
+            self._push(light.id, light_state(light))
+        for _, grouped in self.groups():
+            self._push(grouped.id, group_state(grouped, self.members(grouped.id)))
+
+    # -- commands -----------------------------------------------------------------------
+
+    async def set_light(self, resource_id: str, **kwargs: Any) -> None:
+        """`set_state` on a light or a grouped_light."""
+        async with hue_errors(self.timeout):
+            if resource_id in self.api.lights:
+                await self.api.lights.set_state(resource_id, **kwargs)
+            else:
+                await self.api.groups.grouped_light.set_state(resource_id, **kwargs)
+
+    async def recall_scene(self, scene_id: str, transition_ms: int | None = None) -> None:
+        """Activate a scene."""
+        async with hue_errors(self.timeout):
+            await self.api.scenes.recall(scene_id, duration=transition_ms)
+
+    async def refresh(self) -> None:
+        """Read every resource again and push every state (the poll)."""
+        async with hue_errors(self.timeout):
+            await self.api.fetch_full_state()
+        self.push_all()
+
+    # -- events -------------------------------------------------------------------------
+
+    def _light_event(self, event_type: Any, light: Any) -> None:
+        if event_type == EventType.RESOURCE_UPDATED:
+            self._push(light.id, light_state(light))
+
+    def _group_event(self, event_type: Any, grouped: Any) -> None:
+        if event_type == EventType.RESOURCE_UPDATED:
+            self._push(grouped.id, group_state(grouped, self.members(grouped.id)))
+
+    def _stream_event(self, event_type: Any, _: Any = None) -> None:
+        available = event_type != EventType.DISCONNECTED
+        reason = "" if available else "the bridge's event stream is down."
+        if not available:
+            self.logger.warning("Lost the event stream of Hue bridge %s", self.bridge_id)
+        for callback in self._on_availability:
+            callback(available, reason)
+        if event_type == EventType.RECONNECTED:
+            self.push_all()

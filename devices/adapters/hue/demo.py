@@ -1,0 +1,67 @@
+"""The Hue lights of the virtual house: one emulated bridge holding every light.
+
+Kinds: "light" is a Hue white ambiance bulb (dimming and colour temperature), "colour
+light" a Hue colour bulb, "white light" a dimmable white bulb. Each house area becomes a
+Hue room. The bridge's link button is pressed as it starts, so Dobby pairs by itself on
+the first run (and again on later runs, since an emulator forgets its keys).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from devices.adapters.hue.color import kelvin_to_mirek, rgb_to_xy
+from devices.adapters.hue.emulator import HueBridgeEmulator, LightKind, LightSpec
+from devices.emulator import DemoDevice, HostAllocator
+
+KINDS: dict[str, LightKind] = {
+    "light": "ambiance",
+    "white ambiance": "ambiance",
+    "colour light": "color",
+    "color light": "color",
+    "white light": "white",
+}
+DEMO_BRIDGE_SEED = "dobby-demo-hue-bridge"
+"""The demo bridge's id derives from this, so it stays the same from run to run."""
+
+
+def _is_on(value: object) -> bool:
+    # YAML 1.1 reads a bare `on` as True: accept both spellings.
+    return value is True or str(value).lower() in ("on", "true")
+
+
+def light_spec(device: DemoDevice) -> LightSpec:
+    """The emulated bulb for one device of a house file."""
+    state = device.state
+    kind = KINDS.get(device.kind.lower())
+    if kind is None:
+        raise ValueError(f"{device.name}: a Hue light's kind is one of {', '.join(KINDS)}")
+    spec = LightSpec(device.name, device.area, kind=kind, on=_is_on(state.get("state")))
+    brightness = state.get("brightness")
+    if isinstance(brightness, int | float):
+        spec.brightness = float(brightness)
+    kelvin = state.get("color_temp_kelvin")
+    if isinstance(kelvin, int) and kind != "white":
+        spec.mirek = kelvin_to_mirek(kelvin, 153, 454 if kind == "ambiance" else 500)
+    rgb = state.get("rgb_color")
+    if isinstance(rgb, list | tuple) and len(rgb) == 3 and kind == "color":
+        spec.xy = rgb_to_xy((int(rgb[0]), int(rgb[1]), int(rgb[2])))
+        spec.mirek = None
+    return spec
+
+
+async def start_demo(
+    devices: Sequence[DemoDevice], hosts: HostAllocator, *, interface: str
+) -> HueBridgeEmulator:
+    """Start one bridge with every Hue light of the house, announced on `interface`."""
+    from devices.adapters.hue.emulator import bridge_id_for
+
+    bridge = HueBridgeEmulator(
+        hosts.allocate(),
+        [light_spec(device) for device in devices],
+        bridge_id=bridge_id_for(DEMO_BRIDGE_SEED),
+        mdns_interface=interface,
+    )
+    await bridge.start()
+    bridge.press_link_button()
+    return bridge

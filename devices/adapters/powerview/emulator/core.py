@@ -1,0 +1,153 @@
+"""One emulated PowerView hub: its state, its REST API and its mDNS announcement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Self
+
+from devices.adapters.powerview.emulator.mdns import SERVICE_TYPES, Announcer, service_info
+from devices.adapters.powerview.emulator.server import Generation, HubServer
+from devices.adapters.powerview.emulator.state import EmulatedShade, HubState, SceneSpec, ShadeSpec
+from devices.emulator import Faults
+
+
+class PowerViewHub:
+    """A generation 2 or 3 hub on `host:port` that aiopvapi drives unchanged.
+
+    `vanish()` takes it off the network (server and announcement) keeping its shades;
+    `reappear()` brings it back, at the same address or a new one.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        shades: Sequence[ShadeSpec],
+        *,
+        generation: Generation = 3,
+        name: str = "PowerView Hub",
+        scenes: Sequence[SceneSpec] = (),
+        port: int = 80,
+        travel_time: float = 2.0,
+        announce: bool = True,
+        interface: str = "127.0.0.1",
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.generation: Generation = generation
+        self.announce = announce
+        self.interface = interface
+        self.faults = Faults()
+        self.state = HubState(name, list(shades), list(scenes), travel_time=travel_time)
+        self.requests: list[tuple[str, str]] = []
+        """Every (method, path with query) the hub was asked, oldest first."""
+        self._server: HubServer | None = None
+        self._announcer: Announcer | None = None
+
+    @property
+    def name(self) -> str:
+        """The hub's name."""
+        return self.state.name
+
+    @property
+    def serial(self) -> str:
+        """The hub's serial number, which the adapter's unique ids start with."""
+        return self.state.serial
+
+    @property
+    def address(self) -> str:
+        """Where a client reaches the hub: `host`, or `host:port` off port 80."""
+        return self.host if self.port == 80 else f"{self.host}:{self.port}"
+
+    @property
+    def service_type(self) -> str:
+        """The mDNS service type the hub announces."""
+        return SERVICE_TYPES[self.generation]
+
+    @property
+    def shades(self) -> list[EmulatedShade]:
+        """Every shade of the hub."""
+        return list(self.state.shades.values())
+
+    @property
+    def running(self) -> bool:
+        """Whether the hub is on the network."""
+        return self._server is not None
+
+    def shade(self, key: str | int) -> EmulatedShade:
+        """A shade by name or id."""
+        return self.state.shade(key)
+
+    def all_faults(self) -> list[Faults]:
+        """The hub's faults switch (one per hub: the shades answer through it)."""
+        return [self.faults]
+
+    async def start(self) -> None:
+        """Serve the API and announce the hub."""
+        server = HubServer(
+            self.state,
+            self.host,
+            self.port,
+            self.generation,
+            self.faults,
+            on_request=lambda method, path: self.requests.append((method, path)),
+        )
+        await server.start()
+        self._server = server
+        if self.announce:
+            info = service_info(self.name, self.host, self.port, self.generation, self.serial)
+            self._announcer = Announcer(info, self.interface)
+            await self._announcer.start()
+
+    async def vanish(self) -> None:
+        """Leave the network: stop serving and withdraw the announcement; shades keep state."""
+        server, self._server = self._server, None
+        announcer, self._announcer = self._announcer, None
+        if announcer is not None:
+            await announcer.stop()
+        if server is not None:
+            await server.stop()
+
+    async def reappear(self, host: str | None = None) -> None:
+        """Come back, at `host` if the hub got a new address."""
+        if host is not None:
+            self.host = host
+        await self.start()
+
+    async def stop(self) -> None:
+        """Leave the network and stop every shade."""
+        await self.vanish()
+        await self.state.halt()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+
+class PowerViewHubs:
+    """Several hubs started and stopped together (what the contract kit and demo hold)."""
+
+    def __init__(self, hubs: Sequence[PowerViewHub]) -> None:
+        self.hubs = list(hubs)
+
+    def all_faults(self) -> list[Faults]:
+        """Every hub's faults switch."""
+        return [hub.faults for hub in self.hubs]
+
+    async def start(self) -> None:
+        """Start every hub."""
+        for hub in self.hubs:
+            await hub.start()
+
+    async def stop(self) -> None:
+        """Stop every hub."""
+        for hub in self.hubs:
+            await hub.stop()

@@ -1,0 +1,224 @@
+"""Control tools: one per domain, with the domain's typed parameters.
+
+Each tool turns its arguments into actions (`<domain>.<verb>` with parameters) and hands
+them to `act`, so the capability model, the policy and the executor see them exactly as
+they see a local intent's. Setpoint bounds are deliberately not in the tools' schemas:
+the policy owns them, and a model that asks for too much gets the policy's refusal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+from pydantic_ai import FilteredToolset, FunctionToolset, RunContext, ToolDefinition
+
+from devices.capabilities import ArmMode, Domain, HVACMode
+from skills.actions import Action
+from skills.toolsets.deps import HouseDeps, act
+
+PREFIX = "control"
+"""Control tools are named `control_<domain>`."""
+
+Percent = Annotated[int, Field(ge=0, le=100)]
+EntityIds = Annotated[list[str], Field(min_length=1)]
+
+
+def _actions(entity_ids: Iterable[str], command: str, **params: Any) -> list[Action]:
+    given = {key: value for key, value in params.items() if value is not None}
+    return [Action(entity_id=e, command=command, params=given) for e in dict.fromkeys(entity_ids)]
+
+
+async def light(
+    ctx: RunContext[HouseDeps],
+    entity_ids: EntityIds,
+    action: Literal["turn_on", "turn_off", "toggle"] = "turn_on",
+    brightness: Percent | None = None,
+    color_temp_kelvin: int | None = None,
+    rgb_color: tuple[int, int, int] | None = None,
+    transition: float | None = None,
+) -> str:
+    """Turn lights on or off, dim them, or change their colour.
+
+    Args:
+        entity_ids: Light entity ids, e.g. ["light.kitchen_ceiling"].
+        action: turn_on (also to change brightness or colour), turn_off or toggle.
+        brightness: Brightness in percent, 1 to 100.
+        color_temp_kelvin: Colour temperature in kelvin: 2700 is warm, 6500 is daylight.
+        rgb_color: A colour as red, green, blue, each 0 to 255.
+        transition: Seconds to fade.
+    """
+    if action == "turn_on":
+        params = {
+            "brightness": brightness,
+            "color_temp_kelvin": color_temp_kelvin,
+            "rgb_color": rgb_color,
+            "transition": transition,
+        }
+        return await act(ctx, _actions(entity_ids, "light.turn_on", **params))
+    if action == "turn_off":
+        return await act(ctx, _actions(entity_ids, "light.turn_off", transition=transition))
+    return await act(ctx, _actions(entity_ids, "light.toggle"))
+
+
+async def switch(
+    ctx: RunContext[HouseDeps],
+    entity_ids: EntityIds,
+    action: Literal["turn_on", "turn_off", "toggle"],
+) -> str:
+    """Turn switches, plugs and pool circuits (pump, cleaner) on or off.
+
+    Args:
+        entity_ids: Switch entity ids, e.g. ["switch.pool_pump"].
+        action: turn_on, turn_off or toggle.
+    """
+    return await act(ctx, _actions(entity_ids, f"switch.{action}"))
+
+
+async def media_player(
+    ctx: RunContext[HouseDeps],
+    entity_ids: EntityIds,
+    action: Literal[
+        "play",
+        "pause",
+        "stop",
+        "next_track",
+        "previous_track",
+        "set_volume",
+        "volume_up",
+        "volume_down",
+        "mute",
+        "unmute",
+    ],
+    volume: Percent | None = None,
+    step: Annotated[int, Field(ge=1, le=100)] = 10,
+) -> str:
+    """Control speakers: play, pause, skip, volume and mute.
+
+    Args:
+        entity_ids: Media player entity ids, e.g. ["media_player.kitchen"].
+        action: What to do. set_volume needs `volume`; volume_up and volume_down use `step`.
+        volume: The volume in percent, for set_volume.
+        step: Percentage points for volume_up and volume_down.
+    """
+    if action == "set_volume":
+        actions = _actions(entity_ids, "media_player.set_volume", volume=volume)
+    elif action in ("volume_up", "volume_down"):
+        delta = step if action == "volume_up" else -step
+        actions = _actions(entity_ids, "media_player.step_volume", delta=delta)
+    elif action in ("mute", "unmute"):
+        actions = _actions(entity_ids, "media_player.mute", muted=action == "mute")
+    else:
+        actions = _actions(entity_ids, f"media_player.{action}")
+    return await act(ctx, actions)
+
+
+async def climate(
+    ctx: RunContext[HouseDeps],
+    entity_ids: EntityIds,
+    temperature: float | None = None,
+    target_temp_low: float | None = None,
+    target_temp_high: float | None = None,
+    hvac_mode: HVACMode | None = None,
+) -> str:
+    """Set thermostats, and pool or spa heat: a target temperature, a range, or a mode.
+
+    Temperatures are in the household's unit. The house has limits on setpoints; if a
+    value is refused, tell the person the allowed range.
+
+    Args:
+        entity_ids: Climate entity ids, e.g. ["climate.hallway"].
+        temperature: The target temperature.
+        target_temp_low: The low end of a range (auto mode), with target_temp_high.
+        target_temp_high: The high end of a range (auto mode), with target_temp_low.
+        hvac_mode: off, heat, cool or auto. Alone it only changes the mode.
+    """
+    if temperature is None and target_temp_low is None and target_temp_high is None:
+        if hvac_mode is None:
+            return "Say what to change: a temperature, a range or a mode."
+        return await act(ctx, _actions(entity_ids, "climate.set_hvac_mode", hvac_mode=hvac_mode))
+    params = {
+        "temperature": temperature,
+        "target_temp_low": target_temp_low,
+        "target_temp_high": target_temp_high,
+        "hvac_mode": hvac_mode,
+    }
+    return await act(ctx, _actions(entity_ids, "climate.set_temperature", **params))
+
+
+async def cover(
+    ctx: RunContext[HouseDeps],
+    entity_ids: EntityIds,
+    action: Literal["open", "close", "stop", "set_position", "set_tilt"],
+    position: Percent | None = None,
+    tilt: Percent | None = None,
+) -> str:
+    """Open, close or move shades, blinds, curtains and garage doors.
+
+    Opening a garage door or gate needs a person's confirmation; the house asks for it.
+
+    Args:
+        entity_ids: Cover entity ids, e.g. ["cover.bedroom_shade"].
+        action: open, close, stop, set_position (needs position) or set_tilt (needs tilt).
+        position: Position in percent: 0 is closed, 100 is open.
+        tilt: Slat tilt in percent: 0 is closed, 100 is open.
+    """
+    if action == "set_position":
+        return await act(ctx, _actions(entity_ids, "cover.set_position", position=position))
+    if action == "set_tilt":
+        return await act(ctx, _actions(entity_ids, "cover.set_tilt", tilt=tilt))
+    return await act(ctx, _actions(entity_ids, f"cover.{action}"))
+
+
+async def lock(
+    ctx: RunContext[HouseDeps], entity_ids: EntityIds, action: Literal["lock", "unlock"]
+) -> str:
+    """Lock or unlock doors. Unlocking needs a person's confirmation; the house asks for it.
+
+    Args:
+        entity_ids: Lock entity ids, e.g. ["lock.front_door"].
+        action: lock or unlock.
+    """
+    return await act(ctx, _actions(entity_ids, f"lock.{action}"))
+
+
+async def alarm_panel(
+    ctx: RunContext[HouseDeps],
+    entity_ids: EntityIds,
+    action: Literal["arm", "disarm"],
+    mode: ArmMode = ArmMode.AWAY,
+) -> str:
+    """Arm or disarm the alarm. Disarming needs a person's confirmation; the house asks for it.
+
+    Args:
+        entity_ids: Alarm panel entity ids, e.g. ["alarm_panel.house"].
+        action: arm or disarm.
+        mode: How to arm: home, away or night.
+    """
+    if action == "disarm":
+        return await act(ctx, _actions(entity_ids, "alarm_panel.disarm"))
+    return await act(ctx, _actions(entity_ids, "alarm_panel.arm", mode=mode))
+
+
+CONTROL_DOMAINS: dict[str, Domain] = {
+    f"{PREFIX}_{tool.__name__}": Domain(tool.__name__)
+    for tool in (light, switch, media_player, climate, cover, lock, alarm_panel)
+}
+"""The domain each control tool acts on, by tool name."""
+
+
+def _house_has(ctx: RunContext[HouseDeps], tool: ToolDefinition) -> bool:
+    """Show a domain's tool only when the house has an entity of that domain."""
+    domain = CONTROL_DOMAINS.get(tool.name)
+    if domain is None:
+        return True
+    return any(e.domain is domain for e in ctx.deps.house.registry.entities.values())
+
+
+def control_toolset() -> FilteredToolset[HouseDeps]:
+    """The control tools, `control_<domain>`, shown only for domains the house has."""
+    tools = FunctionToolset[HouseDeps](
+        [light, switch, media_player, climate, cover, lock, alarm_panel], id="house_control"
+    )
+    return tools.prefixed(PREFIX).filtered(_house_has)

@@ -1,0 +1,118 @@
+"""What every tool call gets (`HouseDeps`), and the one way a tool changes the house (`act`).
+
+`act` checks a tool call's actions against the capability model and the policy. In a dry
+run it only records them. Live, a call the policy wants confirmed raises `ApprovalRequired`
+(the run pauses as a deferred tool call); anything else goes through `House.carry_out`,
+the path every other change takes. The policy decides, never the prompt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic_ai import ApprovalRequired, RunContext
+
+from devices.capabilities import validate_command
+from devices.entities import Entity
+from devices.errors import DeviceError
+from skills.actions import Action, ActionResult, Plan, Requester
+from skills.actions import Path as ActionPath
+from skills.house import House
+from skills.policy import Verdict
+from skills.routines import Routine
+
+MAX_LISTED = 25
+"""At most this many entities in one tool answer; the rest are counted, not listed."""
+
+
+@dataclass
+class HouseDeps:
+    """The house, who is asking, and what the turn's tool calls produced so far."""
+
+    house: House
+    requester: Requester
+    routines: Sequence[Routine] = ()
+    dry_run: bool = False
+    """Only plan: record the actions, carry out nothing."""
+    actions: list[Action] = field(default_factory=list)
+    """Every action the turn's tool calls produced (planned in a dry run, else carried out)."""
+    results: list[ActionResult] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    """The policy's reasons for what it refused."""
+
+    def describe(self, entity: Entity) -> dict[str, Any]:
+        """An entity as tools show it: id, name, area, domain, state and attributes."""
+        shown = entity.as_json(self.house.registry.area_name(entity))
+        if entity.device_class:
+            shown["device_class"] = entity.device_class
+        return shown
+
+
+def _checked(deps: HouseDeps, actions: Sequence[Action]) -> tuple[list[Action], list[str]]:
+    """The actions the devices can carry out, and why the others cannot."""
+    ok: list[Action] = []
+    problems: list[str] = []
+    for action in actions:
+        entity = deps.house.registry.entities.get(action.entity_id)
+        if entity is None:
+            problems.append(f"There is no {action.entity_id}; use find_entities to look it up.")
+            continue
+        try:
+            validate_command(
+                entity.entity_id,
+                entity.domain,
+                entity.features,
+                action.command,
+                action.params,
+                state=entity.state,
+            )
+        except DeviceError as error:
+            problems.append(str(error))
+            continue
+        ok.append(action)
+    return ok, problems
+
+
+async def act(ctx: RunContext[HouseDeps], actions: Sequence[Action]) -> str:
+    """Carry out (or, in a dry run, plan) a tool call's actions through the policy.
+
+    Returns what happened, in words for the model. Raises `ApprovalRequired` when the
+    policy holds an action for a person's confirmation and none was given yet.
+    """
+    deps = ctx.deps
+    ready, problems = _checked(deps, actions)
+    if not ready:
+        return " ".join(problems) or "Nothing to do."
+    plan = Plan(ready, deps.requester, ActionPath.LLM, preapproved=ctx.tool_call_approved)
+    review = deps.house.policy.review(plan)
+    held = review.with_verdict(Verdict.CONFIRM)
+    refusals = [d.reason for d in review.with_verdict(Verdict.REFUSE)]
+    lines = list(problems)
+    if deps.dry_run:
+        deps.actions.extend(ready)
+        deps.refused.extend(refusals)
+        allowed = review.with_verdict(Verdict.ALLOW)
+        lines.extend(f"Would do: {d.action.describe()}." for d in allowed)
+        lines.extend(f"Would ask a person to confirm: {d.reason}." for d in held)
+        lines.extend(f"Refused by the house rules: {reason}." for reason in refusals)
+        return " ".join(lines)
+    if held:
+        reasons = sorted({d.reason for d in held})
+        raise ApprovalRequired(
+            metadata={
+                "question": f"Please confirm: {'; '.join(reasons)}.",
+                "actions": [d.action.describe() for d in held],
+            }
+        )
+    outcome = await deps.house.carry_out(plan)
+    deps.actions.extend(r.action for r in outcome.results)
+    deps.results.extend(outcome.results)
+    deps.refused.extend(d.reason for d in outcome.refused)
+    for result in outcome.results:
+        entity = deps.house.registry.entities[result.action.entity_id]
+        verb = result.action.command.split(".", 1)[1].replace("_", " ")
+        lines.append(f"Done: {verb} on {entity.name}." if result.ok else f"Failed: {result.error}")
+    lines.extend(f"Refused by the house rules: {d.reason}." for d in outcome.refused)
+    return " ".join(lines)

@@ -1,0 +1,271 @@
+"""The LLM agent with scripted models: tool calls become actions through the one path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from pydantic_ai.exceptions import ModelHTTPError
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    TextPart,
+    ToolCallPart,
+    ToolReturnPart,
+)
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.models.test import TestModel
+
+from agent.llm.agent import ERROR_REPLY, LIMIT_REPLY, HouseAgent
+from agent.llm.settings import LLMSettings
+from agent.understanding import Understander
+from skills.actions import Requester, Role
+from skills.house import ConfirmationError
+
+Step = Callable[[list[str]], ModelResponse]
+"""One scripted model reply, given the tool results the model just received."""
+
+
+class Script:
+    """A FunctionModel that replies with the next step and keeps what it was shown."""
+
+    def __init__(self, *steps: Step) -> None:
+        self.steps = list(steps)
+        self.seen: list[list[str]] = []
+        self.instructions: list[str | None] = []
+        self.tools: list[list[str]] = []
+        self.prompts: list[list[str]] = []
+
+    def __call__(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        last = messages[-1]
+        returns = [
+            str(p.content)
+            for p in (last.parts if isinstance(last, ModelRequest) else [])
+            if isinstance(p, ToolReturnPart)
+        ]
+        self.seen.append(returns)
+        self.instructions.append(info.instructions)
+        self.tools.append([t.name for t in info.function_tools])
+        self.prompts.append(
+            [str(p.content) for m in messages for p in m.parts if p.part_kind == "user-prompt"]
+        )
+        return self.steps.pop(0)(returns)
+
+    @property
+    def model(self) -> FunctionModel:
+        return FunctionModel(self)
+
+
+def call(tool: str, **args: Any) -> Step:
+    return lambda _: ModelResponse(parts=[ToolCallPart(tool, args)])
+
+
+def say(text: str) -> Step:
+    return lambda _: ModelResponse(parts=[TextPart(text)])
+
+
+ADMIN = Requester.local_admin()
+GUEST = Requester(id="guest", role=Role.GUEST)
+
+
+def agent_for(home: Any, model: Any, **settings: Any) -> HouseAgent:
+    return HouseAgent(
+        home.house, home.routines, model, settings=LLMSettings(model="test", **settings)
+    )
+
+
+async def test_find_then_control_then_reply(llm_home):
+    def control_found(returns: list[str]) -> ModelResponse:
+        assert "light.kitchen_ceiling" in returns[0]
+        return ModelResponse(
+            parts=[
+                ToolCallPart(
+                    "control_light",
+                    {"entity_ids": ["light.kitchen_ceiling"], "brightness": 40},
+                )
+            ]
+        )
+
+    script = Script(call("find_entities", name="kitchen ceiling"), control_found, say("Done."))
+    turn = await agent_for(llm_home, script.model).run("dim the kitchen a bit", ADMIN)
+
+    assert llm_home.adapter.calls == [
+        ("light.kitchen_ceiling", "light.turn_on", {"brightness": 40})
+    ]
+    assert [r.ok for r in turn.results] == [True]
+    assert turn.reply == "Done."
+    assert "Done: turn on on Kitchen Ceiling" in script.seen[2][0]
+    assert llm_home.registry.entities["light.kitchen_ceiling"].state.state == "on"
+    assert turn.usage["requests"] == 3
+
+
+async def test_dry_run_plans_without_executing(llm_home):
+    script = Script(
+        call("control_lock", entity_ids=["lock.front_door"], action="unlock"),
+        call("control_switch", entity_ids=["switch.fairy_lights"], action="turn_on"),
+        say("I would unlock the front door and turn on the fairy lights."),
+    )
+    understander = Understander(
+        llm_home.registry, llm_home.routines, llm=agent_for(llm_home, script.model)
+    )
+    understood = await understander.understand("unlock and lights", ADMIN)
+
+    assert understood.source == "llm"
+    assert [(a.entity_id, a.command) for a in understood.actions] == [
+        ("lock.front_door", "lock.unlock"),
+        ("switch.fairy_lights", "switch.turn_on"),
+    ]
+    assert llm_home.adapter.calls == []
+    assert "Would ask a person to confirm: unlocking a door" in script.seen[1][0]
+    assert understood.model_dump(mode="json").keys() >= {"text", "source", "actions", "reply"}
+
+
+async def test_local_understanding_never_reaches_the_model(llm_home):
+    script = Script()  # any request would fail: the script has no step
+    understander = Understander(
+        llm_home.registry, llm_home.routines, llm=agent_for(llm_home, script.model)
+    )
+    understood = await understander.understand("movie time", ADMIN)
+    assert understood.source == "routine"
+    assert script.seen == []
+
+
+async def test_unlock_waits_for_approval_and_runs_once(llm_home):
+    script = Script(
+        call("control_lock", entity_ids=["lock.front_door"], action="unlock"),
+        lambda returns: ModelResponse(parts=[TextPart(f"Result: {returns[0]}")]),
+    )
+    agent = agent_for(llm_home, script.model)
+    turn = await agent.run("let the plumber in", ADMIN)
+
+    assert turn.pending is not None
+    assert "unlocking a door" in turn.pending.question
+    assert turn.pending.actions == ["lock.unlock() on lock.front_door"]
+    assert llm_home.adapter.calls == []
+
+    with pytest.raises(ConfirmationError, match="guest may not approve"):
+        await agent.resume(turn.pending.token, GUEST, approve=True)
+    assert llm_home.adapter.calls == []
+
+    done = await agent.resume(turn.pending.token, ADMIN, approve=True)
+    assert llm_home.adapter.calls == [("lock.front_door", "lock.unlock", {})]
+    assert done.reply.startswith("Result: Done: unlock on Front Door")
+    assert [r.ok for r in done.results] == [True]
+    assert llm_home.registry.entities["lock.front_door"].state.state == "unlocked"
+
+    with pytest.raises(ConfirmationError, match="already answered"):
+        await agent.resume(turn.pending.token, ADMIN, approve=True)
+    assert len(llm_home.adapter.calls) == 1
+
+
+async def test_denied_unlock_does_nothing(llm_home):
+    script = Script(
+        call("control_alarm_panel", entity_ids=["alarm_panel.house_alarm"], action="disarm"),
+        lambda returns: ModelResponse(parts=[TextPart(f"Told: {returns[0]}")]),
+    )
+    agent = agent_for(llm_home, script.model)
+    turn = await agent.run("turn the alarm off", ADMIN)
+    assert turn.pending is not None
+    assert "disarming the alarm" in turn.pending.question
+
+    done = await agent.resume(turn.pending.token, ADMIN, approve=False)
+    assert llm_home.adapter.calls == []
+    assert done.results == []
+    assert "declined" in done.reply
+    assert agent.pending(turn.pending.token) is None
+
+
+async def test_setpoint_out_of_bounds_gets_the_policys_refusal(llm_home):
+    script = Script(
+        call("control_climate", entity_ids=["climate.hallway_thermostat"], temperature=35),
+        lambda returns: ModelResponse(parts=[TextPart(returns[0])]),
+    )
+    turn = await agent_for(llm_home, script.model).run("make it tropical", ADMIN)
+
+    assert llm_home.adapter.calls == []
+    assert "outside the allowed range" in turn.reply
+    assert "10° to 30°" in turn.reply
+    assert turn.refused
+    assert "35°" in turn.refused[0]
+    assert turn.pending is None
+
+
+async def test_guest_is_refused_by_the_policy_not_the_prompt(llm_home):
+    script = Script(
+        call("control_lock", entity_ids=["lock.front_door"], action="unlock"),
+        lambda returns: ModelResponse(parts=[TextPart(returns[0])]),
+    )
+    turn = await agent_for(llm_home, script.model).run("unlock the front door", GUEST)
+    assert turn.pending is None
+    assert "guest may not control Front Door" in turn.reply
+    assert llm_home.adapter.calls == []
+
+
+async def test_unknown_entity_and_bad_parameters_are_explained(llm_home):
+    script = Script(
+        call("control_media_player", entity_ids=["media_player.attic"], action="pause"),
+        call("control_media_player", entity_ids=["media_player.kitchen_speaker"],
+             action="set_volume"),
+        lambda returns: ModelResponse(parts=[TextPart(returns[0])]),
+    )  # fmt: skip
+    turn = await agent_for(llm_home, script.model).run("quiet", ADMIN)
+    assert "There is no media_player.attic" in script.seen[1][0]
+    assert "volume" in turn.reply
+    assert llm_home.adapter.calls == []
+
+
+async def test_usage_limit_stops_the_turn_with_a_clear_reply(llm_home):
+    forever = [call("get_state", entity_ids=["lock.front_door"]) for _ in range(10)]
+    agent = agent_for(llm_home, Script(*forever).model, llm_max_requests=2)
+    turn = await agent.run("keep looking", ADMIN)
+    assert turn.failed
+    assert turn.reply == LIMIT_REPLY
+
+
+async def test_model_error_apologises_and_changes_nothing(llm_home):
+    def broken(returns: list[str]) -> ModelResponse:
+        raise ModelHTTPError(503, "fake")
+
+    turn = await agent_for(llm_home, Script(broken).model).run("anything", ADMIN)
+    assert turn.failed
+    assert turn.reply == ERROR_REPLY
+    assert llm_home.adapter.calls == []
+
+
+async def test_test_model_sees_only_tools_for_domains_the_house_has(llm_home):
+    for entity_id in ("lock.front_door", "alarm_panel.house_alarm"):
+        del llm_home.registry.entities[entity_id]
+    model = TestModel(call_tools=["find_entities", "list_routines"])
+    turn = await agent_for(llm_home, model).plan("what is there?", ADMIN)
+
+    assert model.last_model_request_parameters is not None
+    names = {t.name for t in model.last_model_request_parameters.function_tools}
+    assert {"find_entities", "get_state", "control_light", "control_cover"} <= names
+    assert "control_lock" not in names
+    assert "control_alarm_panel" not in names
+    assert "movie time" in turn.reply
+    assert turn.actions == []
+
+
+async def test_run_routine_goes_through_the_policy(llm_home):
+    script = Script(
+        call("run_routine", name="Movie Time"), lambda r: ModelResponse([TextPart(r[0])])
+    )
+    turn = await agent_for(llm_home, script.model).run("film night", ADMIN)
+    assert turn.reply.startswith("Routine movie time: Done: turn off on Fairy Lights")
+    assert llm_home.adapter.calls == [("switch.fairy_lights", "switch.turn_off", {})]
+
+
+async def test_follow_up_sees_the_earlier_turn(llm_home):
+    script = Script(
+        call("control_switch", entity_ids=["switch.fairy_lights"], action="turn_on"),
+        say("On."),
+        say("Still there."),
+    )
+    agent = agent_for(llm_home, script.model)
+    await agent.run("fairy lights on", ADMIN)
+    await agent.run("and again", ADMIN)
+    assert script.prompts[-1] == ["fairy lights on", "and again"]
+    assert llm_home.adapter.calls == [("switch.fairy_lights", "switch.turn_on", {})]

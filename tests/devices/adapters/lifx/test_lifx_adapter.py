@@ -1,0 +1,219 @@
+"""The LIFX adapter: the contract kit, and more, against lifx-emulator over loopback UDP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from devices.adapters.lifx import LifxAdapter, LifxConfig
+from devices.adapters.lifx.adapter import discovery_targets
+from devices.adapters.lifx.color import percent_to_word
+from devices.adapters.lifx.demo import BulbSpec, LifxEmulation, start_demo
+from devices.blocking import BlockingRunner
+from devices.capabilities import validate_command
+from devices.capabilities.light import LightTurnOn
+from devices.emulator import DemoDevice, HostAllocator
+from devices.errors import UnsupportedCommandError
+from devices.plugin import AdapterContext
+from devices.registry import Registry
+from devices.testing import AdapterContract, CommandCase, Harness, fresh_hosts
+
+STRIP, LAMP = "Counter Strip", "Desk Lamp"
+
+
+def two_bulbs(host: str) -> LifxEmulation:
+    """A colour strip in the kitchen at 60 % and a white lamp in the study."""
+    return LifxEmulation(
+        [
+            BulbSpec(STRIP, "Kitchen", brightness=60),
+            BulbSpec(LAMP, "Study", color=False, kelvin=2700),
+        ],
+        host=host,
+    )
+
+
+class TestLifxContract(AdapterContract):
+    adapter_class = LifxAdapter
+    entity_count = 2
+    command_cases = [  # noqa: RUF012 - the kit's declared shape
+        CommandCase(
+            "light.turn_on", {"rgb_color": [255, 0, 0]}, {"state": "on", "rgb_color": [255, 0, 0]}
+        ),
+        CommandCase(
+            "light.turn_on",
+            {"color_temp_kelvin": 2700, "brightness": 30},
+            {"color_temp_kelvin": 2700, "brightness": 30, "rgb_color": None},
+        ),
+        CommandCase("light.turn_on", {"brightness_step": -10}, {"brightness": 20}),
+        CommandCase("light.turn_off", expect={"state": "off", "brightness": None}),
+        CommandCase("light.toggle", expect={"state": "on", "brightness": 20}),
+        CommandCase("light.turn_on", {"brightness": 0}, {"state": "off"}),
+    ]
+
+    async def start_emulator(self, hosts: HostAllocator) -> LifxEmulation:
+        emulation = two_bulbs(hosts.allocate())
+        await emulation.start()
+        # The bulbs answer on their own loopback address, and the adapter searches from
+        # there: on a loopback interface it aims GetService at the interface itself.
+        self.interface = emulation.host  # type: ignore[misc]
+        return emulation
+
+    def adapter_config(self, emulated: Any) -> LifxConfig:
+        return LifxConfig(request_timeout=self.timeout)
+
+    async def change_on_device(self, emulated: Any) -> tuple[str, dict[str, Any]]:
+        lamp = emulated.bulb(LAMP)
+        lamp.state.power_level = 0
+        strip = emulated.bulb(STRIP)
+        strip.state.color = type(strip.state.color)(0, 0, percent_to_word(45), 4000)
+        return lamp.state.serial, {"state": "off"}
+
+    async def discover_again(self, harness: Harness) -> None:
+        heard = await harness.adapter.search()  # type: ignore[attr-defined]
+        assert heard == {bulb.state.serial for bulb in harness.emulated.devices.values()}  # type: ignore[attr-defined]
+
+
+@asynccontextmanager
+async def lifx(
+    emulation: LifxEmulation, *, interfaces: list[str] | None = None, **config: Any
+) -> AsyncIterator[tuple[Registry, LifxAdapter]]:
+    """The emulation and an adapter that has found its bulbs."""
+    await emulation.start()
+    registry, blocking = Registry(), BlockingRunner()
+    interfaces = [emulation.host] if interfaces is None else interfaces
+    adapter = LifxAdapter(
+        AdapterContext("lifx", registry, blocking, interfaces),
+        LifxConfig(request_timeout=1.0, **config),
+    )
+    try:
+        await adapter.start()
+        want = len(emulation.specs)
+        assert await registry.wait_until(lambda: len(registry.entities) >= want, 10)
+        yield registry, adapter
+    finally:
+        await adapter.stop()
+        await emulation.stop()
+        blocking.shutdown()
+
+
+async def send(registry: Registry, adapter: LifxAdapter, entity_id: str, **params: Any) -> None:
+    entity = registry.entity(entity_id)
+    spec, typed = validate_command(
+        entity_id, entity.domain, entity.features, "light.turn_on", params, state=entity.state
+    )
+    await adapter.execute(entity, spec, typed)
+
+
+async def test_bulbs_propose_their_lifx_group_as_area_and_their_product_as_features() -> None:
+    async with lifx(two_bulbs(fresh_hosts().allocate())) as (registry, _):
+        strip = registry.entity("light.counter_strip")
+        lamp = registry.entity("light.desk_lamp")
+        assert registry.area_name(strip) == "Kitchen"
+        assert registry.area_name(lamp) == "Study"
+        assert strip.features == {"brightness", "color", "color_temp", "transition"}
+        assert lamp.features == {"brightness", "color_temp", "transition"}
+        assert strip.state is not None
+        assert strip.state.attributes() == {
+            "brightness": 60,
+            "color_temp_kelvin": 3500,
+            "min_color_temp_kelvin": 1500,
+            "max_color_temp_kelvin": 9000,
+        }
+        assert registry.devices[strip.device_id].info.manufacturer == "LIFX"
+
+
+async def test_a_colour_temperature_outside_the_bulbs_range_is_refused_before_sending() -> None:
+    emulation = two_bulbs(fresh_hosts().allocate())
+    async with lifx(emulation) as (registry, adapter):
+        strip = registry.entity("light.counter_strip")
+        with pytest.raises(UnsupportedCommandError, match="from 1500 K to 9000 K, not 12000 K"):
+            await send(registry, adapter, "light.counter_strip", color_temp_kelvin=12000)
+        # The adapter refuses too when a caller skipped the policy (no state to check).
+        spec, _ = validate_command(
+            strip.entity_id, strip.domain, strip.features, "light.turn_on", {}
+        )
+        with pytest.raises(UnsupportedCommandError, match="not 1200 K"):
+            await adapter.execute(strip, spec, LightTurnOn(color_temp_kelvin=1200))
+        assert emulation.bulb(STRIP).state.color.kelvin == 3500
+
+
+async def test_a_white_bulb_refuses_colour() -> None:
+    async with lifx(two_bulbs(fresh_hosts().allocate())) as (registry, adapter):
+        with pytest.raises(UnsupportedCommandError, match="no color support"):
+            await send(registry, adapter, "light.desk_lamp", rgb_color=[0, 255, 0])
+
+
+async def test_rgb_becomes_hsbk_on_the_bulb_and_comes_back() -> None:
+    emulation = two_bulbs(fresh_hosts().allocate())
+    async with lifx(emulation) as (registry, adapter):
+        await send(registry, adapter, "light.counter_strip", rgb_color=[0, 0, 255], brightness=50)
+        color = emulation.bulb(STRIP).state.color
+        assert (color.hue, color.saturation, color.brightness) == (43691, 65535, 32768)
+        state = registry.entity("light.counter_strip").state
+        assert state is not None
+        assert state.attributes()["rgb_color"] == [0, 0, 255]
+        assert state.attributes()["brightness"] == 50
+
+
+async def test_a_transition_is_sent_as_the_fade_duration() -> None:
+    emulation = two_bulbs(fresh_hosts().allocate())
+    async with lifx(emulation) as (registry, adapter):
+        await send(registry, adapter, "light.counter_strip", rgb_color=[0, 255, 0], transition=600)
+        fades = emulation.bulb(STRIP).state.transition.zones
+        [fade] = fades.values()
+        assert fade.end_ns - fade.start_ns == 600 * 10**9
+        assert fade.to_color.saturation == 65535
+        entity = registry.entity("light.desk_lamp")
+        spec, typed = validate_command(
+            entity.entity_id, entity.domain, entity.features, "light.turn_off", {"transition": 90}
+        )
+        await adapter.execute(entity, spec, typed)
+        power = emulation.bulb(LAMP).state.transition.power
+        assert power is not None
+        assert (power.to_level, power.end_ns - power.start_ns) == (0, 90 * 10**9)
+
+
+async def test_a_silent_bulb_is_unavailable_and_comes_back_by_itself() -> None:
+    emulation = two_bulbs(fresh_hosts().allocate())
+    async with lifx(emulation) as (registry, adapter):
+        emulation.faults[LAMP].drop = True
+        await adapter.refresh()
+        assert not registry.entity("light.desk_lamp").available
+        assert registry.entity("light.counter_strip").available
+        emulation.faults[LAMP].clear()
+        emulation.bulb(LAMP).state.power_level = 0
+        await adapter.refresh()
+        lamp = registry.entity("light.desk_lamp")
+        assert lamp.available
+        assert lamp.state is not None
+        assert lamp.state.state == "off"
+
+
+async def test_configured_hosts_are_asked_directly() -> None:
+    emulation = two_bulbs(fresh_hosts().allocate())
+    async with lifx(emulation, interfaces=[], hosts=[emulation.host]) as (registry, _):
+        assert sorted(registry.entities) == ["light.counter_strip", "light.desk_lamp"]
+
+
+async def test_the_demo_house_counter_strip_is_found_from_the_loopback_interface() -> None:
+    counter = DemoDevice(STRIP, "Kitchen", "color_light", {"state": "on", "brightness": 60})
+    emulation = await start_demo([counter], HostAllocator(), interface="127.0.0.1")
+    await emulation.stop()  # `lifx` starts it again
+    async with lifx(emulation, interfaces=["127.0.0.1"]) as (registry, _):
+        entity = registry.entity("light.counter_strip")
+        assert registry.area_name(entity) == "Kitchen"
+        assert entity.state is not None
+        assert (entity.state.state, entity.state.attributes()["brightness"]) == ("on", 60)
+        assert "color" in entity.features
+
+
+def test_discovery_is_aimed_at_loopback_on_loopback_and_configurable() -> None:
+    assert discovery_targets(["127.0.0.1"], LifxConfig()) == [("127.0.0.1", "127.0.0.1")]
+    config = LifxConfig(broadcast_address="127.3.3.10", hosts=["127.4.4.10"])
+    assert discovery_targets(["127.0.0.1"], config) == [
+        ("127.0.0.1", "127.3.3.10"),
+        ("127.0.0.1", "127.4.4.10"),
+    ]

@@ -1,0 +1,257 @@
+"""The PowerView adapter beyond the contract: bounds, motion, scenes, vanishing hubs, demo."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import pytest
+
+from devices.adapters.powerview import PowerViewAdapter, PowerViewConfig
+from devices.adapters.powerview.demo import start_demo
+from devices.adapters.powerview.emulator import Generation, PowerViewHub, SceneSpec, ShadeSpec
+from devices.blocking import BlockingRunner
+from devices.capabilities import validate_command
+from devices.discovery import Discovery
+from devices.emulator import DemoDevice
+from devices.errors import UnsupportedCommandError
+from devices.plugin import AdapterContext
+from devices.registry import Registry
+from devices.testing import fresh_hosts
+from skills.actions import Action, Path, Plan, Requester
+from skills.executor import Executor
+
+PORT = 8080
+SHADES = [
+    ShadeSpec("Living Room Shade", "Living Room", position=100),
+    ShadeSpec("Bedroom Blackout", "Bedroom", position=100),
+]
+SCENES = [
+    SceneSpec("Close All", "Living Room", {"Living Room Shade": 0, "Bedroom Blackout": 0}),
+    SceneSpec("Open All", "Living Room", {"Living Room Shade": 100, "Bedroom Blackout": 100}),
+]
+
+
+@dataclass
+class Rig:
+    """A hub, the adapter on it (found by mDNS), and the registry it fills."""
+
+    hub: PowerViewHub
+    adapter: PowerViewAdapter
+    registry: Registry
+    discovery: Discovery
+
+    async def until(self, predicate: Callable[[], bool], within: float = 15.0) -> None:
+        """Poll the adapter until `predicate` holds (as Dobby's poller would)."""
+        async with asyncio.timeout(within):
+            while not predicate():
+                await self.adapter.refresh()
+                await asyncio.sleep(0.05)
+
+    def state(self, entity_id: str) -> dict[str, object]:
+        """The entity's state and attributes."""
+        entity = self.registry.entity(entity_id)
+        assert entity.state is not None
+        return {"state": entity.state.state, **entity.state.attributes()}
+
+
+@asynccontextmanager
+async def rig(generation: Generation = 3, *, travel_time: float = 1.0) -> AsyncIterator[Rig]:
+    """A hub of `generation` with the demo shades, and the adapter that found it."""
+    hosts = fresh_hosts()
+    host = hosts.allocate()
+    hub = PowerViewHub(
+        host,
+        SHADES,
+        generation=generation,
+        name=f"Test Hub {host}",
+        scenes=SCENES,
+        port=PORT,
+        travel_time=travel_time,
+    )
+    await hub.start()
+    registry = Registry()
+    blocking = BlockingRunner()
+    adapter = PowerViewAdapter(
+        AdapterContext("powerview", registry, blocking, ["127.0.0.1"]),
+        PowerViewConfig(request_timeout=1.0),
+    )
+    manifests = {"powerview": PowerViewAdapter.manifest}
+    discovery = Discovery(manifests, adapter.discovered, interfaces=["127.0.0.1"])
+    try:
+        await adapter.start()
+        await discovery.start()
+        assert await registry.wait_until(lambda: len(registry.entities) == 2, 10)
+        yield Rig(hub, adapter, registry, discovery)
+    finally:
+        await discovery.stop()
+        await adapter.stop()
+        await hub.stop()
+        blocking.shutdown()
+
+
+def run(rig: Rig, entity_id: str, command: str, **params: object) -> Plan:
+    """A one-action plan, as the house owner asking."""
+    action = Action(entity_id=entity_id, command=command, params=params)
+    return Plan([action], Requester.local_admin(), Path.INTENT)
+
+
+@pytest.mark.parametrize("generation", [2, 3])
+async def test_shades_arrive_with_their_hub_rooms_as_areas(generation: Generation) -> None:
+    async with rig(generation) as r:
+        shade = r.registry.entity("cover.living_room_shade")
+        assert r.registry.area_name(shade) == "Living Room"
+        assert r.registry.area_name(r.registry.entity("cover.bedroom_blackout")) == "Bedroom"
+        assert r.state("cover.bedroom_blackout") == {"state": "open", "position": 100}
+        assert "set_tilt" not in shade.features  # a roller has no vanes
+        with pytest.raises(UnsupportedCommandError, match="set_tilt"):
+            validate_command(
+                shade.entity_id, shade.domain, shade.features, "cover.set_tilt", {"tilt": 5}
+            )
+
+
+async def test_150_percent_is_refused_before_anything_is_sent() -> None:
+    async with rig() as r:
+        sent_before = list(r.hub.requests)
+        executor = Executor(r.registry, {"powerview": r.adapter})
+        [result] = await executor.run(
+            run(r, "cover.bedroom_blackout", "cover.set_position", position=150)
+        )
+        assert not result.ok
+        assert result.error is not None
+        assert "less than or equal to 100" in result.error
+        assert r.hub.requests == sent_before
+        assert r.hub.shade("Bedroom Blackout").percent == 100
+        assert not r.hub.shade("Bedroom Blackout").moving
+
+
+async def test_a_moving_shade_is_reported_on_its_way() -> None:
+    async with rig(travel_time=3.0) as r:
+        executor = Executor(r.registry, {"powerview": r.adapter})
+        [result] = await executor.run(run(r, "cover.living_room_shade", "cover.close"))
+        assert result.ok
+        assert r.state("cover.living_room_shade")["state"] == "closing"
+        seen: list[object] = []
+
+        def arrived() -> bool:
+            seen.append(r.state("cover.living_room_shade")["position"])
+            return r.state("cover.living_room_shade") == {"state": "closed", "position": 0}
+
+        await r.until(arrived)
+        between = [p for p in seen if isinstance(p, int) and 0 < p < 100]
+        assert between, f"no position between the ends was ever read: {seen}"
+        assert between == sorted(between, reverse=True)
+
+
+@pytest.mark.parametrize("generation", [2, 3])
+async def test_stop_leaves_a_shade_where_it_was(generation: Generation) -> None:
+    async with rig(generation, travel_time=10.0) as r:
+        shade = r.hub.shade("Living Room Shade")
+        executor = Executor(r.registry, {"powerview": r.adapter})
+        await executor.run(run(r, "cover.living_room_shade", "cover.close"))
+        await r.until(lambda: shade.percent <= 90)
+        [result] = await executor.run(run(r, "cover.living_room_shade", "cover.stop"))
+        assert result.ok
+        assert not shade.moving
+        await r.until(lambda: r.state("cover.living_room_shade")["state"] == "open")
+        position = r.state("cover.living_room_shade")["position"]
+        assert isinstance(position, int)
+        assert 0 < position < 100
+        assert position == shade.percent
+
+
+@pytest.mark.parametrize("generation", [2, 3])
+async def test_scenes_are_activated_by_name(generation: Generation) -> None:
+    async with rig(generation) as r:
+        assert r.adapter.scene_names() == ["Close All", "Open All"]
+        moved = await r.adapter.activate_scene("close all")
+        assert sorted(moved) == ["cover.bedroom_blackout", "cover.living_room_shade"]
+        await r.until(lambda: all(r.state(e) == {"state": "closed", "position": 0} for e in moved))
+        with pytest.raises(UnsupportedCommandError, match="Close All, Open All"):
+            await r.adapter.activate_scene("Disco")
+
+
+async def test_a_hub_that_vanishes_comes_back_by_itself() -> None:
+    async with rig() as r:
+        entities = list(r.registry.entities.values())
+        await r.hub.vanish()
+        await r.adapter.refresh()
+        assert not any(e.available for e in entities)
+        executor = Executor(r.registry, {"powerview": r.adapter})
+        [result] = await executor.run(run(r, "cover.bedroom_blackout", "cover.close"))
+        assert not result.ok
+        assert result.error is not None
+        assert "unavailable" in result.error
+        await r.hub.reappear()
+        await r.until(lambda: all(e.available for e in entities))
+        [result] = await executor.run(run(r, "cover.bedroom_blackout", "cover.close"))
+        assert result.ok
+        await r.until(lambda: r.state("cover.bedroom_blackout")["state"] == "closed")
+
+
+async def test_a_hub_back_at_a_new_address_is_followed_through_mdns() -> None:
+    async with rig() as r:
+        entities = list(r.registry.entities.values())
+        await r.hub.vanish()
+        await r.adapter.refresh()
+        assert not any(e.available for e in entities)
+        new_host = fresh_hosts().allocate()
+        await r.hub.reappear(new_host)
+        await r.until(lambda: all(e.available for e in entities))
+        device = r.registry.devices[entities[0].device_id]
+        assert device.info.host == f"{new_host}:{PORT}"
+        assert len(r.registry.entities) == 2
+
+
+async def test_a_configured_hub_that_is_not_up_yet_is_added_when_it_is() -> None:
+    host = fresh_hosts().allocate()
+    hub = PowerViewHub(host, SHADES, generation=2, port=PORT, announce=False, name="Late Hub")
+    registry = Registry()
+    blocking = BlockingRunner()
+    config = PowerViewConfig(hosts=[f"{host}:{PORT}"], request_timeout=1.0)
+    adapter = PowerViewAdapter(AdapterContext("powerview", registry, blocking), config)
+    try:
+        await adapter.start()
+        assert registry.entities == {}
+        await hub.start()
+        await adapter.refresh()
+        assert sorted(registry.entities) == ["cover.bedroom_blackout", "cover.living_room_shade"]
+    finally:
+        await adapter.stop()
+        await hub.stop()
+        blocking.shutdown()
+
+
+async def test_the_demo_hub_is_found_with_the_houses_shades() -> None:
+    devices = [
+        DemoDevice("Living Room Shade", "Living Room", "shade", {"state": "open", "position": 100}),
+        DemoDevice("Bedroom Blackout", "Bedroom", "shade", {"state": "open", "position": 100}),
+    ]
+    emulation = await start_demo(devices, fresh_hosts(), interface="127.0.0.1")
+    registry = Registry()
+    blocking = BlockingRunner()
+    adapter = PowerViewAdapter(
+        AdapterContext("powerview", registry, blocking, ["127.0.0.1"]), PowerViewConfig()
+    )
+    manifests = {"powerview": PowerViewAdapter.manifest}
+    discovery = Discovery(manifests, adapter.discovered, interfaces=["127.0.0.1"])
+    try:
+        await discovery.start()
+        assert await registry.wait_until(lambda: len(registry.entities) == 2, 10)
+        for entity_id, area in (
+            ("cover.living_room_shade", "Living Room"),
+            ("cover.bedroom_blackout", "Bedroom"),
+        ):
+            entity = registry.entity(entity_id)
+            assert registry.area_name(entity) == area
+            assert entity.state is not None
+            assert entity.state.model_dump(exclude_none=True) == {"state": "open", "position": 100}
+        assert len({e.device_id for e in registry.entities.values()}) == 2
+        assert {d.info.host for d in registry.devices.values()} == {emulation.hubs[0].address}
+    finally:
+        await discovery.stop()
+        await adapter.stop()
+        await emulation.stop()
+        blocking.shutdown()
