@@ -23,6 +23,7 @@ from skills.actions import Path as ActionPath
 from skills.audit import AuditLog, database_path
 from skills.executor import Executor
 from skills.house import House, Outcome
+from skills.notifications import Notifications
 from skills.policy import Policy
 
 if TYPE_CHECKING:
@@ -119,6 +120,8 @@ class Dobby:
             language=config.home.language,
             llm=from_environment(self.house, config.routines.routines),
         )
+        self.notifications = Notifications()
+        """News for the household chat; every running channel subscribes."""
         self.discovery = Discovery(
             {name: adapter.manifest for name, adapter in self.adapters.items()},
             self._on_discovered,

@@ -10,6 +10,7 @@ from rich.console import Console
 from agent.app import Dobby, Reply
 from skills.actions import Requester
 from skills.house import ConfirmationError
+from skills.notifications import Notice
 
 Ask = Callable[[str], Awaitable[str | None]]
 
@@ -30,6 +31,18 @@ async def chat(
 ) -> None:
     """Talk with Dobby until the person types "exit" or closes the input."""
     console = console or Console()
+
+    async def show(notice: Notice) -> None:
+        console.print(f"dobby> ({notice.kind.value}) {notice.text}", markup=False)
+
+    stop_notices = dobby.notifications.subscribe(show)
+    try:
+        await _converse(dobby, requester, ask, console)
+    finally:
+        stop_notices()
+
+
+async def _converse(dobby: Dobby, requester: Requester, ask: Ask, console: Console) -> None:
     console.print(
         "[bold]Dobby[/] is listening. Try [italic]sleepy time[/] or "
         "[italic]pause the kitchen[/]; [italic]exit[/] to leave."
