@@ -118,6 +118,7 @@ class Dobby:
             self.registry,
             config.routines.routines,
             language=config.home.language,
+            temperature_unit=config.home.temperature_unit,
             llm=from_environment(self.house, config.routines.routines),
         )
         self.notifications = Notifications()

@@ -46,11 +46,14 @@ class Understander:
         routines: Sequence[Routine],
         *,
         language: str = "en",
+        temperature_unit: str = "°C",
         llm: HouseAgent | None = None,
     ) -> None:
         self.registry = registry
         self.routines = list(routines)
-        self.intents = IntentReader(registry, language)
+        self.intents = IntentReader(
+            registry, language, temperature_unit=temperature_unit, routines=self.routines
+        )
         self.llm = llm
         """The LLM path, when a model is configured."""
 
@@ -86,12 +89,15 @@ class Understander:
             )
         found = self.intents.read(text)
         if found is not None:
+            # A routine activated by name ("activate sleepy time") runs as its phrase does.
             return Understanding(
                 text=text,
-                source="intent",
+                source="routine" if found.routine else "intent",
                 intent=found.intent,
                 slots=found.slots,
+                routine=found.routine,
                 actions=found.actions,
+                notes=found.notes,
                 reply=found.question or found.reply,
             )
         return None
@@ -99,9 +105,13 @@ class Understander:
     def help_text(self, text: str) -> str:
         """What to say when nothing understood the sentence."""
         phrases = ", ".join(f'"{r.name}"' for r in self.routines)
-        examples = '"pause the kitchen", "set the living room volume to 30", "next track"'
+        examples = (
+            '"turn off the kitchen lights", "set the living room volume to 30", '
+            '"close the bedroom blinds", "is the front door locked?"'
+        )
         routines = f" Routines: {phrases}." if phrases else ""
         return (
-            f'Sorry, I did not understand "{text}". I can control the speakers, for example '
-            f"{examples}.{routines} No language model is configured for anything else."
+            f'Sorry, I did not understand "{text}". I can control the lights, speakers, '
+            f"shades and the rest of the house, for example {examples}.{routines} "
+            "No language model is configured for anything else."
         )

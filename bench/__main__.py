@@ -6,7 +6,7 @@ import asyncio
 import importlib
 import sys
 
-NAMES = ("routine",)
+NAMES = ("routine", "conformance")
 
 
 def main(argv: list[str]) -> int:

@@ -2,8 +2,11 @@
 
 `IntentReader(registry).read("pause the kitchen")` gives the intent, its slots, the actions
 (on entity ids) and a reply, in milliseconds and offline; None when no handled intent matches.
-Each intent family has its own module with a table of intent → handler (`media`); the reader
-(`reader`) merges the tables, and the shared targeting lives in `base`.
+Each intent family has its own module with a table of intent → handler: `media`, `onoff`
+(HassTurnOn/Off, and routines by name), `light` (HassLightSet), `climate` (set and get
+temperature), `cover` (HassSetPosition) and `state` (HassGetState: questions, answered with no
+actions). The reader (`reader`) merges the tables; the shared targeting lives in `base` and,
+for domains, device classes and "no place given", in `targets`.
 """
 
 from __future__ import annotations

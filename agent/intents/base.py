@@ -8,15 +8,18 @@ the entities that are busy (the playing speakers for "pause").
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devices.capabilities import Domain
 from devices.entities import Area, Entity, Floor
 from devices.names import Resolution, resolve
 from devices.registry import Registry
 from skills.actions import Action
+
+if TYPE_CHECKING:
+    from skills.routines import Routine
 
 TARGET_SLOTS = ("name", "area", "floor")
 """Slots that say which entities are meant."""
@@ -34,6 +37,32 @@ _COMMON: Phrases = {
         "none_on_floor": "There is no {kind} on the {floor}.",
         "device": "device",
         "media_player": "media player",
+        "light": "light",
+        "switch": "switch",
+        "cover": "cover",
+        "lock": "lock",
+        "climate": "thermostat",
+        "sensor": "sensor",
+        "binary_sensor": "sensor",
+        "more": "{names} and {count} more",
+    },
+    "de": {
+        "and": "und",
+        "or": "oder",
+        "ask": "Meinst du {names}?",
+        "unknown_name": "Ich kenne kein Gerät namens {name}.",
+        "none_in_area": "Im Bereich {area} gibt es kein passendes Gerät ({kind}).",
+        "none_on_floor": "Im Stockwerk {floor} gibt es kein passendes Gerät ({kind}).",
+        "device": "Gerät",
+        "media_player": "Mediaplayer",
+        "light": "Licht",
+        "switch": "Schalter",
+        "cover": "Rollladen",
+        "lock": "Schloss",
+        "climate": "Thermostat",
+        "sensor": "Sensor",
+        "binary_sensor": "Sensor",
+        "more": "{names} und {count} weitere",
     },
 }
 
@@ -45,8 +74,16 @@ def phrase(phrases: Phrases, language: str, key: str, **values: Any) -> str:
     return template.format(**values)
 
 
-def join_names(names: list[str], language: str, conjunction: str = "and") -> str:
-    """`A`, `A and B`, `A, B and C` (or with "or")."""
+def common_phrase(language: str, key: str, **values: Any) -> str:
+    """One of the reply templates every intent family shares, filled in."""
+    return phrase(_COMMON, language, key, **values)
+
+
+def join_names(names: list[str], language: str, conjunction: str = "and", *, most: int = 0) -> str:
+    """`A`, `A and B`, `A, B and C` (or with "or"); past `most` names, "A, B and 3 more"."""
+    if most and len(names) > most:
+        shown = ", ".join(names[: most - 1])
+        return phrase(_COMMON, language, "more", names=shown, count=len(names) - most + 1)
     if len(names) <= 1:
         return "".join(names)
     word = phrase(_COMMON, language, conjunction)
@@ -67,6 +104,10 @@ class IntentResult:
     """A short sentence for the person."""
     question: str | None = None
     """When the target was ambiguous: what to ask back (and `actions` is empty)."""
+    routine: str | None = None
+    """Set when the sentence ran a routine by name ("activate movie night")."""
+    notes: list[str] = field(default_factory=list)
+    """What was left out (a routine step with nothing to act on in this house)."""
 
 
 @dataclass
@@ -80,12 +121,26 @@ class IntentRequest:
     loose: frozenset[str] = frozenset()
     """Target slots whose words matched no known name, area or floor exactly; they are
     resolved the loose way (name, then place, then fuzzy)."""
+    response: str | None = None
+    """The template's response key: `any`, `all`, `which`, `how_many`, `one_yesno`, ..."""
+    combination: str | None = None
+    """The template's slot combination: `domain_all`, `name_only`, `area_domain`, ..."""
+    context_domains: frozenset[str] = frozenset()
+    """Home Assistant domains the template allows for the name ("open {name}": cover)."""
+    temperature_unit: str = "°C"
+    """The household's temperature unit, for replies."""
+    routines: Sequence[Routine] = ()
+    """The household's routines, which sentences may run by name like scenes."""
 
     def result(
         self, reply: str, actions: list[Action] | None = None, question: str | None = None
     ) -> IntentResult:
         """The result of this request."""
         return IntentResult(self.intent, dict(self.slots), actions or [], reply, question)
+
+    def say(self, phrases: Phrases, key: str, **values: Any) -> str:
+        """The reply template `key` of `phrases` in this request's language, filled in."""
+        return phrase(phrases, self.language, key, **values)
 
 
 Handler = Callable[[IntentRequest], IntentResult]
@@ -109,9 +164,9 @@ class Targets:
     problem: str | None = None
     """Set when nothing matches: say so."""
 
-    def names(self, language: str) -> str:
+    def names(self, language: str, *, most: int = 0) -> str:
         """The targets' names as a person would list them."""
-        return join_names([e.name for e in self.entities], language)
+        return join_names([e.name for e in self.entities], language, most=most)
 
 
 def find_targets(
@@ -155,6 +210,24 @@ def loosely_resolves(registry: Registry, text: str, domains: Collection[Domain])
     """True when `text` means some entity of `domains` (or could mean several)."""
     found = resolve(registry, text, domains=domains)
     return bool(found.entities or found.candidates)
+
+
+def loose_targets(request: IntentRequest, domains: Collection[Domain]) -> Targets | None:
+    """The targets of a request whose name, area or floor words matched no list exactly."""
+    loose = [slot for slot in TARGET_SLOTS if slot in request.loose and slot in request.slots]
+    if not loose:
+        return None
+    return _loose(request, loose[0], domains, _kind(domains, request.language))
+
+
+def ask(registry: Registry, candidates: list[Entity], language: str) -> str:
+    """ "Did you mean X or Y?", naming the area where two candidates share a name."""
+    return _ask(registry, candidates, language)
+
+
+def kind_of(domains: Collection[Domain], language: str) -> str:
+    """What to call entities of these domains: "light", "media player", "device"."""
+    return _kind(domains, language)
 
 
 def _loose(request: IntentRequest, slot: str, domains: Collection[Domain], kind: str) -> Targets:

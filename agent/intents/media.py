@@ -45,6 +45,19 @@ PHRASES: Phrases = {
         "nothing_playing": "Nothing is playing.",
         "nothing_paused": "Nothing is paused.",
     },
+    "de": {
+        "HassMediaPause": "Pausiere {targets}.",
+        "HassMediaUnpause": "Setze die Wiedergabe auf {targets} fort.",
+        "HassMediaNext": "Nächster Titel auf {targets}.",
+        "HassMediaPrevious": "Vorheriger Titel auf {targets}.",
+        "HassSetVolume": "Stelle die Lautstärke von {targets} auf {volume} %.",
+        "volume_up": "Mache {targets} um {step} % lauter.",
+        "volume_down": "Mache {targets} um {step} % leiser.",
+        "HassMediaPlayerMute": "Schalte {targets} stumm.",
+        "HassMediaPlayerUnmute": "Schalte die Stummschaltung von {targets} aus.",
+        "nothing_playing": "Gerade spielt nichts.",
+        "nothing_paused": "Gerade ist nichts pausiert.",
+    },
 }
 
 Params = Callable[[Mapping[str, Any]], dict[str, Any]]

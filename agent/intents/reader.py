@@ -20,21 +20,40 @@ Two passes, as in Home Assistant:
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from functools import cache
+from pathlib import Path
 from typing import Any
 
+import yaml
 from hassil.intents import Intents, SlotList, TextSlotList
 from hassil.models import UnmatchedTextEntity
-from hassil.recognize import MISSING_ENTITY, RecognizeResult, recognize_all, recognize_best
+from hassil.recognize import MISSING_ENTITY, RecognizeResult, recognize_all
 from home_assistant_intents import get_intents
 
-from agent.intents.base import TARGET_SLOTS, IntentRequest, IntentResult, loosely_resolves
-from agent.intents.media import HANDLERS as MEDIA_HANDLERS
+from agent.intents import climate, cover, light, media, onoff, state
+from agent.intents.base import (
+    TARGET_SLOTS,
+    IntentRequest,
+    IntentResult,
+    IntentSpec,
+    loosely_resolves,
+)
+from agent.intents.targets import HA_DOMAIN_OF_CLASS
+from devices.entities import Entity
 from devices.registry import Registry
+from skills.routines import Routine
 
 _LOGGER = logging.getLogger(__name__)
 
-HANDLERS = {**MEDIA_HANDLERS}
+HANDLERS: dict[str, IntentSpec] = {
+    **media.HANDLERS,
+    **onoff.HANDLERS,
+    **light.HANDLERS,
+    **climate.HANDLERS,
+    **cover.HANDLERS,
+    **state.HANDLERS,
+}
 """Every handled intent. A new intent family adds its table here."""
 
 _CONTEXT_KEYS = frozenset({"domain", "area"})
@@ -44,9 +63,19 @@ _CONTEXT_KEYS = frozenset({"domain", "area"})
 class IntentReader:
     """Reads one sentence into an intent, its slots and the actions it asks for."""
 
-    def __init__(self, registry: Registry, language: str = "en") -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        language: str = "en",
+        *,
+        temperature_unit: str = "°C",
+        routines: Sequence[Routine] = (),
+    ) -> None:
         self.registry = registry
         self.language = language
+        self.temperature_unit = temperature_unit
+        self.routines = routines
+        """Kept by reference: routines added later are read by name too."""
         self._all = _intents(language, None)
         self._handled = _intents(language, frozenset(HANDLERS))
         self._lists: dict[str, SlotList] = {}
@@ -58,13 +87,7 @@ class IntentReader:
         if not text:
             return None
         lists = self.slot_lists()
-        result = recognize_best(
-            text,
-            self._all,
-            slot_lists=lists,
-            language=self.language,
-            best_slot_name="name",
-        )
+        result = _best(recognize_all(text, self._all, slot_lists=lists, language=self.language))
         if result is not None:
             if result.intent.name not in HANDLERS:
                 _LOGGER.debug("%r is %s, which is not handled here", text, result.intent.name)
@@ -74,9 +97,9 @@ class IntentReader:
 
     def slot_lists(self) -> dict[str, SlotList]:
         """The name, area and floor lists, rebuilt only when the home's names changed."""
-        key = _names_key(self.registry)
+        key = (_names_key(self.registry), tuple((r.name, *r.phrases) for r in self.routines))
         if key != self._lists_key:
-            self._lists = _build_slot_lists(self.registry)
+            self._lists = _build_slot_lists(self.registry, self.routines)
             self._lists_key = key
         return self._lists
 
@@ -111,8 +134,21 @@ class IntentReader:
             if entity.name not in loose
         }
         slots.update(loose)
+        metadata = result.intent_metadata or {}
+        required = (result.intent_data.requires_context or {}).get("domain")
+        if isinstance(required, str):
+            required = [required]
         request = IntentRequest(
-            self.registry, result.intent.name, slots, self.language, frozenset(loose)
+            self.registry,
+            result.intent.name,
+            slots,
+            self.language,
+            frozenset(loose),
+            response=result.response,
+            combination=metadata.get("slot_combination"),
+            context_domains=frozenset(required or ()),
+            temperature_unit=self.temperature_unit,
+            routines=self.routines,
         )
         return HANDLERS[result.intent.name].handle(request)
 
@@ -126,12 +162,26 @@ def _intents(language: str, only: frozenset[str] | None) -> Intents:
     if data is None:
         raise ValueError(f"There are no Home Assistant sentences for language {language!r}.")
     # get_intents reads the JSON afresh on every call, so this copy is ours to change.
+    _add_own_sentences(data, language)
     if only is not None:
         data["intents"] = {name: v for name, v in data["intents"].items() if name in only}
     for intent in data["intents"].values():
         for block in intent.get("data", []):
             _drop_optional_area(block)
     return Intents.from_dict(data)
+
+
+OWN_SENTENCES = Path(__file__).parent / "sentences"
+"""Dobby's own sentences per language, added to Home Assistant's."""
+
+
+def _add_own_sentences(data: dict[str, Any], language: str) -> None:
+    path = OWN_SENTENCES / f"{language.split('-', 1)[0]}.yaml"
+    if not path.exists():
+        return
+    own = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for name, intent in own.get("intents", {}).items():
+        data["intents"].setdefault(name, {"data": []})["data"].extend(intent["data"])
 
 
 def _drop_optional_area(block: dict[str, Any]) -> None:
@@ -160,16 +210,49 @@ def _names_key(registry: Registry) -> tuple[Any, ...]:
     )
 
 
-def _build_slot_lists(registry: Registry) -> dict[str, SlotList]:
+def _best(results: Iterable[RecognizeResult]) -> RecognizeResult | None:
+    """The best of hassil's matches, ranked as `recognize_best` ranks them, and then
+
+    one list value over two for the same words: "the garage door" is a garage door (one
+    device class), not a door in the Garage (an area and a device class).
+    """
+    best: RecognizeResult | None = None
+    best_key: tuple[Any, ...] | None = None
+    for result in results:
+        name = result.entities.get("name")
+        named = name is not None and not name.is_wildcard
+        key = (
+            not named,
+            -len(name.text) if named and name is not None else 0,
+            sum(1 for e in result.entities_list if e.is_wildcard),
+            -result.text_chunks_matched,
+            sum(1 for e in result.entities_list if e.text),
+            result.intent.name,
+        )
+        if best_key is None or key < best_key:
+            best, best_key = result, key
+    return best
+
+
+def _ha_domain(entity: Entity) -> str:
+    """The domain Home Assistant's templates know this entity by: a fan switch is a fan."""
+    return HA_DOMAIN_OF_CLASS.get((entity.domain, entity.device_class or ""), entity.domain.value)
+
+
+def _build_slot_lists(registry: Registry, routines: Sequence[Routine]) -> dict[str, SlotList]:
     names: list[tuple[str, str, dict[str, Any]]] = []
     for entity in registry.entities.values():
-        context: dict[str, Any] = {"domain": entity.domain.value}
+        context: dict[str, Any] = {"domain": _ha_domain(entity)}
         if entity.device_class:
             context["device_class"] = entity.device_class
         area = registry.area_name(entity)
         if area:
             context["area"] = area
         names.extend((said, said, context) for said in _texts(entity.name, entity.aliases))
+    for routine in routines:
+        # A routine is what Home Assistant calls a scene or a script: "activate movie night".
+        for said in _texts(routine.name, tuple(routine.phrases)):
+            names.extend((said, routine.name, {"domain": kind}) for kind in ("scene", "script"))
     areas = [
         (said, said) for area in registry.areas.values() for said in _texts(area.name, area.aliases)
     ]

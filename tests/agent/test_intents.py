@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -273,7 +272,7 @@ def test_misspelt_name_and_floor_without_a_template_resolve_loosely(reader: Inte
 @pytest.mark.parametrize(
     "sentence",
     [
-        "turn on the kitchen lights",
+        "add milk to my shopping list",
         "what is the weather like",
         "tell me a joke",
         "pause world peace",
@@ -281,7 +280,7 @@ def test_misspelt_name_and_floor_without_a_template_resolve_loosely(reader: Inte
         "   ",
     ],
 )
-def test_not_a_media_command(reader: IntentReader, sentence: str) -> None:
+def test_not_a_house_command(reader: IntentReader, sentence: str) -> None:
     assert reader.read(sentence) is None
 
 
@@ -335,14 +334,6 @@ def test_every_handler_is_a_known_intent() -> None:
     data = get_intents("en")
     assert data is not None
     assert set(HANDLERS) <= set(data["intents"])
-
-
-def test_reading_takes_milliseconds(reader: IntentReader) -> None:
-    reader.read("pause the kitchen")  # builds the slot lists
-    start = time.perf_counter()
-    for _ in range(10):
-        reader.read("set the living room volume to 30")
-    assert (time.perf_counter() - start) / 10 < 0.1
 
 
 def test_unknown_language_is_refused() -> None:

@@ -1,0 +1,38 @@
+"""Cover positions: HassSetPosition → cover.set_position(position=N), 0 closed, 100 open.
+
+Covers are found by name, or by device class in an area or on a floor ("set the bedroom
+blinds to 50%"); a device class the house does not have finds its family ("blinds" finds
+shades). With no place, the covers of the only room that has any, else a question back.
+Opening and closing fully are HassTurnOn and HassTurnOff (`onoff`).
+"""
+
+from __future__ import annotations
+
+from agent.intents.base import IntentRequest, IntentResult, IntentSpec, Phrases
+from agent.intents.targets import one_place_or_ask, select
+from devices.capabilities import Domain
+from skills.actions import Action
+
+_COVERS = frozenset({Domain.COVER})
+
+PHRASES: Phrases = {
+    "en": {"set": "Moving {targets} to {position}%."},
+    "de": {"set": "Fahre {targets} auf {position} %."},
+}
+
+
+def _handle(request: IntentRequest) -> IntentResult:
+    position = max(0, min(100, round(float(request.slots["position"]))))
+    targets = select(request, _COVERS, one_place_or_ask)
+    if not targets.entities:
+        return request.result(targets.question or targets.problem or "", [], targets.question)
+    actions = [
+        Action(entity_id=e.entity_id, command="cover.set_position", params={"position": position})
+        for e in targets.entities
+    ]
+    names = targets.names(request.language, most=5)
+    return request.result(request.say(PHRASES, "set", targets=names, position=position), actions)
+
+
+HANDLERS: dict[str, IntentSpec] = {"HassSetPosition": IntentSpec(_COVERS, _handle)}
+"""The cover intents and how each is handled."""

@@ -1,0 +1,155 @@
+"""Turning things on and off: HassTurnOn and HassTurnOff over every domain that can.
+
+| Domain         | HassTurnOn                    | HassTurnOff              |
+|----------------|-------------------------------|--------------------------|
+| light          | light.turn_on                 | light.turn_off           |
+| switch (fan)   | switch.turn_on                | switch.turn_off          |
+| cover          | cover.open                    | cover.close              |
+| lock           | lock.lock ("lock the door")   | lock.unlock ("unlock")   |
+| media_player   | media_player.play             | media_player.stop        |
+| climate        | climate.set_hvac_mode(heat)   | climate.turn_off         |
+
+Targets come by name, area, floor, domain and device class (`targets.select`). With no
+place, "turn off the lights" means the ones that are on and "turn on the lights" the ones in
+the only room that has any (else a question); "turn off all the lights" means all of them.
+A routine's name works like a Home Assistant scene or script: "activate movie night".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from agent.intents.base import IntentRequest, IntentResult, IntentSpec, Phrases, join_names
+from agent.intents.targets import busy_or_ask, one_place_or_ask, select
+from devices.capabilities import ClimateState, Commands, Domain, HVACMode
+from devices.entities import Entity
+from skills.actions import Action
+from skills.routines import expand
+
+TURN_ON: dict[Domain, str] = {
+    Domain.LIGHT: "light.turn_on",
+    Domain.SWITCH: "switch.turn_on",
+    Domain.COVER: "cover.open",
+    Domain.LOCK: "lock.lock",
+    Domain.MEDIA_PLAYER: "media_player.play",
+    Domain.CLIMATE: "climate.set_hvac_mode",
+}
+"""The command HassTurnOn sends to each domain."""
+
+TURN_OFF: dict[Domain, str] = {
+    Domain.LIGHT: "light.turn_off",
+    Domain.SWITCH: "switch.turn_off",
+    Domain.COVER: "cover.close",
+    Domain.LOCK: "lock.unlock",
+    Domain.MEDIA_PLAYER: "media_player.stop",
+    Domain.CLIMATE: "climate.turn_off",
+}
+"""The command HassTurnOff sends to each domain."""
+
+ROUTINE_DOMAINS = frozenset({"scene", "script"})
+"""Home Assistant domains whose names are, in Dobby, routines."""
+
+_BUSY = frozenset({"on", "open", "opening", "playing", "paused", "heat", "cool", "auto"})
+"""States "turn off the ..." with no place acts on."""
+
+PHRASES: Phrases = {
+    "en": {
+        "light.turn_on": "Turning on {targets}.",
+        "light.turn_off": "Turning off {targets}.",
+        "switch.turn_on": "Turning on {targets}.",
+        "switch.turn_off": "Turning off {targets}.",
+        "cover.open": "Opening {targets}.",
+        "cover.close": "Closing {targets}.",
+        "lock.lock": "Locking {targets}.",
+        "lock.unlock": "Unlocking {targets}.",
+        "media_player.play": "Playing on {targets}.",
+        "media_player.stop": "Stopping {targets}.",
+        "climate.set_hvac_mode": "Turning on {targets}.",
+        "climate.turn_off": "Turning off {targets}.",
+        "routine": "Running {routine}.",
+    },
+    "de": {
+        "light.turn_on": "Schalte {targets} ein.",
+        "light.turn_off": "Schalte {targets} aus.",
+        "switch.turn_on": "Schalte {targets} ein.",
+        "switch.turn_off": "Schalte {targets} aus.",
+        "cover.open": "Öffne {targets}.",
+        "cover.close": "Schließe {targets}.",
+        "lock.lock": "Verriegle {targets}.",
+        "lock.unlock": "Entriegle {targets}.",
+        "media_player.play": "Starte die Wiedergabe auf {targets}.",
+        "media_player.stop": "Stoppe {targets}.",
+        "climate.set_hvac_mode": "Schalte {targets} ein.",
+        "climate.turn_off": "Schalte {targets} aus.",
+        "routine": "Starte {routine}.",
+    },
+}
+
+for _command in (*TURN_ON.values(), *TURN_OFF.values()):
+    Commands.get(_command)  # a misspelt command fails at import, not at the first sentence
+
+
+def _turn(commands: dict[Domain, str]) -> IntentSpec:
+    on = commands is TURN_ON
+    unplaced = one_place_or_ask if on else busy_or_ask(_BUSY)
+
+    def handle(request: IntentRequest) -> IntentResult:
+        if on and request.context_domains and request.context_domains <= ROUTINE_DOMAINS:
+            return _run_routine(request)
+        targets = select(request, commands.keys(), unplaced)
+        if not targets.entities:
+            return request.result(targets.question or targets.problem or "", [], targets.question)
+        actions = [_action(commands[e.domain], e) for e in targets.entities]
+        return request.result(_reply(request, actions, targets.entities), actions)
+
+    return IntentSpec(frozenset(commands), handle)
+
+
+def _action(command: str, entity: Entity) -> Action:
+    params: dict[str, str] = {}
+    if command == "climate.set_hvac_mode":
+        params["hvac_mode"] = _on_mode(entity).value
+    return Action(entity_id=entity.entity_id, command=command, params=params)
+
+
+def _on_mode(entity: Entity) -> HVACMode:
+    """What "turn on the thermostat" sets: heat if it heats, else its first other mode."""
+    state = entity.state
+    modes = state.hvac_modes if isinstance(state, ClimateState) and state.hvac_modes else None
+    if not modes or HVACMode.HEAT in modes:
+        return HVACMode.HEAT
+    return next((m for m in modes if m is not HVACMode.OFF), HVACMode.HEAT)
+
+
+def _reply(request: IntentRequest, actions: list[Action], entities: list[Entity]) -> str:
+    names = {e.entity_id: e.name for e in entities}
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for action in actions:
+        grouped[action.command].append(names[action.entity_id])
+    return " ".join(
+        request.say(PHRASES, command, targets=join_names(group, request.language, most=5))
+        for command, group in grouped.items()
+    )
+
+
+def _run_routine(request: IntentRequest) -> IntentResult:
+    """ "activate movie night": the routine of that name, expanded against this house."""
+    wanted = str(request.slots.get("name", "")).casefold()
+    routine = next(
+        (r for r in request.routines if wanted in (p.casefold() for p in (r.name, *r.phrases))),
+        None,
+    )
+    if routine is None:
+        return request.result("")
+    actions, notes = expand(routine, request.registry)
+    result = request.result(request.say(PHRASES, "routine", routine=routine.name), actions)
+    result.routine = routine.name
+    result.notes = notes
+    return result
+
+
+HANDLERS: dict[str, IntentSpec] = {
+    "HassTurnOn": _turn(TURN_ON),
+    "HassTurnOff": _turn(TURN_OFF),
+}
+"""The on/off intents and how each is handled."""
