@@ -28,6 +28,8 @@ config_app = typer.Typer(help="Check the configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 pair_app = typer.Typer(help="Pair Dobby with a device that asks for it.", no_args_is_help=True)
 app.add_typer(pair_app, name="pair")
+unpair_app = typer.Typer(help="Forget a paired device.", no_args_is_help=True)
+app.add_typer(unpair_app, name="unpair")
 
 _T = TypeVar("_T")
 
@@ -299,6 +301,57 @@ def pair_hue(
             typer.echo(f"Hue bridge at {target}: {error}", err=True)
             return 1
         typer.echo(f"Paired with Hue bridge {bridge_id}. Its key is kept in {state / 'hue'}.")
+        return 0
+
+    raise typer.Exit(_run(main))
+
+
+@pair_app.command("homekit")
+def pair_homekit(
+    name: str,
+    code: str,
+    config: ConfigOption = None,
+    state: StateOption = Path("data"),
+    verbose: VerboseOption = False,
+) -> None:
+    """Pair with a HomeKit accessory, by its name and the setup code printed on it."""
+    from devices.adapters.homekit import PairingError, pair
+
+    _setup_logging(verbose)
+    loaded = _load(config)
+
+    async def main() -> int:
+        try:
+            await pair(name, code, state_dir=state, interfaces=loaded.home.discovery.interfaces)
+        except PairingError as error:
+            typer.echo(str(error), err=True)
+            return 1
+        typer.echo(f"Paired with {name}.")
+        return 0
+
+    raise typer.Exit(_run(main))
+
+
+@unpair_app.command("homekit")
+def unpair_homekit(
+    name: str,
+    config: ConfigOption = None,
+    state: StateOption = Path("data"),
+    verbose: VerboseOption = False,
+) -> None:
+    """Forget a HomeKit accessory (and remove the pairing on it, if it answers)."""
+    from devices.adapters.homekit import PairingError, unpair
+
+    _setup_logging(verbose)
+    loaded = _load(config)
+
+    async def main() -> int:
+        try:
+            await unpair(name, state_dir=state, interfaces=loaded.home.discovery.interfaces)
+        except PairingError as error:
+            typer.echo(str(error), err=True)
+            return 1
+        typer.echo(f"Forgot {name}.")
         return 0
 
     raise typer.Exit(_run(main))

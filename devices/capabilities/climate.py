@@ -21,6 +21,14 @@ class HVACMode(StrEnum):
     AUTO = "auto"
 
 
+class ClimateDeviceClass(StrEnum):
+    """What a climate entity heats or cools: routines tell the house from the pool."""
+
+    THERMOSTAT = "thermostat"
+    POOL_HEATER = "pool_heater"
+    SPA_HEATER = "spa_heater"
+
+
 class ClimateFeature(StrEnum):
     """What a climate device may be able to do."""
 

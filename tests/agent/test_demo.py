@@ -38,6 +38,9 @@ LIGHTS = {
     "light.bedside_lamp",
 }
 SHADES = {"cover.living_room_shade", "cover.bedroom_blackout"}
+SECURITY = {"climate.hallway_thermostat", "lock.front_door", "alarm_panel.house_alarm"}
+SENSORS = {"binary_sensor.patio_door"}
+ACTED_ON = SPEAKERS | LIGHTS | SHADES | SECURITY
 
 
 def test_sleepy_time_puts_the_house_to_bed(tmp_path: Path) -> None:
@@ -63,10 +66,10 @@ def test_sleepy_time_puts_the_house_to_bed(tmp_path: Path) -> None:
     said, states = (json.loads(line) for line in result.stdout.strip().splitlines())
     assert said["source"] == "routine"
     assert said["routine"] == "sleepy time"
-    assert {r["entity_id"] for r in said["results"]} == SPEAKERS | LIGHTS | SHADES
+    assert {r["entity_id"] for r in said["results"]} == ACTED_ON
     assert all(r["ok"] for r in said["results"]), said["results"]
     house = by_id(states)
-    assert set(house) == SPEAKERS | LIGHTS | SHADES
+    assert set(house) == ACTED_ON | SENSORS
     assert all(entity["available"] for entity in house.values())
     for speaker in SPEAKERS:
         assert house[speaker]["state"] in ("stopped", "paused")
@@ -74,6 +77,11 @@ def test_sleepy_time_puts_the_house_to_bed(tmp_path: Path) -> None:
         assert house[light]["state"] == "off"
     for shade in SHADES:
         assert (house[shade]["state"], house[shade]["attributes"]["position"]) == ("closed", 0)
+    thermostat = house["climate.hallway_thermostat"]
+    assert (thermostat["state"], thermostat["attributes"]["temperature"]) == ("heat", 18)
+    assert house["lock.front_door"]["state"] == "locked"
+    assert house["alarm_panel.house_alarm"]["state"] == "armed_night"
+    assert house["binary_sensor.patio_door"]["state"] == "off"
 
 
 async def demo(
@@ -92,7 +100,10 @@ async def test_start_state_is_the_demo_house(tmp_path: Path, capsys) -> None:
         return (
             entity["area"],
             entity["state"],
-            attributes.get("volume", attributes.get("brightness", attributes.get("position"))),
+            attributes.get("volume")
+            or attributes.get("brightness")
+            or attributes.get("position")
+            or attributes.get("temperature"),
         )
 
     assert {key: headline(entity) for key, entity in by_id(states).items()} == {
@@ -106,7 +117,13 @@ async def test_start_state_is_the_demo_house(tmp_path: Path, capsys) -> None:
         "light.bedside_lamp": ("Bedroom", "off", None),
         "cover.living_room_shade": ("Living Room", "open", 100),
         "cover.bedroom_blackout": ("Bedroom", "open", 100),
+        "climate.hallway_thermostat": ("Hallway", "heat", 21),
+        "lock.front_door": ("Entrance", "unlocked", None),
+        "alarm_panel.house_alarm": ("Entrance", "disarmed", None),
+        "binary_sensor.patio_door": ("Living Room", "off", None),
     }
+    thermostat = by_id(states)["climate.hallway_thermostat"]["attributes"]
+    assert thermostat["current_temperature"] == 20.5
     # Warm white: within a mirek step of 2700 K.
     assert abs(by_id(states)["light.floor_lamp"]["attributes"]["color_temp_kelvin"] - 2700) < 20
 
@@ -144,7 +161,7 @@ async def test_set_the_living_room_volume(tmp_path: Path, capsys) -> None:
 async def test_dry_run_changes_nothing(tmp_path: Path, capsys) -> None:
     said, states = await demo(tmp_path, capsys, "sleepy time", dry_run=True)
     assert "results" not in said
-    assert {a["entity_id"] for a in said["actions"]} == SPEAKERS | LIGHTS | SHADES
+    assert {a["entity_id"] for a in said["actions"]} == ACTED_ON
     assert said["needs_confirmation"] is False
     assert by_id(states)["media_player.kitchen"]["state"] == "playing"
 

@@ -1,0 +1,72 @@
+"""The HomeKit accessories of the virtual house, served by HAP-python in a separate process.
+
+Each accessory's setup code is offered to the adapter in this process, so the demo pairs
+them itself the first time it finds them (HomeKit pairing needs the code; a real house
+pairs with `dobby pair homekit "<name>" <code>`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from devices.adapters.homekit.emulator import AccessorySpec, HomeKitEmulator
+from devices.adapters.homekit.pairing import offer_setup_code
+from devices.emulator import DemoDevice, HostAllocator
+
+DRIFT_SECONDS = 20.0
+"""The demo thermostat's room moves 0.1 °C toward the setpoint this often."""
+
+THERMOSTAT_MODES = {"off": 0, "heat": 1, "cool": 2, "auto": 3}
+ALARM_STATES = {"armed_home": 0, "armed_away": 1, "armed_night": 2, "disarmed": 3}
+
+
+def characteristics(device: DemoDevice) -> dict[str, Any]:
+    """A demo device's start state (capability words) as HomeKit characteristics."""
+    state: dict[str, Any] = dict(device.state)
+    headline = str(state.get("state", ""))
+    if device.kind == "thermostat":
+        mode = THERMOSTAT_MODES.get(headline, 1)
+        values: dict[str, Any] = {"TargetHeatingCoolingState": mode}
+        if "temperature" in state:
+            values["TargetTemperature"] = float(state["temperature"])
+        if "current_temperature" in state:
+            values["CurrentTemperature"] = float(state["current_temperature"])
+        room = values.get("CurrentTemperature", 20.5)
+        heating = mode == 1 and room < values.get("TargetTemperature", 21.0)
+        values["CurrentHeatingCoolingState"] = 1 if heating else 0
+        return values
+    if device.kind == "lock":
+        code = 1 if headline == "locked" else 0
+        return {"LockTargetState": code, "LockCurrentState": code}
+    if device.kind == "security_system":
+        code = ALARM_STATES.get(headline, 3)
+        return {"SecuritySystemTargetState": code, "SecuritySystemCurrentState": code}
+    if device.kind == "contact_sensor":
+        return {"ContactSensorState": 1 if headline == "on" else 0}
+    if device.kind in ("lightbulb", "switch", "outlet"):
+        return {"On": headline == "on"}
+    return {}
+
+
+def accessory_spec(device: DemoDevice, host: str) -> AccessorySpec:
+    """The emulated accessory for one device of a house file (its kind is the HAP kind)."""
+    return AccessorySpec(
+        name=device.name,
+        kind=device.kind,  # type: ignore[arg-type]
+        host=host,
+        state=characteristics(device),
+        drift_seconds=DRIFT_SECONDS if device.kind == "thermostat" else 0.0,
+    )
+
+
+async def start_demo(
+    devices: Sequence[DemoDevice], hosts: HostAllocator, *, interface: str
+) -> HomeKitEmulator:
+    """Start every HomeKit accessory of the house, announced by mDNS on `interface`."""
+    specs = [accessory_spec(device, hosts.allocate()) for device in devices]
+    for spec in specs:
+        offer_setup_code(spec.device_id, spec.setup_code)
+    emulator = HomeKitEmulator(specs, interface=interface)
+    await emulator.start()
+    return emulator

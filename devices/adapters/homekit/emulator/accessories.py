@@ -1,0 +1,196 @@
+"""HAP-python accessories for every service family the adapter maps, with device behaviour.
+
+A target written by a controller becomes the current state at once (a lock locks, a shade
+arrives), and a heating thermostat's room temperature drifts toward its setpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from pyhap import const  # type: ignore[import-untyped]
+from pyhap.accessory import Accessory  # type: ignore[import-untyped]
+
+from devices.adapters.homekit.emulator.spec import AccessorySpec
+
+# kind: (category, service, optional characteristics, start values)
+KINDS: dict[str, tuple[int, str, list[str], dict[str, Any]]] = {
+    "thermostat": (
+        const.CATEGORY_THERMOSTAT,
+        "Thermostat",
+        ["CoolingThresholdTemperature", "HeatingThresholdTemperature", "CurrentRelativeHumidity"],
+        {
+            "TargetHeatingCoolingState": 1,
+            "CurrentHeatingCoolingState": 1,
+            "TargetTemperature": 21.0,
+            "CurrentTemperature": 20.5,
+            "HeatingThresholdTemperature": 19.0,
+            "CoolingThresholdTemperature": 25.0,
+            "CurrentRelativeHumidity": 45.0,
+        },
+    ),
+    "heater_cooler": (
+        const.CATEGORY_AIR_CONDITIONER,
+        "HeaterCooler",
+        ["CoolingThresholdTemperature", "HeatingThresholdTemperature"],
+        {
+            "Active": 1,
+            "TargetHeaterCoolerState": 1,
+            "CurrentHeaterCoolerState": 2,
+            "CurrentTemperature": 20.0,
+            "HeatingThresholdTemperature": 21.0,
+            "CoolingThresholdTemperature": 25.0,
+        },
+    ),
+    "lock": (
+        const.CATEGORY_DOOR_LOCK,
+        "LockMechanism",
+        [],
+        {"LockTargetState": 0, "LockCurrentState": 0},
+    ),
+    "security_system": (
+        const.CATEGORY_ALARM_SYSTEM,
+        "SecuritySystem",
+        [],
+        {"SecuritySystemTargetState": 3, "SecuritySystemCurrentState": 3},
+    ),
+    "window_covering": (
+        const.CATEGORY_WINDOW_COVERING,
+        "WindowCovering",
+        ["HoldPosition"],
+        {"TargetPosition": 100, "CurrentPosition": 100, "PositionState": 2},
+    ),
+    "contact_sensor": (const.CATEGORY_SENSOR, "ContactSensor", [], {"ContactSensorState": 0}),
+    "motion_sensor": (const.CATEGORY_SENSOR, "MotionSensor", [], {"MotionDetected": False}),
+    "leak_sensor": (const.CATEGORY_SENSOR, "LeakSensor", [], {"LeakDetected": 0}),
+    "temperature_sensor": (
+        const.CATEGORY_SENSOR,
+        "TemperatureSensor",
+        [],
+        {"CurrentTemperature": 19.0},
+    ),
+    "humidity_sensor": (
+        const.CATEGORY_SENSOR,
+        "HumiditySensor",
+        [],
+        {"CurrentRelativeHumidity": 50.0},
+    ),
+    "lightbulb": (const.CATEGORY_LIGHTBULB, "Lightbulb", ["Brightness"], {"On": False}),
+    "switch": (const.CATEGORY_SWITCH, "Switch", [], {"On": False}),
+    "outlet": (const.CATEGORY_OUTLET, "Outlet", [], {"On": False, "OutletInUse": True}),
+}
+
+RANGES: dict[str, dict[str, float]] = {
+    "TargetTemperature": {"minValue": 7.0, "maxValue": 35.0, "minStep": 0.5},
+    "HeatingThresholdTemperature": {"minValue": 7.0, "maxValue": 30.0, "minStep": 0.5},
+    "CoolingThresholdTemperature": {"minValue": 15.0, "maxValue": 35.0, "minStep": 0.5},
+}
+
+# When a controller writes the first, the device sets the second (same value).
+FOLLOWS = {
+    "LockTargetState": "LockCurrentState",
+    "SecuritySystemTargetState": "SecuritySystemCurrentState",
+    "TargetPosition": "CurrentPosition",
+}
+
+
+class EmulatedAccessory(Accessory):  # type: ignore[misc]
+    """One standalone accessory of a given kind, behaving like the real device."""
+
+    def __init__(self, driver: Any, spec: AccessorySpec) -> None:
+        category, service_name, optional, defaults = KINDS[spec.kind]
+        super().__init__(driver, spec.name)
+        self.category = category
+        self.spec = spec
+        self.set_info_service(
+            firmware_revision="4.8.70226",
+            manufacturer="Dobby Emulators",
+            model=f"HAP-{spec.kind}",
+            serial_number=spec.device_id.replace(":", ""),
+        )
+        self.service = self.add_preload_service(service_name, chars=optional or None)
+        for name, props in RANGES.items():
+            if self._has(name):
+                self.service.get_characteristic(name).override_properties(properties=props)
+        for name, value in {**defaults, **spec.state}.items():
+            if self._has(name):
+                self.service.get_characteristic(name).set_value(value, should_notify=False)
+        for target, current in FOLLOWS.items():
+            if self._has(target):
+                self._on_write(target, self._follow(current))
+        if spec.kind == "thermostat":
+            for name in ("TargetHeatingCoolingState", "TargetTemperature", *RANGES):
+                if self._has(name):
+                    self._on_write(name, lambda _: self._thermostat_action())
+        if self._has("HoldPosition"):
+            self._on_write("HoldPosition", lambda _: self.set("PositionState", 2))
+        self._drift: asyncio.Task[None] | None = None
+
+    def _has(self, name: str) -> bool:
+        return any(c.display_name == name for c in self.service.characteristics)
+
+    def _on_write(self, name: str, callback: Callable[[Any], None]) -> None:
+        self.service.get_characteristic(name).setter_callback = callback
+
+    def _follow(self, current: str) -> Callable[[Any], None]:
+        def follow(value: Any) -> None:
+            self.set(current, value)
+            if self._has("PositionState"):
+                self.set("PositionState", 2)
+
+        return follow
+
+    def get(self, name: str) -> Any:
+        """The value of one characteristic of the main service."""
+        return self.service.get_characteristic(name).get_value()
+
+    def set(self, name: str, value: Any) -> None:
+        """Change a characteristic at the device; subscribed controllers hear of it."""
+        self.service.get_characteristic(name).set_value(value)
+
+    def values(self) -> dict[str, Any]:
+        """Every characteristic of the main service, by name."""
+        return {c.display_name: c.get_value() for c in self.service.characteristics}
+
+    def _thermostat_action(self) -> None:
+        mode = self.get("TargetHeatingCoolingState")
+        room, target = self.get("CurrentTemperature"), self.get("TargetTemperature")
+        if mode == 3:
+            mode = 1 if room < self.get("HeatingThresholdTemperature") else 2
+            if room <= self.get("CoolingThresholdTemperature") and mode == 2:
+                mode = 0
+        elif mode in (1, 2) and (room >= target if mode == 1 else room <= target):
+            mode = 0
+        self.set("CurrentHeatingCoolingState", mode)
+
+    def setup_message(self) -> None:
+        """Quiet: the emulator's stdout is its control channel."""
+
+    def start_drift(self) -> None:
+        """Let the room temperature follow the setpoint, if this is a drifting thermostat."""
+        if self.spec.kind == "thermostat" and self.spec.drift_seconds > 0:
+            self._drift = asyncio.get_running_loop().create_task(self._drift_forever())
+
+    def stop_drift(self) -> None:
+        """Stop the drift task."""
+        if self._drift is not None:
+            self._drift.cancel()
+
+    async def _drift_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.spec.drift_seconds)
+            mode = self.get("TargetHeatingCoolingState")
+            if mode == 0:
+                continue
+            room = self.get("CurrentTemperature")
+            target = self.get("TargetTemperature")
+            if mode == 3:
+                low = self.get("HeatingThresholdTemperature")
+                high = self.get("CoolingThresholdTemperature")
+                target = min(max(room, low), high)
+            step = max(-0.1, min(0.1, target - room))
+            if abs(step) >= 0.05:
+                self.set("CurrentTemperature", round(room + step, 1))
+                self._thermostat_action()

@@ -1,0 +1,74 @@
+"""The contract kit against HAP-python accessories served by a separate process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from devices.adapters.homekit import HomeKitAdapter, HomeKitConfig
+from devices.adapters.homekit.emulator import AccessorySpec, HomeKitEmulator
+from devices.adapters.homekit.pairing import offer_setup_code
+from devices.emulator import HostAllocator
+from devices.testing import AdapterContract, CommandCase
+
+LOOPBACK = "127.0.0.1"
+KINDS: list[tuple[str, Any]] = [
+    ("Hallway Thermostat", "thermostat"),
+    ("Front Door", "lock"),
+    ("House Alarm", "security_system"),
+    ("Patio Door", "contact_sensor"),
+    ("Study Blind", "window_covering"),
+    ("Porch Light", "lightbulb"),
+    ("Garden Fountain", "switch"),
+    ("Hall Motion", "motion_sensor"),
+    ("Basement Leak", "leak_sensor"),
+    ("Attic Temperature", "temperature_sensor"),
+    ("Attic Humidity", "humidity_sensor"),
+]
+
+
+class TestHomeKitContract(AdapterContract):
+    adapter_class = HomeKitAdapter
+    entity_count = len(KINDS)
+    discovery_timeout = 30.0
+    command_cases = [  # noqa: RUF012 - the kit's declared shape
+        CommandCase("climate.set_hvac_mode", {"hvac_mode": "cool"}, expect={"state": "cool"}),
+        CommandCase("climate.set_temperature", {"temperature": 22.5}, {"temperature": 22.5}),
+        CommandCase(
+            "climate.set_temperature",
+            {"target_temp_low": 18, "target_temp_high": 24},
+            expect={"target_temp_low": 18.0, "target_temp_high": 24.0},
+        ),
+        CommandCase("climate.turn_off", expect={"state": "off", "hvac_action": "off"}),
+        CommandCase("climate.set_hvac_mode", {"hvac_mode": "heat"}, expect={"state": "heat"}),
+        CommandCase("lock.lock", expect={"state": "locked"}),
+        CommandCase("lock.unlock", expect={"state": "unlocked"}),
+        CommandCase("alarm_panel.arm", {"mode": "night"}, expect={"state": "armed_night"}),
+        CommandCase("alarm_panel.arm", {"mode": "home"}, expect={"state": "armed_home"}),
+        CommandCase("alarm_panel.arm", {"mode": "away"}, expect={"state": "armed_away"}),
+        CommandCase("alarm_panel.disarm", expect={"state": "disarmed"}),
+        CommandCase("cover.close", expect={"state": "closed", "position": 0}),
+        CommandCase("cover.set_position", {"position": 40}, {"state": "open", "position": 40}),
+        CommandCase("cover.stop", expect={"state": "open", "position": 40}),
+        CommandCase("cover.open", expect={"state": "open", "position": 100}),
+        CommandCase("light.turn_on", {"brightness": 40}, {"state": "on", "brightness": 40}),
+        CommandCase("light.turn_off", expect={"state": "off"}),
+        CommandCase("light.toggle", expect={"state": "on"}),
+        CommandCase("switch.turn_on", expect={"state": "on"}),
+        CommandCase("switch.turn_off", expect={"state": "off"}),
+        CommandCase("switch.toggle", expect={"state": "on"}),
+    ]
+
+    async def start_emulator(self, hosts: HostAllocator) -> HomeKitEmulator:
+        specs = [AccessorySpec(name, kind, hosts.allocate()) for name, kind in KINDS]
+        emulator = HomeKitEmulator(specs, interface=LOOPBACK)
+        for spec in specs:  # the adapter pairs each one itself, as in the demo
+            offer_setup_code(spec.device_id, spec.setup_code)
+        await emulator.start()
+        return emulator
+
+    def adapter_config(self, emulated: Any) -> HomeKitConfig:
+        return HomeKitConfig(request_timeout=self.timeout)
+
+    async def change_on_device(self, emulated: Any) -> tuple[str, dict[str, Any]]:
+        await emulated.set("Patio Door", ContactSensorState=1)
+        return await emulated.unique_id("Patio Door"), {"state": "on"}
