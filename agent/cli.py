@@ -91,6 +91,9 @@ def demo(
         list[str] | None, typer.Option("--say", help="Say this and exit (repeatable).")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only plan; change nothing.")] = False,
+    alarm: Annotated[
+        str, typer.Option("--alarm", help="The demo's alarm panel: homekit or envisalink.")
+    ] = "homekit",
     json_out: JsonOption = False,
     config: ConfigOption = None,
     state: StateOption = Path("data"),
@@ -101,7 +104,12 @@ def demo(
 
     _setup_logging(verbose)
     loaded = _load(config)
-    code = _run(lambda: run_demo(loaded, state, say or [], dry_run=dry_run, json_out=json_out))
+    if alarm not in ("homekit", "envisalink"):
+        typer.echo(f"--alarm takes homekit or envisalink, not {alarm!r}.", err=True)
+        raise typer.Exit(2)
+    code = _run(
+        lambda: run_demo(loaded, state, say or [], dry_run=dry_run, json_out=json_out, alarm=alarm)
+    )
     raise typer.Exit(code)
 
 
@@ -357,6 +365,92 @@ def unpair_homekit(
     raise typer.Exit(_run(main))
 
 
+routines_app = typer.Typer(help="List, show, run and delete routines.", no_args_is_help=True)
+app.add_typer(routines_app, name="routines")
+
+
+@routines_app.command("list")
+def routines_list(json_out: JsonOption = False, config: ConfigOption = None) -> None:
+    """List the routines: names, phrases and schedules."""
+    rows = [
+        {"name": r.name, "phrases": r.phrases, "schedules": [s.describe() for s in r.schedules]}
+        for r in _load(config).routines.routines
+    ]
+    if json_out:
+        _print_json(rows)
+        return
+    for row in rows:
+        schedules = f"  [{'; '.join(row['schedules'])}]" if row["schedules"] else ""
+        typer.echo(f"{row['name']}: {', '.join(row['phrases']) or '-'}{schedules}")
+
+
+@routines_app.command("show")
+def routines_show(name: str, json_out: JsonOption = False, config: ConfigOption = None) -> None:
+    """Show one routine's steps and schedules."""
+    from skills.routines import find_routine
+
+    routine = find_routine(_load(config).routines.routines, name)
+    if routine is None:
+        typer.echo(f"There is no routine called {name!r}.", err=True)
+        raise typer.Exit(1)
+    if json_out:
+        _print_json(routine.model_dump(mode="json", exclude_defaults=True))
+        return
+    typer.echo(f"{routine.name}: {routine.description}".rstrip(": "))
+    for number, step in enumerate(routine.steps, 1):
+        typer.echo(f"  {number}. {step.describe()}")
+    for schedule in routine.schedules:
+        typer.echo(f"  schedule: {schedule.describe()}")
+
+
+@routines_app.command("run")
+def routines_run(
+    name: str,
+    json_out: JsonOption = False,
+    config: ConfigOption = None,
+    state: StateOption = Path("data"),
+    wait: WaitOption = 3.0,
+    verbose: VerboseOption = False,
+) -> None:
+    """Run a routine now, as the person at this terminal."""
+    from skills.runner import RoutineError
+
+    _setup_logging(verbose)
+    loaded = _load(config)
+
+    async def main() -> int:
+        dobby = await _running(loaded, state, wait)
+        try:
+            report = await dobby.routines.run(name, Requester.local_admin())
+        except RoutineError as error:
+            typer.echo(str(error), err=True)
+            return 1
+        finally:
+            await dobby.stop()
+        if json_out:
+            results = [r.as_json() for r in report.results]
+            _print_json({"routine": report.routine, "results": results, "notes": report.notes})
+        else:
+            typer.echo(report.summary())
+        return 1 if report.failed else 0
+
+    raise typer.Exit(_run(main))
+
+
+@routines_app.command("delete")
+def routines_delete(name: str, config: ConfigOption = None) -> None:
+    """Delete a routine from routines.yaml (comments and other routines stay)."""
+    from skills.routine_store import RoutineStore, RoutineStoreError
+
+    loaded = _load(config)
+    try:
+        RoutineStore(loaded.directory / "routines.yaml").delete(name)
+    except RoutineStoreError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Deleted routine {name!r}.")
+
+
 @config_app.command("check")
 def config_check(config: ConfigOption = None) -> None:
     """Check home.yaml and routines.yaml; say what is wrong, with file, line and field."""
@@ -375,6 +469,123 @@ def config_check(config: ConfigOption = None) -> None:
         f"{loaded.directory}: OK ({len(loaded.home.areas)} areas, "
         f"{len(loaded.routines.routines)} routines)"
     )
+
+
+@app.command()
+def run(
+    config: ConfigOption = None,
+    state: StateOption = Path("data"),
+    verbose: VerboseOption = False,
+) -> None:
+    """Run Dobby as a service: devices, schedules, chat channels and /healthz."""
+    from pydantic import ValidationError
+
+    from agent.config import ChannelSettings
+    from agent.service import Service, SettingsError
+
+    _setup_logging(verbose)
+    loaded = _load(config)
+    try:
+        settings = ChannelSettings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"DOBBY_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
+        )
+        typer.echo(f"Settings error: {problems}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        _run(lambda: Service(loaded, state, settings).run())
+    except SettingsError as error:
+        typer.echo(f"Settings error: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+members_app = typer.Typer(help="Household members: invite, list, remove.", no_args_is_help=True)
+app.add_typer(members_app, name="members")
+
+
+def _members(config: Config, state: Path) -> Any:
+    from agent.channels.members import Members
+    from skills.audit import database_path
+
+    return Members(database_path(state), config.home.members)
+
+
+@members_app.command("invite")
+def members_invite(
+    role: Annotated[str, typer.Option("--role", help="admin, member or guest.")] = "member",
+    name: Annotated[str, typer.Option("--name", help="Who the code is for.")] = "",
+    config: ConfigOption = None,
+    state: StateOption = Path("data"),
+) -> None:
+    """Make a one-time pairing code (valid one hour) for a new person to send to the bot."""
+    from skills.actions import Role
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        typer.echo(f"Unknown role {role!r}: use admin, member or guest.", err=True)
+        raise typer.Exit(2) from None
+    members = _members(_load(config), state)
+    try:
+        invite = members.invite(chosen, name)
+    finally:
+        members.close()
+    typer.echo(
+        f"Pairing code {invite.code} ({chosen.value}), valid one hour, once. "
+        "Send it to the bot; an admin approves in the chat."
+    )
+
+
+@members_app.command("list")
+def members_list(
+    json_out: JsonOption = False, config: ConfigOption = None, state: StateOption = Path("data")
+) -> None:
+    """List the household members and their roles."""
+    members = _members(_load(config), state)
+    try:
+        everyone = members.all()
+    finally:
+        members.close()
+    rows = [
+        {
+            "id": m.id,
+            "name": m.name,
+            "role": m.role.value,
+            "from": "home.yaml" if m.configured else "pairing",
+        }
+        for m in everyone
+    ]
+    if json_out:
+        _print_json(rows)
+        return
+    table = Table("id", "name", "role", "from")
+    for row in rows:
+        table.add_row(*row.values())
+    Console().print(table)
+
+
+@members_app.command("remove")
+def members_remove(
+    member_id: Annotated[str, typer.Argument(help="telegram:<user id> or whatsapp:<phone>.")],
+    config: ConfigOption = None,
+    state: StateOption = Path("data"),
+) -> None:
+    """Remove a member who joined with a pairing code."""
+    from agent.channels.members import MembershipError
+
+    members = _members(_load(config), state)
+    try:
+        removed = members.remove(member_id)
+    except MembershipError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    finally:
+        members.close()
+    if not removed:
+        typer.echo(f"No member {member_id} joined by pairing.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Removed {member_id}.")
 
 
 def main() -> None:

@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from skills.actions import Role
 from skills.policy import PolicyConfig
-from skills.routines import RoutinesFile
+from skills.routines import RoutinesFile, find_problems
+from skills.scheduler import SchedulerSettings
+from skills.sun import Location
 
 HOME_FILE = "home.yaml"
 ROUTINES_FILE = "routines.yaml"
@@ -100,6 +103,17 @@ class HomeConfig(BaseModel):
     adapters: dict[str, dict[str, Any]] = {}
     """Settings per adapter, checked against each adapter's own config model."""
     policy: PolicyConfig = PolicyConfig()
+    location: Location | None = None
+    """Latitude, longitude and time zone: for sunrise/sunset and every schedule's clock."""
+    schedules: SchedulerSettings = SchedulerSettings()
+    """`grace`: how late a run missed while Dobby was down may still run."""
+    model: str | None = None
+    """The LLM for what local understanding misses, a pydantic-ai model string
+    (`anthropic:claude-sonnet-4-5`, `openai:gpt-4o`, `ollama:llama3`); `DOBBY_MODEL` wins."""
+    model_base_url: str | None = None
+    """An OpenAI-compatible server for `model` (Ollama, llama.cpp, vLLM): `http://host:port/v1`."""
+    llm_first: bool = False
+    """Send every sentence to the model, not only what local understanding misses."""
 
 
 @dataclass
@@ -225,7 +239,7 @@ def load_config(directory: Path) -> Config:
     if routines_path.exists():
         routines_doc = YamlDocument.read(routines_path)
         routines = routines_doc.validate(RoutinesFile)
-        _check_routines(routines, routines_doc)
+        _check_routines(routines, routines_doc, home)
     return Config(directory, home, routines, home_doc)
 
 
@@ -250,12 +264,46 @@ def _check_places(home: HomeConfig, doc: YamlDocument) -> None:
             )
 
 
-def _check_routines(routines: RoutinesFile, doc: YamlDocument) -> None:
-    seen: set[str] = set()
+def _check_routines(routines: RoutinesFile, doc: YamlDocument, home: HomeConfig) -> None:
+    for problem in find_problems(routines.routines):
+        raise doc.error(problem.loc, problem.message)
     for index, routine in enumerate(routines.routines):
-        for phrase in routine.all_phrases():
-            if phrase in seen:
+        for number, schedule in enumerate(routine.schedules):
+            if schedule.sun is not None and home.location is None:
                 raise doc.error(
-                    ["routines", index, "phrases"], f"the phrase {phrase!r} is used twice"
+                    ["routines", index, "schedules", number, "sun"],
+                    "sunrise and sunset need `location:` (latitude, longitude, time_zone) "
+                    "in home.yaml",
                 )
-            seen.add(phrase)
+
+
+class ChannelSettings(BaseSettings):
+    """The chat channels and the service's HTTP port, from the environment (or `.env`).
+
+    Tokens and secrets live only here, never in YAML, and are never logged.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="DOBBY_", env_file=".env", extra="ignore")
+
+    telegram_token: SecretStr | None = Field(default=None, repr=False)
+    """The bot token BotFather gave; Telegram is off without it."""
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    """The Bot API (a local Bot API server, or a fake one in tests)."""
+    telegram_chat_id: int | None = None
+    """The household chat for notices; unset means every Telegram member's private chat."""
+    telegram_webhook_url: str | None = None
+    """Public URL of `/telegram` on this service; unset means polling."""
+    telegram_webhook_secret: SecretStr | None = Field(default=None, repr=False)
+    telegram_poll_timeout: float = Field(default=10.0, ge=0)
+    """Seconds one long poll for updates waits."""
+    whatsapp_token: SecretStr | None = Field(default=None, repr=False)
+    """A Cloud API access token; WhatsApp is off without it."""
+    whatsapp_app_secret: SecretStr | None = Field(default=None, repr=False)
+    """Checks `X-Hub-Signature-256` on every delivery."""
+    whatsapp_verify_token: SecretStr | None = Field(default=None, repr=False)
+    """The token Meta sends in the webhook's verify handshake."""
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_graph_url: str = "https://graph.facebook.com/v21.0"
+    http_host: str = "0.0.0.0"  # noqa: S104 - the service listens on the LAN by design
+    """Where `/healthz` and the webhooks listen."""
+    http_port: int = Field(default=8790, ge=0, le=65535)

@@ -25,15 +25,29 @@ def house_file(config: Config) -> Path:
 
 
 async def run_demo(
-    config: Config, state: Path, says: list[str], *, dry_run: bool, json_out: bool
+    config: Config,
+    state: Path,
+    says: list[str],
+    *,
+    dry_run: bool,
+    json_out: bool,
+    alarm: str = "homekit",
 ) -> int:
     """Start the virtual house and Dobby; chat, or say each sentence and print results.
 
     With `json_out` and nothing to say, it prints the start state of every entity.
     """
     loaded = load_adapters()
-    house = VirtualHouse(read_house(house_file(config)), loaded.adapters, interface=LOOPBACK)
+    house = VirtualHouse(
+        read_house(house_file(config)),
+        loaded.adapters,
+        interface=LOOPBACK,
+        choices={"alarm": alarm},
+    )
     await house.start()
+    # Devices with no announcement of their own (a wired alarm module) are configured.
+    for name, extra in house.settings.items():
+        config.home.adapters[name] = {**config.home.adapters.get(name, {}), **extra}
     # The virtual house's devices only: other emulators may share the loopback network.
     dobby = Dobby(
         config,

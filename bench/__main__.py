@@ -6,7 +6,7 @@ import asyncio
 import importlib
 import sys
 
-NAMES = ("routine", "conformance")
+NAMES = ("routine", "conformance", "understand", "context", "footprint", "chat")
 
 
 def main(argv: list[str]) -> int:

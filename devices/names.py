@@ -11,6 +11,7 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from devices.capabilities import Domain
 from devices.entities import Entity
@@ -24,6 +25,7 @@ FUZZY_MARGIN = 0.08
 _ARTICLES = re.compile(r"^(the|a|an|my|our|der|die|das|den)\s+", re.IGNORECASE)
 
 
+@lru_cache(maxsize=16384)
 def normalize(text: str) -> str:
     """Fold case, punctuation, spacing and a leading article, so "The Kitchen!" is "kitchen"."""
     folded = re.sub(r"[^\w\s]", " ", text.casefold())
@@ -116,9 +118,20 @@ def _by_place(registry: Registry, pool: list[Entity], wanted: str) -> Resolution
     return None
 
 
+def _likeness(matcher: SequenceMatcher[str], name: str) -> float:
+    """How alike `name` is to the matcher's wanted text (its second sequence), or 0 where
+    the cheap upper bounds show it cannot reach the threshold anyway."""
+    matcher.set_seq1(name)
+    if matcher.real_quick_ratio() < FUZZY_THRESHOLD or matcher.quick_ratio() < FUZZY_THRESHOLD:
+        return 0.0
+    return matcher.ratio()
+
+
 def _fuzzy(pool: Iterable[Entity], wanted: str) -> Resolution:
+    matcher: SequenceMatcher[str] = SequenceMatcher(None)
+    matcher.set_seq2(wanted)  # analysed once, compared with every name
     scored = sorted(
-        ((max(SequenceMatcher(None, wanted, n).ratio() for n in _names_of(e)), e) for e in pool),
+        ((max(_likeness(matcher, n) for n in _names_of(e)), e) for e in pool),
         key=lambda pair: pair[0],
         reverse=True,
     )

@@ -33,6 +33,8 @@ class HouseDevice(BaseModel):
     kind: str
     domain: str
     state: dict[str, Any] = {}
+    when: dict[str, str] = {}
+    """Choices this device needs, e.g. `{alarm: envisalink}` (`dobby demo --alarm`)."""
 
     @property
     def entity_id(self) -> str:
@@ -61,12 +63,22 @@ class VirtualHouse:
     adapters: Mapping[str, type[Adapter]]
     interface: str = "127.0.0.1"
     hosts: HostAllocator = field(default_factory=HostAllocator.fresh)
+    choices: dict[str, str] = field(default_factory=lambda: {"alarm": "homekit"})
+    """Which of alternative devices to run, e.g. `{alarm: homekit}`."""
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Adapter settings the emulators hand over (addresses, for devices with no
+    announcement of their own), by adapter name."""
     running: list[Emulation] = field(default_factory=list)
 
     @property
     def devices(self) -> list[HouseDevice]:
         """The devices this house emulates (those whose adapter is here)."""
-        return [d for d in self.house.devices if self._hook_exists(d.adapter)]
+        return [
+            d
+            for d in self.house.devices
+            if self._hook_exists(d.adapter)
+            and all(self.choices.get(key) == value for key, value in d.when.items())
+        ]
 
     @property
     def entity_ids(self) -> list[str]:
@@ -88,7 +100,11 @@ class VirtualHouse:
             hook = load_emulator_hook(self.adapters[name].manifest)
             if hook is None:  # pragma: no cover - filtered by `devices`
                 continue
-            self.running.append(await hook(devices, self.hosts, interface=self.interface))
+            emulation = await hook(devices, self.hosts, interface=self.interface)
+            self.running.append(emulation)
+            extra = getattr(emulation, "adapter_settings", None)
+            if extra:
+                self.settings[name] = dict(extra)
             _LOGGER.info("Emulating %d %s devices", len(devices), name)
 
     async def stop(self) -> None:

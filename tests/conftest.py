@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import pydantic_ai.models
 import pytest
 
 from devices.capabilities import Domain, MediaPlayerFeature, MediaPlayerState
 from devices.entities import DeviceInfo, EntitySpec
 from devices.registry import Registry
+
+# No test reaches a real model, whatever DOBBY_MODEL says: a model request fails instead.
+# A test that talks to a fake model server on loopback says so with
+# `pydantic_ai.models.override_allow_model_requests(True)`.
+pydantic_ai.models.ALLOW_MODEL_REQUESTS = False
 
 ALL_MEDIA = frozenset(f.value for f in MediaPlayerFeature)
 

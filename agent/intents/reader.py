@@ -31,7 +31,7 @@ from hassil.models import UnmatchedTextEntity
 from hassil.recognize import MISSING_ENTITY, RecognizeResult, recognize_all
 from home_assistant_intents import get_intents
 
-from agent.intents import climate, cover, light, media, onoff, state
+from agent.intents import climate, cover, light, media, onoff, security, state
 from agent.intents.base import (
     TARGET_SLOTS,
     IntentRequest,
@@ -53,6 +53,7 @@ HANDLERS: dict[str, IntentSpec] = {
     **climate.HANDLERS,
     **cover.HANDLERS,
     **state.HANDLERS,
+    **security.HANDLERS,
 }
 """Every handled intent. A new intent family adds its table here."""
 
@@ -180,6 +181,8 @@ def _add_own_sentences(data: dict[str, Any], language: str) -> None:
     if not path.exists():
         return
     own = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data.setdefault("lists", {}).update(own.get("lists", {}))
+    data.setdefault("expansion_rules", {}).update(own.get("expansion_rules", {}))
     for name, intent in own.get("intents", {}).items():
         data["intents"].setdefault(name, {"data": []})["data"].extend(intent["data"])
 

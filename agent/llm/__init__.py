@@ -28,32 +28,55 @@ def model_configured() -> bool:
     return bool(os.environ.get("DOBBY_MODEL")) or Path(".env").is_file()
 
 
-def load_settings(model: str | None = None) -> LLMSettings | None:
-    """The LLM settings from the environment (and `.env`); `model` (from config) wins."""
-    if model is None and not model_configured():
+def load_settings(
+    model: str | None = None,
+    *,
+    model_base_url: str | None = None,
+    llm_first: bool | None = None,
+) -> LLMSettings | None:
+    """The LLM settings: home.yaml's (the arguments) under the environment's (and `.env`).
+
+    `DOBBY_MODEL` overrides the configured `model`. The configured `model_base_url` goes
+    with the configured model only; `DOBBY_MODEL_BASE_URL` overrides it. `DOBBY_LLM_FIRST`
+    overrides `llm_first`. None when no model is configured anywhere.
+    """
+    if not model and not model_configured():
         return None
     from agent.llm.settings import LLMSettings
 
     settings = LLMSettings()
-    if model:
+    if not settings.model and model:
         settings.model = model
+        if not settings.model_base_url:
+            settings.model_base_url = model_base_url
+    if llm_first is not None and "llm_first" not in settings.model_fields_set:
+        settings.llm_first = llm_first
     return settings if settings.model else None
 
 
 def from_environment(
-    house: House, routines: Sequence[Routine], *, model: str | None = None
+    house: House,
+    routines: Sequence[Routine],
+    *,
+    model: str | None = None,
+    model_base_url: str | None = None,
+    llm_first: bool | None = None,
+    database: Path | None = None,
 ) -> HouseAgent | None:
     """The house agent for the configured model, or None (local understanding only).
 
-    A model that cannot be set up (unknown name, missing API key) is logged by name and
-    reason, never with its key, and Dobby goes on with local understanding.
+    `model`, `model_base_url` and `llm_first` come from home.yaml (see `load_settings`);
+    `database` is the state database, where conversations outlive a restart (in memory
+    without it). A model that cannot be set up (unknown name, missing API key) is logged by
+    name and reason, never with its key, and Dobby goes on with local understanding.
     """
-    settings = load_settings(model)
+    settings = load_settings(model, model_base_url=model_base_url, llm_first=llm_first)
     if settings is None:
         return None
     from pydantic_ai import UserError
 
     from agent.llm.agent import HouseAgent, build_model
+    from agent.llm.conversations import Conversations
 
     try:
         resolved = build_model(settings)
@@ -62,4 +85,9 @@ def from_environment(
             "The model %s cannot be used (%s); understanding stays local", settings.model, error
         )
         return None
-    return HouseAgent(house, routines, resolved, settings=settings)
+    conversations = Conversations(
+        database or ":memory:",
+        budget=settings.llm_history_tokens,
+        max_turns=settings.llm_history_turns,
+    )
+    return HouseAgent(house, routines, resolved, settings=settings, conversations=conversations)

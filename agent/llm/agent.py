@@ -4,6 +4,10 @@
 it out. A tool call the policy holds for confirmation ends the run with deferred tool
 requests: the turn comes back with an `Approval`, and `resume` continues the same run
 once a person allowed to confirm approves or denies it, at most once, before it expires.
+
+Each chat's finished turns are kept (`agent.llm.conversations`), so a follow-up ("turn it
+off again", "and the kitchen too") sees what came before, across restarts when the
+conversations live in the state database. What every model run used is recorded there too.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from pydantic_ai.providers import infer_provider_class
 from pydantic_ai.usage import UsageLimits
 
 from agent.llm.context import turn_context
+from agent.llm.conversations import Conversations
 from agent.llm.settings import LLMSettings
 from skills.actions import Action, ActionResult, Requester
 from skills.house import CONFIRMATION_TTL, ConfirmationError, House
@@ -53,8 +58,6 @@ LIMIT_REPLY = (
 )
 ERROR_REPLY = "Sorry, I could not reach my language model just now; I changed nothing."
 PARTIAL_REPLY = "Sorry, my language model stopped answering partway; the results show what I did."
-HISTORY_TURNS = 4
-"""Earlier turns of a chat the model sees, for follow-ups ("and the kitchen too")."""
 
 
 def build_model(settings: LLMSettings) -> Model:
@@ -102,6 +105,7 @@ class _Paused:
     requests: DeferredToolRequests
     messages: list[ModelMessage]
     requester: Requester
+    chat: str
     text: str
     history_length: int
     expires_at: float
@@ -117,11 +121,16 @@ class HouseAgent:
         model: Model | str,
         *,
         settings: LLMSettings | None = None,
+        conversations: Conversations | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.house = house
         self.routines = list(routines)
         self.settings = settings or LLMSettings(model=None)
+        self.conversations = conversations or Conversations(
+            budget=self.settings.llm_history_tokens, max_turns=self.settings.llm_history_turns
+        )
+        """Each chat's earlier turns, and the usage of every model run."""
         self.clock = clock
         self.agent: Agent[HouseDeps, str | DeferredToolRequests] = Agent(
             model,
@@ -133,7 +142,6 @@ class HouseAgent:
             defer_model_check=True,
         )
         self._pending: dict[str, _Paused] = {}
-        self._history: dict[str, list[list[ModelMessage]]] = {}
 
     @property
     def limits(self) -> UsageLimits:
@@ -147,16 +155,25 @@ class HouseAgent:
         """The bounded context of a turn about `text`."""
         return turn_context(self.house.registry, self.routines, text)
 
-    async def plan(self, text: str, requester: Requester) -> Turn:
-        """What the model's tool calls would do with `text`; nothing is carried out."""
-        deps = HouseDeps(self.house, requester, self.routines, dry_run=True)
-        return await self._turn(deps, text, text, history=self._recent(requester))
+    async def plan(self, text: str, requester: Requester, *, chat: str | None = None) -> Turn:
+        """What the model's tool calls would do with `text`; nothing is carried out.
 
-    async def run(self, text: str, requester: Requester) -> Turn:
-        """Carry out `text` through the tools; sensitive actions wait for an approval."""
+        The chat's history is read (a follow-up is planned as it would run), not added to.
+        """
+        deps = HouseDeps(self.house, requester, self.routines, dry_run=True)
+        key = chat or requester.id
+        history = self.conversations.history(key)
+        return await self._turn(deps, key, text, text, history=history)
+
+    async def run(self, text: str, requester: Requester, *, chat: str | None = None) -> Turn:
+        """Carry out `text` through the tools; sensitive actions wait for an approval.
+
+        `chat` keys the conversation; by default each person has their own.
+        """
         deps = HouseDeps(self.house, requester, self.routines)
-        history = self._recent(requester)
-        return await self._turn(deps, text, text, history=history, remember=True)
+        key = chat or requester.id
+        history = self.conversations.history(key)
+        return await self._turn(deps, key, text, text, history=history, remember=True)
 
     async def resume(self, token: str, approver: Requester, *, approve: bool) -> Turn:
         """Answer an approval request: only an authorised person, once, before it expires."""
@@ -175,6 +192,7 @@ class HouseAgent:
         deps = HouseDeps(self.house, paused.requester, self.routines)
         return await self._turn(
             deps,
+            paused.chat,
             None,
             paused.text,
             history=paused.messages,
@@ -193,6 +211,7 @@ class HouseAgent:
     async def _turn(
         self,
         deps: HouseDeps,
+        chat: str,
         prompt: str | None,
         text: str,
         *,
@@ -224,6 +243,13 @@ class HouseAgent:
             "input_tokens": result.usage.input_tokens,
             "output_tokens": result.usage.output_tokens,
         }
+        self.conversations.record_usage(chat, usage)
+        _LOGGER.info(
+            "A model run used %d requests, %d input and %d output tokens",
+            usage["requests"],
+            usage["input_tokens"],
+            usage["output_tokens"],
+        )
         messages = result.all_messages()
         output = result.output
         if isinstance(output, DeferredToolRequests):
@@ -232,6 +258,7 @@ class HouseAgent:
                 output,
                 messages,
                 deps.requester,
+                chat,
                 text,
                 earlier,
                 self.clock() + CONFIRMATION_TTL,
@@ -239,13 +266,8 @@ class HouseAgent:
             approval = _approval(token, output)
             return _turn_of(deps, approval.question, pending=approval, usage=usage)
         if remember:
-            turns = self._history.setdefault(deps.requester.id, [])
-            turns.append(messages[earlier:])
-            del turns[:-HISTORY_TURNS]
+            self.conversations.remember(chat, messages[earlier:])
         return _turn_of(deps, output, usage=usage)
-
-    def _recent(self, requester: Requester) -> list[ModelMessage]:
-        return [m for turn in self._history.get(requester.id, []) for m in turn]
 
 
 def _approval(token: str, requests: DeferredToolRequests) -> Approval:

@@ -13,6 +13,11 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+HISTORY_TOKENS = 2_000
+"""Tokens of earlier turns a chat's next turn carries, by default."""
+HISTORY_TURNS = 8
+"""Earlier turns a chat's next turn carries at most, by default."""
+
 
 class LLMSettings(BaseSettings):
     """The model, where it lives, and the limits of one turn."""
@@ -35,3 +40,7 @@ class LLMSettings(BaseSettings):
     """Tokens (in and out) one turn may use."""
     llm_timeout: float = Field(default=60.0, gt=0)
     """Seconds one turn may take."""
+    llm_history_tokens: int = Field(default=HISTORY_TOKENS, ge=0)
+    """Tokens of a chat's earlier turns the next turn carries (counted by `agent.llm.tokens`)."""
+    llm_history_turns: int = Field(default=HISTORY_TURNS, ge=0)
+    """Earlier turns of a chat the next turn carries at most."""

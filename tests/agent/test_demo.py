@@ -36,10 +36,19 @@ LIGHTS = {
     "light.kitchen_pendant",
     "light.counter_strip",
     "light.bedside_lamp",
+    "light.pool_light",
 }
 SHADES = {"cover.living_room_shade", "cover.bedroom_blackout"}
 SECURITY = {"climate.hallway_thermostat", "lock.front_door", "alarm_panel.house_alarm"}
-SENSORS = {"binary_sensor.patio_door"}
+POOL = {"switch.pool_pump", "climate.pool_heater"}
+SENSORS = {
+    "binary_sensor.patio_door",
+    "sensor.air_temperature",
+    "sensor.pool_temperature",
+    "sensor.pool_ph",
+    "sensor.pool_orp",
+    "sensor.pool_salt",
+}
 ACTED_ON = SPEAKERS | LIGHTS | SHADES | SECURITY
 
 
@@ -69,7 +78,7 @@ def test_sleepy_time_puts_the_house_to_bed(tmp_path: Path) -> None:
     assert {r["entity_id"] for r in said["results"]} == ACTED_ON
     assert all(r["ok"] for r in said["results"]), said["results"]
     house = by_id(states)
-    assert set(house) == ACTED_ON | SENSORS
+    assert set(house) == ACTED_ON | POOL | SENSORS
     assert all(entity["available"] for entity in house.values())
     for speaker in SPEAKERS:
         assert house[speaker]["state"] in ("stopped", "paused")
@@ -82,6 +91,10 @@ def test_sleepy_time_puts_the_house_to_bed(tmp_path: Path) -> None:
     assert house["lock.front_door"]["state"] == "locked"
     assert house["alarm_panel.house_alarm"]["state"] == "armed_night"
     assert house["binary_sensor.patio_door"]["state"] == "off"
+    # The pool heat is not a thermostat: sleepy time leaves it (and the pump) alone.
+    heater = house["climate.pool_heater"]
+    assert (heater["state"], heater["attributes"]["temperature"]) == ("heat", 27)
+    assert house["switch.pool_pump"]["state"] == "on"
 
 
 async def demo(
@@ -94,6 +107,8 @@ async def demo(
 
 async def test_start_state_is_the_demo_house(tmp_path: Path, capsys) -> None:
     [states] = await demo(tmp_path, capsys)
+    # The pool's readings drift as the water heats: whatever they read, they are there.
+    readings = {e["entity_id"]: e["state"] for e in states}
 
     def headline(entity: dict[str, Any]) -> tuple[Any, ...]:
         attributes = entity["attributes"]
@@ -121,6 +136,13 @@ async def test_start_state_is_the_demo_house(tmp_path: Path, capsys) -> None:
         "lock.front_door": ("Entrance", "unlocked", None),
         "alarm_panel.house_alarm": ("Entrance", "disarmed", None),
         "binary_sensor.patio_door": ("Living Room", "off", None),
+        "switch.pool_pump": ("Backyard", "on", None),
+        "climate.pool_heater": ("Backyard", "heat", 27),
+        "light.pool_light": ("Backyard", "off", None),
+    } | {
+        sensor: ("Backyard", readings[sensor], None)
+        for sensor in SENSORS
+        if sensor.startswith("sensor.")
     }
     thermostat = by_id(states)["climate.hallway_thermostat"]["attributes"]
     assert thermostat["current_temperature"] == 20.5
@@ -197,7 +219,7 @@ async def test_a_garbage_speaker_is_unavailable_and_the_rest_still_runs(tmp_path
             "Kitchen: answered with something that makes no sense."
         )
         assert [e for e, r in results.items() if not r["ok"]] == ["media_player.kitchen"]
-        assert f"Done {len(results) - 1} of {len(results)}." in reply.reply
+        assert f"sleepy time: {len(results) - 1} of {len(results)} actions done." in reply.reply
         await dobby.refresh()
         states = by_id(dobby.states())
         assert states["media_player.kitchen"]["available"] is False
@@ -210,3 +232,49 @@ async def test_a_garbage_speaker_is_unavailable_and_the_rest_still_runs(tmp_path
     finally:
         await dobby.stop()
         await house.stop()
+
+
+async def test_dry_run_covers_every_domain_and_asks_for_the_sensitive_ones(
+    tmp_path: Path, capsys
+) -> None:
+    sentences = {
+        "pause the kitchen": ("media_player.kitchen", "media_player.pause", False),
+        "turn off the floor lamp": ("light.floor_lamp", "light.turn_off", False),
+        "close the living room shade": ("cover.living_room_shade", "cover.close", False),
+        "set the hallway thermostat to 19": (
+            "climate.hallway_thermostat",
+            "climate.set_temperature",
+            False,
+        ),
+        "lock the front door": ("lock.front_door", "lock.lock", False),
+        "unlock the front door": ("lock.front_door", "lock.unlock", True),
+        "arm the alarm for the night": ("alarm_panel.house_alarm", "alarm_panel.arm", False),
+        "disarm the alarm": ("alarm_panel.house_alarm", "alarm_panel.disarm", True),
+    }
+    *said, states = await demo(tmp_path, capsys, *sentences, dry_run=True)
+    for result, (entity_id, command, sensitive) in zip(said, sentences.values(), strict=True):
+        assert [(a["entity_id"], a["command"]) for a in result["actions"]] == [
+            (entity_id, command)
+        ], result["text"]
+        assert result["needs_confirmation"] is sensitive, result["text"]
+    house = by_id(states)
+    assert house["lock.front_door"]["state"] == "unlocked"
+    assert house["alarm_panel.house_alarm"]["state"] == "disarmed"
+
+
+async def test_unlocking_waits_for_a_confirmation_and_bounds_are_refused(
+    tmp_path: Path, capsys
+) -> None:
+    unlock, too_hot, states = await demo(
+        tmp_path, capsys, "unlock the front door", "set the hallway thermostat to 35"
+    )
+    assert unlock["needs_confirmation"] is True
+    assert unlock["results"] == []
+    assert "Please confirm: unlocking a door needs a confirmation." in unlock["reply"]
+    assert too_hot["results"] == []
+    assert (
+        "35° is outside the allowed range for Hallway Thermostat (10° to 30°)" in (too_hot["reply"])
+    )
+    house = by_id(states)
+    assert house["lock.front_door"]["state"] == "unlocked"
+    assert house["climate.hallway_thermostat"]["attributes"]["temperature"] == 21

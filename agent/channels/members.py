@@ -1,0 +1,226 @@
+"""Household members, their roles, and the pairing codes that add new ones.
+
+Members come from two places: home.yaml (`members:`, fixed by the household) and the
+state database (`<state>/dobby.db`), where `dobby members invite` and the chat's pairing
+flow add them. An id names the channel: `telegram:<user id>`, `whatsapp:<phone>`.
+
+Pairing: `invite()` makes a one-time code valid for an hour; the new person sends it to
+the bot, which files a join request; an admin approves it in the chat, once.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.config import MemberConfig
+from skills.actions import Requester, Role
+
+INVITE_TTL = 3600.0
+"""Seconds a pairing code stays valid."""
+JOIN_TTL = 24 * 3600.0
+"""Seconds a join request waits for an admin."""
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+"""No 0/O or 1/I: codes are read off one screen and typed on another."""
+CODE_LENGTH = 8
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS members (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, added_at REAL NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS invites (
+        code TEXT PRIMARY KEY, role TEXT NOT NULL, name TEXT NOT NULL,
+        expires_at REAL NOT NULL, used_by TEXT)""",
+    """CREATE TABLE IF NOT EXISTS join_requests (
+        token TEXT PRIMARY KEY, member_id TEXT NOT NULL, name TEXT NOT NULL,
+        role TEXT NOT NULL, expires_at REAL NOT NULL)""",
+)
+
+
+class MembershipError(Exception):
+    """A membership change that cannot be made; the message says why, in plain words."""
+
+
+@dataclass(frozen=True)
+class Member:
+    """One household member."""
+
+    id: str
+    name: str
+    role: Role
+    configured: bool = False
+    """From home.yaml (changed there only), not from the state database."""
+
+    @property
+    def channel(self) -> str:
+        """`telegram` or `whatsapp`."""
+        return self.id.partition(":")[0]
+
+    @property
+    def address(self) -> str:
+        """The id on the channel: a Telegram user id, a phone number."""
+        return self.id.partition(":")[2]
+
+    def requester(self) -> Requester:
+        """Who is asking, for the policy."""
+        return Requester(id=self.id, role=self.role, name=self.name)
+
+
+@dataclass(frozen=True)
+class Invite:
+    """A one-time pairing code."""
+
+    code: str
+    role: Role
+    name: str
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class JoinRequest:
+    """Someone sent a valid pairing code and waits for an admin."""
+
+    token: str
+    member_id: str
+    name: str
+    role: Role
+
+
+def normalize_code(text: str) -> str:
+    """A code as typed ("abcd-efgh ") in the form it is stored."""
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+def looks_like_code(text: str) -> bool:
+    """Whether a message could be a pairing code."""
+    code = normalize_code(text)
+    return (
+        len(code) == CODE_LENGTH
+        and len(text.strip()) <= CODE_LENGTH + 2
+        and all(ch in CODE_ALPHABET for ch in code)
+    )
+
+
+class Members:
+    """The household: configured members plus those added through pairing."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        configured: Iterable[MemberConfig] = (),
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._configured = {m.id: Member(m.id, m.name, m.role, configured=True) for m in configured}
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        with self._lock, self._db:
+            for statement in _SCHEMA:
+                self._db.execute(statement)
+
+    # -- who is who -------------------------------------------------------------------
+
+    def get(self, member_id: str) -> Member | None:
+        """The member with this id, or None for a stranger."""
+        if member_id in self._configured:
+            return self._configured[member_id]
+        with self._lock:
+            row = self._db.execute(
+                "SELECT name, role FROM members WHERE id = ?", (member_id,)
+            ).fetchone()
+        return Member(member_id, row[0], Role(row[1])) if row else None
+
+    def all(self) -> list[Member]:
+        """Every member, configured ones first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, name, role FROM members ORDER BY added_at"
+            ).fetchall()
+        stored = [Member(i, n, Role(r)) for i, n, r in rows if i not in self._configured]
+        return [*self._configured.values(), *stored]
+
+    def on(self, channel: str) -> list[Member]:
+        """The members reachable on one channel."""
+        return [m for m in self.all() if m.channel == channel]
+
+    def add(self, member_id: str, name: str, role: Role) -> Member:
+        """Add (or change) a member kept in the state database."""
+        if member_id in self._configured:
+            raise MembershipError(f"{member_id} is set in home.yaml; change it there.")
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO members (id, name, role, added_at) VALUES (?, ?, ?, ?)",
+                (member_id, name, role.value, self._clock()),
+            )
+        return Member(member_id, name, role)
+
+    def remove(self, member_id: str) -> bool:
+        """Remove a member added through pairing; False if there was none."""
+        if member_id in self._configured:
+            raise MembershipError(f"{member_id} is set in home.yaml; remove it there.")
+        with self._lock, self._db:
+            cursor = self._db.execute("DELETE FROM members WHERE id = ?", (member_id,))
+        return cursor.rowcount > 0
+
+    # -- pairing ------------------------------------------------------------------------
+
+    def invite(self, role: Role = Role.MEMBER, name: str = "", ttl: float = INVITE_TTL) -> Invite:
+        """A new one-time pairing code for a person of `role`."""
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        invite = Invite(code, role, name, self._clock() + ttl)
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO invites (code, role, name, expires_at) VALUES (?, ?, ?, ?)",
+                (code, role.value, name, invite.expires_at),
+            )
+        return invite
+
+    def redeem(self, text: str, member_id: str, name: str) -> JoinRequest:
+        """Use a pairing code once; the result waits for an admin's approval."""
+        code = normalize_code(text)
+        now = self._clock()
+        with self._lock, self._db:
+            row = self._db.execute(
+                "SELECT role, name, expires_at, used_by FROM invites WHERE code = ?", (code,)
+            ).fetchone()
+            if row is None or row[3] is not None:
+                raise MembershipError("That code is not valid. Ask an admin for a new one.")
+            if now > row[2]:
+                raise MembershipError("That code has expired. Ask an admin for a new one.")
+            self._db.execute("UPDATE invites SET used_by = ? WHERE code = ?", (member_id, code))
+            request = JoinRequest(secrets.token_urlsafe(8), member_id, row[1] or name, Role(row[0]))
+            self._db.execute(
+                "INSERT INTO join_requests (token, member_id, name, role, expires_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (request.token, member_id, request.name, request.role.value, now + JOIN_TTL),
+            )
+        return request
+
+    def answer(self, token: str, approver: Member, *, approve: bool) -> JoinRequest:
+        """An admin approves or denies a join request, once; approval adds the member."""
+        if approver.role is not Role.ADMIN:
+            raise MembershipError("Only an admin may let someone join.")
+        with self._lock, self._db:
+            row = self._db.execute(
+                "SELECT member_id, name, role, expires_at FROM join_requests WHERE token = ?",
+                (token,),
+            ).fetchone()
+            if row is None:
+                raise MembershipError("That request was already answered.")
+            self._db.execute("DELETE FROM join_requests WHERE token = ?", (token,))
+        request = JoinRequest(token, row[0], row[1], Role(row[2]))
+        if self._clock() > row[3]:
+            raise MembershipError("That request has expired; ask for a new code.")
+        if approve:
+            self.add(request.member_id, request.name, request.role)
+        return request
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()

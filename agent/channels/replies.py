@@ -1,0 +1,87 @@
+"""What the chat channels say: help, status, device and routine lists, and message splitting.
+
+Plain words, channel-neutral; each channel escapes and splits for its own limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agent.app import Dobby
+
+HELP = (
+    "I am Dobby; I run this house. Tell me what you want in plain words, for example "
+    '"sleepy time", "pause the kitchen" or "turn off the living room lights".\n'
+    "/devices - every device and its state\n"
+    "/routines - the routines and the phrases that start them\n"
+    "/status - what is on, open, unlocked or playing\n"
+    "/cancel - drop anything waiting for your approval\n"
+    "/help - this message"
+)
+STRANGER = (
+    "Sorry, I only take requests from the people of this household. If you live here, "
+    "ask an admin for a pairing code and send it to me."
+)
+NOT_MEMBER_BUTTON = "Only household members can do that."
+
+ACTIVE_STATES = frozenset(
+    {"on", "open", "opening", "closing", "unlocked", "unlocking", "jammed", "playing", "triggered"}
+)
+"""States /status reports: what is on, open, unlocked or playing."""
+
+
+def devices_text(dobby: Dobby) -> str:
+    """Every entity with its state, by area."""
+    lines = []
+    for item in dobby.states():
+        state = item["state"] if item["available"] else "unavailable"
+        area = f" ({item['area']})" if item["area"] else ""
+        lines.append(f"{item['name']}{area}: {state}")
+    return "\n".join(lines) if lines else "I have not found any devices yet."
+
+
+def status_text(dobby: Dobby) -> str:
+    """What is on, open, unlocked or playing, and what cannot be reached."""
+    active, away = [], []
+    for item in dobby.states():
+        if not item["available"]:
+            away.append(item["name"])
+        elif item["state"] in ACTIVE_STATES:
+            active.append(f"{item['name']}: {item['state']}")
+    lines = active or ["Everything is off, closed, locked and quiet."]
+    if away:
+        lines.append(f"Not reachable: {', '.join(away)}.")
+    return "\n".join(lines)
+
+
+def routines_text(dobby: Dobby) -> str:
+    """The routines and the phrases that start them."""
+    lines = []
+    for routine in dobby.config.routines.routines:
+        phrases = ", ".join(f'"{p}"' for p in routine.all_phrases())
+        lines.append(f"{routine.name}: {phrases}")
+    return "\n".join(lines) if lines else "There are no routines yet."
+
+
+def split(text: str, limit: int, render: Callable[[str], str] = str) -> list[str]:
+    """Rendered chunks of at most `limit` characters, cut at line ends where possible."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(render(candidate)) <= limit:
+            current = candidate
+            continue
+        if current:
+            chunks.append(render(current))
+        current = ""
+        for char in line:
+            if len(render(current + char)) > limit:
+                chunks.append(render(current))
+                current = ""
+            current += char
+    if current or not chunks:
+        chunks.append(render(current))
+    return chunks

@@ -1,0 +1,322 @@
+"""Fakes of the chat services on loopback, for tests and benchmarks: no internet needed.
+
+`FakeBotAPI` speaks the Telegram Bot API as python-telegram-bot calls it (form-encoded
+POSTs to `/bot<token>/<method>`, long-polled getUpdates); `FakeGraphAPI` takes the
+WhatsApp Cloud API's `/<version>/<phone id>/messages`. Both record every call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from devices.virtual_house import VirtualHouse
+
+_JSON_PARAMS = frozenset(
+    {
+        "chat_id",
+        "message_id",
+        "reply_markup",
+        "offset",
+        "limit",
+        "timeout",
+        "allowed_updates",
+        "commands",
+        "show_alert",
+        "drop_pending_updates",
+    }
+)
+BOT_ID = 4242
+
+
+@dataclass
+class Call:
+    """One request a client made."""
+
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class _Server:
+    host: str = "127.0.0.1"
+    port: int = 0
+    calls: list[Call] = field(default_factory=list)
+    _runner: web.AppRunner | None = None
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    def _app(self) -> web.Application:
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        """Listen on loopback (a free port unless one was given)."""
+        self._runner = web.AppRunner(self._app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _record(self, call: Call) -> None:
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    def called(self, method: str) -> list[Call]:
+        """The calls of one method so far."""
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(
+        self, method: str, where: Callable[[Call], bool] = lambda _: True, within: float = 10.0
+    ) -> Call:
+        """The first call of `method` that matches, waiting for it if needed."""
+        async with asyncio.timeout(within), self._changed:
+            while True:
+                for call in self.called(method):
+                    if where(call):
+                        return call
+                await self._changed.wait()
+
+
+@dataclass
+class FakeBotAPI(_Server):
+    """A Telegram Bot API server for one bot token."""
+
+    token: str = "123456:TEST-token-not-real"  # noqa: S105 - a fake bot's token
+    messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    _updates: list[dict[str, Any]] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def base_url(self) -> str:
+        """What `Application.builder().base_url(...)` takes."""
+        return f"http://{self.host}:{self.port}/bot"
+
+    def _app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        return app
+
+    @staticmethod
+    def user(user_id: int, first_name: str = "Someone") -> dict[str, Any]:
+        """A Telegram user object."""
+        return {"id": user_id, "is_bot": False, "first_name": first_name}
+
+    def _push(self, update: dict[str, Any]) -> int:
+        update["update_id"] = next(self._ids)
+        self._updates.append(update)
+        asyncio.get_running_loop().create_task(self._record(Call("_update", update)))
+        return int(update["update_id"])
+
+    def say(
+        self, user_id: int, text: str, *, name: str = "Someone", chat_id: int | None = None
+    ) -> int:
+        """A person writes to the bot; returns the update id."""
+        chat = chat_id if chat_id is not None else user_id
+        message = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": {"id": chat, "type": "private" if chat == user_id else "group"},
+            "from": self.user(user_id, name),
+            "text": text,
+        }
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return self._push({"message": message})
+
+    def press(
+        self, user_id: int, message: dict[str, Any], data: str, *, name: str = "Someone"
+    ) -> str:
+        """A person presses an inline button under `message`; returns the query id."""
+        query_id = f"q{next(self._ids)}"
+        self._push(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": self.user(user_id, name),
+                    "chat_instance": "household",
+                    "data": data,
+                    "message": message,
+                }
+            }
+        )
+        return query_id
+
+    def _bot_message(self, chat_id: int, params: dict[str, Any]) -> dict[str, Any]:
+        message = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Dobby", "username": "dobby_bot"},
+            "text": params.get("text", ""),
+        }
+        if "reply_markup" in params:
+            message["reply_markup"] = params["reply_markup"]
+        self.messages[chat_id, message["message_id"]] = message
+        return message
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        method = request.match_info["method"]
+        params: dict[str, Any] = {}
+        for key, value in (await request.post()).items():
+            params[key] = value
+            if key in _JSON_PARAMS and isinstance(value, str):
+                with suppress(json.JSONDecodeError):
+                    params[key] = json.loads(value)
+        if method.lower() == "getupdates":
+            return web.json_response({"ok": True, "result": await self._get_updates(params)})
+        await self._record(Call(method, params))
+        return web.json_response({"ok": True, "result": self._result(method, params)})
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        deadline = asyncio.get_running_loop().time() + float(params.get("timeout") or 0)
+        async with self._changed:
+            while not self._updates and asyncio.get_running_loop().time() < deadline:
+                remaining = deadline - asyncio.get_running_loop().time()
+                try:
+                    async with asyncio.timeout(remaining):
+                        await self._changed.wait()
+                except TimeoutError:
+                    break
+        return list(self._updates)
+
+    def _result(self, method: str, params: dict[str, Any]) -> Any:
+        name = method.lower()
+        if name == "getme":
+            return {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "Dobby",
+                "username": "dobby_bot",
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
+        if name == "sendmessage":
+            return self._bot_message(int(params["chat_id"]), params)
+        if name == "editmessagetext":
+            message = self.messages[int(params["chat_id"]), int(params["message_id"])]
+            message["text"] = params.get("text", "")
+            message.pop("reply_markup", None)
+            if "reply_markup" in params:
+                message["reply_markup"] = params["reply_markup"]
+            return message
+        return True
+
+    def sent_to(self, chat_id: int) -> list[str]:
+        """The texts the bot sent to one chat, in order."""
+        return [
+            str(c.params.get("text", ""))
+            for c in self.called("sendMessage")
+            if c.params.get("chat_id") == chat_id
+        ]
+
+
+@dataclass
+class FakeGraphAPI(_Server):
+    """The WhatsApp Cloud API's send endpoint, for one access token."""
+
+    token: str = "EAAG-test-token-not-real"  # noqa: S105 - a fake access token
+    version: str = "v21.0"
+
+    @property
+    def base_url(self) -> str:
+        """What DOBBY_WHATSAPP_GRAPH_URL takes."""
+        return f"http://{self.host}:{self.port}/{self.version}"
+
+    def _app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/{version}/{phone_id}/messages", self._handle)
+        return app
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return web.json_response(
+                {"error": {"message": "Invalid OAuth access token"}}, status=401
+            )
+        body = await request.json()
+        await self._record(Call("messages", {**body, "phone_id": request.match_info["phone_id"]}))
+        return web.json_response(
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
+                "messages": [{"id": f"wamid.{len(self.calls)}"}],
+            }
+        )
+
+    def sent_to(self, phone: str) -> list[dict[str, Any]]:
+        """The messages sent to one phone number, in order."""
+        return [c.params for c in self.called("messages") if c.params.get("to") == phone]
+
+
+def sign(body: bytes, app_secret: str) -> str:
+    """The `X-Hub-Signature-256` header Meta sends with a delivery."""
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def whatsapp_delivery(
+    phone: str, *, text: str | None = None, button: str | None = None, name: str = "Someone"
+) -> dict[str, Any]:
+    """A Cloud API webhook delivery of one message from `phone`."""
+    message: dict[str, Any] = {"from": phone, "id": f"wamid.in.{time.monotonic_ns()}"}
+    message["timestamp"] = str(int(time.time()))
+    if button is not None:
+        message["type"] = "interactive"
+        message["interactive"] = {
+            "type": "button_reply",
+            "button_reply": {"id": button, "title": button},
+        }
+    else:
+        message["type"] = "text"
+        message["text"] = {"body": text or ""}
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550000000", "phone_number_id": "1234567890"},
+        "contacts": [{"profile": {"name": name}, "wa_id": phone}],
+        "messages": [message],
+    }
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "0", "changes": [{"value": value, "field": "messages"}]}],
+    }
+
+
+async def start_house(make: Callable[[], VirtualHouse], attempts: int = 10) -> VirtualHouse:
+    """Start a virtual house, retrying while another house on this loopback holds its mDNS
+    names (two demo houses announce the same service names; parallel runs collide)."""
+    from zeroconf import NonUniqueNameException
+
+    for attempt in range(attempts):
+        house = make()
+        try:
+            await house.start()
+        except NonUniqueNameException:
+            await house.stop()
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(1.0 + attempt)
+            continue
+        return house
+    raise AssertionError("unreachable")

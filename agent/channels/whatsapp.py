@@ -1,0 +1,261 @@
+"""The WhatsApp channel: the Cloud API webhook on aiohttp, replies through the Graph API.
+
+Every POST delivery is checked against `X-Hub-Signature-256` (HMAC-SHA256 of the raw body
+with the app secret); a bad or missing signature gets 401 and changes nothing. The same
+members and roles as Telegram, by phone number; approvals are interactive reply buttons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from agent.app import Dobby
+from agent.channels import replies
+from agent.channels.members import Member, Members, MembershipError, looks_like_code
+from agent.config import ChannelSettings
+from skills.actions import Role
+from skills.house import ConfirmationError
+from skills.notifications import Notice
+
+_LOGGER = logging.getLogger(__name__)
+
+CHANNEL = "whatsapp"
+TEXT_LIMIT = 4096
+BODY_LIMIT = 1024
+"""The body of an interactive message."""
+COMMANDS = {
+    "/start": replies.HELP,
+    "/help": replies.HELP,
+}
+
+
+def signature_ok(body: bytes, header: str | None, app_secret: str) -> bool:
+    """Whether `X-Hub-Signature-256` is the HMAC-SHA256 of the body with the app secret."""
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header.removeprefix("sha256="))
+
+
+class WhatsAppChannel:
+    """One WhatsApp Business number serving the household."""
+
+    def __init__(self, dobby: Dobby, members: Members, settings: ChannelSettings) -> None:
+        missing = [
+            name
+            for name, value in (
+                ("DOBBY_WHATSAPP_TOKEN", settings.whatsapp_token),
+                ("DOBBY_WHATSAPP_APP_SECRET", settings.whatsapp_app_secret),
+                ("DOBBY_WHATSAPP_VERIFY_TOKEN", settings.whatsapp_verify_token),
+                ("DOBBY_WHATSAPP_PHONE_NUMBER_ID", settings.whatsapp_phone_number_id),
+            )
+            if value is None
+        ]
+        if missing:
+            raise ValueError(f"WhatsApp needs {', '.join(missing)}")
+        self.dobby, self.members, self.settings = dobby, members, settings
+        self._session: aiohttp.ClientSession | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stop_notices: Any = None
+
+    def add_routes(self, app: web.Application, path: str = "/whatsapp") -> None:
+        """The webhook: GET for the verify handshake, POST for deliveries."""
+        app.router.add_get(path, self.verify)
+        app.router.add_post(path, self.deliver)
+
+    async def start(self) -> None:
+        """Open the Graph API session and take notices."""
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+        self._stop_notices = self.dobby.notifications.subscribe(self.notify)
+
+    async def stop(self) -> None:
+        """Finish the messages in hand, then close the session."""
+        if self._stop_notices is not None:
+            self._stop_notices()
+            self._stop_notices = None
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+
+    async def drain(self) -> None:
+        """Wait until every delivery taken so far has been answered."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- the webhook ----------------------------------------------------------------------
+
+    async def verify(self, request: web.Request) -> web.Response:
+        """Meta's handshake: echo `hub.challenge` when `hub.verify_token` matches."""
+        assert self.settings.whatsapp_verify_token is not None
+        token = request.query.get("hub.verify_token", "")
+        expected = self.settings.whatsapp_verify_token.get_secret_value()
+        if request.query.get("hub.mode") == "subscribe" and hmac.compare_digest(token, expected):
+            return web.Response(text=request.query.get("hub.challenge", ""))
+        _LOGGER.warning("WhatsApp webhook verification failed")
+        return web.Response(status=403, text="verification failed")
+
+    async def deliver(self, request: web.Request) -> web.Response:
+        """One delivery: check the signature, then answer each message in the background."""
+        assert self.settings.whatsapp_app_secret is not None
+        body = await request.read()
+        secret = self.settings.whatsapp_app_secret.get_secret_value()
+        if not signature_ok(body, request.headers.get("X-Hub-Signature-256"), secret):
+            _LOGGER.warning("A WhatsApp delivery with a bad or missing signature was refused")
+            return web.Response(status=401, text="bad signature")
+        try:
+            messages = list(_messages(json.loads(body)))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return web.Response(status=400, text="not a Cloud API delivery")
+        for phone, name, text, button in messages:
+            task = asyncio.create_task(self._answer(phone, name, text, button))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return web.Response(text="ok")
+
+    # -- answering ------------------------------------------------------------------------
+
+    def member(self, phone: str) -> Member | None:
+        """The household member with this phone number, with or without a leading +."""
+        digits = phone.lstrip("+")
+        return self.members.get(f"{CHANNEL}:{digits}") or self.members.get(f"{CHANNEL}:+{digits}")
+
+    async def _answer(self, phone: str, name: str, text: str | None, button: str | None) -> None:
+        try:
+            member = self.member(phone)
+            if member is None:
+                await self._stranger(phone, name, text)
+            elif button is not None:
+                await self._button(phone, member, button)
+            elif text:
+                await self._text(phone, member, text)
+        except Exception:
+            _LOGGER.exception("Answering a WhatsApp message failed")
+
+    async def _stranger(self, phone: str, name: str, text: str | None) -> None:
+        if not text or not looks_like_code(text):
+            await self.send_text(phone, replies.STRANGER)
+            return
+        try:
+            request = self.members.redeem(text, f"{CHANNEL}:{phone}", name)
+        except MembershipError as error:
+            await self.send_text(phone, str(error))
+            return
+        await self.send_text(phone, f"Thanks, {name}. I have asked an admin to let you in.")
+        question = (
+            f"{request.name} (WhatsApp {phone}) sent a pairing code to join as "
+            f"{request.role.value}. Let them in?"
+        )
+        for admin in self.members.on(CHANNEL):
+            if admin.role is Role.ADMIN:
+                await self.send_buttons(admin.address.lstrip("+"), question, "j", request.token)
+
+    async def _text(self, phone: str, member: Member, text: str) -> None:
+        command = text.strip().lower()
+        views = {
+            "/devices": replies.devices_text,
+            "/status": replies.status_text,
+            "/routines": replies.routines_text,
+        }
+        if command in COMMANDS:
+            await self.send_text(phone, COMMANDS[command])
+            return
+        if command in views:
+            await self.send_text(phone, views[command](self.dobby))
+            return
+        reply = await self.dobby.handle(text, member.requester())
+        if reply.confirmation:
+            await self.send_buttons(phone, reply.reply, "c", reply.confirmation)
+        else:
+            await self.send_text(phone, reply.reply)
+
+    async def _button(self, phone: str, member: Member, button: str) -> None:
+        kind, _, rest = button.partition(":")
+        token, _, answer = rest.rpartition(":")
+        approve = answer == "y"
+        if kind == "c":
+            try:
+                reply = await self.dobby.confirm(token, member.requester(), approve=approve)
+            except ConfirmationError as error:
+                await self.send_text(phone, str(error))
+                return
+            verdict = f"{'Approved' if approve else 'Denied'} by {member.name}."
+            await self.send_text(phone, f"{verdict}\n{reply.reply}".strip())
+        elif kind == "j":
+            try:
+                request = self.members.answer(token, member, approve=approve)
+            except MembershipError as error:
+                await self.send_text(phone, str(error))
+                return
+            verdict = "joined" if approve else "was refused"
+            await self.send_text(phone, f"{request.name} {verdict} (as {request.role.value}).")
+            if approve:
+                newcomer = request.member_id.partition(":")[2]
+                await self.send_text(newcomer, f"Welcome, {request.name}! {replies.HELP}")
+
+    # -- sending --------------------------------------------------------------------------
+
+    async def _post(self, payload: dict[str, Any]) -> None:
+        assert self._session is not None, "start() the channel first"
+        assert self.settings.whatsapp_token is not None
+        url = (
+            f"{self.settings.whatsapp_graph_url}/{self.settings.whatsapp_phone_number_id}/messages"
+        )
+        headers = {"Authorization": f"Bearer {self.settings.whatsapp_token.get_secret_value()}"}
+        body = {"messaging_product": "whatsapp", "recipient_type": "individual", **payload}
+        async with self._session.post(url, json=body, headers=headers) as response:
+            if response.status >= 400:
+                _LOGGER.error("The Graph API refused a message: HTTP %s", response.status)
+
+    async def send_text(self, phone: str, text: str) -> None:
+        """Send text, split at WhatsApp's limit."""
+        for chunk in replies.split(text or "Done.", TEXT_LIMIT):
+            await self._post({"to": phone, "type": "text", "text": {"body": chunk}})
+
+    async def send_buttons(self, phone: str, text: str, kind: str, token: str) -> None:
+        """A question with Approve/Deny reply buttons (ids `<kind>:<token>:<y|n>`)."""
+        *before, body = replies.split(text, BODY_LIMIT)
+        for chunk in before:
+            await self._post({"to": phone, "type": "text", "text": {"body": chunk}})
+        buttons = [
+            {"type": "reply", "reply": {"id": f"{kind}:{token}:y", "title": "Approve"}},
+            {"type": "reply", "reply": {"id": f"{kind}:{token}:n", "title": "Deny"}},
+        ]
+        interactive = {"type": "button", "body": {"text": body}, "action": {"buttons": buttons}}
+        await self._post({"to": phone, "type": "interactive", "interactive": interactive})
+
+    async def notify(self, notice: Notice) -> None:
+        """Deliver a household notice to every non-guest WhatsApp member."""
+        for member in self.members.on(CHANNEL):
+            if member.role is not Role.GUEST:
+                await self.send_text(member.address.lstrip("+"), notice.text)
+
+
+def _messages(delivery: dict[str, Any]) -> Any:
+    """(phone, name, text, button id) for every message in a delivery."""
+    for entry in delivery["entry"]:
+        for change in entry.get("changes", []):
+            value = change.get("value", {})
+            names = {
+                c.get("wa_id"): c.get("profile", {}).get("name", "")
+                for c in value.get("contacts", [])
+            }
+            for message in value.get("messages", []):
+                phone = str(message["from"])
+                text = button = None
+                if message.get("type") == "text":
+                    text = str(message["text"]["body"])
+                elif message.get("type") == "interactive":
+                    reply = message["interactive"].get("button_reply") or {}
+                    button = str(reply.get("id", ""))
+                elif message.get("type") == "button":
+                    button = str(message["button"].get("payload", ""))
+                yield phone, names.get(phone) or phone, text, button

@@ -1,0 +1,241 @@
+"""`dobby run`: the household's long-running service.
+
+It starts what the config names (adapters, discovery, the scheduler when there is one,
+the chat channels that have their secrets set), serves `/healthz` and the webhooks on one
+aiohttp server, tells the household when a device goes offline or comes back, and stops
+gracefully on SIGTERM: channels stop taking messages, finish the ones in hand, then the
+house and its connections close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import Collection
+from contextlib import suppress
+from pathlib import Path
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from agent.app import Dobby
+from agent.channels.members import Members
+from agent.channels.redact import hide_secrets
+from agent.config import ChannelSettings, Config
+from devices.plugin import LoadedAdapters
+from devices.registry import Change, Registry
+from skills.audit import database_path
+from skills.notifications import Notice, NoticeKind, Notifications
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class SettingsError(Exception):
+    """A channel's settings are incomplete; the message names the missing variables."""
+
+
+class Channel(Protocol):
+    """What the service needs of a chat channel."""
+
+    async def start(self) -> None:
+        """Start taking messages."""
+
+    async def stop(self) -> None:
+        """Stop taking messages, finish the ones in hand."""
+
+
+class DeviceWatch:
+    """Publishes a notice when a known device goes offline or comes back."""
+
+    def __init__(self, registry: Registry, notifications: Notifications) -> None:
+        self.registry, self.notifications = registry, notifications
+        self._known: dict[str, bool] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stop = registry.listen(self._changed)
+
+    def _changed(self, change: Change) -> None:
+        device = self.registry.devices.get(change.entity.device_id)
+        if device is None:
+            return
+        before = self._known.get(device.id)
+        self._known[device.id] = device.available
+        if before is None or before == device.available:
+            return
+        if device.available:
+            text = f"{device.info.name} is back online."
+        else:
+            reason = f": {device.unavailable_reason}" if device.unavailable_reason else "."
+            text = f"{device.info.name} went offline{reason}"
+        task = asyncio.get_running_loop().create_task(
+            self.notifications.publish(Notice(NoticeKind.DEVICE, text))
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        """Stop watching; deliver the notices already on their way."""
+        self._stop()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def secrets_of(settings: ChannelSettings) -> list[str]:
+    """Every secret value in the settings, to keep out of logs."""
+    values = [
+        settings.telegram_token,
+        settings.telegram_webhook_secret,
+        settings.whatsapp_token,
+        settings.whatsapp_app_secret,
+        settings.whatsapp_verify_token,
+    ]
+    return [v.get_secret_value() for v in values if v is not None]
+
+
+class Service:
+    """Dobby as a service: the house, the channels and the HTTP endpoints."""
+
+    def __init__(
+        self,
+        config: Config,
+        state_dir: Path,
+        settings: ChannelSettings | None = None,
+        *,
+        interfaces: list[str] | None = None,
+        loaded: LoadedAdapters | None = None,
+        only_hosts: Collection[str] | None = None,
+    ) -> None:
+        self.config, self.state_dir = config, state_dir
+        self.settings = settings if settings is not None else ChannelSettings()
+        self._options: dict[str, Any] = {
+            "interfaces": interfaces,
+            "loaded": loaded,
+            "only_hosts": only_hosts,
+        }
+        self.dobby: Dobby | None = None
+        self.members: Members | None = None
+        self.channels: dict[str, Channel] = {}
+        self.ready_after: float | None = None
+        """Seconds from start() to ready."""
+        self._state = "starting"
+        self._watch: DeviceWatch | None = None
+        self._runner: web.AppRunner | None = None
+        self._serving = False
+        self._unhide = hide_secrets(secrets_of(self.settings))
+
+    @property
+    def port(self) -> int:
+        """The port `/healthz` and the webhooks listen on."""
+        assert self._runner is not None
+        return int(self._runner.addresses[0][1])
+
+    async def start(self) -> None:
+        """Start the HTTP server (answering 503 until ready), the house and the channels."""
+        started = time.perf_counter()
+        app = web.Application()
+        app.router.add_get("/healthz", self.healthz)
+        self._runner = web.AppRunner(app, access_log=None)
+        self.dobby = Dobby(self.config, self.state_dir, **self._options)
+        self.members = Members(database_path(self.state_dir), self.config.home.members)
+        self._watch = DeviceWatch(self.dobby.registry, self.dobby.notifications)
+        self._make_channels(app)
+        await self._runner.setup()
+        self._serving = True
+        site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
+        await site.start()
+        await self.dobby.start()  # adapters, discovery, pollers and the scheduled routines
+        for name, channel in self.channels.items():
+            try:
+                await channel.start()
+            except Exception:
+                _LOGGER.exception("The %s channel failed to start; the rest goes on", name)
+        self._state = "ok"
+        self.ready_after = time.perf_counter() - started
+        _LOGGER.warning(
+            "Dobby is ready in %.2f s: %d adapters, channels: %s, /healthz on port %d",
+            self.ready_after,
+            len(self.dobby.adapters),
+            ", ".join(self.channels) or "none",
+            self.port,
+        )
+
+    def _make_channels(self, app: web.Application) -> None:
+        assert self.dobby is not None
+        assert self.members is not None
+        settings = self.settings
+        if settings.telegram_token is not None:
+            from agent.channels.telegram import TelegramChannel  # only when configured
+
+            try:
+                telegram = TelegramChannel(self.dobby, self.members, settings)
+            except ValueError as error:
+                raise SettingsError(str(error)) from None
+            self.channels["telegram"] = telegram
+            if settings.telegram_webhook_url is not None:
+                app.router.add_post("/telegram", self._telegram_webhook)
+        if settings.whatsapp_token is not None:
+            from agent.channels.whatsapp import WhatsAppChannel
+
+            try:
+                whatsapp = WhatsAppChannel(self.dobby, self.members, settings)
+            except ValueError as error:
+                raise SettingsError(str(error)) from None
+            whatsapp.add_routes(app)
+            self.channels["whatsapp"] = whatsapp
+
+    async def _telegram_webhook(self, request: web.Request) -> web.Response:
+        from agent.channels.telegram import TelegramChannel
+
+        secret = self.settings.telegram_webhook_secret
+        header = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if secret is not None and header != secret.get_secret_value():
+            return web.Response(status=401)
+        channel = self.channels["telegram"]
+        assert isinstance(channel, TelegramChannel)
+        await channel.process(await request.json())
+        return web.Response(text="ok")
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        """200 with a summary when running; 503 while starting or stopping."""
+        body: dict[str, Any] = {"status": self._state, "channels": sorted(self.channels)}
+        if self.dobby is not None:
+            entities = self.dobby.registry.entities.values()
+            body["entities"] = len(entities)
+            body["unavailable"] = sum(1 for e in entities if not e.available)
+        return web.json_response(body, status=200 if self._state == "ok" else 503)
+
+    async def stop(self) -> None:
+        """Stop taking messages, finish what is in hand, close every connection."""
+        self._state = "stopping"
+        for name, channel in self.channels.items():
+            try:
+                await channel.stop()
+            except Exception:
+                _LOGGER.exception("The %s channel did not stop cleanly", name)
+        if self._watch is not None:
+            await self._watch.close()
+        if self.dobby is not None:
+            await self.dobby.stop()
+        if self._runner is not None and self._serving:
+            await self._runner.cleanup()
+        if self.members is not None:
+            self.members.close()
+        self._unhide()
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Start, run until SIGTERM or SIGINT (or `stop` is set), then stop gracefully."""
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        try:
+            await self.start()
+            await stop.wait()
+            _LOGGER.warning("Stopping: finishing what is in hand")
+        finally:
+            await self.stop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                with suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)

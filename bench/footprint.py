@@ -1,0 +1,157 @@
+"""`python -m bench footprint`: memory and start-up time of `dobby run` on the demo house.
+
+The demo house's emulators run in a process of their own; a fake Telegram Bot API on
+loopback lets the Telegram channel start as in production. `dobby run` runs as a real
+process: `ready_s` is the time from spawning it to its first `/healthz` 200, `rss_mb` its
+resident memory after `--idle` seconds (30 by default). Targets: 120 MB and 1.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import tempfile
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yaml
+
+from agent.channels.testing import FakeBotAPI, start_house
+from bench import report
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "config"
+
+
+def _serve_house(pipe: Connection) -> None:
+    """The demo house's emulators, until told to stop."""
+    from devices.plugin import load_adapters
+    from devices.virtual_house import VirtualHouse, read_house
+
+    async def main() -> None:
+        adapters = load_adapters().adapters
+        house = await start_house(
+            lambda: VirtualHouse(read_house(CONFIG / "demo" / "house.yaml"), adapters)
+        )
+        pipe.send(sorted(house.entity_ids))
+        await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
+        await house.stop()
+
+    asyncio.run(main())
+
+
+def config_dir(directory: Path) -> Path:
+    """The shipped config, discovering on loopback only."""
+    directory.mkdir(parents=True, exist_ok=True)
+    home = yaml.safe_load((CONFIG / "home.yaml").read_text(encoding="utf-8"))
+    home["discovery"] = {"interfaces": ["127.0.0.1"]}
+    (directory / "home.yaml").write_text(yaml.safe_dump(home, allow_unicode=True), "utf-8")
+    (directory / "routines.yaml").write_text((CONFIG / "routines.yaml").read_text("utf-8"))
+    return directory
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+async def _health(session: aiohttp.ClientSession, url: str) -> dict[str, Any] | None:
+    try:
+        async with session.get(url) as response:
+            return dict(await response.json()) if response.status == 200 else None
+    except (aiohttp.ClientError, ValueError):
+        return None
+
+
+async def measure(idle: float, work: Path, telegram: FakeBotAPI) -> dict[str, Any]:
+    """Start `dobby run`, time it to ready, let it idle, read its memory, stop it."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DOBBY_TELEGRAM_TOKEN": telegram.token,
+        "DOBBY_TELEGRAM_BASE_URL": telegram.base_url,
+        "DOBBY_HTTP_HOST": "127.0.0.1",
+        "DOBBY_HTTP_PORT": str(port),
+    }
+    command = [sys.executable, "-m", "agent", "run", "--config", str(config_dir(work / "config"))]
+    command += ["--state", str(work / "state")]
+    started = time.perf_counter()
+    log = (work / "dobby.log").open("wb")
+    process = await asyncio.create_subprocess_exec(*command, env=env, cwd=work, stderr=log)
+    url = f"http://127.0.0.1:{port}/healthz"
+    try:
+        async with aiohttp.ClientSession() as session:
+            health = None
+            while health is None:
+                if process.returncode is not None:
+                    tail = (work / "dobby.log").read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"dobby run exited with {process.returncode}: {tail}")
+                health = await _health(session, url)
+                if health is None:
+                    await asyncio.sleep(0.01)
+            ready = time.perf_counter() - started
+            await asyncio.sleep(idle)
+            memory = rss_mb(process.pid)
+            health = await _health(session, url) or {}
+        stop_started = time.perf_counter()
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(process.wait(), 30)
+        return {
+            "rss_mb": round(memory, 1),
+            "ready_s": round(ready, 3),
+            "entities": health.get("entities"),
+            "stop_s": round(time.perf_counter() - stop_started, 3),
+            "exit_code": code,
+        }
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        log.close()
+
+
+async def run(argv: list[str], *, json_out: bool) -> dict[str, Any]:
+    """Run the benchmark and report it."""
+    parser = argparse.ArgumentParser(prog="python -m bench footprint")
+    parser.add_argument("--idle", type=float, default=30.0, help="Seconds idle before RSS.")
+    args = parser.parse_args(argv)
+    context = multiprocessing.get_context("spawn")
+    pipe, child = context.Pipe()
+    house = context.Process(target=_serve_house, args=(child,), daemon=True)
+    house.start()
+    telegram = FakeBotAPI()
+    try:
+        pipe.recv()
+        await telegram.start()
+        with tempfile.TemporaryDirectory() as work:
+            row = await measure(args.idle, Path(work), telegram)
+    finally:
+        pipe.send("stop")
+        house.join(15)
+        await telegram.stop()
+    document = {"benchmark": "footprint", "results": [row]}
+    report("footprint", document, json_out=json_out)
+    return document
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(run(sys.argv[1:], json_out=False))))

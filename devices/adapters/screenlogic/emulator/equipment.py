@@ -1,0 +1,186 @@
+"""What an emulated ScreenLogic gateway controls: an EasyTouch or IntelliTouch system.
+
+The model holds what the controller knows: circuits (pump, cleaner, jets, lights, ...),
+the bodies of water with their heat settings, the air temperature, and the chemistry
+equipment (IntelliChem, a salt chlorine generator). Temperatures are in the controller's
+own unit, as the wire carries them. `step` moves the water toward the setpoint while a
+body's heater runs, the way a heated pool warms up, only faster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Circuit functions and interface groups, as the controller numbers them.
+GENERIC, SPA, POOL, CLEANER, LIGHT, INTELLIBRITE = 0, 1, 2, 6, 7, 16
+SHOW_POOL, SHOW_SPA, SHOW_FEATURES, SHOW_LIGHTS, DONT_SHOW = 0, 1, 2, 4, 5
+
+# Heat modes and heat states.
+HEAT_OFF, HEAT_SOLAR, HEAT_SOLAR_PREFERRED, HEATER = 0, 1, 2, 3
+STATE_OFF, STATE_SOLAR, STATE_HEATER = 0, 1, 2
+
+# Equipment flags of the controller configuration.
+FLAG_CHLORINATOR = 0x4
+FLAG_INTELLIBRITE = 0x8
+FLAG_INTELLIFLO_0 = 0x10
+FLAG_INTELLICHEM = 0x8000
+
+MODELS: dict[str, tuple[int, int]] = {
+    "EasyTouch2 8": (13, 0),
+    "EasyTouch2 4": (13, 2),
+    "IntelliTouch i5+3S": (0, 0),
+    "IntelliTouch i7+3": (1, 0),
+}
+"""Controller model → (controller type, hardware type) as the configuration reports them."""
+
+
+@dataclass
+class Circuit:
+    """One circuit: a relay the controller switches, with its function and where it shows."""
+
+    id: int
+    """The ScreenLogic circuit id (500 and up)."""
+    name: str
+    function: int = GENERIC
+    interface: int = SHOW_FEATURES
+    on: bool = False
+
+    @property
+    def device_id(self) -> int:
+        """The controller's own circuit number."""
+        return self.id - 499
+
+
+@dataclass
+class Body:
+    """A body of water (pool or spa) and its heat settings, in the controller's unit."""
+
+    kind: int
+    """0 pool, 1 spa."""
+    circuit_id: int
+    """The circuit that runs this body's pump: water only heats while it runs."""
+    temperature: float
+    setpoint: int
+    heat_mode: int = HEAT_OFF
+    min_setpoint: int = 40
+    max_setpoint: int = 104
+    cool_setpoint: int = 0
+
+
+@dataclass
+class Chemistry:
+    """What IntelliChem and the salt chlorine generator read."""
+
+    ph: float = 7.4
+    orp: int = 720
+    ph_setpoint: float = 7.5
+    orp_setpoint: int = 700
+    salt: int = 3200
+    """Salt in ppm (the wire carries it in steps of 50)."""
+    saturation: float = 0.1
+    calcium: int = 300
+    cyanuric_acid: int = 50
+    alkalinity: int = 90
+    chlorinator_pool: int = 50
+    """Chlorinator output for the pool, in percent."""
+    chlorinator_spa: int = 10
+
+
+@dataclass
+class Equipment:
+    """A whole controller's worth of equipment."""
+
+    circuits: list[Circuit]
+    bodies: list[Body]
+    model: str = "EasyTouch2 8"
+    celsius: bool = False
+    air_temperature: float = 75.0
+    intellichem: bool = True
+    chlorinator: bool = True
+    pumps: int = 1
+    """IntelliFlo pumps (variable speed), reported at pump indexes 0 and up."""
+    color_mode: int = 0
+    """The last light command sent to the colour lights (0: all off)."""
+    heating_rate: float = 0.5
+    """Degrees (controller unit) per second the water warms while its heater runs."""
+    chemistry: Chemistry = field(default_factory=Chemistry)
+
+    def circuit(self, circuit_id: int) -> Circuit:
+        """The circuit with this id (KeyError if there is none)."""
+        for circuit in self.circuits:
+            if circuit.id == circuit_id:
+                return circuit
+        raise KeyError(circuit_id)
+
+    def body(self, kind: int) -> Body:
+        """The pool (0) or the spa (1) (KeyError if the system has no such body)."""
+        for body in self.bodies:
+            if body.kind == kind:
+                return body
+        raise KeyError(kind)
+
+    @property
+    def flags(self) -> int:
+        """The equipment flags the configuration reports."""
+        flags = 0
+        if self.chlorinator:
+            flags |= FLAG_CHLORINATOR
+        if any(c.function == INTELLIBRITE for c in self.circuits):
+            flags |= FLAG_INTELLIBRITE
+        for index in range(self.pumps):
+            flags |= FLAG_INTELLIFLO_0 << index
+        if self.intellichem:
+            flags |= FLAG_INTELLICHEM
+        return flags
+
+    def heating(self, body: Body) -> bool:
+        """Whether the body's heater runs now: heat on, pump running, water below target."""
+        running = self.circuit(body.circuit_id).on
+        return body.heat_mode != HEAT_OFF and running and body.temperature < body.setpoint
+
+    def heat_state(self, body: Body) -> int:
+        """What heats the body now: off, solar or the heater."""
+        if not self.heating(body):
+            return STATE_OFF
+        return STATE_HEATER if body.heat_mode == HEATER else STATE_SOLAR
+
+    def step(self, seconds: float) -> bool:
+        """Let `seconds` pass; whether a reported (whole-degree) temperature changed."""
+        changed = False
+        for body in self.bodies:
+            if not self.heating(body):
+                continue
+            before = round(body.temperature)
+            body.temperature = min(
+                float(body.setpoint), body.temperature + self.heating_rate * seconds
+            )
+            changed = changed or round(body.temperature) != before
+        return changed
+
+
+def pool_and_spa(*, celsius: bool = False, model: str = "EasyTouch2 8") -> Equipment:
+    """A typical pool-and-spa system: pump, spa, cleaner, jets, waterfall, two IntelliBrites."""
+    if celsius:
+        pool = Body(0, 505, temperature=25.0, setpoint=27, min_setpoint=4, max_setpoint=40)
+        spa = Body(1, 500, temperature=30.0, setpoint=38, min_setpoint=4, max_setpoint=40)
+        air = 24.0
+    else:
+        pool = Body(0, 505, temperature=77.0, setpoint=80)
+        spa = Body(1, 500, temperature=86.0, setpoint=100)
+        air = 75.0
+    return Equipment(
+        circuits=[
+            Circuit(500, "Spa", SPA, SHOW_SPA),
+            Circuit(501, "Cleaner", CLEANER, SHOW_POOL),
+            Circuit(502, "Spa Jets", GENERIC, SHOW_SPA),
+            Circuit(503, "Pool Light", INTELLIBRITE, SHOW_LIGHTS),
+            Circuit(504, "Spa Light", INTELLIBRITE, SHOW_LIGHTS),
+            Circuit(505, "Pool", POOL, SHOW_POOL, on=True),
+            Circuit(506, "Waterfall", GENERIC, SHOW_FEATURES),
+            Circuit(507, "Aux Extra", GENERIC, DONT_SHOW),
+        ],
+        bodies=[pool, spa],
+        model=model,
+        celsius=celsius,
+        air_temperature=air,
+    )

@@ -1,0 +1,260 @@
+"""screenlogicpy's decoded data in the capability model's words, and back.
+
+Circuits become switches (pump, cleaner, jets, waterfall, ...) or lights (colour lights
+offer the controller's shows as effects); each body of water's heat becomes a heat-only
+climate entity; air and water temperatures, and the chemistry the controller reports
+(pH, ORP, salt), become sensors. Temperatures are converted between the controller's
+unit and the household's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from screenlogicpy.const.data import ATTR, DEVICE, GROUP, VALUE  # type: ignore[import-untyped]
+from screenlogicpy.device_const.circuit import (  # type: ignore[import-untyped]
+    FUNCTION,
+    INTERFACE,
+)
+from screenlogicpy.device_const.heat import HEAT_MODE, HEAT_STATE  # type: ignore[import-untyped]
+from screenlogicpy.device_const.system import (  # type: ignore[import-untyped]
+    COLOR_MODE,
+    EQUIPMENT_FLAG,
+)
+
+from devices.capabilities import (
+    ClimateState,
+    Domain,
+    HVACMode,
+    LightState,
+    SensorState,
+    State,
+    SwitchState,
+)
+from devices.capabilities.climate import ClimateFeature
+from devices.capabilities.light import LightFeature
+from devices.entities import EntitySpec
+
+Unit = Literal["°C", "°F"]
+
+LIGHT_FUNCTIONS = frozenset(
+    {
+        FUNCTION.LIGHT,
+        FUNCTION.DIMMER,
+        FUNCTION.SAM_LIGHT,
+        FUNCTION.SAL_LIGHT,
+        FUNCTION.PHOTONGEN,
+        FUNCTION.COLOR_WHEEL,
+        FUNCTION.INTELLIBRITE,
+        FUNCTION.MAGICSTREAM,
+        FUNCTION.DIMMER_25,
+    }
+)
+COLOR_FUNCTIONS = frozenset(
+    {
+        FUNCTION.SAM_LIGHT,
+        FUNCTION.SAL_LIGHT,
+        FUNCTION.PHOTONGEN,
+        FUNCTION.COLOR_WHEEL,
+        FUNCTION.INTELLIBRITE,
+        FUNCTION.MAGICSTREAM,
+    }
+)
+"""Lights the controller's light commands (colour shows) reach."""
+HIDDEN = frozenset({INTERFACE.DONT_SHOW, INTERFACE.INVALID})
+SHOWS: dict[str, int] = {
+    mode.title: mode.value
+    for mode in (
+        COLOR_MODE.PARTY,
+        COLOR_MODE.ROMANCE,
+        COLOR_MODE.CARIBBEAN,
+        COLOR_MODE.AMERICAN,
+        COLOR_MODE.SUNSET,
+        COLOR_MODE.ROYAL,
+        COLOR_MODE.BLUE,
+        COLOR_MODE.GREEN,
+        COLOR_MODE.RED,
+        COLOR_MODE.WHITE,
+        COLOR_MODE.MAGENTA,
+        COLOR_MODE.COLOR_SWIM,
+        COLOR_MODE.COLOR_SYNC,
+        COLOR_MODE.COLOR_SET,
+    )
+}
+"""The colour shows and fixed colours a light command selects, by the name people see."""
+BODY_NAMES = {0: "Pool", 1: "Spa"}
+HEAT_MODES = [HVACMode.OFF, HVACMode.HEAT]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an entity's unique id points at on its gateway."""
+
+    kind: Literal["circuit", "body", "sensor"]
+    number: int = 0
+    sensor: str = ""
+
+
+def unique_id(mac: str, target: Target) -> str:
+    """The entity's unique id: the gateway's MAC address and what it is there."""
+    if target.kind == "sensor":
+        return f"{mac}-{target.sensor}"
+    return f"{mac}-{target.kind}-{target.number}"
+
+
+def target_of(unique: str, mac: str) -> Target:
+    """The target an entity's unique id names (ValueError if it is not one of ours)."""
+    rest = unique.removeprefix(f"{mac}-")
+    kind, _, number = rest.partition("-")
+    if kind in ("circuit", "body") and number.isdigit():
+        return Target(kind, int(number))  # type: ignore[arg-type]
+    if not number:
+        return Target("sensor", sensor=kind)
+    raise ValueError(f"not a ScreenLogic entity: {unique}")
+
+
+def controller_unit(data: dict[str, Any]) -> Unit:
+    """The unit the controller speaks."""
+    config = data.get(DEVICE.CONTROLLER, {}).get(GROUP.CONFIGURATION, {})
+    return "°C" if config.get(VALUE.IS_CELSIUS, {}).get(ATTR.VALUE) else "°F"
+
+
+def convert(value: float, source: Unit, target: Unit) -> float:
+    """A temperature from one unit to another, to one decimal."""
+    if source == target:
+        return round(float(value), 1)
+    if target == "°C":
+        return round((value - 32) * 5 / 9, 1)
+    return round(value * 9 / 5 + 32, 1)
+
+
+def _value(node: Any) -> Any:
+    return node.get(ATTR.VALUE) if isinstance(node, dict) else None
+
+
+def color_mode(data: dict[str, Any]) -> int | None:
+    """The last light command the controller reported (or that Dobby sent)."""
+    lights = data.get(DEVICE.CONTROLLER, {}).get(GROUP.COLOR_LIGHTS, {})
+    mode = lights.get(ATTR.COLOR_MODE)
+    return int(mode) if isinstance(mode, int) else None
+
+
+def _light_state(circuit: dict[str, Any], data: dict[str, Any]) -> LightState:
+    on = bool(circuit.get(ATTR.VALUE))
+    if circuit.get(ATTR.FUNCTION) not in COLOR_FUNCTIONS:
+        return LightState(state="on" if on else "off")
+    effect = None
+    mode = color_mode(data)
+    if on and mode is not None:
+        effect = next((name for name, value in SHOWS.items() if value == mode), None)
+    return LightState(state="on" if on else "off", effect=effect, effect_list=list(SHOWS))
+
+
+def _climate_state(body: dict[str, Any], source: Unit, unit: Unit) -> ClimateState:
+    mode = _value(body.get(VALUE.HEAT_MODE)) or HEAT_MODE.OFF
+    heating = (_value(body.get(VALUE.HEAT_STATE)) or HEAT_STATE.OFF) != HEAT_STATE.OFF
+    setpoint = _value(body.get(VALUE.HEAT_SETPOINT))
+    water = _value(body.get(VALUE.LAST_TEMPERATURE))
+    low, high = body.get(ATTR.MIN_SETPOINT), body.get(ATTR.MAX_SETPOINT)
+    on = mode != HEAT_MODE.OFF
+    return ClimateState(
+        state=HVACMode.HEAT if on else HVACMode.OFF,
+        hvac_modes=HEAT_MODES,
+        hvac_action=("heating" if heating else "idle") if on else "off",
+        temperature=convert(setpoint, source, unit) if setpoint is not None else None,
+        current_temperature=convert(water, source, unit) if water is not None else None,
+        min_temp=convert(low, source, unit) if low is not None else None,
+        max_temp=convert(high, source, unit) if high is not None else None,
+        temperature_unit=unit,
+    )
+
+
+def _sensor(value: float, unit: str | None) -> SensorState:
+    return SensorState(state=f"{value:g}", unit_of_measurement=unit)
+
+
+def entity_specs(data: dict[str, Any], mac: str, unit: Unit) -> list[EntitySpec]:
+    """Every entity the gateway's controller has, with its state, in the household's unit."""
+    return list(_specs(data, mac, unit))
+
+
+def _specs(data: dict[str, Any], mac: str, unit: Unit) -> Iterator[EntitySpec]:
+    source = controller_unit(data)
+    for number, circuit in sorted(data.get(DEVICE.CIRCUIT, {}).items()):
+        if circuit.get(ATTR.INTERFACE) in HIDDEN or ATTR.NAME not in circuit:
+            continue
+        uid = unique_id(mac, Target("circuit", number))
+        name = str(circuit[ATTR.NAME])
+        if circuit.get(ATTR.FUNCTION) in LIGHT_FUNCTIONS:
+            state = _light_state(circuit, data)
+            features = frozenset({LightFeature.EFFECT.value} if state.effect_list else ())
+            yield EntitySpec(uid, Domain.LIGHT, name, features, state=state)
+        else:
+            on = "on" if circuit.get(ATTR.VALUE) else "off"
+            yield EntitySpec(uid, Domain.SWITCH, name, state=SwitchState(state=on))
+    for number, body in sorted(data.get(DEVICE.BODY, {}).items()):
+        kind = BODY_NAMES.get(int(body.get(ATTR.BODY_TYPE, number)), f"Body {number}")
+        yield EntitySpec(
+            unique_id(mac, Target("body", number)),
+            Domain.CLIMATE,
+            f"{kind} Heater",
+            frozenset({ClimateFeature.TARGET_TEMPERATURE.value, ClimateFeature.HVAC_MODE.value}),
+            device_class=f"{kind.lower()}_heater",
+            state=_climate_state(body, source, unit),
+        )
+        water = _value(body.get(VALUE.LAST_TEMPERATURE))
+        if water is not None:
+            yield EntitySpec(
+                unique_id(mac, Target("sensor", sensor=f"{kind.lower()}_temperature")),
+                Domain.SENSOR,
+                f"{kind} Temperature",
+                device_class="temperature",
+                state=_sensor(convert(water, source, unit), unit),
+            )
+    yield from _readings(data, mac, source, unit)
+
+
+def _readings(data: dict[str, Any], mac: str, source: Unit, unit: Unit) -> Iterator[EntitySpec]:
+    controller = data.get(DEVICE.CONTROLLER, {})
+    air = _value(controller.get(GROUP.SENSOR, {}).get(VALUE.AIR_TEMPERATURE))
+    if air is not None:
+        yield EntitySpec(
+            unique_id(mac, Target("sensor", sensor="air_temperature")),
+            Domain.SENSOR,
+            "Air Temperature",
+            device_class="temperature",
+            state=_sensor(convert(air, source, unit), unit),
+        )
+    flags = EQUIPMENT_FLAG(controller.get(GROUP.EQUIPMENT, {}).get(VALUE.FLAGS, 0))
+    chem = data.get(DEVICE.INTELLICHEM, {}).get(GROUP.SENSOR, {})
+    ph, orp = _value(chem.get(VALUE.PH_NOW)), _value(chem.get(VALUE.ORP_NOW))
+    if EQUIPMENT_FLAG.INTELLICHEM in flags and ph is not None and orp is not None:
+        yield EntitySpec(
+            unique_id(mac, Target("sensor", sensor="ph")),
+            Domain.SENSOR,
+            "Pool pH",
+            device_class="ph",
+            state=_sensor(round(ph, 2), None),
+        )
+        yield EntitySpec(
+            unique_id(mac, Target("sensor", sensor="orp")),
+            Domain.SENSOR,
+            "Pool ORP",
+            state=_sensor(orp, "mV"),
+        )
+    scg = data.get(DEVICE.SCG, {})
+    salt = _value(scg.get(GROUP.SENSOR, {}).get(VALUE.SALT_PPM))
+    if EQUIPMENT_FLAG.CHLORINATOR in flags and scg.get(VALUE.SCG_PRESENT) and salt is not None:
+        yield EntitySpec(
+            unique_id(mac, Target("sensor", sensor="salt")),
+            Domain.SENSOR,
+            "Pool Salt",
+            state=_sensor(salt, "ppm"),
+        )
+
+
+def states(data: dict[str, Any], mac: str, unit: Unit) -> dict[str, State]:
+    """Every entity's state, by unique id."""
+    return {spec.unique_id: spec.state for spec in _specs(data, mac, unit) if spec.state}

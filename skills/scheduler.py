@@ -1,0 +1,355 @@
+"""Schedules that survive restarts: APScheduler 3.x over a SQLite job store in the state dir.
+
+Routine schedules come from routines.yaml and get stable job ids
+(`routine:<name>:<n>:<hash>`), so a restart finds the same jobs with their stored next run
+times; one-shot jobs ("in 20 minutes ...") get `once:<token>`. Job functions are
+importable (`skills.scheduler:fire_routine`, `skills.scheduler:fire_actions`) and their
+arguments are plain data; at run time they find the live scheduler of their event loop.
+
+The missed-run rule: jobs coalesce (several missed runs count as one) and have a grace
+time. A run missed while Dobby was down runs once on start if it is at most `grace`
+late; otherwise it is reported as missed. The job store moves the next run time on
+before the run starts, so a run never happens twice, even after a crash mid-run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import secrets
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+
+from apscheduler.events import (  # type: ignore[import-untyped]
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+)
+from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
+from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
+from apscheduler.triggers.date import DateTrigger  # type: ignore[import-untyped]
+from pydantic import BaseModel, ConfigDict, Field
+
+from devices.names import normalize
+from skills.actions import Action, Requester, Role
+from skills.jobstore import SqliteJobStore
+from skills.notifications import Notice, NoticeKind
+from skills.routines import WEEKDAYS, Duration, Routine, Schedule, find_routine, format_seconds
+from skills.runner import RunReport
+from skills.sun import Location, SunTrigger
+
+_LOGGER = logging.getLogger(__name__)
+
+SCHEDULE_REQUESTER = Requester(id="schedule", role=Role.ADMIN, name="schedule")
+"""Who runs the schedules of routines.yaml (an admin's file)."""
+
+
+class SchedulerSettings(BaseModel):
+    """The `schedules` section of home.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    grace: Duration = Field(default=900.0, ge=0)
+    """How late a run missed while Dobby was down may still run (default 15 min)."""
+    settle: Duration = Field(default=5.0, ge=0)
+    """Seconds a catch-up run waits after start-up, so discovery can find the devices."""
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """One stored job, as lists show it."""
+
+    id: str
+    title: str
+    next_run: datetime | None
+    trigger: str
+
+
+RunRoutine = Callable[[Routine, Requester, bool], Awaitable[RunReport]]
+RunActions = Callable[[str, list[Action], Requester, bool], Awaitable[RunReport]]
+Notify = Callable[[Notice], Awaitable[None]]
+
+_LIVE: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[RoutineScheduler]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _live(job_id: str) -> RoutineScheduler:
+    """The running scheduler that owns a job (usually the only one in the loop)."""
+    running = _LIVE.get(asyncio.get_running_loop(), [])
+    for scheduler in running:
+        if job_id in scheduler._titles:
+            return scheduler
+    raise RuntimeError(f"no routine scheduler in this event loop knows job {job_id}")
+
+
+async def fire_routine(routine: str, job_id: str) -> None:
+    """The job function of a routine's schedule (importable; arguments are plain data)."""
+    await _live(job_id).fired_routine(routine, job_id)
+
+
+async def fire_actions(
+    job_id: str, title: str, actions: list[dict[str, Any]], requester: dict[str, str]
+) -> None:
+    """The job function of a one-shot command ("in 20 minutes turn off the fan")."""
+    who = Requester(requester["id"], Role(requester["role"]), requester.get("name", ""))
+    parsed = [Action.model_validate(a) for a in actions]
+    await _live(job_id).fired_actions(job_id, title, parsed, who, requester.get("confirmed") == "1")
+
+
+def job_id_for(routine: Routine, index: int, schedule: Schedule, location: Location | None) -> str:
+    """A stable id: the same routine, schedule and location give the same id."""
+    digest = hashlib.sha256(
+        json.dumps([schedule.model_dump(mode="json"), location and location.model_dump()]).encode()
+    ).hexdigest()[:8]
+    slug = "_".join(normalize(routine.name).split())
+    return f"routine:{slug}:{index}:{digest}"
+
+
+def trigger_for(schedule: Schedule, location: Location | None, zone: tzinfo) -> Any:
+    """The APScheduler trigger of a schedule; ValueError if it needs a location that is unset."""
+    if schedule.cron is not None:
+        return CronTrigger.from_crontab(schedule.cron, timezone=zone)
+    if schedule.at is not None:
+        at = schedule.at
+        return CronTrigger(
+            day_of_week=schedule.weekdays(), hour=at.hour, minute=at.minute, timezone=zone
+        )
+    if location is None:
+        raise ValueError("sunrise and sunset need the house's location in home.yaml")
+    days = schedule.days
+    if days == "daily":
+        weekdays = tuple(range(7))
+    elif days == "weekdays":
+        weekdays = tuple(range(5))
+    elif days == "weekends":
+        weekdays = (5, 6)
+    else:
+        weekdays = tuple(WEEKDAYS.index(d) for d in days)
+    assert schedule.sun is not None
+    return SunTrigger(schedule.sun, location, schedule.offset, weekdays)
+
+
+@dataclass(eq=False)
+class RoutineScheduler:
+    """Keeps the household's schedules in `<state>/dobby.db` and runs them when due."""
+
+    database: Path
+    run_routine: RunRoutine
+    run_actions: RunActions
+    routines: Callable[[], Sequence[Routine]]
+    notify: Notify
+    settings: SchedulerSettings = field(default_factory=SchedulerSettings)
+    location: Location | None = None
+    zone: tzinfo | None = None
+    """The time zone of schedules; the location's, else this machine's."""
+    _scheduler: Any = None
+    _catch_up: set[str] = field(default_factory=set)
+    _titles: dict[str, str] = field(default_factory=dict)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    problems: list[str] = field(default_factory=list)
+    """Schedules that could not be set up (a sunrise with no location), in words."""
+
+    @property
+    def running(self) -> bool:
+        """Whether the scheduler has started and not stopped."""
+        return self._scheduler is not None
+
+    @property
+    def time_zone(self) -> tzinfo:
+        """The time zone schedules are read in."""
+        if self.zone is not None:
+            return self.zone
+        if self.location is not None:
+            return self.location.zone
+        from tzlocal import get_localzone
+
+        return get_localzone()
+
+    def now(self) -> datetime:
+        """The current time in the schedules' time zone."""
+        return datetime.now(self.time_zone)
+
+    async def start(self) -> None:
+        """Open the job store, set up routine schedules, and run whatever is due."""
+        loop = asyncio.get_running_loop()
+        self._scheduler = AsyncIOScheduler(
+            jobstores={"default": SqliteJobStore(self.database)},
+            job_defaults={
+                "coalesce": True,
+                "misfire_grace_time": max(1, round(self.settings.grace)),  # whole seconds
+                "max_instances": 1,
+            },
+            timezone=self.time_zone,
+        )
+        self._scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
+        _LIVE.setdefault(loop, []).append(self)
+        self._scheduler.start(paused=True)
+        self.sync()
+        now = self.now()
+        grace = max(1, round(self.settings.grace))
+        for job in self._scheduler.get_jobs():
+            self._titles[job.id] = job.name
+            if job.misfire_grace_time != grace:  # the grace time configured now applies
+                job.modify(misfire_grace_time=grace)
+            if job.next_run_time is not None and job.next_run_time <= now:
+                self._catch_up.add(job.id)
+        self._scheduler.resume()
+
+    async def stop(self) -> None:
+        """Stop running jobs and close the job store; stored jobs stay for the next start."""
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)  # runs on the loop soon; closes the store
+            for _ in range(100):
+                if not self._scheduler.running:
+                    break
+                await asyncio.sleep(0)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        running = _LIVE.get(asyncio.get_running_loop(), [])
+        running[:] = [s for s in running if s is not self]
+        self._scheduler = None
+
+    def sync(self) -> None:
+        """Make the stored routine jobs match the routines' schedules, keeping unchanged ones.
+
+        An unchanged schedule keeps its stored next run time, so a run missed while Dobby
+        was down is still seen as missed (and run once within its grace time).
+        """
+        wanted: dict[str, tuple[Routine, Any]] = {}
+        self.problems = []
+        for routine in self.routines():
+            for index, schedule in enumerate(routine.schedules):
+                try:
+                    trigger = trigger_for(schedule, self.location, self.time_zone)
+                except ValueError as error:
+                    self.problems.append(f"{routine.name} ({schedule.describe()}): {error}")
+                    continue
+                wanted[job_id_for(routine, index, schedule, self.location)] = (routine, trigger)
+        for job in self._scheduler.get_jobs():
+            if job.id.startswith("routine:") and job.id not in wanted:
+                job.remove()
+        for job_id, (routine, trigger) in wanted.items():
+            if self._scheduler.get_job(job_id) is None:
+                self._scheduler.add_job(
+                    fire_routine,
+                    trigger,
+                    kwargs={"routine": routine.name, "job_id": job_id},
+                    id=job_id,
+                    name=routine.name,
+                )
+                self._titles[job_id] = routine.name
+        for problem in self.problems:
+            _LOGGER.warning("Schedule not set up: %s", problem)
+
+    def once(
+        self,
+        at: datetime,
+        requester: Requester,
+        *,
+        routine: Routine | None = None,
+        actions: Sequence[Action] = (),
+        title: str = "",
+        confirmed: bool = False,
+    ) -> ScheduledJob:
+        """Run a routine or some actions once at `at`; ValueError if `at` is past."""
+        if at <= self.now():
+            raise ValueError("That time has already passed; say a time in the future.")
+        job_id = f"once:{secrets.token_hex(4)}"
+        if routine is not None:
+            title = title or routine.name
+            func: Any = fire_routine
+            kwargs: dict[str, Any] = {"routine": routine.name, "job_id": job_id}
+        else:
+            title = title or "; ".join(a.describe() for a in actions) or "one-shot"
+            who = {"id": requester.id, "role": requester.role.value, "name": requester.name}
+            who["confirmed"] = "1" if confirmed else "0"
+            func = fire_actions
+            kwargs = {
+                "job_id": job_id,
+                "title": title,
+                "actions": [a.model_dump(mode="json") for a in actions],
+                "requester": who,
+            }
+        job = self._scheduler.add_job(
+            func, DateTrigger(at, timezone=self.time_zone), kwargs=kwargs, id=job_id, name=title
+        )
+        self._titles[job_id] = title
+        return ScheduledJob(job_id, title, job.next_run_time, "once")
+
+    def jobs(self) -> list[ScheduledJob]:
+        """Every stored job, soonest first."""
+        return [
+            ScheduledJob(j.id, j.name, j.next_run_time, str(j.trigger))
+            for j in self._scheduler.get_jobs()
+        ]
+
+    def cancel(self, job_id: str) -> bool:
+        """Remove a stored job; False if there was none."""
+        if self._scheduler.get_job(job_id) is None:
+            return False
+        self._scheduler.remove_job(job_id)
+        return True
+
+    async def _settle(self, job_id: str) -> None:
+        if job_id in self._catch_up:
+            self._catch_up.discard(job_id)
+            await asyncio.sleep(self.settings.settle)
+
+    async def fired_routine(self, name: str, job_id: str) -> None:
+        """Run a scheduled routine and report it."""
+        await self._settle(job_id)
+        routine = find_routine(self.routines(), name)
+        if routine is None:
+            await self._publish(f"Scheduled routine {name!r} did not run: it no longer exists.")
+            return
+        report = await self.run_routine(routine, SCHEDULE_REQUESTER, True)
+        await self._publish(f"Scheduled: {report.summary()}")
+
+    async def fired_actions(
+        self, job_id: str, title: str, actions: list[Action], requester: Requester, confirmed: bool
+    ) -> None:
+        """Carry out a one-shot command and report it."""
+        await self._settle(job_id)
+        report = await self.run_actions(title, actions, requester, confirmed)
+        await self._publish(f"Scheduled: {report.summary()}")
+
+    async def _publish(self, text: str) -> None:
+        await self.notify(Notice(NoticeKind.SCHEDULE, text))
+
+    def _on_event(self, event: JobExecutionEvent) -> None:
+        title = self._titles.get(event.job_id, event.job_id)
+        due = event.scheduled_run_time.astimezone(self.time_zone)
+        if event.code == EVENT_JOB_MISSED:
+            late = format_seconds((self.now() - due).total_seconds())
+            text = (
+                f"Missed: {title} was due at {due:%H:%M} on {due:%a %d %b} while Dobby was not "
+                f"running; {late} late is past the grace time of "
+                f"{format_seconds(self.settings.grace)}, so it did not run."
+            )
+        else:
+            text = f"Scheduled: {title} failed: {event.exception}"
+        task = asyncio.get_running_loop().create_task(self._publish(text))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def next_runs(trigger: Any, now: datetime, count: int = 3) -> list[datetime]:
+    """The next few times a trigger fires after `now` (for previews)."""
+    times: list[datetime] = []
+    previous = None
+    for _ in range(count):
+        upcoming = trigger.get_next_fire_time(previous, now)
+        if upcoming is None:
+            break
+        times.append(upcoming)
+        previous = upcoming
+        now = upcoming + timedelta(microseconds=1)
+    return times

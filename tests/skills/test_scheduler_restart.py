@@ -1,0 +1,292 @@
+"""Schedules in a temporary SQLite file: they survive restarts, and a missed run runs once
+within its grace time (never twice) or is reported as missed.
+
+A "restart" is a new scheduler on the same file (and, in one test, a separate process).
+To stand for "Dobby was down while the run came due", the stored next run time is moved
+into the past with APScheduler's own public API, exactly what the store would hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import textwrap
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from skills.actions import Action, Requester
+from skills.jobstore import SqliteJobStore
+from skills.notifications import Notice, NoticeKind
+from skills.routine_book import RoutineBook, build_book
+from skills.routines import Routine, Schedule, Step, Target
+from skills.scheduler import SchedulerSettings
+from skills.sun import Location, SunTrigger, sun_time
+
+LONDON = Location(latitude=51.5072, longitude=-0.1276, time_zone="Europe/London")
+WAKE = Routine(
+    name="wake",
+    steps=[Step(command="switch.turn_on", target=Target(name="one 1"))],
+    schedules=[Schedule(at="06:30")],  # type: ignore[arg-type]
+)
+REPO = Path(__file__).resolve().parents[2]
+
+
+class Inbox:
+    """Collects notices; `next` waits for one (bounded, so a bug fails instead of hanging)."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[Notice] = asyncio.Queue()
+        self.seen: list[Notice] = []
+
+    async def __call__(self, notice: Notice) -> None:
+        self.seen.append(notice)
+        self.queue.put_nowait(notice)
+
+    async def next(self) -> Notice:
+        return await asyncio.wait_for(self.queue.get(), timeout=20)
+
+
+def book_on(rig, database: Path, inbox: Inbox, grace: float = 900) -> RoutineBook:
+    return build_book(
+        rig.house,
+        [WAKE],
+        routines_file=None,
+        database=database,
+        notify=inbox,
+        settings=SchedulerSettings(grace=grace, settle=0),
+        location=LONDON,
+    )
+
+
+async def rewind(database: Path, job_id: str, to: datetime) -> None:
+    """Move a stored job's next run time, as if the clock had passed it while Dobby was off."""
+    scheduler = AsyncIOScheduler(jobstores={"default": SqliteJobStore(database)})
+    scheduler.start(paused=True)
+    scheduler.modify_job(job_id, next_run_time=to)
+    scheduler.shutdown(wait=False)
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+async def quiet_start(book: RoutineBook) -> None:
+    """Start, and give anything due a chance to run."""
+    await book.start()
+    for _ in range(50):
+        await asyncio.sleep(0)
+
+
+async def test_schedules_survive_a_restart(rig, tmp_path: Path) -> None:
+    database = tmp_path / "dobby.db"
+    routine = WAKE.model_copy(
+        update={
+            "schedules": [
+                Schedule(at="06:30", days="weekdays"),  # type: ignore[arg-type]
+                Schedule(sun="sunrise", offset=-900),
+                Schedule(cron="0 22 * * *"),
+            ]
+        }
+    )
+    first = book_on(rig, database, Inbox())
+    first.routines[:] = [routine]
+    await first.start()
+    assert first.scheduler is not None
+    fan_off = Action(entity_id="switch.two_1", command="switch.turn_off")
+    first.scheduler.once(
+        first.scheduler.now() + timedelta(hours=1), Requester.local_admin(), actions=[fan_off]
+    )
+    before = first.scheduler.jobs()
+    await first.stop()
+
+    second = book_on(rig, database, Inbox())
+    second.routines[:] = [routine]
+    await second.start()
+    assert second.scheduler is not None
+    after = second.scheduler.jobs()
+    await second.stop()
+    assert [(j.id, j.next_run) for j in after] == [(j.id, j.next_run) for j in before]
+    assert len(after) == 4
+    assert sum(j.id.startswith("routine:wake:") for j in after) == 3
+
+
+async def test_a_missed_run_within_grace_runs_once_and_never_twice(rig, tmp_path: Path) -> None:
+    database = tmp_path / "dobby.db"
+    inbox = Inbox()
+    first = book_on(rig, database, inbox)
+    await first.start()
+    assert first.scheduler is not None
+    [job] = first.scheduler.jobs()
+    await first.stop()
+    await rewind(database, job.id, first.scheduler.now() - timedelta(minutes=10))
+
+    second = book_on(rig, database, inbox, grace=3600)
+    await second.start()
+    notice = await inbox.next()
+    assert notice.kind is NoticeKind.SCHEDULE
+    assert notice.text.startswith("Scheduled: wake: 1 of 1 actions done.")
+    assert second.scheduler is not None
+    [stored] = second.scheduler.jobs()
+    assert stored.next_run is not None
+    assert stored.next_run > second.scheduler.now()
+    await second.stop()
+
+    third = book_on(rig, database, inbox, grace=3600)
+    await quiet_start(third)
+    await third.stop()
+    assert len(inbox.seen) == 1
+    assert [c for c, _ in rig.adapter.script("switch.one_1").calls] == ["switch.turn_on"]
+
+
+async def test_a_run_missed_beyond_grace_is_reported_not_run(rig, tmp_path: Path) -> None:
+    database = tmp_path / "dobby.db"
+    inbox = Inbox()
+    first = book_on(rig, database, inbox)
+    await first.start()
+    assert first.scheduler is not None
+    [job] = first.scheduler.jobs()
+    await first.stop()
+    await rewind(database, job.id, first.scheduler.now() - timedelta(hours=2))
+
+    second = book_on(rig, database, inbox, grace=60)
+    await second.start()
+    notice = await inbox.next()
+    assert notice.kind is NoticeKind.SCHEDULE
+    assert notice.text.startswith("Missed: wake was due at")
+    assert "past the grace time of 1 min, so it did not run" in notice.text
+    await second.stop()
+
+    third = book_on(rig, database, inbox, grace=60)
+    await quiet_start(third)
+    await third.stop()
+    assert len(inbox.seen) == 1
+    assert rig.adapter.script("switch.one_1").calls == []
+
+
+async def test_a_one_shot_fires_once_and_reports(rig, tmp_path: Path) -> None:
+    inbox = Inbox()
+    book = book_on(rig, tmp_path / "dobby.db", inbox)
+    book.routines[:] = []
+    await book.start()
+    assert book.scheduler is not None
+    understood = type("U", (), {"routine": None, "actions": []})()
+
+    async def understand(text: str):
+        assert text == "turn off switch two"
+        understood.actions = [Action(entity_id="switch.two_1", command="switch.turn_off")]
+        return understood
+
+    reply = await book.timed("in 1 second turn off switch two", Requester.local_admin(), understand)
+    assert reply is not None
+    assert reply.reply.startswith("Scheduled 'turn off switch two' at ")
+    notice = await inbox.next()
+    await book.stop()
+    assert notice.text == "Scheduled: turn off switch two: 1 of 1 actions done."
+    assert [c for c, _ in rig.adapter.script("switch.two_1").calls] == ["switch.turn_off"]
+
+
+async def test_impossible_and_past_times_are_refused(rig, tmp_path: Path) -> None:
+    book = book_on(rig, tmp_path / "dobby.db", Inbox())
+    await book.start()
+    assert book.scheduler is not None
+
+    async def understand(text: str):
+        raise AssertionError("nothing to understand for an impossible time")
+
+    reply = await book.timed("at 25:00 lock the door", Requester.local_admin(), understand)
+    assert reply is not None
+    assert reply.reply == "25:00 is not a time: hours go up to 23."
+    with pytest.raises(ValueError, match="already passed"):
+        book.scheduler.once(book.scheduler.now(), Requester.local_admin(), actions=[])
+    assert [j.title for j in book.scheduler.jobs()] == ["wake"]
+    await book.stop()
+
+
+def test_a_new_process_finds_the_schedules(tmp_path: Path) -> None:
+    database = tmp_path / "dobby.db"
+    script = textwrap.dedent(
+        f"""
+        import asyncio
+        from datetime import timedelta
+        from pathlib import Path
+        from devices.registry import Registry
+        from skills.actions import Requester
+        from skills.executor import Executor
+        from skills.house import House
+        from skills.policy import Policy, PolicyConfig
+        from skills.routine_book import build_book
+        from skills.routines import Routine, Schedule, Step
+        from skills.sun import Location
+
+        async def main():
+            registry = Registry()
+            house = House(registry, Policy(registry, PolicyConfig()), Executor(registry, {{}}))
+            routine = Routine(name="dusk", steps=[Step(command="light.turn_on")],
+                              schedules=[Schedule(sun="sunset", offset=-1800)])
+            book = build_book(house, [routine], routines_file=None,
+                              database=Path({str(database)!r}), notify=None,
+                              location=Location(latitude=51.5, longitude=0, time_zone="UTC"))
+            await book.start()
+            book.scheduler.once(book.scheduler.now() + timedelta(days=1),
+                                Requester.local_admin(), routine=routine)
+            for job in book.scheduler.jobs():
+                print(job.id, job.next_run.isoformat())
+            await book.stop()
+
+        asyncio.run(main())
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    written = [line.split() for line in done.stdout.strip().splitlines()]
+
+    async def read() -> list[list[str]]:
+        scheduler = AsyncIOScheduler(jobstores={"default": SqliteJobStore(database)})
+        scheduler.start(paused=True)
+        jobs = [[j.id, j.next_run_time.isoformat()] for j in scheduler.get_jobs()]
+        scheduler.shutdown(wait=False)
+        await asyncio.sleep(0)
+        return jobs
+
+    assert asyncio.run(read()) == written
+    assert len(written) == 2
+    assert written[0][0].startswith("routine:dusk:0:")
+    assert written[1][0].startswith("once:")
+
+
+def test_sunrise_for_a_known_place_and_date() -> None:
+    rise = sun_time(LONDON, "sunrise", date(2024, 6, 21))
+    assert rise is not None
+    assert (rise.hour, rise.minute) == (4, 43)  # published: 04:43 BST
+    assert rise.utcoffset() == timedelta(hours=1)
+    sunset = sun_time(LONDON, "sunset", date(2024, 12, 21))
+    assert sunset is not None
+    assert (sunset.hour, sunset.minute) == (15, 53)  # published: 15:53 GMT
+
+
+def test_sunset_trigger_with_an_offset_on_weekends() -> None:
+    trigger = SunTrigger("sunset", LONDON, offset=-1800, weekdays=(5, 6))
+    wednesday = datetime(2024, 6, 19, 12, 0, tzinfo=LONDON.zone)
+    fire = trigger.get_next_fire_time(None, wednesday)
+    sunset = sun_time(LONDON, "sunset", date(2024, 6, 22))
+    assert sunset is not None
+    assert fire == sunset - timedelta(minutes=30)
+    assert fire.weekday() == 5
+
+
+def test_no_sunrise_in_polar_night_moves_to_the_first_one() -> None:
+    tromso = Location(latitude=69.65, longitude=18.96, time_zone="Europe/Oslo")
+    fire = SunTrigger("sunrise", tromso).get_next_fire_time(
+        None, datetime(2024, 12, 1, tzinfo=tromso.zone)
+    )
+    assert fire is not None
+    assert fire.date() == date(2025, 1, 15)
