@@ -1,8 +1,14 @@
-"""`python -m bench routine`: "sleepy time" over N emulated speakers with latency L.
+"""`python -m bench routine`: "sleepy time" over N emulated devices with latency L.
 
-Reports the wall time for N = 1, 3, 10 and 30 and each one's ratio to the wall time for
-N = 1 measured in the same run. A blocking client library must not be throttled by a
-small thread pool: the target is a ratio of at most 1.5 at N = 30.
+Every emulated device answers with an injected latency (50 ms by default). Reported:
+
+- speakers: N = 1, 3, 10 and 30 Sonos speakers, each wall time over the one-speaker
+  wall time of the same run;
+- mixed: 30 devices of four kinds (Sonos, Hue, LIFX, PowerView), its wall time over the
+  slowest single device's (one of each kind, measured in the same run).
+
+A blocking client library must not be throttled by a small thread pool, nor one slow
+kind hold up the others: the target is a ratio of at most 1.5 at 30 devices.
 """
 
 from __future__ import annotations
@@ -11,53 +17,137 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from agent.app import Dobby
 from agent.config import load_config
 from bench import report
-from bench.speakers import SpeakerProcess
-from devices.emulator import HostAllocator
-from skills.actions import Requester
+from bench.house import HouseProcess
+from devices.virtual_house import HouseDevice
+from skills.actions import Action, Plan, Requester
+from skills.actions import Path as ActionPath
 
-SHIPPED_ROUTINES = Path(__file__).resolve().parent.parent / "config" / "routines.yaml"
-
-
-def house_config(directory: Path, hosts: list[str]) -> Path:
-    """A config dir that names the speakers' addresses and ships the real routines."""
-    directory.mkdir(parents=True, exist_ok=True)
-    home = {"adapters": {"sonos": {"hosts": hosts}}}
-    (directory / "home.yaml").write_text(yaml.safe_dump(home), encoding="utf-8")
-    (directory / "routines.yaml").write_text(SHIPPED_ROUTINES.read_text(), encoding="utf-8")
-    return directory
+CONFIG = Path(__file__).resolve().parent.parent / "config"
+ME = Requester.local_admin()
 
 
-async def measure(count: int, latency: float, repeats: int, work: Path) -> float:
-    """The median wall time of "sleepy time" over `count` speakers, in milliseconds."""
-    hosts = HostAllocator(first=f"127.0.{100 + count}.10")
-    with SpeakerProcess(count, latency, hosts) as speakers:
-        config = load_config(house_config(work / f"config-{count}", speakers.hosts))
-        dobby = Dobby(config, work / f"state-{count}", interfaces=["127.0.0.1"])
-        await dobby.start(discover=False)
+def speaker(n: int) -> HouseDevice:
+    """A playing Sonos speaker."""
+    return HouseDevice(
+        name=f"Speaker {n}",
+        area=f"Room {n}",
+        adapter="sonos",
+        kind="speaker",
+        domain="media_player",
+        state={"state": "playing", "volume": 20},
+    )
+
+
+def hue_light(n: int) -> HouseDevice:
+    """A Hue light, on."""
+    return HouseDevice(
+        name=f"Lamp {n}",
+        area=f"Room {n}",
+        adapter="hue",
+        kind="light",
+        domain="light",
+        state={"state": "on", "brightness": 80},
+    )
+
+
+def lifx_bulb(n: int) -> HouseDevice:
+    """A LIFX colour bulb, on."""
+    return HouseDevice(
+        name=f"Bulb {n}",
+        area=f"Room {n}",
+        adapter="lifx",
+        kind="color_light",
+        domain="light",
+        state={"state": "on", "brightness": 60},
+    )
+
+
+def shade(n: int) -> HouseDevice:
+    """A PowerView shade, open."""
+    return HouseDevice(
+        name=f"Shade {n}",
+        area=f"Room {n}",
+        adapter="powerview",
+        kind="shade",
+        domain="cover",
+        state={"state": "open", "position": 100},
+    )
+
+
+KINDS: dict[str, Callable[[int], HouseDevice]] = {
+    "sonos": speaker,
+    "hue": hue_light,
+    "lifx": lifx_bulb,
+    "powerview": shade,
+}
+
+
+def mixed(count: int) -> list[HouseDevice]:
+    """`count` devices, the four kinds in turn."""
+    makers = list(KINDS.values())
+    return [makers[n % len(makers)](n + 1) for n in range(count)]
+
+
+def wake_up(dobby: Dobby) -> Plan:
+    """The opposite of sleepy time, to run (untimed) before each timed run."""
+    commands = {
+        "media_player": "media_player.play",
+        "light": "light.turn_on",
+        "cover": "cover.open",
+    }
+    actions = [
+        Action(entity_id=e.entity_id, command=commands[e.domain.value])
+        for e in dobby.registry.entities.values()
+        if e.domain.value in commands
+    ]
+    return Plan(actions, ME, ActionPath.ROUTINE, preapproved=True)
+
+
+async def measure(devices: list[HouseDevice], latency: float, repeats: int, work: Path) -> float:
+    """The median wall time of "sleepy time" over these devices, in milliseconds."""
+    with HouseProcess(devices, latency) as house:
+        config = load_config(CONFIG)
+        for name, extra in house.settings.items():
+            config.home.adapters[name] = {**config.home.adapters.get(name, {}), **extra}
+        state = Path(tempfile.mkdtemp(dir=work))
+        dobby = Dobby(
+            config, state, interfaces=["127.0.0.1"], only_hosts={*house.hosts, "127.0.0.1"}
+        )
+        await dobby.start()
         try:
-            if len(dobby.registry.entities) != count:
-                raise RuntimeError(f"{len(dobby.registry.entities)} of {count} speakers set up")
+            missing = await dobby.wait_for(house.entity_ids, 60)
+            if missing:
+                raise RuntimeError(f"not found by discovery: {', '.join(missing)}")
             times = []
             for _ in range(repeats):
-                speakers.play_all()
-                await dobby.refresh()
+                await dobby.house.carry_out(wake_up(dobby))
                 started = time.perf_counter()
-                reply = await dobby.handle("sleepy time", Requester.local_admin())
+                reply = await dobby.handle("sleepy time", ME)
                 times.append((time.perf_counter() - started) * 1000)
                 failed = [r for r in reply.results if not r["ok"]]
-                if len(reply.results) != count or failed:
-                    raise RuntimeError(f"sleepy time did not stop every speaker: {failed}")
+                if len(reply.results) != len(devices) or failed:
+                    raise RuntimeError(f"sleepy time did not reach every device: {failed}")
             return statistics.median(times)
         finally:
             await dobby.stop()
+
+
+def row(house: str, devices: int, latency_ms: float, wall_ms: float, base: float) -> dict[str, Any]:
+    """One result row."""
+    return {
+        "house": house,
+        "devices": devices,
+        "latency_ms": latency_ms,
+        "wall_ms": round(wall_ms, 1),
+        "ratio": round(wall_ms / base, 3),
+    }
 
 
 async def run(argv: list[str], *, json_out: bool) -> dict[str, Any]:
@@ -65,17 +155,28 @@ async def run(argv: list[str], *, json_out: bool) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m bench routine")
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--devices", type=int, nargs="+", default=[1, 3, 10, 30])
+    parser.add_argument("--mixed", type=int, default=30, help="mixed house size (0: none)")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
+    latency = args.latency_ms / 1000
     results = []
-    with tempfile.TemporaryDirectory() as work:
-        for count in args.devices:
-            wall = await measure(count, args.latency_ms / 1000, args.repeats, Path(work))
-            results.append({"devices": count, "latency_ms": args.latency_ms, "wall_ms": wall})
-    base = results[0]["wall_ms"]
-    for row in results:
-        row["ratio"] = round(row["wall_ms"] / base, 3)
-        row["wall_ms"] = round(row["wall_ms"], 1)
+    with tempfile.TemporaryDirectory() as temp:
+        work = Path(temp)
+        walls = {
+            n: await measure([speaker(k + 1) for k in range(n)], latency, args.repeats, work)
+            for n in args.devices
+        }
+        base = walls[min(walls)]
+        results += [row("speakers", n, args.latency_ms, wall, base) for n, wall in walls.items()]
+        if args.mixed:
+            singles = {
+                kind: await measure([make(1)], latency, args.repeats, work)
+                for kind, make in KINDS.items()
+            }
+            slowest = max(singles.values())
+            results += [row(kind, 1, args.latency_ms, w, slowest) for kind, w in singles.items()]
+            wall = await measure(mixed(args.mixed), latency, args.repeats, work)
+            results.append(row("mixed", args.mixed, args.latency_ms, wall, slowest))
     document = {"benchmark": "routine", "results": results}
     report("routine", document, json_out=json_out)
     return document

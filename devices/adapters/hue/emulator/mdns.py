@@ -41,7 +41,10 @@ class BridgeAnnouncer:
     async def start(self) -> None:
         """Register the bridge (probing and announcing run in the background)."""
         self._zeroconf = AsyncZeroconf(interfaces=[self.interface], ip_version=IPVersion.V4Only)
-        registered: Awaitable[object] = await self._zeroconf.async_register_service(self.info)
+        # As a real bridge does, take another instance name if this one is taken.
+        registered: Awaitable[object] = await self._zeroconf.async_register_service(
+            self.info, allow_name_change=True
+        )
         self._announcing = asyncio.ensure_future(registered)
 
     async def stop(self) -> None:

@@ -38,7 +38,9 @@ class Announcer:
         """Register the hub's service (probing and announcing run in the background)."""
         zeroconf = AsyncZeroconf(interfaces=[self.interface], ip_version=IPVersion.V4Only)
         self._zeroconf = zeroconf
-        self._announcing = asyncio.ensure_future(await zeroconf.async_register_service(self.info))
+        # As a real hub does, take another instance name if this one is taken on the network.
+        registered = await zeroconf.async_register_service(self.info, allow_name_change=True)
+        self._announcing = asyncio.ensure_future(registered)
 
     async def stop(self) -> None:
         """Say goodbye and close zeroconf."""

@@ -65,7 +65,8 @@ class MdnsAnnouncer:
             service_info(s, self.household.household_id) for s in self.household.speakers.values()
         ]
         registered: list[Awaitable[object]] = await asyncio.gather(
-            *(zeroconf.async_register_service(info) for info in infos)
+            # As real players do, take another instance name if this one is taken.
+            *(zeroconf.async_register_service(info, allow_name_change=True) for info in infos)
         )
         self._announcing = [asyncio.ensure_future(a) for a in registered]
         _LOGGER.debug("Published %d speakers as %s", len(infos), SERVICE_TYPE)
