@@ -98,7 +98,7 @@ class Executor:
             return f"No adapter is running for {entity.name}."
         try:
             spec, params = validate_command(
-                entity.entity_id,
+                entity.name,  # the refusal is read by a person: the name they know
                 entity.domain,
                 entity.features,
                 action.command,

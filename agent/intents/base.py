@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from devices.capabilities import Domain
 from devices.entities import Area, Entity, Floor
-from devices.names import Resolution, resolve
+from devices.names import Resolution, Resolver, resolve
 from devices.registry import Registry
 from skills.actions import Action
 
@@ -131,12 +131,27 @@ class IntentRequest:
     """The household's temperature unit, for replies."""
     routines: Sequence[Routine] = ()
     """The household's routines, which sentences may run by name like scenes."""
+    resolver: Resolver | None = None
+    """The reader's name resolution for this sentence, if it has one (else `resolve`)."""
 
     def result(
         self, reply: str, actions: list[Action] | None = None, question: str | None = None
     ) -> IntentResult:
         """The result of this request."""
         return IntentResult(self.intent, dict(self.slots), actions or [], reply, question)
+
+    def resolve(
+        self,
+        name: str | None = None,
+        *,
+        area: str | None = None,
+        floor: str | None = None,
+        domains: Collection[Domain] | None = None,
+    ) -> Resolution:
+        """The entities `name` means (within the area or floor): `devices.names.resolve`."""
+        if self.resolver is not None:
+            return self.resolver(name, area=area, floor=floor, domains=domains)
+        return resolve(self.registry, name, area=area, floor=floor, domains=domains)
 
     def say(self, phrases: Phrases, key: str, **values: Any) -> str:
         """The reply template `key` of `phrases` in this request's language, filled in."""
@@ -189,7 +204,7 @@ def find_targets(
     name, area, floor = (slots.get(slot) for slot in TARGET_SLOTS)
     if name is None and area is None and floor is None:
         return _implicit(registry, domains, busy_states, nothing)
-    found = resolve(registry, name, area=area, floor=floor, domains=domains)
+    found = request.resolve(name, area=area, floor=floor, domains=domains)
     if found.ambiguous:
         return Targets(question=_ask(registry, found.candidates, language))
     if not found.entities:
@@ -206,9 +221,18 @@ def find_targets(
     return Targets(sorted(found.entities, key=lambda e: e.entity_id))
 
 
-def loosely_resolves(registry: Registry, text: str, domains: Collection[Domain]) -> bool:
+def loosely_resolves(
+    registry: Registry,
+    text: str,
+    domains: Collection[Domain],
+    *,
+    resolver: Resolver | None = None,
+) -> bool:
     """True when `text` means some entity of `domains` (or could mean several)."""
-    found = resolve(registry, text, domains=domains)
+    if resolver is not None:
+        found = resolver(text, domains=domains)
+    else:
+        found = resolve(registry, text, domains=domains)
     return bool(found.entities or found.candidates)
 
 
@@ -233,7 +257,7 @@ def kind_of(domains: Collection[Domain], language: str) -> str:
 def _loose(request: IntentRequest, slot: str, domains: Collection[Domain], kind: str) -> Targets:
     registry, language = request.registry, request.language
     text = str(request.slots[slot])
-    found: Resolution = resolve(registry, text, domains=domains)
+    found: Resolution = request.resolve(text, domains=domains)
     if found.ambiguous:
         return Targets(question=_ask(registry, found.candidates, language))
     if not found.entities:

@@ -7,20 +7,24 @@
 
 The number is the one the sentence says, in the household's unit (config: `temperature_unit`,
 °C by default): Home Assistant's sentences carry no unit of their own. Setting with no name,
-area or floor means the only thermostat, else a question back; asking with none answers for
-every thermostat. Asking about a place without a thermostat reads its temperature sensors.
+area or floor means the only room thermostat (pool and spa heat are not "the temperature"),
+else a question back; asking with none answers for every thermostat. Asking about a place
+without a thermostat reads its temperature sensors. "Turn on the pool heater to 28" (the
+`power` slot) also switches a heater that is off to its heating mode.
 """
 
 from __future__ import annotations
 
 from agent.intents.base import IntentRequest, IntentResult, IntentSpec, Phrases, Targets
 from agent.intents.targets import everything, only_or_ask, select
-from devices.capabilities import ClimateState, Domain, SensorState
+from devices.capabilities import ClimateState, Domain, HVACMode, SensorState
 from devices.entities import Entity
 from skills.actions import Action
 
 _CLIMATE = frozenset({Domain.CLIMATE})
 _TEMPERATURE_UNITS = frozenset({"°C", "°F"})
+_WATER_HEAT = frozenset({"pool_heater", "spa_heater"})
+"""Climate device classes that heat water, not a room."""
 
 PHRASES: Phrases = {
     "en": {
@@ -54,17 +58,27 @@ def _set(request: IntentRequest) -> IntentResult:
         return request.result(request.say(PHRASES, "no_number"))
     value = float(raw)
     temperature: float | int = int(value) if value.is_integer() else value
-    targets = select(request, _CLIMATE, only_or_ask)
+    targets = select(request, _CLIMATE, _room_or_ask)
     if not targets.entities:
         return request.result(targets.question or targets.problem or "", [], targets.question)
-    actions = [
-        Action(
-            entity_id=e.entity_id,
-            command="climate.set_temperature",
-            params={"temperature": temperature},
+    actions: list[Action] = []
+    for entity in targets.entities:
+        mode = _heat_mode(entity) if request.slots.get("power") == "on" else None
+        if mode is not None:
+            actions.append(
+                Action(
+                    entity_id=entity.entity_id,
+                    command="climate.set_hvac_mode",
+                    params={"hvac_mode": mode.value},
+                )
+            )
+        actions.append(
+            Action(
+                entity_id=entity.entity_id,
+                command="climate.set_temperature",
+                params={"temperature": temperature},
+            )
         )
-        for e in targets.entities
-    ]
     reply = request.say(
         PHRASES,
         "set",
@@ -73,6 +87,23 @@ def _set(request: IntentRequest) -> IntentResult:
         unit=request.temperature_unit,
     )
     return request.result(reply, actions)
+
+
+def _room_or_ask(request: IntentRequest, pool: list[Entity], kind: str) -> Targets:
+    """No place means the only room thermostat (else the only climate entity), or ask."""
+    rooms = [e for e in pool if e.device_class not in _WATER_HEAT]
+    return only_or_ask(request, rooms or pool, kind)
+
+
+def _heat_mode(entity: Entity) -> HVACMode | None:
+    """The mode that turns an entity that is off on: heat, if it heats; None if it is on."""
+    state = entity.state
+    if not isinstance(state, ClimateState) or state.state != HVACMode.OFF:
+        return None
+    modes = state.hvac_modes or [HVACMode.HEAT]
+    if HVACMode.HEAT in modes:
+        return HVACMode.HEAT
+    return next((m for m in modes if m is not HVACMode.OFF), None)
 
 
 def _get(request: IntentRequest) -> IntentResult:

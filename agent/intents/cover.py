@@ -3,7 +3,8 @@
 Covers are found by name, or by device class in an area or on a floor ("set the bedroom
 blinds to 50%"); a device class the house does not have finds its family ("blinds" finds
 shades). With no place, the covers of the only room that has any, else a question back.
-Opening and closing fully are HassTurnOn and HassTurnOff (`onoff`).
+Opening and closing fully are HassTurnOn and HassTurnOff (`onoff`). A position outside
+0-100 ("set the shade to 150%") is refused with the reason, and nothing is sent.
 """
 
 from __future__ import annotations
@@ -16,21 +17,36 @@ from skills.actions import Action
 _COVERS = frozenset({Domain.COVER})
 
 PHRASES: Phrases = {
-    "en": {"set": "Moving {targets} to {position}%."},
-    "de": {"set": "Fahre {targets} auf {position} %."},
+    "en": {
+        "set": "Moving {targets} to {position}%.",
+        "out_of_range": (
+            "Not moving {targets}: a position goes from 0% (closed) to 100% (open), "
+            "so {position}% is not possible."
+        ),
+    },
+    "de": {
+        "set": "Fahre {targets} auf {position} %.",
+        "out_of_range": (
+            "{targets} fährt nicht: eine Position liegt zwischen 0 % (zu) und 100 % (offen), "
+            "{position} % geht also nicht."
+        ),
+    },
 }
 
 
 def _handle(request: IntentRequest) -> IntentResult:
-    position = max(0, min(100, round(float(request.slots["position"]))))
+    position = round(float(request.slots["position"]))
     targets = select(request, _COVERS, one_place_or_ask)
     if not targets.entities:
         return request.result(targets.question or targets.problem or "", [], targets.question)
+    names = targets.names(request.language, most=5)
+    if not 0 <= position <= 100:
+        refusal = request.say(PHRASES, "out_of_range", targets=names, position=position)
+        return request.result(refusal)
     actions = [
         Action(entity_id=e.entity_id, command="cover.set_position", params={"position": position})
         for e in targets.entities
     ]
-    names = targets.names(request.language, most=5)
     return request.result(request.say(PHRASES, "set", targets=names, position=position), actions)
 
 

@@ -19,7 +19,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from agent.intents.base import IntentRequest, IntentResult, IntentSpec, Phrases, join_names
+from agent.intents.base import (
+    IntentRequest,
+    IntentResult,
+    IntentSpec,
+    Phrases,
+    common_phrase,
+    join_names,
+)
 from agent.intents.targets import busy_or_ask, one_place_or_ask, select
 from devices.capabilities import ClimateState, Commands, Domain, HVACMode
 from devices.entities import Entity
@@ -139,8 +146,11 @@ def _run_routine(request: IntentRequest) -> IntentResult:
         (r for r in request.routines if wanted in (p.casefold() for p in (r.name, *r.phrases))),
         None,
     )
-    if routine is None:
-        return request.result("")
+    if routine is None:  # a name that only loosely matched: say so, never an empty reply
+        said = str(request.slots.get("name", ""))
+        return request.result(
+            common_phrase(request.language, "unknown_name", kind="routine", name=said)
+        )
     actions, notes = expand(routine, request.registry)
     result = request.result(request.say(PHRASES, "routine", routine=routine.name), actions)
     result.routine = routine.name

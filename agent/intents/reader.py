@@ -15,6 +15,11 @@ Two passes, as in Home Assistant:
    name, area or floor be words that are not in the lists ("pause the kichen", "pause
    upstairs"), kept only when those words resolve (devices.names) to something of the intent's
    domains.
+
+Both passes see only what could match the sentence, which gives the same readings sooner:
+list values whose words the sentence lacks are left out (`vocabulary`), and so are the
+templates that then cannot match, or cannot give a loose reading (`pruning`). Names are
+resolved from an index built with the slot lists, each question once per sentence.
 """
 
 from __future__ import annotations
@@ -39,8 +44,11 @@ from agent.intents.base import (
     IntentSpec,
     loosely_resolves,
 )
+from agent.intents.pruning import Pruner
 from agent.intents.targets import HA_DOMAIN_OF_CLASS
+from agent.intents.vocabulary import Vocabulary, narrowed, vocabularies
 from devices.entities import Entity
+from devices.names import NameIndex, Resolver
 from devices.registry import Registry
 from skills.routines import Routine
 
@@ -81,6 +89,13 @@ class IntentReader:
         self._handled = _intents(language, frozenset(HANDLERS))
         self._lists: dict[str, SlotList] = {}
         self._lists_key: tuple[Any, ...] | None = None
+        self._narrow = not self._all.settings.ignore_whitespace
+        """Narrowing the lists by words needs words: not for languages written without
+        spaces."""
+        self._every_list: dict[str, SlotList] = {}
+        """The language's lists and the home's, as hassil merges them."""
+        self._vocabularies: dict[str, Vocabulary] = {}
+        self._names: NameIndex | None = None
 
     def read(self, text: str) -> IntentResult | None:
         """What `text` asks for, or None when no handled intent matches it."""
@@ -88,13 +103,22 @@ class IntentReader:
         if not text:
             return None
         lists = self.slot_lists()
-        result = _best(recognize_all(text, self._all, slot_lists=lists, language=self.language))
+        strict, loose = self._all, self._handled
+        if self._narrow:
+            # Only the list values and templates that could match this text (the same
+            # results, sooner): see `vocabulary` and `pruning`.
+            lists, empty = narrowed(self._every_list, self._vocabularies, text)
+            strict = _pruner(self.language, None).strict(empty)
+            if MISSING_ENTITY not in text.casefold():  # else _loose_slot could skip one
+                loose = _pruner(self.language, frozenset(HANDLERS)).loose(empty)
+        resolver = Resolver(self._name_index())
+        result = _best(recognize_all(text, strict, slot_lists=lists, language=self.language))
         if result is not None:
             if result.intent.name not in HANDLERS:
                 _LOGGER.debug("%r is %s, which is not handled here", text, result.intent.name)
                 return None
-            return self._handle(result, {})
-        return self._read_loosely(text, lists)
+            return self._handle(result, {}, resolver)
+        return self._read_loosely(text, loose, lists, resolver)
 
     def slot_lists(self) -> dict[str, SlotList]:
         """The name, area and floor lists, rebuilt only when the home's names changed."""
@@ -102,13 +126,24 @@ class IntentReader:
         if key != self._lists_key:
             self._lists = _build_slot_lists(self.registry, self.routines)
             self._lists_key = key
+            self._every_list = {**self._all.slot_lists, **self._lists}
+            self._vocabularies = vocabularies(self._every_list) if self._narrow else {}
+            self._names = None
         return self._lists
 
-    def _read_loosely(self, text: str, lists: dict[str, SlotList]) -> IntentResult | None:
+    def _name_index(self) -> NameIndex:
+        """The home's names indexed for `resolve`, built when the slot lists are."""
+        if self._names is None:
+            self._names = NameIndex(self.registry)
+        return self._names
+
+    def _read_loosely(
+        self, text: str, intents: Intents, lists: dict[str, SlotList], resolver: Resolver
+    ) -> IntentResult | None:
         best: dict[tuple[str, str, str], RecognizeResult] = {}
         for result in recognize_all(
             text,
-            self._handled,
+            intents,
             slot_lists=lists,
             language=self.language,
             allow_unmatched_entities=True,
@@ -124,11 +159,13 @@ class IntentReader:
         for (intent, slot, words), result in sorted(
             best.items(), key=lambda item: (-item[1].text_chunks_matched, item[0])
         ):
-            if loosely_resolves(self.registry, words, HANDLERS[intent].domains):
-                return self._handle(result, {slot: words})
+            if loosely_resolves(self.registry, words, HANDLERS[intent].domains, resolver=resolver):
+                return self._handle(result, {slot: words}, resolver)
         return None
 
-    def _handle(self, result: RecognizeResult, loose: dict[str, str]) -> IntentResult:
+    def _handle(
+        self, result: RecognizeResult, loose: dict[str, str], resolver: Resolver
+    ) -> IntentResult:
         slots: dict[str, Any] = {
             entity.name: _plain(entity.value)
             for entity in result.entities_list
@@ -150,6 +187,7 @@ class IntentReader:
             context_domains=frozenset(required or ()),
             temperature_unit=self.temperature_unit,
             routines=self.routines,
+            resolver=resolver,
         )
         return HANDLERS[result.intent.name].handle(request)
 
@@ -170,6 +208,14 @@ def _intents(language: str, only: frozenset[str] | None) -> Intents:
         for block in intent.get("data", []):
             _drop_optional_area(block)
     return Intents.from_dict(data)
+
+
+@cache
+def _pruner(language: str, only: frozenset[str] | None) -> Pruner:
+    """The template pruner of `_intents(language, only)`."""
+    intents = _intents(language, only)
+    indexed = {n for n, s in intents.slot_lists.items() if isinstance(s, TextSlotList)}
+    return Pruner(intents, indexed | set(TARGET_SLOTS), TARGET_SLOTS)
 
 
 OWN_SENTENCES = Path(__file__).parent / "sentences"

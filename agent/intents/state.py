@@ -47,6 +47,7 @@ PHRASES: Phrases = {
         "one": "{name} is {state}.",
         "unavailable": "unavailable",
         "untracked": "I don't keep track of {domain}.",
+        "no_such": "There is no {kind} in this house.",
     },
     "de": {
         "yes": "Ja.",
@@ -61,8 +62,12 @@ PHRASES: Phrases = {
         "one": "{name} ist {state}.",
         "unavailable": "nicht erreichbar",
         "untracked": "Über {domain} weiß ich nichts.",
+        "no_such": "In diesem Haus gibt es kein Gerät der Art „{kind}“.",
     },
 }
+
+_CLASS_WORDS = {"en": {"garage": "garage door"}, "de": {"garage": "Garagentor"}}
+"""What to call a device class in a reply, where its name is not the word people say."""
 
 _UNTRACKED = {"en": {"person": "people"}, "de": {"person": "Personen"}}
 """What to call the Home Assistant domains Dobby has no counterpart for."""
@@ -149,6 +154,13 @@ def _handle(request: IntentRequest) -> IntentResult:
     if not targets.entities and not targets.question and wanted is not None and key in _NOTHING:
         # "are any windows open" in a house without windows: no.
         return request.result(request.say(PHRASES, _NOTHING[key], count=0))
+    device_class = request.slots.get("device_class")
+    nothing = not targets.entities and not targets.question and not targets.problem
+    if nothing and isinstance(device_class, str):
+        # "is the garage door open?" in a house without one: say so, not "None."
+        words = _CLASS_WORDS.get(request.language, {})
+        kind = words.get(device_class, device_class.replace("_", " "))
+        return request.result(request.say(PHRASES, "no_such", kind=kind))
     if not targets.entities:
         problem = targets.problem or request.say(PHRASES, "none")
         return request.result(targets.question or problem, [], targets.question)

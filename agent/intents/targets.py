@@ -30,7 +30,6 @@ from agent.intents.base import (
 )
 from devices.capabilities import Domain
 from devices.entities import Entity
-from devices.names import resolve
 
 HA_DOMAINS: dict[str, tuple[Domain, str | None]] = {
     "light": (Domain.LIGHT, None),
@@ -137,7 +136,7 @@ def _named(request: IntentRequest, name: str, scope: Scope) -> Targets:
     """A name, within the area or floor the sentence also says."""
     registry, slots, language = request.registry, request.slots, request.language
     area, floor = slots.get("area"), slots.get("floor")
-    found = resolve(registry, name, area=area, floor=floor, domains=scope.domains)
+    found = request.resolve(name, area=area, floor=floor, domains=scope.domains)
     if found.ambiguous:
         return Targets(question=ask(registry, found.candidates, language))
     named = [e for e in found.entities if scope.admits(e)]

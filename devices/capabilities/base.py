@@ -127,7 +127,7 @@ def describe_validation(error: ValidationError) -> str:
 
 
 def validate_command(
-    entity_id: str,
+    label: str,
     domain: Domain,
     features: frozenset[str],
     command: str,
@@ -137,11 +137,12 @@ def validate_command(
 ) -> tuple[CommandSpec, Params]:
     """Check that an entity can carry out a command, and type its parameters.
 
+    `label` names the entity in the refusal: its name for a person, its id for a model.
     Raises UnsupportedCommandError with a reason fit for a person when it cannot.
     """
     spec = Commands.get(command)
     if spec.domain != domain:
-        raise UnsupportedCommandError(f"{entity_id} is a {domain}, it cannot do {command}.")
+        raise UnsupportedCommandError(f"{label} is a {domain}, it cannot do {command}.")
     if isinstance(params, Params):
         typed = params
     else:
@@ -149,7 +150,7 @@ def validate_command(
             typed = spec.params.model_validate(dict(params))
         except ValidationError as error:
             raise UnsupportedCommandError(
-                f"{command} on {entity_id}: {describe_validation(error)}"
+                f"{command} on {label}: {describe_validation(error)}"
             ) from None
     needed = set(typed.needs())
     if spec.feature:
@@ -157,9 +158,9 @@ def validate_command(
     missing = sorted(needed - features)
     if missing:
         raise UnsupportedCommandError(
-            f"{entity_id} cannot do that: it has no {', '.join(missing)} support."
+            f"{label} cannot do that: it has no {', '.join(missing)} support."
         )
     reason = typed.refusal(state)
     if reason:
-        raise UnsupportedCommandError(f"{entity_id}: {reason}")
+        raise UnsupportedCommandError(f"{label}: {reason}")
     return spec, typed

@@ -1,0 +1,96 @@
+"""Slot lists narrowed to the values a sentence could match, so hassil tries only those.
+
+hassil tries every value of a list wherever the matcher may skip ahead in the text (an open
+wildcard, or a name the loose pass leaves unmatched), which at a few hundred entities is most
+of the time a sentence takes. A value matches only where its text matches, case aside, a
+stretch of the sentence as hassil normalises it (whitespace, punctuation, skip words; "-" and
+"_" as spaces). So each word of the value appears in that text, and a value with a word the
+sentence does not contain cannot match: leaving it out changes nothing hassil finds. The
+values that are left keep their order, so the results come in the same order too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from hassil.expression import TextChunk
+from hassil.intents import SlotList, TextSlotList, TextSlotValue
+from hassil.util import normalize_for_matching
+
+
+class Vocabulary:
+    """One text slot list's values indexed by their words (built once per list)."""
+
+    def __init__(self, slot_list: TextSlotList) -> None:
+        self.slot_list = slot_list
+        self._always: list[int] = []
+        """Values that are not plain text: always kept."""
+        self._by_first: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        """First word → (index of the value, its other words)."""
+        self._patterns: dict[str, re.Pattern[str]] = {}
+        for index, value in enumerate(slot_list.values):
+            if not isinstance(value.text_in, TextChunk):
+                self._always.append(index)
+                continue
+            words = value.text_in.text.split()
+            if not words:
+                continue  # hassil never matches an empty value
+            self._by_first.setdefault(words[0], []).append((index, tuple(words[1:])))
+            for word in words:
+                if word not in self._patterns:
+                    # As hassil compares a chunk with the text: a literal, case ignored.
+                    self._patterns[word] = re.compile(re.escape(word), re.IGNORECASE)
+
+    def narrowed(self, haystack: str) -> TextSlotList:
+        """The list with only the values whose every word occurs in `haystack`."""
+        present: dict[str, bool] = {}
+
+        def occurs(word: str) -> bool:
+            found = present.get(word)
+            if found is None:
+                found = present[word] = self._patterns[word].search(haystack) is not None
+            return found
+
+        keep = list(self._always)
+        for first, entries in self._by_first.items():
+            if occurs(first):
+                keep.extend(index for index, rest in entries if all(map(occurs, rest)))
+        if len(keep) == len(self.slot_list.values):
+            return self.slot_list
+        keep.sort()
+        values: list[TextSlotValue] = [self.slot_list.values[i] for i in keep]
+        return TextSlotList(name=self.slot_list.name, values=values)
+
+
+def haystack(text: str) -> str:
+    """The text hassil's matcher compares values with: `text` as hassil normalises it.
+
+    The matcher also tries the text with skip words taken out, which only removes words,
+    and with "-" and "_" as spaces, which only splits words: neither makes a word appear
+    that is not already a stretch of this text (no word of a value holds a space).
+    """
+    return normalize_for_matching(text).text
+
+
+def vocabularies(lists: Mapping[str, SlotList]) -> dict[str, Vocabulary]:
+    """An index for each text list of `lists`."""
+    return {name: Vocabulary(s) for name, s in lists.items() if isinstance(s, TextSlotList)}
+
+
+def narrowed(
+    lists: Mapping[str, SlotList], indexes: Mapping[str, Vocabulary], text: str
+) -> tuple[dict[str, SlotList], frozenset[str]]:
+    """`lists` with each indexed text list narrowed to the values `text` could match, and
+    the names of the indexed lists that are left with none."""
+    words = haystack(text)
+    lists = {
+        name: indexes[name].narrowed(words) if name in indexes else slot_list
+        for name, slot_list in lists.items()
+    }
+    empty = frozenset(
+        name
+        for name, slot_list in lists.items()
+        if name in indexes and isinstance(slot_list, TextSlotList) and not slot_list.values
+    )
+    return lists, empty
