@@ -79,7 +79,10 @@ async def rig(generation: Generation = 3, *, travel_time: float = 1.0) -> AsyncI
         PowerViewConfig(request_timeout=1.0),
     )
     manifests = {"powerview": PowerViewAdapter.manifest}
-    discovery = Discovery(manifests, adapter.discovered, interfaces=["127.0.0.1"])
+    # This test's hub only: other hubs may be on the loopback network (another test run).
+    discovery = Discovery(
+        manifests, adapter.discovered, interfaces=["127.0.0.1"], only_hosts={host}
+    )
     try:
         await adapter.start()
         await discovery.start()
@@ -198,6 +201,7 @@ async def test_a_hub_back_at_a_new_address_is_followed_through_mdns() -> None:
         await r.adapter.refresh()
         assert not any(e.available for e in entities)
         new_host = fresh_hosts().allocate()
+        r.discovery.only_hosts.add(new_host)
         await r.hub.reappear(new_host)
         await r.until(lambda: all(e.available for e in entities))
         device = r.registry.devices[entities[0].device_id]
@@ -229,14 +233,17 @@ async def test_the_demo_hub_is_found_with_the_houses_shades() -> None:
         DemoDevice("Living Room Shade", "Living Room", "shade", {"state": "open", "position": 100}),
         DemoDevice("Bedroom Blackout", "Bedroom", "shade", {"state": "open", "position": 100}),
     ]
-    emulation = await start_demo(devices, fresh_hosts(), interface="127.0.0.1")
+    hosts = fresh_hosts()
+    emulation = await start_demo(devices, hosts, interface="127.0.0.1")
     registry = Registry()
     blocking = BlockingRunner()
     adapter = PowerViewAdapter(
         AdapterContext("powerview", registry, blocking, ["127.0.0.1"]), PowerViewConfig()
     )
     manifests = {"powerview": PowerViewAdapter.manifest}
-    discovery = Discovery(manifests, adapter.discovered, interfaces=["127.0.0.1"])
+    discovery = Discovery(
+        manifests, adapter.discovered, interfaces=["127.0.0.1"], only_hosts=hosts.allocated
+    )
     try:
         await discovery.start()
         assert await registry.wait_until(lambda: len(registry.entities) == 2, 10)
