@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Collection, Iterable
-from contextlib import suppress
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,6 +70,7 @@ def instantiate_adapters(
     blocking: BlockingRunner,
     interfaces: list[str] | None = None,
     state_dir: Path | None = None,
+    only_hosts: Collection[str] | None = None,
 ) -> dict[str, Adapter]:
     """One instance of every enabled adapter, its settings checked against its own model."""
     settings = config.home.adapters
@@ -87,7 +88,7 @@ def instantiate_adapters(
             adapter_config = config.home_doc.validate(cls.manifest.config_model, ["adapters", name])
         if not adapter_config.enabled:
             continue
-        context = AdapterContext(name, registry, blocking, interfaces, state_dir)
+        context = AdapterContext(name, registry, blocking, interfaces, state_dir, only_hosts)
         adapters[name] = cls(context, adapter_config)
     return adapters
 
@@ -112,7 +113,7 @@ class Dobby:
         if interfaces is None:
             interfaces = config.home.discovery.interfaces
         self.adapters = instantiate_adapters(
-            config, self.loaded, self.registry, self.blocking, interfaces, state_dir
+            config, self.loaded, self.registry, self.blocking, interfaces, state_dir, only_hosts
         )
         self.audit = AuditLog(database_path(state_dir))
         self.house = House(
@@ -161,8 +162,12 @@ class Dobby:
         if name is not None:
             await self.adapters[name].discovered(found)
 
-    async def start(self, *, discover: bool = True) -> None:
-        """Start every adapter, discovery and the pollers."""
+    async def start(self, *, discover: bool = True, freeze: bool = True) -> None:
+        """Start every adapter, discovery and the pollers.
+
+        `freeze=False` leaves `freeze_startup_objects` to the caller (the service runs it
+        once it is ready).
+        """
         for name, adapter in self.adapters.items():
             try:
                 await adapter.start()
@@ -174,7 +179,8 @@ class Dobby:
             if adapter.poll_interval:
                 self._pollers.append(asyncio.create_task(self._poll(adapter)))
         await self.understander.local("sleepy time")  # load the sentence templates now
-        freeze_startup_objects()
+        if freeze:
+            freeze_startup_objects()
         await self.routines.start()
 
     def _routines_changed(self, routines: list[Routine]) -> None:
@@ -334,6 +340,23 @@ class Dobby:
                 await adapter.stop()
         self.blocking.shutdown()
         self.audit.close()
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Hold automatic garbage collection off while start-up builds its long-lived heap.
+
+    Importing the libraries and building the house allocate hundreds of thousands of
+    objects that live as long as Dobby; collecting in between only re-traverses them.
+    `freeze_startup_objects` collects once afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def freeze_startup_objects() -> None:

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from agent.app import Dobby
+from agent.app import Dobby, collection_paused, freeze_startup_objects
 from agent.channels.members import Members
 from agent.channels.redact import hide_secrets
 from agent.config import ChannelSettings, Config
@@ -81,6 +81,39 @@ class DeviceWatch:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
+class HeapFreezer:
+    """Freezes the start-up heap once ready, and again once newly found devices settle.
+
+    Setting up an adapter's first device loads its client library (many long-lived
+    objects); freezing those too keeps later full collections short (`freeze_startup_objects`).
+    """
+
+    def __init__(self, registry: Registry, settle: float = 5.0) -> None:
+        self.registry, self.settle = registry, settle
+        self._seen = len(registry.devices)
+        self._timer: asyncio.TimerHandle | None = None
+        self._stop = registry.listen(self._changed)
+
+    def freeze(self) -> None:
+        """Collect once and freeze everything alive now."""
+        self._timer = None
+        freeze_startup_objects()
+
+    def _changed(self, change: Change) -> None:
+        if len(self.registry.devices) <= self._seen:
+            return
+        self._seen = len(self.registry.devices)
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(self.settle, self.freeze)
+
+    def close(self) -> None:
+        """Stop watching."""
+        self._stop()
+        if self._timer is not None:
+            self._timer.cancel()
+
+
 def secrets_of(settings: ChannelSettings) -> list[str]:
     """Every secret value in the settings, to keep out of logs."""
     values = [
@@ -120,6 +153,7 @@ class Service:
         """Seconds from start() to ready."""
         self._state = "starting"
         self._watch: DeviceWatch | None = None
+        self._freezer: HeapFreezer | None = None
         self._runner: web.AppRunner | None = None
         self._serving = False
         self._unhide = hide_secrets(secrets_of(self.settings))
@@ -136,15 +170,18 @@ class Service:
         app = web.Application()
         app.router.add_get("/healthz", self.healthz)
         self._runner = web.AppRunner(app, access_log=None)
-        self.dobby = Dobby(self.config, self.state_dir, **self._options)
-        self.members = Members(database_path(self.state_dir), self.config.home.members)
-        self._watch = DeviceWatch(self.dobby.registry, self.dobby.notifications)
-        self._make_channels(app)
+        with collection_paused():  # the house and the channels' libraries: all long-lived
+            self.dobby = Dobby(self.config, self.state_dir, **self._options)
+            self.members = Members(database_path(self.state_dir), self.config.home.members)
+            self._watch = DeviceWatch(self.dobby.registry, self.dobby.notifications)
+            self._freezer = HeapFreezer(self.dobby.registry)
+            self._make_channels(app)
         await self._runner.setup()
         self._serving = True
         site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
         await site.start()
-        await self.dobby.start()  # adapters, discovery, pollers and the scheduled routines
+        # adapters, discovery, pollers and the scheduled routines; the heap is frozen below
+        await self.dobby.start(freeze=False)
         for name, channel in self.channels.items():
             try:
                 await channel.start()
@@ -152,6 +189,9 @@ class Service:
                 _LOGGER.exception("The %s channel failed to start; the rest goes on", name)
         self._state = "ok"
         self.ready_after = time.perf_counter() - started
+        # Collecting and freezing the start-up heap changes nothing a message can see, so it
+        # runs just after ready rather than before it.
+        asyncio.get_running_loop().call_soon(self._freezer.freeze)
         _LOGGER.warning(
             "Dobby is ready in %.2f s: %d adapters, channels: %s, /healthz on port %d",
             self.ready_after,
@@ -215,6 +255,8 @@ class Service:
                 _LOGGER.exception("The %s channel did not stop cleanly", name)
         if self._watch is not None:
             await self._watch.close()
+        if self._freezer is not None:
+            self._freezer.close()
         if self.dobby is not None:
             await self.dobby.stop()
         if self._runner is not None and self._serving:

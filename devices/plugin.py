@@ -8,9 +8,12 @@ first-party adapters are registered exactly as a third-party package registers i
 
 from __future__ import annotations
 
+import importlib
 import logging
+import re
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -27,6 +30,7 @@ from devices.registry import Registry
 ENTRY_POINT_GROUP = "dobby.adapters"
 
 _LOGGER = logging.getLogger(__name__)
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
@@ -100,9 +104,18 @@ class AdapterContext:
     adapters whose devices are found by their own broadcast rather than mDNS or SSDP."""
     state_dir: Path | None = None
     """Dobby's state dir (`--state`), where an adapter keeps pairing data (None: not known)."""
+    only_hosts: Collection[str] | None = None
+    """Take devices at these addresses only (the virtual house's own, when other emulators
+    share the loopback network); None takes every device. It applies to devices an adapter
+    finds by its own broadcast as well as to mDNS and SSDP answers."""
 
     def add_device(self, info: DeviceInfo, entities: Sequence[EntitySpec]) -> list[Entity]:
         """Add or update a device and its entities (idempotent by unique id)."""
+        if self.only_hosts is not None and info.host is not None:
+            address = _IPV4.search(info.host)
+            if address is not None and address.group(0) not in self.only_hosts:
+                _LOGGER.debug("%s ignores %s at %s", self.name, info.name, info.host)
+                return []
         return self.registry.upsert_device(self.name, info, entities)
 
     def push_state(self, unique_id: str, state: State) -> None:
@@ -122,6 +135,32 @@ class AdapterContext:
     async def run_blocking(self, func: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         """Run a blocking library call without blocking the event loop."""
         return await self.blocking.run(func, *args, **kwargs)
+
+    async def load_library(self, *modules: str) -> None:
+        """Import these modules (the adapter's client library) in the blocking pool.
+
+        Adapters import their library with the first device they set up, not at start; a
+        library takes 50-150 ms to import, which would otherwise stall the event loop and
+        every message in hand. Modules already imported cost nothing.
+        """
+        missing = [name for name in modules if name not in _LOADED]
+        if missing:
+            await self.blocking.run(_import_all, missing)
+
+
+_IMPORTING = threading.Lock()
+"""One library import in the pool at a time: two threads importing a package whose modules
+import each other (aiohomekit does) can each get the other's half-initialised module."""
+_LOADED: set[str] = set()
+"""Modules `load_library` has imported completely (a module in sys.modules may still be
+half-way through its import in another thread)."""
+
+
+def _import_all(modules: Sequence[str]) -> None:
+    with _IMPORTING:
+        for name in modules:
+            importlib.import_module(name)
+            _LOADED.add(name)
 
 
 class Adapter(ABC):
@@ -216,8 +255,6 @@ def load_emulator_hook(manifest: Manifest) -> StartDemo | None:
     if manifest.emulator is None:
         return None
     module_name, _, attribute = manifest.emulator.partition(":")
-    import importlib
-
     module = importlib.import_module(module_name)
     hook: StartDemo = getattr(module, attribute)
     return hook

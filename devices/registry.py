@@ -201,7 +201,8 @@ class Registry:
     ) -> None:
         """Mark a device and all its entities reachable or not."""
         device = self.devices[device_id]
-        if device.available != available:
+        flipped = device.available != available
+        if flipped:
             log = _LOGGER.info if available else _LOGGER.warning
             log(
                 "%s is %s%s",
@@ -212,7 +213,9 @@ class Registry:
         device.available = available
         device.unavailable_reason = None if available else reason
         for entity in self.entities_of(device_id):
-            if entity.available != available:
+            # A state pushed while the device was down marks its entity available already;
+            # the device coming back is still news to listeners that watch devices.
+            if entity.available != available or flipped:
                 old = entity.available
                 entity.available = available
                 entity.last_changed = datetime.now(UTC)

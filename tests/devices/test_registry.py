@@ -93,3 +93,20 @@ def test_a_failing_listener_does_not_stop_the_others() -> None:
     registry.listen(heard.append)
     registry.update_state("media_player.kitchen", MediaPlayerState(state="stopped"))
     assert len(heard) == 1
+
+
+def test_a_device_coming_back_is_heard_after_a_state_pushed_while_it_was_down() -> None:
+    """A pushed state revives the entity; the device's own return is still announced."""
+    registry = Registry()
+    registry.upsert_device(
+        "sonos", DeviceInfo(unique_id="RINCON_1", name="Kitchen"), [speaker_spec()]
+    )
+    registry.set_device_available("sonos:RINCON_1", available=False, reason="garbage")
+    registry.update_state("media_player.kitchen", MediaPlayerState(state="paused"))
+    heard: list[Change] = []
+    registry.listen(heard.append)
+    registry.set_device_available("sonos:RINCON_1", available=True)
+    assert [c.entity.entity_id for c in heard] == ["media_player.kitchen"]
+    assert registry.devices["sonos:RINCON_1"].available is True
+    registry.set_device_available("sonos:RINCON_1", available=True)
+    assert len(heard) == 1  # no news, nothing announced

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from aiohomekit.characteristic_cache import CharacteristicCacheMemory
-from aiohomekit.controller.ip.controller import IpController
-from aiohomekit.model.services import Service
-from aiohomekit.zeroconf import HAP_TYPE_TCP
-
-from devices.adapters.homekit import pairing as pairings
-from devices.adapters.homekit.connection import Changes, PairedAccessory
-from devices.adapters.homekit.mapping import BY_SERVICE_TYPE, Family, View
+from devices.adapters.homekit.store import HAP_TYPE, PairingStore, pairings_path
 from devices.capabilities import CommandSpec, Domain, Params
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import DeviceAuthError, DeviceError, DeviceUnavailableError
 from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered, Manifest
+
+if TYPE_CHECKING:
+    from aiohomekit.controller.ip.controller import IpController
+    from aiohomekit.model.services import Service
+
+    from devices.adapters.homekit.connection import Changes, PairedAccessory
+    from devices.adapters.homekit.mapping import Family, View
 
 _LOGGER = logging.getLogger(__name__)
 SETUP_TIMEOUT = 10.0
@@ -54,7 +54,7 @@ class HomeKitAdapter(Adapter):
             Domain.LIGHT,
             Domain.SWITCH,
         ),
-        mdns_types=(HAP_TYPE_TCP,),
+        mdns_types=(HAP_TYPE,),
         config_model=HomeKitConfig,
         emulator="devices.adapters.homekit.demo:start_demo",
     )
@@ -65,9 +65,7 @@ class HomeKitAdapter(Adapter):
     def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
         super().__init__(context, config)
         state_dir = context.state_dir
-        self.store = pairings.PairingStore(
-            pairings.pairings_path(state_dir) if state_dir is not None else None
-        )
+        self.store = PairingStore(pairings_path(state_dir) if state_dir is not None else None)
         self.accessories: dict[str, PairedAccessory] = {}
         """By lower-case HomeKit device id."""
         self._controller: IpController | None = None
@@ -80,6 +78,9 @@ class HomeKitAdapter(Adapter):
 
     def _controller_now(self) -> IpController:
         if self._controller is None:
+            from aiohomekit.characteristic_cache import CharacteristicCacheMemory
+            from aiohomekit.controller.ip.controller import IpController
+
             self._controller = IpController(CharacteristicCacheMemory(), None)  # type: ignore[arg-type]
         return self._controller
 
@@ -102,6 +103,13 @@ class HomeKitAdapter(Adapter):
         await asyncio.shield(task)
 
     async def _set_up(self, device_id: str, found: Discovered) -> None:
+        await self.context.load_library(
+            "devices.adapters.homekit.pairing",
+            "devices.adapters.homekit.connection",
+            "devices.adapters.homekit.mapping",
+        )
+        from devices.adapters.homekit import pairing as pairings
+
         name = pairings.instance_name(found)
         code = pairings.offered_setup_code(device_id)
         stored = self.store.get(device_id)
@@ -147,6 +155,8 @@ class HomeKitAdapter(Adapter):
             "AccessoryIPs": [found.host],
             "AccessoryPort": found.port,
         }
+        from devices.adapters.homekit.connection import PairedAccessory
+
         accessory = PairedAccessory(
             self._controller_now(),
             device_id,
@@ -164,6 +174,8 @@ class HomeKitAdapter(Adapter):
         return accessory
 
     def _register(self, accessory: PairedAccessory) -> None:
+        from devices.adapters.homekit.mapping import BY_SERVICE_TYPE, View
+
         assert accessory.accessories is not None
         for served in accessory.accessories:
             specs: list[EntitySpec] = []
@@ -208,6 +220,8 @@ class HomeKitAdapter(Adapter):
         self._push(accessory)
 
     def _push(self, accessory: PairedAccessory) -> None:
+        from devices.adapters.homekit.mapping import BY_SERVICE_TYPE, View
+
         for unique_id, (device_id, aid, service) in self._services.items():
             if device_id == accessory.device_id:
                 family = BY_SERVICE_TYPE[service.type]
@@ -220,6 +234,8 @@ class HomeKitAdapter(Adapter):
                 self.context.set_available(uid.split(":", 1)[1], available=False, reason=reason)
 
     def _target(self, entity: Entity) -> tuple[PairedAccessory, Family, View]:
+        from devices.adapters.homekit.mapping import BY_SERVICE_TYPE, View
+
         found = self._services.get(entity.adapter_unique_id)
         accessory = self.accessories.get(found[0]) if found else None
         if found is None or accessory is None:

@@ -4,7 +4,8 @@ A bridge needs pairing once (its link button, `dobby pair hue`); the application
 kept in `<state dir>/hue/<bridge id>.json`. Each Hue light becomes a light entity whose
 proposed area is its Hue room; with `groups: true`, every room and zone is a light entity
 too. States arrive by the bridge's event stream; the poll only checks the bridge is there.
-API v1 (bridges from before 2019 that have no v2) is not supported.
+API v1 (bridges from before 2019 that have no v2) is not supported. aiohue (bridge.py,
+mapping.py) is imported with the first bridge, so a house without Hue never loads it.
 """
 
 from __future__ import annotations
@@ -13,16 +14,8 @@ import asyncio
 import logging
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from devices.adapters.hue.bridge import BridgeLink
-from devices.adapters.hue.mapping import (
-    command_for,
-    expected_light,
-    group_state,
-    light_features,
-    light_state,
-)
 from devices.adapters.hue.pairing import (
     LinkButtonNotPressedError,
     StoredKey,
@@ -43,6 +36,9 @@ from devices.errors import (
     UnsupportedCommandError,
 )
 from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered, Manifest
+
+if TYPE_CHECKING:
+    from devices.adapters.hue.bridge import BridgeLink
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -132,6 +128,9 @@ class HueAdapter(Adapter):
         await asyncio.shield(task)
 
     async def _add_bridge(self, host: str, bridge_id: str | None) -> None:
+        await self.context.load_library(
+            "devices.adapters.hue.bridge", "devices.adapters.hue.mapping"
+        )
         if bridge_id is None:
             bridge_id = await read_bridge_id(host, request_timeout=self.config.request_timeout)
         bridge_id = bridge_id.lower()
@@ -166,6 +165,8 @@ class HueAdapter(Adapter):
         return stored
 
     async def _connect(self, bridge_id: str, host: str, key: str) -> BridgeLink:
+        from devices.adapters.hue.bridge import BridgeLink
+
         link = BridgeLink(
             bridge_id, host, key, timeout=self.config.request_timeout, push=self._push
         )
@@ -178,6 +179,8 @@ class HueAdapter(Adapter):
         return link
 
     def _add_entities(self, link: BridgeLink) -> None:
+        from devices.adapters.hue.mapping import group_state, light_features, light_state
+
         bridge_device = DeviceInfo(
             unique_id=link.bridge_id,
             name="Hue Bridge",
@@ -266,6 +269,8 @@ class HueAdapter(Adapter):
 
     async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
         """Send a light command; the new state is pushed at once and confirmed by an event."""
+        from devices.adapters.hue.mapping import command_for, expected_light, light_state
+
         link = self._link_of(entity)
         resource_id = entity.adapter_unique_id
         light = link.api.lights.get(resource_id)

@@ -1,15 +1,15 @@
-"""The Sonos adapter: finds speakers (SSDP ZonePlayer, mDNS _sonos._tcp), drives them."""
+"""The Sonos adapter: finds speakers (SSDP ZonePlayer, mDNS _sonos._tcp), drives them.
+
+SoCo (and `requests`, which it speaks HTTP with) is imported with the first speaker, not
+with the adapter: a house without Sonos never loads it, and start-up does not wait for it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import soco
-
-from devices.adapters.sonos.events import SpeakerEvents
-from devices.adapters.sonos.speaker import Speaker, SpeakerInfo
 from devices.capabilities import (
     CommandSpec,
     Domain,
@@ -20,6 +20,12 @@ from devices.capabilities import (
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import DeviceError, DeviceUnavailableError
 from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered, Manifest
+
+if TYPE_CHECKING:
+    import soco
+
+    from devices.adapters.sonos.events import SpeakerEvents
+    from devices.adapters.sonos.speaker import Speaker, SpeakerInfo
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -59,12 +65,30 @@ class SonosAdapter(Adapter):
         super().__init__(context, config)
         self.speakers: dict[str, Speaker] = {}
         """By UPnP uid (RINCON_...)."""
-        self.events = SpeakerEvents(self.config.event_listener_port, self.config.event_listener_ip)
+        self._events: SpeakerEvents | None = None
         self._setting_up: dict[str, asyncio.Task[None]] = {}
 
-    async def start(self) -> None:
-        """Connect to the hosts named in config, and set SoCo's request timeout."""
+    @property
+    def events(self) -> SpeakerEvents:
+        """The speakers' event subscriptions (SoCo's event listener, loaded on first use)."""
+        if self._events is None:
+            from devices.adapters.sonos.events import SpeakerEvents
+
+            config = self.config
+            self._events = SpeakerEvents(config.event_listener_port, config.event_listener_ip)
+        return self._events
+
+    def _speaker(self, host: str) -> Speaker:
+        """A speaker at `host`; the first one loads SoCo and sets its request timeout."""
+        import soco
+
+        from devices.adapters.sonos.speaker import Speaker
+
         soco.config.REQUEST_TIMEOUT = self.config.request_timeout
+        return Speaker(host)
+
+    async def start(self) -> None:
+        """Connect to the hosts named in config."""
         for host in self.config.hosts:
             await self.add_host(host)
 
@@ -82,7 +106,11 @@ class SonosAdapter(Adapter):
         await asyncio.shield(task)
 
     async def _add_host(self, host: str) -> None:
-        speaker = Speaker(host)
+        library = ["devices.adapters.sonos.speaker"]
+        if self.config.events:
+            library.append("devices.adapters.sonos.events")
+        await self.context.load_library(*library)
+        speaker = self._speaker(host)
         info: SpeakerInfo = await self.context.run_blocking(speaker.describe)
         known = self.speakers.get(info.uid)
         if known is not None and known.host == host:
@@ -152,8 +180,9 @@ class SonosAdapter(Adapter):
         )
 
     async def stop(self) -> None:
-        """Unsubscribe from every speaker's events."""
-        await self.events.stop()
+        """Unsubscribe from every speaker's events (none if no speaker was ever set up)."""
+        if self._events is not None:
+            await self._events.stop()
 
     async def _refresh_one(self, uid: str, speaker: Speaker) -> None:
         try:
