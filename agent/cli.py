@@ -6,7 +6,8 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -78,11 +79,16 @@ def _print_json(value: Any) -> None:
     typer.echo(json.dumps(value, ensure_ascii=False))
 
 
-async def _running(config: Config, state: Path, wait: float) -> Dobby:
+@asynccontextmanager
+async def _running(config: Config, state: Path, wait: float) -> AsyncIterator[Dobby]:
+    """Dobby started, given `wait` seconds to discover the house, and stopped afterwards."""
     dobby = Dobby(config, state)
-    await dobby.start()
-    await asyncio.sleep(wait)
-    return dobby
+    try:
+        await dobby.start()
+        await asyncio.sleep(wait)
+        yield dobby
+    finally:
+        await dobby.stop()
 
 
 @app.command()
@@ -127,11 +133,8 @@ def understand(
     loaded = _load(config)
 
     async def main() -> None:
-        dobby = await _running(loaded, state, wait)
-        try:
+        async with _running(loaded, state, wait) as dobby:
             understood = await dobby.understand(text, Requester.local_admin())
-        finally:
-            await dobby.stop()
         if json_out:
             _print_json(understood.model_dump(mode="json"))
         else:
@@ -156,11 +159,8 @@ def say(
     loaded = _load(config)
 
     async def main() -> None:
-        dobby = await _running(loaded, state, wait)
-        try:
+        async with _running(loaded, state, wait) as dobby:
             reply = await dobby.handle(text, Requester.local_admin())
-        finally:
-            await dobby.stop()
         if json_out:
             _print_json(reply.model_dump(mode="json"))
         else:
@@ -183,11 +183,8 @@ def chat(
     loaded = _load(config)
 
     async def main() -> None:
-        dobby = await _running(loaded, state, wait)
-        try:
+        async with _running(loaded, state, wait) as dobby:
             await terminal_chat(dobby, Requester.local_admin())
-        finally:
-            await dobby.stop()
 
     _run(main)
 
@@ -205,11 +202,8 @@ def devices(
     loaded = _load(config)
 
     async def main() -> list[dict[str, Any]]:
-        dobby = await _running(loaded, state, wait)
-        try:
+        async with _running(loaded, state, wait) as dobby:
             return dobby.states()
-        finally:
-            await dobby.stop()
 
     states = _run(main)
     if json_out:
@@ -419,14 +413,12 @@ def routines_run(
     loaded = _load(config)
 
     async def main() -> int:
-        dobby = await _running(loaded, state, wait)
-        try:
-            report = await dobby.routines.run(name, Requester.local_admin())
-        except RoutineError as error:
-            typer.echo(str(error), err=True)
-            return 1
-        finally:
-            await dobby.stop()
+        async with _running(loaded, state, wait) as dobby:
+            try:
+                report = await dobby.routines.run(name, Requester.local_admin())
+            except RoutineError as error:
+                typer.echo(str(error), err=True)
+                return 1
         if json_out:
             results = [r.as_json() for r in report.results]
             _print_json({"routine": report.routine, "results": results, "notes": report.notes})
