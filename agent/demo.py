@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from agent.app import Dobby
@@ -24,6 +27,51 @@ def house_file(config: Config) -> Path:
     return config.directory / "demo" / "house.yaml"
 
 
+@dataclass
+class RunningDemo:
+    """The virtual house, and Dobby running against it."""
+
+    house: VirtualHouse
+    dobby: Dobby
+    missing: list[str]
+    """Entities of the house that discovery did not find in time."""
+
+
+@asynccontextmanager
+async def running_demo(
+    config: Config, state: Path, *, alarm: str = "homekit"
+) -> AsyncIterator[RunningDemo]:
+    """Start the virtual house, then Dobby on it through discovery; stop both afterwards."""
+    loaded = load_adapters()
+    house = VirtualHouse(
+        read_house(house_file(config)),
+        loaded.adapters,
+        interface=LOOPBACK,
+        choices={"alarm": alarm},
+    )
+    await house.start()
+    try:
+        # Devices with no announcement of their own (a wired alarm module) are configured.
+        for name, extra in house.settings.items():
+            config.home.adapters[name] = {**config.home.adapters.get(name, {}), **extra}
+        # The virtual house's devices only: other emulators may share the loopback network.
+        dobby = Dobby(
+            config,
+            state,
+            interfaces=[LOOPBACK],
+            loaded=loaded,
+            only_hosts=house.hosts.allocated | {LOOPBACK},
+        )
+        try:
+            await dobby.start()
+            missing = await dobby.wait_for(house.entity_ids, DISCOVERY_TIMEOUT)
+            yield RunningDemo(house, dobby, missing)
+        finally:
+            await dobby.stop()
+    finally:
+        await house.stop()
+
+
 async def run_demo(
     config: Config,
     state: Path,
@@ -37,28 +85,8 @@ async def run_demo(
 
     With `json_out` and nothing to say, it prints the start state of every entity.
     """
-    loaded = load_adapters()
-    house = VirtualHouse(
-        read_house(house_file(config)),
-        loaded.adapters,
-        interface=LOOPBACK,
-        choices={"alarm": alarm},
-    )
-    await house.start()
-    # Devices with no announcement of their own (a wired alarm module) are configured.
-    for name, extra in house.settings.items():
-        config.home.adapters[name] = {**config.home.adapters.get(name, {}), **extra}
-    # The virtual house's devices only: other emulators may share the loopback network.
-    dobby = Dobby(
-        config,
-        state,
-        interfaces=[LOOPBACK],
-        loaded=loaded,
-        only_hosts=house.hosts.allocated | {LOOPBACK},
-    )
-    try:
-        await dobby.start()
-        missing = await dobby.wait_for(house.entity_ids, DISCOVERY_TIMEOUT)
+    async with running_demo(config, state, alarm=alarm) as demo:
+        dobby, missing = demo.dobby, demo.missing
         if missing:
             print(f"Not found by discovery: {', '.join(missing)}", file=sys.stderr)
         requester = Requester.local_admin()
@@ -80,6 +108,3 @@ async def run_demo(
 
             print_states(states)
         return 1 if missing else 0
-    finally:
-        await dobby.stop()
-        await house.stop()

@@ -18,10 +18,9 @@ import pytest
 
 from agent.app import Dobby
 from agent.config import load_config
-from agent.demo import house_file, run_demo
+from agent.demo import run_demo, running_demo
 from devices.adapters.hue.emulator import HueBridgeEmulator
-from devices.plugin import load_adapters
-from devices.virtual_house import VirtualHouse, read_house
+from devices.virtual_house import VirtualHouse
 from skills.actions import Action, Plan, Requester
 from skills.actions import Path as ActionPath
 
@@ -42,24 +41,9 @@ async def demo(tmp_path: Path, capsys: pytest.CaptureFixture[str], *says: str) -
 @asynccontextmanager
 async def demo_house(state: Path) -> AsyncIterator[tuple[VirtualHouse, Dobby]]:
     """The demo house and Dobby in this process, as `dobby demo` starts them."""
-    config = load_config(CONFIG)
-    loaded = load_adapters()
-    house = VirtualHouse(read_house(house_file(config)), loaded.adapters)
-    await house.start()
-    dobby = Dobby(
-        config,
-        state,
-        interfaces=["127.0.0.1"],
-        loaded=loaded,
-        only_hosts=house.hosts.allocated | {"127.0.0.1"},
-    )
-    try:
-        await dobby.start()
-        assert await dobby.wait_for(house.entity_ids, 20) == []
-        yield house, dobby
-    finally:
-        await dobby.stop()
-        await house.stop()
+    async with running_demo(load_config(CONFIG), state) as demo:
+        assert demo.missing == []
+        yield demo.house, demo.dobby
 
 
 def light(dobby: Dobby, entity_id: str) -> tuple[str, int | None, int | None]:

@@ -21,9 +21,7 @@ import pytest
 
 from agent.app import Dobby
 from agent.config import load_config
-from agent.demo import house_file, run_demo
-from devices.plugin import load_adapters
-from devices.virtual_house import VirtualHouse, read_house
+from agent.demo import run_demo, running_demo
 from skills.actions import Requester
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -44,24 +42,9 @@ async def demo(tmp_path: Path, capsys: pytest.CaptureFixture[str], *says: str) -
 @asynccontextmanager
 async def demo_house(state: Path) -> AsyncIterator[Dobby]:
     """The demo house and Dobby in this process, as `dobby demo` starts them."""
-    config = load_config(CONFIG)
-    loaded = load_adapters()
-    house = VirtualHouse(read_house(house_file(config)), loaded.adapters)
-    await house.start()
-    dobby = Dobby(
-        config,
-        state,
-        interfaces=["127.0.0.1"],
-        loaded=loaded,
-        only_hosts=house.hosts.allocated | {"127.0.0.1"},
-    )
-    try:
-        await dobby.start()
-        assert await dobby.wait_for(house.entity_ids, 20) == []
-        yield dobby
-    finally:
-        await dobby.stop()
-        await house.stop()
+    async with running_demo(load_config(CONFIG), state) as demo:
+        assert demo.missing == []
+        yield demo.dobby
 
 
 def heater(dobby: Dobby) -> tuple[str, float]:

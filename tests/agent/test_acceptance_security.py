@@ -36,11 +36,9 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from agent.app import Dobby
 from agent.config import load_config
-from agent.demo import house_file, run_demo
+from agent.demo import run_demo, running_demo
 from agent.llm.agent import HouseAgent
 from agent.llm.settings import LLMSettings
-from devices.plugin import load_adapters
-from devices.virtual_house import VirtualHouse, read_house
 from skills.actions import Requester, Role
 from skills.house import ConfirmationError
 from skills.routine_store import RoutineStore
@@ -79,24 +77,9 @@ async def demo(
 @asynccontextmanager
 async def demo_house(config: Path, state: Path) -> AsyncIterator[Dobby]:
     """The demo house and Dobby in this process, as `dobby demo` starts them."""
-    loaded = load_adapters()
-    settings = load_config(config)
-    house = VirtualHouse(read_house(house_file(settings)), loaded.adapters)
-    await house.start()
-    dobby = Dobby(
-        settings,
-        state,
-        interfaces=["127.0.0.1"],
-        loaded=loaded,
-        only_hosts=house.hosts.allocated | {"127.0.0.1"},
-    )
-    try:
-        await dobby.start()
-        assert await dobby.wait_for(house.entity_ids, 20) == []
-        yield dobby
-    finally:
-        await dobby.stop()
-        await house.stop()
+    async with running_demo(load_config(config), state) as demo:
+        assert demo.missing == []
+        yield demo.dobby
 
 
 async def state_of(dobby: Dobby, entity_id: str) -> str:

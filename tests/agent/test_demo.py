@@ -14,12 +14,9 @@ from typing import Any
 
 import pytest
 
-from agent.app import Dobby
 from agent.config import load_config
-from agent.demo import house_file, run_demo
+from agent.demo import run_demo, running_demo
 from devices.adapters.sonos.emulator import SonosEmulator
-from devices.plugin import load_adapters
-from devices.virtual_house import VirtualHouse, read_house
 from skills.actions import Requester
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -197,20 +194,9 @@ async def test_a_sentence_dobby_does_not_know_gets_help(tmp_path: Path, capsys) 
 
 
 async def test_a_garbage_speaker_is_unavailable_and_the_rest_still_runs(tmp_path: Path) -> None:
-    config = load_config(CONFIG)
-    loaded = load_adapters()
-    house = VirtualHouse(read_house(house_file(config)), loaded.adapters)
-    await house.start()
-    dobby = Dobby(
-        config,
-        tmp_path,
-        interfaces=["127.0.0.1"],
-        loaded=loaded,
-        only_hosts=house.hosts.allocated | {"127.0.0.1"},
-    )
-    try:
-        await dobby.start()
-        assert await dobby.wait_for(house.entity_ids, 20) == []
+    async with running_demo(load_config(CONFIG), tmp_path) as demo:
+        assert demo.missing == []
+        dobby, house = demo.dobby, demo.house
         [speakers] = [e for e in house.running if isinstance(e, SonosEmulator)]
         speakers.speaker("Kitchen").faults.garbage = True
         reply = await dobby.handle("sleepy time", Requester.local_admin())
@@ -229,9 +215,6 @@ async def test_a_garbage_speaker_is_unavailable_and_the_rest_still_runs(tmp_path
         speakers.speaker("Kitchen").faults.clear()
         await dobby.refresh()
         assert by_id(dobby.states())["media_player.kitchen"]["available"] is True
-    finally:
-        await dobby.stop()
-        await house.stop()
 
 
 async def test_dry_run_covers_every_domain_and_asks_for_the_sensitive_ones(
