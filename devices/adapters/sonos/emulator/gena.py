@@ -12,7 +12,7 @@ import itertools
 import logging
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -95,6 +95,7 @@ class EventPublisher:
         """Pause between a SUBSCRIBE's answer and its initial event, as a real player makes."""
         self.subscriptions: dict[str, Subscription] = {}
         self._last: dict[tuple[str, str], str] = {}
+        self._made_of: dict[tuple[str, str], tuple[object, ...]] = {}
         self._fingerprint: tuple[object, ...] | None = None
         self._sessions: dict[str, aiohttp.ClientSession] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -178,15 +179,40 @@ class EventPublisher:
                 continue
             key = (subscription.speaker.uid, subscription.service.event_url)
             live.setdefault(key, []).append(subscription)
+        inputs = self._inputs(fingerprint)
         memo: dict[str, str] = {}
         for key, subscriptions in live.items():
             first = subscriptions[0]
+            # A body is rendered again only when what it is made of changed: renders cost
+            # far more than comparing fingerprints, and one change touches few speakers.
+            made_of = inputs(first.speaker, first.service)
+            if self._made_of.get(key) == made_of:
+                continue
+            self._made_of[key] = made_of
             body = event_body(first.service, self.household, first.speaker, memo)
             if self._last.get(key) == body:
                 continue
             self._last[key] = body
             for subscription in subscriptions:
                 self._schedule(subscription, body, 0.0)
+
+    def _inputs(
+        self, fingerprint: tuple[object, ...]
+    ) -> Callable[[SpeakerState, Service], tuple[object, ...]]:
+        """What a speaker's body for a service is made of: its group's state, or, for the
+        topology, the whole household's."""
+        house = self.household
+        groups: dict[str, tuple[object, ...]] = {}
+        for speaker in house.speakers.values():
+            leader = house.coordinator_of(speaker).uid
+            groups[leader] = (*groups.get(leader, ()), speaker.uid, speaker.fingerprint())
+
+        def inputs(speaker: SpeakerState, service: Service) -> tuple[object, ...]:
+            if service.name == "ZoneGroupTopology":
+                return fingerprint
+            return groups[house.coordinator_of(speaker).uid]
+
+        return inputs
 
     def _schedule(self, subscription: Subscription, body: str, delay: float) -> None:
         seq = subscription.next_seq()

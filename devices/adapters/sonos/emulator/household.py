@@ -66,7 +66,13 @@ class Household:
 
     def groups(self) -> list[list[SpeakerState]]:
         """Every group, each with its coordinator first."""
-        return [self.members_of(s) for s in self.speakers.values() if self.coordinator_of(s) is s]
+        groups: dict[str, list[SpeakerState]] = {}
+        for speaker in self.speakers.values():
+            coordinator = self.coordinator_of(speaker)
+            group = groups.setdefault(coordinator.uid, [coordinator])
+            if speaker is not coordinator:
+                group.append(speaker)
+        return list(groups.values())
 
     def group_id(self, coordinator: SpeakerState) -> str:
         """The id of the coordinator's group; it changes whenever the topology does."""
