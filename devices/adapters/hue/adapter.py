@@ -280,7 +280,7 @@ class HueAdapter(Adapter):
             mirek_range = (schema.mirek_minimum, schema.mirek_maximum)
         current = link.state_of(resource_id)
         hue = command_for(command.verb, params, current, mirek_range)
-        await link.set_light(resource_id, **hue.kwargs())
+        await link.command_light(resource_id, **hue.kwargs())
         if light is not None:
             self._push(resource_id, light_state(expected_light(light, hue)))
 

@@ -4,6 +4,13 @@ aiohue keeps a model of every resource, fed by the bridge's event stream
 (`/eventstream/clip/v2`); the link turns each light and grouped_light update into a
 state pushed to Dobby's registry, and marks the bridge's devices unavailable while the
 stream is down.
+
+Lights told the same thing at the same moment ("everything off") go out as few commands
+as the bridge's groups allow: the whole home's grouped_light, or a room's or zone's, when
+every light in it is among them, the rest one by one. A bridge takes one request at a time
+per connection (aiohue opens three) and Hue asks apps not to send it more than about ten
+light commands a second; one group command is one request, and the lights switch together
+instead of one after another.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import aiohttp
 from aiohue import HueBridgeV2  # type: ignore[import-untyped]
 from aiohue.errors import AiohueException, BridgeBusy, Unauthorized  # type: ignore[import-untyped]
 from aiohue.v2.controllers.events import EventType  # type: ignore[import-untyped]
+from aiohue.v2.models.resource import ResourceTypes  # type: ignore[import-untyped]
 
 from devices.adapters.hue.mapping import group_state, light_state
 from devices.adapters.hue.pairing import PAIR_AGAIN
@@ -32,6 +40,8 @@ from devices.errors import (
 )
 
 StatePush = Callable[[str, LightState], None]
+Waiting = dict[str, list["asyncio.Future[None]"]]
+"""Per light id, the commands waiting for it to be sent."""
 Availability = Callable[["BridgeLink", bool, str], None]
 
 
@@ -76,6 +86,9 @@ class BridgeLink:
         self._on_availability: list[Callable[[bool, str], None]] = []
         self._unsubscribe: list[Callable[[], None]] = []
         self.connected = False
+        self._batches: dict[str, tuple[dict[str, Any], Waiting]] = {}
+        """Light commands of this moment: by command, its arguments and who waits per light."""
+        self._sending: set[asyncio.Task[None]] = set()
 
     async def connect(self) -> None:
         """Read every resource (checking the key), then listen to the event stream."""
@@ -101,6 +114,9 @@ class BridgeLink:
             unsubscribe()
         self._unsubscribe.clear()
         self.connected = False
+        for task in list(self._sending):
+            task.cancel()
+        await asyncio.gather(*self._sending, return_exceptions=True)
         await self.api.close()
         await asyncio.sleep(0)  # let the cancelled stream tasks finish
 
@@ -161,6 +177,72 @@ class BridgeLink:
                 await self.api.lights.set_state(resource_id, **kwargs)
             else:
                 await self.api.groups.grouped_light.set_state(resource_id, **kwargs)
+
+    async def command_light(self, light_id: str, **kwargs: Any) -> None:
+        """`set_state` on a light, sent with the same command to other lights in the same
+        moment: as a group command when a group's lights are all among them."""
+        if light_id not in self.api.lights:
+            await self.set_light(light_id, **kwargs)
+            return
+        loop = asyncio.get_running_loop()
+        if not self._batches:
+            loop.call_soon(self._send_batches)
+        _, waiting = self._batches.setdefault(repr(sorted(kwargs.items())), (kwargs, {}))
+        future = loop.create_future()
+        waiting.setdefault(light_id, []).append(future)
+        await future
+
+    def _send_batches(self) -> None:
+        batches, self._batches = self._batches, {}
+        for kwargs, waiting in batches.values():
+            task = asyncio.get_running_loop().create_task(self._send_batch(kwargs, waiting))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    async def _send_batch(self, kwargs: dict[str, Any], waiting: Waiting) -> None:
+        targets = self.cover(set(waiting))
+        try:
+            outcomes = await asyncio.gather(
+                *(self.set_light(resource_id, **kwargs) for resource_id, _ in targets),
+                return_exceptions=True,
+            )
+            for (_, lights), outcome in zip(targets, outcomes, strict=True):
+                for future in (f for light_id in lights for f in waiting[light_id]):
+                    if future.done():  # its caller gave up (a timeout)
+                        continue
+                    if isinstance(outcome, BaseException):
+                        future.set_exception(outcome)
+                    else:
+                        future.set_result(None)
+        finally:  # closed while sending: nobody is left waiting
+            for future in (f for futures in waiting.values() for f in futures):
+                if not future.done():
+                    future.set_exception(DeviceConnectionError("the bridge was disconnected."))
+
+    def cover(self, light_ids: set[str]) -> list[tuple[str, set[str]]]:
+        """The fewest commands that reach exactly these lights, as (resource id, lights):
+        grouped_lights whose every light is wanted, the largest first, then single lights."""
+        remaining = set(light_ids)
+        targets = []
+        for grouped_id, members in sorted(self._light_groups(), key=lambda g: -len(g[1])):
+            if len(members) > 1 and members <= remaining:
+                targets.append((grouped_id, members))
+                remaining -= members
+        return targets + [(light_id, {light_id}) for light_id in sorted(remaining)]
+
+    def _light_groups(self) -> list[tuple[str, set[str]]]:
+        """Every grouped_light with the ids of its lights: the home's, rooms', zones'."""
+        groups = [
+            (grouped.id, {light.id for light in self.members(grouped.id)})
+            for _, grouped in self.groups()
+        ]
+        everything = {light.id for light in self.api.lights}
+        for home in self.api.config.bridge_home:
+            for service in home.services:
+                grouped = self.api.groups.grouped_light.get(service.rid)
+                if service.rtype == ResourceTypes.GROUPED_LIGHT and grouped is not None:
+                    groups.append((grouped.id, everything))
+        return groups
 
     async def recall_scene(self, scene_id: str, transition_ms: int | None = None) -> None:
         """Activate a scene."""

@@ -154,9 +154,10 @@ class Light:
 
 @dataclass
 class Group:
-    """A room (lights by device) or a zone (lights by service), with its grouped_light."""
+    """A room (lights by device), a zone (lights by service) or the whole home, with its
+    grouped_light."""
 
-    kind: Literal["room", "zone"]
+    kind: Literal["room", "zone", "bridge_home"]
     name: str
     id: str
     grouped_light_id: str
@@ -263,6 +264,15 @@ class BridgeModel:
             )
             room = self._group("room", spec.room)
             room.lights.append(self.lights[-1])
+        self.home = Group(
+            "bridge_home",
+            "Home",
+            self.resource_id("bridge_home"),
+            self.resource_id("grouped_light", "bridge_home"),
+            0,
+            self.lights,
+        )
+        """Every light of the bridge; its grouped_light is "all lights" (v1's group 0)."""
         for name, members in (zones or {}).items():
             zone = self._group("zone", name)
             zone.lights.extend(self.light(member) for member in members)
@@ -309,7 +319,6 @@ class BridgeModel:
 
     def _bridge_resources(self) -> list[dict[str, Any]]:
         device_id, bridge_uuid = self.resource_id("device", "bridge"), self.resource_id("bridge")
-        home_id = self.resource_id("bridge_home")
         return [
             {
                 "id": device_id,
@@ -333,12 +342,12 @@ class BridgeModel:
                 "type": "bridge",
             },
             {
-                "id": home_id,
+                "id": self.home.id,
                 "id_v1": "/groups/0",
                 "children": [
                     {"rid": g.id, "rtype": "room"} for g in self.groups if g.kind == "room"
                 ],
-                "services": [],
+                "services": [{"rid": self.home.grouped_light_id, "rtype": "grouped_light"}],
                 "type": "bridge_home",
             },
         ]
@@ -349,7 +358,7 @@ class BridgeModel:
         items += [light.render_device() for light in self.lights]
         items += [light.render() for light in self.lights]
         items += [group.render() for group in self.groups]
-        items += [group.render_grouped_light() for group in self.groups]
+        items += [group.render_grouped_light() for group in (*self.groups, self.home)]
         items += [scene.render() for scene in self.scenes]
         items += [
             {"id": rid, "name": name, "type": "geofence_client"}
@@ -372,7 +381,7 @@ class BridgeModel:
         if rtype == "light":
             next(light for light in self.lights if light.id == rid).apply(body)
         elif rtype == "grouped_light":
-            group = next(g for g in self.groups if g.grouped_light_id == rid)
+            group = next(g for g in (*self.groups, self.home) if g.grouped_light_id == rid)
             for light in group.lights:
                 light.apply(body)
         elif rtype == "scene":

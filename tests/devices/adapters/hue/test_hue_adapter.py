@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import stat
 import tempfile
@@ -188,6 +189,56 @@ async def test_rooms_and_zones_as_lights_when_asked() -> None:
             (False, 50.0),
             (True, 30.0),
         ]
+
+
+def puts(bridge: HueBridgeEmulator) -> list[str]:
+    """What the bridge was sent since the last call: "<type> <name>" per PUT."""
+    names = {light.id: light.name for light in bridge.model.lights}
+    names |= {g.grouped_light_id: g.name for g in (*bridge.model.groups, bridge.model.home)}
+    sent = [f"{path.split('/')[0]} {names[path.split('/')[1]]}" for _, path, _ in bridge.requests]
+    bridge.requests.clear()
+    return sorted(sent)
+
+
+async def test_lights_told_the_same_thing_at_once_go_out_as_group_commands() -> None:
+    paired = await paired_bridge(fresh_hosts())
+    async with hue(paired) as (registry, adapter):
+        everything = ["light.alpha", "light.beta", "light.gamma"]
+        paired.bridge.requests.clear()
+        await asyncio.gather(*(send(adapter, registry, e, "light.turn_off") for e in everything))
+        assert puts(paired.bridge) == ["grouped_light Home"]
+        assert [light.on for light in paired.bridge.model.lights] == [False, False, False]
+        assert [registry.entity(e).state.state for e in everything] == ["off"] * 3  # type: ignore[union-attr]
+
+        await asyncio.gather(
+            send(adapter, registry, "light.alpha", "light.turn_on", brightness=40),
+            send(adapter, registry, "light.beta", "light.turn_on", brightness=40),
+            send(adapter, registry, "light.gamma", "light.turn_on", brightness=70),
+        )
+        assert puts(paired.bridge) == ["grouped_light Study", "light Gamma"]
+        assert [(light.on, light.brightness) for light in paired.bridge.model.lights] == [
+            (True, 40.0),
+            (True, 40.0),
+            (True, 70.0),
+        ]
+
+        await asyncio.gather(
+            *(send(adapter, registry, e, "light.turn_off") for e in ["light.alpha", "light.gamma"])
+        )
+        assert puts(paired.bridge) == ["light Alpha", "light Gamma"]  # no group is all theirs
+
+
+async def test_a_group_command_that_fails_fails_every_light_it_carried() -> None:
+    paired = await paired_bridge(fresh_hosts())
+    async with hue(paired) as (registry, adapter):
+        paired.bridge.faults.error = True
+        outcomes = await asyncio.gather(
+            *(send(adapter, registry, e, "light.turn_off") for e in ["light.alpha", "light.beta"]),
+            return_exceptions=True,
+        )
+        assert [type(o).__name__ for o in outcomes] == ["DeviceRefusedError"] * 2
+        paired.bridge.faults.clear()
+        assert [light.on for light in paired.bridge.model.lights] == [True, True, False]
 
 
 async def test_scenes_are_activated_by_name() -> None:

@@ -92,9 +92,17 @@ async def test_commands_change_the_lights_and_the_group(
         None,
         300,
     )
-    [grouped] = api.groups.grouped_light.items
-    await api.groups.grouped_light.set_state(grouped.id, on=False)
+    [room] = api.groups.room.items
+    await api.groups.grouped_light.set_state(room.grouped_light, on=False)
     assert [light.on for light in bridge.model.lights] == [False, False]
+    [home] = api.config.bridge_home.items
+    [everything] = [s.rid for s in home.services if s.rtype.value == "grouped_light"]
+    await api.groups.grouped_light.set_state(everything, on=True, brightness=25.0)
+    assert [(light.on, light.brightness) for light in bridge.model.lights] == [
+        (True, 25.0),
+        (True, 25.0),
+    ]
+    assert api.groups.grouped_light.get_zone(everything) is None  # the home's, not a room's
     [scene] = api.scenes.scene.items
     await api.scenes.recall(scene.id)
     shelf = bridge.model.light("Shelf")
