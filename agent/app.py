@@ -18,6 +18,7 @@ from agent.llm import from_environment
 from agent.understanding import Understander, Understanding
 from devices.blocking import BlockingRunner
 from devices.discovery import Discovery
+from devices.lan import keep_device_traffic_local
 from devices.plugin import Adapter, AdapterContext, Discovered, LoadedAdapters, load_adapters
 from devices.registry import EntityOverride, Registry
 from skills.actions import ActionResult, Plan, Requester
@@ -168,6 +169,7 @@ class Dobby:
         `freeze=False` leaves `freeze_startup_objects` to the caller (the service runs it
         once it is ready).
         """
+        keep_device_traffic_local()
         for name, adapter in self.adapters.items():
             try:
                 await adapter.start()
