@@ -19,6 +19,9 @@ $(BIN)/dobby: pyproject.toml
 	touch $(BIN)/dobby
 
 setup: $(BIN)/dobby
+	@# Bytecode for Dobby's own modules, as pip writes for every installed package (an
+	@# editable install does not), so nothing compiles them again at each start.
+	@$(BIN)/python -m compileall -q agent devices skills bench >/dev/null
 
 demo: setup
 	$(BIN)/dobby demo $(ARGS)

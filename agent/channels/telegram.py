@@ -11,6 +11,7 @@ import html
 import logging
 from typing import Any
 
+import httpx
 from telegram import (
     BotCommand,
     CallbackQuery,
@@ -30,6 +31,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from agent.app import Dobby, Reply
 from agent.channels import replies
@@ -80,10 +82,15 @@ class TelegramChannel:
             raise ValueError("DOBBY_TELEGRAM_TOKEN is not set")
         self.dobby, self.members, self.settings = dobby, members, settings
         webhook = settings.telegram_webhook_url is not None
+        # One TLS context for both of the bot's connections (updates, and the rest):
+        # loading the certificate store is most of what building a client costs.
+        tls = {"verify": httpx.create_ssl_context()}
         builder = (
             Application.builder()
             .token(settings.telegram_token.get_secret_value())
             .base_url(settings.telegram_base_url)
+            .request(HTTPXRequest(connection_pool_size=256, httpx_kwargs=tls))
+            .get_updates_request(HTTPXRequest(connection_pool_size=1, httpx_kwargs=tls))
         )
         if webhook:
             builder = builder.updater(None)

@@ -30,12 +30,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from hassil.intents import Intents, SlotList, TextSlotList
 from hassil.models import UnmatchedTextEntity
 from hassil.recognize import MISSING_ENTITY, RecognizeResult, recognize_all
 from home_assistant_intents import get_intents
 
+from agent.config import parse_yaml
 from agent.intents import climate, cover, light, media, onoff, security, state
 from agent.intents.base import (
     TARGET_SLOTS,
@@ -226,7 +226,7 @@ def _add_own_sentences(data: dict[str, Any], language: str) -> None:
     path = OWN_SENTENCES / f"{language.split('-', 1)[0]}.yaml"
     if not path.exists():
         return
-    own = yaml.safe_load(path.read_text(encoding="utf-8"))
+    own, _ = parse_yaml(path.read_text(encoding="utf-8"))
     data.setdefault("lists", {}).update(own.get("lists", {}))
     data.setdefault("expansion_rules", {}).update(own.get("expansion_rules", {}))
     for name, intent in own.get("intents", {}).items():
