@@ -8,12 +8,14 @@ scripted model (no network) in the generated houses of `bench understand`, at 10
 prompt, one line each as Dobby lists them, the way Home Assistant's LLM API exposes
 entities. `ratio` is the every-entity prompt's tokens over Dobby's.
 
-`tokens` and `all_entities_tokens` count the system instructions (with the context) and the
-message. The tool definitions are the same in both and do not depend on the house's size
-(only on which domains it has); they are reported beside them as `tool_tokens`, counted as
-the JSON of each tool's name, description and parameter schema (providers render them more
-compactly). Tokens are counted with `agent.llm.tokens` (an offline estimate, named in the
-report's `tokenizer`). Target: at most 1,500 tokens at 1,000 entities, flat from 100 on.
+`tokens` and `all_entities_tokens` count the whole request: the system instructions (with
+the context), the tool definitions and the message. The tools are those the turn is shown
+(`skills.toolsets.Focus`: finding and reading entities, running routines, and the control
+tools of the domains the message is about); they are the same in both, and reported
+beside them as `tool_tokens`, counted as the JSON of each tool's name, description and
+parameter schema (providers render them more compactly). Tokens are counted with
+`agent.llm.tokens` (an offline estimate, named in the report's `tokenizer`). Target: at
+most 1,500 tokens at 1,000 entities, flat from 100 on.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from agent.llm.agent import HouseAgent
-from agent.llm.context import entity_line
+from agent.llm.context import LISTING, entity_line
 from agent.llm.settings import LLMSettings
 from agent.llm.tokens import MESSAGE_OVERHEAD, TOKENIZER, count_tokens
 from bench import report
@@ -39,8 +41,7 @@ from skills.policy import Policy, PolicyConfig
 
 MESSAGE = "turn off the kitchen lamps and dim the desk lamp to 30%"
 """The message of the measured turn."""
-_LISTING = "Entities this message may be about (id: name (area), state):\n"
-"""Where the turn's context lists entities (agent.llm.context)."""
+_LISTING = LISTING + "\n"
 
 
 def prompt_tokens(instructions: str, tools: list[str], message: str) -> int:
@@ -86,14 +87,15 @@ async def measure(count: int) -> dict[str, Any]:
     instructions, tools = await captured_turn(registry, MESSAGE)
     if _LISTING not in instructions:
         raise RuntimeError("the turn's context no longer lists entities where expected")
-    tokens = prompt_tokens(instructions, [], MESSAGE)
-    everything = prompt_tokens(every_entity(registry, instructions), [], MESSAGE)
+    tokens = prompt_tokens(instructions, tools, MESSAGE)
+    everything = prompt_tokens(every_entity(registry, instructions), tools, MESSAGE)
     return {
         "entities": count,
         "tokens": tokens,
         "all_entities_tokens": everything,
         "ratio": round(everything / tokens, 2),
         "tool_tokens": prompt_tokens("", tools, "") - 2 * MESSAGE_OVERHEAD,
+        "tools": len(tools),
     }
 
 

@@ -28,29 +28,28 @@ from pydantic_ai import (
     ToolDenied,
     UsageLimitExceeded,
 )
-from pydantic_ai.messages import ModelMessage
+from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
 from pydantic_ai.models import Model, infer_model
 from pydantic_ai.providers import infer_provider_class
 from pydantic_ai.usage import UsageLimits
 
-from agent.llm.context import turn_context
+from agent.llm.context import turn_context, turn_focus
 from agent.llm.conversations import Conversations
 from agent.llm.settings import LLMSettings
 from skills.actions import Action, ActionResult, Requester
 from skills.house import CONFIRMATION_TTL, ConfirmationError, House
 from skills.routines import Routine
-from skills.toolsets import HouseDeps, house_toolsets
+from skills.toolsets import Focus, HouseDeps, house_toolsets
 
 _LOGGER = logging.getLogger(__name__)
 
 INSTRUCTIONS = """\
-You are Dobby, the assistant of a household. You read and change the house only through \
-your tools; never claim to have done something no tool did. Use entity ids from the \
-context or from find_entities, never invented ones. If a request could mean several \
-devices and you cannot tell which, ask one short question instead of guessing. Some \
-actions (unlocking, disarming, opening the garage) wait for a person's confirmation: the \
-house asks for it, so say that it is waiting. If the house rules refuse something, say \
-what and why. Answer in one or two short sentences, in the language the person used."""
+You are Dobby, a household's assistant. Read and change the house only through your \
+tools; never claim what no tool did. Use entity ids from the context or find_entities, \
+never invented ones. If a request could mean several devices, ask one short question \
+instead of guessing. Unlocking, disarming and opening the garage wait for a person's \
+confirmation: say it is waiting. If the house rules refuse something, say what and why. \
+Answer in one or two short sentences, in the person's language."""
 
 LIMIT_REPLY = (
     "That needed more steps than I allow for one message, so I stopped. "
@@ -155,6 +154,17 @@ class HouseAgent:
         """The bounded context of a turn about `text`."""
         return turn_context(self.house.registry, self.routines, text)
 
+    def focus(self, text: str, history: Sequence[ModelMessage] = ()) -> Focus:
+        """Which tools a turn about `text`, after `history`, is shown."""
+        earlier = (
+            part.tool_name
+            for message in history
+            if isinstance(message, ModelResponse)
+            for part in message.parts
+            if isinstance(part, ToolCallPart)
+        )
+        return turn_focus(self.house.registry, self.routines, text, earlier)
+
     async def plan(self, text: str, requester: Requester, *, chat: str | None = None) -> Turn:
         """What the model's tool calls would do with `text`; nothing is carried out.
 
@@ -163,6 +173,7 @@ class HouseAgent:
         deps = HouseDeps(self.house, requester, self.routines, dry_run=True)
         key = chat or requester.id
         history = self.conversations.history(key)
+        deps.focus = self.focus(text, history)
         return await self._turn(deps, key, text, text, history=history)
 
     async def run(self, text: str, requester: Requester, *, chat: str | None = None) -> Turn:
@@ -173,6 +184,7 @@ class HouseAgent:
         deps = HouseDeps(self.house, requester, self.routines)
         key = chat or requester.id
         history = self.conversations.history(key)
+        deps.focus = self.focus(text, history)
         return await self._turn(deps, key, text, text, history=history, remember=True)
 
     async def resume(self, token: str, approver: Requester, *, approve: bool) -> Turn:

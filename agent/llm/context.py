@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from devices.capabilities import Domain
-from devices.entities import Entity
+from devices.entities import Entity, slugify
 from devices.names import normalize
 from devices.registry import Registry
 from skills.routines import Routine
+from skills.toolsets import CONTROL_DOMAINS, EDITING_TOOLS, Focus
 
 MAX_ENTITIES = 12
 """Entities listed in one turn's context."""
@@ -28,13 +29,14 @@ MAX_VALUE = 40
 
 _KINDS: dict[str, Domain] = {
     **dict.fromkeys(("light", "lights", "lamp", "lamps", "licht", "lampe"), Domain.LIGHT),
+    **dict.fromkeys(("bright", "brighter", "dark", "darker", "dim", "dunkel"), Domain.LIGHT),
     **dict.fromkeys(("switch", "switches", "plug", "pump", "heater"), Domain.SWITCH),
     **dict.fromkeys(
         ("speaker", "speakers", "music", "volume", "song", "track", "play", "pause"),
         Domain.MEDIA_PLAYER,
     ),
     **dict.fromkeys(
-        ("thermostat", "heating", "heat", "temperature", "warmer", "cooler", "ac"),
+        ("thermostat", "heating", "heat", "temperature", "warmer", "cooler", "ac", "cold", "hot"),
         Domain.CLIMATE,
     ),
     **dict.fromkeys(
@@ -42,7 +44,7 @@ _KINDS: dict[str, Domain] = {
         Domain.COVER,
     ),
     **dict.fromkeys(("lock", "locked", "unlock", "door", "doors"), Domain.LOCK),
-    **dict.fromkeys(("alarm", "arm", "disarm", "armed"), Domain.ALARM_PANEL),
+    **dict.fromkeys(("alarm", "arm", "disarm", "armed", "security"), Domain.ALARM_PANEL),
     **dict.fromkeys(("window", "windows", "motion", "leak", "open"), Domain.BINARY_SENSOR),
 }
 """Words that point at a kind of entity, when no name does."""
@@ -55,8 +57,40 @@ _STOPWORDS = frozenset(
 )
 
 
+_ROUTINE_WORDS = frozenset(
+    {
+        *("routine", "routines", "automation", "schedule", "scheduled", "every", "daily"),
+        *("weekdays", "weekends", "rename", "delete", "create", "edit"),
+        *("routinen", "zeitplan", "jeden", "jede", "täglich", "werktags", "umbenennen"),
+        *("löschen", "erstelle", "erstellen", "bearbeite", "ändere"),
+    }
+)
+"""Words of a message about making or changing routines (English and German)."""
+_ROUTINE_PHRASES = re.compile(r"\b(when (i|we) say|wenn (ich|wir) sagen?|whenever)\b")
+_CHANGE_WORDS = frozenset(
+    {"change", "add", "remove", "also", "instead", "ändern", "hinzufügen", "entfernen", "auch"}
+)
+"""Words that, beside a routine's name, mean changing that routine."""
+
+
 def _has_phrase(text: str, phrase: str) -> bool:
     return bool(phrase) and f" {phrase} " in f" {text} "
+
+
+def _place_words(registry: Registry) -> set[str]:
+    names = [n for a in registry.areas.values() for n in (a.name, *a.aliases)]
+    names += [n for f in registry.floors.values() for n in (f.name, *f.aliases)]
+    return {w for n in names for w in normalize(n).split()}
+
+
+def _called(entity: Entity, text: str, words: set[str], places: set[str]) -> bool:
+    """Whether `text` calls the entity by its name or alias, or by a word of one; a name
+    that is only a place's ("Living Room", a speaker) names the place, not the device."""
+    names = [normalize(n) for n in (entity.name, *entity.aliases)]
+    names = [n for n in names if not set(n.split()) <= places]
+    if any(_has_phrase(text, n) for n in names) or entity.entity_id in text:
+        return True
+    return any(w in words for n in names for w in n.split() if len(w) > 2 and w not in _STOPWORDS)
 
 
 def _score(registry: Registry, entity: Entity, text: str, words: set[str]) -> int:
@@ -91,16 +125,23 @@ def _short(value: object) -> str:
     return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
 
 
+LISTING = "Entities this message may be about (id: name unless the id says it (area), state):"
+"""The head of the turn context's list of entities."""
+
+
 def entity_line(registry: Registry, entity: Entity) -> str:
-    """`- light.kitchen_ceiling: Kitchen Ceiling (Kitchen), on, brightness=80`."""
+    """`- light.ceiling: Kitchen Ceiling (Kitchen), on, brightness=80`; the name is left out
+    where the id spells it (`- light.kitchen_ceiling (Kitchen), on`)."""
     area = registry.area_name(entity)
     where = f" ({area})" if area else ""
+    spelled = slugify(entity.name) == entity.entity_id.partition(".")[2]
+    name = "" if spelled else f": {_short(entity.name)}"
     if not entity.available or entity.state is None:
-        return f"- {entity.entity_id}: {entity.name}{where}, unavailable"
+        return f"- {entity.entity_id}{name}{where}, unavailable"
     attributes = list(entity.state.attributes().items())[:MAX_ATTRIBUTES]
     shown = "".join(f", {key}={_short(value)}" for key, value in attributes)
     kind = f" [{entity.device_class}]" if entity.device_class else ""
-    return f"- {entity.entity_id}: {_short(entity.name)}{kind}{where}, {entity.state.state}{shown}"
+    return f"- {entity.entity_id}{name}{kind}{where}, {entity.state.state}{shown}"
 
 
 def _places(registry: Registry) -> str:
@@ -142,5 +183,46 @@ def turn_context(registry: Registry, routines: Sequence[Routine], text: str) -> 
         f"Floors and areas:\n{_places(registry)}\n\n"
         f"Routines:\n{_routines(routines)}\n\n"
         f"The house has: {_summary(registry)}.\n\n"
-        f"Entities this message may be about (id: name (area), state):\n{listed}"
+        f"{LISTING}\n{listed}"
+    )
+
+
+def turn_focus(
+    registry: Registry,
+    routines: Sequence[Routine],
+    text: str,
+    earlier_tools: Iterable[str] = (),
+) -> Focus:
+    """Which tools a turn about `text` is shown (`skills.toolsets.Focus`).
+
+    The domains of the kinds the message mentions, of the listed entities it calls by
+    name, and of what the conversation's earlier turns controlled ("turn it off again");
+    every domain when there are none. A domain the model finds later joins
+    (`HouseDeps.describe`). Routine editing when it speaks of routines, or of one by name
+    with a word of change, or the conversation was already editing one, or nothing in it
+    points at devices.
+    """
+    wanted = normalize(text)
+    words = set(re.findall(r"\w+", wanted))
+    earlier = set(earlier_tools)
+    # The kinds the message says ("lamps") and the listed entities it calls by name or by
+    # a word of their name ("the lights" for Fairy Lights, a switch) other than a place's;
+    # listed only for their room, when nothing else says what it is about.
+    listed = relevant_entities(registry, text)
+    places = _place_words(registry)
+    domains = {_KINDS[w] for w in words if w in _KINDS}
+    domains |= {e.domain for e in listed if _called(e, wanted, words - places, places)}
+    if not domains:
+        domains = {e.domain for e in listed}
+    domains |= {CONTROL_DOMAINS[name] for name in earlier if name in CONTROL_DOMAINS}
+    named = any(_has_phrase(wanted, normalize(r.name)) for r in routines)
+    editing = (
+        bool(words & _ROUTINE_WORDS)
+        or bool(_ROUTINE_PHRASES.search(wanted))
+        or (named and bool(words & _CHANGE_WORDS))
+        or bool(earlier & EDITING_TOOLS)
+    )
+    # Nothing says which devices: everything, routine editing too ("make movie night").
+    return Focus(
+        domains or None, editing or not domains, routines_in_context=len(routines) <= MAX_ROUTINES
     )

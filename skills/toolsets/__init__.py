@@ -15,12 +15,14 @@ from __future__ import annotations
 from pydantic_ai import AbstractToolset
 
 from skills.toolsets.control import CONTROL_DOMAINS, control_toolset
-from skills.toolsets.deps import HouseDeps, act
+from skills.toolsets.deps import Focus, HouseDeps, act
 from skills.toolsets.read import read_toolset
-from skills.toolsets.routines import routine_toolset
+from skills.toolsets.routines import EDITING_TOOLS, routine_toolset
 
 __all__ = [
     "CONTROL_DOMAINS",
+    "EDITING_TOOLS",
+    "Focus",
     "HouseDeps",
     "act",
     "control_toolset",

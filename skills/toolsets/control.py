@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 from pydantic_ai import FilteredToolset, FunctionToolset, RunContext, ToolDefinition
 
 from devices.capabilities import ArmMode, Domain, HVACMode
@@ -25,6 +25,21 @@ Percent = Annotated[int, Field(ge=0, le=100)]
 EntityIds = Annotated[list[str], Field(min_length=1)]
 
 
+def _shown_as(schema: dict[str, Any]) -> WithJsonSchema:
+    """An optional argument, shown to the model as just `schema`: left out, it is None.
+
+    The nullable union pydantic would write says nothing more to a model and costs tokens
+    in every prompt that carries the tool.
+    """
+    return WithJsonSchema(schema)
+
+
+_PERCENT = _shown_as({"type": "integer", "minimum": 0, "maximum": 100})
+_INTEGER = _shown_as({"type": "integer"})
+_NUMBER = _shown_as({"type": "number"})
+MaybePercent = Annotated[Percent | None, _PERCENT]
+
+
 def _actions(entity_ids: Iterable[str], command: str, **params: Any) -> list[Action]:
     given = {key: value for key, value in params.items() if value is not None}
     return [Action(entity_id=e, command=command, params=given) for e in dict.fromkeys(entity_ids)]
@@ -34,19 +49,21 @@ async def light(
     ctx: RunContext[HouseDeps],
     entity_ids: EntityIds,
     action: Literal["turn_on", "turn_off", "toggle"] = "turn_on",
-    brightness: Percent | None = None,
-    color_temp_kelvin: int | None = None,
-    rgb_color: tuple[int, int, int] | None = None,
-    transition: float | None = None,
+    brightness: MaybePercent = None,
+    color_temp_kelvin: Annotated[int | None, _INTEGER] = None,
+    rgb_color: Annotated[
+        tuple[int, int, int] | None, _shown_as({"type": "array", "items": {"type": "integer"}})
+    ] = None,
+    transition: Annotated[float | None, _NUMBER] = None,
 ) -> str:
     """Turn lights on or off, dim them, or change their colour.
 
     Args:
-        entity_ids: Light entity ids, e.g. ["light.kitchen_ceiling"].
-        action: turn_on (also to change brightness or colour), turn_off or toggle.
-        brightness: Brightness in percent, 1 to 100.
-        color_temp_kelvin: Colour temperature in kelvin: 2700 is warm, 6500 is daylight.
-        rgb_color: A colour as red, green, blue, each 0 to 255.
+        entity_ids: e.g. ["light.kitchen_ceiling"].
+        action: turn_on (also to dim or colour), turn_off or toggle.
+        brightness: Percent.
+        color_temp_kelvin: 2700 warm white to 6500 daylight.
+        rgb_color: [red, green, blue], each 0-255.
         transition: Seconds to fade.
     """
     if action == "turn_on":
@@ -91,7 +108,7 @@ async def media_player(
         "mute",
         "unmute",
     ],
-    volume: Percent | None = None,
+    volume: MaybePercent = None,
     step: Annotated[int, Field(ge=1, le=100)] = 10,
 ) -> str:
     """Control speakers: play, pause, skip, volume and mute.
@@ -117,9 +134,9 @@ async def media_player(
 async def climate(
     ctx: RunContext[HouseDeps],
     entity_ids: EntityIds,
-    temperature: float | None = None,
-    target_temp_low: float | None = None,
-    target_temp_high: float | None = None,
+    temperature: Annotated[float | None, _NUMBER] = None,
+    target_temp_low: Annotated[float | None, _NUMBER] = None,
+    target_temp_high: Annotated[float | None, _NUMBER] = None,
     hvac_mode: HVACMode | None = None,
 ) -> str:
     """Set thermostats, and pool or spa heat: a target temperature, a range, or a mode.
@@ -151,8 +168,8 @@ async def cover(
     ctx: RunContext[HouseDeps],
     entity_ids: EntityIds,
     action: Literal["open", "close", "stop", "set_position", "set_tilt"],
-    position: Percent | None = None,
-    tilt: Percent | None = None,
+    position: MaybePercent = None,
+    tilt: MaybePercent = None,
 ) -> str:
     """Open, close or move shades, blinds, curtains and garage doors.
 
@@ -208,17 +225,21 @@ CONTROL_DOMAINS: dict[str, Domain] = {
 """The domain each control tool acts on, by tool name."""
 
 
-def _house_has(ctx: RunContext[HouseDeps], tool: ToolDefinition) -> bool:
-    """Show a domain's tool only when the house has an entity of that domain."""
+def _shown(ctx: RunContext[HouseDeps], tool: ToolDefinition) -> bool:
+    """Show a domain's tool only when the house has that domain and the turn is about it."""
     domain = CONTROL_DOMAINS.get(tool.name)
     if domain is None:
         return True
+    wanted = ctx.deps.focus.domains
+    if wanted is not None and domain not in wanted:
+        return False
     return any(e.domain is domain for e in ctx.deps.house.registry.entities.values())
 
 
 def control_toolset() -> FilteredToolset[HouseDeps]:
-    """The control tools, `control_<domain>`, shown only for domains the house has."""
+    """The control tools, `control_<domain>`, for the domains the house has and the turn
+    is about (`HouseDeps.focus`)."""
     tools = FunctionToolset[HouseDeps](
         [light, switch, media_player, climate, cover, lock, alarm_panel], id="house_control"
     )
-    return tools.prefixed(PREFIX).filtered(_house_has)
+    return tools.prefixed(PREFIX).filtered(_shown)

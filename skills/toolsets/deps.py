@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic_ai import ApprovalRequired, RunContext
 
-from devices.capabilities import validate_command
+from devices.capabilities import Domain, validate_command
 from devices.entities import Entity
 from devices.errors import DeviceError
 from skills.actions import Action, ActionResult, Plan, Requester
@@ -25,6 +25,22 @@ from skills.routines import Routine
 
 MAX_LISTED = 25
 """At most this many entities in one tool answer; the rest are counted, not listed."""
+
+
+@dataclass
+class Focus:
+    """Which tools a turn is shown, so that their definitions stay few in every prompt.
+
+    Control tools for the domains the turn is about (None: every domain the house has),
+    growing as the model finds entities of other domains; the routine-editing tools only
+    for a turn about making or changing routines. Running routines, finding and reading
+    entities are always shown.
+    """
+
+    domains: set[Domain] | None = None
+    editing_routines: bool = True
+    routines_in_context: bool = False
+    """The turn's context names every routine, so listing them adds nothing."""
 
 
 @dataclass
@@ -41,9 +57,15 @@ class HouseDeps:
     results: list[ActionResult] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     """The policy's reasons for what it refused."""
+    focus: Focus = field(default_factory=Focus)
 
     def describe(self, entity: Entity) -> dict[str, Any]:
-        """An entity as tools show it: id, name, area, domain, state and attributes."""
+        """An entity as tools show it: id, name, area, domain, state and attributes.
+
+        Its domain's control tool is shown from the model's next step on.
+        """
+        if self.focus.domains is not None:
+            self.focus.domains.add(entity.domain)
         shown = entity.as_json(self.house.registry.area_name(entity))
         if entity.device_class:
             shown["device_class"] = entity.device_class

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import WithJsonSchema
 from pydantic_ai import FunctionToolset, RunContext
 
 from devices.capabilities import Domain
@@ -13,32 +14,29 @@ from skills.toolsets.deps import MAX_LISTED, HouseDeps
 
 async def find_entities(
     ctx: RunContext[HouseDeps],
-    name: str | None = None,
-    area: str | None = None,
-    floor: str | None = None,
-    domain: Domain | None = None,
-    device_class: str | None = None,
-    state: str | None = None,
+    name: str = "",
+    area: str = "",
+    floor: str = "",
+    domain: Annotated[Domain | None, WithJsonSchema({"enum": [d.value for d in Domain]})] = None,
+    device_class: str = "",
+    state: str = "",
 ) -> dict[str, Any]:
-    """Find devices in the house, with their current state.
-
-    Use this before controlling anything you do not have an entity id for. Every filter is
-    optional; combine them to narrow the search ("the bedroom blinds" is area "bedroom",
-    domain "cover", device_class "blind").
+    """Find devices and their state, for ids the context does not give. Filters combine:
+    "the bedroom blinds" is area "bedroom", domain "cover", device_class "blind".
 
     Args:
-        name: What the person called it: a name or alias, or a room ("kitchen").
-        area: Only entities in this room or area.
-        floor: Only entities on this floor.
-        domain: Only this kind of entity.
-        device_class: Only this kind within the domain, e.g. "window", "door", "garage".
-        state: Only entities in this state, e.g. "on", "open", "unlocked", "playing".
+        name: A name, alias or room, as said.
+        area: Only in this room.
+        floor: Only on this floor.
+        domain: Only this kind.
+        device_class: e.g. "window", "garage".
+        state: e.g. "on", "open", "unlocked".
     """
     found = resolve(
         ctx.deps.house.registry,
-        name,
-        area=area,
-        floor=floor,
+        name or None,
+        area=area or None,
+        floor=floor or None,
         domains=[domain] if domain else None,
         device_classes=[device_class] if device_class else None,
     )
@@ -48,7 +46,7 @@ async def find_entities(
             "candidates": [ctx.deps.describe(e) for e in found.candidates[:MAX_LISTED]],
         }
     entities = found.entities
-    if state is not None:
+    if state:
         wanted = state.strip().casefold()
         entities = [e for e in entities if e.state is not None and e.state.state == wanted]
     answer: dict[str, Any] = {"entities": [ctx.deps.describe(e) for e in entities[:MAX_LISTED]]}
@@ -60,10 +58,10 @@ async def find_entities(
 
 
 async def get_state(ctx: RunContext[HouseDeps], entity_ids: list[str]) -> list[dict[str, Any]]:
-    """Read the current state of devices by entity id (from find_entities or the context).
+    """Read devices' current state.
 
     Args:
-        entity_ids: The entity ids to read, e.g. ["lock.front_door"].
+        entity_ids: e.g. ["lock.front_door"].
     """
     registry = ctx.deps.house.registry
     shown: list[dict[str, Any]] = []

@@ -12,7 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic_ai import ApprovalRequired, FunctionToolset, RunContext
+from pydantic_ai import (
+    ApprovalRequired,
+    FilteredToolset,
+    FunctionToolset,
+    RunContext,
+    ToolDefinition,
+)
 
 from skills.actions import Requester
 from skills.routine_book import RoutineBook, book_for
@@ -164,10 +170,10 @@ async def delete_routine(ctx: RunContext[HouseDeps], name: str) -> str:
 
 
 async def run_routine(ctx: RunContext[HouseDeps], name: str) -> str:
-    """Run one of the household's routines by its name, e.g. "sleepy time".
+    """Run a routine.
 
     Args:
-        name: The routine's name, as list_routines gives it.
+        name: Its name, e.g. "sleepy time".
     """
     routines = _routines(ctx)
     routine = find_routine(routines, name)
@@ -186,9 +192,24 @@ async def run_routine(ctx: RunContext[HouseDeps], name: str) -> str:
     return report.summary()
 
 
-def routine_toolset() -> FunctionToolset[HouseDeps]:
-    """The routine tools."""
-    return FunctionToolset(
+EDITING_TOOLS = frozenset(
+    tool.__name__
+    for tool in (show_routine, preview_routine, save_routine, rename_routine, delete_routine)
+)
+"""The tools that make and change routines: shown only in a turn about routines."""
+
+
+def _shown(ctx: RunContext[HouseDeps], tool: ToolDefinition) -> bool:
+    focus = ctx.deps.focus
+    if tool.name == list_routines.__name__:
+        return focus.editing_routines or not focus.routines_in_context
+    return tool.name not in EDITING_TOOLS or focus.editing_routines
+
+
+def routine_toolset() -> FilteredToolset[HouseDeps]:
+    """The routine tools: running them always; listing them when the context does not
+    name them all; editing them when the turn is about routines (`HouseDeps.focus`)."""
+    return FunctionToolset[HouseDeps](
         [
             list_routines,
             show_routine,
@@ -199,4 +220,4 @@ def routine_toolset() -> FunctionToolset[HouseDeps]:
             run_routine,
         ],
         id="house_routines",
-    )
+    ).filtered(_shown)

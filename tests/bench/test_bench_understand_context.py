@@ -73,8 +73,16 @@ def test_context_json(capsys: pytest.CaptureFixture[str]) -> None:
     small, large = document["results"]
     assert (small["entities"], large["entities"]) == (10, 60)
     for row in (small, large):
-        assert set(row) == {"entities", "tokens", "all_entities_tokens", "ratio", "tool_tokens"}
+        assert set(row) == {
+            "entities",
+            "tokens",
+            "all_entities_tokens",
+            "ratio",
+            "tool_tokens",
+            "tools",
+        }
         assert row["ratio"] == round(row["all_entities_tokens"] / row["tokens"], 2)
+        assert row["tokens"] > row["tool_tokens"]  # the whole request, tools included
     assert large["all_entities_tokens"] > small["all_entities_tokens"]
 
 

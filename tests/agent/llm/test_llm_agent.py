@@ -238,7 +238,7 @@ async def test_test_model_sees_only_tools_for_domains_the_house_has(llm_home):
     for entity_id in ("lock.front_door", "alarm_panel.house_alarm"):
         del llm_home.registry.entities[entity_id]
     model = TestModel(call_tools=["find_entities", "list_routines"])
-    turn = await agent_for(llm_home, model).plan("what is there?", ADMIN)
+    turn = await agent_for(llm_home, model).plan("which routines are there?", ADMIN)
 
     assert model.last_model_request_parameters is not None
     names = {t.name for t in model.last_model_request_parameters.function_tools}
@@ -269,3 +269,58 @@ async def test_follow_up_sees_the_earlier_turn(llm_home):
     await agent.run("and again", ADMIN)
     assert script.prompts[-1] == ["fairy lights on", "and again"]
     assert llm_home.adapter.calls == [("switch.fairy_lights", "switch.turn_on", {})]
+
+
+# -- which tools a turn is shown ---------------------------------------------------------
+
+CONTROL = ("control_light", "control_switch", "control_media_player", "control_climate")
+EDITING = ("show_routine", "preview_routine", "save_routine", "rename_routine")
+
+
+async def test_a_turn_is_shown_the_control_tools_of_what_it_is_about(llm_home):
+    script = Script(say("Which one?"), say("Okay."))
+    agent = agent_for(llm_home, script.model)
+    await agent.plan("dim the kitchen ceiling", ADMIN)
+    await agent.plan("it is too cold in here", ADMIN)
+    lamps, warmth = (set(tools) for tools in script.tools)
+    assert {"find_entities", "get_state", "run_routine", "control_light"} <= lamps
+    assert not lamps & {*CONTROL[1:], "control_lock", "control_cover", *EDITING}
+    assert "control_climate" in warmth
+    assert "control_light" not in warmth
+
+
+async def test_a_domain_the_model_finds_gets_its_tool_at_the_next_step(llm_home):
+    script = Script(
+        call("find_entities", name="garage door"),
+        call("control_cover", entity_ids=["cover.garage_door"], action="close"),
+        say("Closing it."),
+    )
+    turn = await agent_for(llm_home, script.model).plan(
+        "kitchen ceiling on, and shut the other thing", ADMIN
+    )
+    assert "control_cover" not in script.tools[0]
+    assert "control_cover" in script.tools[1]
+    assert [(a.entity_id, a.command) for a in turn.actions] == [
+        ("cover.garage_door", "cover.close")
+    ]
+
+
+async def test_routine_editing_tools_only_in_a_conversation_about_routines(llm_home):
+    script = Script(say("Sure: what should it do?"), say("Okay."), say("Done."))
+    agent = agent_for(llm_home, script.model)
+    await agent.run("turn on the fairy lights", ADMIN, chat="c")
+    await agent.run("make a new routine for the mornings", ADMIN, chat="c")
+    await agent.run("at seven, every weekday", ADMIN, chat="c")
+    plain, asked, follow_up = (set(tools) for tools in script.tools)
+    assert not plain & set(EDITING)
+    assert "list_routines" not in plain  # the context names every routine already
+    assert set(EDITING) <= asked
+    assert set(EDITING) <= follow_up
+
+
+async def test_an_unclear_message_is_shown_every_control_tool(llm_home):
+    script = Script(say("What would you like?"))
+    await agent_for(llm_home, script.model).plan("help me out", ADMIN)
+    assert {*CONTROL, "control_lock", "control_cover", "control_alarm_panel"} <= set(
+        script.tools[0]
+    )

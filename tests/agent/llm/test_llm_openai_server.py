@@ -98,7 +98,8 @@ async def test_openai_compatible_local_server(server, llm_home, monkeypatch, tmp
     first = fake.requests[0]
     assert first["model"] == "llama3"
     tools = {t["function"]["name"] for t in first["tools"]}
-    assert {"find_entities", "control_switch", "control_lock", "run_routine"} <= tools
+    assert {"find_entities", "control_switch", "run_routine"} <= tools
+    assert "control_lock" not in tools  # only the tools of what the message is about
     system = " ".join(str(m["content"]) for m in first["messages"] if m["role"] == "system")
     assert "You are Dobby" in system
     assert "switch.fairy_lights" in system  # the turn's context names what the message is about
