@@ -9,11 +9,17 @@ Every emulated device answers with an injected latency (50 ms by default). Repor
 
 A blocking client library must not be throttled by a small thread pool, nor one slow
 kind hold up the others: the target is a ratio of at most 1.5 at 30 devices.
+
+Beside them, `sonos-calls`: the same speakers, each sent only the adapter's own blocking
+calls (stop, then the transport state read back) from Dobby's thread pool, without the
+rest of Dobby. Its ratio is the floor the released SoCo (and `requests`, about 1.3 ms of
+CPU per request under one GIL) leaves at this latency on this machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import tempfile
 import time
@@ -25,6 +31,8 @@ from agent.app import Dobby
 from agent.config import load_config
 from bench import report
 from bench.house import HouseProcess
+from devices.blocking import BlockingRunner
+from devices.capabilities.base import NoParams
 from devices.virtual_house import HouseDevice
 from skills.actions import Action, Plan, Requester
 from skills.actions import Path as ActionPath
@@ -142,6 +150,39 @@ async def measure(devices: list[HouseDevice], latency: float, repeats: int, work
             await dobby.stop()
 
 
+async def library_floor(counts: list[int], latency: float, repeats: int) -> dict[int, float]:
+    """The median wall time of the Sonos adapter's own blocking calls (stop, then the
+    transport state read back) on N speakers at once, in Dobby's thread pool but without
+    the rest of Dobby: what SoCo itself costs, in milliseconds by N."""
+    from devices.adapters.sonos.speaker import Speaker
+
+    def unused(uid: str) -> Any:  # play and stop name no group members
+        raise KeyError(uid)
+
+    with HouseProcess([speaker(k + 1) for k in range(max(counts))], latency) as house:
+        pool = BlockingRunner()
+        try:
+            speakers = [Speaker(host) for host in house.hosts]
+            await asyncio.gather(*(pool.run(s.describe) for s in speakers))
+            walls: dict[int, float] = {}
+
+            async def every(chosen: list[Speaker], verb: str) -> None:
+                await asyncio.gather(*(pool.run(s.run, verb, NoParams(), unused) for s in chosen))
+
+            for count in counts:
+                times = []
+                for _ in range(repeats):
+                    await every(speakers[:count], "play")
+                    await asyncio.sleep(0.2)
+                    started = time.perf_counter()
+                    await every(speakers[:count], "stop")
+                    times.append((time.perf_counter() - started) * 1000)
+                walls[count] = statistics.median(times)
+            return walls
+        finally:
+            pool.shutdown()
+
+
 def row(house: str, devices: int, latency_ms: float, wall_ms: float, base: float) -> dict[str, Any]:
     """One result row."""
     return {
@@ -160,6 +201,12 @@ async def run(argv: list[str], *, json_out: bool) -> dict[str, Any]:
     parser.add_argument("--devices", type=int, nargs="+", default=[1, 3, 10, 30])
     parser.add_argument("--mixed", type=int, default=30, help="mixed house size (0: none)")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--no-floor",
+        dest="floor",
+        action="store_false",
+        help="skip the rows of the Sonos adapter's blocking calls alone, without Dobby",
+    )
     args = parser.parse_args(argv)
     latency = args.latency_ms / 1000
     results = []
@@ -171,6 +218,10 @@ async def run(argv: list[str], *, json_out: bool) -> dict[str, Any]:
         }
         base = walls[min(walls)]
         results += [row("speakers", n, args.latency_ms, wall, base) for n, wall in walls.items()]
+        if args.floor:
+            floor = await library_floor(args.devices, latency, args.repeats)
+            lowest = floor[min(floor)]
+            results += [row("sonos-calls", n, args.latency_ms, w, lowest) for n, w in floor.items()]
         if args.mixed:
             singles = {
                 kind: await measure([make(1)], latency, args.repeats, work)
