@@ -11,6 +11,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from devices.registry import Registry
 from skills.actions import ActionResult, Plan, Requester
@@ -52,7 +53,38 @@ class Outcome:
 
 
 class ConfirmationError(Exception):
-    """A confirmation that cannot be accepted; the message says why."""
+    """A confirmation that cannot be accepted; the message says why.
+
+    `still_open` is False when the request can no longer be answered by anyone (answered,
+    unknown or expired): a chat may take its buttons away.
+    """
+
+    def __init__(self, message: str, *, still_open: bool = False) -> None:
+        super().__init__(message)
+        self.still_open = still_open
+
+
+class _Expiring(Protocol):
+    expires_at: float
+
+
+_Request = TypeVar("_Request", bound=_Expiring)
+
+
+def take_request(
+    waiting: dict[str, _Request], token: str, approver: Requester, policy: Policy, now: float
+) -> _Request:
+    """The request `token` names, taken out of `waiting`: only by a person the policy lets
+    confirm, only once, and only before it expires. Raises ConfirmationError."""
+    request = waiting.get(token)
+    if request is None:
+        raise ConfirmationError("That request was already answered or does not exist.")
+    if not policy.may_confirm(approver.role):
+        raise ConfirmationError(f"A {approver.role.value} may not approve this.", still_open=True)
+    del waiting[token]
+    if now > request.expires_at:
+        raise ConfirmationError("That request has expired; please ask again.")
+    return request
 
 
 @dataclass
@@ -88,14 +120,7 @@ class House:
 
     async def confirm(self, token: str, approver: Requester, *, approve: bool) -> Outcome:
         """Approve or deny held actions. Only an authorised person, once, before expiry."""
-        pending = self._pending.get(token)
-        if pending is None:
-            raise ConfirmationError("That request was already answered or does not exist.")
-        if not self.policy.may_confirm(approver.role):
-            raise ConfirmationError(f"A {approver.role.value} may not approve this.")
-        del self._pending[token]
-        if self.clock() > pending.expires_at:
-            raise ConfirmationError("That request has expired; please ask again.")
+        pending = take_request(self._pending, token, approver, self.policy, self.clock())
         plan = pending.plan
         if not approve:
             return Outcome(plan, Review([]))

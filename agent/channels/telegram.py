@@ -288,6 +288,10 @@ class TelegramChannel:
             reply = await self.dobby.confirm(token, member.requester(), approve=approve)
         except ConfirmationError as error:
             await query.answer(str(error), show_alert=True)
+            if not error.still_open:  # nobody can answer it any more: take the buttons away
+                for waiting in self._pending.values():
+                    waiting.discard(token)
+                await self._close_question(query, f"No longer open: {error}")
             return
         for waiting in self._pending.values():
             waiting.discard(token)

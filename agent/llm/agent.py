@@ -37,7 +37,7 @@ from agent.llm.context import turn_context, turn_focus
 from agent.llm.conversations import Conversations
 from agent.llm.settings import LLMSettings
 from skills.actions import Action, ActionResult, Requester
-from skills.house import CONFIRMATION_TTL, ConfirmationError, House
+from skills.house import CONFIRMATION_TTL, House, take_request
 from skills.routines import Routine
 from skills.toolsets import Focus, HouseDeps, house_toolsets
 
@@ -189,14 +189,7 @@ class HouseAgent:
 
     async def resume(self, token: str, approver: Requester, *, approve: bool) -> Turn:
         """Answer an approval request: only an authorised person, once, before it expires."""
-        paused = self._pending.get(token)
-        if paused is None:
-            raise ConfirmationError("That request was already answered or does not exist.")
-        if not self.house.policy.may_confirm(approver.role):
-            raise ConfirmationError(f"A {approver.role.value} may not approve this.")
-        del self._pending[token]
-        if self.clock() > paused.expires_at:
-            raise ConfirmationError("That request has expired; please ask again.")
+        paused = take_request(self._pending, token, approver, self.house.policy, self.clock())
         denied = ToolDenied("The person declined; nothing was done. Say so briefly.")
         answers: dict[str, bool | ToolApproved | ToolDenied] = {
             call.tool_call_id: True if approve else denied for call in paused.requests.approvals

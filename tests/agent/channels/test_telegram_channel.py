@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
 from agent.channels import replies
 from agent.channels.telegram import render
 from skills.actions import Role
+from skills.house import CONFIRMATION_TTL
 from skills.notifications import Notice, NoticeKind
 
 ADMIN, MEMBER, GUEST, STRANGER, NEWCOMER = 1001, 1002, 1003, 6666, 2001
@@ -112,6 +114,27 @@ async def test_deny_and_cancel_change_nothing(household) -> None:
         "answerCallbackQuery", lambda c: c.params["callback_query_id"] == press
     )
     assert "already answered" in answered.params["text"]
+    edited = await telegram.wait_for("editMessageText")  # its buttons go with it
+    assert "No longer open: That request was already answered" in edited.params["text"]
+    assert "reply_markup" not in telegram.messages[MEMBER, asked["message_id"]]
+    assert (await household.states())["media_player.bedroom"] == "stopped"
+
+
+async def test_an_expired_question_loses_its_buttons_and_does_nothing(household) -> None:
+    telegram, house = household.telegram, household.service.dobby.house
+    telegram.say(MEMBER, "resume the bedroom")
+    await telegram.wait_for("sendMessage", lambda c: c.params["chat_id"] == MEMBER)
+    asked = question(household, MEMBER)
+    started = time.monotonic()
+    house.clock = lambda: started + CONFIRMATION_TTL + 1
+    press = telegram.press(ADMIN, asked, data(asked, 0), name="Alice")
+    answered = await telegram.wait_for(
+        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == press
+    )
+    assert answered.params["text"] == "That request has expired; please ask again."
+    edited = await telegram.wait_for("editMessageText")
+    assert "No longer open: That request has expired" in edited.params["text"]
+    assert "reply_markup" not in telegram.messages[MEMBER, asked["message_id"]]
     assert (await household.states())["media_player.bedroom"] == "stopped"
 
 
