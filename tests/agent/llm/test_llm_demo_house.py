@@ -21,10 +21,8 @@ from aiohttp import web
 
 from agent.app import Dobby
 from agent.config import load_config
-from agent.demo import house_file
-from devices.plugin import load_adapters
+from agent.demo import running_demo
 from devices.testing import fresh_hosts
-from devices.virtual_house import VirtualHouse, read_house
 from skills.actions import Requester
 
 CONFIG = Path(__file__).resolve().parents[3] / "config"
@@ -130,20 +128,9 @@ async def test_too_bright_in_the_living_room(model_server, monkeypatch, tmp_path
     monkeypatch.setenv("DOBBY_MODEL_BASE_URL", base_url)
     for name in ("DOBBY_MODEL_API_KEY", "DOBBY_LLM_FIRST"):
         monkeypatch.delenv(name, raising=False)
-    config = load_config(CONFIG)
-    loaded = load_adapters()
-    house = VirtualHouse(read_house(house_file(config)), loaded.adapters)
-    await house.start()
-    dobby = Dobby(
-        config,
-        tmp_path / "state",
-        interfaces=["127.0.0.1"],
-        loaded=loaded,
-        only_hosts=house.hosts.allocated | {"127.0.0.1"},
-    )
-    try:
-        await dobby.start()
-        assert await dobby.wait_for(house.entity_ids, 20) == []
+    async with running_demo(load_config(CONFIG), tmp_path / "state") as demo:
+        dobby = demo.dobby
+        assert demo.missing == []
         before = brightness(dobby)
         assert before["light.living_room_ceiling"] == ("on", 80)
         assert before["light.kitchen_pendant"] == ("on", 100)
@@ -188,9 +175,6 @@ async def test_too_bright_in_the_living_room(model_server, monkeypatch, tmp_path
             text,
             "and the kitchen too",
         ]
-    finally:
-        await dobby.stop()
-        await house.stop()
 
     # Each turn's usage is in the state database: three requests of the server's tokens.
     with sqlite3.connect(tmp_path / "state" / "dobby.db") as db:
