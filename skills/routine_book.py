@@ -125,6 +125,28 @@ class RoutineBook:
             raise RoutineError(f"There is no routine called {name!r}. Routines: {known}.")
         return routine
 
+    def scheduled(self) -> list[ScheduledJob]:
+        """What will run later, soonest first: one-shot commands and routines' schedules."""
+        scheduler = self.scheduler
+        return scheduler.jobs() if scheduler is not None and scheduler.running else []
+
+    def cancel_scheduled(self, job_id: str, requester: Requester) -> str:
+        """Cancel a one-shot job, in words for the person; RoutineError when it cannot be.
+
+        Only a person who may confirm actions (not a guest, by default) cancels; a
+        routine's schedule is changed by changing the routine.
+        """
+        if not self.house.policy.may_confirm(requester.role):
+            raise RoutineError(f"A {requester.role.value} may not cancel what is scheduled.")
+        job = next((j for j in self.scheduled() if j.id == job_id), None)
+        if job is None:
+            raise RoutineError("That is no longer scheduled.")
+        if not job.once:
+            raise RoutineError(f"{job.title!r} runs on its routine's schedule: change the routine.")
+        assert self.scheduler is not None
+        self.scheduler.cancel(job_id)
+        return f"Cancelled {job.title!r}."
+
     async def run(self, name: str, requester: Requester) -> RunReport:
         """Run a routine by name, preapproved (it is the household's own)."""
         return await self.runner.run(self.get(name), requester)

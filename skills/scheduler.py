@@ -61,6 +61,10 @@ class SchedulerSettings(BaseModel):
     """Seconds a catch-up run waits after start-up, so discovery can find the devices."""
 
 
+ONCE = "once:"
+"""The id prefix of one-shot jobs (a routine's schedules come from the routine)."""
+
+
 @dataclass(frozen=True)
 class ScheduledJob:
     """One stored job, as lists show it."""
@@ -69,6 +73,11 @@ class ScheduledJob:
     title: str
     next_run: datetime | None
     trigger: str
+
+    @property
+    def once(self) -> bool:
+        """A one-shot command or routine run, rather than a routine's schedule."""
+        return self.id.startswith(ONCE)
 
 
 RunRoutine = Callable[[Routine, Requester, bool], Awaitable[RunReport]]
@@ -262,7 +271,7 @@ class RoutineScheduler:
         """Run a routine or some actions once at `at`; ValueError if `at` is past."""
         if at <= self.now():
             raise ValueError("That time has already passed; say a time in the future.")
-        job_id = f"once:{secrets.token_hex(4)}"
+        job_id = f"{ONCE}{secrets.token_hex(4)}"
         if routine is not None:
             title = title or routine.name
             func: Any = fire_routine

@@ -5,11 +5,12 @@ Plain words, channel-neutral; each channel escapes and splits for its own limits
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from agent.app import Dobby
+    from skills.scheduler import ScheduledJob
 
 HELP = (
     "I am Dobby; I run this house. Tell me what you want in plain words, for example "
@@ -17,6 +18,7 @@ HELP = (
     "/devices - every device and its state\n"
     "/routines - the routines and the phrases that start them\n"
     "/status - what is on, open, unlocked or playing\n"
+    "/scheduled - what will run later, and cancelling it\n"
     "/cancel - drop anything waiting for your approval\n"
     "/help - this message"
 )
@@ -54,6 +56,21 @@ def status_text(dobby: Dobby) -> str:
     if away:
         lines.append(f"Not reachable: {', '.join(away)}.")
     return "\n".join(lines)
+
+
+def scheduled_text(jobs: Sequence[ScheduledJob]) -> str:
+    """What will run later, soonest first, one line each."""
+    lines = []
+    for job in jobs:
+        when = f"{job.next_run:%a %d %b %H:%M}" if job.next_run else "paused"
+        kind = "" if job.once else " (its routine's schedule)"
+        lines.append(f"{when}: {job.title}{kind}")
+    return "\n".join(lines) if lines else "Nothing is scheduled."
+
+
+def scheduled_of(dobby: Dobby) -> str:
+    """What this house will run later (`scheduled_text` of its routine book)."""
+    return scheduled_text(dobby.routines.scheduled())
 
 
 def routines_text(dobby: Dobby) -> str:

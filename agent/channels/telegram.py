@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -40,6 +41,8 @@ from agent.config import ChannelSettings
 from skills.actions import Role
 from skills.house import ConfirmationError
 from skills.notifications import Notice
+from skills.runner import RoutineError
+from skills.scheduler import ScheduledJob
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -51,6 +54,7 @@ COMMANDS = {
     "devices": "Every device and its state",
     "routines": "The routines",
     "status": "What is on, open, unlocked or playing",
+    "scheduled": "What will run later",
     "cancel": "Drop anything waiting for approval",
 }
 
@@ -72,6 +76,16 @@ def buttons(kind: str, token: str, yes: str = "Approve", no: str = "Deny") -> In
             ]
         ]
     )
+
+
+def cancel_buttons(jobs: Sequence[ScheduledJob]) -> InlineKeyboardMarkup | None:
+    """A Cancel button per one-shot job; the callback data is `s:<job id>:y`."""
+    rows = [
+        [InlineKeyboardButton(f"Cancel: {job.title}"[:60], callback_data=f"s:{job.id}:y")]
+        for job in jobs
+        if job.once
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 class TelegramChannel:
@@ -107,9 +121,10 @@ class TelegramChannel:
         app.add_handler(CommandHandler("devices", self.on_devices))
         app.add_handler(CommandHandler("routines", self.on_routines))
         app.add_handler(CommandHandler("status", self.on_status))
+        app.add_handler(CommandHandler("scheduled", self.on_scheduled))
         app.add_handler(CommandHandler("cancel", self.on_cancel))
         app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self.on_text))
-        app.add_handler(CallbackQueryHandler(self.on_button, pattern=r"^[cj]:"))
+        app.add_handler(CallbackQueryHandler(self.on_button, pattern=r"^[cjs]:"))
         app.add_error_handler(self.on_error)
 
     # -- life cycle ---------------------------------------------------------------------
@@ -242,6 +257,14 @@ class TelegramChannel:
         if update.effective_chat is not None:
             await self.send(update.effective_chat.id, replies.status_text(self.dobby))
 
+    async def on_scheduled(self, update: Update, context: Context) -> None:
+        """/scheduled: what will run later, a Cancel button on each one-shot command."""
+        if update.effective_chat is not None:
+            jobs = self.dobby.routines.scheduled()
+            await self.send(
+                update.effective_chat.id, replies.scheduled_text(jobs), cancel_buttons(jobs)
+            )
+
     async def on_cancel(self, update: Update, context: Context) -> None:
         """/cancel: deny everything this chat left waiting for approval."""
         member, chat = self.member(update.effective_user), update.effective_chat
@@ -278,6 +301,8 @@ class TelegramChannel:
         approve = answer == "y"
         if kind == "c":
             await self._confirm(query, member, token, approve=approve)
+        elif kind == "s":
+            await self._cancel_job(query, member, token)
         else:
             await self._let_in(query, member, token, approve=approve)
 
@@ -298,6 +323,20 @@ class TelegramChannel:
         await query.answer("Approved." if approve else "Denied.")
         verdict = f"{'Approved' if approve else 'Denied'} by {member.name}."
         await self._close_question(query, f"{verdict}\n{reply.reply}".strip())
+
+    async def _cancel_job(self, query: CallbackQuery, member: Member, job_id: str) -> None:
+        book = self.dobby.routines
+        try:
+            done = book.cancel_scheduled(job_id, member.requester())
+        except RoutineError as error:
+            await query.answer(str(error), show_alert=True)
+            return
+        await query.answer(done)
+        jobs = book.scheduled()
+        text = replies.split(f"{done}\n{replies.scheduled_text(jobs)}", LIMIT, render)[0]
+        await query.edit_message_text(
+            text, parse_mode=ParseMode.HTML, reply_markup=cancel_buttons(jobs)
+        )
 
     async def _let_in(
         self, query: CallbackQuery, member: Member, token: str, *, approve: bool

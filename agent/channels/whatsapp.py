@@ -164,6 +164,7 @@ class WhatsAppChannel:
             "/devices": replies.devices_text,
             "/status": replies.status_text,
             "/routines": replies.routines_text,
+            "/scheduled": replies.scheduled_of,
         }
         if command in COMMANDS:
             await self.send_text(phone, COMMANDS[command])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,6 +13,7 @@ from agent.channels.telegram import render
 from skills.actions import Role
 from skills.house import CONFIRMATION_TTL
 from skills.notifications import Notice, NoticeKind
+from skills.scheduler import ScheduledJob
 
 ADMIN, MEMBER, GUEST, STRANGER, NEWCOMER = 1001, 1002, 1003, 6666, 2001
 SPEAKERS = ("media_player.living_room", "media_player.kitchen")
@@ -138,6 +140,43 @@ async def test_an_expired_question_loses_its_buttons_and_does_nothing(household)
     assert (await household.states())["media_player.bedroom"] == "stopped"
 
 
+async def test_scheduled_lists_what_will_run_and_a_member_cancels_it(household) -> None:
+    telegram = household.telegram
+    telegram.say(MEMBER, "in 30 minutes turn off the kitchen pendant")
+    said = await telegram.wait_for("sendMessage", lambda c: c.params["chat_id"] == MEMBER)
+    assert "Scheduled 'turn off the kitchen pendant'" in said.params["text"]
+    telegram.say(MEMBER, "/scheduled")
+    listed = await telegram.wait_for(
+        "sendMessage", lambda c: c.params["chat_id"] == MEMBER and "reply_markup" in c.params
+    )
+    assert ": turn off the kitchen pendant" in listed.params["text"]
+    shown = question(household, MEMBER)
+    [[cancel]] = shown["reply_markup"]["inline_keyboard"]
+    assert cancel["text"] == "Cancel: turn off the kitchen pendant"
+
+    guest = telegram.press(GUEST, shown, cancel["callback_data"])
+    answered = await telegram.wait_for(
+        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == guest
+    )
+    assert answered.params["text"] == "A guest may not cancel what is scheduled."
+    assert len(household.service.dobby.routines.scheduled()) == 1
+
+    member = telegram.press(MEMBER, shown, cancel["callback_data"], name="Bob")
+    answered = await telegram.wait_for(
+        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == member
+    )
+    assert answered.params["text"] == "Cancelled 'turn off the kitchen pendant'."
+    edited = await telegram.wait_for("editMessageText")
+    assert "Nothing is scheduled." in edited.params["text"]
+    assert "reply_markup" not in telegram.messages[MEMBER, shown["message_id"]]
+    assert household.service.dobby.routines.scheduled() == []
+    again = telegram.press(MEMBER, shown, cancel["callback_data"], name="Bob")
+    answered = await telegram.wait_for(
+        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == again
+    )
+    assert answered.params["text"] == "That is no longer scheduled."
+
+
 async def test_the_pairing_code_flow(household) -> None:
     telegram, members = household.telegram, household.service.members
     invite = members.invite(Role.MEMBER, "Carol")
@@ -229,3 +268,15 @@ def test_long_replies_are_split_under_the_limit_and_escaped() -> None:
     assert "<b>" not in "".join(chunks)
     assert "\n".join(chunks).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&") == text
     assert replies.split("x" * 9000, 4096) == ["x" * 4096, "x" * 4096, "x" * 808]
+
+
+def test_scheduled_text_says_when_and_which_runs_on_a_routine() -> None:
+    at = datetime(2026, 11, 21, 23, 0, tzinfo=UTC)
+    jobs = [
+        ScheduledJob("once:1a2b3c4d", "turn off the fan", at, "date"),
+        ScheduledJob("good morning:0:9f", "good morning", None, "cron"),
+    ]
+    assert replies.scheduled_text(jobs) == (
+        "Sat 21 Nov 23:00: turn off the fan\npaused: good morning (its routine's schedule)"
+    )
+    assert replies.scheduled_text([]) == "Nothing is scheduled."
