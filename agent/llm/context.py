@@ -28,26 +28,41 @@ MAX_VALUE = 40
 """Characters of one attribute value."""
 
 _KINDS: dict[str, Domain] = {
-    **dict.fromkeys(("light", "lights", "lamp", "lamps", "licht", "lampe"), Domain.LIGHT),
-    **dict.fromkeys(("bright", "brighter", "dark", "darker", "dim", "dunkel"), Domain.LIGHT),
+    **dict.fromkeys(("light", "lights", "lamp", "lamps", "bright", "brighter"), Domain.LIGHT),
+    **dict.fromkeys(("dark", "darker", "dim", "licht", "lichter", "lampe", "lampen"), Domain.LIGHT),
+    **dict.fromkeys(("dunkel", "heller", "dunkler", "dimmen"), Domain.LIGHT),
     **dict.fromkeys(("switch", "switches", "plug", "pump", "heater"), Domain.SWITCH),
+    **dict.fromkeys(("steckdose", "schalter", "pumpe"), Domain.SWITCH),
     **dict.fromkeys(
         ("speaker", "speakers", "music", "volume", "song", "track", "play", "pause"),
         Domain.MEDIA_PLAYER,
+    ),
+    **dict.fromkeys(
+        ("musik", "lautsprecher", "lauter", "leiser", "lautstärke", "lied"), Domain.MEDIA_PLAYER
     ),
     **dict.fromkeys(
         ("thermostat", "heating", "heat", "temperature", "warmer", "cooler", "ac", "cold", "hot"),
         Domain.CLIMATE,
     ),
     **dict.fromkeys(
+        ("heizung", "temperatur", "wärmer", "kälter", "kalt", "warm", "grad"), Domain.CLIMATE
+    ),
+    **dict.fromkeys(
         ("blind", "blinds", "shade", "shades", "curtain", "curtains", "shutter", "garage"),
         Domain.COVER,
     ),
+    **dict.fromkeys(
+        ("rollladen", "rollläden", "rollo", "rollos", "jalousie", "jalousien", "vorhang"),
+        Domain.COVER,
+    ),
     **dict.fromkeys(("lock", "locked", "unlock", "door", "doors"), Domain.LOCK),
+    **dict.fromkeys(("schloss", "tür", "haustür", "abschließen", "aufschließen"), Domain.LOCK),
     **dict.fromkeys(("alarm", "arm", "disarm", "armed", "security"), Domain.ALARM_PANEL),
+    **dict.fromkeys(("alarmanlage", "scharf", "unscharf"), Domain.ALARM_PANEL),
     **dict.fromkeys(("window", "windows", "motion", "leak", "open"), Domain.BINARY_SENSOR),
+    **dict.fromkeys(("fenster", "bewegung", "offen"), Domain.BINARY_SENSOR),
 }
-"""Words that point at a kind of entity, when no name does."""
+"""Words that point at a kind of entity, when no name does (English and German)."""
 
 _STOPWORDS = frozenset(
     {

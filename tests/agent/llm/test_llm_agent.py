@@ -278,11 +278,14 @@ EDITING = ("show_routine", "preview_routine", "save_routine", "rename_routine")
 
 
 async def test_a_turn_is_shown_the_control_tools_of_what_it_is_about(llm_home):
-    script = Script(say("Which one?"), say("Okay."))
+    script = Script(say("Which one?"), say("Okay."), say("Gut."))
     agent = agent_for(llm_home, script.model)
     await agent.plan("dim the kitchen ceiling", ADMIN)
     await agent.plan("it is too cold in here", ADMIN)
-    lamps, warmth = (set(tools) for tools in script.tools)
+    await agent.plan("Mach die Jalousien runter", ADMIN)
+    lamps, warmth, blinds = (set(tools) for tools in script.tools)
+    assert "control_cover" in blinds
+    assert not blinds & {"control_light", "control_climate", "control_lock"}
     assert {"find_entities", "get_state", "run_routine", "control_light"} <= lamps
     assert not lamps & {*CONTROL[1:], "control_lock", "control_cover", *EDITING}
     assert "control_climate" in warmth
