@@ -167,8 +167,9 @@ class Adapter(ABC):
     """Base of every adapter. Subclasses set `manifest` and implement `execute`."""
 
     manifest: ClassVar[Manifest]
-    poll_interval: ClassVar[float | None] = 30.0
-    """Seconds between polls of `refresh`, or None where every change is pushed."""
+    poll_interval: float | None = 30.0
+    """Seconds between polls of `refresh`, or None where every change is pushed. An adapter
+    may shorten it once running (a device found that cannot push); None stays None."""
 
     def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
         self.context = context

@@ -4,8 +4,10 @@ A bridge needs pairing once (its link button, `dobby pair hue`); the application
 kept in `<state dir>/hue/<bridge id>.json`. Each Hue light becomes a light entity whose
 proposed area is its Hue room; with `groups: true`, every room and zone is a light entity
 too. States arrive by the bridge's event stream; the poll only checks the bridge is there.
-API v1 (bridges from before 2019 that have no v2) is not supported. aiohue (bridge.py,
-mapping.py) is imported with the first bridge, so a house without Hue never loads it.
+A bridge from before 2019 that has no API v2 (give its address under `hosts:`: it does not
+announce itself on mDNS) is driven through API v1 and polled (bridge_v1.py). aiohue
+(bridge.py, bridge_v1.py, mapping.py) is imported with the first bridge, so a house
+without Hue never loads it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from devices.adapters.hue.pairing import (
     LinkButtonNotPressedError,
     StoredKey,
     address,
+    bridge_scheme,
     keys_dir,
     load_key,
     read_bridge_id,
@@ -39,6 +42,7 @@ from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered, M
 
 if TYPE_CHECKING:
     from devices.adapters.hue.bridge import BridgeLink
+    from devices.adapters.hue.bridge_v1 import V1BridgeLink
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -83,7 +87,7 @@ class HueAdapter(Adapter):
 
     def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
         super().__init__(context, config)
-        self.bridges: dict[str, BridgeLink] = {}
+        self.bridges: dict[str, BridgeLink | V1BridgeLink] = {}
         """By bridge id."""
         self._owner: dict[str, str] = {}
         """Entity unique id (a light or grouped_light id) → bridge id."""
@@ -129,34 +133,43 @@ class HueAdapter(Adapter):
 
     async def _add_bridge(self, host: str, bridge_id: str | None) -> None:
         await self.context.load_library(
-            "devices.adapters.hue.bridge", "devices.adapters.hue.mapping"
+            "devices.adapters.hue.bridge",
+            "devices.adapters.hue.bridge_v1",
+            "devices.adapters.hue.mapping",
         )
+        scheme = await bridge_scheme(host)
         if bridge_id is None:
-            bridge_id = await read_bridge_id(host, request_timeout=self.config.request_timeout)
+            bridge_id = await read_bridge_id(
+                host, request_timeout=self.config.request_timeout, scheme=scheme
+            )
         bridge_id = bridge_id.lower()
         known = self.bridges.get(bridge_id)
         if known is not None and known.host == host and known.connected:
             return
         stored = load_key(self.key_dir, bridge_id)
         if stored is None:
-            stored = await self._pair_now(host, bridge_id, "has not been paired with Dobby")
+            stored = await self._pair_now(host, bridge_id, "has not been paired with Dobby", scheme)
         try:
-            link = await self._connect(bridge_id, host, stored.application_key)
+            link = await self._connect(bridge_id, host, stored.application_key, scheme)
         except DeviceAuthError:
-            stored = await self._pair_now(host, bridge_id, "refused Dobby's key")
-            link = await self._connect(bridge_id, host, stored.application_key)
+            stored = await self._pair_now(host, bridge_id, "refused Dobby's key", scheme)
+            link = await self._connect(bridge_id, host, stored.application_key, scheme)
         if known is not None:
             await known.close()
         self.bridges[bridge_id] = link
         self._add_entities(link)
 
-    async def _pair_now(self, host: str, bridge_id: str, problem: str) -> StoredKey:
+    async def _pair_now(
+        self, host: str, bridge_id: str, problem: str, scheme: str = "https"
+    ) -> StoredKey:
         """Pair without waiting if the link button was just pressed; else DeviceAuthError."""
         hint = f"Hue bridge {bridge_id} at {host} {problem}: pair again with `dobby pair hue`."
         if not self.config.pair_when_button_pressed:
             raise DeviceAuthError(hint)
         try:
-            key, client_key = await request_key(host, request_timeout=self.config.request_timeout)
+            key, client_key = await request_key(
+                host, request_timeout=self.config.request_timeout, scheme=scheme
+            )
         except LinkButtonNotPressedError:
             raise DeviceAuthError(hint) from None
         stored = StoredKey(bridge_id, key, client_key, host)
@@ -164,22 +177,39 @@ class HueAdapter(Adapter):
         _LOGGER.info("Paired with Hue bridge %s at %s (link button pressed)", bridge_id, host)
         return stored
 
-    async def _connect(self, bridge_id: str, host: str, key: str) -> BridgeLink:
+    async def _connect(
+        self, bridge_id: str, host: str, key: str, scheme: str
+    ) -> BridgeLink | V1BridgeLink:
         from devices.adapters.hue.bridge import BridgeLink
+        from devices.adapters.hue.bridge_v1 import V1_POLL_INTERVAL, V1BridgeLink
 
-        link = BridgeLink(
-            bridge_id, host, key, timeout=self.config.request_timeout, push=self._push
-        )
+        timeout, push = self.config.request_timeout, self._push
+        link: BridgeLink | V1BridgeLink
+        if scheme == "http":
+            link = V1BridgeLink(bridge_id, host, key, timeout=timeout, push=push)
+        else:
+            link = BridgeLink(bridge_id, host, key, timeout=timeout, push=push)
         try:
             await link.connect()
         except BaseException:
             await link.close()
             raise
-        link.on_availability(lambda up, why: self._set_bridge_available(link, up, why))
+        if isinstance(link, V1BridgeLink):  # no event stream: Dobby's poll brings changes
+            self.poll_interval = min(self.poll_interval or V1_POLL_INTERVAL, V1_POLL_INTERVAL)
+        else:
+            v2 = link
+            v2.on_availability(lambda up, why: self._set_bridge_available(v2, up, why))
         return link
 
-    def _add_entities(self, link: BridgeLink) -> None:
+    def _add_entities(self, link: BridgeLink | V1BridgeLink) -> None:
+        from devices.adapters.hue.bridge_v1 import V1BridgeLink
         from devices.adapters.hue.mapping import group_state, light_features, light_state
+
+        if isinstance(link, V1BridgeLink):
+            for info, spec in link.devices():
+                self._owner[spec.unique_id] = link.bridge_id
+                self.context.add_device(info, [spec])
+            return
 
         bridge_device = DeviceInfo(
             unique_id=link.bridge_id,
@@ -233,11 +263,13 @@ class HueAdapter(Adapter):
     def _push(self, unique_id: str, state: LightState) -> None:
         self.context.push_state(unique_id, state)
 
-    def _set_bridge_available(self, link: BridgeLink, available: bool, reason: str) -> None:
+    def _set_bridge_available(
+        self, link: BridgeLink | V1BridgeLink, available: bool, reason: str
+    ) -> None:
         for device_id in self._devices_of(link):
             self.context.set_available(device_id, available=available, reason=reason)
 
-    def _devices_of(self, link: BridgeLink) -> set[str]:
+    def _devices_of(self, link: BridgeLink | V1BridgeLink) -> set[str]:
         registry, prefix = self.context.registry, f"{self.manifest.name}:"
         devices = set()
         for unique_id, bridge_id in self._owner.items():
@@ -250,7 +282,7 @@ class HueAdapter(Adapter):
         """Read every bridge again; one that does not answer marks its lights unavailable."""
         await asyncio.gather(*(self._refresh_one(link) for link in list(self.bridges.values())))
 
-    async def _refresh_one(self, link: BridgeLink) -> None:
+    async def _refresh_one(self, link: BridgeLink | V1BridgeLink) -> None:
         try:
             await link.refresh()
         except DeviceError as error:
@@ -260,7 +292,7 @@ class HueAdapter(Adapter):
 
     # -- commands -----------------------------------------------------------------------
 
-    def _link_of(self, entity: Entity) -> BridgeLink:
+    def _link_of(self, entity: Entity) -> BridgeLink | V1BridgeLink:
         bridge_id = self._owner.get(entity.adapter_unique_id)
         link = self.bridges.get(bridge_id) if bridge_id else None
         if link is None:
@@ -269,10 +301,14 @@ class HueAdapter(Adapter):
 
     async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
         """Send a light command; the new state is pushed at once and confirmed by an event."""
+        from devices.adapters.hue.bridge_v1 import V1BridgeLink
         from devices.adapters.hue.mapping import command_for, expected_light, light_state
 
         link = self._link_of(entity)
         resource_id = entity.adapter_unique_id
+        if isinstance(link, V1BridgeLink):
+            await link.command(resource_id, command, params)
+            return
         light = link.api.lights.get(resource_id)
         mirek_range = (153, 500)
         if light is not None and light.color_temperature is not None:
@@ -284,6 +320,12 @@ class HueAdapter(Adapter):
         if light is not None:
             self._push(resource_id, light_state(expected_light(light, hue)))
 
+    def _v2_links(self) -> list[BridgeLink]:
+        """The bridges with API v2 (a v1 bridge's scenes are not offered)."""
+        from devices.adapters.hue.bridge import BridgeLink
+
+        return [link for link in self.bridges.values() if isinstance(link, BridgeLink)]
+
     async def activate_scene(self, name: str, *, area: str | None = None) -> None:
         """Activate the Hue scene called `name` (in the room or zone `area`, if given).
 
@@ -291,7 +333,7 @@ class HueAdapter(Adapter):
         have one of that name and no area was given.
         """
         wanted, matches = name.casefold(), []
-        for link in self.bridges.values():
+        for link in self._v2_links():
             for scene in link.api.scenes.scene:
                 group = link.api.scenes.scene.get_group(scene.id)
                 group_name = str(group.metadata.name) if group is not None else None
@@ -313,7 +355,7 @@ class HueAdapter(Adapter):
     def scene_names(self) -> list[tuple[str, str | None]]:
         """Every Hue scene as (name, room or zone name)."""
         names = []
-        for link in self.bridges.values():
+        for link in self._v2_links():
             for scene in link.api.scenes.scene:
                 group = link.api.scenes.scene.get_group(scene.id)
                 names.append(

@@ -129,24 +129,34 @@ async def _call(session: aiohttp.ClientSession, method: str, url: str, **kwargs:
         raise DeviceResponseError("answered with something that is not a Hue bridge.") from error
 
 
-async def read_bridge_id(host: str, *, request_timeout: float = 5.0) -> str:
-    """The bridge id (16 hex digits, lower case) of the bridge at `host` ("ip" or "ip:port")."""
+async def bridge_scheme(host: str) -> str:
+    """ "https" for a bridge with API v2, "http" for an older one (v1 speaks only HTTP)."""
+    from aiohue.discovery import is_v2_bridge  # type: ignore[import-untyped]
+
+    return "https" if await is_v2_bridge(host) else "http"
+
+
+async def read_bridge_id(host: str, *, request_timeout: float = 5.0, scheme: str = "https") -> str:
+    """The bridge id (16 hex digits, lower case) of the bridge at `host` ("ip" or "ip:port");
+    `scheme` "http" for a bridge without API v2."""
     async with _session(request_timeout) as session:
-        data = await _call(session, "GET", f"https://{host}/api/config")
+        data = await _call(session, "GET", f"{scheme}://{host}/api/config")
     bridge_id = data.get("bridgeid") if isinstance(data, dict) else None
     if not isinstance(bridge_id, str) or not bridge_id:
         raise DeviceResponseError("answered without a bridge id: is it a Hue bridge?")
     return bridge_id.lower()
 
 
-async def request_key(host: str, *, request_timeout: float = 5.0) -> tuple[str, str | None]:
+async def request_key(
+    host: str, *, request_timeout: float = 5.0, scheme: str = "https"
+) -> tuple[str, str | None]:
     """Ask the bridge once for an application key (and client key).
 
     Raises LinkButtonNotPressedError until someone has pressed the link button.
     """
     body = {"devicetype": f"{DEVICE_TYPE}#{socket.gethostname()[:19]}", "generateclientkey": True}
     async with _session(request_timeout) as session:
-        data = await _call(session, "POST", f"https://{host}/api", json=body)
+        data = await _call(session, "POST", f"{scheme}://{host}/api", json=body)
     first = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else None
     if first is None:
         raise DeviceResponseError("answered the pairing request with something unexpected.")
@@ -172,11 +182,12 @@ async def pair(
     id. Raises LinkButtonNotPressedError if nobody pressed the button in time, and the
     other errors of `devices.errors` if the bridge cannot be reached or is not a bridge.
     """
-    bridge_id = await read_bridge_id(host)
+    scheme = await bridge_scheme(host)
+    bridge_id = await read_bridge_id(host, scheme=scheme)
     deadline = time.monotonic() + wait_for_button
     while True:
         try:
-            application_key, client_key = await request_key(host)
+            application_key, client_key = await request_key(host, scheme=scheme)
             break
         except LinkButtonNotPressedError:
             if time.monotonic() + poll_every > deadline:

@@ -19,7 +19,7 @@ import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import uuid4
 
 from aiohttp import web
@@ -40,13 +40,13 @@ def bridge_id_for(seed: str) -> str:
     return f"ecb5fafffe{tail}"
 
 
-def _bind(host: str, port: int | None) -> socket.socket:
-    """A listening socket on 443 (or `port`); an unprivileged user gets a free port."""
+def _bind(host: str, port: int | None, default: int = 443) -> socket.socket:
+    """A listening socket on `default` (or `port`); an unprivileged user gets a free port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         try:
-            sock.bind((host, 443 if port is None else port))
+            sock.bind((host, default if port is None else port))
         except PermissionError:
             if port is not None:
                 raise
@@ -71,8 +71,11 @@ class HueBridgeEmulator:
         port: int | None = None,
         mdns_interface: str | None = "127.0.0.1",
         keys: Sequence[str] = (),
+        api: Literal["v2", "v1"] = "v2",
     ) -> None:
         self.host = host
+        self.api = api
+        """"v1": a bridge from before API v2: plain HTTP, `/api/<key>` only, no mDNS."""
         self.bridge_id = (bridge_id or bridge_id_for(host)).lower()
         self.model = BridgeModel(self.bridge_id, lights, scenes, zones)
         self.faults = Faults()
@@ -95,18 +98,37 @@ class HueBridgeEmulator:
 
     @property
     def address(self) -> str:
-        """How aiohue reaches it: the host, with the port when it is not 443."""
-        return self.host if self.port == 443 else f"{self.host}:{self.port}"
+        """How aiohue reaches it: the host, with the port when it is not the default."""
+        default = 443 if self.api == "v2" else 80
+        return self.host if self.port == default else f"{self.host}:{self.port}"
+
+    def public_config(self) -> dict[str, Any]:
+        """The config every bridge answers without a key (`GET /api/config`)."""
+        bridge_id = self.bridge_id
+        mac = ":".join(bridge_id[i : i + 2] for i in (0, 2, 4, 10, 12, 14))
+        return {
+            "name": "Hue Bridge",
+            "datastoreversion": "166",
+            "swversion": "1966060010",
+            "apiversion": "1.66.0",
+            "mac": mac,
+            "bridgeid": bridge_id.upper(),
+            "factorynew": False,
+            "replacesbridgeid": None,
+            "modelid": "BSB002",
+            "starterkitid": "",
+        }
 
     async def start(self) -> None:
-        """Serve HTTPS with a fresh self-signed certificate, and announce the bridge."""
-        context = server_context(self.bridge_id, self.host)
-        sock = _bind(self.host, self._wanted_port)
+        """Serve HTTPS with a fresh self-signed certificate, and announce the bridge (a v1
+        bridge: plain HTTP, no announcement)."""
+        context = server_context(self.bridge_id, self.host) if self.api == "v2" else None
+        sock = _bind(self.host, self._wanted_port, 443 if self.api == "v2" else 80)
         self.port = sock.getsockname()[1]
         self._runner = web.AppRunner(self._http.app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         await web.SockSite(self._runner, sock, ssl_context=context).start()
-        if self._mdns_interface is not None:
+        if self._mdns_interface is not None and self.api == "v2":
             info = service_info(self.bridge_id, self.host, self.port)
             self._announcer = BridgeAnnouncer(info, self._mdns_interface)
             await self._announcer.start()

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from devices.adapters.hue.emulator.model import ClipError
+from devices.adapters.hue.emulator.v1 import BridgeV1
 
 if TYPE_CHECKING:
     from devices.adapters.hue.emulator.core import HueBridgeEmulator
@@ -46,12 +47,14 @@ class BridgeHTTP:
         self.app = web.Application(middlewares=[self._faults, self._clip_errors])
         self.app.router.add_get("/api/config", self.config)
         self.app.router.add_post("/api", self.create_user)
-        self.app.router.add_get("/clip/v2/resource", self.get_all)
-        self.app.router.add_get("/clip/v2/resource/{rtype}", self.get_type)
-        self.app.router.add_get("/clip/v2/resource/{rtype}/{rid}", self.get_one)
-        self.app.router.add_put("/clip/v2/resource/{rtype}/{rid}", self.put)
-        self.app.router.add_post("/clip/v2/resource/{rtype}", self.post)
-        self.app.router.add_get("/eventstream/clip/v2", self.eventstream)
+        if bridge.api == "v2":
+            self.app.router.add_get("/clip/v2/resource", self.get_all)
+            self.app.router.add_get("/clip/v2/resource/{rtype}", self.get_type)
+            self.app.router.add_get("/clip/v2/resource/{rtype}/{rid}", self.get_one)
+            self.app.router.add_put("/clip/v2/resource/{rtype}/{rid}", self.put)
+            self.app.router.add_post("/clip/v2/resource/{rtype}", self.post)
+            self.app.router.add_get("/eventstream/clip/v2", self.eventstream)
+        BridgeV1(bridge).add_routes(self.app)  # real v2 bridges answer v1 too (here: on HTTPS)
         self.streams: set[asyncio.Queue[bytes | None]] = set()
         self.listening = asyncio.Event()
         """Set while at least one event stream is open."""
@@ -90,22 +93,10 @@ class BridgeHTTP:
     async def config(self, request: web.Request) -> web.Response:
         """The public bridge config every bridge answers without a key."""
         del request
-        bridge_id = self.bridge.bridge_id
-        mac = ":".join(bridge_id[i : i + 2] for i in (0, 2, 4, 10, 12, 14))
-        return web.json_response(
-            {
-                "name": "Hue Bridge",
-                "datastoreversion": "166",
-                "swversion": "1966060010",
-                "apiversion": "1.66.0",
-                "mac": mac,
-                "bridgeid": bridge_id.upper(),
-                "factorynew": False,
-                "replacesbridgeid": None,
-                "modelid": "BSB002",
-                "starterkitid": "",
-            }
-        )
+        config = self.bridge.public_config()
+        if self.bridge.api == "v1":
+            config.update(modelid="BSB001", apiversion="1.16.0", swversion="01041302")
+        return web.json_response(config)
 
     async def create_user(self, request: web.Request) -> web.Response:
         """POST /api: a new application key, if the link button was pressed lately."""

@@ -17,6 +17,7 @@ import pytest
 from devices.adapters.hue import HueAdapter, HueConfig
 from devices.adapters.hue.demo import start_demo
 from devices.adapters.hue.emulator import HueBridgeEmulator, LightSpec, SceneSpec
+from devices.adapters.hue.emulator.v1 import render_light
 from devices.adapters.hue.pairing import StoredKey, key_path, load_key, store_key
 from devices.blocking import BlockingRunner
 from devices.capabilities import validate_command
@@ -94,6 +95,44 @@ class TestHueContract(AdapterContract):
         emulated.bridge.set_light("Beta", brightness=20.0, mirek=250)
         beta = emulated.bridge.model.light("Beta")
         return beta.id, {"brightness": 20, "color_temp_kelvin": 4000}
+
+
+class TestHueV1Contract(TestHueContract):
+    """A bridge from before API v2: plain HTTP, `/api/<key>`, found by its configured
+    address, polled."""
+
+    async def start_emulator(self, hosts: HostAllocator) -> PairedBridge:
+        return await paired_bridge(hosts, api="v1")
+
+    def adapter_config(self, emulated: Any) -> HueConfig:
+        return HueConfig(
+            hosts=[emulated.bridge.address],
+            request_timeout=self.timeout,
+            key_dir=emulated.key_dir,
+        )
+
+    async def change_on_device(self, emulated: Any) -> tuple[str, dict[str, Any]]:
+        emulated.bridge.set_light("Beta", brightness=20.0, mirek=250)
+        beta = emulated.bridge.model.light("Beta")
+        return render_light(beta)["uniqueid"], {"brightness": 20, "color_temp_kelvin": 4000}
+
+
+async def test_a_bridge_without_api_v2_is_driven_through_v1_and_polled() -> None:
+    paired = await paired_bridge(fresh_hosts(), api="v1")
+    async with hue(paired) as (registry, adapter):
+        assert sorted(registry.entities) == ["light.alpha", "light.beta", "light.gamma"]
+        assert registry.area_name(registry.entity("light.alpha")) == "Study"
+        assert adapter.poll_interval == 5.0
+        paired.bridge.requests.clear()
+        await send(adapter, registry, "light.alpha", "light.turn_on", brightness=25, transition=2)
+        assert paired.bridge.requests == [
+            ("PUT", "v1/lights/1", {"on": True, "bri": 64, "transitiontime": 20})
+        ]
+        assert registry.entity("light.alpha").state.brightness == 25  # type: ignore[union-attr]
+        paired.bridge.set_light("Gamma", on=True, brightness=50.0)  # at the wall switch
+        await adapter.refresh()
+        assert registry.entity("light.gamma").state.state == "on"  # type: ignore[union-attr]
+        assert adapter.scene_names() == []
 
 
 @asynccontextmanager

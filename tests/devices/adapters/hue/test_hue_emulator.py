@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohue import HueBridgeV2
+from aiohue import HueBridgeV1, HueBridgeV2
 from aiohue.discovery import is_v2_bridge
 from aiohue.errors import AiohueException, Unauthorized
 from aiohue.v2.controllers.events import EventType
@@ -154,3 +154,37 @@ async def test_the_certificate_is_self_signed_for_the_bridge_id(bridge: HueBridg
     with pytest.raises(aiohttp.ClientConnectorCertificateError):
         async with aiohttp.ClientSession() as session:
             await session.get(f"https://{bridge.address}/api/config", ssl=context)
+
+
+async def test_a_bridge_without_api_v2_answers_aiohue_v1_over_http() -> None:
+    old = HueBridgeEmulator(
+        fresh_hosts().allocate(),
+        [LightSpec("Desk", "Study", kind="color", on=True, brightness=70.0)],
+        keys=[KEY],
+        api="v1",
+    )
+    await old.start()
+    try:
+        assert not await is_v2_bridge(old.address)
+        client = HueBridgeV1(old.address, KEY)
+        await client.initialize()
+        assert client.config.bridge_id.lower() == old.bridge_id
+        [number] = list(client.lights)
+        desk = client.lights[number]
+        assert (desk.name, desk.state["on"], desk.state["bri"]) == ("Desk", True, 178)
+        [study] = client.groups.values()
+        assert (study.name, study.type, study.lights) == ("Study", "Room", [number])
+        await desk.set_state(on=True, bri=127, ct=300, transitiontime=4)
+        emulated = old.model.light("Desk")
+        assert (round(emulated.brightness), emulated.mirek, emulated.last_transition_ms) == (
+            50,
+            300,
+            400,
+        )
+        await client.close()
+        stranger = HueBridgeV1(old.address, "not-a-key")
+        with pytest.raises(Unauthorized):
+            await stranger.initialize()
+        await stranger.close()
+    finally:
+        await old.stop()

@@ -94,3 +94,17 @@ async def test_bridges_are_found_by_mdns_on_loopback(bridge: HueBridgeEmulator) 
     assert [(b.host, b.name) for b in mine] == [
         (bridge.address, f"Hue Bridge - {bridge.bridge_id[-6:].upper()}")
     ]
+
+
+async def test_a_bridge_without_api_v2_pairs_over_http(tmp_path: Path) -> None:
+    old = HueBridgeEmulator(fresh_hosts().allocate(), [LightSpec("Desk", "Study")], api="v1")
+    await old.start()
+    try:
+        old.press_link_button()
+        bridge_id = await pair(old.address, tmp_path, wait_for_button=0)
+        stored = load_key(keys_dir(tmp_path), bridge_id)
+        assert stored is not None
+        assert bridge_id == old.bridge_id
+        assert old.keys == {stored.application_key}
+    finally:
+        await old.stop()

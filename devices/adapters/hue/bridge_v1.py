@@ -1,0 +1,165 @@
+"""A paired Hue bridge that has no API v2 (bridges from before 2019), through aiohue's
+HueBridgeV1 over plain HTTP.
+
+Such a bridge has no event stream: its lights are read at every poll, and once more after
+each command. Brightness is 1-254 there, colour temperature `ct` in mirek, colour `xy`,
+transitions in tenths of a second; Dobby's commands are translated by the same
+`command_for` the v2 link uses. Rooms propose areas; rooms as lights (`groups: true`) and
+scenes are offered for v2 bridges only.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohue import HueBridgeV1  # type: ignore[import-untyped]
+
+from devices.adapters.hue.bridge import StatePush, hue_errors
+from devices.adapters.hue.color import mirek_to_kelvin, xy_to_rgb
+from devices.adapters.hue.mapping import command_for
+from devices.capabilities import CommandSpec, Domain, LightState, Params
+from devices.capabilities.light import LightFeature
+from devices.entities import DeviceInfo, EntitySpec
+from devices.errors import DeviceUnavailableError
+
+V1_POLL_INTERVAL = 5.0
+"""Seconds between reads of a v1 bridge (it cannot tell Dobby of changes)."""
+
+
+def _raw_state(light: Any) -> dict[str, Any]:
+    return dict(light.state)
+
+
+def light_features(light: Any) -> frozenset[str]:
+    """What a v1 light can do beyond on and off, from the state fields it has."""
+    state = _raw_state(light)
+    features = {LightFeature.TRANSITION.value}
+    if "bri" in state:
+        features.add(LightFeature.BRIGHTNESS.value)
+    if "ct" in state:
+        features.add(LightFeature.COLOR_TEMP.value)
+    if "xy" in state:
+        features.add(LightFeature.COLOR.value)
+    return frozenset(features)
+
+
+def mirek_range(light: Any) -> tuple[int, int]:
+    """The light's colour temperature range in mirek (Hue's usual one if it does not say)."""
+    ct = light.controlcapabilities.get("ct") or {}
+    return int(ct.get("min", 153)), int(ct.get("max", 500))
+
+
+def light_state(light: Any) -> LightState:
+    """The state of one v1 light; colour attributes only while it is on."""
+    raw = _raw_state(light)
+    on = bool(raw.get("on"))
+    state = LightState(state="on" if on else "off")
+    if "ct" in raw:
+        low, high = mirek_range(light)
+        state.min_color_temp_kelvin = mirek_to_kelvin(high)
+        state.max_color_temp_kelvin = mirek_to_kelvin(low)
+    if not on:
+        return state
+    if "bri" in raw:
+        state.brightness = max(1, round(int(raw["bri"]) / 2.54))
+    if raw.get("colormode") == "ct" and "ct" in raw:
+        state.color_temp_kelvin = mirek_to_kelvin(int(raw["ct"]))
+    elif "xy" in raw:
+        x, y = raw["xy"]
+        state.rgb_color = xy_to_rgb((float(x), float(y)))
+    return state
+
+
+def v1_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """aiohue's v2 `set_state` arguments as v1's (`bri`, `ct`, `xy`, `transitiontime`)."""
+    given: dict[str, Any] = {}
+    if "on" in kwargs:
+        given["on"] = kwargs["on"]
+    if "brightness" in kwargs:
+        given["bri"] = max(1, min(254, round(kwargs["brightness"] * 2.54)))
+    if "color_temp" in kwargs:
+        given["ct"] = kwargs["color_temp"]
+    if "color_xy" in kwargs:
+        given["xy"] = list(kwargs["color_xy"])
+    if "transition_time" in kwargs:
+        given["transitiontime"] = round(kwargs["transition_time"] / 100)
+    return given
+
+
+class V1BridgeLink:
+    """A connection to one v1 bridge: its lights, read by polling."""
+
+    def __init__(
+        self, bridge_id: str, host: str, key: str, *, timeout: float, push: StatePush
+    ) -> None:
+        self.bridge_id = bridge_id
+        self.host = host
+        self.timeout = timeout
+        self.api = HueBridgeV1(host, key)
+        self.logger = logging.getLogger(f"{__name__}[{host}]")
+        self._push = push
+        self.connected = False
+
+    async def connect(self) -> None:
+        """Read the whole bridge (checking the key)."""
+        async with hue_errors(self.timeout):
+            await self.api.initialize()
+        self.connected = True
+
+    async def close(self) -> None:
+        """Close aiohue's session."""
+        self.connected = False
+        await self.api.close()
+
+    def _room_of(self, light_id: str) -> str | None:
+        for group in self.api.groups.values():
+            if group.type == "Room" and light_id in group.lights:
+                return str(group.name)
+        return None
+
+    def devices(self) -> list[tuple[DeviceInfo, EntitySpec]]:
+        """Each light as a device with one light entity, unique by the bulb's own id."""
+        found = []
+        for light in self.api.lights.values():
+            info = DeviceInfo(
+                unique_id=str(light.uniqueid),
+                name=str(light.name),
+                host=self.host,
+                manufacturer=str(light.manufacturername),
+                model=str(light.productname or light.modelid),
+                sw_version=str(light.swversion),
+                suggested_area=self._room_of(light.id),
+            )
+            spec = EntitySpec(
+                unique_id=str(light.uniqueid),
+                domain=Domain.LIGHT,
+                name=str(light.name),
+                features=light_features(light),
+                state=light_state(light),
+            )
+            found.append((info, spec))
+        return found
+
+    def _light(self, unique_id: str) -> Any:
+        for light in self.api.lights.values():
+            if light.uniqueid == unique_id:
+                return light
+        return None
+
+    async def command(self, unique_id: str, command: CommandSpec, params: Params) -> None:
+        """Send a light command, then read the lights back and push what they show."""
+        light = self._light(unique_id)
+        if light is None:
+            raise DeviceUnavailableError("is no longer on its Hue bridge.")
+        hue = command_for(command.verb, params, light_state(light), mirek_range(light))
+        async with hue_errors(self.timeout):
+            await light.set_state(**v1_arguments(hue.kwargs()))
+        await self.refresh()
+
+    async def refresh(self) -> None:
+        """Read every light again and push its state (the poll)."""
+        async with hue_errors(self.timeout):
+            await self.api.lights.update()
+        for light in self.api.lights.values():
+            self._push(str(light.uniqueid), light_state(light))
