@@ -137,7 +137,7 @@ class HueAdapter(Adapter):
             "devices.adapters.hue.bridge_v1",
             "devices.adapters.hue.mapping",
         )
-        scheme = await bridge_scheme(host)
+        scheme = await bridge_scheme(host, request_timeout=self.config.request_timeout)
         if bridge_id is None:
             bridge_id = await read_bridge_id(
                 host, request_timeout=self.config.request_timeout, scheme=scheme

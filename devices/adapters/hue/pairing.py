@@ -129,11 +129,18 @@ async def _call(session: aiohttp.ClientSession, method: str, url: str, **kwargs:
         raise DeviceResponseError("answered with something that is not a Hue bridge.") from error
 
 
-async def bridge_scheme(host: str) -> str:
-    """ "https" for a bridge with API v2, "http" for an older one (v1 speaks only HTTP)."""
+async def bridge_scheme(host: str, *, request_timeout: float = 5.0) -> str:
+    """Which scheme the bridge speaks: https with API v2, http for an older one (v1 only).
+
+    Raises DeviceTimeoutError when the bridge does not answer within `request_timeout`.
+    """
     from aiohue.discovery import is_v2_bridge  # type: ignore[import-untyped]
 
-    return "https" if await is_v2_bridge(host) else "http"
+    try:
+        async with asyncio.timeout(request_timeout):
+            return "https" if await is_v2_bridge(host) else "http"
+    except TimeoutError:
+        raise DeviceTimeoutError(f"did not answer within {request_timeout:g} s.") from None
 
 
 async def read_bridge_id(host: str, *, request_timeout: float = 5.0, scheme: str = "https") -> str:

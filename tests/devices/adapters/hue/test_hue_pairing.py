@@ -15,13 +15,14 @@ from aiohue import create_app_key
 from devices.adapters.hue.emulator import HueBridgeEmulator, LightSpec
 from devices.adapters.hue.pairing import (
     LinkButtonNotPressedError,
+    bridge_scheme,
     find_bridges,
     key_path,
     keys_dir,
     load_key,
     pair,
 )
-from devices.errors import DeviceConnectionError
+from devices.errors import DeviceConnectionError, DeviceTimeoutError
 from devices.testing import fresh_hosts
 
 
@@ -106,5 +107,19 @@ async def test_a_bridge_without_api_v2_pairs_over_http(tmp_path: Path) -> None:
         assert stored is not None
         assert bridge_id == old.bridge_id
         assert old.keys == {stored.application_key}
+    finally:
+        await old.stop()
+
+
+async def test_which_api_a_bridge_speaks_and_a_silent_one(bridge: HueBridgeEmulator) -> None:
+    assert await bridge_scheme(bridge.address) == "https"
+    bridge.faults.latency = 5.0
+    with pytest.raises(DeviceTimeoutError, match=r"within 0\.3 s"):
+        await bridge_scheme(bridge.address, request_timeout=0.3)
+    bridge.faults.clear()
+    old = HueBridgeEmulator(fresh_hosts().allocate(), [LightSpec("Desk", "Study")], api="v1")
+    await old.start()
+    try:
+        assert await bridge_scheme(old.address) == "http"
     finally:
         await old.stop()
