@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from agent.app import Dobby
+    from agent.channels.members import JoinRequest
     from skills.scheduler import ScheduledJob
 
 HELP = (
@@ -32,6 +33,18 @@ ACTIVE_STATES = frozenset(
     {"on", "open", "opening", "closing", "unlocked", "unlocking", "jammed", "playing", "triggered"}
 )
 """States /status reports: what is on, open, unlocked or playing."""
+
+
+def asked_admin(name: str) -> str:
+    """What a newcomer who sent a good pairing code is told."""
+    return f"Thanks, {name}. I have asked an admin to let you in."
+
+
+def join_question(request: JoinRequest, who: str) -> str:
+    """What the admins are asked about a newcomer (`who`: "Telegram 2001", ...)."""
+    return (
+        f"{request.name} ({who}) sent a pairing code to join as {request.role.value}. Let them in?"
+    )
 
 
 def devices_text(dobby: Dobby) -> str:

@@ -229,11 +229,8 @@ class TelegramChannel:
         except MembershipError as error:
             await self.send(chat_id, str(error))
             return
-        await self.send(chat_id, f"Thanks, {user.first_name}. I have asked an admin to let you in.")
-        question = (
-            f"{request.name} (Telegram {user.id}) sent a pairing code to join as "
-            f"{request.role.value}. Let them in?"
-        )
+        await self.send(chat_id, replies.asked_admin(user.first_name))
+        question = replies.join_question(request, f"Telegram {user.id}")
         for chat in self.admin_chats():
             await self.send(chat, question, buttons("j", request.token, "Let in", "Refuse"))
 

@@ -149,11 +149,8 @@ class WhatsAppChannel:
         except MembershipError as error:
             await self.send_text(phone, str(error))
             return
-        await self.send_text(phone, f"Thanks, {name}. I have asked an admin to let you in.")
-        question = (
-            f"{request.name} (WhatsApp {phone}) sent a pairing code to join as "
-            f"{request.role.value}. Let them in?"
-        )
+        await self.send_text(phone, replies.asked_admin(name))
+        question = replies.join_question(request, f"WhatsApp {phone}")
         for admin in self.members.on(CHANNEL):
             if admin.role is Role.ADMIN:
                 await self.send_buttons(admin.address.lstrip("+"), question, "j", request.token)
