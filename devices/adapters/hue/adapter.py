@@ -30,8 +30,7 @@ from devices.adapters.hue.pairing import (
     store_key,
 )
 from devices.capabilities import CommandSpec, Domain, LightState, Params
-from devices.capabilities.light import LightFeature
-from devices.entities import DeviceInfo, Entity, EntitySpec
+from devices.entities import Entity
 from devices.errors import (
     DeviceAuthError,
     DeviceError,
@@ -41,20 +40,9 @@ from devices.errors import (
 from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered, Manifest
 
 if TYPE_CHECKING:
-    from devices.adapters.hue.bridge import BridgeLink
-    from devices.adapters.hue.bridge_v1 import V1BridgeLink
+    from devices.adapters.hue.bridge import BridgeLink, HueLink
 
 _LOGGER = logging.getLogger(__name__)
-
-GROUP_FEATURES = frozenset(
-    f.value
-    for f in (
-        LightFeature.BRIGHTNESS,
-        LightFeature.COLOR_TEMP,
-        LightFeature.COLOR,
-        LightFeature.TRANSITION,
-    )
-)
 
 
 class HueConfig(AdapterConfig):
@@ -87,7 +75,7 @@ class HueAdapter(Adapter):
 
     def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
         super().__init__(context, config)
-        self.bridges: dict[str, BridgeLink | V1BridgeLink] = {}
+        self.bridges: dict[str, HueLink] = {}
         """By bridge id."""
         self._owner: dict[str, str] = {}
         """Entity unique id (a light or grouped_light id) → bridge id."""
@@ -177,99 +165,38 @@ class HueAdapter(Adapter):
         _LOGGER.info("Paired with Hue bridge %s at %s (link button pressed)", bridge_id, host)
         return stored
 
-    async def _connect(
-        self, bridge_id: str, host: str, key: str, scheme: str
-    ) -> BridgeLink | V1BridgeLink:
+    async def _connect(self, bridge_id: str, host: str, key: str, scheme: str) -> HueLink:
         from devices.adapters.hue.bridge import BridgeLink
-        from devices.adapters.hue.bridge_v1 import V1_POLL_INTERVAL, V1BridgeLink
+        from devices.adapters.hue.bridge_v1 import V1BridgeLink
 
-        timeout, push = self.config.request_timeout, self._push
-        link: BridgeLink | V1BridgeLink
-        if scheme == "http":
-            link = V1BridgeLink(bridge_id, host, key, timeout=timeout, push=push)
-        else:
-            link = BridgeLink(bridge_id, host, key, timeout=timeout, push=push)
+        kind = V1BridgeLink if scheme == "http" else BridgeLink
+        link = kind(bridge_id, host, key, timeout=self.config.request_timeout, push=self._push)
         try:
             await link.connect()
         except BaseException:
             await link.close()
             raise
-        if isinstance(link, V1BridgeLink):  # no event stream: Dobby's poll brings changes
-            self.poll_interval = min(self.poll_interval or V1_POLL_INTERVAL, V1_POLL_INTERVAL)
-        else:
-            v2 = link
-            v2.on_availability(lambda up, why: self._set_bridge_available(v2, up, why))
+        if link.poll_interval is not None:  # it cannot tell of changes: poll it that often
+            self.poll_interval = min(self.poll_interval or link.poll_interval, link.poll_interval)
+        link.on_availability(lambda up, why: self._set_bridge_available(link, up, why))
         return link
 
-    def _add_entities(self, link: BridgeLink | V1BridgeLink) -> None:
-        from devices.adapters.hue.bridge_v1 import V1BridgeLink
-        from devices.adapters.hue.mapping import group_state, light_features, light_state
-
-        if isinstance(link, V1BridgeLink):
-            for info, spec in link.devices():
+    def _add_entities(self, link: HueLink) -> None:
+        for info, specs in link.devices(groups=self.config.groups):
+            for spec in specs:
                 self._owner[spec.unique_id] = link.bridge_id
-                self.context.add_device(info, [spec])
-            return
-
-        bridge_device = DeviceInfo(
-            unique_id=link.bridge_id,
-            name="Hue Bridge",
-            host=link.host,
-            manufacturer="Signify",
-            model="Hue Bridge",
-        )
-        for light in link.lights:
-            device = link.device_of(light)
-            room = link.room_of(light)
-            name = str(light.metadata.name if light.metadata else device.metadata.name)
-            info = DeviceInfo(
-                unique_id=device.id if device else light.id,
-                name=name,
-                host=link.host,
-                manufacturer=device.product_data.manufacturer_name if device else "Signify",
-                model=device.product_data.product_name if device else None,
-                sw_version=device.product_data.software_version if device else None,
-                suggested_area=room,
-            )
-            spec = EntitySpec(
-                unique_id=light.id,
-                domain=Domain.LIGHT,
-                name=name,
-                features=light_features(light),
-                state=light_state(light),
-            )
-            self._owner[light.id] = link.bridge_id
-            self.context.add_device(info, [spec])
-        if not self.config.groups:
-            return
-        specs = []
-        for group, grouped in link.groups():
-            name = str(group.metadata.name)
-            self._owner[grouped.id] = link.bridge_id
-            specs.append(
-                EntitySpec(
-                    unique_id=grouped.id,
-                    domain=Domain.LIGHT,
-                    name=f"{name} Lights",
-                    features=GROUP_FEATURES,
-                    state=group_state(grouped, link.members(grouped.id)),
-                    suggested_area=name if group.type.value == "room" else None,
-                )
-            )
-        self.context.add_device(bridge_device, specs)
+            self.context.add_device(info, specs)
 
     # -- states -------------------------------------------------------------------------
 
     def _push(self, unique_id: str, state: LightState) -> None:
         self.context.push_state(unique_id, state)
 
-    def _set_bridge_available(
-        self, link: BridgeLink | V1BridgeLink, available: bool, reason: str
-    ) -> None:
+    def _set_bridge_available(self, link: HueLink, available: bool, reason: str) -> None:
         for device_id in self._devices_of(link):
             self.context.set_available(device_id, available=available, reason=reason)
 
-    def _devices_of(self, link: BridgeLink | V1BridgeLink) -> set[str]:
+    def _devices_of(self, link: HueLink) -> set[str]:
         registry, prefix = self.context.registry, f"{self.manifest.name}:"
         devices = set()
         for unique_id, bridge_id in self._owner.items():
@@ -282,7 +209,7 @@ class HueAdapter(Adapter):
         """Read every bridge again; one that does not answer marks its lights unavailable."""
         await asyncio.gather(*(self._refresh_one(link) for link in list(self.bridges.values())))
 
-    async def _refresh_one(self, link: BridgeLink | V1BridgeLink) -> None:
+    async def _refresh_one(self, link: HueLink) -> None:
         try:
             await link.refresh()
         except DeviceError as error:
@@ -292,7 +219,7 @@ class HueAdapter(Adapter):
 
     # -- commands -----------------------------------------------------------------------
 
-    def _link_of(self, entity: Entity) -> BridgeLink | V1BridgeLink:
+    def _link_of(self, entity: Entity) -> HueLink:
         bridge_id = self._owner.get(entity.adapter_unique_id)
         link = self.bridges.get(bridge_id) if bridge_id else None
         if link is None:
@@ -300,25 +227,8 @@ class HueAdapter(Adapter):
         return link
 
     async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
-        """Send a light command; the new state is pushed at once and confirmed by an event."""
-        from devices.adapters.hue.bridge_v1 import V1BridgeLink
-        from devices.adapters.hue.mapping import command_for, expected_light, light_state
-
-        link = self._link_of(entity)
-        resource_id = entity.adapter_unique_id
-        if isinstance(link, V1BridgeLink):
-            await link.command(resource_id, command, params)
-            return
-        light = link.api.lights.get(resource_id)
-        mirek_range = (153, 500)
-        if light is not None and light.color_temperature is not None:
-            schema = light.color_temperature.mirek_schema
-            mirek_range = (schema.mirek_minimum, schema.mirek_maximum)
-        current = link.state_of(resource_id)
-        hue = command_for(command.verb, params, current, mirek_range)
-        await link.command_light(resource_id, **hue.kwargs())
-        if light is not None:
-            self._push(resource_id, light_state(expected_light(light, hue)))
+        """Send a light command through the entity's bridge; the new state is pushed."""
+        await self._link_of(entity).command(entity.adapter_unique_id, command, params)
 
     def _v2_links(self) -> list[BridgeLink]:
         """The bridges with API v2 (a v1 bridge's scenes are not offered)."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -28,9 +29,17 @@ from aiohue.errors import AiohueException, BridgeBusy, Unauthorized  # type: ign
 from aiohue.v2.controllers.events import EventType  # type: ignore[import-untyped]
 from aiohue.v2.models.resource import ResourceTypes  # type: ignore[import-untyped]
 
-from devices.adapters.hue.mapping import group_state, light_state
+from devices.adapters.hue.mapping import (
+    GROUP_FEATURES,
+    command_for,
+    expected_light,
+    group_state,
+    light_features,
+    light_state,
+)
 from devices.adapters.hue.pairing import PAIR_AGAIN
-from devices.capabilities import LightState
+from devices.capabilities import CommandSpec, Domain, LightState, Params
+from devices.entities import DeviceInfo, EntitySpec
 from devices.errors import (
     DeviceAuthError,
     DeviceConnectionError,
@@ -71,8 +80,14 @@ async def hue_errors(seconds: float) -> AsyncIterator[None]:
         raise DeviceResponseError("answered with something that is not a Hue reply.") from error
 
 
-class BridgeLink:
-    """A connection to one bridge that keeps Dobby's states in step with it."""
+Devices = list[tuple[DeviceInfo, list[EntitySpec]]]
+
+
+class HueLink(ABC):
+    """A connection to one paired bridge, whichever API it speaks; the adapter sees this."""
+
+    poll_interval: float | None = None
+    """How often the bridge must be read for changes (None: it tells of them itself)."""
 
     def __init__(
         self, bridge_id: str, host: str, key: str, *, timeout: float, push: StatePush
@@ -80,12 +95,46 @@ class BridgeLink:
         self.bridge_id = bridge_id
         self.host = host
         self.timeout = timeout
-        self.api = HueBridgeV2(host, key)
-        self.logger = logging.getLogger(f"{__name__}[{host}]")
+        self.logger = logging.getLogger(f"{type(self).__module__}[{host}]")
         self._push = push
         self._on_availability: list[Callable[[bool, str], None]] = []
-        self._unsubscribe: list[Callable[[], None]] = []
         self.connected = False
+
+    def on_availability(self, callback: Callable[[bool, str], None]) -> None:
+        """Call `callback(available, reason)` when the bridge's own channel to Dobby drops or
+        comes back (a polled bridge has none: its polls tell)."""
+        self._on_availability.append(callback)
+
+    @abstractmethod
+    async def connect(self) -> None:
+        """Read the whole bridge, checking the key (DeviceAuthError when it is refused)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Close the connection."""
+
+    @abstractmethod
+    def devices(self, *, groups: bool) -> Devices:
+        """The bridge's devices and their light entities (rooms and zones too if `groups`)."""
+
+    @abstractmethod
+    async def command(self, unique_id: str, command: CommandSpec, params: Params) -> None:
+        """Carry out a validated light command; the new state is pushed."""
+
+    @abstractmethod
+    async def refresh(self) -> None:
+        """Read every light again and push its state (the poll)."""
+
+
+class BridgeLink(HueLink):
+    """A bridge with API v2: its event stream keeps Dobby's states in step with it."""
+
+    def __init__(
+        self, bridge_id: str, host: str, key: str, *, timeout: float, push: StatePush
+    ) -> None:
+        super().__init__(bridge_id, host, key, timeout=timeout, push=push)
+        self.api = HueBridgeV2(host, key)
+        self._unsubscribe: list[Callable[[], None]] = []
         self._batches: dict[str, tuple[dict[str, Any], Waiting]] = {}
         """Light commands of this moment: by command, its arguments and who waits per light."""
         self._sending: set[asyncio.Task[None]] = set()
@@ -103,10 +152,6 @@ class BridgeLink:
             ),
         ]
         self.connected = True
-
-    def on_availability(self, callback: Callable[[bool, str], None]) -> None:
-        """Call `callback(available, reason)` when the event stream drops or comes back."""
-        self._on_availability.append(callback)
 
     async def close(self) -> None:
         """Stop listening and close aiohue's session."""
@@ -168,7 +213,67 @@ class BridgeLink:
         for _, grouped in self.groups():
             self._push(grouped.id, group_state(grouped, self.members(grouped.id)))
 
+    def devices(self, *, groups: bool) -> Devices:
+        """Each light as a device of its own; with `groups`, the bridge as a device whose
+        entities are its rooms and zones."""
+        found: Devices = []
+        for light in self.lights:
+            device = self.device_of(light)
+            name = str(light.metadata.name if light.metadata else device.metadata.name)
+            info = DeviceInfo(
+                unique_id=device.id if device else light.id,
+                name=name,
+                host=self.host,
+                manufacturer=device.product_data.manufacturer_name if device else "Signify",
+                model=device.product_data.product_name if device else None,
+                sw_version=device.product_data.software_version if device else None,
+                suggested_area=self.room_of(light),
+            )
+            spec = EntitySpec(
+                unique_id=light.id,
+                domain=Domain.LIGHT,
+                name=name,
+                features=light_features(light),
+                state=light_state(light),
+            )
+            found.append((info, [spec]))
+        if not groups:
+            return found
+        bridge = DeviceInfo(
+            unique_id=self.bridge_id,
+            name="Hue Bridge",
+            host=self.host,
+            manufacturer="Signify",
+            model="Hue Bridge",
+        )
+        specs = []
+        for group, grouped in self.groups():
+            name = str(group.metadata.name)
+            specs.append(
+                EntitySpec(
+                    unique_id=grouped.id,
+                    domain=Domain.LIGHT,
+                    name=f"{name} Lights",
+                    features=GROUP_FEATURES,
+                    state=group_state(grouped, self.members(grouped.id)),
+                    suggested_area=name if group.type.value == "room" else None,
+                )
+            )
+        return [*found, (bridge, specs)]
+
     # -- commands -----------------------------------------------------------------------
+
+    async def command(self, unique_id: str, command: CommandSpec, params: Params) -> None:
+        """Send a light command; the new state is pushed at once and confirmed by an event."""
+        light = self.api.lights.get(unique_id)
+        mirek_range = (153, 500)
+        if light is not None and light.color_temperature is not None:
+            schema = light.color_temperature.mirek_schema
+            mirek_range = (schema.mirek_minimum, schema.mirek_maximum)
+        hue = command_for(command.verb, params, self.state_of(unique_id), mirek_range)
+        await self.command_light(unique_id, **hue.kwargs())
+        if light is not None:
+            self._push(unique_id, light_state(expected_light(light, hue)))
 
     async def set_light(self, resource_id: str, **kwargs: Any) -> None:
         """`set_state` on a light or a grouped_light."""

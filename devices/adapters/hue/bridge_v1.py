@@ -10,16 +10,14 @@ scenes are offered for v2 bridges only.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from aiohue import HueBridgeV1  # type: ignore[import-untyped]
 
-from devices.adapters.hue.bridge import StatePush, hue_errors
+from devices.adapters.hue.bridge import Devices, HueLink, StatePush, hue_errors
 from devices.adapters.hue.color import mirek_to_kelvin, xy_to_rgb
-from devices.adapters.hue.mapping import command_for
+from devices.adapters.hue.mapping import command_for, features
 from devices.capabilities import CommandSpec, Domain, LightState, Params
-from devices.capabilities.light import LightFeature
 from devices.entities import DeviceInfo, EntitySpec
 from devices.errors import DeviceUnavailableError
 
@@ -34,14 +32,7 @@ def _raw_state(light: Any) -> dict[str, Any]:
 def light_features(light: Any) -> frozenset[str]:
     """What a v1 light can do beyond on and off, from the state fields it has."""
     state = _raw_state(light)
-    features = {LightFeature.TRANSITION.value}
-    if "bri" in state:
-        features.add(LightFeature.BRIGHTNESS.value)
-    if "ct" in state:
-        features.add(LightFeature.COLOR_TEMP.value)
-    if "xy" in state:
-        features.add(LightFeature.COLOR.value)
-    return frozenset(features)
+    return features(brightness="bri" in state, temperature="ct" in state, color="xy" in state)
 
 
 def mirek_range(light: Any) -> tuple[int, int]:
@@ -87,19 +78,16 @@ def v1_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
     return given
 
 
-class V1BridgeLink:
-    """A connection to one v1 bridge: its lights, read by polling."""
+class V1BridgeLink(HueLink):
+    """A bridge with API v1 only: its lights, read by polling."""
+
+    poll_interval = V1_POLL_INTERVAL
 
     def __init__(
         self, bridge_id: str, host: str, key: str, *, timeout: float, push: StatePush
     ) -> None:
-        self.bridge_id = bridge_id
-        self.host = host
-        self.timeout = timeout
+        super().__init__(bridge_id, host, key, timeout=timeout, push=push)
         self.api = HueBridgeV1(host, key)
-        self.logger = logging.getLogger(f"{__name__}[{host}]")
-        self._push = push
-        self.connected = False
 
     async def connect(self) -> None:
         """Read the whole bridge (checking the key)."""
@@ -118,9 +106,11 @@ class V1BridgeLink:
                 return str(group.name)
         return None
 
-    def devices(self) -> list[tuple[DeviceInfo, EntitySpec]]:
-        """Each light as a device with one light entity, unique by the bulb's own id."""
-        found = []
+    def devices(self, *, groups: bool) -> Devices:
+        """Each light as a device with one light entity, unique by the bulb's own id (rooms
+        and zones as lights are a v2 feature: `groups` is not offered here)."""
+        del groups
+        found: Devices = []
         for light in self.api.lights.values():
             info = DeviceInfo(
                 unique_id=str(light.uniqueid),
@@ -138,7 +128,7 @@ class V1BridgeLink:
                 features=light_features(light),
                 state=light_state(light),
             )
-            found.append((info, spec))
+            found.append((info, [spec]))
         return found
 
     def _light(self, unique_id: str) -> Any:

@@ -26,16 +26,28 @@ def percent(brightness: float, *, on: bool) -> int:
     return max(1, value) if on else value
 
 
+def features(*, brightness: bool, temperature: bool, color: bool) -> frozenset[str]:
+    """What a Hue light (or group) can do beyond on and off (every Hue light fades)."""
+    wanted = {
+        LightFeature.TRANSITION: True,
+        LightFeature.BRIGHTNESS: brightness,
+        LightFeature.COLOR_TEMP: temperature,
+        LightFeature.COLOR: color,
+    }
+    return frozenset(feature.value for feature, has in wanted.items() if has)
+
+
+GROUP_FEATURES = features(brightness=True, temperature=True, color=True)
+"""What a room or zone offers as one light."""
+
+
 def light_features(light: Light) -> frozenset[str]:
-    """What a Hue light can do beyond on and off (every Hue light fades)."""
-    features = {LightFeature.TRANSITION.value}
-    if light.dimming is not None:
-        features.add(LightFeature.BRIGHTNESS.value)
-    if light.color_temperature is not None:
-        features.add(LightFeature.COLOR_TEMP.value)
-    if light.color is not None:
-        features.add(LightFeature.COLOR.value)
-    return frozenset(features)
+    """What a v2 light can do beyond on and off."""
+    return features(
+        brightness=light.dimming is not None,
+        temperature=light.color_temperature is not None,
+        color=light.color is not None,
+    )
 
 
 def light_state(light: Light) -> LightState:
