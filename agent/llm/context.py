@@ -92,6 +92,15 @@ def _has_phrase(text: str, phrase: str) -> bool:
     return bool(phrase) and f" {phrase} " in f" {text} "
 
 
+def _names(entity: Entity) -> list[str]:
+    return [normalize(n) for n in (entity.name, *entity.aliases)]
+
+
+def _says(text: str, names: list[str], entity: Entity) -> bool:
+    """Whether the (normalized) text says one of the names, or the entity id."""
+    return any(_has_phrase(text, n) for n in names) or entity.entity_id in text
+
+
 def _place_words(registry: Registry) -> set[str]:
     names = [n for a in registry.areas.values() for n in (a.name, *a.aliases)]
     names += [n for f in registry.floors.values() for n in (f.name, *f.aliases)]
@@ -101,17 +110,16 @@ def _place_words(registry: Registry) -> set[str]:
 def _called(entity: Entity, text: str, words: set[str], places: set[str]) -> bool:
     """Whether `text` calls the entity by its name or alias, or by a word of one; a name
     that is only a place's ("Living Room", a speaker) names the place, not the device."""
-    names = [normalize(n) for n in (entity.name, *entity.aliases)]
-    names = [n for n in names if not set(n.split()) <= places]
-    if any(_has_phrase(text, n) for n in names) or entity.entity_id in text:
+    names = [n for n in _names(entity) if not set(n.split()) <= places]
+    if _says(text, names, entity):
         return True
     return any(w in words for n in names for w in n.split() if len(w) > 2 and w not in _STOPWORDS)
 
 
 def _score(registry: Registry, entity: Entity, text: str, words: set[str]) -> int:
-    names = [normalize(n) for n in (entity.name, *entity.aliases)]
+    names = _names(entity)
     score = 0
-    if any(_has_phrase(text, n) for n in names) or entity.entity_id in text:
+    if _says(text, names, entity):
         score += 10
     area = registry.areas.get(entity.area_id) if entity.area_id else None
     if area and any(_has_phrase(text, normalize(n)) for n in (area.name, *area.aliases)):
