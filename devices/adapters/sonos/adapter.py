@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from devices.capabilities import (
@@ -30,6 +31,11 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 FEATURES = frozenset(feature.value for feature in MediaPlayerFeature)
+
+POLL_WITHOUT_EVENTS = 10.0
+"""Seconds between polls while some speaker cannot push its changes."""
+POLL_WITH_EVENTS = 60.0
+"""Seconds between polls while every speaker pushes: a safety net, as for Hue."""
 
 
 class SonosConfig(AdapterConfig):
@@ -57,7 +63,7 @@ class SonosAdapter(Adapter):
         config_model=SonosConfig,
         emulator="devices.adapters.sonos.demo:start_demo",
     )
-    poll_interval = 10.0
+    poll_interval = POLL_WITHOUT_EVENTS
 
     config: SonosConfig
 
@@ -67,6 +73,7 @@ class SonosAdapter(Adapter):
         """By UPnP uid (RINCON_...)."""
         self._events: SpeakerEvents | None = None
         self._setting_up: dict[str, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def events(self) -> SpeakerEvents:
@@ -75,7 +82,9 @@ class SonosAdapter(Adapter):
             from devices.adapters.sonos.events import SpeakerEvents
 
             config = self.config
-            self._events = SpeakerEvents(config.event_listener_port, config.event_listener_ip)
+            self._events = SpeakerEvents(
+                config.event_listener_port, config.event_listener_ip, self._events_lost
+            )
         return self._events
 
     def _speaker(self, host: str) -> Speaker:
@@ -114,6 +123,10 @@ class SonosAdapter(Adapter):
         info: SpeakerInfo = await self.context.run_blocking(speaker.describe)
         known = self.speakers.get(info.uid)
         if known is not None and known.host == host:
+            if self.config.events and not self.events.subscribed(info.uid):
+                # Its events were lost (it went away); it answers again: so do they.
+                await self._subscribe(info.uid, known)
+                await self._refresh_one(info.uid, known)
             return
         state = await self.context.run_blocking(speaker.read_state, self._entity_of)
         self.speakers[info.uid] = speaker
@@ -134,12 +147,52 @@ class SonosAdapter(Adapter):
             state=state,
         )
         self.context.add_device(device, [entity])
-        if self.config.events and not self.events.subscribed(info.uid):
+        await self._subscribe(info.uid, speaker)
+
+    async def _subscribe(self, uid: str, speaker: Speaker) -> None:
+        """Take the speaker's changes as events, if configured and not already; then poll
+        as rarely as the speakers allow."""
+        if self.config.events and not self.events.subscribed(uid):
             # SoCo reads the household id while subscribing; fetch it off the loop first.
             await self.context.run_blocking(lambda: speaker.device.household_id)
             await self.events.subscribe(
-                info.uid, speaker, lambda fields: self._merge(info.uid, fields)
+                uid, speaker, lambda fields: self._merge(uid, fields), self._regroup
             )
+        self._pace()
+
+    def _pace(self) -> None:
+        pushed = self.config.events and all(self.events.subscribed(uid) for uid in self.speakers)
+        self.poll_interval = POLL_WITH_EVENTS if pushed else POLL_WITHOUT_EVENTS
+
+    def _events_lost(self, uid: str) -> None:
+        """A speaker's subscriptions could not be renewed: poll it now, and often."""
+        self._pace()
+        speaker = self.speakers.get(uid)
+        if speaker is not None:
+            self._spawn(self._refresh_one(uid, speaker))
+
+    def _regroup(self) -> None:
+        """The household's groups changed: update every speaker's members."""
+        self._spawn(self._read_groups())
+
+    async def _read_groups(self) -> None:
+        speakers = list(self.speakers.items())
+
+        def members() -> list[list[str] | None]:
+            return [speaker.group_members(self._entity_of) for _, speaker in speakers]
+
+        try:
+            grouped = await self.context.run_blocking(members)
+        except DeviceError as error:
+            _LOGGER.debug("Could not read the groups after a topology event: %s", error)
+            return
+        for (uid, _), group in zip(speakers, grouped, strict=True):
+            self._merge(uid, {"group_members": group})
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _merge(self, uid: str, fields: dict[str, Any]) -> None:
         """Apply changed state fields (from an event or a command's read-back)."""
@@ -181,6 +234,9 @@ class SonosAdapter(Adapter):
 
     async def stop(self) -> None:
         """Unsubscribe from every speaker's events (none if no speaker was ever set up)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._events is not None:
             await self._events.stop()
 

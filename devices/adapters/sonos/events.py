@@ -2,11 +2,14 @@
 
 Each speaker's AVTransport and RenderingControl services push their changes (transport
 state, track, volume, mute) as GENA NOTIFY requests to a small HTTP server SoCo runs in
-our event loop. A speaker whose subscription fails is simply polled.
+our event loop; its ZoneGroupTopology service pushes the household's groups, which SoCo
+keeps (so asking a speaker for its group no longer costs a request). A speaker whose
+subscription fails, or later cannot be renewed, is polled instead.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from collections.abc import Callable
@@ -23,6 +26,8 @@ _LOGGER = logging.getLogger(__name__)
 SUBSCRIPTION_SECONDS = 600
 
 Changed = Callable[[dict[str, Any]], None]
+Regrouped = Callable[[], None]
+Lost = Callable[[str], None]
 
 
 def fields_of(event: Event) -> dict[str, Any]:
@@ -61,13 +66,19 @@ def free_port(ip: str, first: int) -> int:
 class SpeakerEvents:
     """The event subscriptions of every speaker of one adapter."""
 
-    def __init__(self, port: int, listener_ip: str | None) -> None:
+    def __init__(self, port: int, listener_ip: str | None, on_lost: Lost) -> None:
         self.port = port
         self.listener_ip = listener_ip
+        self.on_lost = on_lost
+        """Called with a speaker's uid when its subscriptions could not be renewed."""
         self._subscriptions: dict[str, list[events_asyncio.Subscription]] = {}
+        self._dropping: set[asyncio.Task[None]] = set()
 
-    async def subscribe(self, uid: str, speaker: Speaker, on_change: Changed) -> bool:
-        """Subscribe to one speaker's changes; False (and polling) if that fails."""
+    async def subscribe(
+        self, uid: str, speaker: Speaker, on_change: Changed, on_regroup: Regrouped
+    ) -> bool:
+        """Subscribe to one speaker's changes and to its view of the groups; False (and
+        polling) if that fails."""
         listener = events_asyncio.event_listener
         if not listener.is_running:
             ip = self.listener_ip or get_listen_ip(speaker.host)
@@ -82,18 +93,38 @@ class SpeakerEvents:
             if fields:
                 on_change(fields)
 
+        def regroup(event: Event) -> None:
+            del event  # SoCo has already taken the new topology in
+            on_regroup()
+
+        def lost(error: Exception) -> None:
+            dropped = self._subscriptions.pop(uid, None)
+            if dropped is None:  # another of its services failed first
+                return
+            speaker.logger.warning("Events stopped (%s); polling this speaker", error)
+            task = asyncio.get_running_loop().create_task(_unsubscribe(dropped))
+            self._dropping.add(task)
+            task.add_done_callback(self._dropping.discard)
+            self.on_lost(uid)
+
+        device = speaker.device
+        services = (
+            (device.avTransport, deliver),
+            (device.renderingControl, deliver),
+            (device.zoneGroupTopology, regroup),
+        )
         subscriptions = []
         try:
-            for service in (speaker.device.avTransport, speaker.device.renderingControl):
-                subscription = events_asyncio.Subscription(service, callback=deliver)
+            for service, callback in services:
+                subscription = events_asyncio.Subscription(service, callback=callback)
+                subscription.auto_renew_fail = lost
                 await subscription.subscribe(
                     requested_timeout=SUBSCRIPTION_SECONDS, auto_renew=True
                 )
                 subscriptions.append(subscription)
         except Exception as error:  # noqa: BLE001 - any failure means: poll this speaker
             speaker.logger.warning("No events from this speaker, polling it: %s", error)
-            for subscription in subscriptions:
-                await subscription.unsubscribe(strict=False)
+            await _unsubscribe(subscriptions)
             return False
         self._subscriptions[uid] = subscriptions
         return True
@@ -106,8 +137,8 @@ class SpeakerEvents:
         """Unsubscribe everything and stop the listener."""
         subscribed, self._subscriptions = self._subscriptions, {}
         for subscriptions in subscribed.values():
-            for subscription in subscriptions:
-                await subscription.unsubscribe(strict=False)
+            await _unsubscribe(subscriptions)
+        await asyncio.gather(*self._dropping, return_exceptions=True)
         listener = events_asyncio.event_listener
         await listener.async_stop()
         if listener._stop_grace_task is not None:
@@ -116,3 +147,8 @@ class SpeakerEvents:
         # SoCo's listener is one object per process whose locks bind to the event loop that
         # first used them; a later loop (a restart, the next test) needs fresh ones.
         listener.start_lock = listener.stop_lock = None
+
+
+async def _unsubscribe(subscriptions: list[events_asyncio.Subscription]) -> None:
+    for subscription in subscriptions:
+        await subscription.unsubscribe(strict=False)

@@ -98,18 +98,24 @@ class Speaker:
             track: dict[str, Any] = coordinator.get_current_track_info()
             volume = int(self.device.volume)
             muted = bool(self.device.mute)
-            group = self.device.group
-            members: list[str] = []
-            if group is not None and len(group.members) > 1:
-                ordered = [group.coordinator, *(m for m in group.members if m != group.coordinator)]
-                members = [e for e in (uid_to_entity(m.uid) for m in ordered) if e]
+            members = self.group_members(uid_to_entity)
         return MediaPlayerState(
             state=TRANSPORT_STATES.get(transport, "idle"),
             volume=volume,
             muted=muted,
-            group_members=members or None,
+            group_members=members,
             **_track_fields(track),
         )
+
+    def group_members(self, uid_to_entity: Callable[[str], str | None]) -> list[str] | None:
+        """The entities of the speaker's group, its coordinator first; None when it plays
+        alone (blocking: SoCo asks the speaker unless topology events keep it current)."""
+        with soco_errors():
+            group = self.device.group
+            if group is None or len(group.members) <= 1:
+                return None
+            ordered = [group.coordinator, *(m for m in group.members if m != group.coordinator)]
+            return [e for e in (uid_to_entity(m.uid) for m in ordered) if e] or None
 
     def _coordinator(self) -> soco.SoCo:
         group = self.device.group

@@ -168,7 +168,9 @@ class EventPublisher:
 
     def publish(self) -> None:
         """Notify every subscriber whose service's variables changed since the last event."""
-        fingerprint = self.household.fingerprint()
+        house = self.household
+        speakers = {uid: speaker.fingerprint() for uid, speaker in house.speakers.items()}
+        fingerprint = (house.topology_version, *speakers.values())
         if fingerprint == self._fingerprint:
             return
         self._fingerprint = fingerprint
@@ -179,7 +181,7 @@ class EventPublisher:
                 continue
             key = (subscription.speaker.uid, subscription.service.event_url)
             live.setdefault(key, []).append(subscription)
-        inputs = self._inputs(fingerprint)
+        inputs = self._inputs(speakers)
         memo: dict[str, str] = {}
         for key, subscriptions in live.items():
             first = subscriptions[0]
@@ -197,19 +199,22 @@ class EventPublisher:
                 self._schedule(subscription, body, 0.0)
 
     def _inputs(
-        self, fingerprint: tuple[object, ...]
+        self, fingerprints: dict[str, tuple[object, ...]]
     ) -> Callable[[SpeakerState, Service], tuple[object, ...]]:
         """What a speaker's body for a service is made of: its group's state, or, for the
-        topology, the whole household's."""
+        topology, the household's groups (transport, volume and the like do not count)."""
         house = self.household
         groups: dict[str, tuple[object, ...]] = {}
-        for speaker in house.speakers.values():
+        for uid, speaker in house.speakers.items():
             leader = house.coordinator_of(speaker).uid
-            groups[leader] = (*groups.get(leader, ()), speaker.uid, speaker.fingerprint())
+            groups[leader] = (*groups.get(leader, ()), uid, fingerprints[uid])
+        topology: list[tuple[object, ...]] = []
 
         def inputs(speaker: SpeakerState, service: Service) -> tuple[object, ...]:
             if service.name == "ZoneGroupTopology":
-                return fingerprint
+                if not topology:
+                    topology.append(house.topology_fingerprint())
+                return topology[0]
             return groups[house.coordinator_of(speaker).uid]
 
         return inputs

@@ -31,11 +31,11 @@ class Household:
             self.speakers[speaker.uid] = speaker
         self.topology_version = 1
 
-    def fingerprint(self) -> tuple[object, ...]:
-        """Everything the speakers' events report; equal fingerprints mean no new events."""
+    def topology_fingerprint(self) -> tuple[object, ...]:
+        """Everything the ZoneGroupState reports: the groups and their members."""
         return (
             self.topology_version,
-            *(speaker.fingerprint() for speaker in self.speakers.values()),
+            *(speaker.topology_fingerprint() for speaker in self.speakers.values()),
         )
 
     def find(self, key: str) -> SpeakerState:

@@ -207,6 +207,10 @@ class SpeakerState:
             return None
         return self.queue[self.track_number - 1]
 
+    def topology_fingerprint(self) -> tuple[object, ...]:
+        """What the household's ZoneGroupState says of it."""
+        return (self.name, self.icon, self.host, self.boot_seq, self.coordinator_uid)
+
     def fingerprint(self) -> tuple[object, ...]:
         """Everything its events report, cheap to compare: a change means new events."""
         return (

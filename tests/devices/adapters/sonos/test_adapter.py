@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from soco import events_asyncio
+
 from devices.adapters.sonos import SonosAdapter, SonosConfig
+from devices.adapters.sonos.adapter import POLL_WITH_EVENTS, POLL_WITHOUT_EVENTS
 from devices.adapters.sonos.demo import DEMO_QUEUE
 from devices.adapters.sonos.emulator import SonosEmulator, SpeakerSpec
 from devices.blocking import BlockingRunner
@@ -185,6 +188,78 @@ async def test_without_events_the_speaker_is_polled() -> None:
         assert state is not None
         assert state.attributes()["volume"] == 9
     finally:
+        await adapter.stop()
+        await emulator.stop()
+        blocking.shutdown()
+
+
+async def test_groups_made_in_the_sonos_app_arrive_as_events() -> None:
+    emulator = SonosEmulator(speakers(fresh_hosts(), "Den", "Study"), ssdp_interface="127.0.0.1")
+    await emulator.start()
+    registry = Registry()
+    blocking = BlockingRunner()
+    config = SonosConfig(hosts=[s.host for s in emulator.speakers])
+    adapter = SonosAdapter(AdapterContext("sonos", registry, blocking), config)
+    try:
+        await adapter.start()
+        den = registry.entity("media_player.den")
+
+        def members() -> Any:
+            assert den.state is not None
+            return den.state.attributes().get("group_members")
+
+        # Grouped and ungrouped in the Sonos app; nothing polls here, only the speakers'
+        # topology events can tell.
+        emulator.join("Study", "Den")
+        assert await registry.wait_until(
+            lambda: members() == ["media_player.den", "media_player.study"], 5
+        )
+        emulator.unjoin("Study")
+        assert await registry.wait_until(lambda: members() is None, 5)
+    finally:
+        await adapter.stop()
+        await emulator.stop()
+        blocking.shutdown()
+
+
+async def test_polled_rarely_while_events_flow_and_at_once_when_they_stop() -> None:
+    emulator = SonosEmulator(speakers(fresh_hosts(), "Den"), ssdp_interface="127.0.0.1")
+    await emulator.start()
+    registry = Registry()
+    blocking = BlockingRunner()
+    host = emulator.speaker("Den").host
+    adapter = SonosAdapter(
+        AdapterContext("sonos", registry, blocking), SonosConfig(hosts=[host], request_timeout=1)
+    )
+    try:
+        await adapter.start()
+        uid = emulator.speaker("Den").uid
+        assert adapter.poll_interval == POLL_WITH_EVENTS
+
+        # The speaker is unplugged; SoCo's next renewal of its subscriptions fails.
+        emulator.speaker("Den").faults.drop = True
+        subscriptions = events_asyncio.subscriptions_map.subscriptions.values()
+        mine = [s for s in subscriptions if s.service.soco.ip_address == host]
+        assert mine
+        await mine[0].renew(is_autorenew=True, strict=False)
+        assert not adapter.events.subscribed(uid)
+        assert adapter.poll_interval == POLL_WITHOUT_EVENTS
+        assert await registry.wait_until(
+            lambda: not registry.entity("media_player.den").available, 5
+        )
+
+        # Plugged in again, it answers discovery: events and a fresh state follow.
+        emulator.speaker("Den").faults.clear()
+        emulator.speaker("Den").volume = 11
+        await adapter.add_host(host)
+        assert adapter.events.subscribed(uid)
+        assert adapter.poll_interval == POLL_WITH_EVENTS
+        den = registry.entity("media_player.den")
+        assert den.available
+        assert den.state is not None
+        assert den.state.attributes()["volume"] == 11
+    finally:
+        emulator.speaker("Den").faults.clear()
         await adapter.stop()
         await emulator.stop()
         blocking.shutdown()
