@@ -24,6 +24,7 @@ from agent.app import Dobby, collection_paused, freeze_startup_objects
 from agent.channels.members import Members
 from agent.channels.redact import hide_secrets
 from agent.config import ChannelSettings, Config
+from devices.background import Background
 from devices.plugin import LoadedAdapters
 from devices.registry import Change, Registry
 from skills.audit import database_path
@@ -52,7 +53,7 @@ class DeviceWatch:
     def __init__(self, registry: Registry, notifications: Notifications) -> None:
         self.registry, self.notifications = registry, notifications
         self._known: dict[str, bool] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._notices = Background()
         self._stop = registry.listen(self._changed)
 
     def _changed(self, change: Change) -> None:
@@ -68,17 +69,12 @@ class DeviceWatch:
         else:
             reason = f": {device.unavailable_reason}" if device.unavailable_reason else "."
             text = f"{device.info.name} went offline{reason}"
-        task = asyncio.get_running_loop().create_task(
-            self.notifications.publish(Notice(NoticeKind.DEVICE, text))
-        )
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._notices.spawn(self.notifications.publish(Notice(NoticeKind.DEVICE, text)))
 
     async def close(self) -> None:
         """Stop watching; deliver the notices already on their way."""
         self._stop()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._notices.finish()
 
 
 class HeapFreezer:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from zeroconf import IPVersion, ServiceStateChange, Zeroconf
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
+from devices.background import Background
 from devices.plugin import Discovered, Manifest
 from devices.ssdp import SSDPSearcher, ipv4_interfaces
 
@@ -52,7 +53,7 @@ class Discovery:
     _zeroconf: AsyncZeroconf | None = None
     _browsers: list[AsyncServiceBrowser] = field(default_factory=list)
     _ssdp: SSDPSearcher | None = None
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _tasks: Background = field(default_factory=Background)
     _search_task: asyncio.Task[None] | None = None
 
     def adapter_for(self, found: Discovered) -> str | None:
@@ -117,9 +118,7 @@ class Discovery:
         self.findings[key] = Finding(found, adapter, accepted)
         if adapter is None or not accepted:
             return
-        task = asyncio.create_task(self._deliver(found))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._deliver(found))
 
     async def _deliver(self, found: Discovered) -> None:
         try:
@@ -141,9 +140,7 @@ class Discovery:
     ) -> None:
         if state_change is ServiceStateChange.Removed:
             return
-        task = asyncio.create_task(self._resolve_mdns(service_type, name))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._resolve_mdns(service_type, name))
 
     async def _resolve_mdns(self, service_type: str, name: str) -> None:
         assert self._zeroconf is not None
@@ -198,6 +195,4 @@ class Discovery:
             self._zeroconf = None
         if self._ssdp is not None:
             await self._ssdp.stop()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel()

@@ -7,7 +7,6 @@ members and roles as Telegram, by phone number; approvals are interactive reply 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -21,6 +20,7 @@ from agent.app import Dobby
 from agent.channels import replies
 from agent.channels.members import Member, Members, MembershipError, looks_like_code
 from agent.config import ChannelSettings
+from devices.background import Background
 from skills.actions import Role
 from skills.house import ConfirmationError
 from skills.notifications import Notice
@@ -63,7 +63,7 @@ class WhatsAppChannel:
             raise ValueError(f"WhatsApp needs {', '.join(missing)}")
         self.dobby, self.members, self.settings = dobby, members, settings
         self._session: aiohttp.ClientSession | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._answering = Background()
         self._stop_notices: Any = None
 
     def add_routes(self, app: web.Application, path: str = "/whatsapp") -> None:
@@ -81,15 +81,13 @@ class WhatsAppChannel:
         if self._stop_notices is not None:
             self._stop_notices()
             self._stop_notices = None
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._answering.finish()
         if self._session is not None:
             await self._session.close()
 
     async def drain(self) -> None:
         """Wait until every delivery taken so far has been answered."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._answering.finish()
 
     # -- the webhook ----------------------------------------------------------------------
 
@@ -116,9 +114,7 @@ class WhatsAppChannel:
         except (ValueError, KeyError, TypeError, AttributeError):
             return web.Response(status=400, text="not a Cloud API delivery")
         for phone, name, text, button in messages:
-            task = asyncio.create_task(self._answer(phone, name, text, button))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._answering.spawn(self._answer(phone, name, text, button))
         return web.Response(text="ok")
 
     # -- answering ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Literal
 
 from devices.adapters.homekit.store import HAP_TYPE, PairingStore, pairings_path
+from devices.background import Background
 from devices.capabilities import CommandSpec, Domain, Params
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import DeviceAuthError, DeviceError, DeviceUnavailableError
@@ -72,7 +73,7 @@ class HomeKitAdapter(Adapter):
         self._services: dict[str, tuple[str, int, Service]] = {}
         """Entity unique id → (device id, aid, service)."""
         self._setting_up: dict[str, asyncio.Task[None]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = Background()
         self._retry: dict[str, Discovered] = {}
         """Accessories whose set-up failed, tried again at the next poll."""
 
@@ -212,9 +213,7 @@ class HomeKitAdapter(Adapter):
     def _on_event(self, accessory: PairedAccessory, changes: Changes) -> None:
         """HomeKit pushed values (or the session came back, with no values)."""
         if not changes:
-            task = asyncio.create_task(self._refresh_one(accessory))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._tasks.spawn(self._refresh_one(accessory))
             return
         accessory.apply(changes)
         self._push(accessory)
@@ -278,9 +277,10 @@ class HomeKitAdapter(Adapter):
 
     async def stop(self) -> None:
         """Close every session."""
-        for task in list(self._tasks) + list(self._setting_up.values()):
+        setting_up = list(self._setting_up.values())
+        for task in setting_up:
             task.cancel()
-        await asyncio.gather(*self._tasks, *self._setting_up.values(), return_exceptions=True)
+        await asyncio.gather(*setting_up, self._tasks.cancel(), return_exceptions=True)
         for accessory in self.accessories.values():
             await accessory.close()
         self.accessories.clear()

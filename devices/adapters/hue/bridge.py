@@ -38,6 +38,7 @@ from devices.adapters.hue.mapping import (
     light_state,
 )
 from devices.adapters.hue.pairing import PAIR_AGAIN
+from devices.background import Background
 from devices.capabilities import CommandSpec, Domain, LightState, Params
 from devices.entities import DeviceInfo, EntitySpec
 from devices.errors import (
@@ -137,7 +138,7 @@ class BridgeLink(HueLink):
         self._unsubscribe: list[Callable[[], None]] = []
         self._batches: dict[str, tuple[dict[str, Any], Waiting]] = {}
         """Light commands of this moment: by command, its arguments and who waits per light."""
-        self._sending: set[asyncio.Task[None]] = set()
+        self._sending = Background()
 
     async def connect(self) -> None:
         """Read every resource (checking the key), then listen to the event stream."""
@@ -159,9 +160,7 @@ class BridgeLink(HueLink):
             unsubscribe()
         self._unsubscribe.clear()
         self.connected = False
-        for task in list(self._sending):
-            task.cancel()
-        await asyncio.gather(*self._sending, return_exceptions=True)
+        await self._sending.cancel()
         await self.api.close()
         await asyncio.sleep(0)  # let the cancelled stream tasks finish
 
@@ -300,9 +299,7 @@ class BridgeLink(HueLink):
     def _send_batches(self) -> None:
         batches, self._batches = self._batches, {}
         for kwargs, waiting in batches.values():
-            task = asyncio.get_running_loop().create_task(self._send_batch(kwargs, waiting))
-            self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
+            self._sending.spawn(self._send_batch(kwargs, waiting))
 
     async def _send_batch(self, kwargs: dict[str, Any], waiting: Waiting) -> None:
         targets = self.cover(set(waiting))

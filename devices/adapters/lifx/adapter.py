@@ -28,6 +28,7 @@ from devices.adapters.lifx.color import (
     rgb_to_hue_saturation,
     word_to_percent,
 )
+from devices.background import Background
 from devices.capabilities import CommandSpec, Domain, Params
 from devices.capabilities.light import LightFeature, LightState, LightTurnOff, LightTurnOn
 from devices.entities import DeviceInfo, Entity, EntitySpec
@@ -166,7 +167,7 @@ class LifxAdapter(Adapter):
         self._setting_up: dict[str, asyncio.Task[None]] = {}
         self._heard: set[str] = set()
         self._heard_changed = asyncio.Event()
-        self._follow_ups: set[asyncio.Task[None]] = set()
+        self._follow_ups = Background()
 
     async def start(self) -> None:
         """Start broadcasting GetService on every discovery interface and to `hosts`."""
@@ -275,9 +276,7 @@ class LifxAdapter(Adapter):
             if serial in self.bulbs:
                 await self._refresh_one(serial)
 
-        task = asyncio.create_task(later())
-        self._follow_ups.add(task)
-        task.add_done_callback(self._follow_ups.discard)
+        self._follow_ups.spawn(later())
 
     async def _turn_on(self, bulb: Bulb, info: BulbInfo, params: LightTurnOn) -> None:
         reading = await bulb.read()
@@ -334,9 +333,9 @@ class LifxAdapter(Adapter):
         for discovery in self._discoveries:
             discovery.cleanup()
         self._discoveries.clear()
-        tasks = [*self._setting_up.values(), *self._follow_ups]
-        for task in tasks:
+        setting_up = list(self._setting_up.values())
+        for task in setting_up:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*setting_up, self._follow_ups.cancel(), return_exceptions=True)
         for bulb in self.bulbs.values():
             bulb.close()

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
+from devices.background import Background
 from devices.capabilities import (
     CommandSpec,
     Domain,
@@ -73,7 +73,7 @@ class SonosAdapter(Adapter):
         """By UPnP uid (RINCON_...)."""
         self._events: SpeakerEvents | None = None
         self._setting_up: dict[str, asyncio.Task[None]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = Background()
 
     @property
     def events(self) -> SpeakerEvents:
@@ -169,11 +169,11 @@ class SonosAdapter(Adapter):
         self._pace()
         speaker = self.speakers.get(uid)
         if speaker is not None:
-            self._spawn(self._refresh_one(uid, speaker))
+            self._tasks.spawn(self._refresh_one(uid, speaker))
 
     def _regroup(self) -> None:
         """The household's groups changed: update every speaker's members."""
-        self._spawn(self._read_groups())
+        self._tasks.spawn(self._read_groups())
 
     async def _read_groups(self) -> None:
         speakers = list(self.speakers.items())
@@ -188,11 +188,6 @@ class SonosAdapter(Adapter):
             return
         for (uid, _), group in zip(speakers, grouped, strict=True):
             self._merge(uid, {"group_members": group})
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     def _merge(self, uid: str, fields: dict[str, Any]) -> None:
         """Apply changed state fields (from an event or a command's read-back)."""
@@ -234,9 +229,7 @@ class SonosAdapter(Adapter):
 
     async def stop(self) -> None:
         """Unsubscribe from every speaker's events (none if no speaker was ever set up)."""
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel()
         if self._events is not None:
             await self._events.stop()
 

@@ -9,7 +9,6 @@ subscription fails, or later cannot be renewed, is polled instead.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from soco import events_asyncio
 from soco.events_base import Event, get_listen_ip
 
 from devices.adapters.sonos.speaker import TRANSPORT_STATES, Speaker
+from devices.background import Background
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class SpeakerEvents:
         self.on_lost = on_lost
         """Called with a speaker's uid when its subscriptions could not be renewed."""
         self._subscriptions: dict[str, list[events_asyncio.Subscription]] = {}
-        self._dropping: set[asyncio.Task[None]] = set()
+        self._dropping = Background()
 
     async def subscribe(
         self, uid: str, speaker: Speaker, on_change: Changed, on_regroup: Regrouped
@@ -102,9 +102,7 @@ class SpeakerEvents:
             if dropped is None:  # another of its services failed first
                 return
             speaker.logger.warning("Events stopped (%s); polling this speaker", error)
-            task = asyncio.get_running_loop().create_task(_unsubscribe(dropped))
-            self._dropping.add(task)
-            task.add_done_callback(self._dropping.discard)
+            self._dropping.spawn(_unsubscribe(dropped))
             self.on_lost(uid)
 
         device = speaker.device
@@ -138,7 +136,7 @@ class SpeakerEvents:
         subscribed, self._subscriptions = self._subscriptions, {}
         for subscriptions in subscribed.values():
             await _unsubscribe(subscriptions)
-        await asyncio.gather(*self._dropping, return_exceptions=True)
+        await self._dropping.finish()
         listener = events_asyncio.event_listener
         await listener.async_stop()
         if listener._stop_grace_task is not None:

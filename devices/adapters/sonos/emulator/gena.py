@@ -22,6 +22,7 @@ from devices.adapters.sonos.emulator.events import event_body
 from devices.adapters.sonos.emulator.household import Household
 from devices.adapters.sonos.emulator.services import Service
 from devices.adapters.sonos.emulator.state import SpeakerState
+from devices.background import Background
 
 MAX_TIMEOUT = 86400
 """What a player grants when no (or an infinite) timeout is asked for."""
@@ -98,7 +99,7 @@ class EventPublisher:
         self._made_of: dict[tuple[str, str], tuple[object, ...]] = {}
         self._fingerprint: tuple[object, ...] | None = None
         self._sessions: dict[str, aiohttp.ClientSession] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = Background()
         self._ids = itertools.count(1)
 
     async def start(self) -> None:
@@ -111,10 +112,7 @@ class EventPublisher:
 
     async def close(self) -> None:
         """Stop delivering and close the clients."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.cancel()
         for session in self._sessions.values():
             await session.close()
         self._sessions.clear()
@@ -221,9 +219,7 @@ class EventPublisher:
 
     def _schedule(self, subscription: Subscription, body: str, delay: float) -> None:
         seq = subscription.next_seq()
-        task = asyncio.get_running_loop().create_task(self._deliver(subscription, body, seq, delay))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._deliver(subscription, body, seq, delay))
 
     async def _deliver(self, subscription: Subscription, body: str, seq: int, delay: float) -> None:
         speaker = subscription.speaker

@@ -1,0 +1,37 @@
+"""Background tasks: held until done, finished or cancelled with their owner."""
+
+from __future__ import annotations
+
+import asyncio
+
+from devices.background import Background
+
+
+async def test_finish_waits_for_work_started_meanwhile_and_drops_errors() -> None:
+    background = Background()
+    done: list[str] = []
+
+    async def second() -> None:
+        await asyncio.sleep(0.01)
+        done.append("second")
+
+    async def first() -> None:
+        await asyncio.sleep(0.01)
+        done.append("first")
+        background.spawn(second())
+        raise RuntimeError("a failure is the task's own business")
+
+    background.spawn(first())
+    await background.finish()
+    assert done == ["first", "second"]
+
+
+async def test_cancel_ends_what_is_still_running() -> None:
+    background = Background()
+    never = background.spawn(asyncio.sleep(60))
+    quick = background.spawn(asyncio.sleep(0))
+    await asyncio.sleep(0.01)
+    await background.cancel()
+    assert never.cancelled()
+    assert quick.done()
+    assert not quick.cancelled()
