@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from soco import events_asyncio
@@ -13,6 +16,7 @@ from devices.adapters.sonos.emulator import SonosEmulator, SpeakerSpec
 from devices.blocking import BlockingRunner
 from devices.discovery import Discovery
 from devices.emulator import HostAllocator
+from devices.entities import Entity
 from devices.plugin import AdapterContext
 from devices.registry import Registry
 from devices.testing import AdapterContract, CommandCase, fresh_hosts
@@ -91,37 +95,51 @@ async def test_speakers_are_found_over_loopback_mdns_alone() -> None:
         blocking.shutdown()
 
 
-async def test_configured_hosts_need_no_discovery() -> None:
-    emulator = SonosEmulator(speakers(fresh_hosts(), "Den", "Study"), ssdp_interface="127.0.0.1")
+@dataclass
+class Rig:
+    emulator: SonosEmulator
+    registry: Registry
+    adapter: SonosAdapter
+
+
+@asynccontextmanager
+async def configured(*names: str, **settings: Any) -> AsyncIterator[Rig]:
+    """Emulated speakers of these names, and the adapter started on their addresses (no
+    discovery, and no poller: only what the test calls reads the speakers)."""
+    emulator = SonosEmulator(speakers(fresh_hosts(), *names), ssdp_interface="127.0.0.1")
     await emulator.start()
     registry = Registry()
     blocking = BlockingRunner()
-    config = SonosConfig(hosts=[s.host for s in emulator.speakers])
+    config = SonosConfig(hosts=[s.host for s in emulator.speakers], **settings)
     adapter = SonosAdapter(AdapterContext("sonos", registry, blocking), config)
     try:
         await adapter.start()
-        assert sorted(registry.entities) == ["media_player.den", "media_player.study"]
-        state = registry.entity("media_player.den").state
-        assert state is not None
-        assert state.attributes()["media_title"] == FIRST
+        yield Rig(emulator, registry, adapter)
     finally:
+        for speaker in emulator.speakers:
+            speaker.faults.clear()
         await adapter.stop()
         await emulator.stop()
         blocking.shutdown()
 
 
+def fields(entity: Entity) -> dict[str, Any]:
+    assert entity.state is not None
+    return {"state": entity.state.state, **entity.state.attributes()}
+
+
+async def test_configured_hosts_need_no_discovery() -> None:
+    async with configured("Den", "Study") as rig:
+        assert sorted(rig.registry.entities) == ["media_player.den", "media_player.study"]
+        assert fields(rig.registry.entity("media_player.den"))["media_title"] == FIRST
+
+
 async def test_a_slow_speaker_does_not_delay_the_others() -> None:
     names = [f"Room {n}" for n in range(1, 6)]
-    emulator = SonosEmulator(speakers(fresh_hosts(), *names), ssdp_interface="127.0.0.1")
-    await emulator.start()
-    registry = Registry()
-    blocking = BlockingRunner()
-    config = SonosConfig(hosts=[s.host for s in emulator.speakers], request_timeout=5)
-    adapter = SonosAdapter(AdapterContext("sonos", registry, blocking), config)
-    try:
-        await adapter.start()
+    async with configured(*names, request_timeout=5) as rig:
+        emulator, registry = rig.emulator, rig.registry
         emulator.speaker("Room 1").faults.latency = 3.0
-        executor = Executor(registry, {"sonos": adapter}, timeout=0.5)
+        executor = Executor(registry, {"sonos": rig.adapter}, timeout=0.5)
         plan = Plan(
             [Action(entity_id=e, command="media_player.stop") for e in sorted(registry.entities)],
             Requester.local_admin(),
@@ -133,133 +151,69 @@ async def test_a_slow_speaker_does_not_delay_the_others() -> None:
         assert [s.transport_state for s in emulator.speakers[1:]] == ["STOPPED"] * 4
         assert not registry.entity("media_player.room_1").available
         assert registry.entity("media_player.room_2").available
-    finally:
-        emulator.speaker("Room 1").faults.clear()
-        await adapter.stop()
-        await emulator.stop()
-        blocking.shutdown()
 
 
 async def test_changes_at_the_speaker_arrive_as_events_without_polling() -> None:
-    emulator = SonosEmulator(speakers(fresh_hosts(), "Den"), ssdp_interface="127.0.0.1")
-    await emulator.start()
-    registry = Registry()
-    blocking = BlockingRunner()
-    config = SonosConfig(hosts=[emulator.speaker("Den").host])
-    adapter = SonosAdapter(AdapterContext("sonos", registry, blocking), config)
-    try:
-        await adapter.start()
-        uid = emulator.speaker("Den").uid
-        assert adapter.events.subscribed(uid)
-        entity = registry.entity("media_player.den")
-
-        def reads(volume: int, state: str) -> bool:
-            assert entity.state is not None
-            fields = {"state": entity.state.state, **entity.state.attributes()}
-            return fields["volume"] == volume and fields["state"] == state
-
+    async with configured("Den") as rig:
+        speaker = rig.emulator.speaker("Den")
+        assert rig.adapter.events.subscribed(speaker.uid)
+        den = rig.registry.entity("media_player.den")
         # Someone turns the speaker down and pauses it at the speaker itself. Nothing
-        # polls here (the adapter runs without Dobby's poller): only events can tell.
-        speaker = emulator.speaker("Den")
+        # polls here: only events can tell.
         speaker.volume = 7
         speaker.transport_state = "PAUSED_PLAYBACK"
-        emulator.changed()
-        assert await registry.wait_until(lambda: reads(7, "paused"), 5)
-    finally:
-        await adapter.stop()
-        await emulator.stop()
-        blocking.shutdown()
+        rig.emulator.changed()
+        assert await rig.registry.wait_until(
+            lambda: (fields(den)["volume"], fields(den)["state"]) == (7, "paused"), 5
+        )
 
 
 async def test_without_events_the_speaker_is_polled() -> None:
-    emulator = SonosEmulator(speakers(fresh_hosts(), "Den"), ssdp_interface="127.0.0.1")
-    await emulator.start()
-    registry = Registry()
-    blocking = BlockingRunner()
-    config = SonosConfig(hosts=[emulator.speaker("Den").host], events=False)
-    adapter = SonosAdapter(AdapterContext("sonos", registry, blocking), config)
-    try:
-        await adapter.start()
-        assert not adapter.events.subscribed(emulator.speaker("Den").uid)
-        emulator.speaker("Den").volume = 9
-        emulator.changed()
-        await adapter.refresh()
-        state = registry.entity("media_player.den").state
-        assert state is not None
-        assert state.attributes()["volume"] == 9
-    finally:
-        await adapter.stop()
-        await emulator.stop()
-        blocking.shutdown()
+    async with configured("Den", events=False) as rig:
+        speaker = rig.emulator.speaker("Den")
+        assert not rig.adapter.events.subscribed(speaker.uid)
+        assert rig.adapter.poll_interval == POLL_WITHOUT_EVENTS
+        speaker.volume = 9
+        rig.emulator.changed()
+        await rig.adapter.refresh()
+        assert fields(rig.registry.entity("media_player.den"))["volume"] == 9
 
 
 async def test_groups_made_in_the_sonos_app_arrive_as_events() -> None:
-    emulator = SonosEmulator(speakers(fresh_hosts(), "Den", "Study"), ssdp_interface="127.0.0.1")
-    await emulator.start()
-    registry = Registry()
-    blocking = BlockingRunner()
-    config = SonosConfig(hosts=[s.host for s in emulator.speakers])
-    adapter = SonosAdapter(AdapterContext("sonos", registry, blocking), config)
-    try:
-        await adapter.start()
-        den = registry.entity("media_player.den")
-
-        def members() -> Any:
-            assert den.state is not None
-            return den.state.attributes().get("group_members")
-
+    async with configured("Den", "Study") as rig:
+        den = rig.registry.entity("media_player.den")
         # Grouped and ungrouped in the Sonos app; nothing polls here, only the speakers'
         # topology events can tell.
-        emulator.join("Study", "Den")
-        assert await registry.wait_until(
-            lambda: members() == ["media_player.den", "media_player.study"], 5
+        rig.emulator.join("Study", "Den")
+        assert await rig.registry.wait_until(
+            lambda: fields(den).get("group_members") == ["media_player.den", "media_player.study"],
+            5,
         )
-        emulator.unjoin("Study")
-        assert await registry.wait_until(lambda: members() is None, 5)
-    finally:
-        await adapter.stop()
-        await emulator.stop()
-        blocking.shutdown()
+        rig.emulator.unjoin("Study")
+        assert await rig.registry.wait_until(lambda: fields(den).get("group_members") is None, 5)
 
 
 async def test_polled_rarely_while_events_flow_and_at_once_when_they_stop() -> None:
-    emulator = SonosEmulator(speakers(fresh_hosts(), "Den"), ssdp_interface="127.0.0.1")
-    await emulator.start()
-    registry = Registry()
-    blocking = BlockingRunner()
-    host = emulator.speaker("Den").host
-    adapter = SonosAdapter(
-        AdapterContext("sonos", registry, blocking), SonosConfig(hosts=[host], request_timeout=1)
-    )
-    try:
-        await adapter.start()
-        uid = emulator.speaker("Den").uid
+    async with configured("Den", request_timeout=1) as rig:
+        speaker, adapter, registry = rig.emulator.speaker("Den"), rig.adapter, rig.registry
         assert adapter.poll_interval == POLL_WITH_EVENTS
 
         # The speaker is unplugged; SoCo's next renewal of its subscriptions fails.
-        emulator.speaker("Den").faults.drop = True
+        speaker.faults.drop = True
         subscriptions = events_asyncio.subscriptions_map.subscriptions.values()
-        mine = [s for s in subscriptions if s.service.soco.ip_address == host]
+        mine = [s for s in subscriptions if s.service.soco.ip_address == speaker.host]
         assert mine
         await mine[0].renew(is_autorenew=True, strict=False)
-        assert not adapter.events.subscribed(uid)
+        assert not adapter.events.subscribed(speaker.uid)
         assert adapter.poll_interval == POLL_WITHOUT_EVENTS
-        assert await registry.wait_until(
-            lambda: not registry.entity("media_player.den").available, 5
-        )
+        den = registry.entity("media_player.den")
+        assert await registry.wait_until(lambda: not den.available, 5)
 
         # Plugged in again, it answers discovery: events and a fresh state follow.
-        emulator.speaker("Den").faults.clear()
-        emulator.speaker("Den").volume = 11
-        await adapter.add_host(host)
-        assert adapter.events.subscribed(uid)
+        speaker.faults.clear()
+        speaker.volume = 11
+        await adapter.add_host(speaker.host)
+        assert adapter.events.subscribed(speaker.uid)
         assert adapter.poll_interval == POLL_WITH_EVENTS
-        den = registry.entity("media_player.den")
         assert den.available
-        assert den.state is not None
-        assert den.state.attributes()["volume"] == 11
-    finally:
-        emulator.speaker("Den").faults.clear()
-        await adapter.stop()
-        await emulator.stop()
-        blocking.shutdown()
+        assert fields(den)["volume"] == 11
