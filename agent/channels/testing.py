@@ -158,6 +158,15 @@ class FakeBotAPI(_Server):
         )
         return query_id
 
+    async def pressed(
+        self, user_id: int, message: dict[str, Any], data: str, *, name: str = "Someone"
+    ) -> Call:
+        """A person presses an inline button; returns the bot's answer to that press."""
+        query_id = self.press(user_id, message, data, name=name)
+        return await self.wait_for(
+            "answerCallbackQuery", lambda c: c.params["callback_query_id"] == query_id
+        )
+
     def _bot_message(self, chat_id: int, params: dict[str, Any]) -> dict[str, Any]:
         message = {
             "message_id": next(self._ids),

@@ -72,15 +72,9 @@ async def test_a_guest_cannot_approve_and_an_admin_approves_once(household) -> N
     assert [b["text"] for b in asked["reply_markup"]["inline_keyboard"][0]] == ["Approve", "Deny"]
     approve = data(asked, 0)
 
-    guest_press = telegram.press(GUEST, asked, data(asked, 0))
-    answered = await telegram.wait_for(
-        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == guest_press
-    )
+    answered = await telegram.pressed(GUEST, asked, data(asked, 0))
     assert answered.params["text"] == "A guest may not approve this."
-    stranger_press = telegram.press(STRANGER, asked, data(asked, 0))
-    answered = await telegram.wait_for(
-        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == stranger_press
-    )
+    answered = await telegram.pressed(STRANGER, asked, data(asked, 0))
     assert answered.params["text"] == replies.NOT_MEMBER_BUTTON
     assert (await household.states())["media_player.bedroom"] == "stopped"
     assert telegram.called("editMessageText") == []
@@ -90,15 +84,12 @@ async def test_a_guest_cannot_approve_and_an_admin_approves_once(household) -> N
     assert "Approved by Alice." in edited.params["text"]
     assert "reply_markup" not in telegram.messages[MEMBER, asked["message_id"]]
     assert (await household.states())["media_player.bedroom"] == "playing"
-    again = telegram.press(ADMIN, asked, approve, name="Alice")
-    answered = await telegram.wait_for(
-        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == again
-    )
+    answered = await telegram.pressed(ADMIN, asked, approve, name="Alice")
     assert answered.params["text"] == "That request was already answered or does not exist."
     plays = [e for e in household.service.dobby.audit.recent() if e.command == "media_player.play"]
     assert len(plays) == 1
     assert plays[0].requester == f"telegram:{MEMBER}"
-    assert admin_press != again
+    assert admin_press != answered.params["callback_query_id"]
 
 
 async def test_deny_and_cancel_change_nothing(household) -> None:
@@ -111,10 +102,7 @@ async def test_deny_and_cancel_change_nothing(household) -> None:
     )
     assert cancelled.params["text"] == "Cancelled; nothing was done."
     asked = question(household, MEMBER)
-    press = telegram.press(ADMIN, asked, data(asked, 0))
-    answered = await telegram.wait_for(
-        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == press
-    )
+    answered = await telegram.pressed(ADMIN, asked, data(asked, 0))
     assert "already answered" in answered.params["text"]
     edited = await telegram.wait_for("editMessageText")  # its buttons go with it
     assert "No longer open: That request was already answered" in edited.params["text"]
@@ -129,10 +117,7 @@ async def test_an_expired_question_loses_its_buttons_and_does_nothing(household)
     asked = question(household, MEMBER)
     started = time.monotonic()
     house.clock = lambda: started + CONFIRMATION_TTL + 1
-    press = telegram.press(ADMIN, asked, data(asked, 0), name="Alice")
-    answered = await telegram.wait_for(
-        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == press
-    )
+    answered = await telegram.pressed(ADMIN, asked, data(asked, 0), name="Alice")
     assert answered.params["text"] == "That request has expired; please ask again."
     edited = await telegram.wait_for("editMessageText")
     assert "No longer open: That request has expired" in edited.params["text"]
@@ -154,26 +139,17 @@ async def test_scheduled_lists_what_will_run_and_a_member_cancels_it(household) 
     [[cancel]] = shown["reply_markup"]["inline_keyboard"]
     assert cancel["text"] == "Cancel: turn off the kitchen pendant"
 
-    guest = telegram.press(GUEST, shown, cancel["callback_data"])
-    answered = await telegram.wait_for(
-        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == guest
-    )
+    answered = await telegram.pressed(GUEST, shown, cancel["callback_data"])
     assert answered.params["text"] == "A guest may not cancel what is scheduled."
     assert len(household.service.dobby.routines.scheduled()) == 1
 
-    member = telegram.press(MEMBER, shown, cancel["callback_data"], name="Bob")
-    answered = await telegram.wait_for(
-        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == member
-    )
+    answered = await telegram.pressed(MEMBER, shown, cancel["callback_data"], name="Bob")
     assert answered.params["text"] == "Cancelled 'turn off the kitchen pendant'."
     edited = await telegram.wait_for("editMessageText")
     assert "Nothing is scheduled." in edited.params["text"]
     assert "reply_markup" not in telegram.messages[MEMBER, shown["message_id"]]
     assert household.service.dobby.routines.scheduled() == []
-    again = telegram.press(MEMBER, shown, cancel["callback_data"], name="Bob")
-    answered = await telegram.wait_for(
-        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == again
-    )
+    answered = await telegram.pressed(MEMBER, shown, cancel["callback_data"], name="Bob")
     assert answered.params["text"] == "That is no longer scheduled."
 
 
@@ -189,10 +165,7 @@ async def test_the_pairing_code_flow(household) -> None:
     assert "join as member" in asked["text"]
     assert members.get(f"telegram:{NEWCOMER}") is None
     # A member who is not an admin cannot let anyone in.
-    press = telegram.press(MEMBER, asked, data(asked, 0))
-    answered = await telegram.wait_for(
-        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == press
-    )
+    answered = await telegram.pressed(MEMBER, asked, data(asked, 0))
     assert answered.params["text"] == "Only an admin may let someone join."
     assert members.get(f"telegram:{NEWCOMER}") is None
 
