@@ -74,6 +74,8 @@ class SonosAdapter(Adapter):
         self._events: SpeakerEvents | None = None
         self._setting_up: dict[str, asyncio.Task[None]] = {}
         self._tasks = Background()
+        self._regrouping: asyncio.Task[None] | None = None
+        self._regroup_wanted = False
 
     @property
     def events(self) -> SpeakerEvents:
@@ -172,22 +174,29 @@ class SonosAdapter(Adapter):
             self._tasks.spawn(self._refresh_one(uid, speaker))
 
     def _regroup(self) -> None:
-        """The household's groups changed: update every speaker's members."""
-        self._tasks.spawn(self._read_groups())
+        """The household's groups changed: update every speaker's members.
+
+        Every speaker sends the same topology event, so a burst of them is read once (and
+        once more if one came in while reading)."""
+        self._regroup_wanted = True
+        if self._regrouping is None or self._regrouping.done():
+            self._regrouping = self._tasks.spawn(self._read_groups())
 
     async def _read_groups(self) -> None:
-        speakers = list(self.speakers.items())
+        while self._regroup_wanted:
+            self._regroup_wanted = False
+            speakers = list(self.speakers.items())
 
-        def members() -> list[list[str] | None]:
-            return [speaker.group_members(self._entity_of) for _, speaker in speakers]
+            def members(speakers: list[tuple[str, Speaker]]) -> list[list[str] | None]:
+                return [speaker.group_members(self._entity_of) for _, speaker in speakers]
 
-        try:
-            grouped = await self.context.run_blocking(members)
-        except DeviceError as error:
-            _LOGGER.debug("Could not read the groups after a topology event: %s", error)
-            return
-        for (uid, _), group in zip(speakers, grouped, strict=True):
-            self._merge(uid, {"group_members": group})
+            try:
+                grouped = await self.context.run_blocking(members, speakers)
+            except DeviceError as error:
+                _LOGGER.debug("Could not read the groups after a topology event: %s", error)
+                return
+            for (uid, _), group in zip(speakers, grouped, strict=True):
+                self._merge(uid, {"group_members": group})
 
     def _merge(self, uid: str, fields: dict[str, Any]) -> None:
         """Apply changed state fields (from an event or a command's read-back)."""
