@@ -49,6 +49,8 @@ __all__ = [
 ]
 
 FIND_TIMEOUT = 10.0
+SRP_ATTEMPTS = 4
+"""Pair-setup runs before a refused code counts as wrong (see `_pair_setup`)."""
 
 
 def instance_name(found: Discovered) -> str:
@@ -105,12 +107,7 @@ async def pair_found(found: Discovered, code: str, store: PairingStore) -> str:
     controller = IpController(CharacteristicCacheMemory(), None)  # type: ignore[arg-type]
     discovery = IpDiscovery(controller, description)
     try:
-        try:
-            pairing = await _pair_setup(discovery, code)
-        except AuthenticationError:
-            # SRP proofs with a leading zero byte are padded differently by some
-            # accessories (about one in a few hundred): a second run settles a right code.
-            pairing = await _pair_setup(discovery, code)
+        pairing = await _pair_setup(discovery, code)
     except MalformedPinError:
         raise PairingError(f"{code!r} is not a setup code: it has the form 123-45-678.") from None
     except AuthenticationError:
@@ -130,8 +127,19 @@ async def pair_found(found: Discovered, code: str, store: PairingStore) -> str:
 
 
 async def _pair_setup(discovery: IpDiscovery, code: str) -> IpPairing:
-    finish = await discovery.async_start_pairing(discovery.description.id)
-    pairing = await finish(code)
+    # Some accessories (HAP-python among them) leave out the leading zero bytes of B, the
+    # shared secret and the session key where the controller pads them: when any of the three
+    # starts with a zero byte (about one run in ninety) a right code fails. Each run draws new
+    # numbers, so a right code gets through within a few runs; a wrong code fails them all.
+    for attempt in range(SRP_ATTEMPTS):
+        try:
+            finish = await discovery.async_start_pairing(discovery.description.id)
+            pairing = await finish(code)
+        except AuthenticationError:
+            if attempt == SRP_ATTEMPTS - 1:
+                raise
+            continue
+        break
     assert isinstance(pairing, IpPairing)
     return pairing
 
