@@ -12,7 +12,7 @@ from pathlib import Path
 from agent.app import Dobby
 from agent.channels.terminal import chat
 from agent.config import Config
-from devices.plugin import load_adapters
+from devices.plugin import LoadedAdapters, load_adapters
 from devices.virtual_house import VirtualHouse, read_house
 from skills.actions import Requester
 
@@ -38,11 +38,15 @@ class RunningDemo:
 
 
 @asynccontextmanager
-async def running_demo(
-    config: Config, state: Path, *, alarm: str = "homekit"
-) -> AsyncIterator[RunningDemo]:
-    """Start the virtual house, then Dobby on it through discovery; stop both afterwards."""
-    loaded = load_adapters()
+async def demo_house(
+    config: Config, loaded: LoadedAdapters, *, alarm: str = "homekit"
+) -> AsyncIterator[VirtualHouse]:
+    """Start the config's virtual house on loopback and point the config at it; stop it
+    afterwards.
+
+    Devices with no announcement of their own (a wired alarm module) are written into the
+    config's adapter settings. Give Dobby `interfaces=[LOOPBACK]` and
+    `only_hosts=house.addresses`: other emulators may share the loopback network."""
     house = VirtualHouse(
         read_house(house_file(config)),
         loaded.adapters,
@@ -51,16 +55,22 @@ async def running_demo(
     )
     await house.start()
     try:
-        # Devices with no announcement of their own (a wired alarm module) are configured.
         for name, extra in house.settings.items():
             config.home.adapters[name] = {**config.home.adapters.get(name, {}), **extra}
-        # The virtual house's devices only: other emulators may share the loopback network.
+        yield house
+    finally:
+        await house.stop()
+
+
+@asynccontextmanager
+async def running_demo(
+    config: Config, state: Path, *, alarm: str = "homekit"
+) -> AsyncIterator[RunningDemo]:
+    """Start the virtual house, then Dobby on it through discovery; stop both afterwards."""
+    loaded = load_adapters()
+    async with demo_house(config, loaded, alarm=alarm) as house:
         dobby = Dobby(
-            config,
-            state,
-            interfaces=[LOOPBACK],
-            loaded=loaded,
-            only_hosts=house.hosts.allocated | {LOOPBACK},
+            config, state, interfaces=[LOOPBACK], loaded=loaded, only_hosts=house.addresses
         )
         try:
             await dobby.start()
@@ -68,8 +78,6 @@ async def running_demo(
             yield RunningDemo(house, dobby, missing)
         finally:
             await dobby.stop()
-    finally:
-        await house.stop()
 
 
 async def run_demo(

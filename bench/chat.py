@@ -12,6 +12,7 @@ Target: p99 at most 250 ms.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import tempfile
@@ -28,14 +29,13 @@ from agent.channels.testing import (
     FakeBotAPI,
     FakeGraphAPI,
     sign,
-    start_house,
     whatsapp_delivery,
 )
 from agent.config import ChannelSettings, MemberConfig, load_config
+from agent.demo import LOOPBACK, demo_house
 from agent.service import Service
 from bench import report
 from devices.plugin import load_adapters
-from devices.virtual_house import VirtualHouse, read_house
 from skills.actions import Role
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
@@ -62,7 +62,7 @@ class Bench:
             MemberConfig(id=f"whatsapp:{PHONE}", name="Alice", role=Role.ADMIN),
         ]
         self.loaded = load_adapters()
-        self.house = VirtualHouse(read_house(CONFIG / "demo" / "house.yaml"), self.loaded.adapters)
+        self._house = contextlib.AsyncExitStack()
         self.service: Service | None = None
         self.session: aiohttp.ClientSession | None = None
         self.actions = 0
@@ -72,9 +72,7 @@ class Bench:
         """Start everything and wait for discovery to find the whole house."""
         await self.telegram.start()
         await self.graph.start()
-        self.house = await start_house(
-            lambda: VirtualHouse(read_house(CONFIG / "demo" / "house.yaml"), self.loaded.adapters)
-        )
+        house = await self._house.enter_async_context(demo_house(self.config, self.loaded))
         settings = ChannelSettings(
             _env_file=None,
             telegram_token=SecretStr(self.telegram.token),
@@ -92,13 +90,13 @@ class Bench:
             self.config,
             self.work,
             settings,
-            interfaces=["127.0.0.1"],
+            interfaces=[LOOPBACK],
             loaded=self.loaded,
-            only_hosts=self.house.hosts.allocated | {"127.0.0.1"},
+            only_hosts=house.addresses,
         )
         await self.service.start()
         assert self.service.dobby is not None
-        missing = await self.service.dobby.wait_for(self.house.entity_ids, 30)
+        missing = await self.service.dobby.wait_for(house.entity_ids, 30)
         if missing:
             raise RuntimeError(f"discovery did not find {missing}")
         self.session = aiohttp.ClientSession()
@@ -109,7 +107,7 @@ class Bench:
             await self.session.close()
         if self.service is not None:
             await self.service.stop()
-        await self.house.stop()
+        await self._house.aclose()
         await self.graph.stop()
         await self.telegram.stop()
 

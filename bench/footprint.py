@@ -11,42 +11,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import signal
 import socket
 import sys
 import tempfile
 import time
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import yaml
 
-from agent.channels.testing import FakeBotAPI, start_house
+from agent.channels.testing import FakeBotAPI
 from bench import report
+from bench.house import HouseProcess
+from devices.virtual_house import read_house
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config"
-
-
-def _serve_house(pipe: Connection) -> None:
-    """The demo house's emulators, until told to stop."""
-    from devices.plugin import load_adapters
-    from devices.virtual_house import VirtualHouse, read_house
-
-    async def main() -> None:
-        adapters = load_adapters().adapters
-        house = await start_house(
-            lambda: VirtualHouse(read_house(CONFIG / "demo" / "house.yaml"), adapters)
-        )
-        pipe.send(sorted(house.entity_ids))
-        await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
-        await house.stop()
-
-    asyncio.run(main())
 
 
 def config_dir(directory: Path) -> Path:
@@ -134,20 +117,14 @@ async def run(argv: list[str], *, json_out: bool) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m bench footprint")
     parser.add_argument("--idle", type=float, default=30.0, help="Seconds idle before RSS.")
     args = parser.parse_args(argv)
-    context = multiprocessing.get_context("spawn")
-    pipe, child = context.Pipe()
-    house = context.Process(target=_serve_house, args=(child,), daemon=True)
-    house.start()
     telegram = FakeBotAPI()
-    try:
-        pipe.recv()
+    with HouseProcess(read_house(CONFIG / "demo" / "house.yaml").devices, latency=0.0):
         await telegram.start()
-        with tempfile.TemporaryDirectory() as work:
-            row = await measure(args.idle, Path(work), telegram)
-    finally:
-        pipe.send("stop")
-        house.join(15)
-        await telegram.stop()
+        try:
+            with tempfile.TemporaryDirectory() as work:
+                row = await measure(args.idle, Path(work), telegram)
+        finally:
+            await telegram.stop()
     document = {"benchmark": "footprint", "results": [row]}
     report("footprint", document, json_out=json_out)
     return document

@@ -85,6 +85,11 @@ class VirtualHouse:
         """The entity ids Dobby should find."""
         return [d.entity_id for d in self.devices]
 
+    @property
+    def addresses(self) -> frozenset[str]:
+        """Every address the house answers from: its devices' and its interface."""
+        return self.hosts.allocated | {self.interface}
+
     def _hook_exists(self, adapter: str) -> bool:
         cls = self.adapters.get(adapter)
         return cls is not None and cls.manifest.emulator is not None

@@ -16,12 +16,9 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
-
-if TYPE_CHECKING:
-    from devices.virtual_house import VirtualHouse
 
 _JSON_PARAMS = frozenset(
     {
@@ -310,22 +307,3 @@ def whatsapp_delivery(
         "object": "whatsapp_business_account",
         "entry": [{"id": "0", "changes": [{"value": value, "field": "messages"}]}],
     }
-
-
-async def start_house(make: Callable[[], VirtualHouse], attempts: int = 10) -> VirtualHouse:
-    """Start a virtual house, retrying while another house on this loopback holds its mDNS
-    names (two demo houses announce the same service names; parallel runs collide)."""
-    from zeroconf import NonUniqueNameException
-
-    for attempt in range(attempts):
-        house = make()
-        try:
-            await house.start()
-        except NonUniqueNameException:
-            await house.stop()
-            if attempt == attempts - 1:
-                raise
-            await asyncio.sleep(1.0 + attempt)
-            continue
-        return house
-    raise AssertionError("unreachable")

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from agent.channels.testing import FakeBotAPI, FakeGraphAPI, start_house
+from agent.channels.testing import FakeBotAPI, FakeGraphAPI
 from agent.config import ChannelSettings, MemberConfig, load_config
-from agent.demo import house_file
+from agent.demo import LOOPBACK, demo_house
 from agent.service import Service
 from devices.plugin import load_adapters
-from devices.virtual_house import VirtualHouse, read_house
+from devices.virtual_house import VirtualHouse
 from skills.actions import Role
 from skills.policy import SensitiveRule
 
@@ -62,7 +62,6 @@ async def household(tmp_path: Path) -> AsyncIterator[Household]:
     await telegram.start()
     await graph.start()
     loaded = load_adapters()
-    house = await start_house(lambda: VirtualHouse(read_house(house_file(config)), loaded.adapters))
     settings = ChannelSettings(
         _env_file=None,  # type: ignore[call-arg]
         telegram_token=SecretStr(telegram.token),
@@ -76,23 +75,23 @@ async def household(tmp_path: Path) -> AsyncIterator[Household]:
         http_host="127.0.0.1",
         http_port=0,
     )
-    service = Service(
-        config,
-        tmp_path,
-        settings,
-        interfaces=["127.0.0.1"],
-        loaded=loaded,
-        only_hosts=house.hosts.allocated | {"127.0.0.1"},
-    )
     try:
-        try:
-            await service.start()
-            assert service.dobby is not None
-            assert await service.dobby.wait_for(house.entity_ids, 30) == []
-            yield Household(service, house, telegram, graph)
-        finally:
-            await service.stop()
+        async with demo_house(config, loaded) as house:
+            service = Service(
+                config,
+                tmp_path,
+                settings,
+                interfaces=[LOOPBACK],
+                loaded=loaded,
+                only_hosts=house.addresses,
+            )
+            try:
+                await service.start()
+                assert service.dobby is not None
+                assert await service.dobby.wait_for(house.entity_ids, 30) == []
+                yield Household(service, house, telegram, graph)
+            finally:
+                await service.stop()
     finally:
-        await house.stop()
         await graph.stop()
         await telegram.stop()
