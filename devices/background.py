@@ -7,7 +7,7 @@ it finishes. `Background` holds them until they are done, and ends them with its
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Hashable
 from typing import Any
 
 
@@ -16,6 +16,7 @@ class Background:
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
+        self._by_key: dict[Hashable, asyncio.Task[None]] = {}
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run `work` in the running loop, held until it is done."""
@@ -23,6 +24,23 @@ class Background:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    def once(
+        self, key: Hashable, work: Callable[[], Coroutine[Any, Any, None]]
+    ) -> asyncio.Task[None]:
+        """The task doing `work()` for `key`: started now, unless one for `key` still runs
+        (a device announced twice is set up once). Await it through `asyncio.shield` so a
+        caller that gives up does not cancel it for the others."""
+        task = self._by_key.get(key)
+        if task is None or task.done():
+            task = self.spawn(work())
+            self._by_key[key] = task
+            task.add_done_callback(lambda done: self._forget(key, done))
+        return task
+
+    def _forget(self, key: Hashable, task: asyncio.Task[None]) -> None:
+        if self._by_key.get(key) is task:
+            del self._by_key[key]
 
     async def finish(self) -> None:
         """Wait for every task, including those started meanwhile; errors are dropped."""

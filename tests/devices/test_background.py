@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from devices.background import Background
 
@@ -35,3 +37,25 @@ async def test_cancel_ends_what_is_still_running() -> None:
     assert never.cancelled()
     assert quick.done()
     assert not quick.cancelled()
+
+
+async def test_once_per_key_while_it_runs_and_again_after() -> None:
+    background = Background()
+    started: list[str] = []
+
+    def work(key: str) -> Callable[[], Coroutine[Any, Any, None]]:
+        async def run() -> None:
+            started.append(key)
+            await asyncio.sleep(0.01)
+
+        return run
+
+    first = background.once("a", work("a"))
+    assert background.once("a", work("a")) is first
+    other = background.once("b", work("b"))
+    await asyncio.gather(first, other)
+    assert started == ["a", "b"]
+    again = background.once("a", work("a"))
+    assert again is not first
+    await again
+    assert started == ["a", "b", "a"]

@@ -72,7 +72,7 @@ class HomeKitAdapter(Adapter):
         self._controller: IpController | None = None
         self._services: dict[str, tuple[str, int, Service]] = {}
         """Entity unique id → (device id, aid, service)."""
-        self._setting_up: dict[str, asyncio.Task[None]] = {}
+        self._setting_up = Background()
         self._tasks = Background()
         self._retry: dict[str, Discovered] = {}
         """Accessories whose set-up failed, tried again at the next poll."""
@@ -96,12 +96,8 @@ class HomeKitAdapter(Adapter):
                 known.move(found.host, found.port)
             known.reconnect_soon()
             return
-        task = self._setting_up.get(device_id)
-        if task is None:
-            task = asyncio.create_task(self._set_up(device_id, found))
-            self._setting_up[device_id] = task
-            task.add_done_callback(lambda _: self._setting_up.pop(device_id, None))
-        await asyncio.shield(task)
+        setting_up = self._setting_up.once(device_id, lambda: self._set_up(device_id, found))
+        await asyncio.shield(setting_up)
 
     async def _set_up(self, device_id: str, found: Discovered) -> None:
         await self.context.load_library(
@@ -277,10 +273,7 @@ class HomeKitAdapter(Adapter):
 
     async def stop(self) -> None:
         """Close every session."""
-        setting_up = list(self._setting_up.values())
-        for task in setting_up:
-            task.cancel()
-        await asyncio.gather(*setting_up, self._tasks.cancel(), return_exceptions=True)
+        await asyncio.gather(self._setting_up.cancel(), self._tasks.cancel())
         for accessory in self.accessories.values():
             await accessory.close()
         self.accessories.clear()

@@ -29,6 +29,7 @@ from devices.adapters.hue.pairing import (
     request_key,
     store_key,
 )
+from devices.background import Background
 from devices.capabilities import CommandSpec, Domain, LightState, Params
 from devices.entities import Entity
 from devices.errors import (
@@ -79,7 +80,7 @@ class HueAdapter(Adapter):
         """By bridge id."""
         self._owner: dict[str, str] = {}
         """Entity unique id (a light or grouped_light id) → bridge id."""
-        self._setting_up: dict[str, asyncio.Task[None]] = {}
+        self._setting_up = Background()
 
     @property
     def key_dir(self) -> Path:
@@ -112,12 +113,7 @@ class HueAdapter(Adapter):
 
         Raises DeviceAuthError when the bridge has no key for Dobby or refuses it.
         """
-        task = self._setting_up.get(host)
-        if task is None:
-            task = asyncio.create_task(self._add_bridge(host, bridge_id))
-            self._setting_up[host] = task
-            task.add_done_callback(lambda _: self._setting_up.pop(host, None))
-        await asyncio.shield(task)
+        await asyncio.shield(self._setting_up.once(host, lambda: self._add_bridge(host, bridge_id)))
 
     async def _add_bridge(self, host: str, bridge_id: str | None) -> None:
         await self.context.load_library(
@@ -275,9 +271,7 @@ class HueAdapter(Adapter):
 
     async def stop(self) -> None:
         """Close every bridge connection."""
-        for task in list(self._setting_up.values()):
-            task.cancel()
-        await asyncio.gather(*self._setting_up.values(), return_exceptions=True)
+        await self._setting_up.cancel()
         for link in list(self.bridges.values()):
             await link.close()
         self.bridges.clear()

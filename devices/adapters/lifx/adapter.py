@@ -164,7 +164,7 @@ class LifxAdapter(Adapter):
         """By serial."""
         self.infos: dict[str, BulbInfo] = {}
         self._discoveries: list[_Discovery] = []
-        self._setting_up: dict[str, asyncio.Task[None]] = {}
+        self._setting_up = Background()
         self._heard: set[str] = set()
         self._heard_changed = asyncio.Event()
         self._follow_ups = Background()
@@ -195,7 +195,7 @@ class LifxAdapter(Adapter):
                     await self._heard_changed.wait()
         except TimeoutError:
             pass
-        await asyncio.gather(*self._setting_up.values(), return_exceptions=True)
+        await self._setting_up.finish()
         return set(self._heard)
 
     def answered(self, mac_addr: str, host: str, port: int) -> None:
@@ -206,11 +206,7 @@ class LifxAdapter(Adapter):
         known = self.bulbs.get(serial)
         if known is not None and (known.host, known.light.port) == (host, port):
             return
-        if serial in self._setting_up:
-            return
-        task = asyncio.create_task(self._set_up(mac_addr, host, port))
-        self._setting_up[serial] = task
-        task.add_done_callback(lambda _: self._setting_up.pop(serial, None))
+        self._setting_up.once(serial, lambda: self._set_up(mac_addr, host, port))
 
     async def _set_up(self, mac_addr: str, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()
@@ -333,9 +329,6 @@ class LifxAdapter(Adapter):
         for discovery in self._discoveries:
             discovery.cleanup()
         self._discoveries.clear()
-        setting_up = list(self._setting_up.values())
-        for task in setting_up:
-            task.cancel()
-        await asyncio.gather(*setting_up, self._follow_ups.cancel(), return_exceptions=True)
+        await asyncio.gather(self._setting_up.cancel(), self._follow_ups.cancel())
         for bulb in self.bulbs.values():
             bulb.close()

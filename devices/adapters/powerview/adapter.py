@@ -16,6 +16,7 @@ import aiohttp
 
 from devices.adapters.powerview.hub import HubLink, ShadeKind
 from devices.adapters.powerview.motion import Motion
+from devices.background import Background
 from devices.capabilities import CommandSpec, CoverState, Domain, Params
 from devices.capabilities.cover import SetPosition, SetTilt
 from devices.entities import DeviceInfo, Entity, EntitySpec
@@ -56,7 +57,7 @@ class PowerViewAdapter(Adapter):
         self._unreached: set[str] = set()
         """Configured addresses whose hub has not answered yet; tried again at each poll."""
         self._motion: dict[str, Motion] = {}
-        self._connecting: dict[str, asyncio.Task[None]] = {}
+        self._connecting = Background()
         self._session: aiohttp.ClientSession | None = None
 
     # -- finding hubs -------------------------------------------------------------------
@@ -79,12 +80,7 @@ class PowerViewAdapter(Adapter):
 
     async def add_address(self, address: str) -> None:
         """Connect to the hub at `address` and add its shades (idempotent)."""
-        task = self._connecting.get(address)
-        if task is None:
-            task = asyncio.create_task(self._add_address(address))
-            self._connecting[address] = task
-            task.add_done_callback(lambda _: self._connecting.pop(address, None))
-        await asyncio.shield(task)
+        await asyncio.shield(self._connecting.once(address, lambda: self._add_address(address)))
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -235,9 +231,7 @@ class PowerViewAdapter(Adapter):
 
     async def stop(self) -> None:
         """Close the HTTP session."""
-        for task in list(self._connecting.values()):
-            task.cancel()
-        await asyncio.gather(*self._connecting.values(), return_exceptions=True)
+        await self._connecting.cancel()
         session, self._session = self._session, None
         if session is not None:
             await session.close()

@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 from screenlogicpy.const.data import ATTR, DEVICE, VALUE  # type: ignore[import-untyped]
@@ -21,6 +20,7 @@ from screenlogicpy.device_const.heat import HEAT_MODE  # type: ignore[import-unt
 from devices.adapters.screenlogic import mapping
 from devices.adapters.screenlogic.connection import GatewayConnection
 from devices.adapters.screenlogic.search import GatewaySearch, search_targets
+from devices.background import Background
 from devices.capabilities import CommandSpec, Domain, HVACMode, Params
 from devices.capabilities.climate import SetHVACMode, SetTemperature
 from devices.capabilities.light import LightTurnOn
@@ -86,9 +86,8 @@ class ScreenLogicAdapter(Adapter):
         self.gateways: dict[str, GatewayConnection] = {}
         """By MAC address."""
         self._search: GatewaySearch | None = None
-        self._setting_up: dict[tuple[str, int], asyncio.Task[None]] = {}
-        self._reconnecting: dict[str, asyncio.Task[None]] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._setting_up = Background()
+        self._tasks = Background()
         self._heard: set[tuple[str, int]] = set()
         self._heard_changed = asyncio.Event()
         self._stopping = False
@@ -101,7 +100,7 @@ class ScreenLogicAdapter(Adapter):
         self._search = GatewaySearch(targets, self._answered)
         await self._search.start()
         self._search.probe()
-        self._spawn(self._search_periodically())
+        self._tasks.spawn(self._search_periodically())
         for entry in self.config.hosts:
             host, port = parse_host(entry)
             try:
@@ -123,7 +122,7 @@ class ScreenLogicAdapter(Adapter):
                 while not (self._heard and known <= self._heard):
                     self._heard_changed.clear()
                     await self._heard_changed.wait()
-        await asyncio.gather(*self._setting_up.values(), return_exceptions=True)
+        await self._setting_up.finish()
         return set(self._heard)
 
     def _answered(self, host: str, port: int, name: str) -> None:
@@ -131,7 +130,7 @@ class ScreenLogicAdapter(Adapter):
         self._heard_changed.set()
         if any((c.host, c.port) == (host, port) for c in self.gateways.values()):
             return
-        self._spawn(self._add_quietly(host, port, name))
+        self._tasks.spawn(self._add_quietly(host, port, name))
 
     async def _add_quietly(self, host: str, port: int, name: str) -> None:
         try:
@@ -146,13 +145,8 @@ class ScreenLogicAdapter(Adapter):
 
     async def add_gateway(self, host: str, port: int = GATEWAY_PORT, name: str = "") -> None:
         """Set up the gateway at `host:port` (once at a time; known ones are left alone)."""
-        key = (host, port)
-        task = self._setting_up.get(key)
-        if task is None:
-            task = asyncio.create_task(self._add(host, port, name))
-            self._setting_up[key] = task
-            task.add_done_callback(lambda _: self._setting_up.pop(key, None))
-        await asyncio.shield(task)
+        setting_up = self._setting_up.once((host, port), lambda: self._add(host, port, name))
+        await asyncio.shield(setting_up)
 
     async def _add(self, host: str, port: int, name: str) -> None:
         if any((c.host, c.port) == (host, port) for c in self.gateways.values()):
@@ -211,10 +205,7 @@ class ScreenLogicAdapter(Adapter):
         if self._stopping or self.gateways.get(mac) is not connection:
             return
         self.context.set_available(mac, available=False, reason="lost the connection")
-        if mac not in self._reconnecting:
-            task = self._spawn(self._reconnect(connection))
-            self._reconnecting[mac] = task
-            task.add_done_callback(lambda _: self._reconnecting.pop(mac, None))
+        self._tasks.once(mac, lambda: self._reconnect(connection))
 
     async def _reconnect(self, connection: GatewayConnection) -> None:
         delay = self.config.reconnect_interval
@@ -306,19 +297,11 @@ class ScreenLogicAdapter(Adapter):
 
     # -- the end ------------------------------------------------------------------------
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
     async def stop(self) -> None:
         """Stop searching and reconnecting, and close every connection."""
         self._stopping = True
         search, self._search = self._search, None
         if search is not None:
             search.stop()
-        for task in [*self._tasks, *self._setting_up.values()]:
-            task.cancel()
-        await asyncio.gather(*self._tasks, *self._setting_up.values(), return_exceptions=True)
+        await asyncio.gather(self._tasks.cancel(), self._setting_up.cancel())
         await asyncio.gather(*(c.close() for c in self.gateways.values()))

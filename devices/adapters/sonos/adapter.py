@@ -72,7 +72,7 @@ class SonosAdapter(Adapter):
         self.speakers: dict[str, Speaker] = {}
         """By UPnP uid (RINCON_...)."""
         self._events: SpeakerEvents | None = None
-        self._setting_up: dict[str, asyncio.Task[None]] = {}
+        self._setting_up = Background()
         self._tasks = Background()
         self._regrouping: asyncio.Task[None] | None = None
         self._regroup_wanted = False
@@ -109,12 +109,7 @@ class SonosAdapter(Adapter):
 
     async def add_host(self, host: str) -> None:
         """Set up the speaker at `host`, or update it if it is known under another address."""
-        task = self._setting_up.get(host)
-        if task is None:
-            task = asyncio.create_task(self._add_host(host))
-            self._setting_up[host] = task
-            task.add_done_callback(lambda _: self._setting_up.pop(host, None))
-        await asyncio.shield(task)
+        await asyncio.shield(self._setting_up.once(host, lambda: self._add_host(host)))
 
     async def _add_host(self, host: str) -> None:
         library = ["devices.adapters.sonos.speaker"]
