@@ -7,12 +7,12 @@ import gc
 import logging
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, ValidationError
 
+from agent.channels.members import Members
 from agent.config import Config
 from agent.llm import from_environment
 from agent.understanding import Understander, Understanding
@@ -25,13 +25,13 @@ from skills.actions import ActionResult, Plan, Requester
 from skills.actions import Path as ActionPath
 from skills.alarm_watch import watch_alarms
 from skills.audit import AuditLog, database_path
+from skills.confirmations import ConfirmationError
 from skills.executor import Executor
-from skills.house import House, Outcome
+from skills.house import HeldPlan, House, Outcome
 from skills.notifications import Notifications
-from skills.policy import Policy
-from skills.routine_book import build_book
-from skills.routines import Routine
-from skills.when import WhenError, parse_timed, parse_wait
+from skills.policy import Policy, Review, Verdict
+from skills.routine_book import HeldSchedule, build_book
+from skills.routines import Routine, find_routine
 
 if TYPE_CHECKING:
     from agent.llm.agent import Turn
@@ -112,11 +112,13 @@ class Dobby:
         self.blocking = BlockingRunner()
         self.loaded = loaded if loaded is not None else load_adapters()
         if interfaces is None:
-            interfaces = config.home.discovery.interfaces
+            interfaces = config.home.discovery.addresses()
         self.adapters = instantiate_adapters(
             config, self.loaded, self.registry, self.blocking, interfaces, state_dir, only_hosts
         )
         self.audit = AuditLog(database_path(state_dir))
+        self.members = Members(database_path(state_dir), config.home.members)
+        """The household: who may ask, and with which role (also who schedules act as)."""
         self.house = House(
             self.registry,
             Policy(self.registry, config.home.policy),
@@ -136,8 +138,8 @@ class Dobby:
                 database=database_path(state_dir),
             ),
         )
-        self.notifications = Notifications()
-        """News for the household chat; every running channel subscribes."""
+        self.notifications = Notifications(database_path(state_dir))
+        """News for the household chat, kept in an outbox until each channel has sent it."""
         self.alarm_watch = watch_alarms(self.registry, self.notifications)
         self.routines = build_book(
             self.house,
@@ -147,9 +149,12 @@ class Dobby:
             notify=self.notifications.publish,
             settings=config.home.schedules,
             location=config.home.location,
+            directory=self.members,
         )
         """Routines: run, changed from chat, and scheduled (skills.routine_book)."""
         self.routines.on_change(self._routines_changed)
+        if self.routines.scheduler is not None:
+            self.understander.clock = self.routines.scheduler.now
         self.discovery = Discovery(
             {name: adapter.manifest for name, adapter in self.adapters.items()},
             self._on_discovered,
@@ -209,49 +214,18 @@ class Dobby:
         return sorted(wanted - entities.keys())
 
     async def understand(self, text: str, requester: Requester) -> Understanding:
-        """What Dobby would do, without doing it."""
-        understood = await self._understand_timed(text)
-        if understood is None:
-            understood = await self.understander.understand(text, requester)
-        if understood.actions:
-            plan = self._plan(understood, requester)
-            understood.needs_confirmation = self.house.policy.review(plan).needs_confirmation
+        """What Dobby would do, without doing it: what the policy would refuse or hold."""
+        understood = await self.understander.understand(text, requester)
+        if understood.actions and understood.wait is None:
+            review = self.house.policy.review(self._plan(understood, requester))
+            understood.needs_confirmation = review.needs_confirmation
+            understood.refused = [d.reason for d in review.with_verdict(Verdict.REFUSE)]
+            if understood.refused:
+                understood.reply = refusal_first(understood.reply, review)
         return understood
-
-    async def _understand_timed(self, text: str) -> Understanding | None:
-        """ "wait 3 seconds" and "in 20 minutes <command>", as a dry run shows them."""
-        text = text.strip()
-        seconds = parse_wait(text)
-        if seconds is not None:
-            return Understanding(
-                text=text, source="intent", intent="Wait", reply=f"Would wait {seconds:g} seconds."
-            )
-        scheduler = self.routines.scheduler
-        now = scheduler.now() if scheduler is not None else datetime.now().astimezone()
-        try:
-            timed = parse_timed(text, now)
-        except WhenError as error:
-            return Understanding(text=text, source="none", reply=str(error))
-        if timed is None:
-            return None
-        inner = await self.understander.local(timed.what)
-        if inner is None or not inner.actions:
-            return None
-        return inner.model_copy(
-            update={
-                "text": text,
-                "intent": "Schedule",
-                "slots": {**inner.slots, "when": timed.describe()},
-                "reply": f"Would schedule {timed.what!r} {timed.describe()}.",
-            }
-        )
 
     async def handle(self, text: str, requester: Requester) -> Reply:
         """Understand a sentence and carry it out through the one path."""
-        timed = await self.routines.timed(text, requester, self.understander.local)
-        if timed is not None:  # "in 20 minutes ...", "wait 3 seconds"
-            return Reply(text=text.strip(), source="intent", intent="Schedule",
-                         actions=timed.actions, reply=timed.reply)  # fmt: skip
         understood = await self.understander.local(text)
         if understood is None and self.understander.llm is not None:
             turn = await self.understander.llm.run(text, requester)
@@ -262,10 +236,30 @@ class Dobby:
                 text=text, source="none", reply=self.understander.help_text(text)
             )
         reply = Reply(**understood.model_dump())
+        if understood.wait is not None:
+            reply.reply = await self.routines.wait(understood.wait)
+            return reply
+        if understood.at is not None:
+            routine = find_routine(self.routines.routines, understood.routine or "")
+            later = self.routines.schedule(
+                understood.at,
+                requester,
+                routine=routine if understood.routine else None,
+                actions=understood.actions,
+                what=str(understood.slots.get("what", understood.text)),
+            )
+            reply.reply = later.reply
+            reply.needs_confirmation = later.request is not None
+            reply.confirmation = later.request.token if later.request else None
+            return reply
         if understood.source == "routine" and understood.routine:  # waits, conditions, order
-            report = await self.routines.run(understood.routine, requester)
+            path = ActionPath.PHRASE if understood.intent is None else ActionPath.ROUTINE
+            report = await self.routines.run(understood.routine, requester, path=path)
             reply.results = [r.as_json() for r in report.results]
             reply.reply = f"{understood.reply}\n{report.summary()}"
+            if report.pending:
+                reply.needs_confirmation = True
+                reply.confirmation = report.pending[0].token
             return reply
         if not understood.actions:
             return reply
@@ -277,29 +271,46 @@ class Dobby:
         return reply
 
     async def confirm(self, token: str, approver: Requester, *, approve: bool) -> Reply:
-        """Answer a confirmation request, whichever path (local plan or LLM turn) made it.
+        """Answer a confirmation request, whatever waits for it (held actions, a schedule,
+        a paused LLM run). Who may answer, once, before it expires: `Confirmations.take`.
 
         Raises ConfirmationError when it cannot be accepted.
         """
+        request = self.house.confirmations.take(token, approver)
+        waiting = request.subject
+        if isinstance(waiting, HeldPlan):
+            outcome = await self.house.answer(waiting, approver, approve=approve)
+            reply = Reply(text="", source="none", actions=outcome.plan.actions)
+            reply.results = [r.as_json() for r in outcome.results]
+            reply.reply = summarize("" if approve else "Cancelled; nothing was done.", outcome)
+            return reply
+        if isinstance(waiting, HeldSchedule):
+            later = self.routines.answer(waiting, approver, approve=approve)
+            return Reply(text="", source="intent", intent="Schedule", reply=later.reply)
         llm = self.understander.llm
-        if llm is not None and llm.pending(token) is not None:
-            return llm_reply("", await llm.resume(token, approver, approve=approve))
-        outcome = await self.house.confirm(token, approver, approve=approve)
-        reply = Reply(text="", source="none", actions=outcome.plan.actions)
-        reply.results = [r.as_json() for r in outcome.results]
-        reply.reply = summarize("" if approve else "Cancelled; nothing was done.", outcome)
-        return reply
+        if llm is not None and llm.owns(waiting):
+            return llm_reply("", await llm.go_on(waiting, approver, approve=approve))
+        raise ConfirmationError("That request can no longer be answered here.")
 
     def _plan(self, understood: Understanding, requester: Requester) -> Plan:
-        path = ActionPath.ROUTINE if understood.source == "routine" else ActionPath.INTENT
+        """The plan of an understanding, as the policy should see it."""
         if understood.source == "llm":
-            path = ActionPath.LLM
+            return Plan(list(understood.actions), requester, ActionPath.LLM)
+        if understood.source == "routine" and understood.routine:
+            path = ActionPath.PHRASE if understood.intent is None else ActionPath.ROUTINE
+            routine = self.routines.find(understood.routine)
+            owner = self.routines.runner.owner(routine) if routine else None
+            approval = self.house.policy.standing_approval(requester, owner) if owner else None
+            return Plan(
+                list(understood.actions),
+                requester,
+                path,
+                approved_by=approval,
+                routine=understood.routine,
+                notes=list(understood.notes),
+            )
         return Plan(
-            list(understood.actions),
-            requester,
-            path,
-            preapproved=understood.source == "routine",
-            notes=list(understood.notes),
+            list(understood.actions), requester, ActionPath.INTENT, notes=list(understood.notes)
         )
 
     def states(self) -> list[dict[str, Any]]:
@@ -333,6 +344,7 @@ class Dobby:
         """Stop pollers, discovery and adapters, and close the database."""
         await self.routines.stop()
         await self.alarm_watch.stop()
+        await self.notifications.close()
         for task in self._pollers:
             task.cancel()
         await asyncio.gather(*self._pollers, return_exceptions=True)
@@ -342,6 +354,7 @@ class Dobby:
                 await adapter.stop()
         self.blocking.shutdown()
         self.audit.close()
+        self.members.close()
 
 
 @contextmanager
@@ -385,16 +398,26 @@ def llm_reply(text: str, turn: Turn) -> Reply:
     )
 
 
+def refusal_first(intro: str, review: Review) -> str:
+    """A reply that leads with what the house rules refuse; the intro (what was understood)
+    follows only if something else will still be done."""
+    refused = review.with_verdict(Verdict.REFUSE)
+    lines = [f"Not done: {d.reason}." for d in refused]
+    if intro and len(refused) < len(review.decisions):
+        lines.append(intro)
+    return "\n".join(lines)
+
+
 def summarize(intro: str, outcome: Outcome) -> str:
-    """One short reply: what was done, what failed and why, what waits for approval."""
+    """One short reply: what the rules refused, what was done, what failed and why, what
+    waits for approval."""
     done = [r for r in outcome.results if r.ok]
     failed: list[ActionResult] = [r for r in outcome.results if not r.ok]
-    lines = [intro] if intro else []
+    lines = [refusal_first(intro, outcome.review)] if outcome.refused else [intro] if intro else []
     if failed:
         lines.append(f"Done {len(done)} of {len(done) + len(failed)}.")
         lines.extend(f"- {r.error}" for r in failed)
-    lines.extend(f"- Not done: {d.reason}." for d in outcome.refused)
     if outcome.pending is not None:
-        lines.append(outcome.pending.question())
+        lines.append(outcome.pending.question)
     lines.extend(outcome.plan.notes)
-    return "\n".join(lines)
+    return "\n".join(line for line in lines if line)

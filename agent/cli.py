@@ -283,7 +283,7 @@ def pair_hue(
     async def main() -> int:
         target = host
         if target is None:
-            bridges = await find_bridges(loaded.home.discovery.interfaces, seconds=3.0)
+            bridges = await find_bridges(loaded.home.discovery.addresses(), seconds=3.0)
             if not bridges:
                 typer.echo("No Hue bridge answered. Give its address with --host.", err=True)
                 return 1
@@ -324,7 +324,7 @@ def pair_homekit(
 
     async def main() -> int:
         try:
-            await pair(name, code, state_dir=state, interfaces=loaded.home.discovery.interfaces)
+            await pair(name, code, state_dir=state, interfaces=loaded.home.discovery.addresses())
         except PairingError as error:
             typer.echo(str(error), err=True)
             return 1
@@ -349,7 +349,7 @@ def unpair_homekit(
 
     async def main() -> int:
         try:
-            await unpair(name, state_dir=state, interfaces=loaded.home.discovery.interfaces)
+            await unpair(name, state_dir=state, interfaces=loaded.home.discovery.addresses())
         except PairingError as error:
             typer.echo(str(error), err=True)
             return 1

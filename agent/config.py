@@ -6,15 +6,26 @@ saying what was expected. Secrets never live here: they come from the environmen
 
 from __future__ import annotations
 
+import difflib
+import locale
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from devices.lan import interface_addresses
 from skills.actions import Role
 from skills.policy import PolicyConfig
 from skills.routines import RoutinesFile, find_problems
@@ -84,7 +95,19 @@ class DiscoveryConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     interfaces: list[str] | None = None
-    """IPv4 addresses of the interfaces to discover on; unset means every LAN interface."""
+    """The interfaces to discover on, by IPv4 address or name (`eth0`); unset means every
+    LAN interface."""
+
+    @field_validator("interfaces")
+    @classmethod
+    def _exist(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            interface_addresses(value)  # ValueError names the one that does not exist
+        return value
+
+    def addresses(self) -> list[str] | None:
+        """The IPv4 addresses of the configured interfaces (None: every LAN interface)."""
+        return None if self.interfaces is None else interface_addresses(self.interfaces)
 
 
 class HomeConfig(BaseModel):
@@ -94,6 +117,7 @@ class HomeConfig(BaseModel):
 
     name: str = "Home"
     language: str = "en"
+    """The household's language: one of Home Assistant's sentence languages."""
     temperature_unit: Literal["°C", "°F"] = "°C"
     floors: list[FloorConfig] = []
     areas: list[AreaConfig] = []
@@ -114,6 +138,25 @@ class HomeConfig(BaseModel):
     """An OpenAI-compatible server for `model` (Ollama, llama.cpp, vLLM): `http://host:port/v1`."""
     llm_first: bool = False
     """Send every sentence to the model, not only what local understanding misses."""
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        from home_assistant_intents import get_languages
+
+        known: list[str] = get_languages()
+        if value in known:
+            return value
+        same = {k.casefold(): k for k in known}
+        if value.casefold() in same:
+            return same[value.casefold()]
+        named = locale.locale_alias.get(value.casefold(), "").split(".")[0].split("_")[0]
+        nearest = [named] if named in known else []  # "english" → en, "deutsch" → de
+        nearest += difflib.get_close_matches(value, known, n=4, cutoff=0.3)
+        nearest = list(dict.fromkeys(nearest))[:4] or ["en", "de"]
+        raise ValueError(
+            f"Dobby has no sentences for {value!r}; the nearest it has: {', '.join(nearest)}"
+        )
 
 
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -145,15 +188,30 @@ class YamlDocument:
     def read(cls, path: Path) -> YamlDocument:
         """Parse a file, turning YAML syntax errors into a ConfigError."""
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except OSError as error:
             raise ConfigError(path, None, "", f"cannot be read: {error.strerror}") from None
+        if b"\0" in raw:
+            at = raw[: raw.index(b"\0")].count(b"\n") + 1
+            raise ConfigError(path, at, "", "holds a NUL byte: it is not a text file")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            at = raw[: error.start].count(b"\n") + 1
+            byte = raw[error.start]
+            raise ConfigError(
+                path, at, "", f"is not UTF-8 text (byte 0x{byte:02x}); save it as UTF-8"
+            ) from None
         try:
             data, root = parse_yaml(text)
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark
             line = mark.line + 1 if mark is not None else None
             raise ConfigError(path, line, "", f"is not valid YAML: {error.problem}") from None
+        except yaml.YAMLError as error:
+            raise ConfigError(path, None, "", f"is not valid YAML: {error}") from None
+        except RecursionError:
+            raise ConfigError(path, None, "", "is nested too deeply to be read") from None
         return cls(path, data if data is not None else {}, root)
 
     def line_of(self, loc: Sequence[str | int]) -> int | None:
@@ -170,7 +228,8 @@ class YamlDocument:
 
     def error(self, loc: Sequence[str | int], problem: str) -> ConfigError:
         """A ConfigError for the value at `loc`."""
-        return ConfigError(self.path, self.line_of(loc), _dotted(loc), problem)
+        where = [part for part in loc if not _is_type_tag(part)]
+        return ConfigError(self.path, self.line_of(where), _dotted(where), problem)
 
     def validate(self, model: type[_Model], loc: Sequence[str | int] = ()) -> _Model:
         """Validate the value at `loc` against a model; the first problem is raised."""
@@ -198,9 +257,25 @@ def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
     return None
 
 
+_TYPE_TAG = re.compile(r"^(?:[a-z-]+\[.*\]|[a-z][a-z-]*)$")
+_TYPE_NAMES = frozenset(
+    {"str", "int", "float", "bool", "list", "dict", "none", "literal", "enum", "is-instance"}
+)
+
+
+def _is_type_tag(part: str | int) -> bool:
+    """Whether a part of a pydantic error location names a member of a union (`literal[...]`,
+    `function-before[...]`, `str`): pydantic's words, not the user's field."""
+    if not isinstance(part, str):
+        return False
+    return ("[" in part and bool(_TYPE_TAG.match(part))) or part in _TYPE_NAMES
+
+
 def _dotted(loc: Sequence[str | int]) -> str:
     text = ""
     for part in loc:
+        if _is_type_tag(part):
+            continue
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
     return text
 
@@ -223,7 +298,7 @@ def _explain(error: Mapping[str, Any]) -> str:
         "enum": "one of the allowed values",
         "literal_error": "one of the allowed values",
     }.get(kind)
-    message = str(error["msg"])
+    message = str(error["msg"]).removeprefix("Value error, ")
     return f"expected {expected} ({message})" if expected else message
 
 
@@ -320,6 +395,7 @@ class ChannelSettings(BaseSettings):
     """The token Meta sends in the webhook's verify handshake."""
     whatsapp_phone_number_id: str | None = None
     whatsapp_graph_url: str = "https://graph.facebook.com/v21.0"
-    http_host: str = "0.0.0.0"  # noqa: S104 - the service listens on the LAN by design
-    """Where `/healthz` and the webhooks listen."""
+    http_host: str = "127.0.0.1"
+    """Where `/healthz` and the webhooks listen: this machine only, unless set otherwise
+    (`0.0.0.0` for every interface); put a reverse proxy with HTTPS in front for webhooks."""
     http_port: int = Field(default=8790, ge=0, le=65535)

@@ -20,7 +20,7 @@ async def scan(config: Config, seconds: float, interfaces: list[str] | None) -> 
     discovery = Discovery(
         {name: cls.manifest for name, cls in loaded.adapters.items()},
         ignore,
-        interfaces=interfaces or config.home.discovery.interfaces,
+        interfaces=interfaces or config.home.discovery.addresses(),
         list_unknown=True,
     )
     await discovery.start()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
 import signal
 import time
 from collections.abc import Collection
@@ -23,6 +25,7 @@ from aiohttp import web
 from agent.app import Dobby, collection_paused, freeze_startup_objects
 from agent.channels.members import Members
 from agent.channels.redact import hide_secrets
+from agent.channels.seen import SeenMessages
 from agent.config import ChannelSettings, Config
 from devices.background import Background
 from devices.plugin import LoadedAdapters
@@ -122,6 +125,32 @@ def secrets_of(settings: ChannelSettings) -> list[str]:
     return [v.get_secret_value() for v in values if v is not None]
 
 
+WEBHOOK_SECRET_FILE = "telegram-webhook-secret"  # noqa: S105 - a file name
+
+
+def telegram_webhook_secret(settings: ChannelSettings, state_dir: Path) -> str:
+    """The secret Telegram sends with every webhook update.
+
+    `DOBBY_TELEGRAM_WEBHOOK_SECRET` if set; otherwise one made once and kept in the state
+    dir (readable by its owner only), so webhook mode never runs without a secret.
+    """
+    if settings.telegram_webhook_secret is not None:
+        return settings.telegram_webhook_secret.get_secret_value()
+    path = state_dir / WEBHOOK_SECRET_FILE
+    try:
+        kept = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        kept = ""
+    if kept:
+        return kept
+    state_dir.mkdir(parents=True, exist_ok=True)
+    made = secrets.token_urlsafe(32)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(made)
+    return made
+
+
 class Service:
     """Dobby as a service: the house, the channels and the HTTP endpoints."""
 
@@ -152,7 +181,13 @@ class Service:
         self._freezer: HeapFreezer | None = None
         self._runner: web.AppRunner | None = None
         self._serving = False
-        self._unhide = hide_secrets(secrets_of(self.settings))
+        self._seen: SeenMessages | None = None
+        hidden = secrets_of(self.settings)
+        self._telegram_secret: str | None = None
+        if self.settings.telegram_token is not None and self.settings.telegram_webhook_url:
+            self._telegram_secret = telegram_webhook_secret(self.settings, state_dir)
+            hidden.append(self._telegram_secret)
+        self._unhide = hide_secrets(hidden)
 
     @property
     def port(self) -> int:
@@ -168,10 +203,12 @@ class Service:
         self._runner = web.AppRunner(app, access_log=None)
         with collection_paused():  # the house and the channels' libraries: all long-lived
             self.dobby = Dobby(self.config, self.state_dir, **self._options)
-            self.members = Members(database_path(self.state_dir), self.config.home.members)
+            self.members = self.dobby.members
             self._watch = DeviceWatch(self.dobby.registry, self.dobby.notifications)
             self._freezer = HeapFreezer(self.dobby.registry)
             self._make_channels(app)
+        # Notices published before the channels are up (a missed schedule) wait for them.
+        self.dobby.notifications.expect(self.channels)
         await self._runner.setup()
         self._serving = True
         site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
@@ -200,37 +237,29 @@ class Service:
         assert self.dobby is not None
         assert self.members is not None
         settings = self.settings
+        if settings.telegram_token is None and settings.whatsapp_token is None:
+            return
+        self._seen = SeenMessages(database_path(self.state_dir))
         if settings.telegram_token is not None:
             from agent.channels.telegram import TelegramChannel  # only when configured
 
             try:
-                telegram = TelegramChannel(self.dobby, self.members, settings)
+                telegram = TelegramChannel(
+                    self.dobby, self.members, settings, self._seen, self._telegram_secret
+                )
             except ValueError as error:
                 raise SettingsError(str(error)) from None
+            telegram.add_routes(app)
             self.channels["telegram"] = telegram
-            if settings.telegram_webhook_url is not None:
-                app.router.add_post("/telegram", self._telegram_webhook)
         if settings.whatsapp_token is not None:
             from agent.channels.whatsapp import WhatsAppChannel
 
             try:
-                whatsapp = WhatsAppChannel(self.dobby, self.members, settings)
+                whatsapp = WhatsAppChannel(self.dobby, self.members, settings, self._seen)
             except ValueError as error:
                 raise SettingsError(str(error)) from None
             whatsapp.add_routes(app)
             self.channels["whatsapp"] = whatsapp
-
-    async def _telegram_webhook(self, request: web.Request) -> web.Response:
-        from agent.channels.telegram import TelegramChannel
-
-        secret = self.settings.telegram_webhook_secret
-        header = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if secret is not None and header != secret.get_secret_value():
-            return web.Response(status=401)
-        channel = self.channels["telegram"]
-        assert isinstance(channel, TelegramChannel)
-        await channel.process(await request.json())
-        return web.Response(text="ok")
 
     async def healthz(self, request: web.Request) -> web.Response:
         """200 with a summary when running; 503 while starting or stopping."""
@@ -257,8 +286,8 @@ class Service:
             await self.dobby.stop()
         if self._runner is not None and self._serving:
             await self._runner.cleanup()
-        if self.members is not None:
-            self.members.close()
+        if self._seen is not None:
+            self._seen.close()
         self._unhide()
 
     async def run(self, stop: asyncio.Event | None = None) -> None:

@@ -6,7 +6,8 @@ then the LLM agent if one is configured, and otherwise a helpful answer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
@@ -15,6 +16,7 @@ from agent.intents import IntentReader
 from devices.registry import Registry
 from skills.actions import Action, Requester
 from skills.routines import Routine, expand, match_phrase
+from skills.when import WhenError, parse_timed, parse_wait
 
 if TYPE_CHECKING:
     from agent.llm.agent import HouseAgent
@@ -31,7 +33,13 @@ class Understanding(BaseModel):
     slots: dict[str, Any] = {}
     routine: str | None = None
     actions: list[Action] = []
+    at: datetime | None = None
+    """When to do it, for "in 20 minutes ..." and "at 10 pm ..."; None: now."""
+    wait: float | None = None
+    """Seconds to wait, for "wait 3 seconds"."""
     needs_confirmation: bool = False
+    refused: list[str] = []
+    """What the house rules would refuse, and why (filled in by a dry run)."""
     reply: str = ""
     notes: list[str] = Field(default=[], exclude=True)
     """What was left out (a routine step with nothing to act on in this house)."""
@@ -48,6 +56,7 @@ class Understander:
         language: str = "en",
         temperature_unit: str = "°C",
         llm: HouseAgent | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.registry = registry
         self.routines = list(routines)
@@ -56,6 +65,8 @@ class Understander:
         )
         self.llm = llm
         """The LLM path, when a model is configured."""
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now().astimezone())
+        """The time in the house's time zone, for "at 10 pm"."""
 
     async def understand(self, text: str, requester: Requester | None = None) -> Understanding:
         """Read one sentence; nothing is executed (the LLM path runs as a dry run)."""
@@ -69,13 +80,54 @@ class Understander:
         return Understanding(text=text, source="none", reply=self.help_text(text))
 
     async def local(self, text: str) -> Understanding | None:
-        """Routine phrases, then sentence templates; None when neither understood the text.
+        """A wait, a time in front of a request, routine phrases, then sentence templates;
+        None when none of them understood the text.
 
         With `llm_first` configured, everything is left to the model.
         """
         text = text.strip()
         if self.llm is not None and self.llm.settings.llm_first:
             return None
+        seconds = parse_wait(text)
+        if seconds is not None:
+            reply = f"Waiting {seconds:g} seconds."
+            return Understanding(
+                text=text, source="intent", intent="Wait", wait=seconds, reply=reply
+            )
+        return self._later(text)
+
+    def _later(self, text: str) -> Understanding | None:
+        """A request with a time in front ("in 20 minutes ..."), or one for now."""
+        try:
+            timed = parse_timed(text, self.clock())
+        except WhenError as error:
+            return Understanding(text=text, source="none", reply=str(error))
+        if timed is None:
+            return self._now(text)
+        inner = self._now(timed.what)
+        if inner is None or not (inner.actions or inner.routine):
+            return None
+        slots = {**inner.slots, "when": timed.describe(), "what": timed.what}
+        if timed.at is None:
+            reply = (
+                f"To run this {timed.describe()}, make it a routine with that schedule "
+                '(for example: "every weekday at 6:30 run good morning").'
+            )
+            return Understanding(
+                text=text, source="none", intent="Schedule", slots=slots, reply=reply
+            )
+        return inner.model_copy(
+            update={
+                "text": text,
+                "at": timed.at,
+                "intent": "Schedule",
+                "slots": slots,
+                "reply": f"Will do {timed.what!r} {timed.describe()}.",
+            }
+        )
+
+    def _now(self, text: str) -> Understanding | None:
+        """Routine phrases, then sentence templates, for something to do now."""
         routine = match_phrase(self.routines, text)
         if routine is not None:
             actions, notes = expand(routine, self.registry)

@@ -82,7 +82,7 @@ def wake_up(dobby: Dobby) -> Plan:
         for e in dobby.registry.entities.values()
         if e.domain.value in commands
     ]
-    return Plan(actions, ME, ActionPath.ROUTINE, preapproved=True)
+    return Plan(actions, ME, ActionPath.ROUTINE, approved_by=ME)
 
 
 async def measure(devices: list[HouseDevice], latency: float, repeats: int, work: Path) -> float:

@@ -10,8 +10,11 @@ instead of reading the whole environment twice on every request.
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
+
+import ifaddr
 
 LOCAL_NETWORKS = (
     "127.0.0.0/8",
@@ -35,3 +38,41 @@ def keep_device_traffic_local(environ: MutableMapping[str, str] | None = None) -
     merged = ",".join([*listed, *(n for n in LOCAL_NETWORKS if n not in listed)])
     for key in ("no_proxy", "NO_PROXY"):
         env[key] = merged
+
+
+def interface_addresses(wanted: Sequence[str]) -> list[str]:
+    """The IPv4 addresses of these interfaces, each given as an IPv4 address of this
+    machine or an interface name (`eth0`). ValueError naming the first that is neither."""
+    adapters = {
+        adapter.nice_name: [ip.ip for ip in adapter.ips if isinstance(ip.ip, str)]
+        for adapter in ifaddr.get_adapters()
+    }
+    mine = {address for addresses in adapters.values() for address in addresses}
+    found: list[str] = []
+    for entry in wanted:
+        text = entry.strip()
+        try:
+            address = str(ipaddress.IPv4Address(text))
+        except ValueError:
+            address = None
+        if address is not None and address in mine:
+            found.append(address)
+        elif address is not None:
+            raise ValueError(f"{text} is not an address of this machine ({_listed(adapters)})")
+        elif adapters.get(text):
+            found.extend(adapters[text])
+        elif text in adapters:
+            raise ValueError(f"the interface {text} has no IPv4 address ({_listed(adapters)})")
+        else:
+            raise ValueError(
+                f"{text!r} is neither an IPv4 address nor an interface of this machine "
+                f"({_listed(adapters)})"
+            )
+    return list(dict.fromkeys(found))
+
+
+def _listed(adapters: dict[str, list[str]]) -> str:
+    return "; ".join(
+        f"{name}: {', '.join(addresses) or 'no IPv4 address'}"
+        for name, addresses in adapters.items()
+    )

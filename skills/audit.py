@@ -1,4 +1,5 @@
-"""The audit log: every executed action, who asked, through which path, and how it went.
+"""The audit log: every executed action, who asked, who approved, through which path, and
+how it went, so "who unlocked the front door?" has one true answer.
 
 It lives in the state dir's SQLite database (`<state>/dobby.db`), which later holds the
 schedules, conversations and pairing data too.
@@ -32,6 +33,20 @@ CREATE TABLE IF NOT EXISTS audit (
     error TEXT
 )
 """
+_COLUMNS = {
+    "name": "TEXT NOT NULL DEFAULT ''",
+    "channel": "TEXT NOT NULL DEFAULT ''",
+    "approved_by": "TEXT",
+    "approver_name": "TEXT",
+    "routine": "TEXT",
+}
+"""Columns added since the first release; older databases gain them on open."""
+
+
+_FIELDS = (
+    "at, requester, role, path, entity_id, command, params, ok, error,"
+    " name, channel, approved_by, approver_name, routine"
+)
 
 
 def database_path(state_dir: Path) -> Path:
@@ -46,13 +61,24 @@ class AuditEntry:
 
     at: datetime
     requester: str
+    """The member id of who asked (`telegram:1001`, `terminal`, `routines.yaml`)."""
     role: str
+    """Their role when it ran."""
     path: str
+    """The way in: phrase, routine, intent, llm, schedule, web, mcp."""
     entity_id: str
     command: str
     params: dict[str, object]
     ok: bool
     error: str | None
+    name: str = ""
+    """Who asked, by name."""
+    channel: str = ""
+    approved_by: str | None = None
+    """The member id of who approved a sensitive action, if one was."""
+    approver_name: str | None = None
+    routine: str | None = None
+    """The routine the action was a step of."""
 
 
 class AuditLog:
@@ -63,28 +89,37 @@ class AuditLog:
         self._lock = threading.Lock()
         with self._lock, self._db:
             self._db.execute(_SCHEMA)
+            have = {row[1] for row in self._db.execute("PRAGMA table_info(audit)")}
+            for column, kind in _COLUMNS.items():
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE audit ADD COLUMN {column} {kind}")
 
     def record(self, plan: Plan, results: Sequence[ActionResult]) -> None:
         """Write one row per result, in one transaction."""
         at = datetime.now(UTC).isoformat()
+        who, approver = plan.requester, plan.approved_by
         rows = [
             (
                 at,
-                plan.requester.id,
-                plan.requester.role.value,
+                who.id,
+                who.role.value,
                 plan.path.value,
                 r.action.entity_id,
                 r.action.command,
                 json.dumps(r.action.params, sort_keys=True),
                 int(r.ok),
                 r.error,
+                who.name,
+                who.channel,
+                approver.id if approver else None,
+                approver.name if approver else None,
+                plan.routine,
             )
             for r in results
         ]
         with self._lock, self._db:
             self._db.executemany(
-                "INSERT INTO audit (at, requester, role, path, entity_id, command, params, ok,"
-                " error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO audit ({_FIELDS}) VALUES ({', '.join('?' * len(rows[0]))})",
                 rows,
             )
 
@@ -92,9 +127,7 @@ class AuditLog:
         """The newest entries, newest first."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT at, requester, role, path, entity_id, command, params, ok, error"
-                " FROM audit ORDER BY id DESC LIMIT ?",
-                (limit,),
+                f"SELECT {_FIELDS} FROM audit ORDER BY id DESC LIMIT ?", (limit,)
             ).fetchall()
         return [
             AuditEntry(
@@ -107,8 +140,9 @@ class AuditLog:
                 json.loads(params),
                 bool(ok),
                 error,
+                *rest,
             )
-            for at, who, role, path, eid, cmd, params, ok, error in rows
+            for at, who, role, path, eid, cmd, params, ok, error, *rest in rows
         ]
 
     def close(self) -> None:

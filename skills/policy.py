@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from devices.capabilities import Domain
 from devices.entities import Entity
 from devices.registry import Registry
-from skills.actions import Action, Plan, Role
+from skills.actions import Action, Path, Plan, Requester, Role
 
 
 class Verdict(StrEnum):
@@ -153,9 +153,31 @@ class Policy:
         if bound:
             return Decision(action, Verdict.REFUSE, bound)
         for rule in self.config.confirm:
-            if rule.matches(action, entity) and not plan.preapproved:
+            if rule.matches(action, entity) and not self.approval_holds(plan):
+                if plan.path is Path.SCHEDULE:  # nobody is there to press Approve now
+                    return Decision(
+                        action,
+                        Verdict.REFUSE,
+                        f"{rule.reason} needs a confirmation, and no approval holds for it now",
+                    )
                 return Decision(action, Verdict.CONFIRM, f"{rule.reason} needs a confirmation")
         return Decision(action, Verdict.ALLOW)
+
+    def approval_holds(self, plan: Plan) -> bool:
+        """Whether the plan carries an approval by a person who may confirm."""
+        return plan.approved_by is not None and self.may_confirm(plan.approved_by.role)
+
+    def standing_approval(self, requester: Requester, owner: Requester) -> Requester | None:
+        """The approval a routine's owner gives the runs of their routine, or None.
+
+        A routine its owner confirmed (an admin's routines.yaml, a routine saved from chat
+        after an Approve) runs its sensitive steps without asking again, but only for a
+        person who could have confirmed them: for anyone else (a guest) they still wait
+        for an authorised person's Approve.
+        """
+        if self.may_confirm(requester.role) and self.may_confirm(owner.role):
+            return owner
+        return None
 
     def bounds_for(self, entity_id: str) -> TemperatureBounds:
         """The setpoint bounds of a climate entity."""

@@ -11,18 +11,19 @@ an impossible time) is refused with a clear message, and nothing is saved.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Protocol
 
-from skills.actions import Action, Plan, Requester
+from skills.actions import Action, Directory, Plan, Requester
 from skills.actions import Path as ActionPath
+from skills.confirmations import Request
 from skills.house import House
 from skills.notifications import Notice
-from skills.policy import Verdict
+from skills.policy import Decision, Verdict
 from skills.routine_store import RoutineStore, RoutineStoreError
-from skills.routines import Routine, Step, find_problems, find_routine, step_actions
+from skills.routines import Routine, Step, expand, find_problems, find_routine, step_actions
 from skills.runner import Clock, RoutineError, RoutineRunner, RunReport, StepReport, SystemClock
 from skills.scheduler import (
     Notify,
@@ -33,7 +34,6 @@ from skills.scheduler import (
     trigger_for,
 )
 from skills.sun import Location
-from skills.when import Timed, WhenError, parse_timed, parse_wait
 
 _BOOKS: weakref.WeakValueDictionary[int, RoutineBook] = weakref.WeakValueDictionary()
 """Books by `id(house)`: a House is a mutable dataclass, so it cannot be a weak key."""
@@ -45,13 +45,6 @@ def book_for(house: House) -> RoutineBook | None:
     return book if book is not None and book.house is house else None
 
 
-class Understood(Protocol):
-    """What local understanding made of a sentence (agent.understanding.Understanding)."""
-
-    actions: list[Action]
-    routine: str | None
-
-
 @dataclass
 class Draft:
     """A routine not saved yet, and what a person sees before confirming it."""
@@ -59,15 +52,6 @@ class Draft:
     routine: Routine
     preview: str
     sensitive: list[str] = field(default_factory=list)
-
-
-@dataclass
-class TimedReply:
-    """What came of a sentence with a time in it: a wait, or a one-shot schedule."""
-
-    reply: str
-    actions: list[Action] = field(default_factory=list)
-    job: ScheduledJob | None = None
 
 
 class RoutineBook:
@@ -147,16 +131,18 @@ class RoutineBook:
         self.scheduler.cancel(job_id)
         return f"Cancelled {job.title!r}."
 
-    async def run(self, name: str, requester: Requester) -> RunReport:
-        """Run a routine by name, preapproved (it is the household's own)."""
-        return await self.runner.run(self.get(name), requester)
+    async def run(
+        self, name: str, requester: Requester, *, path: ActionPath = ActionPath.ROUTINE
+    ) -> RunReport:
+        """Run a routine by name or phrase as `requester`."""
+        return await self.runner.run(self.get(name), requester, path=path)
 
     async def run_actions(
-        self, title: str, actions: list[Action], requester: Requester, confirmed: bool
+        self, title: str, actions: list[Action], requester: Requester, approved_by: Requester | None
     ) -> RunReport:
         """Carry out a one-shot command's actions as a scheduled plan."""
         report = RunReport(title, self.runner.clock.now())
-        plan = Plan(actions, requester, ActionPath.SCHEDULE, preapproved=confirmed)
+        plan = Plan(actions, requester, ActionPath.SCHEDULE, approved_by=approved_by)
         outcome = await self.house.carry_out(plan)
         failed = any(not r.ok for r in outcome.results)
         report.steps.append(StepReport(title, "failed" if failed else "done", outcome.results))
@@ -240,8 +226,25 @@ class RoutineBook:
             lines.append(f"Schedule: {schedule.describe()} (next: {upcoming or 'never'})")
         return lines
 
-    def save(self, routine: Routine, requester: Requester, *, replace: bool = False) -> Draft:
-        """Check and save a routine to routines.yaml; RoutineError and nothing saved if bad."""
+    def save(
+        self,
+        routine: Routine,
+        requester: Requester,
+        *,
+        replace: bool = False,
+        approved_by: Requester | None = None,
+    ) -> Draft:
+        """Check and save a routine to routines.yaml; RoutineError and nothing saved if bad.
+
+        The routine remembers who made it and who approved it: its schedules act as the
+        one, its sensitive steps run on the approval of the other.
+        """
+        routine = routine.model_copy(
+            update={
+                "made_by": requester.id,
+                "approved_by": (approved_by or requester).id,
+            }
+        )
         checked = self.draft(routine, requester, replace=replace)
         if self.store is None:
             kept = [r for r in self.routines if not (replace and r.name == routine.name)]
@@ -285,64 +288,129 @@ class RoutineBook:
         for listener in self._listeners:
             listener(self.routines)
 
-    async def timed(
+    async def wait(self, seconds: float) -> str:
+        """ "wait 3 seconds": wait, then say what the household heard meanwhile."""
+        seen = len(self.notices)
+        await self.runner.clock.sleep(seconds)
+        news = "".join(f"\n{n.text}" for n in self.notices[seen:])
+        return f"Waited {seconds:g} seconds.{news}"
+
+    def schedule(
         self,
-        text: str,
+        at: datetime,
         requester: Requester,
-        understand: Callable[[str], Awaitable[Understood | None]],
-    ) -> TimedReply | None:
-        """Handle "wait 3 seconds" and "in 20 minutes <command>"; None if no time is said."""
-        seconds = parse_wait(text)
-        if seconds is not None:
-            seen = len(self.notices)
-            await self.runner.clock.sleep(seconds)
-            news = [n.text for n in self.notices[seen:]]
-            meanwhile = "".join(f"\n{text}" for text in news)
-            return TimedReply(f"Waited {seconds:g} seconds.{meanwhile}")
+        *,
+        routine: Routine | None = None,
+        actions: Sequence[Action] = (),
+        what: str = "",
+    ) -> Scheduling:
+        """Run a routine or actions once at `at`, as `requester`, decided by the policy now
+        as it would be if asked now: what it refuses is not scheduled; anything sensitive
+        waits for an authorised person's Approve before anything is scheduled."""
         scheduler = self.scheduler
         if scheduler is None or not scheduler.running:
-            return None
-        try:
-            timed = parse_timed(text, scheduler.now())
-        except WhenError as error:
-            return TimedReply(str(error))
-        if timed is None:
-            return None
-        understood = await understand(timed.what)
-        if understood is None or not (understood.actions or understood.routine):
-            return None
-        return self._schedule_once(timed, understood, requester, scheduler)
-
-    def _schedule_once(
-        self,
-        timed: Timed,
-        understood: Understood,
-        requester: Requester,
-        scheduler: RoutineScheduler,
-    ) -> TimedReply:
-        if timed.at is None:
-            return TimedReply(
-                f"To run this {timed.describe()}, make it a routine with that schedule "
-                '(for example: "every weekday at 6:30 run good morning").'
+            return Scheduling("Nothing can be scheduled here: the scheduler is not running.")
+        if at <= scheduler.now():
+            return Scheduling("That time has already passed; say a time in the future.")
+        what = what or (routine.name if routine else "")
+        planned, approval = list(actions), None
+        if routine is not None:
+            planned = expand(routine, self.house.registry, self.routines)[0]
+            owner = self.runner.owner(routine)
+            if owner is not None:
+                approval = self.house.policy.standing_approval(requester, owner)
+        path = ActionPath.PHRASE if routine is not None else ActionPath.INTENT
+        review = self.house.policy.review(Plan(planned, requester, path, approved_by=approval))
+        refused = [d.reason for d in review.with_verdict(Verdict.REFUSE)]
+        held = review.with_verdict(Verdict.CONFIRM)
+        kept = [d.action for d in review.decisions if d.verdict is not Verdict.REFUSE]
+        if not kept:
+            return Scheduling(_not_done(f"Nothing scheduled: {what}", refused))
+        if routine is None:
+            actions = kept
+        waiting = HeldSchedule(at, requester, what, routine, list(actions), refused)
+        if held:
+            when = when_words(at, scheduler.now())
+            doing = (
+                f"run {routine.name}, which includes {_reasons(held)}"
+                if routine is not None
+                else "; ".join(self.say(d.action) for d in held)
             )
-        routine = self.find(understood.routine) if understood.routine else None
-        actions = [] if routine else list(understood.actions)
-        try:
-            sensitive = self._sensitive(actions, requester) if actions else []
-        except RoutineError as error:
-            return TimedReply(str(error))
-        job = scheduler.once(
-            timed.at,
-            requester,
-            routine=routine,
-            actions=actions,
-            title=timed.what,
-            confirmed=bool(sensitive) or self.house.policy.may_confirm(requester.role),
+            question = f"{when}: {doing}. Approve?"
+            request = self.house.confirmations.open(question, requester, waiting)
+            return Scheduling(_not_done(question, refused), request=request)
+        return self._schedule(waiting, approved_by=None)
+
+    def answer(self, waiting: HeldSchedule, approver: Requester, *, approve: bool) -> Scheduling:
+        """Schedule what waited for an approval, approved by `approver`; or drop it."""
+        if not approve:
+            return Scheduling(f"Not scheduled: {waiting.what}.")
+        scheduler = self.scheduler
+        if scheduler is None or not scheduler.running or waiting.at <= scheduler.now():
+            return Scheduling(f"Not scheduled: {waiting.what} was due already.")
+        return self._schedule(waiting, approved_by=approver)
+
+    def _schedule(self, waiting: HeldSchedule, approved_by: Requester | None) -> Scheduling:
+        assert self.scheduler is not None
+        job = self.scheduler.once(
+            waiting.at,
+            waiting.requester,
+            routine=waiting.routine,
+            actions=waiting.actions,
+            title=waiting.what,
+            approved_by=approved_by,
         )
-        reply = f"Scheduled {timed.what!r} {timed.describe()}."
-        if sensitive:
-            reply += f" This counts as your confirmation for: {'; '.join(sensitive)}."
-        return TimedReply(reply, actions, job)
+        when = when_words(waiting.at, self.scheduler.now())
+        reply = f"Scheduled {waiting.what!r} {when[0].lower()}{when[1:]}."
+        return Scheduling(_not_done(reply, waiting.refused), job=job)
+
+    def say(self, action: Action) -> str:
+        """An action in words: "unlock Front Door", "set temperature of Pool Heater to 30"."""
+        entity = self.house.registry.entities.get(action.entity_id)
+        name = entity.name if entity else action.entity_id
+        verb = action.command.split(".", 1)[-1].replace("_", " ")
+        values = " ".join(str(v) for v in action.params.values())
+        return f"{verb} of {name} to {values}" if values else f"{verb} {name}"
+
+
+@dataclass(frozen=True)
+class HeldSchedule:
+    """Something to run once later that waits for an authorised person's Approve."""
+
+    at: datetime
+    requester: Requester
+    what: str
+    routine: Routine | None
+    actions: list[Action]
+    refused: list[str]
+    """What the policy refused when it was asked for: not scheduled, named in the reply."""
+
+
+@dataclass
+class Scheduling:
+    """What came of asking for something later: a reply, and a job or a question."""
+
+    reply: str
+    job: ScheduledJob | None = None
+    request: Request | None = None
+    """The Approve/Deny question when something sensitive waits for a person."""
+
+
+def when_words(at: datetime, now: datetime) -> str:
+    """ "At 22:00 today", "At 07:30 tomorrow", "At 09:00 on Fri 05 Dec"."""
+    exact = at.second or at.microsecond  # "in 2 seconds" says the second; "at 10 pm" does not
+    clock = at.strftime("%H:%M:%S") if exact else at.strftime("%H:%M")
+    days = (at.date() - now.date()).days
+    day = {0: "today", 1: "tomorrow"}.get(days, f"on {at:%a %d %b}")
+    return f"At {clock} {day}"
+
+
+def _reasons(decisions: Sequence[Decision]) -> str:
+    return "; ".join(sorted({d.reason.removesuffix(" needs a confirmation") for d in decisions}))
+
+
+def _not_done(reply: str, refused: Sequence[str]) -> str:
+    return "\n".join([reply, *(f"- Not done: {reason}." for reason in refused)])
 
 
 def build_book(
@@ -354,6 +422,7 @@ def build_book(
     notify: Notify | None = None,
     settings: SchedulerSettings | None = None,
     location: Location | None = None,
+    directory: Directory | None = None,
 ) -> RoutineBook:
     """The app's routine book: routines.yaml for changes, and schedules in `database`."""
     book = RoutineBook(
@@ -362,15 +431,18 @@ def build_book(
         store=RoutineStore(routines_file) if routines_file is not None else None,
     )
     book.notify = notify
+    if directory is not None:
+        book.runner.directory = directory
     if database is not None:
         book.scheduler = RoutineScheduler(
             database,
-            run_routine=lambda routine, who, ok: book.runner.run(
-                routine, who, path=ActionPath.SCHEDULE, preapproved=ok
+            run_routine=lambda routine, who, approver: book.runner.run(
+                routine, who, path=ActionPath.SCHEDULE, approved_by=approver
             ),
             run_actions=book.run_actions,
             routines=lambda: book.routines,
             notify=book.publish,
+            directory=book.runner.directory,
             settings=settings or SchedulerSettings(),
             location=location,
         )

@@ -279,6 +279,12 @@ class Routine(BaseModel):
     condition: Condition | None = None
     steps: list[Step] = Field(min_length=1)
     schedules: list[Schedule] = []
+    made_by: str | None = None
+    """The member who made it in chat (`telegram:1001`); its schedules act as them, with
+    the role they have when it fires. Unset: the admin who wrote routines.yaml."""
+    approved_by: str | None = None
+    """The member who confirmed it when it was made in chat: its sensitive steps run on
+    that approval while they may still confirm. Unset: routines.yaml's admin."""
 
     def all_phrases(self) -> list[str]:
         """Its name and every phrase, normalised for matching."""

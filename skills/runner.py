@@ -16,8 +16,9 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal, Protocol
 
 from devices.names import resolve
-from skills.actions import ActionResult, Path, Plan, Requester
-from skills.house import House, PendingConfirmation
+from skills.actions import ActionResult, Directory, Path, Plan, Requester, Unchanged
+from skills.confirmations import Request
+from skills.house import House
 from skills.routines import Condition, Routine, Step, find_routine, format_seconds, step_actions
 
 Status = Literal["done", "failed", "skipped", "waited", "not_met", "held"]
@@ -112,7 +113,7 @@ class RunReport:
     routine: str
     started_at: datetime
     steps: list[StepReport] = field(default_factory=list)
-    pending: list[PendingConfirmation] = field(default_factory=list)
+    pending: list[Request] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
 
     @property
@@ -137,7 +138,7 @@ class RunReport:
         lines.extend(f"- Failed: {r.error}" for r in self.failed)
         lines.extend(f"- Not done: {reason}." for reason in self.refused)
         lines.extend(f"- {note}" for note in self.notes)
-        lines.extend(f"- Waiting for approval: {p.question()}" for p in self.pending)
+        lines.extend(f"- Waiting for approval: {p.question}" for p in self.pending)
         return "\n".join(lines)
 
 
@@ -153,6 +154,8 @@ class RoutineRunner:
     routines: Callable[[], Sequence[Routine]]
     """The routines that exist now (called routines are looked up here)."""
     clock: Clock = field(default_factory=SystemClock)
+    directory: Directory = field(default_factory=Unchanged)
+    """Who is who now: a routine's owner stands behind its runs with their current role."""
 
     async def run(
         self,
@@ -160,13 +163,25 @@ class RoutineRunner:
         requester: Requester,
         *,
         path: Path = Path.ROUTINE,
-        preapproved: bool = True,
+        approved_by: Requester | None = None,
     ) -> RunReport:
-        """Run a routine. Admin-made and confirmed routines are preapproved."""
+        """Run a routine as `requester`.
+
+        Its sensitive steps run on the approval of whoever confirmed the routine (see
+        `Policy.standing_approval`), or on `approved_by` when a person approved this run.
+        """
         report = RunReport(routine.name, self.clock.now())
-        run = _Run(self, report, requester, path, preapproved)
+        run = _Run(self, report, requester, path, approved_by)
         await run.routine(routine, ())
         return report
+
+    def owner(self, routine: Routine) -> Requester | None:
+        """Who confirmed a routine, as they are now: routines.yaml's admin, or the member
+        who approved it in chat (None once they are no longer a member)."""
+        member = routine.approved_by or routine.made_by
+        if member is None:
+            return Requester.routines_file()
+        return self.directory.current(Requester.named(member))
 
     def holds(self, condition: Condition) -> tuple[bool, str]:
         """Whether a condition holds now, and if not, why."""
@@ -203,7 +218,15 @@ class _Run:
     report: RunReport
     requester: Requester
     path: Path
-    preapproved: bool
+    approved_by: Requester | None
+    """An approval a person gave this run (a schedule approved when it was made)."""
+
+    def approval(self, routine: Routine) -> Requester | None:
+        if self.approved_by is not None:
+            return self.approved_by
+        owner = self.runner.owner(routine)
+        policy = self.runner.house.policy
+        return policy.standing_approval(self.requester, owner) if owner else None
 
     async def routine(self, routine: Routine, stack: tuple[str, ...]) -> None:
         if routine.name in stack:
@@ -219,17 +242,14 @@ class _Run:
                 return
         inner = (*stack, routine.name)
         if routine.run == "together":
-            await self.together(routine.steps, inner)
+            reports = await asyncio.gather(*(self.step(s, inner, routine) for s in routine.steps))
+            for group in reports:
+                self.report.steps.extend(group)
         else:
             for step in routine.steps:
-                self.report.steps.extend(await self.step(step, inner))
+                self.report.steps.extend(await self.step(step, inner, routine))
 
-    async def together(self, steps: Sequence[Step], stack: tuple[str, ...]) -> None:
-        reports = await asyncio.gather(*(self.step(s, stack) for s in steps))
-        for group in reports:
-            self.report.steps.extend(group)
-
-    async def step(self, step: Step, stack: tuple[str, ...]) -> list[StepReport]:
+    async def step(self, step: Step, stack: tuple[str, ...], routine: Routine) -> list[StepReport]:
         described = step.describe()
         if step.condition is not None:
             ok, why = self.runner.holds(step.condition)
@@ -243,25 +263,29 @@ class _Run:
             if called is None:
                 note = f"Skipped {described}: there is no such routine."
                 return [StepReport(described, "skipped", note=note)]
-            sub = _Run(self.runner, RunReport(called.name, self.report.started_at), *self._who())
+            report = RunReport(called.name, self.report.started_at)
+            sub = _Run(self.runner, report, self.requester, self.path, self.approved_by)
             await sub.routine(called, stack)
             self.report.pending.extend(sub.report.pending)
             self.report.refused.extend(sub.report.refused)
             return sub.report.steps
         if step.together is not None:
-            groups = await asyncio.gather(*(self.step(s, stack) for s in step.together))
+            groups = await asyncio.gather(*(self.step(s, stack, routine) for s in step.together))
             return [r for g in groups for r in g]
-        return [await self.command(step, described)]
+        return [await self.command(step, described, routine)]
 
-    def _who(self) -> tuple[Requester, Path, bool]:
-        return self.requester, self.path, self.preapproved
-
-    async def command(self, step: Step, described: str) -> StepReport:
+    async def command(self, step: Step, described: str, routine: Routine) -> StepReport:
         actions = step_actions(step, self.runner.house.registry)
         if not actions:
             note = f"Skipped {step.command} on {step.target.describe()}: nothing like it here."
             return StepReport(described, "skipped", note=note)
-        plan = Plan(actions, self.requester, self.path, preapproved=self.preapproved)
+        plan = Plan(
+            actions,
+            self.requester,
+            self.path,
+            approved_by=self.approval(routine),
+            routine=routine.name,
+        )
         outcome = await self.runner.house.carry_out(plan)
         self.report.refused.extend(d.reason for d in outcome.refused)
         if outcome.pending is not None:

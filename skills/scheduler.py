@@ -21,7 +21,7 @@ import logging
 import secrets
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from apscheduler.triggers.date import DateTrigger  # type: ignore[import-untyped
 from pydantic import BaseModel, ConfigDict, Field
 
 from devices.names import normalize
-from skills.actions import Action, Requester, Role
+from skills.actions import Action, Directory, Requester, Role, Unchanged
 from skills.jobstore import SqliteJobStore
 from skills.notifications import Notice, NoticeKind
 from skills.routines import WEEKDAYS, Duration, Routine, Schedule, find_routine, format_seconds
@@ -45,9 +45,6 @@ from skills.runner import RunReport
 from skills.sun import Location, SunTrigger
 
 _LOGGER = logging.getLogger(__name__)
-
-SCHEDULE_REQUESTER = Requester(id="schedule", role=Role.ADMIN, name="schedule")
-"""Who runs the schedules of routines.yaml (an admin's file)."""
 
 
 class SchedulerSettings(BaseModel):
@@ -80,9 +77,33 @@ class ScheduledJob:
         return self.id.startswith(ONCE)
 
 
-RunRoutine = Callable[[Routine, Requester, bool], Awaitable[RunReport]]
-RunActions = Callable[[str, list[Action], Requester, bool], Awaitable[RunReport]]
+RunRoutine = Callable[[Routine, Requester, Requester | None], Awaitable[RunReport]]
+"""Run a routine as a person, with the approval a person gave when it was scheduled."""
+RunActions = Callable[[str, list[Action], Requester, Requester | None], Awaitable[RunReport]]
 Notify = Callable[[Notice], Awaitable[None]]
+
+
+def who_data(who: Requester) -> dict[str, str]:
+    """A person as plain data, to store in a job's arguments."""
+    return {
+        "id": who.id,
+        "role": who.role.value,
+        "name": who.name,
+        "channel": who.channel,
+        "chat": who.chat,
+    }
+
+
+def who_from(data: dict[str, str]) -> Requester:
+    """A person stored by `who_data` (the role is the one they had then)."""
+    return Requester(
+        data["id"],
+        Role(data["role"]),
+        data.get("name", ""),
+        data.get("channel", ""),
+        data.get("chat", ""),
+    )
+
 
 _LIVE: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[RoutineScheduler]] = (
     weakref.WeakKeyDictionary()
@@ -98,18 +119,30 @@ def _live(job_id: str) -> RoutineScheduler:
     raise RuntimeError(f"no routine scheduler in this event loop knows job {job_id}")
 
 
-async def fire_routine(routine: str, job_id: str) -> None:
-    """The job function of a routine's schedule (importable; arguments are plain data)."""
-    await _live(job_id).fired_routine(routine, job_id)
+async def fire_routine(
+    routine: str,
+    job_id: str,
+    requester: dict[str, str] | None = None,
+    approved_by: dict[str, str] | None = None,
+) -> None:
+    """The job function of a routine's schedule, or of a routine run once later
+    (importable; arguments are plain data). A one-shot run names who asked for it."""
+    who = who_from(requester) if requester else None
+    approver = who_from(approved_by) if approved_by else None
+    await _live(job_id).fired_routine(routine, job_id, who, approver)
 
 
 async def fire_actions(
-    job_id: str, title: str, actions: list[dict[str, Any]], requester: dict[str, str]
+    job_id: str,
+    title: str,
+    actions: list[dict[str, Any]],
+    requester: dict[str, str],
+    approved_by: dict[str, str] | None = None,
 ) -> None:
     """The job function of a one-shot command ("in 20 minutes turn off the fan")."""
-    who = Requester(requester["id"], Role(requester["role"]), requester.get("name", ""))
     parsed = [Action.model_validate(a) for a in actions]
-    await _live(job_id).fired_actions(job_id, title, parsed, who, requester.get("confirmed") == "1")
+    approver = who_from(approved_by) if approved_by else None
+    await _live(job_id).fired_actions(job_id, title, parsed, who_from(requester), approver)
 
 
 def job_id_for(routine: Routine, index: int, schedule: Schedule, location: Location | None) -> str:
@@ -154,6 +187,8 @@ class RoutineScheduler:
     run_actions: RunActions
     routines: Callable[[], Sequence[Routine]]
     notify: Notify
+    directory: Directory = field(default_factory=Unchanged)
+    """Who is who when a job fires: it acts as its person with the role they have then."""
     settings: SchedulerSettings = field(default_factory=SchedulerSettings)
     location: Location | None = None
     zone: tzinfo | None = None
@@ -266,26 +301,33 @@ class RoutineScheduler:
         routine: Routine | None = None,
         actions: Sequence[Action] = (),
         title: str = "",
-        confirmed: bool = False,
+        approved_by: Requester | None = None,
     ) -> ScheduledJob:
-        """Run a routine or some actions once at `at`; ValueError if `at` is past."""
+        """Run a routine or some actions once at `at`, as `requester`; ValueError if `at`
+        is past. `approved_by` is who approved its sensitive actions when it was made."""
         if at <= self.now():
             raise ValueError("That time has already passed; say a time in the future.")
         job_id = f"{ONCE}{secrets.token_hex(4)}"
+        who = who_data(requester)
+        approval = who_data(approved_by) if approved_by is not None else None
         if routine is not None:
             title = title or routine.name
             func: Any = fire_routine
-            kwargs: dict[str, Any] = {"routine": routine.name, "job_id": job_id}
+            kwargs: dict[str, Any] = {
+                "routine": routine.name,
+                "job_id": job_id,
+                "requester": who,
+                "approved_by": approval,
+            }
         else:
             title = title or "; ".join(a.describe() for a in actions) or "one-shot"
-            who = {"id": requester.id, "role": requester.role.value, "name": requester.name}
-            who["confirmed"] = "1" if confirmed else "0"
             func = fire_actions
             kwargs = {
                 "job_id": job_id,
                 "title": title,
                 "actions": [a.model_dump(mode="json") for a in actions],
                 "requester": who,
+                "approved_by": approval,
             }
         job = self._scheduler.add_job(
             func, DateTrigger(at, timezone=self.time_zone), kwargs=kwargs, id=job_id, name=title
@@ -312,26 +354,68 @@ class RoutineScheduler:
             self._catch_up.discard(job_id)
             await asyncio.sleep(self.settings.settle)
 
-    async def fired_routine(self, name: str, job_id: str) -> None:
-        """Run a scheduled routine and report it."""
+    async def fired_routine(
+        self,
+        name: str,
+        job_id: str,
+        requester: Requester | None = None,
+        approved_by: Requester | None = None,
+    ) -> None:
+        """Run a scheduled routine as the person behind it, and report it.
+
+        A one-shot run acts as who asked for it; a routine's own schedule as the member
+        who made the routine in chat, or routines.yaml's admin.
+        """
         await self._settle(job_id)
         routine = find_routine(self.routines(), name)
+        if requester is None and routine is not None:
+            requester = _owner(routine)
         if routine is None:
-            await self._publish(f"Scheduled routine {name!r} did not run: it no longer exists.")
+            text = f"Scheduled routine {name!r} did not run: it no longer exists."
+            await self._publish(text, requester)
             return
-        report = await self.run_routine(routine, SCHEDULE_REQUESTER, True)
-        await self._publish(f"Scheduled: {report.summary()}")
+        assert requester is not None
+        who = self._now_as(requester, routine.name)
+        if isinstance(who, str):
+            await self._publish(who, requester)
+            return
+        report = await self.run_routine(routine, who, self._approval(approved_by))
+        await self._publish(f"Scheduled: {report.summary()}", who)
 
     async def fired_actions(
-        self, job_id: str, title: str, actions: list[Action], requester: Requester, confirmed: bool
+        self,
+        job_id: str,
+        title: str,
+        actions: list[Action],
+        requester: Requester,
+        approved_by: Requester | None,
     ) -> None:
-        """Carry out a one-shot command and report it."""
+        """Carry out a one-shot command as who asked for it, and report it."""
         await self._settle(job_id)
-        report = await self.run_actions(title, actions, requester, confirmed)
-        await self._publish(f"Scheduled: {report.summary()}")
+        who = self._now_as(requester, title)
+        if isinstance(who, str):
+            await self._publish(who, requester)
+            return
+        report = await self.run_actions(title, actions, who, self._approval(approved_by))
+        await self._publish(f"Scheduled: {report.summary()}", who)
 
-    async def _publish(self, text: str) -> None:
-        await self.notify(Notice(NoticeKind.SCHEDULE, text))
+    def _now_as(self, requester: Requester, title: str) -> Requester | str:
+        """The person a job acts as, with the role they have now; or why it cannot run."""
+        current = self.directory.current(requester)
+        if current is None:
+            name = requester.name or requester.id
+            return (
+                f"Scheduled: {title} did not run: {name} is no longer a member of this "
+                "household, so nothing was done."
+            )
+        return replace(current, channel=requester.channel, chat=requester.chat)
+
+    def _approval(self, approved_by: Requester | None) -> Requester | None:
+        """An approval given when a job was made, if the person who gave it still may."""
+        return self.directory.current(approved_by) if approved_by is not None else None
+
+    async def _publish(self, text: str, to: Requester | None = None) -> None:
+        await self.notify(Notice(NoticeKind.SCHEDULE, text, to=to.address if to else None))
 
     def _on_event(self, event: JobExecutionEvent) -> None:
         title = self._titles.get(event.job_id, event.job_id)
@@ -348,6 +432,14 @@ class RoutineScheduler:
         task = asyncio.get_running_loop().create_task(self._publish(text))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _owner(routine: Routine) -> Requester:
+    """Who a routine's own schedule acts as: the member who made it (their role is looked
+    up when it fires, and news goes to their own chat), or routines.yaml's admin."""
+    if routine.made_by is None:
+        return Requester.routines_file()
+    return Requester.named(routine.made_by)
 
 
 def next_runs(trigger: Any, now: datetime, count: int = 3) -> list[datetime]:

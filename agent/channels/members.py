@@ -15,19 +15,25 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from agent.config import MemberConfig
-from skills.actions import Requester, Role
+from skills.actions import ROUTINES_FILE, TERMINAL, Requester, Role
 
 INVITE_TTL = 3600.0
 """Seconds a pairing code stays valid."""
 JOIN_TTL = 24 * 3600.0
 """Seconds a join request waits for an admin."""
+GUESSES_PER_HOUR = 5
+"""Wrong pairing codes one sender may try in an hour."""
+GUESSES_PER_CODE = 10
+"""Wrong codes anyone may try while a code is open; after that it is void."""
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 """No 0/O or 1/I: codes are read off one screen and typed on another."""
 CODE_LENGTH = 8
+
+TOO_MANY_GUESSES = "Too many wrong codes. Please try again in an hour."
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS members (
@@ -38,6 +44,7 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS join_requests (
         token TEXT PRIMARY KEY, member_id TEXT NOT NULL, name TEXT NOT NULL,
         role TEXT NOT NULL, expires_at REAL NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS pairing_guesses (sender TEXT NOT NULL, at REAL NOT NULL)""",
 )
 
 
@@ -65,9 +72,11 @@ class Member:
         """The id on the channel: a Telegram user id, a phone number."""
         return self.id.partition(":")[2]
 
-    def requester(self) -> Requester:
-        """Who is asking, for the policy."""
-        return Requester(id=self.id, role=self.role, name=self.name)
+    def requester(self, chat: str | int | None = None) -> Requester:
+        """Who is asking, for the policy; `chat` is where they asked (their own chat by
+        default)."""
+        where = str(chat) if chat is not None else self.address
+        return Requester(self.id, self.role, self.name, channel=self.channel, chat=where)
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,27 @@ def looks_like_code(text: str) -> bool:
     )
 
 
+WRONG_CODE = "That code is not valid. Ask an admin for a new one."
+
+
+def _code_problem(
+    row: tuple[str, str, float, str | None, int] | None, now: float, tried: int
+) -> str:
+    """Why a pairing code cannot be used now ("" if it can)."""
+    if tried >= GUESSES_PER_HOUR:
+        return TOO_MANY_GUESSES
+    if row is None or row[3] is not None:
+        return WRONG_CODE
+    if now > row[2]:
+        return "That code has expired. Ask an admin for a new one."
+    if row[4] >= GUESSES_PER_CODE:
+        return (
+            "That code is no longer valid: too many wrong codes were tried while it was open. "
+            "Ask an admin for a new one."
+        )
+    return ""
+
+
 class Members:
     """The household: configured members plus those added through pairing."""
 
@@ -122,6 +152,11 @@ class Members:
         with self._lock, self._db:
             for statement in _SCHEMA:
                 self._db.execute(statement)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(invites)")}
+            if "wrong_guesses" not in columns:
+                self._db.execute(
+                    "ALTER TABLE invites ADD COLUMN wrong_guesses INTEGER NOT NULL DEFAULT 0"
+                )
 
     # -- who is who -------------------------------------------------------------------
 
@@ -134,6 +169,17 @@ class Members:
                 "SELECT name, role FROM members WHERE id = ?", (member_id,)
             ).fetchone()
         return Member(member_id, row[0], Role(row[1])) if row else None
+
+    def current(self, who: Requester) -> Requester | None:
+        """`who` with the role they have now (None once removed), asking from where they
+        asked then. The terminal and routines.yaml's admin are always who they were."""
+        if who.id in (TERMINAL, ROUTINES_FILE):
+            return who
+        member = self.get(who.id)
+        if member is None:
+            return None
+        asked = member.requester()
+        return replace(asked, channel=who.channel or asked.channel, chat=who.chat or asked.chat)
 
     def all(self) -> list[Member]:
         """Every member, configured ones first."""
@@ -181,18 +227,35 @@ class Members:
         return invite
 
     def redeem(self, text: str, member_id: str, name: str) -> JoinRequest:
-        """Use a pairing code once; the result waits for an admin's approval."""
+        """Use a pairing code once; the result waits for an admin's approval.
+
+        Guessing is bounded: a sender gets `GUESSES_PER_HOUR` wrong codes an hour, and an
+        open code is void once `GUESSES_PER_CODE` wrong codes were tried while it was open.
+        """
         code = normalize_code(text)
         now = self._clock()
         with self._lock, self._db:
+            tried = self._db.execute(
+                "SELECT COUNT(*) FROM pairing_guesses WHERE sender = ? AND at > ?",
+                (member_id, now - 3600),
+            ).fetchone()[0]
             row = self._db.execute(
-                "SELECT role, name, expires_at, used_by FROM invites WHERE code = ?", (code,)
+                "SELECT role, name, expires_at, used_by, wrong_guesses FROM invites WHERE code = ?",
+                (code,),
             ).fetchone()
-            if row is None or row[3] is not None:
-                raise MembershipError("That code is not valid. Ask an admin for a new one.")
-            if now > row[2]:
-                raise MembershipError("That code has expired. Ask an admin for a new one.")
-            self._db.execute("UPDATE invites SET used_by = ? WHERE code = ?", (member_id, code))
+            problem = _code_problem(row, now, tried)
+            if problem == WRONG_CODE:
+                self._wrong_guess(member_id, now)  # kept: the transaction commits
+        if problem:
+            raise MembershipError(problem)
+        assert row is not None
+        with self._lock, self._db:
+            taken = self._db.execute(
+                "UPDATE invites SET used_by = ? WHERE code = ? AND used_by IS NULL",
+                (member_id, code),
+            ).rowcount
+            if not taken:  # someone used it a moment ago
+                raise MembershipError(WRONG_CODE)
             request = JoinRequest(secrets.token_urlsafe(8), member_id, row[1] or name, Role(row[0]))
             self._db.execute(
                 "INSERT INTO join_requests (token, member_id, name, role, expires_at)"
@@ -200,6 +263,17 @@ class Members:
                 (request.token, member_id, request.name, request.role.value, now + JOIN_TTL),
             )
         return request
+
+    def _wrong_guess(self, sender: str, now: float) -> None:
+        """Count a wrong code against its sender and against every open code (in the
+        caller's transaction)."""
+        self._db.execute("INSERT INTO pairing_guesses (sender, at) VALUES (?, ?)", (sender, now))
+        self._db.execute("DELETE FROM pairing_guesses WHERE at < ?", (now - 3600,))
+        self._db.execute(
+            "UPDATE invites SET wrong_guesses = wrong_guesses + 1"
+            " WHERE used_by IS NULL AND expires_at >= ?",
+            (now,),
+        )
 
     def answer(self, token: str, approver: Member, *, approve: bool) -> JoinRequest:
         """An admin approves or denies a join request, once; approval adds the member."""

@@ -7,12 +7,15 @@ authorised member can press, once. Notices for the household go to the household
 
 from __future__ import annotations
 
+import hmac
 import html
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any
 
 import httpx
+from aiohttp import web
 from telegram import (
     BotCommand,
     CallbackQuery,
@@ -37,6 +40,7 @@ from telegram.request import HTTPXRequest
 from agent.app import Dobby, Reply
 from agent.channels import replies
 from agent.channels.members import Member, Members, MembershipError, looks_like_code
+from agent.channels.seen import SeenMessages
 from agent.config import ChannelSettings
 from skills.actions import Role
 from skills.house import ConfirmationError
@@ -47,6 +51,7 @@ from skills.scheduler import ScheduledJob
 _LOGGER = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)
 COMMANDS = {
     "start": "Say hello",
@@ -91,11 +96,21 @@ def cancel_buttons(jobs: Sequence[ScheduledJob]) -> InlineKeyboardMarkup | None:
 class TelegramChannel:
     """One bot serving the household."""
 
-    def __init__(self, dobby: Dobby, members: Members, settings: ChannelSettings) -> None:
+    def __init__(
+        self,
+        dobby: Dobby,
+        members: Members,
+        settings: ChannelSettings,
+        seen: SeenMessages,
+        webhook_secret: str | None = None,
+    ) -> None:
         if settings.telegram_token is None:
             raise ValueError("DOBBY_TELEGRAM_TOKEN is not set")
-        self.dobby, self.members, self.settings = dobby, members, settings
         webhook = settings.telegram_webhook_url is not None
+        if webhook and not webhook_secret:
+            raise ValueError("webhook mode needs a secret (DOBBY_TELEGRAM_WEBHOOK_SECRET)")
+        self.dobby, self.members, self.settings, self.seen = dobby, members, settings, seen
+        self._secret = webhook_secret or ""
         # One TLS context for both of the bot's connections (updates, and the rest):
         # loading the certificate store is most of what building a client costs.
         tls = {"verify": httpx.create_ssl_context()}
@@ -137,11 +152,8 @@ class TelegramChannel:
         await app.start()
         url = self.settings.telegram_webhook_url
         if url is not None:
-            secret = self.settings.telegram_webhook_secret
             await app.bot.set_webhook(
-                url,
-                secret_token=secret.get_secret_value() if secret else None,
-                allowed_updates=["message", "callback_query"],
+                url, secret_token=self._secret, allowed_updates=["message", "callback_query"]
             )
         elif app.updater is not None:
             await app.updater.start_polling(
@@ -149,7 +161,7 @@ class TelegramChannel:
                 timeout=int(self.settings.telegram_poll_timeout),
                 allowed_updates=["message", "callback_query"],
             )
-        self._stop_notices = self.dobby.notifications.subscribe(self.notify)
+        self._stop_notices = self.dobby.notifications.attach(CHANNEL, self.notify)
         _LOGGER.info("Telegram bot @%s is listening", app.bot.username)
 
     async def stop(self) -> None:
@@ -164,10 +176,27 @@ class TelegramChannel:
             await app.stop()
         await app.shutdown()
 
-    async def process(self, data: dict[str, Any]) -> None:
-        """Take one update delivered to the webhook."""
-        update = Update.de_json(data, self.application.bot)
-        await self.application.update_queue.put(update)
+    def add_routes(self, app: web.Application, path: str = "/telegram") -> None:
+        """The webhook, in webhook mode (nothing is served when polling)."""
+        if self.settings.telegram_webhook_url is not None:
+            app.router.add_post(path, self.webhook)
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """One update POSTed by Telegram: refused (401, unread) without the secret header."""
+        header = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
+        if not self._secret or not hmac.compare_digest(header, self._secret.encode()):
+            _LOGGER.warning("A Telegram webhook request without the right secret was refused")
+            return web.Response(status=401, text="unauthorized")
+        try:
+            update = Update.de_json(json.loads(await request.read()), self.application.bot)
+            if not isinstance(update, Update):
+                raise TypeError("not an update")
+        except Exception:  # noqa: BLE001 - whatever is wrong with it, it is not an update
+            _LOGGER.warning("A Telegram webhook request that is not an update was refused")
+            return web.Response(status=400, text="not a Telegram update")
+        if self.seen.first_time(CHANNEL, str(update.update_id)):
+            await self.application.update_queue.put(update)
+        return web.Response(text="ok")
 
     # -- sending --------------------------------------------------------------------------
 
@@ -196,8 +225,9 @@ class TelegramChannel:
         return list(dict.fromkeys(chats))
 
     async def notify(self, notice: Notice) -> None:
-        """Deliver a household notice."""
-        for chat in self.household_chats():
+        """Deliver a notice: to the chat it is for, or to the household."""
+        chats = [int(notice.chat)] if notice.chat else self.household_chats()
+        for chat in chats:
             await self.send(chat, notice.text)
 
     # -- handlers -------------------------------------------------------------------------
@@ -281,7 +311,7 @@ class TelegramChannel:
         member, message = self.member(update.effective_user), update.message
         if member is None or message is None or not message.text:
             return
-        reply: Reply = await self.dobby.handle(message.text, member.requester())
+        reply: Reply = await self.dobby.handle(message.text, member.requester(message.chat_id))
         markup = None
         if reply.confirmation:
             self._pending.setdefault(message.chat_id, set()).add(reply.confirmation)

@@ -7,10 +7,12 @@ members and roles as Telegram, by phone number; approvals are interactive reply 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -19,6 +21,7 @@ from aiohttp import web
 from agent.app import Dobby
 from agent.channels import replies
 from agent.channels.members import Member, Members, MembershipError, looks_like_code
+from agent.channels.seen import SeenMessages
 from agent.config import ChannelSettings
 from devices.background import Background
 from skills.actions import Role
@@ -37,9 +40,30 @@ COMMANDS = {
 }
 
 
+ANSWERING_AT_ONCE = 8
+"""Messages of one delivery answered at the same time; the rest wait their turn."""
+
+
+class SendError(Exception):
+    """The Graph API did not take a message; the message says why (never the token)."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message of a delivery."""
+
+    id: str
+    """The Cloud API's message id (`wamid....`): a delivery sent again repeats it."""
+    phone: str
+    name: str
+    text: str | None = None
+    button: str | None = None
+    """The id of a pressed reply button."""
+
+
 def signature_ok(body: bytes, header: str | None, app_secret: str) -> bool:
     """Whether `X-Hub-Signature-256` is the HMAC-SHA256 of the body with the app secret."""
-    if not header or not header.startswith("sha256="):
+    if not header or not header.isascii() or not header.startswith("sha256="):
         return False
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, header.removeprefix("sha256="))
@@ -48,7 +72,9 @@ def signature_ok(body: bytes, header: str | None, app_secret: str) -> bool:
 class WhatsAppChannel:
     """One WhatsApp Business number serving the household."""
 
-    def __init__(self, dobby: Dobby, members: Members, settings: ChannelSettings) -> None:
+    def __init__(
+        self, dobby: Dobby, members: Members, settings: ChannelSettings, seen: SeenMessages
+    ) -> None:
         missing = [
             name
             for name, value in (
@@ -61,9 +87,10 @@ class WhatsAppChannel:
         ]
         if missing:
             raise ValueError(f"WhatsApp needs {', '.join(missing)}")
-        self.dobby, self.members, self.settings = dobby, members, settings
+        self.dobby, self.members, self.settings, self.seen = dobby, members, settings, seen
         self._session: aiohttp.ClientSession | None = None
         self._answering = Background()
+        self._turns = asyncio.Semaphore(ANSWERING_AT_ONCE)
         self._stop_notices: Any = None
 
     def add_routes(self, app: web.Application, path: str = "/whatsapp") -> None:
@@ -74,7 +101,7 @@ class WhatsAppChannel:
     async def start(self) -> None:
         """Open the Graph API session and take notices."""
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
-        self._stop_notices = self.dobby.notifications.subscribe(self.notify)
+        self._stop_notices = self.dobby.notifications.attach(CHANNEL, self.notify)
 
     async def stop(self) -> None:
         """Finish the messages in hand, then close the session."""
@@ -110,11 +137,13 @@ class WhatsAppChannel:
             _LOGGER.warning("A WhatsApp delivery with a bad or missing signature was refused")
             return web.Response(status=401, text="bad signature")
         try:
-            messages = list(_messages(json.loads(body)))
-        except (ValueError, KeyError, TypeError, AttributeError):
+            messages = incoming(json.loads(body))
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            _LOGGER.warning("A signed WhatsApp delivery was not a Cloud API delivery")
             return web.Response(status=400, text="not a Cloud API delivery")
-        for phone, name, text, button in messages:
-            self._answering.spawn(self._answer(phone, name, text, button))
+        for message in messages:
+            if self.seen.first_time(CHANNEL, message.id):
+                self._answering.spawn(self._answer(message))
         return web.Response(text="ok")
 
     # -- answering ------------------------------------------------------------------------
@@ -124,17 +153,21 @@ class WhatsAppChannel:
         digits = phone.lstrip("+")
         return self.members.get(f"{CHANNEL}:{digits}") or self.members.get(f"{CHANNEL}:+{digits}")
 
-    async def _answer(self, phone: str, name: str, text: str | None, button: str | None) -> None:
-        try:
-            member = self.member(phone)
-            if member is None:
-                await self._stranger(phone, name, text)
-            elif button is not None:
-                await self._button(phone, member, button)
-            elif text:
-                await self._text(phone, member, text)
-        except Exception:
-            _LOGGER.exception("Answering a WhatsApp message failed")
+    async def _answer(self, message: Incoming) -> None:
+        phone = message.phone
+        async with self._turns:
+            try:
+                member = self.member(phone)
+                if member is None:
+                    await self._stranger(phone, message.name, message.text)
+                elif message.button is not None:
+                    await self._button(phone, member, message.button)
+                elif message.text:
+                    await self._text(phone, member, message.text)
+            except SendError as error:
+                _LOGGER.error("Answering a WhatsApp message failed: %s", error)
+            except Exception:
+                _LOGGER.exception("Answering a WhatsApp message failed")
 
     async def _stranger(self, phone: str, name: str, text: str | None) -> None:
         if not text or not looks_like_code(text):
@@ -165,7 +198,7 @@ class WhatsAppChannel:
         if command in views:
             await self.send_text(phone, views[command](self.dobby))
             return
-        reply = await self.dobby.handle(text, member.requester())
+        reply = await self.dobby.handle(text, member.requester(phone))
         if reply.confirmation:
             await self.send_buttons(phone, reply.reply, "c", reply.confirmation)
         else:
@@ -205,9 +238,12 @@ class WhatsAppChannel:
         )
         headers = {"Authorization": f"Bearer {self.settings.whatsapp_token.get_secret_value()}"}
         body = {"messaging_product": "whatsapp", "recipient_type": "individual", **payload}
-        async with self._session.post(url, json=body, headers=headers) as response:
-            if response.status >= 400:
-                _LOGGER.error("The Graph API refused a message: HTTP %s", response.status)
+        try:
+            async with self._session.post(url, json=body, headers=headers) as response:
+                if response.status >= 400:
+                    raise SendError(f"the Graph API refused a message: HTTP {response.status}")
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise SendError(f"the Graph API cannot be reached ({type(error).__name__})") from None
 
     async def send_text(self, phone: str, text: str) -> None:
         """Send text, split at WhatsApp's limit."""
@@ -227,29 +263,38 @@ class WhatsAppChannel:
         await self._post({"to": phone, "type": "interactive", "interactive": interactive})
 
     async def notify(self, notice: Notice) -> None:
-        """Deliver a household notice to every non-guest WhatsApp member."""
+        """Deliver a notice: to the person it is for, or to every non-guest member."""
+        if notice.chat:
+            await self.send_text(notice.chat.lstrip("+"), notice.text)
+            return
         for member in self.members.on(CHANNEL):
             if member.role is not Role.GUEST:
                 await self.send_text(member.address.lstrip("+"), notice.text)
 
 
-def _messages(delivery: dict[str, Any]) -> Any:
-    """(phone, name, text, button id) for every message in a delivery."""
+def incoming(delivery: Any) -> list[Incoming]:
+    """Every message of a delivery; ValueError, KeyError or TypeError if it is not one."""
+    if not isinstance(delivery, dict) or not isinstance(delivery["entry"], list):
+        raise ValueError("not a Cloud API delivery")
+    found: list[Incoming] = []
     for entry in delivery["entry"]:
         for change in entry.get("changes", []):
             value = change.get("value", {})
             names = {
-                c.get("wa_id"): c.get("profile", {}).get("name", "")
+                str(c.get("wa_id")): str(c.get("profile", {}).get("name", ""))
                 for c in value.get("contacts", [])
             }
             for message in value.get("messages", []):
                 phone = str(message["from"])
                 text = button = None
-                if message.get("type") == "text":
+                kind = message.get("type")
+                if kind == "text":
                     text = str(message["text"]["body"])
-                elif message.get("type") == "interactive":
+                elif kind == "interactive":
                     reply = message["interactive"].get("button_reply") or {}
                     button = str(reply.get("id", ""))
-                elif message.get("type") == "button":
+                elif kind == "button":
                     button = str(message["button"].get("payload", ""))
-                yield phone, names.get(phone) or phone, text, button
+                name = names.get(phone) or phone
+                found.append(Incoming(str(message["id"]), phone, name, text, button))
+    return found

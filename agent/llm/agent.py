@@ -13,9 +13,7 @@ conversations live in the state database. What every model run used is recorded 
 from __future__ import annotations
 
 import logging
-import secrets
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +35,8 @@ from agent.llm.context import turn_context, turn_focus
 from agent.llm.conversations import Conversations
 from agent.llm.settings import LLMSettings
 from skills.actions import Action, ActionResult, Requester
-from skills.house import CONFIRMATION_TTL, House, take_request
+from skills.confirmations import ConfirmationError
+from skills.house import House
 from skills.routines import Routine
 from skills.toolsets import Focus, HouseDeps, house_toolsets
 
@@ -101,13 +100,15 @@ class Turn:
 
 @dataclass
 class _Paused:
+    """A run paused on tool calls that wait for a person (kept in the house's
+    confirmation store until someone answers)."""
+
     requests: DeferredToolRequests
     messages: list[ModelMessage]
     requester: Requester
     chat: str
     text: str
     history_length: int
-    expires_at: float
 
 
 class HouseAgent:
@@ -121,7 +122,6 @@ class HouseAgent:
         *,
         settings: LLMSettings | None = None,
         conversations: Conversations | None = None,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.house = house
         self.routines = list(routines)
@@ -130,7 +130,6 @@ class HouseAgent:
             budget=self.settings.llm_history_tokens, max_turns=self.settings.llm_history_turns
         )
         """Each chat's earlier turns, and the usage of every model run."""
-        self.clock = clock
         self.agent: Agent[HouseDeps, str | DeferredToolRequests] = Agent(
             model,
             deps_type=HouseDeps,
@@ -140,7 +139,6 @@ class HouseAgent:
             retries=2,
             defer_model_check=True,
         )
-        self._pending: dict[str, _Paused] = {}
 
     @property
     def limits(self) -> UsageLimits:
@@ -187,14 +185,26 @@ class HouseAgent:
         deps.focus = self.focus(text, history)
         return await self._turn(deps, key, text, text, history=history, remember=True)
 
+    def owns(self, waiting: object) -> bool:
+        """Whether a confirmation request's subject is one of this agent's paused runs."""
+        return isinstance(waiting, _Paused)
+
     async def resume(self, token: str, approver: Requester, *, approve: bool) -> Turn:
-        """Answer an approval request: only an authorised person, once, before it expires."""
-        paused = take_request(self._pending, token, approver, self.house.policy, self.clock())
+        """Answer an approval request: only an authorised person, once, before it expires
+        (`Confirmations.take` decides); the house's policy checks every action again."""
+        request = self.house.confirmations.take(token, approver)
+        return await self.go_on(request.subject, approver, approve=approve)
+
+    async def go_on(self, waiting: object, approver: Requester, *, approve: bool) -> Turn:
+        """Go on with a paused run taken from the confirmation store, as `approver` answered."""
+        if not isinstance(waiting, _Paused):
+            raise ConfirmationError("That request is not about a conversation with the model.")
+        paused = waiting
         denied = ToolDenied("The person declined; nothing was done. Say so briefly.")
         answers: dict[str, bool | ToolApproved | ToolDenied] = {
             call.tool_call_id: True if approve else denied for call in paused.requests.approvals
         }
-        deps = HouseDeps(self.house, paused.requester, self.routines)
+        deps = HouseDeps(self.house, paused.requester, self.routines, approver=approver)
         return await self._turn(
             deps,
             paused.chat,
@@ -207,11 +217,11 @@ class HouseAgent:
         )
 
     def pending(self, token: str) -> Approval | None:
-        """An approval request still open."""
-        paused = self._pending.get(token)
-        if paused is None:
+        """An approval request of this agent still open."""
+        request = self.house.confirmations.get(token)
+        if request is None or not isinstance(request.subject, _Paused):
             return None
-        return _approval(token, paused.requests)
+        return _approval(token, request.subject.requests)
 
     async def _turn(
         self,
@@ -258,17 +268,10 @@ class HouseAgent:
         messages = result.all_messages()
         output = result.output
         if isinstance(output, DeferredToolRequests):
-            token = secrets.token_urlsafe(8)
-            self._pending[token] = _Paused(
-                output,
-                messages,
-                deps.requester,
-                chat,
-                text,
-                earlier,
-                self.clock() + CONFIRMATION_TTL,
-            )
-            approval = _approval(token, output)
+            paused = _Paused(output, messages, deps.requester, chat, text, earlier)
+            question = _approval("", output).question
+            request = self.house.confirmations.open(question, deps.requester, paused)
+            approval = _approval(request.token, output)
             return _turn_of(deps, approval.question, pending=approval, usage=usage)
         if remember:
             self.conversations.remember(chat, messages[earlier:])

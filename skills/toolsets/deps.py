@@ -52,6 +52,8 @@ class HouseDeps:
     routines: Sequence[Routine] = ()
     dry_run: bool = False
     """Only plan: record the actions, carry out nothing."""
+    approver: Requester | None = None
+    """Who approved the tool calls this run goes on with, after a pause for approval."""
     actions: list[Action] = field(default_factory=list)
     """Every action the turn's tool calls produced (planned in a dry run, else carried out)."""
     results: list[ActionResult] = field(default_factory=list)
@@ -107,7 +109,8 @@ async def act(ctx: RunContext[HouseDeps], actions: Sequence[Action]) -> str:
     ready, problems = _checked(deps, actions)
     if not ready:
         return " ".join(problems) or "Nothing to do."
-    plan = Plan(ready, deps.requester, ActionPath.LLM, preapproved=ctx.tool_call_approved)
+    approval = deps.approver if ctx.tool_call_approved else None
+    plan = Plan(ready, deps.requester, ActionPath.LLM, approved_by=approval)
     review = deps.house.policy.review(plan)
     held = review.with_verdict(Verdict.CONFIRM)
     refusals = [d.reason for d in review.with_verdict(Verdict.REFUSE)]

@@ -20,6 +20,7 @@ from pydantic_ai import (
     ToolDefinition,
 )
 
+from skills.actions import Path as ActionPath
 from skills.actions import Requester
 from skills.routine_book import RoutineBook, book_for
 from skills.routines import Routine, expand, find_routine
@@ -114,7 +115,7 @@ async def save_routine(ctx: RunContext[HouseDeps], routine: Routine, replace: bo
             return f"Not saved: a {requester.role.value} may not change routines."
         raise _approval(f"Save this routine?\n{draft.preview}", [f"save routine {routine.name}"])
     try:
-        book.save(routine, requester, replace=replace)
+        book.save(routine, requester, replace=replace, approved_by=ctx.deps.approver)
     except RoutineError as error:
         return f"Not saved: {error}"
     return (
@@ -185,7 +186,7 @@ async def run_routine(ctx: RunContext[HouseDeps], name: str) -> str:
         actions, notes = expand(routine, ctx.deps.house.registry, routines)
         done = await act(ctx, actions) if actions else "Nothing in this house to act on."
         return " ".join([f"Routine {routine.name}:", done, *notes])
-    report = await book.runner.run(routine, ctx.deps.requester)
+    report = await book.runner.run(routine, ctx.deps.requester, path=ActionPath.LLM)
     ctx.deps.actions.extend(r.action for r in report.results)
     ctx.deps.results.extend(report.results)
     ctx.deps.refused.extend(report.refused)

@@ -73,7 +73,10 @@ def test_understand_with_no_devices_explains(tmp_path: Path) -> None:
         "slots",
         "routine",
         "actions",
+        "at",
+        "wait",
         "needs_confirmation",
+        "refused",
         "reply",
     }
     assert understood["actions"] == []

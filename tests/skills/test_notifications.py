@@ -1,11 +1,33 @@
-"""The notification hook fans out to every channel; one failing channel stops no other."""
+"""Notices reach every channel through the outbox: kept until a channel is up, tried again
+when it fails, each delivered once, and none lost across a restart."""
 
 from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from skills.notifications import Notice, NoticeKind, Notifications
 
 
-async def test_every_subscriber_gets_every_notice_and_a_failure_is_contained() -> None:
+class Chat:
+    """A channel's delivery function that can be told to fail."""
+
+    def __init__(self) -> None:
+        self.got: list[Notice] = []
+        self.failing = False
+
+    async def __call__(self, notice: Notice) -> None:
+        if self.failing:
+            raise ConnectionError("the chat service is down")
+        self.got.append(notice)
+
+    @property
+    def texts(self) -> list[str]:
+        return [n.text for n in self.got]
+
+
+async def test_live_listeners_hear_every_notice_and_a_failure_is_contained() -> None:
     hub = Notifications()
     seen: list[str] = []
 
@@ -13,7 +35,7 @@ async def test_every_subscriber_gets_every_notice_and_a_failure_is_contained() -
         seen.append(notice.text)
 
     async def broken(notice: Notice) -> None:
-        raise RuntimeError("the chat is down")
+        raise RuntimeError("the terminal is gone")
 
     hub.subscribe(broken)
     stop = hub.subscribe(good)
@@ -22,3 +44,84 @@ async def test_every_subscriber_gets_every_notice_and_a_failure_is_contained() -
     await hub.publish(Notice(NoticeKind.DEVICE, "Kitchen is offline"))
     assert seen == ["sleepy time ran: all done"]
     assert [n.text for n in hub.history] == ["sleepy time ran: all done", "Kitchen is offline"]
+
+
+async def test_a_notice_published_before_a_channel_is_up_waits_for_it(tmp_path: Path) -> None:
+    hub = Notifications(tmp_path / "dobby.db")
+    hub.expect(["telegram"])
+    await hub.publish(Notice(NoticeKind.SCHEDULE, "Missed: wake was due at 06:30"))
+    chat = Chat()
+    hub.attach("telegram", chat)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert chat.texts == ["Missed: wake was due at 06:30"]
+    await hub.publish(Notice(NoticeKind.DEVICE, "Kitchen is back online."))
+    assert chat.texts == ["Missed: wake was due at 06:30", "Kitchen is back online."]
+    await hub.close()
+
+
+async def test_a_failed_send_is_tried_again_and_each_notice_goes_once(tmp_path: Path) -> None:
+    hub = Notifications(tmp_path / "dobby.db", retry_after=0.01)
+    chat, other = Chat(), Chat()
+    hub.attach("telegram", chat)
+    hub.attach("whatsapp", other)
+    chat.failing = True
+    await hub.publish(Notice(NoticeKind.ALARM, "The alarm is triggered"))
+    await hub.publish(Notice(NoticeKind.DEVICE, "Kitchen went offline."))
+    assert chat.texts == []
+    assert other.texts == ["The alarm is triggered", "Kitchen went offline."]
+    chat.failing = False
+    for _ in range(500):
+        if len(chat.got) == 2:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)  # time for a second, wrong delivery to show
+    assert chat.texts == ["The alarm is triggered", "Kitchen went offline."]
+    assert other.texts == ["The alarm is triggered", "Kitchen went offline."]
+    await hub.close()
+
+
+async def test_nothing_is_lost_or_sent_twice_across_a_restart(tmp_path: Path) -> None:
+    first = Notifications(tmp_path / "dobby.db")
+    first.expect(["telegram"])
+    delivered = Chat()
+    detach = first.attach("telegram", delivered)
+    await first.publish(Notice(NoticeKind.SCHEDULE, "sent before the restart"))
+    detach()  # the channel stops before Dobby does
+    await first.publish(Notice(NoticeKind.SCHEDULE, "waiting over the restart"))
+    await first.close()
+
+    second = Notifications(tmp_path / "dobby.db")
+    second.expect(["telegram"])
+    chat = Chat()
+    second.attach("telegram", chat)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert delivered.texts == ["sent before the restart"]
+    assert chat.texts == ["waiting over the restart"]
+    await second.close()
+
+
+async def test_a_notice_for_one_chat_goes_only_to_its_channel(tmp_path: Path) -> None:
+    hub = Notifications(tmp_path / "dobby.db")
+    telegram, whatsapp = Chat(), Chat()
+    hub.attach("telegram", telegram)
+    hub.attach("whatsapp", whatsapp)
+    await hub.publish(Notice(NoticeKind.SCHEDULE, "your command ran", to="telegram:1001"))
+    assert [(n.text, n.chat) for n in telegram.got] == [("your command ran", "1001")]
+    assert whatsapp.got == []
+    await hub.close()
+
+
+async def test_a_notice_delivered_late_says_when_it_happened(tmp_path: Path) -> None:
+    hub = Notifications(tmp_path / "dobby.db")
+    hub.expect(["telegram"])
+    then = datetime.now(UTC) - timedelta(hours=3)
+    await hub.publish(Notice(NoticeKind.ALARM, "The alarm was triggered", at=then))
+    chat = Chat()
+    hub.attach("telegram", chat)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    [late] = chat.texts
+    assert late == f"(From {then.astimezone():%a %d %b %H:%M}) The alarm was triggered"
+    await hub.close()

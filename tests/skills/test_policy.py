@@ -52,18 +52,46 @@ def house() -> Registry:
     return registry
 
 
-def verdict(policy: Policy, action: Action, who: Requester = ADMIN, **plan: bool) -> Verdict:
-    return policy.decide(action, Plan([action], who, Path.INTENT, **plan)).verdict
+def verdict(
+    policy: Policy,
+    action: Action,
+    who: Requester = ADMIN,
+    approved_by: Requester | None = None,
+    path: Path = Path.INTENT,
+) -> Verdict:
+    return policy.decide(action, Plan([action], who, path, approved_by=approved_by)).verdict
 
 
-def test_sensitive_actions_need_confirmation_unless_preapproved() -> None:
+def test_sensitive_actions_need_an_approval_by_someone_who_may_confirm() -> None:
     policy = Policy(house(), PolicyConfig())
     unlock = Action(entity_id="lock.front_door", command="lock.unlock")
     assert verdict(policy, unlock) is Verdict.CONFIRM
-    assert verdict(policy, unlock, preapproved=True) is Verdict.ALLOW
+    assert verdict(policy, unlock, approved_by=ADMIN) is Verdict.ALLOW
+    assert verdict(policy, unlock, approved_by=GUEST) is Verdict.CONFIRM
     assert verdict(policy, Action(entity_id="lock.front_door", command="lock.lock")) is (
         Verdict.ALLOW
     )
+
+
+def test_a_scheduled_run_without_an_approval_is_refused_not_held() -> None:
+    """Nobody is there to press Approve when a schedule fires."""
+    policy = Policy(house(), PolicyConfig())
+    garage = Action(entity_id="cover.garage", command="cover.open")
+    decision = policy.decide(garage, Plan([garage], ADMIN, Path.SCHEDULE))
+    assert decision.verdict is Verdict.REFUSE
+    assert decision.reason == (
+        "opening the garage needs a confirmation, and no approval holds for it now"
+    )
+    assert verdict(policy, garage, approved_by=ADMIN, path=Path.SCHEDULE) is Verdict.ALLOW
+
+
+def test_a_routines_standing_approval_covers_only_people_who_may_confirm() -> None:
+    policy = Policy(house(), PolicyConfig())
+    owner = Requester.routines_file()
+    assert policy.standing_approval(ADMIN, owner) == owner
+    assert policy.standing_approval(Requester("m", Role.MEMBER), owner) == owner
+    assert policy.standing_approval(GUEST, owner) is None
+    assert policy.standing_approval(ADMIN, Requester("demoted", Role.GUEST)) is None
 
 
 def test_garage_needs_confirmation_but_a_shade_does_not() -> None:
@@ -81,7 +109,7 @@ def test_setpoints_outside_bounds_are_refused_naming_the_bounds() -> None:
         command="climate.set_temperature",
         params={"temperature": 35},
     )
-    decision = policy.decide(action, Plan([action], ADMIN, Path.LLM, preapproved=True))
+    decision = policy.decide(action, Plan([action], ADMIN, Path.LLM, approved_by=ADMIN))
     assert decision.verdict is Verdict.REFUSE
     assert decision.reason == "35° is outside the allowed range for Thermostat (10° to 30°)"
     ok = Action(
@@ -111,7 +139,7 @@ def test_guests_may_not_touch_locks_or_climate() -> None:
     policy = Policy(house(), PolicyConfig())
     lock = Action(entity_id="lock.front_door", command="lock.lock")
     assert verdict(policy, lock, GUEST) is Verdict.REFUSE
-    assert verdict(policy, lock, GUEST, preapproved=True) is Verdict.REFUSE
+    assert verdict(policy, lock, GUEST, approved_by=ADMIN) is Verdict.REFUSE
     assert verdict(policy, Action(entity_id="cover.shade", command="cover.close"), GUEST) is (
         Verdict.ALLOW
     )

@@ -100,7 +100,7 @@ async def test_a_device_state_condition(rig):
     assert [s.status for s in report.steps] == ["done", "done"]
 
     unlock = Action(entity_id="lock.front_door", command="lock.unlock")
-    await rig.house.carry_out(Plan([unlock], ADMIN, Path.INTENT, preapproved=True))
+    await rig.house.carry_out(Plan([unlock], ADMIN, Path.INTENT, approved_by=ADMIN))
     rig.adapter.log.clear()
     report = await runner.run(routine, ADMIN)
     assert [s.status for s in report.steps] == ["not_met", "done"]
@@ -153,7 +153,7 @@ def test_unknown_and_self_calling_routines_are_problems():
     ]
 
 
-async def test_sensitive_steps_of_a_household_routine_run_preapproved(rig):
+async def test_sensitive_steps_of_a_household_routine_run_on_its_owners_approval(rig):
     routine = Routine(name="open up", steps=[Step(command="lock.unlock")])
     runner, _ = runner_for(rig, [routine])
     report = await runner.run(routine, ADMIN)
@@ -163,6 +163,33 @@ async def test_sensitive_steps_of_a_household_routine_run_preapproved(rig):
     report = await runner.run(routine, guest)
     assert report.results == []
     assert report.refused == ["a guest may not control Front Door"]
+
+
+async def test_a_routine_made_in_chat_stands_on_its_approver_while_they_may_confirm(rig):
+    """Saved from chat, a routine's sensitive steps run on the approval of whoever
+    confirmed it, with the role that person has now."""
+    routine = Routine(
+        name="open up", steps=[Step(command="lock.unlock")], made_by="m", approved_by="m"
+    )
+    roles = {"m": Role.MEMBER}
+
+    class Household:
+        def current(self, who: Requester) -> Requester | None:
+            role = roles.get(who.id)
+            return Requester(who.id, role) if role else None
+
+    runner, _ = runner_for(rig, [routine])
+    runner.directory = Household()
+    report = await runner.run(routine, ADMIN)
+    assert (report.pending, [r.ok for r in report.results]) == ([], [True])
+    roles["m"] = Role.GUEST  # demoted: the approval no longer stands
+    report = await runner.run(routine, ADMIN)
+    assert report.results == []
+    assert len(report.pending) == 1
+    del roles["m"]  # removed
+    report = await runner.run(routine, ADMIN)
+    assert report.results == []
+    assert len(report.pending) == 1
 
 
 @pytest.mark.parametrize(

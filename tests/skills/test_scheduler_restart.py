@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from skills.actions import Action, Requester
+from skills.actions import Action, Requester, Role
 from skills.jobstore import SqliteJobStore
 from skills.notifications import Notice, NoticeKind
 from skills.routine_book import RoutineBook, build_book
@@ -33,6 +33,7 @@ WAKE = Routine(
     schedules=[Schedule(at="06:30")],  # type: ignore[arg-type]
 )
 REPO = Path(__file__).resolve().parents[2]
+ALICE = Requester("telegram:42", Role.ADMIN, "Alice", channel="telegram", chat="42")
 
 
 class Inbox:
@@ -171,33 +172,95 @@ async def test_a_one_shot_fires_once_and_reports(rig, tmp_path: Path) -> None:
     book.routines[:] = []
     await book.start()
     assert book.scheduler is not None
-    understood = type("U", (), {"routine": None, "actions": []})()
-
-    async def understand(text: str):
-        assert text == "turn off switch two"
-        understood.actions = [Action(entity_id="switch.two_1", command="switch.turn_off")]
-        return understood
-
-    reply = await book.timed("in 1 second turn off switch two", Requester.local_admin(), understand)
-    assert reply is not None
-    assert reply.reply.startswith("Scheduled 'turn off switch two' at ")
+    fan_off = Action(entity_id="switch.two_1", command="switch.turn_off")
+    at = book.scheduler.now() + timedelta(seconds=1)
+    later = book.schedule(at, ALICE, actions=[fan_off], what="turn off switch two")
+    assert later.request is None
+    assert later.job is not None
+    assert later.reply == f"Scheduled 'turn off switch two' at {at:%H:%M:%S} today."
     notice = await inbox.next()
     await book.stop()
     assert notice.text == "Scheduled: turn off switch two: 1 of 1 actions done."
+    assert notice.to == "telegram:42"  # news of Alice's command goes to her chat
     assert [c for c, _ in rig.adapter.script("switch.two_1").calls] == ["switch.turn_off"]
 
 
-async def test_impossible_and_past_times_are_refused(rig, tmp_path: Path) -> None:
+async def test_a_one_shot_acts_as_who_asked_with_the_role_they_have_when_it_fires(
+    rig, tmp_path: Path
+) -> None:
+    inbox = Inbox()
+    roles = {ALICE.id: Role.MEMBER}
+
+    class Household:
+        def current(self, who: Requester) -> Requester | None:
+            role = roles.get(who.id)
+            return Requester(who.id, role, who.name) if role else None
+
+    book = build_book(
+        rig.house,
+        [],
+        routines_file=None,
+        database=tmp_path / "dobby.db",
+        notify=inbox,
+        settings=SchedulerSettings(settle=0),
+        directory=Household(),
+    )
+    await book.start()
+    assert book.scheduler is not None
+    lock = Action(entity_id="lock.front_door", command="lock.lock")
+    soon = book.scheduler.now() + timedelta(seconds=1)
+    assert book.schedule(soon, ALICE, actions=[lock], what="lock up").job is not None
+    roles[ALICE.id] = Role.GUEST  # demoted before it fires: guests may not touch locks
+    notice = await inbox.next()
+    assert notice.text == (
+        "Scheduled: lock up: 0 of 0 actions done.\n- Not done: a guest may not control Front Door."
+    )
+    assert notice.to == "telegram:42"
+    soon = book.scheduler.now() + timedelta(seconds=1)
+    roles[ALICE.id] = Role.ADMIN
+    assert book.schedule(soon, ALICE, actions=[lock], what="lock up").job is not None
+    del roles[ALICE.id]  # removed before it fires
+    notice = await inbox.next()
+    await book.stop()
+    assert notice.text == (
+        "Scheduled: lock up did not run: Alice is no longer a member of this household, "
+        "so nothing was done."
+    )
+    assert rig.adapter.script("lock.front_door").calls == []
+
+
+async def test_a_sensitive_one_shot_waits_for_an_approve_before_anything_is_scheduled(
+    rig, tmp_path: Path
+) -> None:
+    inbox = Inbox()
+    book = book_on(rig, tmp_path / "dobby.db", inbox)
+    book.routines[:] = []
+    await book.start()
+    assert book.scheduler is not None
+    unlock = Action(entity_id="lock.front_door", command="lock.unlock")
+    at = book.scheduler.now() + timedelta(seconds=1)
+    later = book.schedule(at, ALICE, actions=[unlock], what="unlock the door")
+    assert later.job is None
+    assert later.request is not None
+    assert later.reply == f"At {at:%H:%M:%S} today: unlock Front Door. Approve?"
+    assert book.scheduler.jobs() == []
+    request = book.house.confirmations.take(later.request.token, ALICE)
+    approved = book.answer(request.subject, ALICE, approve=True)  # type: ignore[arg-type]
+    assert approved.job is not None
+    notice = await inbox.next()
+    await book.stop()
+    assert notice.text == "Scheduled: unlock the door: 1 of 1 actions done."
+    assert [c for c, _ in rig.adapter.script("lock.front_door").calls] == ["lock.unlock"]
+
+
+async def test_past_times_are_refused(rig, tmp_path: Path) -> None:
     book = book_on(rig, tmp_path / "dobby.db", Inbox())
     await book.start()
     assert book.scheduler is not None
-
-    async def understand(text: str):
-        raise AssertionError("nothing to understand for an impossible time")
-
-    reply = await book.timed("at 25:00 lock the door", Requester.local_admin(), understand)
-    assert reply is not None
-    assert reply.reply == "25:00 is not a time: hours go up to 23."
+    fan_off = Action(entity_id="switch.two_1", command="switch.turn_off")
+    later = book.schedule(book.scheduler.now(), ALICE, actions=[fan_off])
+    assert later.reply == "That time has already passed; say a time in the future."
+    assert later.job is None
     with pytest.raises(ValueError, match="already passed"):
         book.scheduler.once(book.scheduler.now(), Requester.local_admin(), actions=[])
     assert [j.title for j in book.scheduler.jobs()] == ["wake"]

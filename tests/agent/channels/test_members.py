@@ -9,6 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.channels.members import (
+    GUESSES_PER_CODE,
+    GUESSES_PER_HOUR,
     INVITE_TTL,
     Members,
     MembershipError,
@@ -16,7 +18,7 @@ from agent.channels.members import (
 )
 from agent.cli import app
 from agent.config import MemberConfig
-from skills.actions import Role
+from skills.actions import Requester, Role
 from skills.audit import database_path
 
 CONFIG = Path(__file__).resolve().parents[3] / "config"
@@ -113,3 +115,42 @@ def test_the_members_commands(tmp_path: Path) -> None:
     assert again.exit_code == 1
     bad = runner.invoke(app, ["members", "invite", "--role", "boss", "--state", state])
     assert bad.exit_code == 2
+
+
+def test_a_sender_gets_a_few_wrong_codes_an_hour(members) -> None:
+    invite = members.invite(Role.MEMBER, "Bob", ttl=3 * 3600)
+    for _ in range(GUESSES_PER_HOUR):
+        with pytest.raises(MembershipError, match="not valid"):
+            members.redeem("AAAA2222", "telegram:66", "Mallory")
+    # Even the right code is refused now: the sender is out of guesses for the hour.
+    with pytest.raises(MembershipError, match="Too many wrong codes"):
+        members.redeem(invite.code, "telegram:66", "Mallory")
+    members.clock.now += 3601
+    request = members.redeem(invite.code, "telegram:66", "Bob")
+    assert request.name == "Bob"
+
+
+def test_an_open_code_is_void_after_too_many_wrong_guesses(members) -> None:
+    invite = members.invite(Role.MEMBER, "Bob")
+    for sender in range(GUESSES_PER_CODE):  # many senders, one wrong guess each
+        with pytest.raises(MembershipError, match="not valid"):
+            members.redeem("AAAA2222", f"telegram:{100 + sender}", "Mallory")
+    with pytest.raises(MembershipError, match="no longer valid: too many wrong codes"):
+        members.redeem(invite.code, "telegram:7", "Bob")
+    fresh = members.invite(Role.MEMBER, "Bob")  # a code made after the guessing is fine
+    assert members.redeem(fresh.code, "telegram:7", "Bob").name == "Bob"
+
+
+def test_current_gives_the_role_a_member_has_now(members) -> None:
+    bob = members.add("telegram:2", "Bob", Role.MEMBER)
+    asked = bob.requester(chat=-100)  # asked in the household group
+    assert (asked.channel, asked.chat) == ("telegram", "-100")
+    members.add("telegram:2", "Bob", Role.GUEST)
+    now = members.current(asked)
+    assert now is not None
+    assert (now.role, now.chat) == (Role.GUEST, "-100")
+    members.remove("telegram:2")
+    assert members.current(asked) is None
+    terminal = Requester.local_admin()
+    assert members.current(terminal) == terminal
+    assert members.current(Requester.routines_file()) == Requester.routines_file()

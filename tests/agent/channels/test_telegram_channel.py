@@ -11,7 +11,7 @@ import pytest
 from agent.channels import replies
 from agent.channels.telegram import render
 from skills.actions import Role
-from skills.house import CONFIRMATION_TTL
+from skills.confirmations import CONFIRMATION_TTL
 from skills.notifications import Notice, NoticeKind
 from skills.scheduler import ScheduledJob
 
@@ -116,7 +116,7 @@ async def test_an_expired_question_loses_its_buttons_and_does_nothing(household)
     await telegram.wait_for("sendMessage", lambda c: c.params["chat_id"] == MEMBER)
     asked = question(household, MEMBER)
     started = time.monotonic()
-    house.clock = lambda: started + CONFIRMATION_TTL + 1
+    house.confirmations.clock = lambda: started + CONFIRMATION_TTL + 1
     answered = await telegram.pressed(ADMIN, asked, data(asked, 0), name="Alice")
     assert answered.params["text"] == "That request has expired; please ask again."
     edited = await telegram.wait_for("editMessageText")

@@ -256,7 +256,7 @@ async def test_disarming_from_chat_waits_for_an_authorised_member() -> None:
         outcome = await door.carry_out(plan)
         assert outcome.results == []
         assert outcome.pending is not None
-        assert "disarming the alarm" in outcome.pending.question()
+        assert "disarming the alarm" in outcome.pending.question
         assert house.emulator.panel.partitions[1].mode == "away"
         with pytest.raises(ConfirmationError, match="guest may not approve"):
             await door.confirm(outcome.pending.token, Requester("tg:9", Role.GUEST), approve=True)

@@ -129,7 +129,7 @@ async def test_turning_the_pool_heater_on_waits_for_a_confirmation(confirming: P
     outcome = await confirming.house.carry_out(heat("climate.pool_heater", 28, MEMBER))
     assert outcome.results == []
     assert outcome.pending is not None
-    assert outcome.pending.question() == (
+    assert outcome.pending.question == (
         "Please confirm: turning on the pool heater needs a confirmation."
     )
     assert confirming.gateway.equipment.body(0).heat_mode == 0

@@ -1,0 +1,90 @@
+"""Every question waiting for a person's Approve or Deny, in one store.
+
+Whatever waits for a confirmation becomes a `Request` here: sensitive actions the policy
+held (from a sentence, a routine a guest ran), a schedule that will do something
+sensitive, an LLM run paused on a tool call. Who may answer, that an answer is taken only
+once, and that a request expires are decided in `Confirmations.take`, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from skills.actions import Requester
+from skills.policy import Policy
+
+CONFIRMATION_TTL = 300.0
+"""Seconds a confirmation request stays open."""
+
+
+class ConfirmationError(Exception):
+    """A confirmation that cannot be accepted; the message says why.
+
+    `still_open` is False when the request can no longer be answered by anyone (answered,
+    unknown or expired): a chat may take its buttons away.
+    """
+
+    def __init__(self, message: str, *, still_open: bool = False) -> None:
+        super().__init__(message)
+        self.still_open = still_open
+
+
+@dataclass
+class Request:
+    """One question for a person, and what waits for the answer."""
+
+    token: str
+    question: str
+    """What the person is asked, in plain words."""
+    requester: Requester
+    """Who asked for what waits."""
+    subject: object
+    """What waits: a held plan, a schedule to be made, a paused LLM run."""
+    expires_at: float
+
+
+@dataclass
+class Confirmations:
+    """The open requests, by token."""
+
+    policy: Policy
+    clock: Callable[[], float] = time.monotonic
+    ttl: float = CONFIRMATION_TTL
+    _open: dict[str, Request] = field(default_factory=dict)
+
+    def open(self, question: str, requester: Requester, subject: object) -> Request:
+        """A new request; its token goes on the buttons that answer it."""
+        self._forget_expired()
+        request = Request(
+            secrets.token_urlsafe(8), question, requester, subject, self.clock() + self.ttl
+        )
+        self._open[request.token] = request
+        return request
+
+    def get(self, token: str) -> Request | None:
+        """A request still open, or None."""
+        return self._open.get(token)
+
+    def take(self, token: str, approver: Requester) -> Request:
+        """The request `token` names, taken out of the store: only by a person the policy
+        lets confirm, only once, and only before it expires. Raises ConfirmationError."""
+        request = self._open.get(token)
+        if request is None:
+            raise ConfirmationError("That request was already answered or does not exist.")
+        if not self.policy.may_confirm(approver.role):
+            raise ConfirmationError(
+                f"A {approver.role.value} may not approve this.", still_open=True
+            )
+        del self._open[token]
+        if self.clock() > request.expires_at:
+            raise ConfirmationError("That request has expired; please ask again.")
+        return request
+
+    def _forget_expired(self) -> None:
+        """Drop requests long expired (an hour after, so a late press still hears why)."""
+        now = self.clock()
+        for token in [t for t, r in self._open.items() if now > r.expires_at + 3600]:
+            del self._open[token]
