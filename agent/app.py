@@ -28,7 +28,7 @@ from skills.audit import AuditLog, database_path
 from skills.confirmations import ConfirmationError
 from skills.executor import Executor
 from skills.house import HeldPlan, House, Outcome
-from skills.notifications import Notifications
+from skills.notifications import Notice, NoticeKind, Notifications
 from skills.policy import Policy, Review, Verdict
 from skills.routine_book import HeldSchedule, build_book
 from skills.routines import Routine, find_routine
@@ -225,7 +225,24 @@ class Dobby:
         return understood
 
     async def handle(self, text: str, requester: Requester) -> Reply:
-        """Understand a sentence and carry it out through the one path."""
+        """Understand a sentence and carry it out through the one path.
+
+        Something sensitive asked for by a person who may not approve it (a guest) is put
+        to the household: whoever may approve gets the question with its buttons.
+        """
+        reply = await self._handle(text, requester)
+        if reply.confirmation and not self.house.policy.may_confirm(requester.role):
+            request = self.house.confirmations.get(reply.confirmation)
+            question = request.question if request else reply.reply
+            who = requester.name or requester.id
+            await self.notifications.publish(
+                Notice(NoticeKind.APPROVAL, f"{who} asks: {question}", ask=reply.confirmation)
+            )
+            reply.confirmation = None
+            reply.reply += "\nI have asked someone who may approve it."
+        return reply
+
+    async def _handle(self, text: str, requester: Requester) -> Reply:
         understood = await self.understander.local(text)
         if understood is None and self.understander.llm is not None:
             turn = await self.understander.llm.run(text, requester)

@@ -41,6 +41,8 @@ class NoticeKind(StrEnum):
     """A device went offline or came back."""
     ALARM = "alarm"
     """The alarm tripped, or a zone faulted while armed."""
+    APPROVAL = "approval"
+    """Someone who may not approve asked for something sensitive: who may, please answer."""
     INFO = "info"
 
 
@@ -55,6 +57,8 @@ class Notice:
     to: str | None = None
     """`<channel>:<chat>` for news about one person's request (their scheduled command
     ran or was refused); None for the whole household."""
+    ask: str | None = None
+    """The token of a confirmation request: the channel shows Approve and Deny with it."""
 
     @property
     def channel(self) -> str | None:
@@ -77,6 +81,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     text TEXT NOT NULL,
     at TEXT NOT NULL,
     recipient TEXT,
+    ask TEXT,
     delivered_at TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT
@@ -100,12 +105,13 @@ class Outbox:
     def add(self, notice: Notice, channels: Iterable[str]) -> None:
         """Keep a notice for each of these channels until it is delivered."""
         rows = [
-            (channel, notice.kind.value, notice.text, _stamp(notice.at), notice.to)
+            (channel, notice.kind.value, notice.text, _stamp(notice.at), notice.to, notice.ask)
             for channel in channels
         ]
         with self._lock, self._db:
             self._db.executemany(
-                "INSERT INTO outbox (channel, kind, text, at, recipient) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO outbox (channel, kind, text, at, recipient, ask)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 rows,
             )
 
@@ -113,13 +119,13 @@ class Outbox:
         """The notices a channel has not delivered yet, oldest first."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, kind, text, at, recipient FROM outbox"
+                "SELECT id, kind, text, at, recipient, ask FROM outbox"
                 " WHERE channel = ? AND delivered_at IS NULL ORDER BY id",
                 (channel,),
             ).fetchall()
         return [
-            (row_id, Notice(NoticeKind(kind), text, datetime.fromisoformat(at), to))
-            for row_id, kind, text, at, to in rows
+            (row_id, Notice(NoticeKind(kind), text, datetime.fromisoformat(at), to, ask))
+            for row_id, kind, text, at, to, ask in rows
         ]
 
     def delivered(self, row_id: int) -> None:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime
+from pathlib import Path
+
 import pydantic_ai.models
 import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from devices.capabilities import Domain, MediaPlayerFeature, MediaPlayerState
 from devices.entities import DeviceInfo, EntitySpec
 from devices.registry import Registry
+from skills.jobstore import SqliteJobStore
 
 # No test reaches a real model, whatever DOBBY_MODEL says: a model request fails instead.
 # A test that talks to a fake model server on loopback says so with
@@ -57,3 +63,20 @@ def home() -> Registry:
     add_speaker(registry, "Kitchen", "Kitchen")
     add_speaker(registry, "Bedroom", "Bedroom", state="stopped")
     return registry
+
+
+async def rewind(database: Path, job_id: str, to: datetime) -> None:
+    """Move a stored job's next run time, as if the clock had passed it while Dobby was off
+    (APScheduler's own public API on the job store, exactly what the store would hold)."""
+    scheduler = AsyncIOScheduler(jobstores={"default": SqliteJobStore(database)})
+    scheduler.start(paused=True)
+    scheduler.modify_job(job_id, next_run_time=to)
+    scheduler.shutdown(wait=False)
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+@pytest.fixture(name="rewind")
+def rewind_fixture() -> object:
+    """`await rewind(database, job_id, to)`: a stored job came due while Dobby was down."""
+    return rewind

@@ -227,8 +227,9 @@ class TelegramChannel:
     async def notify(self, notice: Notice) -> None:
         """Deliver a notice: to the chat it is for, or to the household."""
         chats = [int(notice.chat)] if notice.chat else self.household_chats()
+        markup = buttons("c", notice.ask) if notice.ask else None
         for chat in chats:
-            await self.send(chat, notice.text)
+            await self.send(chat, notice.text, markup)
 
     # -- handlers -------------------------------------------------------------------------
 

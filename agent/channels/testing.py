@@ -95,6 +95,10 @@ class FakeBotAPI(_Server):
     """A Telegram Bot API server for one bot token."""
 
     token: str = "123456:TEST-token-not-real"  # noqa: S105 - a fake bot's token
+    failing: set[str] = field(default_factory=set)
+    """Methods that answer HTTP 500 for now (`sendMessage`: Telegram is having trouble)."""
+    refused: list[Call] = field(default_factory=list)
+    """The calls answered with an error because their method was failing."""
     messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -191,6 +195,12 @@ class FakeBotAPI(_Server):
                     params[key] = json.loads(value)
         if method.lower() == "getupdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
+        if method in self.failing:
+            self.refused.append(Call(method, params))
+            return web.json_response(
+                {"ok": False, "error_code": 500, "description": "Internal Server Error"},
+                status=500,
+            )
         await self._record(Call(method, params))
         return web.json_response({"ok": True, "result": self._result(method, params)})
 

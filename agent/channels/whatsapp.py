@@ -263,13 +263,18 @@ class WhatsAppChannel:
         await self._post({"to": phone, "type": "interactive", "interactive": interactive})
 
     async def notify(self, notice: Notice) -> None:
-        """Deliver a notice: to the person it is for, or to every non-guest member."""
-        if notice.chat:
-            await self.send_text(notice.chat.lstrip("+"), notice.text)
-            return
-        for member in self.members.on(CHANNEL):
-            if member.role is not Role.GUEST:
-                await self.send_text(member.address.lstrip("+"), notice.text)
+        """Deliver a notice: to the person it is for, or to every non-guest member; with
+        Approve/Deny buttons when it asks for an approval."""
+        phones = (
+            [notice.chat]
+            if notice.chat
+            else [m.address for m in self.members.on(CHANNEL) if m.role is not Role.GUEST]
+        )
+        for phone in phones:
+            if notice.ask:
+                await self.send_buttons(phone.lstrip("+"), notice.text, "c", notice.ask)
+            else:
+                await self.send_text(phone.lstrip("+"), notice.text)
 
 
 def incoming(delivery: Any) -> list[Incoming]:

@@ -63,16 +63,6 @@ def book_on(rig, database: Path, inbox: Inbox, grace: float = 900) -> RoutineBoo
     )
 
 
-async def rewind(database: Path, job_id: str, to: datetime) -> None:
-    """Move a stored job's next run time, as if the clock had passed it while Dobby was off."""
-    scheduler = AsyncIOScheduler(jobstores={"default": SqliteJobStore(database)})
-    scheduler.start(paused=True)
-    scheduler.modify_job(job_id, next_run_time=to)
-    scheduler.shutdown(wait=False)
-    for _ in range(10):
-        await asyncio.sleep(0)
-
-
 async def quiet_start(book: RoutineBook) -> None:
     """Start, and give anything due a chance to run."""
     await book.start()
@@ -113,7 +103,9 @@ async def test_schedules_survive_a_restart(rig, tmp_path: Path) -> None:
     assert sum(j.id.startswith("routine:wake:") for j in after) == 3
 
 
-async def test_a_missed_run_within_grace_runs_once_and_never_twice(rig, tmp_path: Path) -> None:
+async def test_a_missed_run_within_grace_runs_once_and_never_twice(
+    rig, tmp_path: Path, rewind
+) -> None:
     database = tmp_path / "dobby.db"
     inbox = Inbox()
     first = book_on(rig, database, inbox)
@@ -141,7 +133,7 @@ async def test_a_missed_run_within_grace_runs_once_and_never_twice(rig, tmp_path
     assert [c for c, _ in rig.adapter.script("switch.one_1").calls] == ["switch.turn_on"]
 
 
-async def test_a_run_missed_beyond_grace_is_reported_not_run(rig, tmp_path: Path) -> None:
+async def test_a_run_missed_beyond_grace_is_reported_not_run(rig, tmp_path: Path, rewind) -> None:
     database = tmp_path / "dobby.db"
     inbox = Inbox()
     first = book_on(rig, database, inbox)

@@ -92,6 +92,26 @@ async def test_a_guest_cannot_approve_and_an_admin_approves_once(household) -> N
     assert admin_press != answered.params["callback_query_id"]
 
 
+async def test_a_guests_request_goes_to_those_who_may_approve_it(household) -> None:
+    telegram = household.telegram
+    telegram.say(GUEST, "resume the bedroom", name="Gus")
+    told = await telegram.wait_for("sendMessage", lambda c: c.params["chat_id"] == GUEST)
+    assert told.params["text"].endswith("I have asked someone who may approve it.")
+    assert "reply_markup" not in told.params  # no buttons the guest could not use
+    asked = await telegram.wait_for(
+        "sendMessage", lambda c: c.params["chat_id"] == ADMIN and "reply_markup" in c.params
+    )
+    assert asked.params["text"] == ("Gus asks: Please confirm: playing music needs a confirmation.")
+    assert telegram.sent_to(GUEST) == [told.params["text"]]  # guests get no household news
+    assert (await household.states())["media_player.bedroom"] == "stopped"
+    message = question(household, ADMIN)
+    answered = await telegram.pressed(ADMIN, message, data(message, 0), name="Alice")
+    assert answered.params["text"] == "Approved."
+    assert (await household.states())["media_player.bedroom"] == "playing"
+    [play] = [e for e in household.service.dobby.audit.recent() if e.command == "media_player.play"]
+    assert (play.requester, play.approved_by) == (f"telegram:{GUEST}", f"telegram:{ADMIN}")
+
+
 async def test_deny_and_cancel_change_nothing(household) -> None:
     telegram = household.telegram
     telegram.say(MEMBER, "resume the bedroom")
