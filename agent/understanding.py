@@ -83,11 +83,11 @@ class Understander:
         """A wait, a time in front of a request, routine phrases, then sentence templates;
         None when none of them understood the text.
 
-        With `llm_first` configured, everything is left to the model.
+        With `llm_first` configured, everything else is left to the model. Something asked
+        for later is scheduled only when understood here: the model has no clock, and
+        handing it "in 20 minutes ..." would have it act now.
         """
         text = text.strip()
-        if self.llm is not None and self.llm.settings.llm_first:
-            return None
         seconds = parse_wait(text)
         if seconds is not None:
             reply = f"Waiting {seconds:g} seconds."
@@ -103,11 +103,19 @@ class Understander:
         except WhenError as error:
             return Understanding(text=text, source="none", reply=str(error))
         if timed is None:
-            return self._now(text)
+            return None if self._llm_first else self._now(text)
         inner = self._now(timed.what)
+        slots = {"when": timed.describe(), "what": timed.what}
         if inner is None or not (inner.actions or inner.routine):
-            return None
-        slots = {**inner.slots, "when": timed.describe(), "what": timed.what}
+            reply = (
+                f"I can do things later only when I understand them myself, and I did not "
+                f'understand "{timed.what}". Say it as a command, for example "in 20 minutes '
+                'turn off the kitchen lights".'
+            )
+            return Understanding(
+                text=text, source="none", intent="Schedule", slots=slots, reply=reply
+            )
+        slots = {**inner.slots, **slots}
         if timed.at is None:
             reply = (
                 f"To run this {timed.describe()}, make it a routine with that schedule "
@@ -153,6 +161,10 @@ class Understander:
                 reply=found.question or found.reply,
             )
         return None
+
+    @property
+    def _llm_first(self) -> bool:
+        return self.llm is not None and self.llm.settings.llm_first
 
     def help_text(self, text: str) -> str:
         """What to say when nothing understood the sentence."""

@@ -132,6 +132,28 @@ async def test_local_understanding_never_reaches_the_model(llm_home):
     assert script.seen == []
 
 
+@pytest.mark.parametrize("llm_first", [False, True])
+async def test_something_for_later_never_goes_to_the_model(llm_home, llm_first):
+    """The model has no clock: "in 20 minutes ..." handed to it would be done now."""
+    script = Script()  # any request would fail: the script has no step
+    understander = Understander(
+        llm_home.registry,
+        llm_home.routines,
+        llm=agent_for(llm_home, script.model, llm_first=llm_first),
+    )
+    understood = await understander.understand("in 20 minutes let my sister in", ADMIN)
+    assert understood.source == "none"
+    assert understood.at is None
+    assert understood.actions == []
+    assert understood.reply.startswith(
+        "I can do things later only when I understand them myself, and I did not understand "
+        '"let my sister in".'
+    )
+    later = await understander.understand("in 20 minutes movie time", ADMIN)
+    assert (later.source, later.routine, later.at is not None) == ("routine", "movie time", True)
+    assert script.seen == []
+
+
 async def test_unlock_waits_for_approval_and_runs_once(llm_home):
     script = Script(
         call("control_lock", entity_ids=["lock.front_door"], action="unlock"),
