@@ -11,7 +11,8 @@ from pathlib import Path
 
 from agent.app import Dobby
 from agent.channels.terminal import chat
-from agent.config import Config
+from agent.config import ChannelSettings, Config
+from agent.service import Service
 from devices.plugin import LoadedAdapters, load_adapters
 from devices.virtual_house import VirtualHouse, read_house
 from skills.actions import Requester
@@ -78,6 +79,47 @@ async def running_demo(
             yield RunningDemo(house, dobby, missing)
         finally:
             await dobby.stop()
+
+
+@dataclass
+class ServingDemo:
+    """The virtual house, and Dobby's service (chat channels, HTTP) running against it."""
+
+    house: VirtualHouse
+    service: Service
+    missing: list[str]
+    """Entities of the house that discovery did not find in time."""
+
+    @property
+    def dobby(self) -> Dobby:
+        """The running Dobby of the service."""
+        assert self.service.dobby is not None
+        return self.service.dobby
+
+
+@asynccontextmanager
+async def serving_demo(
+    config: Config, state: Path, settings: ChannelSettings, *, alarm: str = "homekit"
+) -> AsyncIterator[ServingDemo]:
+    """Start the virtual house, then `dobby run`'s service on it through discovery (for
+    tests and benchmarks of the channels); stop both afterwards."""
+    loaded = load_adapters()
+    async with demo_house(config, loaded, alarm=alarm) as house:
+        service = Service(
+            config,
+            state,
+            settings,
+            interfaces=[LOOPBACK],
+            loaded=loaded,
+            only_hosts=house.addresses,
+        )
+        try:
+            await service.start()
+            assert service.dobby is not None
+            missing = await service.dobby.wait_for(house.entity_ids, DISCOVERY_TIMEOUT)
+            yield ServingDemo(house, service, missing)
+        finally:
+            await service.stop()
 
 
 async def run_demo(

@@ -32,10 +32,9 @@ from agent.channels.testing import (
     whatsapp_delivery,
 )
 from agent.config import ChannelSettings, MemberConfig, load_config
-from agent.demo import LOOPBACK, demo_house
+from agent.demo import serving_demo
 from agent.service import Service
 from bench import report
-from devices.plugin import load_adapters
 from skills.actions import Role
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
@@ -61,8 +60,8 @@ class Bench:
             MemberConfig(id=f"telegram:{USER}", name="Alice", role=Role.ADMIN),
             MemberConfig(id=f"whatsapp:{PHONE}", name="Alice", role=Role.ADMIN),
         ]
-        self.loaded = load_adapters()
         self._house = contextlib.AsyncExitStack()
+        """The virtual house and the service on it, stopped together."""
         self.service: Service | None = None
         self.session: aiohttp.ClientSession | None = None
         self.actions = 0
@@ -72,7 +71,6 @@ class Bench:
         """Start everything and wait for discovery to find the whole house."""
         await self.telegram.start()
         await self.graph.start()
-        house = await self._house.enter_async_context(demo_house(self.config, self.loaded))
         settings = ChannelSettings(
             _env_file=None,
             telegram_token=SecretStr(self.telegram.token),
@@ -86,27 +84,16 @@ class Bench:
             http_host="127.0.0.1",
             http_port=0,
         )
-        self.service = Service(
-            self.config,
-            self.work,
-            settings,
-            interfaces=[LOOPBACK],
-            loaded=self.loaded,
-            only_hosts=house.addresses,
-        )
-        await self.service.start()
-        assert self.service.dobby is not None
-        missing = await self.service.dobby.wait_for(house.entity_ids, 30)
-        if missing:
-            raise RuntimeError(f"discovery did not find {missing}")
+        demo = await self._house.enter_async_context(serving_demo(self.config, self.work, settings))
+        self.service = demo.service
+        if demo.missing:
+            raise RuntimeError(f"discovery did not find {demo.missing}")
         self.session = aiohttp.ClientSession()
 
     async def stop(self) -> None:
         """Stop everything."""
         if self.session is not None:
             await self.session.close()
-        if self.service is not None:
-            await self.service.stop()
         await self._house.aclose()
         await self.graph.stop()
         await self.telegram.stop()

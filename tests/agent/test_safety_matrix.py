@@ -44,13 +44,12 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from agent.channels import replies
 from agent.channels.telegram import render
-from agent.channels.testing import Call, FakeBotAPI, FakeGraphAPI
+from agent.channels.testing import Call, FakeBotAPI
 from agent.config import ChannelSettings, MemberConfig, load_config
-from agent.demo import LOOPBACK, demo_house
+from agent.demo import serving_demo
 from agent.llm.agent import HouseAgent
 from agent.llm.settings import LLMSettings
 from agent.service import Service
-from devices.plugin import load_adapters
 from skills.actions import Action, Plan, Requester, Role
 from skills.actions import Path as ActionPath
 from skills.audit import AuditEntry, database_path
@@ -298,9 +297,8 @@ async def matrix(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Matr
         MemberConfig(id=f"telegram:{MEMBER}", name="Bob", role=Role.MEMBER),
         MemberConfig(id=f"telegram:{GUEST}", name="Gus", role=Role.GUEST),
     ]
-    telegram, graph = FakeBotAPI(), FakeGraphAPI()
+    telegram = FakeBotAPI()
     await telegram.start()
-    loaded = load_adapters()
     settings = ChannelSettings(
         _env_file=None,  # type: ignore[call-arg]
         telegram_token=SecretStr(telegram.token),
@@ -310,31 +308,16 @@ async def matrix(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Matr
     )
     with pydantic_ai.models.override_allow_model_requests(False):
         try:
-            async with demo_house(config, loaded) as house:
-                service = Service(
-                    config,
-                    root / "state",
-                    settings,
-                    interfaces=[LOOPBACK],
-                    loaded=loaded,
-                    only_hosts=house.addresses,
+            async with serving_demo(config, root / "state", settings) as demo:
+                assert demo.missing == []
+                demo.dobby.understander.llm = HouseAgent(
+                    demo.dobby.house,
+                    demo.dobby.config.routines.routines,
+                    FunctionModel(Model()),
+                    settings=LLMSettings(model="function"),
                 )
-                try:
-                    await service.start()
-                    assert service.dobby is not None
-                    wanted = [c.entity_id for c in COMMANDS]
-                    assert await service.dobby.wait_for(wanted, 30) == []
-                    service.dobby.understander.llm = HouseAgent(
-                        service.dobby.house,
-                        service.dobby.config.routines.routines,
-                        FunctionModel(Model()),
-                        settings=LLMSettings(model="function"),
-                    )
-                    yield Matrix(service, telegram)
-                finally:
-                    await service.stop()
+                yield Matrix(demo.service, telegram)
         finally:
-            await graph.stop()
             await telegram.stop()
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,9 +14,8 @@ from pydantic import SecretStr
 
 from agent.channels.testing import FakeBotAPI, FakeGraphAPI
 from agent.config import ChannelSettings, MemberConfig, load_config
-from agent.demo import LOOPBACK, demo_house
+from agent.demo import serving_demo
 from agent.service import Service
-from devices.plugin import load_adapters
 from devices.virtual_house import VirtualHouse
 from skills.actions import Role
 from skills.policy import SensitiveRule
@@ -61,7 +63,6 @@ async def household(tmp_path: Path) -> AsyncIterator[Household]:
     telegram, graph = FakeBotAPI(), FakeGraphAPI()
     await telegram.start()
     await graph.start()
-    loaded = load_adapters()
     settings = ChannelSettings(
         _env_file=None,  # type: ignore[call-arg]
         telegram_token=SecretStr(telegram.token),
@@ -76,22 +77,36 @@ async def household(tmp_path: Path) -> AsyncIterator[Household]:
         http_port=0,
     )
     try:
-        async with demo_house(config, loaded) as house:
-            service = Service(
-                config,
-                tmp_path,
-                settings,
-                interfaces=[LOOPBACK],
-                loaded=loaded,
-                only_hosts=house.addresses,
-            )
-            try:
-                await service.start()
-                assert service.dobby is not None
-                assert await service.dobby.wait_for(house.entity_ids, 30) == []
-                yield Household(service, house, telegram, graph)
-            finally:
-                await service.stop()
+        async with serving_demo(config, tmp_path, settings) as demo:
+            assert demo.missing == []
+            yield Household(demo.service, demo.house, telegram, graph)
     finally:
         await graph.stop()
         await telegram.stop()
+
+
+async def start_dobby_run(config: Path, state: Path, **settings: str) -> asyncio.subprocess.Process:
+    """`dobby run` in a process of its own, with no chat channel but those `settings` (the
+    DOBBY_ variables, by their lower-case names) give it; stderr is piped."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOBBY_")}
+    env |= {"DOBBY_HTTP_HOST": "127.0.0.1", "DOBBY_HTTP_PORT": "0"}
+    env |= {f"DOBBY_{name.upper()}": value for name, value in settings.items()}
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "agent",
+        "run",
+        "--config",
+        str(config),
+        "--state",
+        str(state),
+        cwd=state,
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+@pytest.fixture(name="dobby_run")
+def dobby_run_fixture() -> object:
+    """`await dobby_run(config, state, http_port="8790", telegram_token=...)`."""
+    return start_dobby_run

@@ -26,9 +26,9 @@ from pydantic import SecretStr
 from agent.channels.seen import SeenMessages
 from agent.channels.testing import FakeBotAPI, FakeGraphAPI, sign, whatsapp_delivery
 from agent.config import ChannelSettings, MemberConfig, load_config
-from agent.demo import LOOPBACK, demo_house
+from agent.demo import serving_demo
 from agent.service import WEBHOOK_SECRET_FILE, Service
-from devices.plugin import LoadedAdapters, load_adapters
+from devices.plugin import LoadedAdapters
 from skills.actions import Requester, Role
 
 CONFIG = Path(__file__).resolve().parents[3] / "config"
@@ -217,50 +217,36 @@ async def test_a_forged_webhook_update_as_the_admin_changes_nothing(tmp_path, ca
     telegram, graph = FakeBotAPI(), FakeGraphAPI()
     await telegram.start()
     await graph.start()
-    loaded = load_adapters()
     try:
-        async with demo_house(config, loaded) as house:
-            service = Service(
-                config,
-                tmp_path,
-                settings_for(telegram, graph),
-                interfaces=[LOOPBACK],
-                loaded=loaded,
-                only_hosts=house.addresses,
-            )
-            try:
-                await service.start()
-                dobby = service.dobby
-                assert dobby is not None
-                assert await dobby.wait_for(["lock.front_door"], 30) == []
-                alice = Requester(f"telegram:{ADMIN}", Role.ADMIN, "Alice")
-                await dobby.handle("lock the front door", alice)
-                await dobby.settle(10)
-                before = len(dobby.audit.recent())
-                door = Door(service, telegram, graph)
-                forged = telegram_update(7, ADMIN, "unlock the front door")
-                body = json.dumps(forged).encode()
-                assert await door.post("/telegram", body, {}) == 401
-                press = {
-                    "update_id": 8,
-                    "callback_query": {
-                        "id": "q1",
-                        "from": FakeBotAPI.user(ADMIN, "Alice"),
-                        "chat_instance": "x",
-                        "data": "c:anything:y",
-                    },
-                }
-                headers = {"X-Telegram-Bot-Api-Secret-Token": ""}
-                assert await door.post("/telegram", json.dumps(press).encode(), headers) == 401
-                await dobby.settle(10)
-                states = {s["entity_id"]: s["state"] for s in dobby.states()}
-                assert states["lock.front_door"] == "locked"
-                assert len(dobby.audit.recent()) == before
-                assert telegram.called("sendMessage") == []
-                assert "unlock the front door" not in caplog.text  # the body is not logged
-                assert caplog.text.count("without the right secret was refused") == 2
-            finally:
-                await service.stop()
+        async with serving_demo(config, tmp_path, settings_for(telegram, graph)) as demo:
+            service, dobby = demo.service, demo.dobby
+            assert demo.missing == []
+            alice = Requester(f"telegram:{ADMIN}", Role.ADMIN, "Alice")
+            await dobby.handle("lock the front door", alice)
+            await dobby.settle(10)
+            before = len(dobby.audit.recent())
+            door = Door(service, telegram, graph)
+            forged = telegram_update(7, ADMIN, "unlock the front door")
+            body = json.dumps(forged).encode()
+            assert await door.post("/telegram", body, {}) == 401
+            press = {
+                "update_id": 8,
+                "callback_query": {
+                    "id": "q1",
+                    "from": FakeBotAPI.user(ADMIN, "Alice"),
+                    "chat_instance": "x",
+                    "data": "c:anything:y",
+                },
+            }
+            headers = {"X-Telegram-Bot-Api-Secret-Token": ""}
+            assert await door.post("/telegram", json.dumps(press).encode(), headers) == 401
+            await dobby.settle(10)
+            states = {s["entity_id"]: s["state"] for s in dobby.states()}
+            assert states["lock.front_door"] == "locked"
+            assert len(dobby.audit.recent()) == before
+            assert telegram.called("sendMessage") == []
+            assert "unlock the front door" not in caplog.text  # the body is not logged
+            assert caplog.text.count("without the right secret was refused") == 2
     finally:
         await graph.stop()
         await telegram.stop()

@@ -8,10 +8,8 @@ while Dobby was down, published at start-up before the chat channels listen.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -57,30 +55,6 @@ def pending(state: Path) -> list[str]:
     return sorted(text for (text,) in rows)
 
 
-async def start(config: Path, state: Path, telegram: FakeBotAPI) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOBBY_")}
-    env |= {
-        "DOBBY_TELEGRAM_TOKEN": telegram.token,
-        "DOBBY_TELEGRAM_BASE_URL": telegram.base_url,
-        "DOBBY_TELEGRAM_POLL_TIMEOUT": "1",
-        "DOBBY_HTTP_HOST": "127.0.0.1",
-        "DOBBY_HTTP_PORT": "0",
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "agent",
-        "run",
-        "--config",
-        str(config),
-        "--state",
-        str(state),
-        cwd=state,
-        env=env,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
 async def until(check, within: float = 60.0) -> None:
     """Poll another process's doings (its database, what reached the fake API)."""
     async with asyncio.timeout(within):
@@ -88,7 +62,9 @@ async def until(check, within: float = 60.0) -> None:
             await asyncio.sleep(0.05)
 
 
-async def test_pending_notices_are_delivered_once_after_a_kill(tmp_path: Path, rewind) -> None:
+async def test_pending_notices_are_delivered_once_after_a_kill(
+    tmp_path: Path, rewind, dobby_run
+) -> None:
     config, state = tmp_path / "config", tmp_path / "state"
     config.mkdir()
     state.mkdir()
@@ -102,8 +78,13 @@ async def test_pending_notices_are_delivered_once_after_a_kill(tmp_path: Path, r
     await schedule_three_missed(state, rewind)
     telegram = FakeBotAPI(failing={"sendMessage"})
     await telegram.start()
+    bot = {
+        "telegram_token": telegram.token,
+        "telegram_base_url": telegram.base_url,
+        "telegram_poll_timeout": "1",
+    }
     try:
-        first = await start(config, state, telegram)
+        first = await dobby_run(config, state, **bot)
         try:
             await until(lambda: len(pending(state)) == 3 and telegram.refused)
         finally:
@@ -118,7 +99,7 @@ async def test_pending_notices_are_delivered_once_after_a_kill(tmp_path: Path, r
         assert telegram.called("sendMessage") == []  # nothing got through before the kill
 
         telegram.failing.clear()
-        second = await start(config, state, telegram)
+        second = await dobby_run(config, state, **bot)
         try:
             await until(lambda: len(telegram.called("sendMessage")) >= 3)
             await until(lambda: not pending(state))

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -33,32 +31,13 @@ async def test_healthz_reports_the_house_and_channels(household) -> None:
     assert body["entities"] >= len(household.house.entity_ids)
 
 
-async def test_dobby_run_serves_healthz_and_stops_on_sigterm(tmp_path: Path) -> None:
+async def test_dobby_run_serves_healthz_and_stops_on_sigterm(tmp_path: Path, dobby_run) -> None:
     config = tmp_path / "config"
     config.mkdir()
     home = {"name": "Test House", "discovery": {"interfaces": ["127.0.0.1"]}}
     (config / "home.yaml").write_text(yaml.safe_dump(home))
     port = free_port()
-    env = {
-        **os.environ,
-        "DOBBY_HTTP_HOST": "127.0.0.1",
-        "DOBBY_HTTP_PORT": str(port),
-    }
-    for name in [n for n in env if n.startswith(("DOBBY_TELEGRAM", "DOBBY_WHATSAPP"))]:
-        del env[name]
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "agent",
-        "run",
-        "--config",
-        str(config),
-        "--state",
-        str(tmp_path),
-        cwd=tmp_path,
-        env=env,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await dobby_run(config, tmp_path, http_port=str(port))
     try:
         status = None
         async with aiohttp.ClientSession() as session:
