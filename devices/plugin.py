@@ -23,9 +23,10 @@ from pydantic import BaseModel, ConfigDict
 
 from devices.blocking import BlockingRunner
 from devices.capabilities import CommandSpec, Domain, Params, State
-from devices.emulator import DemoDevice, HostAllocator
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.registry import Registry
+from devices.testing.addresses import HostAllocator
+from devices.testing.house import DemoDevice
 
 ENTRY_POINT_GROUP = "dobby.adapters"
 

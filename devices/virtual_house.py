@@ -15,9 +15,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from devices.emulator import DemoDevice, HostAllocator
 from devices.entities import slugify
 from devices.plugin import Adapter, Emulation, load_emulator_hook
+from devices.testing.addresses import HostAllocator
+from devices.testing.house import DemoDevice
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class VirtualHouse:
     house: HouseFile
     adapters: Mapping[str, type[Adapter]]
     interface: str = "127.0.0.1"
-    hosts: HostAllocator = field(default_factory=HostAllocator.fresh)
+    hosts: HostAllocator = field(default_factory=HostAllocator)
     choices: dict[str, str] = field(default_factory=lambda: {"alarm": "homekit"})
     """Which of alternative devices to run, e.g. `{alarm: homekit}`."""
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -33,7 +33,6 @@ import pytest
 from devices.blocking import BlockingRunner
 from devices.capabilities import Commands, validate_command
 from devices.discovery import Discovery
-from devices.emulator import Faults, HostAllocator
 from devices.entities import Entity, slugify
 from devices.errors import (
     DeviceConnectionError,
@@ -43,11 +42,13 @@ from devices.errors import (
 )
 from devices.plugin import Adapter, AdapterConfig, AdapterContext
 from devices.registry import Registry
+from devices.testing.addresses import HostAllocator
+from devices.testing.faults import Faults
 
 
 def fresh_hosts() -> HostAllocator:
     """Loopback addresses no earlier call of this process handed out."""
-    return HostAllocator.fresh()
+    return HostAllocator()
 
 
 class Emulated(Protocol):

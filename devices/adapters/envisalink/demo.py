@@ -16,7 +16,8 @@ from typing import Any, get_args
 from devices.adapters.envisalink.config import CODE_ENV, PASSWORD_ENV
 from devices.adapters.envisalink.emulator import EnvisalinkEmulator, PartitionSpec, ZoneSpec
 from devices.adapters.envisalink.emulator.panel import Mode, ZoneKind
-from devices.emulator import DemoDevice, HostAllocator
+from devices.testing.addresses import HostAllocator
+from devices.testing.house import DemoDevice
 
 PANEL_KINDS = {"honeywell_panel": "honeywell", "dsc_panel": "dsc"}
 MODES: dict[str, Mode] = {

@@ -12,7 +12,8 @@ from typing import Any
 
 from devices.adapters.homekit.emulator import AccessorySpec, HomeKitEmulator
 from devices.adapters.homekit.pairing import offer_setup_code
-from devices.emulator import DemoDevice, HostAllocator
+from devices.testing.addresses import HostAllocator
+from devices.testing.house import DemoDevice
 
 DRIFT_SECONDS = 20.0
 """The demo thermostat's room moves 0.1 °C toward the setpoint this often."""

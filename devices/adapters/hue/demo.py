@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 from devices.adapters.hue.color import kelvin_to_mirek, rgb_to_xy
 from devices.adapters.hue.emulator import HueBridgeEmulator, LightKind, LightSpec
-from devices.emulator import DemoDevice, HostAllocator
+from devices.testing.addresses import HostAllocator
+from devices.testing.house import DemoDevice
 
 KINDS: dict[str, LightKind] = {
     "light": "ambiance",

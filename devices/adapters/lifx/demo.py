@@ -33,7 +33,9 @@ from lifx_emulator.repositories import DeviceRepository  # type: ignore[import-u
 from lifx_emulator.scenarios import ScenarioConfig  # type: ignore[import-untyped]
 
 from devices.adapters.lifx.color import Hsbk, percent_to_word, rgb_to_hue_saturation
-from devices.emulator import DemoDevice, Faults, HostAllocator
+from devices.testing.addresses import HostAllocator
+from devices.testing.faults import Faults
+from devices.testing.house import DemoDevice
 
 LIFX_PORT = 56700
 EVERY_PACKET_TYPE = range(1, 1024)

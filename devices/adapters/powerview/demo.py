@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from devices.adapters.powerview.emulator import PowerViewHub, PowerViewHubs, SceneSpec, ShadeSpec
-from devices.emulator import DemoDevice, HostAllocator
+from devices.testing.addresses import HostAllocator
+from devices.testing.house import DemoDevice
 
 HUB_NAME = "Dobby Shades Hub"
 PORTS = (80, 8080)

@@ -28,7 +28,8 @@ from devices.adapters.screenlogic.emulator.equipment import (
     SHOW_LIGHTS,
     SHOW_POOL,
 )
-from devices.emulator import DemoDevice, HostAllocator
+from devices.testing.addresses import HostAllocator
+from devices.testing.house import DemoDevice
 
 KINDS = ("pump", "circuit", "light", "heater")
 POOL_CIRCUIT = 505

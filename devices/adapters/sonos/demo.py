@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from devices.adapters.sonos.emulator import SonosEmulator, SpeakerSpec, Track, TransportState
-from devices.emulator import DemoDevice, HostAllocator
+from devices.testing.addresses import HostAllocator
+from devices.testing.house import DemoDevice
 
 TRANSPORT: dict[str, TransportState] = {
     "playing": "PLAYING",

@@ -16,10 +16,12 @@ from zeroconf import ServiceInfo
 from zeroconf.asyncio import AsyncZeroconf
 
 from devices.capabilities import CommandSpec, Domain, Params, SwitchState
-from devices.emulator import DemoDevice, Faults, HostAllocator
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import DeviceConnectionError, DeviceResponseError, DeviceTimeoutError
 from devices.plugin import Adapter, Discovered, Manifest
+from devices.testing.addresses import HostAllocator
+from devices.testing.faults import Faults
+from devices.testing.house import DemoDevice
 
 SERVICE = "_exampleplug._tcp.local."
 

@@ -23,7 +23,7 @@ from devices.adapters.envisalink.emulator.panel import (
     ZoneSpec,
 )
 from devices.adapters.envisalink.emulator.wire import Dialect
-from devices.emulator import Faults
+from devices.testing.faults import Faults
 
 PanelType = Literal["dsc", "honeywell"]
 TPI_PORT = 4025

@@ -11,7 +11,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from devices.emulator import Faults
+from devices.testing.faults import Faults
 
 _SLOT = struct.Struct("<d???x")
 """latency (seconds), error, garbage, drop."""

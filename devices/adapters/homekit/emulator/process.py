@@ -12,7 +12,7 @@ from typing import Any
 
 from devices.adapters.homekit.emulator.faults import FaultBoard, SharedFaults
 from devices.adapters.homekit.emulator.spec import AccessorySpec
-from devices.emulator import Faults
+from devices.testing.faults import Faults
 
 RUNNER = "devices.adapters.homekit.emulator.runner"
 START_TIMEOUT = 20.0

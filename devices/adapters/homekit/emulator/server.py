@@ -17,7 +17,7 @@ from pyhap.hap_handler import HAPResponse, HAPServerHandler  # type: ignore[impo
 from pyhap.hap_protocol import HAPServerProtocol  # type: ignore[import-untyped]
 from pyhap.hap_server import HAPServer  # type: ignore[import-untyped]
 
-from devices.emulator import Faults
+from devices.testing.faults import Faults
 
 SERVICE_COMMUNICATION_FAILURE = -70402
 GARBAGE = b"<html><body>502 bad gateway, or so</body></html>"

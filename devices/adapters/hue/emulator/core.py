@@ -28,7 +28,7 @@ from devices.adapters.hue.emulator.certificate import server_context
 from devices.adapters.hue.emulator.http import BridgeHTTP, sse
 from devices.adapters.hue.emulator.mdns import BridgeAnnouncer, service_info
 from devices.adapters.hue.emulator.model import BridgeModel, LightSpec, SceneSpec
-from devices.emulator import Faults
+from devices.testing.faults import Faults
 
 LINK_BUTTON_WINDOW = 30.0
 """Seconds a real bridge accepts pairing after its button was pressed."""

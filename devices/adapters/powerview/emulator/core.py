@@ -9,7 +9,7 @@ from typing import Self
 from devices.adapters.powerview.emulator.mdns import SERVICE_TYPES, Announcer, service_info
 from devices.adapters.powerview.emulator.server import Generation, HubServer
 from devices.adapters.powerview.emulator.state import EmulatedShade, HubState, SceneSpec, ShadeSpec
-from devices.emulator import Faults
+from devices.testing.faults import Faults
 
 
 class PowerViewHub:

@@ -16,7 +16,7 @@ from aiohttp.typedefs import Handler
 
 from devices.adapters.powerview.emulator import wire
 from devices.adapters.powerview.emulator.state import EmulatedShade, HubState
-from devices.emulator import Faults
+from devices.testing.faults import Faults
 
 Generation = Literal[2, 3]
 GARBAGE = b'\x00\x9f{"shadeData": [oops \xde\xad\xbe\xef'

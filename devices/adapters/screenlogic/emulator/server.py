@@ -28,7 +28,7 @@ from typing import Any, cast
 
 from devices.adapters.screenlogic.emulator import wire
 from devices.adapters.screenlogic.emulator.equipment import Equipment, pool_and_spa
-from devices.emulator import Faults
+from devices.testing.faults import Faults
 
 _LOGGER = logging.getLogger(__name__)
 

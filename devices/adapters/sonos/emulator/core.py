@@ -20,7 +20,7 @@ from devices.adapters.sonos.emulator.http import RequestRecord, SpeakerServer
 from devices.adapters.sonos.emulator.mdns import MdnsAnnouncer
 from devices.adapters.sonos.emulator.ssdp import SsdpResponder, is_loopback
 from devices.adapters.sonos.emulator.state import SpeakerSpec, SpeakerState
-from devices.emulator import Faults
+from devices.testing.faults import Faults
 
 
 class SonosEmulator:

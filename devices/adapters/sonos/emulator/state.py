@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal, get_args
 from urllib.parse import quote
 
-from devices.emulator import Faults
+from devices.testing.faults import Faults
 
 TransportState = Literal["PLAYING", "PAUSED_PLAYBACK", "STOPPED", "TRANSITIONING"]
 TRANSPORT_STATES: tuple[str, ...] = get_args(TransportState)

@@ -18,11 +18,11 @@ from devices.adapters.envisalink.emulator import EnvisalinkEmulator
 from devices.adapters.envisalink.emulator.sample import sample_emulator, sample_settings
 from devices.blocking import BlockingRunner
 from devices.capabilities import validate_command
-from devices.emulator import DemoDevice
 from devices.errors import DeviceAuthError, DeviceRefusedError
 from devices.plugin import AdapterContext
 from devices.registry import Registry
 from devices.testing import fresh_hosts
+from devices.testing.house import DemoDevice
 from skills.actions import Action, Path, Plan, Requester, Role
 from skills.executor import Executor
 from skills.house import ConfirmationError, House

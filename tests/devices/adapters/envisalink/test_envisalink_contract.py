@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 from devices.adapters.envisalink import TPI, EnvisalinkAdapter, EnvisalinkConfig
 from devices.adapters.envisalink.emulator import EnvisalinkEmulator
 from devices.adapters.envisalink.emulator.sample import sample_emulator, sample_settings
-from devices.emulator import HostAllocator
 from devices.plugin import Discovered
 from devices.testing import AdapterContract, CommandCase, Harness
+from devices.testing.addresses import HostAllocator
 
 PASSWORD, CODE = "s3cr3tpw", "4725"  # as conftest.py puts them in the environment
 CASES = [

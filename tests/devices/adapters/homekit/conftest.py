@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from devices.adapters.homekit.emulator import AccessorySpec, HomeKitEmulator
-from devices.emulator import HostAllocator
 from devices.testing import fresh_hosts
+from devices.testing.addresses import HostAllocator
 
 StartEmulator = Callable[[Sequence[AccessorySpec]], Awaitable[HomeKitEmulator]]
 

@@ -19,11 +19,12 @@ from devices.adapters.homekit.pairing import PairingStore, find, is_unpaired, pa
 from devices.blocking import BlockingRunner
 from devices.capabilities import validate_command
 from devices.discovery import Discovery
-from devices.emulator import DemoDevice, HostAllocator
 from devices.entities import Entity
 from devices.plugin import AdapterContext
 from devices.registry import Registry
 from devices.testing import fresh_hosts
+from devices.testing.addresses import HostAllocator
+from devices.testing.house import DemoDevice
 from skills.actions import Action, Plan, Requester
 from skills.actions import Path as ActionPath
 from skills.executor import Executor

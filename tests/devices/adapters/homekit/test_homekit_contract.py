@@ -7,8 +7,8 @@ from typing import Any
 from devices.adapters.homekit import HomeKitAdapter, HomeKitConfig
 from devices.adapters.homekit.emulator import AccessorySpec, HomeKitEmulator
 from devices.adapters.homekit.pairing import offer_setup_code
-from devices.emulator import HostAllocator
 from devices.testing import AdapterContract, CommandCase
+from devices.testing.addresses import HostAllocator
 
 LOOPBACK = "127.0.0.1"
 KINDS: list[tuple[str, Any]] = [

@@ -10,7 +10,8 @@ import pytest
 
 from devices.adapters.homekit.emulator import AccessorySpec, EmulatorError
 from devices.adapters.homekit.emulator.faults import FaultBoard, SharedFaults
-from devices.emulator import Faults, HostAllocator
+from devices.testing.addresses import HostAllocator
+from devices.testing.faults import Faults
 
 
 async def test_the_room_drifts_toward_the_setpoint_and_the_heating_stops(

@@ -21,11 +21,13 @@ from devices.adapters.hue.emulator.v1 import render_light
 from devices.adapters.hue.pairing import StoredKey, key_path, load_key, store_key
 from devices.blocking import BlockingRunner
 from devices.capabilities import validate_command
-from devices.emulator import DemoDevice, Faults, HostAllocator
 from devices.errors import DeviceAuthError, UnsupportedCommandError
 from devices.plugin import AdapterContext
 from devices.registry import Registry
 from devices.testing import AdapterContract, CommandCase, fresh_hosts
+from devices.testing.addresses import HostAllocator
+from devices.testing.faults import Faults
+from devices.testing.house import DemoDevice
 
 KEY = "dobby-test-application-key-0123456789ab"
 

@@ -15,11 +15,12 @@ from devices.adapters.lifx.demo import BulbSpec, LifxEmulation, start_demo
 from devices.blocking import BlockingRunner
 from devices.capabilities import validate_command
 from devices.capabilities.light import LightTurnOn
-from devices.emulator import DemoDevice, HostAllocator
 from devices.errors import UnsupportedCommandError
 from devices.plugin import AdapterContext
 from devices.registry import Registry
 from devices.testing import AdapterContract, CommandCase, Harness, fresh_hosts
+from devices.testing.addresses import HostAllocator
+from devices.testing.house import DemoDevice
 
 STRIP, LAMP = "Counter Strip", "Desk Lamp"
 

@@ -15,11 +15,11 @@ from devices.adapters.powerview.emulator import Generation, PowerViewHub, SceneS
 from devices.blocking import BlockingRunner
 from devices.capabilities import validate_command
 from devices.discovery import Discovery
-from devices.emulator import DemoDevice
 from devices.errors import UnsupportedCommandError
 from devices.plugin import AdapterContext
 from devices.registry import Registry
 from devices.testing import fresh_hosts
+from devices.testing.house import DemoDevice
 from skills.actions import Action, Path, Plan, Requester
 from skills.executor import Executor
 

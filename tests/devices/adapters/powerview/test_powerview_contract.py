@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 
 from devices.adapters.powerview import PowerViewAdapter, PowerViewConfig
 from devices.adapters.powerview.emulator import Generation, PowerViewHub, ShadeSpec
-from devices.emulator import HostAllocator
 from devices.entities import Entity
 from devices.testing import AdapterContract, CommandCase, Harness
+from devices.testing.addresses import HostAllocator
 from devices.testing.contract import state_fields
 
 PORT = 8080

@@ -6,8 +6,8 @@ from typing import Any
 
 from devices.adapters.screenlogic import ScreenLogicAdapter, ScreenLogicConfig
 from devices.adapters.screenlogic.emulator import ScreenLogicEmulator, pool_and_spa
-from devices.emulator import HostAllocator
 from devices.testing import AdapterContract, CommandCase, Harness
+from devices.testing.addresses import HostAllocator
 
 WATERFALL = 506
 

@@ -10,8 +10,8 @@ import soco
 import soco.config
 
 from devices.adapters.sonos.emulator import SonosEmulator, SpeakerSpec
-from devices.emulator import HostAllocator
 from devices.testing import fresh_hosts
+from devices.testing.addresses import HostAllocator
 from devices.testing.loop_thread import LoopThread
 
 

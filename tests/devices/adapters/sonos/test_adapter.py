@@ -15,11 +15,11 @@ from devices.adapters.sonos.demo import DEMO_QUEUE
 from devices.adapters.sonos.emulator import SonosEmulator, SpeakerSpec
 from devices.blocking import BlockingRunner
 from devices.discovery import Discovery
-from devices.emulator import HostAllocator
 from devices.entities import Entity
 from devices.plugin import AdapterContext
 from devices.registry import Registry
 from devices.testing import AdapterContract, CommandCase, fresh_hosts
+from devices.testing.addresses import HostAllocator
 from skills.actions import Action, Path, Plan, Requester
 from skills.executor import Executor
 

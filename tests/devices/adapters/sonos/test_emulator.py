@@ -23,7 +23,8 @@ from zeroconf.asyncio import AsyncZeroconf
 
 from devices.adapters.sonos.emulator import SonosEmulator, SpeakerSpec, Track
 from devices.adapters.sonos.emulator.state import default_uid
-from devices.emulator import Faults, HostAllocator
+from devices.testing.addresses import HostAllocator
+from devices.testing.faults import Faults
 from devices.testing.loop_thread import LoopThread
 
 DEVICE = "{urn:schemas-upnp-org:device-1-0}"

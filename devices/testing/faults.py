@@ -1,0 +1,55 @@
+"""The misbehaviour every emulator can be told to show: one `Faults` switch per device.
+
+A test flips the switch of one device, and every request that device serves from then on
+misbehaves, until `clear()`:
+
+    faults = emulator.all_faults()[0]
+    faults.latency = 5.0    # every answer comes five seconds late
+    faults.silent = True    # no answer at all: the client's own timeout fires
+    faults.drop = True      # the connection is closed instead of an answer
+    faults.garbage = True   # bytes that are no valid reply
+    faults.error = True     # the protocol's own error (HTTP 500, a SOAP fault, an error frame)
+    faults.clear()          # behave again
+
+Every emulator checks them in this order for each request: it waits out `latency`, then
+swallows the request if `silent`, hangs up if `drop`, answers garbage if `garbage`, and its
+protocol's error if `error`. The kit's servers (`devices.testing.http`,
+`devices.testing.udp`) do it for you; an emulator with a transport of its own follows the
+same order (`await faults.delay()` first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+
+@dataclass
+class Faults:
+    """Misbehaviour an emulator injects into every request it serves, while set."""
+
+    latency: float = 0.0
+    """Seconds to wait before answering."""
+    error: bool = False
+    """Answer with the protocol's own error (a SOAP fault, an HTTP 500, an error frame)."""
+    garbage: bool = False
+    """Answer with bytes that are not a valid reply."""
+    drop: bool = False
+    """Close the connection without answering (over UDP: no answer)."""
+    silent: bool = False
+    """Take the request and never answer it; the connection stays open, the client times out."""
+
+    def clear(self) -> None:
+        """Behave again."""
+        self.latency = 0.0
+        self.error = self.garbage = self.drop = self.silent = False
+
+    @property
+    def any(self) -> bool:
+        """Whether anything is set."""
+        return bool(self.latency or self.error or self.garbage or self.drop or self.silent)
+
+    async def delay(self) -> None:
+        """Wait out the latency (the first thing to do for every request)."""
+        if self.latency > 0:
+            await asyncio.sleep(self.latency)

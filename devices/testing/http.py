@@ -1,0 +1,123 @@
+"""HTTP(S) emulators: an aiohttp application on an emulator's own address, with faults.
+
+    app = web.Application(middlewares=[fault_middleware(faults, garbage=b"<oops")])
+    app.router.add_get("/relay", relay)
+    server = HttpServer(app, hosts.allocate(), ports=(80, 0))  # 80, or any free port
+    await server.start()       # server.port says which
+    await server.stop()
+
+`fault_middleware` applies the device's `Faults` to every request, in the kit's order:
+latency, silent (the request is held unanswered until the client hangs up), drop (the
+connection closes), garbage (the given bytes with a 200), error (the protocol's own error
+answer, an HTTP 500 by default).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Awaitable, Callable, Sequence
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from devices.testing.addresses import bind_first
+from devices.testing.faults import Faults
+
+Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
+ErrorReply = Callable[[web.Request], web.StreamResponse]
+
+
+def _server_error(request: web.Request) -> web.StreamResponse:
+    del request
+    return web.Response(status=500, text="internal error")
+
+
+async def _hold(request: web.Request) -> None:
+    """Wait, answering nothing, until the client hangs up."""
+    while request.transport is not None and not request.transport.is_closing():  # noqa: ASYNC110 - aiohttp tells no hang-up
+        await asyncio.sleep(0.1)
+
+
+def fault_middleware(
+    faults: Faults,
+    *,
+    garbage: bytes,
+    content_type: str = "application/json",
+    error: ErrorReply = _server_error,
+) -> Middleware:
+    """An aiohttp middleware that makes every request misbehave as `faults` say now."""
+
+    @web.middleware
+    async def misbehave(request: web.Request, handler: Handler) -> web.StreamResponse:
+        await faults.delay()
+        if faults.silent:
+            await _hold(request)
+            raise web.HTTPServiceUnavailable  # nobody is left to read it
+        if faults.drop:
+            if request.transport is not None:
+                request.transport.close()
+            raise web.HTTPServiceUnavailable  # nobody is left to read it
+        if faults.garbage:
+            return web.Response(body=garbage, headers={"Content-Type": content_type})
+        if faults.error:
+            return error(request)
+        return await handler(request)
+
+    return misbehave
+
+
+class HttpServer:
+    """Serves one aiohttp application on host and the first port of `ports` it may bind.
+
+    `app` is an application, or a function making one (for a server started again after
+    `stop`, since an application serves once). A taken port is `PortTakenError`.
+    """
+
+    def __init__(
+        self,
+        app: web.Application | Callable[[], web.Application],
+        host: str,
+        ports: Sequence[int] = (0,),
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        shutdown_timeout: float = 0.5,
+    ) -> None:
+        self.host = host
+        self.ports = tuple(ports)
+        self.port = 0
+        """The port it serves on (0 until started)."""
+        self._app = app
+        self._ssl_context = ssl_context
+        self._shutdown_timeout = shutdown_timeout
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether it serves."""
+        return self._runner is not None
+
+    async def start(self) -> None:
+        """Bind and serve. Idempotent."""
+        if self._runner is not None:
+            return
+        sock, self.port = bind_first(self.host, self.ports)
+        app = self._app if isinstance(self._app, web.Application) else self._app()
+        runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=self._shutdown_timeout
+        )
+        try:
+            await runner.setup()
+            await web.SockSite(runner, sock, ssl_context=self._ssl_context).start()
+        except BaseException:
+            sock.close()
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self.ports = (self.port,)  # a device started again comes back on its port
+
+    async def stop(self) -> None:
+        """Stop listening and close open connections. Idempotent."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
