@@ -1,24 +1,28 @@
 """LIFX bulbs of the virtual house and the tests, emulated by lifx-emulator from PyPI.
 
-One `EmulatedLifxServer` holds every bulb on one loopback address, UDP port 56700, as
-the LIFX app sees a house of bulbs answering one GetService broadcast. Group and
-location labels are set on each bulb (the LIFX app's room and home), so the adapter
-proposes the area the way it does with real bulbs.
+One `EmulatedLifxServer` holds every bulb on one loopback address of its own, as the LIFX
+app sees a house of bulbs answering one GetService broadcast. Group and location labels
+are set on each bulb (the LIFX app's room and home), so the adapter proposes the area the
+way it does with real bulbs.
 
-`devices.emulator.Faults` map onto the emulator's own scenarios on every packet it
-receives: latency → response delays, drop → dropped packets, garbage → truncated
-replies, error → the bulb answers StateUnhandled to light messages (as a LIFX Switch
-does). The emulator always binds ::1 on the same port as well, so only one emulation
-per machine can hold port 56700 at a time: `start` waits for it to become free.
+lifx-emulator binds ::1 on the same port as its IPv4 address, so it serves on a free port
+(never 56700, which only one process could hold); the bulbs say which in StateService, as
+the protocol allows. The emulation hears GetService where a real bulb does, on port 56700
+of its own address and of the house's broadcast address (`devices.testing.udp`), and
+answers from its own address.
+
+`devices.testing.faults.Faults` map onto the emulator's own scenarios on every packet it
+receives: latency → response delays, drop and silent → dropped packets, garbage →
+truncated replies, error → the bulb answers StateUnhandled to light messages (as a LIFX
+Switch does).
 """
 
 from __future__ import annotations
 
-import asyncio
-import errno
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from lifx_emulator import (  # type: ignore[import-untyped]
     EmulatedLifxDevice,
@@ -36,11 +40,11 @@ from devices.adapters.lifx.color import Hsbk, percent_to_word, rgb_to_hue_satura
 from devices.testing.addresses import HostAllocator
 from devices.testing.faults import Faults
 from devices.testing.house import DemoDevice
+from devices.testing.udp import Hearing, hear_broadcasts
 
 LIFX_PORT = 56700
+"""Where bulbs hear GetService."""
 EVERY_PACKET_TYPE = range(1, 1024)
-PORT_WAIT = 30.0
-"""Seconds `start` waits for another emulation to free port 56700."""
 
 KINDS = {"color_light": True, "white_light": False}
 """House-file kinds: a colour bulb (LIFX Color) or a white one (LIFX Mini White to Warm)."""
@@ -105,37 +109,50 @@ class _FaultSync:
 
 @dataclass
 class LifxEmulation:
-    """Emulated LIFX bulbs on one loopback address; `all_faults()` makes them misbehave."""
+    """Emulated LIFX bulbs on one loopback address; `all_faults()` makes them misbehave.
+
+    With `broadcast` (the house's broadcast address) they hear GetService sent there.
+    """
 
     specs: Sequence[BulbSpec]
-    host: str = "127.0.0.1"
+    host: str
+    broadcast: str | None = None
     devices: dict[str, EmulatedLifxDevice] = field(default_factory=dict)
     faults: dict[str, Faults] = field(default_factory=dict)
+    port: int = 0
+    """Where the bulbs serve (a free port, told in StateService)."""
     _applied: dict[str, tuple[float, bool, bool, bool]] = field(default_factory=dict)
     _server: EmulatedLifxServer | None = None
+    _hearings: list[Hearing] = field(default_factory=list)
+
+    @property
+    def adapter_settings(self) -> dict[str, Any]:
+        """What the LIFX adapter needs to find these bulbs: where to broadcast."""
+        return {"broadcast_address": self.broadcast} if self.broadcast else {}
 
     async def start(self) -> None:
-        """Bind the server (waiting while another emulation holds port 56700)."""
+        """Serve the bulbs, and hear GetService on port 56700 of host and broadcast."""
         for spec in self.specs:
-            self.devices[spec.label] = _device(spec)
-            self.faults[spec.label] = Faults()
+            self.devices.setdefault(spec.label, _device(spec))
+            self.faults.setdefault(spec.label, Faults())
+        self._applied.clear()
         self._server = EmulatedLifxServer(
             list(self.devices.values()),
             DeviceManager(DeviceRepository()),
             bind_address=self.host,
-            port=LIFX_PORT,
+            port=self.port,
             activity_observer=_FaultSync(self),
         )
-        async with asyncio.timeout(PORT_WAIT):
-            while True:
-                try:
-                    await self._server.start()
-                except OSError as error:
-                    if error.errno != errno.EADDRINUSE:
-                        raise
-                    await asyncio.sleep(0.2)
-                    continue
-                return
+        await self._server.start()
+        self.port = int(self._server.transport.get_extra_info("sockname")[1])
+        try:
+            for where in (self.host, self.broadcast):
+                if where is not None:
+                    hearing = await hear_broadcasts(where, LIFX_PORT, (self.host, self.port))
+                    self._hearings.append(hearing)
+        except BaseException:
+            await self.stop()
+            raise
 
     def bulb(self, label: str) -> EmulatedLifxDevice:
         """The emulated bulb with this label."""
@@ -149,7 +166,7 @@ class LifxEmulation:
         """Give the emulator the scenario each bulb's faults ask for (when they changed)."""
         assert self._server is not None
         for label, faults in self.faults.items():
-            wanted = (faults.latency, faults.drop, faults.garbage, faults.error)
+            wanted = (faults.latency, faults.drop or faults.silent, faults.garbage, faults.error)
             if self._applied.get(label, (0.0, False, False, False)) == wanted:
                 continue
             self._applied[label] = wanted
@@ -167,7 +184,10 @@ class LifxEmulation:
             device.state.has_relays = faults.error
 
     async def stop(self) -> None:
-        """Stop the server."""
+        """Stop hearing and serving (a start again comes back on the same port)."""
+        for hearing in self._hearings:
+            await hearing.close()
+        self._hearings.clear()
         if self._server is not None:
             for faults in self.faults.values():
                 faults.clear()
@@ -197,12 +217,16 @@ def bulb_spec(device: DemoDevice) -> BulbSpec:
 async def start_demo(
     devices: Sequence[DemoDevice], hosts: HostAllocator, *, interface: str
 ) -> LifxEmulation:
-    """Start every LIFX bulb of the house on `interface`, where discovery asks for them.
+    """Start every LIFX bulb of the house on an address of its own.
 
-    LIFX bulbs are found by a GetService broadcast, not an announcement; on loopback the
-    adapter aims it at the discovery interface's own address, so the bulbs live there.
+    LIFX bulbs are found by a GetService broadcast, not an announcement: they hear the
+    house's broadcast address, and `adapter_settings` point the adapter there.
     """
-    del hosts
-    emulation = LifxEmulation([bulb_spec(device) for device in devices], host=interface)
+    del interface
+    emulation = LifxEmulation(
+        [bulb_spec(device) for device in devices],
+        hosts.allocate(udp=[LIFX_PORT]),
+        broadcast=hosts.broadcast,
+    )
     await emulation.start()
     return emulation

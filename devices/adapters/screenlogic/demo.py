@@ -28,6 +28,7 @@ from devices.adapters.screenlogic.emulator.equipment import (
     SHOW_LIGHTS,
     SHOW_POOL,
 )
+from devices.adapters.screenlogic.emulator.wire import DISCOVERY_PORT
 from devices.testing.addresses import HostAllocator
 from devices.testing.house import DemoDevice
 
@@ -84,12 +85,14 @@ def demo_equipment(devices: Sequence[DemoDevice]) -> Equipment:
 async def start_demo(
     devices: Sequence[DemoDevice], hosts: HostAllocator, *, interface: str
 ) -> ScreenLogicEmulator:
-    """Start the pool's gateway; it answers discovery on `interface`, port 1444."""
+    """Start the pool's gateway on an address of its own; it hears the house's broadcast
+    address, and `adapter_settings` point the adapter there."""
+    del interface
     gateway = ScreenLogicEmulator(
-        hosts.allocate(),
+        hosts.allocate(udp=[DISCOVERY_PORT]),
         demo_equipment(devices),
         mac=mac_for(DEMO_SEED),
-        discovery_address=interface,
+        broadcast=hosts.broadcast,
     )
     await gateway.start()
     return gateway

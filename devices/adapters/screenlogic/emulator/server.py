@@ -5,18 +5,18 @@ with the gateway's MAC address), the local login, and the binary messages for ve
 controller configuration, pool status, pumps, chemistry, the chlorinator, the clock,
 button presses, heat mode and setpoint, and light commands. A client that adds itself
 as a push client gets every change as it happens (status, chemistry, colour progress).
-A UDP responder answers the discovery query on port 1444.
+A UDP responder answers the discovery query on port 1444 of the gateway's address and,
+given one, of the house's broadcast address.
 
-`faults` make every answer misbehave: latency delays it, `error` answers with the
-protocol's bad-parameter code, `garbage` answers with a payload that is no valid reply,
-and `drop` closes the connection instead of answering.
+`faults` make every answer misbehave: latency delays it, `silent` swallows it, `error`
+answers with the protocol's bad-parameter code, `garbage` answers with a payload that is
+no valid reply, and `drop` closes the connection instead of answering.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import itertools
 import logging
 import random
@@ -24,19 +24,19 @@ import struct
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from devices.adapters.screenlogic.emulator import wire
 from devices.adapters.screenlogic.emulator.equipment import Equipment, pool_and_spa
 from devices.testing.faults import Faults
+from devices.testing.tcp import port_of, serve_protocol
+from devices.testing.udp import Hearing, UdpServer, hear_broadcasts
 
 _LOGGER = logging.getLogger(__name__)
 
 FIRMWARE = "POOL: 5.2 Build 738.0 Rel"
 GARBAGE = b"\xde\xad\x01"
 """A payload no answer has: shorter than any number the client reads."""
-PORT_WAIT = 30.0
-"""Seconds `start` waits for another emulation to free the discovery port."""
 ASYNC_IDS = itertools.cycle(range(32767, 65535))
 """Message ids of pushed messages (the gateway's own, above the clients' range)."""
 Answer = tuple[int, bytes]
@@ -104,9 +104,8 @@ class _Client(asyncio.Protocol):
     async def answer(self, message_id: int, code: int, payload: bytes) -> None:
         """Answer one message, misbehaving as the faults say."""
         faults = self.gateway.faults
-        if faults.latency:
-            await asyncio.sleep(faults.latency)
-        if self.transport is None or self.transport.is_closing():
+        await faults.delay()
+        if self.transport is None or self.transport.is_closing() or faults.silent:
             return
         if faults.drop:
             self.transport.close()
@@ -126,39 +125,6 @@ class _Client(asyncio.Protocol):
             self.transport.write(wire.frame(message_id, code, payload))
 
 
-class _DiscoveryResponder(asyncio.DatagramProtocol):
-    """Answers ScreenLogic's discovery query with the gateway's address and name."""
-
-    def __init__(self, gateway: ScreenLogicEmulator) -> None:
-        self.gateway = gateway
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        """The socket is bound."""
-        self.transport = cast("asyncio.DatagramTransport", transport)
-
-    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        """Answer a discovery query (anything else is ignored)."""
-        if data[:1] != wire.DISCOVERY_QUERY[:1] or len(data) != len(wire.DISCOVERY_QUERY):
-            return
-        if self.gateway.faults.drop:
-            return
-        self.gateway.spawn(self._answer((str(addr[0]), int(addr[1]))))
-
-    async def _answer(self, addr: tuple[str, int]) -> None:
-        gateway = self.gateway
-        if gateway.faults.latency:
-            await asyncio.sleep(gateway.faults.latency)
-        if self.transport is None or self.transport.is_closing():
-            return
-        data = (
-            GARBAGE
-            if gateway.faults.garbage
-            else wire.discovery_answer(gateway.host, gateway.port, gateway.name)
-        )
-        self.transport.sendto(data, addr)
-
-
 @dataclass
 class ScreenLogicEmulator:
     """One ScreenLogic gateway and the controller behind it, on a loopback address."""
@@ -170,8 +136,8 @@ class ScreenLogicEmulator:
     mac: str = ""
     name: str = ""
     """The gateway's name: `Pentair: XX-XX-XX` from its MAC address unless given."""
-    discovery_address: str | None = None
-    """Where the discovery responder listens (port 1444); None: `host`."""
+    broadcast: str | None = None
+    """The house's broadcast address, where it hears discovery too (port 1444)."""
     password: str | None = None
     """A login password the gateway insists on (None: any, as on a LAN by default)."""
     tick: float = 1.0
@@ -181,7 +147,8 @@ class ScreenLogicEmulator:
     on_request: Callable[[int, bytes], None] | None = None
     """Called with every message code and payload the gateway answers (for tests)."""
     _server: asyncio.Server | None = None
-    _discovery: asyncio.DatagramTransport | None = None
+    _discovery: UdpServer | None = None
+    _hearing: Hearing | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _ticker: asyncio.Task[None] | None = None
 
@@ -193,33 +160,49 @@ class ScreenLogicEmulator:
 
     # -- running ------------------------------------------------------------------------
 
+    @property
+    def adapter_settings(self) -> dict[str, Any]:
+        """What the ScreenLogic adapter needs to find this gateway: where to broadcast."""
+        return {"broadcast_address": self.broadcast} if self.broadcast else {}
+
     async def start(self) -> None:
         """Listen for clients on TCP and for discovery queries on UDP 1444."""
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(lambda: _Client(self), self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-        where = self.discovery_address or self.host
-        async with asyncio.timeout(PORT_WAIT):
-            while True:
-                try:
-                    self._discovery, _ = await loop.create_datagram_endpoint(
-                        lambda: _DiscoveryResponder(self), local_addr=(where, wire.DISCOVERY_PORT)
-                    )
-                except OSError as error:
-                    if error.errno != errno.EADDRINUSE:
-                        raise
-                    await asyncio.sleep(0.2)
-                    continue
-                break
-        self._ticker = asyncio.create_task(self._tick())
+        await self.come_back()
+        self._discovery = UdpServer(
+            self.host,
+            wire.DISCOVERY_PORT,
+            self._discovery_answer,
+            self.faults,
+            garbage=GARBAGE,
+            error=lambda data: self._discovery_answer(data, (self.host, 0)),  # no error reply
+        )
+        try:
+            await self._discovery.start()
+            if self.broadcast is not None:
+                self._hearing = await hear_broadcasts(
+                    self.broadcast, wire.DISCOVERY_PORT, (self.host, wire.DISCOVERY_PORT)
+                )
+        except BaseException:
+            await self.stop()
+            raise
         _LOGGER.debug("ScreenLogic gateway %s on %s:%d", self.name, self.host, self.port)
+
+    def _discovery_answer(self, data: bytes, sender: tuple[str, int]) -> bytes | None:
+        """The answer to screenlogicpy's discovery query (anything else is ignored)."""
+        del sender
+        if data[:1] != wire.DISCOVERY_QUERY[:1] or len(data) != len(wire.DISCOVERY_QUERY):
+            return None
+        return wire.discovery_answer(self.host, self.port, self.name)
 
     async def stop(self) -> None:
         """Stop answering, close every connection and the discovery responder."""
         self.faults.clear()
         await self.go_offline()
+        if self._hearing is not None:
+            await self._hearing.close()
+            self._hearing = None
         if self._discovery is not None:
-            self._discovery.close()
+            await self._discovery.stop()
             self._discovery = None
 
     async def go_offline(self) -> None:
@@ -239,9 +222,9 @@ class ScreenLogicEmulator:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def come_back(self) -> None:
-        """Listen again on the same address and port after `go_offline`."""
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(lambda: _Client(self), self.host, self.port)
+        """Listen (again, after `go_offline`) on the same address and port."""
+        self._server = await serve_protocol(self.host, self.port, lambda: _Client(self))
+        self.port = port_of(self._server)
         self._ticker = asyncio.create_task(self._tick())
 
     def drop_connections(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from devices.adapters.lifx import LifxAdapter, LifxConfig
 from devices.adapters.lifx.adapter import discovery_targets
 from devices.adapters.lifx.color import percent_to_word
-from devices.adapters.lifx.demo import BulbSpec, LifxEmulation, start_demo
+from devices.adapters.lifx.demo import LIFX_PORT, BulbSpec, LifxEmulation, start_demo
 from devices.blocking import BlockingRunner
 from devices.capabilities import validate_command
 from devices.capabilities.light import LightTurnOn
@@ -25,14 +26,15 @@ from devices.testing.house import DemoDevice
 STRIP, LAMP = "Counter Strip", "Desk Lamp"
 
 
-def two_bulbs(host: str) -> LifxEmulation:
+def two_bulbs(hosts: HostAllocator) -> LifxEmulation:
     """A colour strip in the kitchen at 60 % and a white lamp in the study."""
     return LifxEmulation(
         [
             BulbSpec(STRIP, "Kitchen", brightness=60),
             BulbSpec(LAMP, "Study", color=False, kelvin=2700),
         ],
-        host=host,
+        hosts.allocate(),
+        broadcast=hosts.broadcast,
     )
 
 
@@ -55,15 +57,13 @@ class TestLifxContract(AdapterContract):
     ]
 
     async def start_emulator(self, hosts: HostAllocator) -> LifxEmulation:
-        emulation = two_bulbs(hosts.allocate())
+        emulation = two_bulbs(hosts)
         await emulation.start()
-        # The bulbs answer on their own loopback address, and the adapter searches from
-        # there: on a loopback interface it aims GetService at the interface itself.
-        self.interface = emulation.host  # type: ignore[misc]
         return emulation
 
     def adapter_config(self, emulated: Any) -> LifxConfig:
-        return LifxConfig(request_timeout=self.timeout)
+        # The bulbs hear the house's broadcast address: the adapter searches there.
+        return LifxConfig(request_timeout=self.timeout, **emulated.adapter_settings)
 
     async def change_on_device(self, emulated: Any) -> tuple[str, dict[str, Any]]:
         lamp = emulated.bulb(LAMP)
@@ -81,13 +81,14 @@ class TestLifxContract(AdapterContract):
 async def lifx(
     emulation: LifxEmulation, *, interfaces: list[str] | None = None, **config: Any
 ) -> AsyncIterator[tuple[Registry, LifxAdapter]]:
-    """The emulation and an adapter that has found its bulbs."""
+    """The emulation and an adapter that has found its bulbs (by the house's broadcast
+    address unless `config` says otherwise)."""
     await emulation.start()
     registry, blocking = Registry(), BlockingRunner()
-    interfaces = [emulation.host] if interfaces is None else interfaces
+    interfaces = ["127.0.0.1"] if interfaces is None else interfaces
     adapter = LifxAdapter(
         AdapterContext("lifx", registry, blocking, interfaces),
-        LifxConfig(request_timeout=1.0, **config),
+        LifxConfig(request_timeout=1.0, **{**emulation.adapter_settings, **config}),
     )
     try:
         await adapter.start()
@@ -109,7 +110,7 @@ async def send(registry: Registry, adapter: LifxAdapter, entity_id: str, **param
 
 
 async def test_bulbs_propose_their_lifx_group_as_area_and_their_product_as_features() -> None:
-    async with lifx(two_bulbs(fresh_hosts().allocate())) as (registry, _):
+    async with lifx(two_bulbs(fresh_hosts())) as (registry, _):
         strip = registry.entity("light.counter_strip")
         lamp = registry.entity("light.desk_lamp")
         assert registry.area_name(strip) == "Kitchen"
@@ -127,7 +128,7 @@ async def test_bulbs_propose_their_lifx_group_as_area_and_their_product_as_featu
 
 
 async def test_a_colour_temperature_outside_the_bulbs_range_is_refused_before_sending() -> None:
-    emulation = two_bulbs(fresh_hosts().allocate())
+    emulation = two_bulbs(fresh_hosts())
     async with lifx(emulation) as (registry, adapter):
         strip = registry.entity("light.counter_strip")
         with pytest.raises(UnsupportedCommandError, match="from 1500 K to 9000 K, not 12000 K"):
@@ -142,13 +143,13 @@ async def test_a_colour_temperature_outside_the_bulbs_range_is_refused_before_se
 
 
 async def test_a_white_bulb_refuses_colour() -> None:
-    async with lifx(two_bulbs(fresh_hosts().allocate())) as (registry, adapter):
+    async with lifx(two_bulbs(fresh_hosts())) as (registry, adapter):
         with pytest.raises(UnsupportedCommandError, match="no color support"):
             await send(registry, adapter, "light.desk_lamp", rgb_color=[0, 255, 0])
 
 
 async def test_rgb_becomes_hsbk_on_the_bulb_and_comes_back() -> None:
-    emulation = two_bulbs(fresh_hosts().allocate())
+    emulation = two_bulbs(fresh_hosts())
     async with lifx(emulation) as (registry, adapter):
         await send(registry, adapter, "light.counter_strip", rgb_color=[0, 0, 255], brightness=50)
         color = emulation.bulb(STRIP).state.color
@@ -160,7 +161,7 @@ async def test_rgb_becomes_hsbk_on_the_bulb_and_comes_back() -> None:
 
 
 async def test_a_transition_is_sent_as_the_fade_duration() -> None:
-    emulation = two_bulbs(fresh_hosts().allocate())
+    emulation = two_bulbs(fresh_hosts())
     async with lifx(emulation) as (registry, adapter):
         await send(registry, adapter, "light.counter_strip", rgb_color=[0, 255, 0], transition=600)
         fades = emulation.bulb(STRIP).state.transition.zones
@@ -178,7 +179,7 @@ async def test_a_transition_is_sent_as_the_fade_duration() -> None:
 
 
 async def test_a_silent_bulb_is_unavailable_and_comes_back_by_itself() -> None:
-    emulation = two_bulbs(fresh_hosts().allocate())
+    emulation = two_bulbs(fresh_hosts())
     async with lifx(emulation) as (registry, adapter):
         emulation.faults[LAMP].drop = True
         await adapter.refresh()
@@ -194,15 +195,19 @@ async def test_a_silent_bulb_is_unavailable_and_comes_back_by_itself() -> None:
 
 
 async def test_configured_hosts_are_asked_directly() -> None:
-    emulation = two_bulbs(fresh_hosts().allocate())
+    emulation = two_bulbs(fresh_hosts())
+    emulation.broadcast = None  # no broadcast to hear: only the host's own port 56700
     async with lifx(emulation, interfaces=[], hosts=[emulation.host]) as (registry, _):
         assert sorted(registry.entities) == ["light.counter_strip", "light.desk_lamp"]
 
 
 async def test_the_demo_house_counter_strip_is_found_from_the_loopback_interface() -> None:
     counter = DemoDevice(STRIP, "Kitchen", "color_light", {"state": "on", "brightness": 60})
-    emulation = await start_demo([counter], HostAllocator(), interface="127.0.0.1")
+    hosts = HostAllocator()
+    emulation = await start_demo([counter], hosts, interface="127.0.0.1")
     await emulation.stop()  # `lifx` starts it again
+    assert emulation.adapter_settings == {"broadcast_address": hosts.broadcast}
+    assert emulation.host != hosts.broadcast
     async with lifx(emulation, interfaces=["127.0.0.1"]) as (registry, _):
         entity = registry.entity("light.counter_strip")
         assert registry.area_name(entity) == "Kitchen"
@@ -218,3 +223,22 @@ def test_discovery_is_aimed_at_loopback_on_loopback_and_configurable() -> None:
         ("127.0.0.1", "127.3.3.10"),
         ("127.0.0.1", "127.4.4.10"),
     ]
+
+
+async def test_bulbs_are_found_while_another_process_holds_port_56700() -> None:
+    """What a LIFX app (or an older emulator) holds on loopback does not stop a house."""
+    holders = []
+    for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        holder = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            holder.bind((host, LIFX_PORT))
+        except OSError:  # someone holds it already: just as good for this test
+            holder.close()
+            continue
+        holders.append(holder)
+    try:
+        async with lifx(two_bulbs(fresh_hosts())) as (registry, _):
+            assert sorted(registry.entities) == ["light.counter_strip", "light.desk_lamp"]
+    finally:
+        for holder in holders:
+            holder.close()

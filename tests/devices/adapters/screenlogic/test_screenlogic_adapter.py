@@ -235,8 +235,10 @@ async def test_the_demo_pool_starts_as_the_demo_house_says() -> None:
     await house.start()
     registry, blocking = Registry(), BlockingRunner()
     registry.add_area("Backyard", aliases=["garden", "pool"])
+    assert house.settings["screenlogic"] == {"broadcast_address": house.hosts.broadcast}
     adapter = ScreenLogicAdapter(
-        AdapterContext("screenlogic", registry, blocking, [house.interface]), ScreenLogicConfig()
+        AdapterContext("screenlogic", registry, blocking, [house.interface]),
+        ScreenLogicConfig(**house.settings["screenlogic"]),
     )
     try:
         await adapter.start()

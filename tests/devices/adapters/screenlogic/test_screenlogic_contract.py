@@ -38,15 +38,15 @@ class TestScreenLogicContract(AdapterContract):
     ]
 
     async def start_emulator(self, hosts: HostAllocator) -> ScreenLogicEmulator:
-        gateway = ScreenLogicEmulator(hosts.allocate(), pool_and_spa())
+        gateway = ScreenLogicEmulator(hosts.allocate(), pool_and_spa(), broadcast=hosts.broadcast)
         await gateway.start()
-        # The gateway answers discovery on its own loopback address, and the adapter asks
-        # there: on a loopback interface it aims the query at the interface itself.
-        self.interface = gateway.host  # type: ignore[misc]
         return gateway
 
     def adapter_config(self, emulated: Any) -> ScreenLogicConfig:
-        return ScreenLogicConfig(request_timeout=self.timeout, reconnect_interval=0.2)
+        # The gateway hears the house's broadcast address: the adapter asks there.
+        return ScreenLogicConfig(
+            request_timeout=self.timeout, reconnect_interval=0.2, **emulated.adapter_settings
+        )
 
     async def change_on_device(self, emulated: Any) -> tuple[str, dict[str, Any]]:
         emulated.set_circuit(WATERFALL, True)  # someone at the equipment pad
