@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from devices.testing.addresses import bind_first
 from devices.testing.faults import Faults
 
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 ErrorReply = Callable[[web.Request], web.StreamResponse]
 
 

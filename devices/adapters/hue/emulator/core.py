@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import itertools
 import logging
-import socket
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -22,13 +21,16 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import uuid4
 
-from aiohttp import web
+from zeroconf import ServiceInfo
 
 from devices.adapters.hue.emulator.certificate import server_context
 from devices.adapters.hue.emulator.http import BridgeHTTP, sse
-from devices.adapters.hue.emulator.mdns import BridgeAnnouncer, service_info
 from devices.adapters.hue.emulator.model import BridgeModel, LightSpec, SceneSpec
 from devices.testing.faults import Faults
+from devices.testing.http import HttpServer
+from devices.testing.mdns import Announcer, service_info
+
+SERVICE_TYPE = "_hue._tcp.local."
 
 LINK_BUTTON_WINDOW = 30.0
 """Seconds a real bridge accepts pairing after its button was pressed."""
@@ -40,21 +42,18 @@ def bridge_id_for(seed: str) -> str:
     return f"ecb5fafffe{tail}"
 
 
-def _bind(host: str, port: int | None, default: int = 443) -> socket.socket:
-    """A listening socket on `default` (or `port`); an unprivileged user gets a free port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        try:
-            sock.bind((host, default if port is None else port))
-        except PermissionError:
-            if port is not None:
-                raise
-            sock.bind((host, 0))
-    except BaseException:
-        sock.close()
-        raise
-    return sock
+def bridge_service(bridge_id: str, host: str, port: int) -> ServiceInfo:
+    """The `_hue._tcp` record a bridge publishes: "Hue Bridge - XXXXXX" (the last six
+    digits of its id) on a host named after its MAC, bridge id and model in the TXT."""
+    mac = bridge_id[:6] + bridge_id[10:]
+    return service_info(
+        SERVICE_TYPE,
+        f"Hue Bridge - {bridge_id[-6:].upper()}",
+        host,
+        port,
+        properties={"bridgeid": bridge_id, "modelid": "BSB002"},
+        server=f"{mac}.local.",
+    )
 
 
 class HueBridgeEmulator:
@@ -90,8 +89,8 @@ class HueBridgeEmulator:
         self._mdns_interface = mdns_interface
         self._button_until = 0.0
         self._http = BridgeHTTP(self)
-        self._runner: web.AppRunner | None = None
-        self._announcer: BridgeAnnouncer | None = None
+        self._server: HttpServer | None = None
+        self._announcer: Announcer | None = None
         self._history: deque[tuple[str, bytes]] = deque(maxlen=100)
         self._sequence = itertools.count(1)
         self.logger = logging.getLogger(f"{__name__}[{host}]")
@@ -123,14 +122,15 @@ class HueBridgeEmulator:
         """Serve HTTPS with a fresh self-signed certificate, and announce the bridge (a v1
         bridge: plain HTTP, no announcement)."""
         context = server_context(self.bridge_id, self.host) if self.api == "v2" else None
-        sock = _bind(self.host, self._wanted_port, 443 if self.api == "v2" else 80)
-        self.port = sock.getsockname()[1]
-        self._runner = web.AppRunner(self._http.app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        await web.SockSite(self._runner, sock, ssl_context=context).start()
+        # A real bridge serves 443 (v1: 80); a user who may not bind it gets a free port.
+        default = 443 if self.api == "v2" else 80
+        ports = (default, 0) if self._wanted_port is None else (self._wanted_port,)
+        self._server = HttpServer(self._http.app, self.host, ports, ssl_context=context)
+        await self._server.start()
+        self.port = self._server.port
         if self._mdns_interface is not None and self.api == "v2":
-            info = service_info(self.bridge_id, self.host, self.port)
-            self._announcer = BridgeAnnouncer(info, self._mdns_interface)
+            info = bridge_service(self.bridge_id, self.host, self.port)
+            self._announcer = Announcer([info], self._mdns_interface)
             await self._announcer.start()
         self.logger.debug("Hue bridge %s serving on %s", self.bridge_id, self.address)
 
@@ -140,9 +140,9 @@ class HueBridgeEmulator:
             await self._announcer.stop()
             self._announcer = None
         self._http.close_streams()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._server is not None:
+            await self._server.stop()
+            self._server = None
 
     def all_faults(self) -> list[Faults]:
         """The faults switch of this bridge (the contract kit sets them all)."""
@@ -184,8 +184,12 @@ class HueBridgeEmulator:
     # -- events -------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def changing(self) -> Iterator[None]:
-        """Compare every resource before and after; publish what changed as one event."""
+    def changing(self, later: list[tuple[str, bytes]] | None = None) -> Iterator[None]:
+        """Compare every resource before and after; publish what changed as one event.
+
+        With `later`, the event is put there instead, to `publish` once the request that
+        made the change is answered: a real bridge sends its events after its reply.
+        """
         before = {(r["type"], r["id"]): r for r in self.model.resources()}
         yield
         added, updated = [], []
@@ -206,9 +210,16 @@ class HueBridgeEmulator:
         ]
         if events:
             event_id = f"{int(time.time())}:{next(self._sequence)}"
-            message = sse(event_id, events)
-            self._history.append((event_id, message))
-            self._http.publish(message)
+            event = (event_id, sse(event_id, events))
+            if later is None:
+                self.publish(*event)
+            else:
+                later.append(event)
+
+    def publish(self, event_id: str, message: bytes) -> None:
+        """Send one event to every event stream, and keep it for listeners who missed it."""
+        self._history.append((event_id, message))
+        self._http.publish(message)
 
     @property
     def event_ids(self) -> list[str]:

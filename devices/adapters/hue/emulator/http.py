@@ -7,8 +7,10 @@
     POST /clip/v2/resource/geofence_client  aiohue's keep-alive
     GET  /eventstream/clip/v2               server-sent events of every change
 
-Every request first passes the bridge's `Faults`: latency, a CLIP error (HTTP 500),
-garbage instead of JSON, or a connection closed without an answer.
+Every request first passes the bridge's `Faults` (the kit's `fault_middleware`): latency,
+no answer, a connection closed without an answer, garbage instead of JSON, or a CLIP
+error (HTTP 500). A change made by a request goes out on the event stream after the
+reply to that request, as a real bridge sends it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from aiohttp import web
 
 from devices.adapters.hue.emulator.model import ClipError
 from devices.adapters.hue.emulator.v1 import BridgeV1
+from devices.testing.http import fault_middleware
 
 if TYPE_CHECKING:
     from devices.adapters.hue.emulator.core import HueBridgeEmulator
@@ -44,7 +47,12 @@ class BridgeHTTP:
     def __init__(self, bridge: HueBridgeEmulator) -> None:
         self.bridge = bridge
         self.logger = logging.getLogger(f"{__name__}[{bridge.host}]")
-        self.app = web.Application(middlewares=[self._faults, self._clip_errors])
+        faults = fault_middleware(
+            bridge.faults,
+            garbage=GARBAGE,
+            error=lambda _: clip_error(500, "internal error, 500"),
+        )
+        self.app = web.Application(middlewares=[faults, self._clip_errors])
         self.app.router.add_get("/api/config", self.config)
         self.app.router.add_post("/api", self.create_user)
         if bridge.api == "v2":
@@ -60,21 +68,6 @@ class BridgeHTTP:
         """Set while at least one event stream is open."""
 
     # -- middlewares --------------------------------------------------------------------
-
-    @web.middleware
-    async def _faults(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        faults = self.bridge.faults
-        if faults.latency:
-            await asyncio.sleep(faults.latency)
-        if faults.drop:
-            if request.transport is not None:
-                request.transport.abort()
-            raise asyncio.CancelledError  # nothing more to say on a closed connection
-        if faults.error:
-            return clip_error(500, "internal error, 500")
-        if faults.garbage:
-            return web.Response(body=GARBAGE, content_type="application/json")
-        return await handler(request)
 
     @web.middleware
     async def _clip_errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -149,9 +142,11 @@ class BridgeHTTP:
         if not isinstance(body, dict):
             raise ClipError(400, "body must be an object")
         self.bridge.requests.append(("PUT", f"{rtype}/{rid}", body))
-        with self.bridge.changing():
+        events: list[tuple[str, bytes]] = []
+        with self.bridge.changing(events):
             self.bridge.model.apply_put(rtype, rid, body)
-        return web.json_response({"errors": [], "data": [{"rid": rid, "rtype": rtype}]})
+        reply = web.json_response({"errors": [], "data": [{"rid": rid, "rtype": rtype}]})
+        return await self._reply_then_publish(request, reply, events)
 
     async def post(self, request: web.Request) -> web.Response:
         """Create a resource: only geofence clients (aiohue's keep-alive) are emulated."""
@@ -160,9 +155,21 @@ class BridgeHTTP:
         if rtype != "geofence_client":
             raise ClipError(405, f"method POST not available for resource type {rtype}")
         body = await request.json()
-        with self.bridge.changing():
+        events: list[tuple[str, bytes]] = []
+        with self.bridge.changing(events):
             rid = self.bridge.model.add_geofence_client(str(body.get("name", "")))
-        return web.json_response({"errors": [], "data": [{"rid": rid, "rtype": rtype}]})
+        reply = web.json_response({"errors": [], "data": [{"rid": rid, "rtype": rtype}]})
+        return await self._reply_then_publish(request, reply, events)
+
+    async def _reply_then_publish(
+        self, request: web.Request, reply: web.Response, events: list[tuple[str, bytes]]
+    ) -> web.Response:
+        """Send the whole reply, then the events of the change (a bridge's order)."""
+        await reply.prepare(request)
+        await reply.write_eof()
+        for event in events:
+            self.bridge.publish(*event)
+        return reply
 
     # -- events -------------------------------------------------------------------------
 

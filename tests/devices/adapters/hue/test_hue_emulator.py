@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from collections.abc import AsyncIterator
 from typing import Any
@@ -142,6 +143,47 @@ async def test_a_missed_event_is_replayed_after_last_event_id(bridge: HueBridgeE
     assert lines[:3] == [b": hi\n", b"\n", f"id: {second}\n".encode()]
     assert lines[3].startswith(b"data: [")
     assert b'"on":{"on":true}' in lines[3]
+
+
+def _put_without_reading(bridge: HueBridgeEmulator, light_id: str) -> ssl.SSLSocket:
+    """Send a PUT over TLS and leave its reply unread in the socket."""
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    raw = socket.create_connection((bridge.host, bridge.port), timeout=5)
+    sock = context.wrap_socket(raw)
+    body = b'{"on": {"on": false}}'
+    sock.sendall(
+        f"PUT /clip/v2/resource/light/{light_id} HTTP/1.1\r\nHost: {bridge.host}\r\n"
+        f"hue-application-key: {KEY}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    return sock
+
+
+async def test_a_change_is_sent_as_an_event_after_the_reply_to_its_request(
+    bridge: HueBridgeEmulator,
+) -> None:
+    """A real bridge answers the request first; its event follows on the stream."""
+    desk = bridge.model.light("Desk")
+    headers = {"hue-application-key": KEY}
+    async with aiohttp.ClientSession() as session:
+        url = f"https://{bridge.address}/eventstream/clip/v2"
+        async with session.get(url, headers=headers, ssl=False) as stream:
+            assert await stream.content.readline() == b": hi\n"
+            await stream.content.readline()
+            sock = await asyncio.to_thread(_put_without_reading, bridge, desk.id)
+            try:
+                while not (await stream.content.readline()).startswith(b"data: "):
+                    pass
+                # The event is here: the reply was written before it, so it is waiting in
+                # the socket already (no wait: a read that must block fails the test).
+                sock.setblocking(False)
+                reply = sock.recv(65536)
+            finally:
+                sock.close()
+    assert reply.startswith(b"HTTP/1.1 200")
+    assert not desk.on
 
 
 async def test_the_certificate_is_self_signed_for_the_bridge_id(bridge: HueBridgeEmulator) -> None:
