@@ -59,8 +59,12 @@ def bind(host: str, port: int, protocol: Protocol = "tcp") -> socket.socket:
     TCP sockets reuse an address that lingers from a closed connection (as aiohttp's
     servers do), never one that listens; UDP sockets share nothing.
     """
-    kind = socket.SOCK_STREAM if protocol == "tcp" else socket.SOCK_DGRAM
-    sock = socket.socket(socket.AF_INET, kind)
+    # The protocol number is spelled out: asyncio sets TCP_NODELAY only on sockets that
+    # carry it, and without it Nagle's algorithm holds small answers back.
+    if protocol == "tcp":
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    else:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
     try:
         if protocol == "tcp":
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

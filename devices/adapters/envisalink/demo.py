@@ -14,7 +14,12 @@ from collections.abc import Sequence
 from typing import Any, get_args
 
 from devices.adapters.envisalink.config import CODE_ENV, PASSWORD_ENV
-from devices.adapters.envisalink.emulator import EnvisalinkEmulator, PartitionSpec, ZoneSpec
+from devices.adapters.envisalink.emulator import (
+    TPI_PORT,
+    EnvisalinkEmulator,
+    PartitionSpec,
+    ZoneSpec,
+)
 from devices.adapters.envisalink.emulator.panel import Mode, ZoneKind
 from devices.testing.addresses import HostAllocator
 from devices.testing.house import DemoDevice
@@ -70,7 +75,7 @@ async def start_demo(
         ZoneSpec(number, d.name, d.kind, 1, d.state.get("state") == "on")  # type: ignore[arg-type]
         for number, d in enumerate(zones, start=1)
     ]
-    host = hosts.allocate()
+    host = hosts.allocate(tcp=[TPI_PORT])
     emulator = EnvisalinkEmulator(
         host,
         panel_type=panel_type,  # type: ignore[arg-type]

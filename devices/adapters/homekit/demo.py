@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from devices.adapters.homekit.emulator import AccessorySpec, HomeKitEmulator
+from devices.adapters.homekit.emulator.spec import HAP_PORT
 from devices.adapters.homekit.pairing import offer_setup_code
 from devices.testing.addresses import HostAllocator
 from devices.testing.house import DemoDevice
@@ -65,7 +66,7 @@ async def start_demo(
     devices: Sequence[DemoDevice], hosts: HostAllocator, *, interface: str
 ) -> HomeKitEmulator:
     """Start every HomeKit accessory of the house, announced by mDNS on `interface`."""
-    specs = [accessory_spec(device, hosts.allocate()) for device in devices]
+    specs = [accessory_spec(device, hosts.allocate(tcp=[HAP_PORT])) for device in devices]
     for spec in specs:
         offer_setup_code(spec.device_id, spec.setup_code)
     emulator = HomeKitEmulator(specs, interface=interface)

@@ -8,7 +8,7 @@ the controller's keys for each accessory, by HomeKit device id. `dobby pair home
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -145,9 +145,14 @@ async def _pair_setup(discovery: IpDiscovery, code: str) -> IpPairing:
 
 
 async def find(
-    name: str, interfaces: Sequence[str] | None, within: float = FIND_TIMEOUT
+    name: str,
+    interfaces: Sequence[str] | None,
+    within: float = FIND_TIMEOUT,
+    *,
+    only_hosts: Collection[str] | None = None,
 ) -> Discovered:
-    """Find the accessory called `name` by mDNS on these interfaces."""
+    """Find the accessory called `name` by mDNS on these interfaces (and at one of
+    `only_hosts`, where another house of the same names shares the network)."""
     from devices.adapters.homekit.adapter import HomeKitAdapter
     from devices.discovery import Discovery
 
@@ -156,7 +161,8 @@ async def find(
 
     async def handler(answer: Discovered) -> None:
         seen.append(instance_name(answer))
-        if matches(answer, name) and not found.done():
+        wanted = only_hosts is None or answer.host in only_hosts
+        if matches(answer, name) and wanted and not found.done():
             found.set_result(answer)
 
     discovery = Discovery({"homekit": HomeKitAdapter.manifest}, handler, interfaces=interfaces)
@@ -173,10 +179,15 @@ async def find(
 
 
 async def pair(
-    name: str, code: str, *, state_dir: Path, interfaces: Sequence[str] | None = None
+    name: str,
+    code: str,
+    *,
+    state_dir: Path,
+    interfaces: Sequence[str] | None = None,
+    only_hosts: Collection[str] | None = None,
 ) -> str:
     """Find the accessory called `name` and pair with it; returns its device id."""
-    found = await find(name, interfaces)
+    found = await find(name, interfaces, only_hosts=only_hosts)
     return await pair_found(found, code, PairingStore(pairings_path(state_dir)))
 
 

@@ -8,6 +8,8 @@ from devices.adapters.sonos.emulator import SonosEmulator, SpeakerSpec, Track, T
 from devices.testing.addresses import HostAllocator
 from devices.testing.house import DemoDevice
 
+SPEAKER_PORT = 1400
+"""SoCo reaches every speaker on port 1400 of its address."""
 TRANSPORT: dict[str, TransportState] = {
     "playing": "PLAYING",
     "paused": "PAUSED_PLAYBACK",
@@ -39,7 +41,8 @@ async def start_demo(
 ) -> SonosEmulator:
     """Start every speaker of the house, announced by SSDP on `interface`."""
     emulator = SonosEmulator(
-        [speaker_spec(device, hosts.allocate()) for device in devices], ssdp_interface=interface
+        [speaker_spec(device, hosts.allocate(tcp=[SPEAKER_PORT])) for device in devices],
+        ssdp_interface=interface,
     )
     await emulator.start()
     return emulator

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import AsyncIterator
 
@@ -96,8 +97,10 @@ async def test_http_restart_keeps_its_port_and_a_taken_port_is_one_line(http) ->
         await other.start()
 
 
-async def test_tcp_streams_on_a_port_of_its_own() -> None:
+async def test_tcp_streams_on_a_port_of_its_own_with_no_delay() -> None:
     async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # Small answers leave at once, as from asyncio's own servers (no Nagle delay).
+        assert writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
         writer.write(await reader.readline())
         await writer.drain()
         writer.close()

@@ -6,14 +6,11 @@ and `GET /relay?turn=on|off`. It announces itself as `_exampleplug._tcp.local.`.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from zeroconf import ServiceInfo
-from zeroconf.asyncio import AsyncZeroconf
 
 from devices.capabilities import CommandSpec, Domain, Params, SwitchState
 from devices.entities import DeviceInfo, Entity, EntitySpec
@@ -22,6 +19,8 @@ from devices.plugin import Adapter, Discovered, Manifest
 from devices.testing.addresses import HostAllocator
 from devices.testing.faults import Faults
 from devices.testing.house import DemoDevice
+from devices.testing.http import HttpServer, fault_middleware
+from devices.testing.mdns import Announcer, service_info
 
 SERVICE = "_exampleplug._tcp.local."
 
@@ -102,21 +101,22 @@ class ExamplePlugAdapter(Adapter):
 
 
 class PlugEmulator:
-    """One plug on a loopback address, announced over mDNS on loopback."""
+    """One plug on a loopback address, announced over mDNS on loopback (Dobby's emulator kit)."""
 
     def __init__(self, host: str, name: str, serial: str, *, room: str, on: bool = False) -> None:
         self.host, self.name, self.serial, self.on = host, name, serial, on
         self.room = room
         self.faults = Faults()
-        self._runner: web.AppRunner | None = None
-        self._zeroconf: AsyncZeroconf | None = None
-        self._info: ServiceInfo | None = None
-        self.port = 0
+        app = web.Application(middlewares=[fault_middleware(self.faults, garbage=b"<<garbage>>")])
+        app.router.add_get("/relay", self._relay)
+        self._server = HttpServer(app, host)
+        self._announcer: Announcer | None = None
+
+    @property
+    def port(self) -> int:
+        return self._server.port
 
     async def _relay(self, request: web.Request) -> web.Response:
-        await asyncio.sleep(self.faults.latency)
-        if self.faults.garbage:
-            return web.Response(text="<<garbage>>")
         turn = request.query.get("turn")
         if turn == "toggle":
             self.on = not self.on
@@ -127,29 +127,17 @@ class PlugEmulator:
         )
 
     async def start(self, interface: str) -> None:
-        app = web.Application()
-        app.router.add_get("/relay", self._relay)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self._zeroconf = AsyncZeroconf(interfaces=[interface])
-        self._info = ServiceInfo(
-            SERVICE,
-            f"{self.serial}.{SERVICE}",
-            addresses=[bytes(int(p) for p in self.host.split("."))],
-            port=self.port,
-            properties={"name": self.name},
+        await self._server.start()
+        info = service_info(
+            SERVICE, self.serial, self.host, self.port, properties={"name": self.name}
         )
-        await self._zeroconf.async_register_service(self._info)
+        self._announcer = Announcer([info], interface)
+        await self._announcer.start()
 
     async def stop(self) -> None:
-        if self._zeroconf is not None and self._info is not None:
-            await self._zeroconf.async_unregister_service(self._info)
-            await self._zeroconf.async_close()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._announcer is not None:
+            await self._announcer.stop()
+        await self._server.stop()
 
 
 class _Plugs:

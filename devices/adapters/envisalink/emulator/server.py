@@ -24,6 +24,7 @@ from devices.adapters.envisalink.emulator.panel import (
 )
 from devices.adapters.envisalink.emulator.wire import Dialect
 from devices.testing.faults import Faults
+from devices.testing.tcp import serve_streams
 
 PanelType = Literal["dsc", "honeywell"]
 TPI_PORT = 4025
@@ -95,7 +96,7 @@ class EnvisalinkEmulator:
 
     async def start(self) -> None:
         """Listen for TPI clients."""
-        self._server = await asyncio.start_server(self._accept, self.host, self.port)
+        self._server = await serve_streams(self.host, self.port, self._accept)
 
     async def stop(self) -> None:
         """Stop listening, hang up on every client, forget pending delays."""
@@ -214,6 +215,8 @@ class EnvisalinkEmulator:
             self.commands.append(line)
             if not await self._obey_faults(session, line):
                 return
+            if self.faults.silent:
+                continue
             if self.faults.garbage:
                 session.writer.write(GARBAGE)
                 continue
@@ -229,11 +232,8 @@ class EnvisalinkEmulator:
     async def _obey_faults(self, session: _Session, line: str) -> bool:
         """Wait or hang up as the faults say; False when the connection is to end."""
         del line
-        if self.faults.drop:
-            return False
-        if self.faults.latency:
-            await asyncio.sleep(self.faults.latency)
-        return not session.writer.is_closing()
+        await self.faults.delay()
+        return not self.faults.drop and not session.writer.is_closing()
 
     def _announce(self, event: PanelEvent) -> None:
         for session in list(self._sessions):

@@ -13,9 +13,9 @@ from typing import Any
 
 from devices.testing.faults import Faults
 
-_SLOT = struct.Struct("<d???x")
-"""latency (seconds), error, garbage, drop."""
-_FIELDS = ("latency", "error", "garbage", "drop")
+_SLOT = struct.Struct("<d????")
+"""latency (seconds), error, garbage, drop, silent."""
+_FIELDS = ("latency", "error", "garbage", "drop", "silent")
 
 
 class FaultBoard:
@@ -31,8 +31,8 @@ class FaultBoard:
 
     def read(self, slot: int) -> Faults:
         """The faults in force for one accessory now."""
-        latency, error, garbage, drop = _SLOT.unpack_from(self._map, slot * _SLOT.size)
-        return Faults(latency=latency, error=error, garbage=garbage, drop=drop)
+        latency, error, garbage, drop, silent = _SLOT.unpack_from(self._map, slot * _SLOT.size)
+        return Faults(latency=latency, error=error, garbage=garbage, drop=drop, silent=silent)
 
     def write(self, slot: int, faults: Faults) -> None:
         """Set the faults of one accessory."""
@@ -43,6 +43,7 @@ class FaultBoard:
             bool(faults.error),
             bool(faults.garbage),
             bool(faults.drop),
+            bool(faults.silent),
         )
 
     def close(self) -> None:

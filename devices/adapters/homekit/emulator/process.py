@@ -12,6 +12,7 @@ from typing import Any
 
 from devices.adapters.homekit.emulator.faults import FaultBoard, SharedFaults
 from devices.adapters.homekit.emulator.spec import AccessorySpec
+from devices.testing.addresses import PortTakenError
 from devices.testing.faults import Faults
 
 RUNNER = "devices.adapters.homekit.emulator.runner"
@@ -84,6 +85,9 @@ class HomeKitEmulator:
         except (TimeoutError, EmulatorError):
             await self.kill()
             raise
+        if "taken" in ready:
+            await self.kill()
+            raise PortTakenError(ready["taken"]["host"], ready["taken"]["port"])
         if not ready.get("ready"):
             raise EmulatorError(f"the emulator said {ready!r} instead of ready")
 

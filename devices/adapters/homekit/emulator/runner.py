@@ -9,6 +9,7 @@ Each order is answered with one JSON line on stdout; the first line is `{"ready"
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import json
 import logging
@@ -17,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from pyhap.accessory_driver import AccessoryDriver  # type: ignore[import-untyped]
-from zeroconf import IPVersion
 from zeroconf.asyncio import AsyncZeroconf
 
 from devices.adapters.homekit.emulator.accessories import EmulatedAccessory
 from devices.adapters.homekit.emulator.faults import FaultBoard
 from devices.adapters.homekit.emulator.server import FaultyHAPServer
 from devices.adapters.homekit.emulator.spec import AccessorySpec
+from devices.testing.addresses import PortTakenError
+from devices.testing.mdns import zeroconf_on
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,7 +45,7 @@ class Runner:
     async def start(self) -> None:
         """Serve and announce every accessory."""
         loop = asyncio.get_running_loop()
-        self.zeroconf = AsyncZeroconf(interfaces=[self.interface], ip_version=IPVersion.V4Only)
+        self.zeroconf = zeroconf_on(self.interface)
         for slot, spec in enumerate(self.specs):
             driver = AccessoryDriver(
                 loop=loop,
@@ -59,7 +61,12 @@ class Runner:
             )
             accessory = EmulatedAccessory(driver, spec)
             driver.add_accessory(accessory)
-            await driver.async_start()
+            try:
+                await driver.async_start()
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE:
+                    raise PortTakenError(spec.host, spec.port) from None
+                raise
             accessory.start_drift()
             self.drivers.append(driver)
             self.accessories[spec.name] = accessory
@@ -95,7 +102,11 @@ class Runner:
 
 async def _serve(config: dict[str, Any]) -> None:
     runner = Runner(config)
-    await runner.start()
+    try:
+        await runner.start()
+    except PortTakenError as error:
+        _say({"taken": {"host": error.host, "port": error.port}})
+        return
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)

@@ -70,6 +70,10 @@ class FaultyHandler:
         if not self.inner.is_encrypted or path not in FAULTY_PATHS:
             return self.inner.dispatch(request, body)
         loop = asyncio.get_running_loop()
+        if faults.silent:  # taken, never answered: the controller's own timeout fires
+            response = HAPResponse()
+            response.task = loop.create_future()
+            return response
         if faults.drop:
             self.protocol.transport.abort()
             done: asyncio.Future[bytes] = loop.create_future()

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
-from devices.adapters.powerview.emulator.mdns import SERVICE_TYPES, Announcer, service_info
+from devices.adapters.powerview.emulator.mdns import SERVICE_TYPES, hub_service
 from devices.adapters.powerview.emulator.server import Generation, HubServer
 from devices.adapters.powerview.emulator.state import EmulatedShade, HubState, SceneSpec, ShadeSpec
 from devices.testing.faults import Faults
+from devices.testing.mdns import Announcer
 
 
 class PowerViewHub:
@@ -27,13 +28,15 @@ class PowerViewHub:
         generation: Generation = 3,
         name: str = "PowerView Hub",
         scenes: Sequence[SceneSpec] = (),
-        port: int = 80,
+        port: int | None = None,
         travel_time: float = 2.0,
         announce: bool = True,
         interface: str = "127.0.0.1",
     ) -> None:
         self.host = host
-        self.port = port
+        self.port = port or 0
+        """Where it serves: `port`, or a real hub's 80 (8080 where 80 needs privileges)."""
+        self._ports = (port,) if port is not None else (80, 8080)
         self.generation: Generation = generation
         self.announce = announce
         self.interface = interface
@@ -87,16 +90,18 @@ class PowerViewHub:
         server = HubServer(
             self.state,
             self.host,
-            self.port,
+            self._ports,
             self.generation,
             self.faults,
             on_request=lambda method, path: self.requests.append((method, path)),
         )
         await server.start()
         self._server = server
+        self.port = server.port
+        self._ports = (server.port,)  # it comes back on the same port
         if self.announce:
-            info = service_info(self.name, self.host, self.port, self.generation, self.serial)
-            self._announcer = Announcer(info, self.interface)
+            info = hub_service(self.name, self.host, self.port, self.generation, self.serial)
+            self._announcer = Announcer([info], self.interface)
             await self._announcer.start()
 
     async def vanish(self) -> None:

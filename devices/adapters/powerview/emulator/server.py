@@ -1,12 +1,12 @@
 """The HTTP side of an emulated PowerView hub: the endpoints aiopvapi uses, per generation.
 
-Every request passes through the hub's `Faults` first: latency, a dropped connection,
-garbage (a body that claims to be JSON and is not), or an error (HTTP 500).
+Every request passes through the hub's `Faults` first (the kit's `fault_middleware`):
+latency, no answer, a dropped connection, garbage (a body that claims to be JSON and is
+not), or an error (HTTP 500).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any, Literal
@@ -17,6 +17,7 @@ from aiohttp.typedefs import Handler
 from devices.adapters.powerview.emulator import wire
 from devices.adapters.powerview.emulator.state import EmulatedShade, HubState
 from devices.testing.faults import Faults
+from devices.testing.http import HttpServer, fault_middleware
 
 Generation = Literal[2, 3]
 GARBAGE = b'\x00\x9f{"shadeData": [oops \xde\xad\xbe\xef'
@@ -41,7 +42,7 @@ class HubServer:
         self,
         state: HubState,
         host: str,
-        port: int,
+        ports: tuple[int, ...],
         generation: Generation,
         faults: Faults,
         *,
@@ -49,16 +50,21 @@ class HubServer:
     ) -> None:
         self.state = state
         self.host = host
-        self.port = port
         self.generation = generation
         self.faults = faults
         self._on_request = on_request
-        self._runner: web.AppRunner | None = None
+        self._server = HttpServer(self.app, host, ports)
         self._log = logging.getLogger(f"{__name__}[{host}]")
 
     def app(self) -> web.Application:
         """The aiohttp application with this generation's routes."""
-        app = web.Application(middlewares=[self._misbehave])
+        faults = fault_middleware(
+            self.faults,
+            garbage=GARBAGE,
+            content_type=JSON_TYPE,
+            error=lambda _: _json({"errMsg": "Internal hub error"}, status=500),
+        )
+        app = web.Application(middlewares=[self._record, faults])
         if self.generation == 2:
             app.router.add_get("/api/fwversion", self._v2_fwversion)
             app.router.add_get("/api/userdata", self._v2_userdata)
@@ -82,41 +88,24 @@ class HubServer:
             app.router.add_put("/home/scenes/{id}/activate", self._v3_activate)
         return app
 
+    @property
+    def port(self) -> int:
+        """The port it serves on."""
+        return self._server.port
+
     async def start(self) -> None:
-        """Listen on host:port."""
-        runner = web.AppRunner(
-            self.app(), access_log=None, handle_signals=False, shutdown_timeout=0.5
-        )
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
-        try:
-            await site.start()
-        except OSError:
-            await runner.cleanup()
-            raise
-        self._runner = runner
+        """Listen on host and the first of its ports it may bind."""
+        await self._server.start()
         self._log.debug("Generation %d hub on port %s", self.generation, self.port)
 
     async def stop(self) -> None:
         """Stop listening and close open connections."""
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
+        await self._server.stop()
 
     @web.middleware
-    async def _misbehave(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def _record(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if self._on_request is not None:
             self._on_request(request.method, request.path_qs)
-        if self.faults.latency > 0:
-            await asyncio.sleep(self.faults.latency)
-        if self.faults.drop:
-            if request.transport is not None:
-                request.transport.close()
-            raise web.HTTPServiceUnavailable
-        if self.faults.garbage:
-            return web.Response(body=GARBAGE, content_type=JSON_TYPE)
-        if self.faults.error:
-            return _json({"errMsg": "Internal hub error"}, status=500)
         return await handler(request)
 
     async def _body(self, request: web.Request) -> dict[str, Any]:

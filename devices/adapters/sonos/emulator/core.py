@@ -17,10 +17,11 @@ from typing import Self
 from devices.adapters.sonos.emulator.gena import EventPublisher
 from devices.adapters.sonos.emulator.household import Household
 from devices.adapters.sonos.emulator.http import RequestRecord, SpeakerServer
-from devices.adapters.sonos.emulator.mdns import MdnsAnnouncer
+from devices.adapters.sonos.emulator.mdns import household_services
 from devices.adapters.sonos.emulator.ssdp import SsdpResponder, is_loopback
 from devices.adapters.sonos.emulator.state import SpeakerSpec, SpeakerState
 from devices.testing.faults import Faults
+from devices.testing.mdns import Announcer
 
 
 class SonosEmulator:
@@ -59,7 +60,8 @@ class SonosEmulator:
             for speaker in self.household.speakers.values()
         ]
         self._ssdp = SsdpResponder(self.household, ssdp_interface)
-        self._mdns = MdnsAnnouncer(self.household, ssdp_interface) if announce_mdns else None
+        self._announce_mdns = announce_mdns
+        self._mdns: Announcer | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -96,7 +98,8 @@ class SonosEmulator:
             for server in self._servers:
                 await server.start()
             await self._ssdp.start()
-            if self._mdns is not None:
+            if self._announce_mdns:
+                self._mdns = Announcer(household_services(self.household), self._ssdp.interface)
                 await self._mdns.start()
         except BaseException:
             await self._close()
@@ -115,6 +118,7 @@ class SonosEmulator:
     async def _close(self) -> None:
         if self._mdns is not None:
             await self._mdns.stop()
+            self._mdns = None
         await self._ssdp.stop()
         for server in self._servers:
             await server.stop()

@@ -1,12 +1,12 @@
 """The HTTP side of one emulated player on host:1400: description, SCPDs, SOAP, GENA.
 
-Every answer passes through the speaker's `Faults` first: latency, dropped connections,
-garbage, or errors (a SOAP fault with HTTP 500 for control requests).
+Every answer passes through the speaker's `Faults` first (the kit's `fault_middleware`):
+latency, no answer, dropped connections, garbage, or errors (a SOAP fault with HTTP 500
+for control requests).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import xml.etree.ElementTree as ET
 from collections import deque
@@ -35,6 +35,7 @@ from devices.adapters.sonos.emulator.templates import (
     soap_fault,
     soap_response,
 )
+from devices.testing.http import HttpServer, fault_middleware
 
 XML_TYPE = 'text/xml; charset="utf-8"'
 GARBAGE = b"\x00\x9f\xffHTTP/1.1 oops <<<not xml>>> \xde\xad\xbe\xef"
@@ -79,12 +80,14 @@ class SpeakerServer:
         self.port = port
         self._on_change = on_change
         self._requests = requests
-        self._runner: web.AppRunner | None = None
+        self._server = HttpServer(self._app, speaker.host, (port,), shutdown_timeout=1.0)
         self._log = logging.getLogger(f"{__name__}[{speaker.host}]")
 
-    async def start(self) -> None:
-        """Listen on host:1400."""
-        app = web.Application(middlewares=[self._faults])
+    def _app(self) -> web.Application:
+        faults = fault_middleware(
+            self.speaker.faults, garbage=GARBAGE, content_type=XML_TYPE, error=self._error
+        )
+        app = web.Application(middlewares=[self._record, faults])
         app.router.add_get("/xml/device_description.xml", self._description)
         for path in BY_SCPD_URL:
             app.router.add_get(path, self._scpd)
@@ -94,50 +97,34 @@ class SpeakerServer:
             app.router.add_route("SUBSCRIBE", path, self._subscribe)
             app.router.add_route("UNSUBSCRIBE", path, self._unsubscribe)
         app.on_response_prepare.append(self._server_header)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, self.speaker.host, self.port, reuse_address=True)
-        try:
-            await site.start()
-        except OSError:
-            await runner.cleanup()
-            raise
-        self._runner = runner
+        return app
+
+    async def start(self) -> None:
+        """Listen on host:1400."""
+        await self._server.start()
         self._log.debug("Listening on %s:%s", self.speaker.host, self.port)
 
     async def stop(self) -> None:
         """Stop listening and close open connections."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._server.stop()
 
     async def _server_header(self, request: web.Request, response: web.StreamResponse) -> None:
         response.headers["Server"] = server_header(self.speaker)
 
     @web.middleware
-    async def _faults(
-        self,
-        request: web.Request,
-        handler: Handler,
-    ) -> web.StreamResponse:
+    async def _record(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         action = request.headers.get("SOAPACTION", "").strip('" ').rpartition("#")[2]
         self._requests.append(
             RequestRecord(self.speaker.host, request.method, request.path, action)
         )
-        faults = self.speaker.faults
-        if faults.latency > 0:
-            await asyncio.sleep(faults.latency)
-        if faults.drop:
-            if request.transport is not None:
-                request.transport.close()
-            raise web.HTTPServiceUnavailable
-        if faults.garbage:
-            return web.Response(body=GARBAGE, headers={"Content-Type": XML_TYPE})
-        if faults.error:
-            if request.method == "POST" and request.path in BY_CONTROL_URL:
-                return _xml(soap_fault(501), status=500)
-            return web.Response(status=500)
         return await handler(request)
+
+    @staticmethod
+    def _error(request: web.Request) -> web.StreamResponse:
+        """The error fault: a SOAP fault for a control request, else a bare 500."""
+        if request.method == "POST" and request.path in BY_CONTROL_URL:
+            return _xml(soap_fault(501), status=500)
+        return web.Response(status=500)
 
     async def _description(self, request: web.Request) -> web.Response:
         return _xml(device_description(self.speaker))

@@ -12,7 +12,14 @@ from typing import Any
 
 import pytest
 
-from devices.adapters.homekit import HomeKitAdapter, HomeKitConfig, PairingError, pair, unpair
+from devices.adapters.homekit import (
+    HomeKitAdapter,
+    HomeKitConfig,
+    PairingError,
+    pair,
+    pairing,
+    unpair,
+)
 from devices.adapters.homekit.demo import start_demo
 from devices.adapters.homekit.emulator import AccessorySpec, HomeKitEmulator
 from devices.adapters.homekit.pairing import PairingStore, find, is_unpaired, pair_found
@@ -103,18 +110,24 @@ def demo_specs(hosts: HostAllocator) -> list[AccessorySpec]:
 
 async def pair_every(emulator: HomeKitEmulator, state_dir: Path) -> None:
     for spec in emulator.specs:
-        await pair(spec.name, spec.setup_code, state_dir=state_dir, interfaces=[LOOPBACK])
+        # Only this test's accessory: another house on this machine has the same names.
+        await pairing.pair(
+            spec.name,
+            spec.setup_code,
+            state_dir=state_dir,
+            interfaces=[LOOPBACK],
+            only_hosts=[spec.host],
+        )
 
 
 async def announces_unpaired(name: str, host: str, tries: int = 50) -> bool:
     """Whether the accessory at `host` soon announces itself unpaired by mDNS.
 
-    The accessory updates its TXT record after answering the unpairing, and another
-    accessory of the same name (an earlier test's, still cached) may answer first.
+    The accessory updates its TXT record after answering the unpairing.
     """
     for _ in range(tries):
-        found = await find(name, [LOOPBACK])
-        if found.host == host and is_unpaired(found):
+        found = await find(name, [LOOPBACK], only_hosts=[host])
+        if is_unpaired(found):
             return True
         await asyncio.sleep(0.1)
     return False
@@ -154,7 +167,7 @@ async def test_a_wrong_setup_code_is_refused_and_nothing_is_stored(
 ) -> None:
     emulator = await start_emulator([AccessorySpec("Front Door", "lock", hosts.allocate())])
     store = PairingStore(tmp_path / PAIRINGS)
-    found = await find("front door", [LOOPBACK])
+    found = await find("front door", [LOOPBACK], only_hosts=[emulator.specs[0].host])
     with pytest.raises(PairingError, match="setup code is wrong for Front Door"):
         await pair_found(found, "111-22-333", store)
     with pytest.raises(PairingError, match="not a setup code"):
