@@ -113,9 +113,17 @@ def demo(
     if alarm not in ("homekit", "envisalink"):
         typer.echo(f"--alarm takes homekit or envisalink, not {alarm!r}.", err=True)
         raise typer.Exit(2)
-    code = _run(
-        lambda: run_demo(loaded, state, say or [], dry_run=dry_run, json_out=json_out, alarm=alarm)
-    )
+    from devices.testing.addresses import PortTakenError
+
+    try:
+        code = _run(
+            lambda: run_demo(
+                loaded, state, say or [], dry_run=dry_run, json_out=json_out, alarm=alarm
+            )
+        )
+    except PortTakenError as error:
+        typer.echo(f"The virtual house cannot start: {error}.", err=True)
+        raise typer.Exit(1) from None
     raise typer.Exit(code)
 
 

@@ -58,7 +58,13 @@ def read_house(path: Path) -> HouseFile:
 
 @dataclass
 class VirtualHouse:
-    """Emulators for the devices of a house file whose adapters are installed."""
+    """Emulators for the devices of a house file whose adapters are installed.
+
+    Each house has its own `HostAllocator`: every device its own 127.x.y.z, and one
+    broadcast address that its broadcast-found devices hear. An emulation's
+    `adapter_settings` (where to broadcast, where a device with no announcement is) land
+    in `settings`, for the config of the Dobby that runs against this house.
+    """
 
     house: HouseFile
     adapters: Mapping[str, type[Adapter]]
@@ -102,16 +108,23 @@ class VirtualHouse:
             by_adapter.setdefault(device.adapter, []).append(
                 DemoDevice(device.name, device.area, device.kind, dict(device.state))
             )
-        for name, devices in by_adapter.items():
-            hook = load_emulator_hook(self.adapters[name].manifest)
-            if hook is None:  # pragma: no cover - filtered by `devices`
-                continue
-            emulation = await hook(devices, self.hosts, interface=self.interface)
-            self.running.append(emulation)
-            extra = getattr(emulation, "adapter_settings", None)
-            if extra:
-                self.settings[name] = dict(extra)
-            _LOGGER.info("Emulating %d %s devices", len(devices), name)
+        try:
+            for name, devices in by_adapter.items():
+                await self._start(name, devices)
+        except BaseException:
+            await self.stop()  # a port that is taken: what started goes again
+            raise
+
+    async def _start(self, name: str, devices: list[DemoDevice]) -> None:
+        hook = load_emulator_hook(self.adapters[name].manifest)
+        if hook is None:  # pragma: no cover - filtered by `devices`
+            return
+        emulation = await hook(devices, self.hosts, interface=self.interface)
+        self.running.append(emulation)
+        extra = getattr(emulation, "adapter_settings", None)
+        if extra:
+            self.settings[name] = dict(extra)
+        _LOGGER.info("Emulating %d %s devices", len(devices), name)
 
     async def stop(self) -> None:
         """Stop every emulator."""

@@ -3,14 +3,20 @@ addresses of its own (broadcast discovery included), and each controlled alone."
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from agent.config import load_config
 from agent.demo import RunningDemo, running_demo
 from devices.adapters.lifx.demo import LifxEmulation
 from devices.adapters.screenlogic.emulator import ScreenLogicEmulator
+from devices.adapters.screenlogic.emulator.wire import DISCOVERY_PORT
 from devices.virtual_house import VirtualHouse
 from skills.actions import Requester
 
@@ -60,3 +66,28 @@ async def test_two_houses_are_found_and_controlled_independently(tmp_path: Path)
         pools = [running(h, ScreenLogicEmulator) for h in (one.house, two.house)]
         lights = [[c.on for c in p.equipment.circuits if c.name == "Pool Light"] for p in pools]
         assert lights == [[False], [True]]
+
+
+def test_a_port_taken_on_every_address_is_one_line(tmp_path: Path) -> None:
+    holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        holder.bind(("0.0.0.0", DISCOVERY_PORT))  # a program on all addresses: ScreenLogic's
+    except OSError:
+        holder.close()
+        pytest.skip("another program on this machine holds UDP port 1444 already")
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "agent", "demo", "--say", "hello", "--state", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+            cwd=CONFIG.parent,
+        )
+    finally:
+        holder.close()
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "The virtual house cannot start: UDP port 1444 on every loopback address tried is "
+        "taken by another process."
+    ]
