@@ -44,11 +44,6 @@ class Faults:
         self.latency = 0.0
         self.error = self.garbage = self.drop = self.silent = False
 
-    @property
-    def any(self) -> bool:
-        """Whether anything is set."""
-        return bool(self.latency or self.error or self.garbage or self.drop or self.silent)
-
     async def delay(self) -> None:
         """Wait out the latency (the first thing to do for every request)."""
         if self.latency > 0:
