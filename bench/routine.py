@@ -92,9 +92,8 @@ async def measure(devices: list[HouseDevice], latency: float, repeats: int, work
         for name, extra in house.settings.items():
             config.home.adapters[name] = {**config.home.adapters.get(name, {}), **extra}
         state = Path(tempfile.mkdtemp(dir=work))
-        # The house's own devices only (LIFX bulbs answer on the interface's address).
-        own = {*house.hosts, *(["127.0.0.1"] if any(d.adapter == "lifx" for d in devices) else [])}
-        dobby = Dobby(config, state, interfaces=["127.0.0.1"], only_hosts=own)
+        # The house's own devices only: each answers from an address of its own.
+        dobby = Dobby(config, state, interfaces=["127.0.0.1"], only_hosts=set(house.hosts))
         await dobby.start()
         try:
             missing = await dobby.wait_for(house.entity_ids, 60)

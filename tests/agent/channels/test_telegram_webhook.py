@@ -13,6 +13,7 @@ from agent.channels.telegram import render
 from agent.channels.testing import FakeBotAPI
 from agent.config import ChannelSettings, MemberConfig, load_config
 from agent.service import Service
+from devices.plugin import LoadedAdapters
 from skills.actions import Role
 
 SECRET = "webhook-secret-never-logged"
@@ -37,7 +38,14 @@ async def test_updates_arrive_by_webhook_with_the_secret_header(tmp_path: Path) 
         http_host="127.0.0.1",
         http_port=0,
     )
-    service = Service(config, tmp_path / "state", settings, interfaces=["127.0.0.1"])
+    # No adapters: the webhook is the subject, not whatever else answers on loopback.
+    service = Service(
+        config,
+        tmp_path / "state",
+        settings,
+        interfaces=["127.0.0.1"],
+        loaded=LoadedAdapters({}, []),
+    )
     try:
         await service.start()
         hooked = await telegram.wait_for("setWebhook")
