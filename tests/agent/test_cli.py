@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import yaml
 from typer.testing import CliRunner
 
 from agent.cli import app
+from devices.plugin import load_adapters
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 runner = CliRunner()
@@ -49,7 +51,9 @@ def test_an_adapter_that_is_not_installed_is_named(tmp_path: Path) -> None:
 
 
 def test_understand_with_no_devices_explains(tmp_path: Path) -> None:
-    (tmp_path / "home.yaml").write_text("discovery:\n  interfaces: [127.0.0.1]\n")
+    off = {name: {"enabled": False} for name in load_adapters().adapters}
+    home = {"discovery": {"interfaces": ["127.0.0.1"]}, "adapters": off}
+    (tmp_path / "home.yaml").write_text(yaml.safe_dump(home))
     result = runner.invoke(
         app,
         [

@@ -10,6 +10,8 @@ from pathlib import Path
 import aiohttp
 import yaml
 
+from devices.plugin import load_adapters
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -34,7 +36,8 @@ async def test_healthz_reports_the_house_and_channels(household) -> None:
 async def test_dobby_run_serves_healthz_and_stops_on_sigterm(tmp_path: Path, dobby_run) -> None:
     config = tmp_path / "config"
     config.mkdir()
-    home = {"name": "Test House", "discovery": {"interfaces": ["127.0.0.1"]}}
+    off = {name: {"enabled": False} for name in load_adapters().adapters}
+    home = {"name": "Test House", "discovery": {"interfaces": ["127.0.0.1"]}, "adapters": off}
     (config / "home.yaml").write_text(yaml.safe_dump(home))
     port = free_port()
     process = await dobby_run(config, tmp_path, http_port=str(port))
