@@ -492,7 +492,9 @@ def run(
         raise typer.Exit(2) from None
 
 
-members_app = typer.Typer(help="Household members: invite, list, remove.", no_args_is_help=True)
+members_app = typer.Typer(
+    help="Household members: invite, list, remove; MCP tokens.", no_args_is_help=True
+)
 app.add_typer(members_app, name="members")
 
 
@@ -578,6 +580,77 @@ def members_remove(
         typer.echo(f"No member {member_id} joined by pairing.", err=True)
         raise typer.Exit(1)
     typer.echo(f"Removed {member_id}.")
+
+
+@members_app.command("token")
+def members_token(
+    who: Annotated[str, typer.Argument(help="The member's id or name.")],
+    config: ConfigOption = None,
+    state: StateOption = Path("data"),
+) -> None:
+    """Issue a bearer token for the MCP server, acting as this member (shown once)."""
+    members = _members(_load(config), state)
+    try:
+        member = members.lookup(who)
+        if member is None:
+            typer.echo(f"No member {who!r} (see `dobby members list`).", err=True)
+            raise typer.Exit(1)
+        token = members.issue_token(member.id)
+    finally:
+        members.close()
+    typer.echo(token)
+    typer.echo(
+        f"A token for {member.name} ({member.role.value}), shown only now. Revoke it with "
+        f"`dobby members revoke {member.name}`.",
+        err=True,
+    )
+
+
+@members_app.command("tokens")
+def members_tokens(
+    json_out: JsonOption = False, config: ConfigOption = None, state: StateOption = Path("data")
+) -> None:
+    """List the MCP tokens issued (never the tokens themselves)."""
+    from datetime import UTC, datetime
+
+    members = _members(_load(config), state)
+    try:
+        rows = [
+            {
+                "id": t.id,
+                "member": t.member_id,
+                "issued": datetime.fromtimestamp(t.created_at, UTC).isoformat(timespec="seconds"),
+                "revoked": t.revoked_at is not None,
+            }
+            for t in members.tokens()
+        ]
+    finally:
+        members.close()
+    if json_out:
+        _print_json(rows)
+        return
+    table = Table("id", "member", "issued", "revoked")
+    for row in rows:
+        table.add_row(*(str(v) for v in row.values()))
+    Console().print(table)
+
+
+@members_app.command("revoke")
+def members_revoke(
+    which: Annotated[str, typer.Argument(help="A token id (`dobby members tokens`), or a member.")],
+    config: ConfigOption = None,
+    state: StateOption = Path("data"),
+) -> None:
+    """Revoke an MCP token, or every token of a member."""
+    members = _members(_load(config), state)
+    try:
+        revoked = members.revoke_tokens(which)
+    finally:
+        members.close()
+    if not revoked:
+        typer.echo(f"No open token matches {which!r}.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Revoked {revoked} token{'s' if revoked != 1 else ''}.")
 
 
 def main() -> None:

@@ -399,3 +399,6 @@ class ChannelSettings(BaseSettings):
     """Where `/healthz` and the webhooks listen: this machine only, unless set otherwise
     (`0.0.0.0` for every interface); put a reverse proxy with HTTPS in front for webhooks."""
     http_port: int = Field(default=8790, ge=0, le=65535)
+    mcp_allowed_origins: str = ""
+    """Origins besides this machine's whose pages may call `/mcp` (comma-separated,
+    `https://dobby.example`); a request from any other origin is refused."""

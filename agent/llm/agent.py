@@ -275,6 +275,10 @@ class HouseAgent:
             return _turn_of(deps, approval.question, pending=approval, usage=usage)
         if remember:
             self.conversations.remember(chat, messages[earlier:])
+        if deps.pending:  # a schedule or a routine's step waits for a person's Approve
+            waiting = deps.pending[0]
+            approval = Approval(waiting.token, waiting.question, [])
+            return _turn_of(deps, output, pending=approval, usage=usage)
         return _turn_of(deps, output, usage=usage)
 
 
