@@ -492,6 +492,43 @@ def run(
         raise typer.Exit(2) from None
 
 
+@app.command()
+def mcp(
+    member: Annotated[str, typer.Option("--member", help="Act as this member (id or name).")],
+    config: ConfigOption = None,
+    state: StateOption = Path("data"),
+    interface: Annotated[
+        list[str] | None, typer.Option("--interface", hidden=True, help="Discover only here.")
+    ] = None,
+    only_host: Annotated[
+        list[str] | None, typer.Option("--only-host", hidden=True, help="Talk only to these.")
+    ] = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Serve the house over MCP on stdin/stdout, as one household member."""
+    from pydantic import ValidationError
+
+    from agent.channels.mcp.stdio import find_member, serve_stdio
+    from agent.config import ChannelSettings
+
+    _setup_logging(verbose)
+    loaded = _load(config)
+    found = find_member(loaded, state, member)
+    if found is None:
+        typer.echo(f"No member {member!r} (see `dobby members list`).", err=True)
+        raise typer.Exit(2)
+    try:
+        settings = ChannelSettings()
+    except ValidationError as error:
+        typer.echo(f"Settings error: {error}", err=True)
+        raise typer.Exit(2) from None
+    _run(
+        lambda: serve_stdio(
+            loaded, state, settings, found, interfaces=interface, only_hosts=only_host
+        )
+    )
+
+
 members_app = typer.Typer(
     help="Household members: invite, list, remove; MCP tokens.", no_args_is_help=True
 )
