@@ -136,6 +136,7 @@ class Dobby:
                 model_base_url=config.home.model_base_url,
                 llm_first=config.home.llm_first,
                 database=database_path(state_dir),
+                mcp_servers=config.home.mcp_servers,
             ),
         )
         self.notifications = Notifications(database_path(state_dir))
