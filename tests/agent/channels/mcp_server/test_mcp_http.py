@@ -296,3 +296,33 @@ async def test_a_change_is_announced_to_a_2025_session_that_subscribed(mcp_house
         async with asyncio.timeout(20):
             while await updated.get() != uri:
                 pass
+
+
+async def test_schedule_list_and_cancel_something_for_later(mcp_house) -> None:
+    turn_off = {"entity_id": "light.counter_strip", "command": "light.turn_off"}
+    async with connect(mcp_house, mcp_house.tokens["Bob"]) as client:
+        scheduled = text_of(
+            await client.call_tool("schedule", {"when": "in 10 minutes", "actions": [turn_off]})
+        )
+        jobs = json.loads(text_of(await client.call_tool("list_scheduled", {})))
+        [job] = [j for j in jobs if j["once"] and "Counter Strip" in j["what"]]
+        unreadable = text_of(
+            await client.call_tool("schedule", {"when": "soonish", "actions": [turn_off]})
+        )
+        cancelled = text_of(await client.call_tool("cancel_scheduled", {"job_id": job["id"]}))
+        after = json.loads(text_of(await client.call_tool("list_scheduled", {})))
+    assert "Counter Strip" in scheduled, scheduled
+    assert "is not a time I can read" in unreadable
+    assert cancelled.startswith("Cancelled"), cancelled
+    assert job["id"] not in {j["id"] for j in after}
+
+
+async def test_a_guest_reads_only_their_own_audit_entries(mcp_house) -> None:
+    async with connect(mcp_house, mcp_house.tokens["Gus"]) as client:
+        refused = text_of(await client.call_tool("audit_log", {"member": "Alice"}))
+        own = json.loads(text_of(await client.call_tool("audit_log", {})))
+    async with connect(mcp_house, mcp_house.tokens["Alice"]) as client:
+        everyone = json.loads(text_of(await client.call_tool("audit_log", {"limit": 100})))
+    assert "may read only what they asked for" in refused
+    assert all(e["member_id"] == "telegram:1003" for e in own)
+    assert {"telegram:1002"} <= {e["member_id"] for e in everyone}
