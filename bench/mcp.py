@@ -23,12 +23,10 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from agent.config import ChannelSettings, MemberConfig, load_config
-from agent.demo import LOOPBACK, demo_house
-from agent.service import Service
+from agent.demo import serving_demo
 from bench import report
 from bench.chat import percentiles
 from devices.adapters.hue.emulator import HueBridgeEmulator
-from devices.plugin import load_adapters
 from skills.actions import Role
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
@@ -40,24 +38,13 @@ async def measure(work: Path, repeats: int) -> dict[str, Any]:
     """Start the house and the service; time `repeats` calls after five to warm up."""
     config = load_config(CONFIG)
     config.home.members = [MemberConfig(id=MEMBER, name="Bob", role=Role.MEMBER)]
-    loaded = load_adapters()
     settings = ChannelSettings(_env_file=None, http_host="127.0.0.1", http_port=0)
     async with contextlib.AsyncExitStack() as stack:
-        house = await stack.enter_async_context(demo_house(config, loaded))
-        service = Service(
-            config,
-            work,
-            settings,
-            interfaces=[LOOPBACK],
-            loaded=loaded,
-            only_hosts=house.addresses,
-        )
-        stack.push_async_callback(service.stop)
-        await service.start()
+        serving = await stack.enter_async_context(serving_demo(config, work, settings))
+        service, house = serving.service, serving.house
+        if serving.missing:
+            raise RuntimeError(f"discovery did not find {serving.missing}")
         assert service.dobby is not None
-        missing = await service.dobby.wait_for([ENTITY], 30)
-        if missing:
-            raise RuntimeError(f"discovery did not find {missing}")
         hue = next(e for e in house.running if isinstance(e, HueBridgeEmulator))
         bulb = hue.model.light(LIGHT)
         token = service.dobby.members.issue_token(MEMBER)

@@ -83,6 +83,9 @@ class HouseServer:
         self.listen = ListenHandler(self.bus)
         self._subscribed: dict[str, dict[str, ServerSession]] = {}
         """Resource URI → the sessions (of the 2025 protocol) that subscribed to it."""
+        self._schemas: dict[str, dict[str, Any]] = {}
+        """Tool input schemas as last listed (the SDK checks `Mcp-Param-*` headers with
+        them; without this it would list every tool again on every call)."""
         self._sends = Background()
         self._stop_listening = dobby.registry.listen(self._changed)
         self.server: Server[Any] = Server(
@@ -90,6 +93,7 @@ class HouseServer:
             version="0.1.0",
             title="Dobby",
             instructions=INSTRUCTIONS,
+            get_tool_input_schema=self._schemas.get,
             on_list_tools=self._list_tools,
             on_call_tool=self._call_tool,
             on_list_resources=self._list_resources,
@@ -122,6 +126,7 @@ class HouseServer:
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
         definitions = await self.tools.definitions(self.requester(ctx))
+        self._schemas.update((d.name, d.parameters_json_schema) for d in definitions)
         return types.ListToolsResult(
             tools=[
                 types.Tool(

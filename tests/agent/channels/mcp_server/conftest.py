@@ -18,10 +18,9 @@ from pydantic import SecretStr
 from agent.app import Dobby
 from agent.channels.testing import FakeBotAPI
 from agent.config import ChannelSettings, MemberConfig, load_config
-from agent.demo import LOOPBACK, demo_house
+from agent.demo import serving_demo
 from agent.service import Service
 from devices.adapters.hue.emulator import HueBridgeEmulator
-from devices.plugin import load_adapters
 from devices.virtual_house import VirtualHouse
 from skills.actions import Action, Plan, Requester, Role
 from skills.actions import Path as ActionPath
@@ -88,7 +87,6 @@ async def mcp_house(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[M
     config.home.members = list(MEMBERS)
     telegram = FakeBotAPI()
     await telegram.start()
-    loaded = load_adapters()
     settings = ChannelSettings(
         _env_file=None,  # type: ignore[call-arg]
         telegram_token=SecretStr(telegram.token),
@@ -98,22 +96,12 @@ async def mcp_house(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[M
         http_port=0,
     )
     try:
-        async with demo_house(config, loaded) as house:
-            service = Service(
-                config,
-                tmp_path_factory.mktemp("mcp-state"),
-                settings,
-                interfaces=[LOOPBACK],
-                loaded=loaded,
-                only_hosts=house.addresses,
-            )
-            try:
-                await service.start()
-                assert service.dobby is not None
-                assert await service.dobby.wait_for(house.entity_ids, 30) == []
-                tokens = {m.name: service.dobby.members.issue_token(m.id) for m in MEMBERS}
-                yield McpHouse(service, house, telegram, tokens)
-            finally:
-                await service.stop()
+        state = tmp_path_factory.mktemp("mcp-state")
+        async with serving_demo(config, state, settings) as serving:
+            assert serving.missing == []
+            dobby = serving.service.dobby
+            assert dobby is not None
+            tokens = {m.name: dobby.members.issue_token(m.id) for m in MEMBERS}
+            yield McpHouse(serving.service, serving.house, telegram, tokens)
     finally:
         await telegram.stop()
