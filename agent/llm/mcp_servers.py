@@ -23,6 +23,9 @@ from skills.toolsets import HouseDeps
 
 _LOGGER = logging.getLogger(__name__)
 
+START_TIMEOUT = 30.0
+"""Seconds a server may take to start and answer (a stdio server is a program starting)."""
+
 
 @dataclass
 class Reachable(WrapperToolset[HouseDeps]):
@@ -72,7 +75,9 @@ def mcp_toolsets(servers: Mapping[str, McpServerConfig]) -> list[AbstractToolset
             client = StdioTransport(server.command, list(server.args), env=env or None)
         allowed = frozenset(server.tools)
         toolset = (
-            MCPToolset[HouseDeps](client, id=f"mcp_{name}", headers=headers)
+            MCPToolset[HouseDeps](
+                client, id=f"mcp_{name}", headers=headers, init_timeout=START_TIMEOUT
+            )
             .filtered(lambda _ctx, tool, allowed=allowed: tool.name in allowed)  # type: ignore[misc]
             .prefixed(name)
         )
