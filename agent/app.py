@@ -136,6 +136,7 @@ class Dobby:
                 model_base_url=config.home.model_base_url,
                 llm_first=config.home.llm_first,
                 database=database_path(state_dir),
+                mcp_servers=config.home.mcp_servers,
             ),
         )
         self.notifications = Notifications(database_path(state_dir))
@@ -294,7 +295,14 @@ class Dobby:
         Raises ConfirmationError when it cannot be accepted.
         """
         request = self.house.confirmations.take(token, approver)
-        waiting = request.subject
+        reply = Reply(text="", source="none", reply="Something went wrong; nothing more was done.")
+        try:
+            reply = await self._answer(request.subject, approver, approve=approve)
+        finally:  # whoever waits for the outcome (an MCP client) hears it, whatever it was
+            self.house.confirmations.settle(request, approved=approve, outcome=outcome_of(reply))
+        return reply
+
+    async def _answer(self, waiting: object, approver: Requester, *, approve: bool) -> Reply:
         if isinstance(waiting, HeldPlan):
             outcome = await self.house.answer(waiting, approver, approve=approve)
             reply = Reply(text="", source="none", actions=outcome.plan.actions)
@@ -413,6 +421,15 @@ def llm_reply(text: str, turn: Turn) -> Reply:
         needs_confirmation=turn.pending is not None,
         confirmation=turn.pending.token if turn.pending else None,
     )
+
+
+def outcome_of(reply: Reply) -> str:
+    """What came of an answered request, in words: the reply, and each action's result."""
+    done = [
+        f"{r['command']} on {r['entity_id']}: {'done' if r['ok'] else r['error']}"
+        for r in reply.results
+    ]
+    return "\n".join(line for line in [reply.reply, *done] if line) or "Nothing was done."
 
 
 def refusal_first(intro: str, review: Review) -> str:

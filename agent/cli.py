@@ -500,7 +500,46 @@ def run(
         raise typer.Exit(2) from None
 
 
-members_app = typer.Typer(help="Household members: invite, list, remove.", no_args_is_help=True)
+@app.command()
+def mcp(
+    member: Annotated[str, typer.Option("--member", help="Act as this member (id or name).")],
+    config: ConfigOption = None,
+    state: StateOption = Path("data"),
+    interface: Annotated[
+        list[str] | None, typer.Option("--interface", hidden=True, help="Discover only here.")
+    ] = None,
+    only_host: Annotated[
+        list[str] | None, typer.Option("--only-host", hidden=True, help="Talk only to these.")
+    ] = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Serve the house over MCP on stdin/stdout, as one household member."""
+    from pydantic import ValidationError
+
+    from agent.channels.mcp.stdio import find_member, serve_stdio
+    from agent.config import ChannelSettings
+
+    _setup_logging(verbose)
+    loaded = _load(config)
+    found = find_member(loaded, state, member)
+    if found is None:
+        typer.echo(f"No member {member!r} (see `dobby members list`).", err=True)
+        raise typer.Exit(2)
+    try:
+        settings = ChannelSettings()
+    except ValidationError as error:
+        typer.echo(f"Settings error: {error}", err=True)
+        raise typer.Exit(2) from None
+    _run(
+        lambda: serve_stdio(
+            loaded, state, settings, found, interfaces=interface, only_hosts=only_host
+        )
+    )
+
+
+members_app = typer.Typer(
+    help="Household members: invite, list, remove; MCP tokens.", no_args_is_help=True
+)
 app.add_typer(members_app, name="members")
 
 
@@ -586,6 +625,77 @@ def members_remove(
         typer.echo(f"No member {member_id} joined by pairing.", err=True)
         raise typer.Exit(1)
     typer.echo(f"Removed {member_id}.")
+
+
+@members_app.command("token")
+def members_token(
+    who: Annotated[str, typer.Argument(help="The member's id or name.")],
+    config: ConfigOption = None,
+    state: StateOption = Path("data"),
+) -> None:
+    """Issue a bearer token for the MCP server, acting as this member (shown once)."""
+    members = _members(_load(config), state)
+    try:
+        member = members.lookup(who)
+        if member is None:
+            typer.echo(f"No member {who!r} (see `dobby members list`).", err=True)
+            raise typer.Exit(1)
+        token = members.issue_token(member.id)
+    finally:
+        members.close()
+    typer.echo(token)
+    typer.echo(
+        f"A token for {member.name} ({member.role.value}), shown only now. Revoke it with "
+        f"`dobby members revoke {member.name}`.",
+        err=True,
+    )
+
+
+@members_app.command("tokens")
+def members_tokens(
+    json_out: JsonOption = False, config: ConfigOption = None, state: StateOption = Path("data")
+) -> None:
+    """List the MCP tokens issued (never the tokens themselves)."""
+    from datetime import UTC, datetime
+
+    members = _members(_load(config), state)
+    try:
+        rows = [
+            {
+                "id": t.id,
+                "member": t.member_id,
+                "issued": datetime.fromtimestamp(t.created_at, UTC).isoformat(timespec="seconds"),
+                "revoked": t.revoked_at is not None,
+            }
+            for t in members.tokens()
+        ]
+    finally:
+        members.close()
+    if json_out:
+        _print_json(rows)
+        return
+    table = Table("id", "member", "issued", "revoked")
+    for row in rows:
+        table.add_row(*(str(v) for v in row.values()))
+    Console().print(table)
+
+
+@members_app.command("revoke")
+def members_revoke(
+    which: Annotated[str, typer.Argument(help="A token id (`dobby members tokens`), or a member.")],
+    config: ConfigOption = None,
+    state: StateOption = Path("data"),
+) -> None:
+    """Revoke an MCP token, or every token of a member."""
+    members = _members(_load(config), state)
+    try:
+        revoked = members.revoke_tokens(which)
+    finally:
+        members.close()
+    if not revoked:
+        typer.echo(f"No open token matches {which!r}.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Revoked {revoked} token{'s' if revoked != 1 else ''}.")
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -110,6 +111,35 @@ class DiscoveryConfig(BaseModel):
         return None if self.interfaces is None else interface_addresses(self.interfaces)
 
 
+class McpServerConfig(BaseModel):
+    """An MCP server whose tools the LLM agent may use, under `mcp_servers:` in home.yaml.
+
+    Its tools read the world (a weather forecast); they cannot change the house: every
+    change still goes through Dobby's own tools and policy. Only the tools listed in
+    `tools` are shown to the model.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = None
+    """A streamable-HTTP server: `http://127.0.0.1:8000/mcp`."""
+    command: str | None = None
+    """Or a program that serves MCP on stdio."""
+    args: list[str] = []
+    env: list[str] = []
+    """Names of environment variables handed to the program (values stay out of YAML)."""
+    token_env: str | None = None
+    """An environment variable holding a bearer token for `url`."""
+    tools: list[str] = Field(min_length=1)
+    """The tools the model may call (an allow-list; the rest stay hidden)."""
+
+    @model_validator(mode="after")
+    def _one_way(self) -> McpServerConfig:
+        if (self.command is None) == (self.url is None):
+            raise ValueError("give either `url` or `command`")
+        return self
+
+
 class HomeConfig(BaseModel):
     """The shape of home.yaml."""
 
@@ -138,6 +168,8 @@ class HomeConfig(BaseModel):
     """An OpenAI-compatible server for `model` (Ollama, llama.cpp, vLLM): `http://host:port/v1`."""
     llm_first: bool = False
     """Send every sentence to the model, not only what local understanding misses."""
+    mcp_servers: dict[str, McpServerConfig] = {}
+    """MCP servers whose allowed tools the LLM agent may use, by a short name."""
 
     @field_validator("language")
     @classmethod
@@ -399,3 +431,6 @@ class ChannelSettings(BaseSettings):
     """Where `/healthz` and the webhooks listen: this machine only, unless set otherwise
     (`0.0.0.0` for every interface); put a reverse proxy with HTTPS in front for webhooks."""
     http_port: int = Field(default=8790, ge=0, le=65535)
+    mcp_allowed_origins: str = ""
+    """Origins besides this machine's whose pages may call `/mcp` (comma-separated,
+    `https://dobby.example`); a request from any other origin is refused."""

@@ -1,10 +1,10 @@
 """`dobby run`: the household's long-running service.
 
 It starts what the config names (adapters, discovery, the scheduler when there is one,
-the chat channels that have their secrets set), serves `/healthz` and the webhooks on one
-aiohttp server, tells the household when a device goes offline or comes back, and stops
-gracefully on SIGTERM: channels stop taking messages, finish the ones in hand, then the
-house and its connections close.
+the chat channels that have their secrets set), serves `/healthz`, the webhooks and the
+MCP server (`/mcp`, `agent.channels.mcp`) on one aiohttp server, tells the household
+when a device goes offline or comes back, and stops gracefully on SIGTERM: channels stop
+taking messages, finish the ones in hand, then the house and its connections close.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import time
 from collections.abc import Collection
 from contextlib import suppress
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 
@@ -32,6 +32,9 @@ from devices.plugin import LoadedAdapters
 from devices.registry import Change, Registry
 from skills.audit import database_path
 from skills.notifications import Notice, NoticeKind, Notifications
+
+if TYPE_CHECKING:
+    from agent.channels.mcp.http import McpEndpoint
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -163,8 +166,11 @@ class Service:
         interfaces: list[str] | None = None,
         loaded: LoadedAdapters | None = None,
         only_hosts: Collection[str] | None = None,
+        serve_http: bool = True,
     ) -> None:
         self.config, self.state_dir = config, state_dir
+        self.serve_http = serve_http
+        """Listen on `DOBBY_HTTP_HOST`; off for `dobby mcp`, which talks over stdio."""
         self.settings = settings if settings is not None else ChannelSettings()
         self._options: dict[str, Any] = {
             "interfaces": interfaces,
@@ -182,6 +188,7 @@ class Service:
         self._runner: web.AppRunner | None = None
         self._serving = False
         self._seen: SeenMessages | None = None
+        self.mcp: McpEndpoint | None = None
         hidden = secrets_of(self.settings)
         self._telegram_secret: str | None = None
         if self.settings.telegram_token is not None and self.settings.telegram_webhook_url:
@@ -207,12 +214,17 @@ class Service:
             self._watch = DeviceWatch(self.dobby.registry, self.dobby.notifications)
             self._freezer = HeapFreezer(self.dobby.registry)
             self._make_channels(app)
+            if self.serve_http:
+                self._add_mcp(app)
         # Notices published before the channels are up (a missed schedule) wait for them.
         self.dobby.notifications.expect(self.channels)
         await self._runner.setup()
         self._serving = True
-        site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
-        await site.start()
+        if self.serve_http:
+            site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
+            await site.start()
+        if self.mcp is not None:
+            await self.mcp.start()
         # adapters, discovery, pollers and the scheduled routines; the heap is frozen below
         await self.dobby.start(freeze=False)
         for name, channel in self.channels.items():
@@ -226,11 +238,11 @@ class Service:
         # runs just after ready rather than before it.
         asyncio.get_running_loop().call_soon(self._freezer.freeze)
         _LOGGER.warning(
-            "Dobby is ready in %.2f s: %d adapters, channels: %s, /healthz on port %d",
+            "Dobby is ready in %.2f s: %d adapters, channels: %s, /healthz and /mcp on port %s",
             self.ready_after,
             len(self.dobby.adapters),
             ", ".join(self.channels) or "none",
-            self.port,
+            self.port if self.serve_http else "none",
         )
 
     def _make_channels(self, app: web.Application) -> None:
@@ -261,6 +273,23 @@ class Service:
             whatsapp.add_routes(app)
             self.channels["whatsapp"] = whatsapp
 
+    # -- the MCP server over HTTP (agent.channels.mcp) ------------------------------------
+
+    def _add_mcp(self, app: web.Application) -> None:
+        """`/mcp`: the house as an MCP server, for members with a bearer token."""
+        from agent.channels.mcp.http import McpEndpoint
+        from agent.channels.mcp.server import HouseServer
+
+        assert self.dobby is not None
+        origins = [o.strip() for o in self.settings.mcp_allowed_origins.split(",") if o.strip()]
+        self.mcp = McpEndpoint(HouseServer(self.dobby), self.dobby.members, allowed_origins=origins)
+        self.mcp.add_routes(app)
+
+    async def _stop_mcp(self) -> None:
+        """End MCP sessions and streams first: the HTTP server waits for open requests."""
+        if self.mcp is not None:
+            await self.mcp.stop()
+
     async def healthz(self, request: web.Request) -> web.Response:
         """200 with a summary when running; 503 while starting or stopping."""
         body: dict[str, Any] = {"status": self._state, "channels": sorted(self.channels)}
@@ -282,6 +311,7 @@ class Service:
             await self._watch.close()
         if self._freezer is not None:
             self._freezer.close()
+        await self._stop_mcp()
         if self.dobby is not None:
             await self.dobby.stop()
         if self._runner is not None and self._serving:

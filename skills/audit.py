@@ -123,11 +123,23 @@ class AuditLog:
                 rows,
             )
 
-    def recent(self, limit: int = 50) -> list[AuditEntry]:
-        """The newest entries, newest first."""
+    def recent(
+        self, limit: int = 50, *, entity_id: str | None = None, who: str | None = None
+    ) -> list[AuditEntry]:
+        """The newest entries, newest first; only those on `entity_id`, and only those
+        asked for by `who` (a member id, or a name in any case), when given."""
+        where, values = [], []
+        if entity_id is not None:
+            where.append("entity_id = ?")
+            values.append(entity_id)
+        if who is not None:
+            where.append("(requester = ? OR name = ? COLLATE NOCASE)")
+            values.extend((who, who))
+        condition = f"WHERE {' AND '.join(where)}" if where else ""
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {_FIELDS} FROM audit ORDER BY id DESC LIMIT ?", (limit,)
+                f"SELECT {_FIELDS} FROM audit {condition} ORDER BY id DESC LIMIT ?",
+                (*values, limit),
             ).fetchall()
         return [
             AuditEntry(

@@ -4,10 +4,15 @@ Whatever waits for a confirmation becomes a `Request` here: sensitive actions th
 held (from a sentence, a routine a guest ran), a schedule that will do something
 sensitive, an LLM run paused on a tool call. Who may answer, that an answer is taken only
 once, and that a request expires are decided in `Confirmations.take`, and nowhere else.
+
+What became of a request stays readable for a while after it was answered
+(`Confirmations.find`, `Request.status`, `Confirmations.wait`), so whoever asked from a way
+in that cannot be told later (an MCP client) can ask, or wait, for the outcome.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import Callable
@@ -32,6 +37,16 @@ class ConfirmationError(Exception):
         self.still_open = still_open
 
 
+@dataclass(frozen=True)
+class Answer:
+    """How a request was answered, and what came of it."""
+
+    approved: bool
+    approver: Requester
+    outcome: str = ""
+    """What came of it, in words (what was done, what failed)."""
+
+
 @dataclass
 class Request:
     """One question for a person, and what waits for the answer."""
@@ -44,6 +59,19 @@ class Request:
     subject: object
     """What waits: a held plan, a schedule to be made, a paused LLM run."""
     expires_at: float
+    taken_by: Requester | None = None
+    """Who answered, from the moment the answer was taken (before it is carried out)."""
+    answer: Answer | None = None
+    """How it was answered and what came of it, once carried out."""
+    _settled: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+    def status(self, now: float) -> str:
+        """`waiting`, `expired`, `answered` (being carried out), `approved` or `denied`."""
+        if self.answer is not None:
+            return "approved" if self.answer.approved else "denied"
+        if self.taken_by is not None:
+            return "answered"
+        return "expired" if now > self.expires_at else "waiting"
 
 
 @dataclass
@@ -54,6 +82,7 @@ class Confirmations:
     clock: Callable[[], float] = time.monotonic
     ttl: float = CONFIRMATION_TTL
     _open: dict[str, Request] = field(default_factory=dict)
+    _answered: dict[str, Request] = field(default_factory=dict)
 
     def open(self, question: str, requester: Requester, subject: object) -> Request:
         """A new request; its token goes on the buttons that answer it."""
@@ -81,10 +110,35 @@ class Confirmations:
         del self._open[token]
         if self.clock() > request.expires_at:
             raise ConfirmationError("That request has expired; please ask again.")
+        request.taken_by = approver
+        self._answered[token] = request
         return request
+
+    def settle(self, request: Request, *, approved: bool, outcome: str) -> None:
+        """Record what came of a request taken with `take`; whoever waits for it hears."""
+        assert request.taken_by is not None, "settle only what was taken"
+        request.answer = Answer(approved, request.taken_by, outcome)
+        request._settled.set()
+
+    def find(self, token: str) -> Request | None:
+        """A request open, or answered not long ago (to read what became of it)."""
+        return self._open.get(token) or self._answered.get(token)
+
+    async def wait(self, request: Request, within: float) -> None:
+        """Wait until the request is answered and carried out, it expires, or `within`
+        seconds pass, whichever comes first."""
+        left = within
+        if request.taken_by is None:  # an answer taken is carried out, however late
+            left = min(within, request.expires_at - self.clock())
+        if request.answer is None and left > 0:
+            try:
+                await asyncio.wait_for(request._settled.wait(), left)
+            except TimeoutError:
+                return
 
     def _forget_expired(self) -> None:
         """Drop requests long expired (an hour after, so a late press still hears why)."""
         now = self.clock()
-        for token in [t for t, r in self._open.items() if now > r.expires_at + 3600]:
-            del self._open[token]
+        for kept in (self._open, self._answered):
+            for token in [t for t, r in kept.items() if now > r.expires_at + 3600]:
+                del kept[token]

@@ -6,10 +6,14 @@ flow add them. An id names the channel: `telegram:<user id>`, `whatsapp:<phone>`
 
 Pairing: `invite()` makes a one-time code valid for an hour; the new person sends it to
 the bot, which files a join request; an admin approves it in the chat, once.
+
+Tokens: `issue_token()` gives a member a bearer token for the MCP server (`dobby members
+token NAME`); only its SHA-256 is stored, it is shown once, and it is revocable.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import sqlite3
 import threading
@@ -45,7 +49,12 @@ _SCHEMA = (
         token TEXT PRIMARY KEY, member_id TEXT NOT NULL, name TEXT NOT NULL,
         role TEXT NOT NULL, expires_at REAL NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS pairing_guesses (sender TEXT NOT NULL, at REAL NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS member_tokens (
+        hash TEXT PRIMARY KEY, member_id TEXT NOT NULL, created_at REAL NOT NULL,
+        revoked_at REAL)""",
 )
+TOKEN_PREFIX = "dobby_"  # noqa: S105 - what a token starts with, so a leaked one is recognised
+"""What every member token starts with."""
 
 
 class MembershipError(Exception):
@@ -77,6 +86,23 @@ class Member:
         default)."""
         where = str(chat) if chat is not None else self.address
         return Requester(self.id, self.role, self.name, channel=self.channel, chat=where)
+
+
+@dataclass(frozen=True)
+class MemberToken:
+    """A bearer token issued to a member, as listed (the token itself is never kept)."""
+
+    id: str
+    """The first characters of the token's hash: enough to name it, useless to use it."""
+    member_id: str
+    created_at: float
+    revoked_at: float | None
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a token: its SHA-256 (a token is 32 random bytes, so no salt or
+    slow hash is needed: nothing about it can be guessed)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -293,6 +319,70 @@ class Members:
         if approve:
             self.add(request.member_id, request.name, request.role)
         return request
+
+    # -- bearer tokens (the MCP server) ----------------------------------------------------
+
+    def lookup(self, who: str) -> Member | None:
+        """A member by id, or by name (any case) when exactly one member has it."""
+        member = self.get(who)
+        if member is not None:
+            return member
+        named = [m for m in self.all() if m.name.casefold() == who.strip().casefold()]
+        return named[0] if len(named) == 1 else None
+
+    def issue_token(self, member_id: str) -> str:
+        """A new bearer token for a member: returned once, stored only as its hash."""
+        if self.get(member_id) is None:
+            raise MembershipError(f"There is no member {member_id}.")
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO member_tokens (hash, member_id, created_at) VALUES (?, ?, ?)",
+                (token_hash(token), member_id, self._clock()),
+            )
+        return token
+
+    def token_member(self, token: str) -> Member | None:
+        """The member a token was issued to, with their role now; None for a token that
+        is unknown, revoked, or whose member is no longer one."""
+        if not token.startswith(TOKEN_PREFIX):
+            return None
+        with self._lock:
+            row = self._db.execute(
+                "SELECT member_id FROM member_tokens WHERE hash = ? AND revoked_at IS NULL",
+                (token_hash(token),),
+            ).fetchone()
+        return self.get(row[0]) if row else None
+
+    def tokens(self) -> list[MemberToken]:
+        """Every token issued, oldest first (revoked ones too, marked)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT hash, member_id, created_at, revoked_at FROM member_tokens"
+                " ORDER BY created_at"
+            ).fetchall()
+        return [MemberToken(h[:12], m, c, r) for h, m, c, r in rows]
+
+    def revoke_tokens(self, which: str) -> int:
+        """Revoke one token (by the id `tokens()` shows) or every token of a member (by
+        id or name); returns how many were revoked."""
+        member = self.lookup(which)
+        with self._lock, self._db:
+            if member is not None:
+                cursor = self._db.execute(
+                    "UPDATE member_tokens SET revoked_at = ?"
+                    " WHERE member_id = ? AND revoked_at IS NULL",
+                    (self._clock(), member.id),
+                )
+            elif len(which) >= 8 and all(c in "0123456789abcdef" for c in which):
+                cursor = self._db.execute(
+                    "UPDATE member_tokens SET revoked_at = ?"
+                    " WHERE hash LIKE ? AND revoked_at IS NULL",
+                    (self._clock(), f"{which}%"),
+                )
+            else:
+                return 0
+        return cursor.rowcount
 
     def close(self) -> None:
         """Close the database."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,7 @@ from skills.house import House
 from skills.routines import Routine
 
 if TYPE_CHECKING:
+    from agent.config import McpServerConfig
     from agent.llm.agent import HouseAgent
     from agent.llm.settings import LLMSettings
 
@@ -62,10 +63,12 @@ def from_environment(
     model_base_url: str | None = None,
     llm_first: bool | None = None,
     database: Path | None = None,
+    mcp_servers: Mapping[str, McpServerConfig] | None = None,
 ) -> HouseAgent | None:
     """The house agent for the configured model, or None (local understanding only).
 
-    `model`, `model_base_url` and `llm_first` come from home.yaml (see `load_settings`);
+    `model`, `model_base_url` and `llm_first` come from home.yaml (see `load_settings`),
+    and so do `mcp_servers`, whose allowed tools the agent may use;
     `database` is the state database, where conversations outlive a restart (in memory
     without it). A model that cannot be set up (unknown name, missing API key) is logged by
     name and reason, never with its key, and Dobby goes on with local understanding.
@@ -90,4 +93,16 @@ def from_environment(
         budget=settings.llm_history_tokens,
         max_turns=settings.llm_history_turns,
     )
-    return HouseAgent(house, routines, resolved, settings=settings, conversations=conversations)
+    toolsets = []
+    if mcp_servers:
+        from agent.llm.mcp_servers import mcp_toolsets
+
+        toolsets = mcp_toolsets(mcp_servers)
+    return HouseAgent(
+        house,
+        routines,
+        resolved,
+        settings=settings,
+        conversations=conversations,
+        toolsets=toolsets,
+    )

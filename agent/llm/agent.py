@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic_ai import (
+    AbstractToolset,
     Agent,
     AgentRunError,
     DeferredToolRequests,
@@ -49,6 +50,9 @@ never invented ones. If a request could mean several devices, ask one short ques
 instead of guessing. Unlocking, disarming and opening the garage wait for a person's \
 confirmation: say it is waiting. If the house rules refuse something, say what and why. \
 Answer in one or two short sentences, in the person's language."""
+
+OTHER_TOOLS = """ Tools named after another service (weather_...) tell you about the \
+world; they cannot change the house: do that only with your own tools."""
 
 LIMIT_REPLY = (
     "That needed more steps than I allow for one message, so I stopped. "
@@ -122,7 +126,10 @@ class HouseAgent:
         *,
         settings: LLMSettings | None = None,
         conversations: Conversations | None = None,
+        toolsets: Sequence[AbstractToolset[HouseDeps]] = (),
     ) -> None:
+        """`toolsets`: more tools beside the house's (the household's MCP servers,
+        `agent.llm.mcp_servers`)."""
         self.house = house
         self.routines = list(routines)
         self.settings = settings or LLMSettings(model=None)
@@ -134,8 +141,8 @@ class HouseAgent:
             model,
             deps_type=HouseDeps,
             output_type=[str, DeferredToolRequests],
-            instructions=INSTRUCTIONS,
-            toolsets=house_toolsets(),
+            instructions=INSTRUCTIONS + (OTHER_TOOLS if toolsets else ""),
+            toolsets=[*house_toolsets(), *toolsets],
             retries=2,
             defer_model_check=True,
         )
@@ -275,6 +282,10 @@ class HouseAgent:
             return _turn_of(deps, approval.question, pending=approval, usage=usage)
         if remember:
             self.conversations.remember(chat, messages[earlier:])
+        if deps.pending:  # a schedule or a routine's step waits for a person's Approve
+            waiting = deps.pending[0]
+            approval = Approval(waiting.token, waiting.question, [])
+            return _turn_of(deps, output, pending=approval, usage=usage)
         return _turn_of(deps, output, usage=usage)
 
 

@@ -17,7 +17,7 @@ from devices.entities import Entity, slugify
 from devices.names import normalize
 from devices.registry import Registry
 from skills.routines import Routine
-from skills.toolsets import CONTROL_DOMAINS, EDITING_TOOLS, Focus
+from skills.toolsets import CONTROL_DOMAINS, EDITING_TOOLS, LATER_TOOLS, Focus
 
 MAX_ENTITIES = 12
 """Entities listed in one turn's context."""
@@ -86,6 +86,21 @@ _CHANGE_WORDS = frozenset(
     {"change", "add", "remove", "also", "instead", "ändern", "hinzufügen", "entfernen", "auch"}
 )
 """Words that, beside a routine's name, mean changing that routine."""
+_LATER_WORDS = frozenset(
+    {
+        *("later", "schedule", "scheduled", "tonight", "tomorrow", "minutes", "hours"),
+        *("cancel", "timer", "when", "o'clock", "pm", "am", "später", "morgen", "heute"),
+        *("abend", "minuten", "stunden", "uhr", "abbrechen", "geplant"),
+    }
+)
+"""Words of a message about doing something later, or what is scheduled."""
+_HISTORY_WORDS = frozenset(
+    {
+        *("who", "history", "log", "audit", "happened", "did", "last", "yesterday"),
+        *("wer", "verlauf", "protokoll", "passiert", "gestern", "zuletzt"),
+    }
+)
+"""Words of a message asking what was done to the house, and by whom."""
 
 
 def _has_phrase(text: str, phrase: str) -> bool:
@@ -247,5 +262,9 @@ def turn_focus(
     )
     # Nothing says which devices: everything, routine editing too ("make movie night").
     return Focus(
-        domains or None, editing or not domains, routines_in_context=len(routines) <= MAX_ROUTINES
+        domains or None,
+        editing or not domains,
+        routines_in_context=len(routines) <= MAX_ROUTINES,
+        later=bool(words & _LATER_WORDS) or bool(earlier & LATER_TOOLS),
+        history=bool(words & _HISTORY_WORDS) or "audit_log" in earlier,
     )

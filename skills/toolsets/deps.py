@@ -2,8 +2,10 @@
 
 `act` checks a tool call's actions against the capability model and the policy. In a dry
 run it only records them. Live, a call the policy wants confirmed raises `ApprovalRequired`
-(the run pauses as a deferred tool call); anything else goes through `House.carry_out`,
-the path every other change takes. The policy decides, never the prompt.
+(a model's run pauses as a deferred tool call); anything else goes through
+`House.carry_out`, the path every other change takes. A caller that cannot pause (an MCP
+client) sets `defer_approvals=False`: the held actions then wait in the confirmation store
+(`HouseDeps.pending`) and the call returns at once. The policy decides, never the prompt.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from devices.entities import Entity
 from devices.errors import DeviceError
 from skills.actions import Action, ActionResult, Plan, Requester
 from skills.actions import Path as ActionPath
+from skills.confirmations import Request
 from skills.house import House
 from skills.policy import Verdict
 from skills.routines import Routine
@@ -33,7 +36,8 @@ class Focus:
 
     Control tools for the domains the turn is about (None: every domain the house has),
     growing as the model finds entities of other domains; the routine-editing tools only
-    for a turn about making or changing routines. Running routines, finding and reading
+    for a turn about making or changing routines; the tools for later and the audit log
+    for a turn about time or about what happened. Running routines, finding and reading
     entities are always shown.
     """
 
@@ -41,6 +45,10 @@ class Focus:
     editing_routines: bool = True
     routines_in_context: bool = False
     """The turn's context names every routine, so listing them adds nothing."""
+    later: bool = True
+    """The tools for later (schedule, list and cancel what is scheduled)."""
+    history: bool = True
+    """The audit log tool."""
 
 
 @dataclass
@@ -60,6 +68,15 @@ class HouseDeps:
     refused: list[str] = field(default_factory=list)
     """The policy's reasons for what it refused."""
     focus: Focus = field(default_factory=Focus)
+    path: ActionPath = ActionPath.LLM
+    """The way in, as the policy and the audit log name it."""
+    defer_approvals: bool = True
+    """A call the policy holds pauses the run until a person answers (a model's turn goes
+    on afterwards). False: held actions wait in the confirmation store and the call returns
+    at once (an MCP client asks for the outcome later)."""
+    pending: list[Request] = field(default_factory=list)
+    """Questions the turn's tool calls left waiting for a person's Approve (held actions,
+    a schedule that does something sensitive): whoever asked is told where they wait."""
 
     def describe(self, entity: Entity) -> dict[str, Any]:
         """An entity as tools show it: id, name, area, domain, state and attributes.
@@ -74,7 +91,7 @@ class HouseDeps:
         return shown
 
 
-def _checked(deps: HouseDeps, actions: Sequence[Action]) -> tuple[list[Action], list[str]]:
+def checked(deps: HouseDeps, actions: Sequence[Action]) -> tuple[list[Action], list[str]]:
     """The actions the devices can carry out, and why the others cannot."""
     ok: list[Action] = []
     problems: list[str] = []
@@ -106,11 +123,11 @@ async def act(ctx: RunContext[HouseDeps], actions: Sequence[Action]) -> str:
     policy holds an action for a person's confirmation and none was given yet.
     """
     deps = ctx.deps
-    ready, problems = _checked(deps, actions)
+    ready, problems = checked(deps, actions)
     if not ready:
         return " ".join(problems) or "Nothing to do."
     approval = deps.approver if ctx.tool_call_approved else None
-    plan = Plan(ready, deps.requester, ActionPath.LLM, approved_by=approval)
+    plan = Plan(ready, deps.requester, deps.path, approved_by=approval)
     review = deps.house.policy.review(plan)
     held = review.with_verdict(Verdict.CONFIRM)
     refusals = [d.reason for d in review.with_verdict(Verdict.REFUSE)]
@@ -123,7 +140,7 @@ async def act(ctx: RunContext[HouseDeps], actions: Sequence[Action]) -> str:
         lines.extend(f"Would ask a person to confirm: {d.reason}." for d in held)
         lines.extend(f"Refused by the house rules: {reason}." for reason in refusals)
         return " ".join(lines)
-    if held:
+    if held and deps.defer_approvals:
         reasons = sorted({d.reason for d in held})
         raise ApprovalRequired(
             metadata={
@@ -140,4 +157,7 @@ async def act(ctx: RunContext[HouseDeps], actions: Sequence[Action]) -> str:
         verb = result.action.command.split(".", 1)[1].replace("_", " ")
         lines.append(f"Done: {verb} on {entity.name}." if result.ok else f"Failed: {result.error}")
     lines.extend(f"Refused by the house rules: {d.reason}." for d in outcome.refused)
+    if outcome.pending is not None:
+        deps.pending.append(outcome.pending)
+        lines.append(f"Waiting for approval: {outcome.pending.question}")
     return " ".join(lines)

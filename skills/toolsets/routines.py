@@ -20,7 +20,6 @@ from pydantic_ai import (
     ToolDefinition,
 )
 
-from skills.actions import Path as ActionPath
 from skills.actions import Requester
 from skills.routine_book import RoutineBook, book_for
 from skills.routines import Routine, expand, find_routine
@@ -186,10 +185,11 @@ async def run_routine(ctx: RunContext[HouseDeps], name: str) -> str:
         actions, notes = expand(routine, ctx.deps.house.registry, routines)
         done = await act(ctx, actions) if actions else "Nothing in this house to act on."
         return " ".join([f"Routine {routine.name}:", done, *notes])
-    report = await book.runner.run(routine, ctx.deps.requester, path=ActionPath.LLM)
+    report = await book.runner.run(routine, ctx.deps.requester, path=ctx.deps.path)
     ctx.deps.actions.extend(r.action for r in report.results)
     ctx.deps.results.extend(report.results)
     ctx.deps.refused.extend(report.refused)
+    ctx.deps.pending.extend(report.pending)
     return report.summary()
 
 

@@ -154,3 +154,52 @@ def test_current_gives_the_role_a_member_has_now(members) -> None:
     terminal = Requester.local_admin()
     assert members.current(terminal) == terminal
     assert members.current(Requester.routines_file()) == Requester.routines_file()
+
+
+def test_a_token_names_its_member_until_revoked(members) -> None:
+    members.add("telegram:2", "Bob", Role.MEMBER)
+    token = members.issue_token("telegram:2")
+    other = members.issue_token("telegram:2")
+    assert token.startswith("dobby_")
+    assert token != other
+    assert members.token_member(token).name == "Bob"
+    assert members.token_member(token + "x") is None
+    assert members.token_member("") is None
+    stored = " ".join(str(row) for row in members._db.execute("SELECT * FROM member_tokens"))
+    assert token not in stored  # only its hash is kept
+    [first, _] = members.tokens()
+    assert members.revoke_tokens(first.id) == 1
+    assert members.token_member(token) is None
+    assert members.token_member(other) is not None
+    assert members.revoke_tokens("Bob") == 1  # every open token of a member, by name
+    assert members.token_member(other) is None
+    assert members.revoke_tokens("Bob") == 0
+
+
+def test_a_token_follows_its_member_role_and_removal(members) -> None:
+    members.add("telegram:2", "Bob", Role.MEMBER)
+    token = members.issue_token("telegram:2")
+    members.add("telegram:2", "Bob", Role.GUEST)
+    assert members.token_member(token).role is Role.GUEST
+    members.remove("telegram:2")
+    assert members.token_member(token) is None
+    with pytest.raises(MembershipError):
+        members.issue_token("telegram:99")
+
+
+def test_members_token_cli(tmp_path: Path) -> None:
+    runner = CliRunner()
+    state = ["--config", str(CONFIG), "--state", str(tmp_path)]
+    book = Members(database_path(tmp_path))
+    book.add("telegram:5", "Carol", Role.GUEST)
+    book.close()
+    issued = runner.invoke(app, ["members", "token", "carol", *state])
+    assert issued.exit_code == 0, issued.output
+    token = issued.stdout.splitlines()[0]
+    assert token.startswith("dobby_")
+    listed = runner.invoke(app, ["members", "tokens", "--json", *state])
+    [row] = json.loads(listed.stdout)
+    assert (row["member"], row["revoked"]) == ("telegram:5", False)
+    assert runner.invoke(app, ["members", "revoke", row["id"], *state]).exit_code == 0
+    assert runner.invoke(app, ["members", "revoke", row["id"], *state]).exit_code == 1
+    assert runner.invoke(app, ["members", "token", "nobody", *state]).exit_code == 1
