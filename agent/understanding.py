@@ -2,6 +2,12 @@
 
 Routine phrases first, then Home Assistant's sentence templates (offline, milliseconds),
 then the LLM agent if one is configured, and otherwise a helpful answer.
+
+The household's own words are read the same way: the assistant's name, politeness and
+framing are taken off first (`agent.wording`); a sentence nothing understood is read again
+with its slips of the finger put right (`agent.intents.spelling`); and "close the blinds and
+turn on the floor lamp" becomes one plan when every part is understood here, else the whole
+sentence is the model's (never half of it).
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from agent.intents import IntentReader
+from agent.intents import IntentReader, IntentResult
+from agent.intents.talk import greeting
+from agent.wording import Wording
 from devices.registry import Registry
 from skills.actions import Action, Requester
 from skills.routines import Routine, expand, match_phrase
@@ -57,8 +65,11 @@ class Understander:
         temperature_unit: str = "°C",
         llm: HouseAgent | None = None,
         clock: Callable[[], datetime] | None = None,
+        assistant: str = "Dobby",
     ) -> None:
         self.registry = registry
+        self.wording = Wording(assistant, language)
+        """How the household addresses its assistant: taken off before reading."""
         self.routines = list(routines)
         self.intents = IntentReader(
             registry, language, temperature_unit=temperature_unit, routines=self.routines
@@ -88,13 +99,20 @@ class Understander:
         handing it "in 20 minutes ..." would have it act now.
         """
         text = text.strip()
-        seconds = parse_wait(text)
+        plain = self.wording.plain(text)
+        if not plain:  # the name alone: "Dobby?"
+            reply = greeting(self.intents.language)
+            return Understanding(text=text, source="intent", intent="DobbyGreet", reply=reply)
+        seconds = parse_wait(plain)
         if seconds is not None:
             reply = f"Waiting {seconds:g} seconds."
             return Understanding(
                 text=text, source="intent", intent="Wait", wait=seconds, reply=reply
             )
-        return self._later(text)
+        found = self._later(plain)
+        if found is not None and found.text != text:
+            found = found.model_copy(update={"text": text})
+        return found
 
     def _later(self, text: str) -> Understanding | None:
         """A request with a time in front ("in 20 minutes ..."), or one for now."""
@@ -135,32 +153,76 @@ class Understander:
         )
 
     def _now(self, text: str) -> Understanding | None:
-        """Routine phrases, then sentence templates, for something to do now."""
-        routine = match_phrase(self.routines, text)
-        if routine is not None:
-            actions, notes = expand(routine, self.registry)
-            return Understanding(
-                text=text,
-                source="routine",
-                routine=routine.name,
-                actions=actions,
-                notes=notes,
-                reply=f"Running {routine.name}.",
-            )
-        found = self.intents.read(text)
-        if found is not None:
-            # A routine activated by name ("activate sleepy time") runs as its phrase does.
-            return Understanding(
-                text=text,
-                source="routine" if found.routine else "intent",
-                intent=found.intent,
-                slots=found.slots,
-                routine=found.routine,
-                actions=found.actions,
-                notes=found.notes,
-                reply=found.question or found.reply,
-            )
+        """Something to do now: read as said, else with its slips put right, else as
+        several requests joined by "and"."""
+        found = self._read(text)
+        if found is None:
+            corrected = self.intents.corrected(text)
+            if corrected is not None:
+                found = self._read(corrected)
+        if found is None:
+            found = self._compound(text)
+        return found
+
+    def _read(self, text: str) -> Understanding | None:
+        """Routine phrases (in the forms people say them), then sentence templates."""
+        for form in self.wording.routine_forms(text):
+            routine = match_phrase(self.routines, form)
+            if routine is not None:
+                actions, notes = expand(routine, self.registry)
+                return Understanding(
+                    text=text,
+                    source="routine",
+                    routine=routine.name,
+                    actions=actions,
+                    notes=notes,
+                    reply=f"Running {routine.name}.",
+                )
+        for form in self.wording.forms(text):
+            found = self.intents.read(form)
+            if found is not None:
+                return _from_intent(text, found)
         return None
+
+    def _compound(self, text: str) -> Understanding | None:
+        """Several requests joined by "and": one plan when every part is a request
+        understood here (with something to do), else None (the whole is the model's)."""
+        parts = self.wording.parts(text)
+        if len(parts) < 2:
+            return None
+        read: list[Understanding] = []
+        said = ""
+        for part in parts:
+            found = self._part(part)
+            words = said.split()
+            # "close the blinds and the shade": the second part borrows the first's verb.
+            for lead in range(1, min(3, len(words) - 1) + 1):
+                if found is not None:
+                    break
+                found = self._part(" ".join((*words[:lead], part)))
+            if found is None:
+                return None
+            said = found.text
+            read.append(found)
+        return Understanding(
+            text=text,
+            source="intent",
+            intent="Compound",
+            slots={"parts": [u.model_dump(include={"intent", "slots"}) for u in read]},
+            actions=[a for u in read for a in u.actions],
+            notes=[n for u in read for n in u.notes],
+            reply=" ".join(u.reply for u in read if u.reply),
+        )
+
+    def _part(self, part: str) -> Understanding | None:
+        """One part of a compound request, if it is a request with something to do."""
+        found = self._read(part)
+        if found is None:
+            corrected = self.intents.corrected(part)
+            found = self._read(corrected) if corrected is not None else None
+        if found is None or found.source != "intent" or not found.actions:
+            return None
+        return found
 
     @property
     def _llm_first(self) -> bool:
@@ -179,3 +241,18 @@ class Understander:
             f"shades and the rest of the house, for example {examples}.{routines} "
             "No language model is configured for anything else."
         )
+
+
+def _from_intent(text: str, found: IntentResult) -> Understanding:
+    """What a recognised intent means; a routine run by name ("activate sleepy time") runs
+    as its phrase does."""
+    return Understanding(
+        text=text,
+        source="routine" if found.routine else "intent",
+        intent=found.intent,
+        slots=found.slots,
+        routine=found.routine,
+        actions=found.actions,
+        notes=found.notes,
+        reply=found.question or found.reply,
+    )

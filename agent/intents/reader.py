@@ -36,7 +36,7 @@ from hassil.recognize import MISSING_ENTITY, RecognizeResult, recognize_all
 from home_assistant_intents import get_intents
 
 from agent.config import parse_yaml
-from agent.intents import climate, cover, light, media, onoff, security, state
+from agent.intents import climate, cover, light, media, onoff, security, state, talk
 from agent.intents.base import (
     TARGET_SLOTS,
     IntentRequest,
@@ -45,6 +45,7 @@ from agent.intents.base import (
     loosely_resolves,
 )
 from agent.intents.pruning import Pruner
+from agent.intents.spelling import Speller, list_words, template_words
 from agent.intents.targets import HA_DOMAIN_OF_CLASS
 from agent.intents.vocabulary import Vocabulary, narrowed, vocabularies
 from devices.entities import Entity
@@ -62,6 +63,7 @@ HANDLERS: dict[str, IntentSpec] = {
     **cover.HANDLERS,
     **state.HANDLERS,
     **security.HANDLERS,
+    **talk.HANDLERS,
 }
 """Every handled intent. A new intent family adds its table here."""
 
@@ -96,6 +98,16 @@ class IntentReader:
         """The language's lists and the home's, as hassil merges them."""
         self._vocabularies: dict[str, Vocabulary] = {}
         self._names: NameIndex | None = None
+        self._speller: Speller | None = None
+
+    def corrected(self, text: str) -> str | None:
+        """`text` with the slips of the finger of its words put right (`spelling`), or None
+        when it has none that can be."""
+        self.slot_lists()
+        if self._speller is None:
+            home = list_words(self._lists)
+            self._speller = Speller(_template_words(self.language) | home)
+        return self._speller.corrected(text)
 
     def read(self, text: str) -> IntentResult | None:
         """What `text` asks for, or None when no handled intent matches it."""
@@ -129,6 +141,7 @@ class IntentReader:
             self._every_list = {**self._all.slot_lists, **self._lists}
             self._vocabularies = vocabularies(self._every_list) if self._narrow else {}
             self._names = None
+            self._speller = None
         return self._lists
 
     def _name_index(self) -> NameIndex:
@@ -211,6 +224,13 @@ def _intents(language: str, only: frozenset[str] | None) -> Intents:
 
 
 @cache
+def _template_words(language: str) -> frozenset[str]:
+    """Every word of the language's templates, rules and lists."""
+    intents = _intents(language, None)
+    return frozenset(template_words(intents))
+
+
+@cache
 def _pruner(language: str, only: frozenset[str] | None) -> Pruner:
     """The template pruner of `_intents(language, only)`."""
     intents = _intents(language, only)
@@ -223,14 +243,17 @@ OWN_SENTENCES = Path(__file__).parent / "sentences"
 
 
 def _add_own_sentences(data: dict[str, Any], language: str) -> None:
-    path = OWN_SENTENCES / f"{language.split('-', 1)[0]}.yaml"
-    if not path.exists():
-        return
-    own, _ = parse_yaml(path.read_text(encoding="utf-8"))
-    data.setdefault("lists", {}).update(own.get("lists", {}))
-    data.setdefault("expansion_rules", {}).update(own.get("expansion_rules", {}))
-    for name, intent in own.get("intents", {}).items():
-        data["intents"].setdefault(name, {"data": []})["data"].extend(intent["data"])
+    """`sentences/<language>.yaml`, then each `sentences/<language>.<topic>.yaml`."""
+    base = language.split("-", 1)[0]
+    paths = [OWN_SENTENCES / f"{base}.yaml", *sorted(OWN_SENTENCES.glob(f"{base}.*.yaml"))]
+    for path in paths:
+        if not path.exists():
+            continue
+        own, _ = parse_yaml(path.read_text(encoding="utf-8"))
+        data.setdefault("lists", {}).update(own.get("lists", {}))
+        data.setdefault("expansion_rules", {}).update(own.get("expansion_rules", {}))
+        for name, intent in own.get("intents", {}).items():
+            data["intents"].setdefault(name, {"data": []})["data"].extend(intent["data"])
 
 
 def _drop_optional_area(block: dict[str, Any]) -> None:
