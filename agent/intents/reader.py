@@ -46,8 +46,9 @@ from agent.intents.base import (
 )
 from agent.intents.pruning import Pruner
 from agent.intents.spelling import Speller, list_words, template_words
-from agent.intents.targets import HA_DOMAIN_OF_CLASS
+from agent.intents.targets import HA_DOMAIN_OF_CLASS, HA_DOMAINS
 from agent.intents.vocabulary import Vocabulary, narrowed, vocabularies
+from devices.capabilities import Domain
 from devices.entities import Entity
 from devices.names import NameIndex, Resolver
 from devices.registry import Registry
@@ -153,7 +154,7 @@ class IntentReader:
     def _read_loosely(
         self, text: str, intents: Intents, lists: dict[str, SlotList], resolver: Resolver
     ) -> IntentResult | None:
-        best: dict[tuple[str, str, str], RecognizeResult] = {}
+        best: dict[tuple[str, str, str, tuple[Domain, ...]], RecognizeResult] = {}
         for result in recognize_all(
             text,
             intents,
@@ -164,15 +165,18 @@ class IntentReader:
             loose = _loose_slot(result)
             if loose is None or result.text_chunks_matched < 1:
                 continue
-            key = (result.intent.name, *loose)
+            domains = tuple(sorted(_loose_domains(result)))
+            if not domains:
+                continue
+            key = (result.intent.name, *loose, domains)
             known = best.get(key)
             if known is None or result.text_chunks_matched > known.text_chunks_matched:
                 best[key] = result
         # Most literal words matched first; the same words are resolved only once.
-        for (intent, slot, words), result in sorted(
+        for (_, slot, words, domains), result in sorted(
             best.items(), key=lambda item: (-item[1].text_chunks_matched, item[0])
         ):
-            if loosely_resolves(self.registry, words, HANDLERS[intent].domains, resolver=resolver):
+            if loosely_resolves(self.registry, words, domains, resolver=resolver):
                 return self._handle(result, {slot: words}, resolver)
         return None
 
@@ -358,6 +362,18 @@ def _loose_slot(result: RecognizeResult) -> tuple[str, str] | None:
             return None
         loose.append((unmatched.name, words))
     return loose[0] if len(loose) == 1 else None
+
+
+def _loose_domains(result: RecognizeResult) -> frozenset[Domain]:
+    """The domains a loose reading's words may name: the intent's, narrowed to those its
+    template asks for ("schalte {name} ein" for a scene names a routine, not a light)."""
+    domains = HANDLERS[result.intent.name].domains
+    required = (result.intent_data.requires_context or {}).get("domain")
+    if isinstance(required, str):
+        required = [required]
+    if not required:
+        return domains
+    return domains & frozenset(HA_DOMAINS[d][0] for d in required if d in HA_DOMAINS)
 
 
 def _plain(value: Any) -> Any:

@@ -21,6 +21,8 @@ from rapidfuzz.distance import OSA
 from devices.names import alike
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_UMLAUT = {"ae": "ä", "oe": "ö", "ue": "ü"}
+_UMLAUTS = re.compile("|".join(_UMLAUT))
 _SHORTEST = 4
 """Shorter words are left as they are: too many known words are one slip from them."""
 
@@ -97,6 +99,9 @@ class Speller:
         """The one known word `word` is a slip of, or None."""
         if word in self.known or len(word) < _SHORTEST - 1:
             return None
+        folded = _UMLAUTS.sub(lambda found: _UMLAUT[found[0]], word)
+        if folded != word and folded in self.known:  # "Kueche" for "Küche"
+            return folded
         if len(word) < _SHORTEST:  # three letters: only two swapped ("teh")
             swapped = [k for k in self._short if sorted(k) == sorted(word)]
             return swapped[0] if len(swapped) == 1 and OSA.distance(word, swapped[0]) == 1 else None
