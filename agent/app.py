@@ -15,21 +15,22 @@ from pydantic import Field, ValidationError
 from agent.channels.members import Members
 from agent.config import Config
 from agent.llm import from_environment
+from agent.outcome_text import reviewed, summarize
 from agent.understanding import Understander, Understanding
 from devices.blocking import BlockingRunner
 from devices.discovery import Discovery
 from devices.lan import keep_device_traffic_local
 from devices.plugin import Adapter, AdapterContext, Discovered, LoadedAdapters, load_adapters
 from devices.registry import EntityOverride, Registry
-from skills.actions import ActionResult, Plan, Requester
 from skills.actions import Path as ActionPath
+from skills.actions import Plan, Requester
 from skills.alarm_watch import watch_alarms
 from skills.audit import AuditLog, database_path
 from skills.confirmations import ConfirmationError
 from skills.executor import Executor
-from skills.house import HeldPlan, House, Outcome
+from skills.house import HeldPlan, House
 from skills.notifications import Notice, NoticeKind, Notifications
-from skills.policy import Policy, Review, Verdict
+from skills.policy import Policy, Verdict
 from skills.routine_book import HeldSchedule, build_book
 from skills.routines import Routine, find_routine
 
@@ -129,6 +130,7 @@ class Dobby:
             config.routines.routines,
             language=config.home.language,
             temperature_unit=config.home.temperature_unit,
+            assistant=config.home.assistant.name,
             llm=from_environment(
                 self.house,
                 config.routines.routines,
@@ -221,8 +223,8 @@ class Dobby:
             review = self.house.policy.review(self._plan(understood, requester))
             understood.needs_confirmation = review.needs_confirmation
             understood.refused = [d.reason for d in review.with_verdict(Verdict.REFUSE)]
-            if understood.refused:
-                understood.reply = refusal_first(understood.reply, review)
+            if understood.refused or review.needs_confirmation:
+                understood.reply = reviewed(understood.reply, review, self.registry)
         return understood
 
     async def handle(self, text: str, requester: Requester) -> Reply:
@@ -274,7 +276,8 @@ class Dobby:
             path = ActionPath.PHRASE if understood.intent is None else ActionPath.ROUTINE
             report = await self.routines.run(understood.routine, requester, path=path)
             reply.results = [r.as_json() for r in report.results]
-            reply.reply = f"{understood.reply}\n{report.summary()}"
+            intro = f"{understood.reply}\n" if report.results or report.pending else ""
+            reply.reply = f"{intro}{report.summary()}"
             if report.pending:
                 reply.needs_confirmation = True
                 reply.confirmation = report.pending[0].token
@@ -285,7 +288,7 @@ class Dobby:
         reply.results = [r.as_json() for r in outcome.results]
         reply.needs_confirmation = outcome.pending is not None
         reply.confirmation = outcome.pending.token if outcome.pending else None
-        reply.reply = summarize(understood.reply, outcome)
+        reply.reply = summarize(understood.reply, outcome, self.registry)
         return reply
 
     async def confirm(self, token: str, approver: Requester, *, approve: bool) -> Reply:
@@ -307,7 +310,8 @@ class Dobby:
             outcome = await self.house.answer(waiting, approver, approve=approve)
             reply = Reply(text="", source="none", actions=outcome.plan.actions)
             reply.results = [r.as_json() for r in outcome.results]
-            reply.reply = summarize("" if approve else "Cancelled; nothing was done.", outcome)
+            intro = "" if approve else "Cancelled; nothing was done."
+            reply.reply = summarize(intro, outcome, self.registry)
             return reply
         if isinstance(waiting, HeldSchedule):
             later = self.routines.answer(waiting, approver, approve=approve)
@@ -430,28 +434,3 @@ def outcome_of(reply: Reply) -> str:
         for r in reply.results
     ]
     return "\n".join(line for line in [reply.reply, *done] if line) or "Nothing was done."
-
-
-def refusal_first(intro: str, review: Review) -> str:
-    """A reply that leads with what the house rules refuse; the intro (what was understood)
-    follows only if something else will still be done."""
-    refused = review.with_verdict(Verdict.REFUSE)
-    lines = [f"Not done: {d.reason}." for d in refused]
-    if intro and len(refused) < len(review.decisions):
-        lines.append(intro)
-    return "\n".join(lines)
-
-
-def summarize(intro: str, outcome: Outcome) -> str:
-    """One short reply: what the rules refused, what was done, what failed and why, what
-    waits for approval."""
-    done = [r for r in outcome.results if r.ok]
-    failed: list[ActionResult] = [r for r in outcome.results if not r.ok]
-    lines = [refusal_first(intro, outcome.review)] if outcome.refused else [intro] if intro else []
-    if failed:
-        lines.append(f"Done {len(done)} of {len(done) + len(failed)}.")
-        lines.extend(f"- {r.error}" for r in failed)
-    if outcome.pending is not None:
-        lines.append(outcome.pending.question)
-    lines.extend(outcome.plan.notes)
-    return "\n".join(line for line in lines if line)

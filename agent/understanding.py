@@ -49,6 +49,8 @@ class Understanding(BaseModel):
     refused: list[str] = []
     """What the house rules would refuse, and why (filled in by a dry run)."""
     reply: str = ""
+    asks: bool = False
+    """True when the reply is a question back ("Did you mean X or Y?") and nothing is done."""
     notes: list[str] = Field(default=[], exclude=True)
     """What was left out (a routine step with nothing to act on in this house)."""
 
@@ -109,7 +111,7 @@ class Understander:
             return Understanding(
                 text=text, source="intent", intent="Wait", wait=seconds, reply=reply
             )
-        found = self._later(plain)
+        found = self._later(text)
         if found is not None and found.text != text:
             found = found.model_copy(update={"text": text})
         return found
@@ -117,7 +119,7 @@ class Understander:
     def _later(self, text: str) -> Understanding | None:
         """A request with a time in front ("in 20 minutes ..."), or one for now."""
         try:
-            timed = parse_timed(text, self.clock())
+            timed = parse_timed(self.wording.plain(text), self.clock())
         except WhenError as error:
             return Understanding(text=text, source="none", reply=str(error))
         if timed is None:
@@ -191,18 +193,13 @@ class Understander:
         if len(parts) < 2:
             return None
         read: list[Understanding] = []
-        said = ""
         for part in parts:
-            found = self._part(part)
-            words = said.split()
-            # "close the blinds and the shade": the second part borrows the first's verb.
-            for lead in range(1, min(3, len(words) - 1) + 1):
-                if found is not None:
-                    break
-                found = self._part(" ".join((*words[:lead], part)))
+            if read and part.split()[0].casefold() in _DETERMINERS:
+                found = self._borrowing(read[-1], part)  # "close the blinds and the shade"
+            else:
+                found = self._part(part)
             if found is None:
                 return None
-            said = found.text
             read.append(found)
         return Understanding(
             text=text,
@@ -213,6 +210,18 @@ class Understander:
             notes=[n for u in read for n in u.notes],
             reply=" ".join(u.reply for u in read if u.reply),
         )
+
+    def _borrowing(self, before: Understanding, part: str) -> Understanding | None:
+        """A part without a verb, read with the verb of the part before it ("turn off the
+        floor lamp and the ceiling light"); only when that reads as the same intent."""
+        words = before.text.split()
+        ends = [n for n, word in enumerate(words) if word.casefold() in _DETERMINERS]
+        leads = dict.fromkeys([*ends[:1], 1, 2, 3])
+        for lead in (n for n in leads if 0 < n < len(words)):
+            found = self._part(" ".join((*words[:lead], part)))
+            if found is not None and found.intent == before.intent:
+                return found
+        return None
 
     def _part(self, part: str) -> Understanding | None:
         """One part of a compound request, if it is a request with something to do."""
@@ -243,6 +252,10 @@ class Understander:
         )
 
 
+_DETERMINERS = frozenset({"the", "my", "our", "a", "an", "all", "every", "die", "der", "das", "den"})
+"""Words a target starts with: what comes before them in a request is its verb."""
+
+
 def _from_intent(text: str, found: IntentResult) -> Understanding:
     """What a recognised intent means; a routine run by name ("activate sleepy time") runs
     as its phrase does."""
@@ -255,4 +268,5 @@ def _from_intent(text: str, found: IntentResult) -> Understanding:
         actions=found.actions,
         notes=found.notes,
         reply=found.question or found.reply,
+        asks=found.question is not None,
     )

@@ -33,7 +33,8 @@ _LEAD: dict[str, tuple[str, ...]] = {
         *("i need you to", "go ahead and", "go on and", "just", "ok so", "okay so", "so"),
         *("ok", "okay", "right", "alright", "all right", "well", "um", "uh", "erm", "hmm"),
         *("hey", "oh", "and", "also", "quickly", "quick", "be a dear and", "do me a favour and"),
-        *("do me a favor and", "time to"),
+        *("do me a favor and", "time to", "could you tell me", "can you tell me"),
+        *("would you tell me", "tell me", "do you know", "i wonder"),
     ),
     "de": (
         *("bitte", "kannst du bitte", "kannst du mal", "kannst du", "könntest du bitte"),
@@ -43,6 +44,15 @@ _LEAD: dict[str, tuple[str, ...]] = {
     ),
 }
 """Politeness and framing in front of a request, longest first where one holds another."""
+
+_GERUND_LEAD: dict[str, str] = {"en": r"(?:would|do|could) you mind\s+"}
+"""Framing after which the request's verb ends in -ing: "would you mind closing the blinds"."""
+_GERUNDS = {
+    **{f"{verb}ing": verb for verb in ("turn", "switch", "lock", "open", "play", "dim", "set")},
+    **{"closing": "close", "pausing": "pause", "putting": "put", "setting": "set"},
+    **{"shutting": "shut", "dimming": "dim", "stopping": "stop", "raising": "raise"},
+    **{"lowering": "lower", "making": "make", "arming": "arm", "muting": "mute"},
+}
 
 _TRAIL: dict[str, tuple[str, ...]] = {
     "en": (
@@ -147,6 +157,14 @@ class Wording:
         if known is not None:
             return known
         plain = self.unaddressed(text)
+        gerund = _GERUND_LEAD.get(self._language)
+        if gerund is not None:
+            plain = re.sub(
+                rf"^{gerund}(\w+)",
+                lambda found: _GERUNDS.get(found[1].casefold(), found[1]),
+                plain,
+                flags=re.IGNORECASE,
+            )
         while True:
             shorter = _tidy(self._trail.sub("", self._lead.sub("", plain)))
             shorter = _tidy(self._inside.sub(" ", f" {shorter} "))

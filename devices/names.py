@@ -35,22 +35,37 @@ SLIP = 0.9
 MOST_ASKED = 6
 """A phrase of kind words alone asks about at most this many candidates."""
 
-KIND_WORDS: frozenset[str] = frozenset(
-    {
+KINDS: dict[Domain | None, tuple[str, ...]] = {
+    Domain.LIGHT: (
         *("light", "lights", "lamp", "lamps", "bulb", "bulbs", "lighting", "spot", "spots"),
+        *("licht", "lichter", "lampe", "lampen", "leuchte", "beleuchtung"),
+    ),
+    Domain.MEDIA_PLAYER: (
         *("speaker", "speakers", "player", "music", "stereo", "sound", "tv"),
+        *("lautsprecher", "musik", "box"),
+    ),
+    Domain.COVER: (
         *("shade", "shades", "blind", "blinds", "curtain", "curtains", "cover", "covers"),
-        *("shutter", "shutters", "door", "doors", "lock", "locks", "window", "windows"),
-        *("thermostat", "heater", "heating", "temperature", "temp", "climate"),
+        *("shutter", "shutters", "rollo", "rollos", "rollladen", "jalousie", "vorhang"),
+    ),
+    Domain.CLIMATE: ("thermostat", "heater", "heating", "climate", "heizung"),
+    Domain.LOCK: ("lock", "locks", "schloss"),
+    Domain.SWITCH: (
         *("switch", "switches", "plug", "plugs", "socket", "outlet", "pump", "fan"),
-        *("alarm", "sensor", "sensors", "level", "reading", "device", "devices", "thing"),
-        *("licht", "lichter", "lampe", "lampen", "leuchte", "beleuchtung", "lautsprecher"),
-        *("musik", "box", "rollo", "rollos", "rollladen", "jalousie", "vorhang", "tür"),
-        *("schloss", "fenster", "heizung", "temperatur", "schalter", "steckdose", "pumpe"),
-        *("ventilator", "alarmanlage", "gerät", "stand", "wert"),
-    }
-)
-"""Words that say what kind of device is meant, not which one."""
+        *("schalter", "steckdose", "pumpe", "ventilator"),
+    ),
+    Domain.ALARM_PANEL: ("alarm", "alarmanlage"),
+    None: (
+        *("door", "doors", "window", "windows", "temperature", "temp", "sensor", "sensors"),
+        *("device", "devices", "thing", "tür", "fenster", "temperatur", "gerät"),
+    ),
+}
+"""Words that say what kind of device is meant, not which one, by the domain they say (None:
+more than one)."""
+KIND_WORDS: frozenset[str] = frozenset(word for words in KINDS.values() for word in words)
+QUALIFIERS: frozenset[str] = frozenset({"level", "reading", "value", "status", "state", "stand"})
+"""Words behind a name that ask for its value: "the salt level", "the pH reading"."""
+
 
 _ARTICLES = re.compile(r"^(the|a|an|my|our|der|die|das|den)\s+", re.IGNORECASE)
 
@@ -200,6 +215,12 @@ def _not_by_words(
     if unplaced:
         place = find_place(registry, wanted)
         found = _by_place(registry, pool(), place) if place is not None else None
+        if found is None and said.which and len(said.which) < len(said.words):
+            # "the kitchen lights": a place and kinds of device, as "the bedroom shades"
+            place = find_place(registry, " ".join(said.words[n] for n in said.which))
+            kinds = _domains_of(w for w in said.words if w in KIND_WORDS)
+            of_kind = [e for e in pool() if kinds is None or e.domain in kinds]
+            found = _by_place(registry, of_kind, place) if place is not None else None
         if found is not None:
             return found
     if said.kinds_only:
@@ -262,8 +283,10 @@ class Said:
 
     @classmethod
     def of(cls, wanted: str) -> Said:
-        """The words of a normalised phrase."""
+        """The words of a normalised phrase (a qualifier behind it left out: "salt level")."""
         words = tuple(wanted.split())
+        while len(words) > 1 and words[-1] in QUALIFIERS:
+            words = words[:-1]
         return cls(words, tuple(n for n, w in enumerate(words) if w not in KIND_WORDS))
 
     @property
@@ -314,6 +337,17 @@ def _place_words(registry: Registry, entity: Entity) -> frozenset[str]:
     if area is None:
         return frozenset()
     return frozenset().union(*(_name(normalize(n))[1] for n in (area.name, *area.aliases)))
+
+
+def _domains_of(kinds: Iterable[str]) -> frozenset[Domain] | None:
+    """The domains kind words say ("lights": lights), or None when they say no one domain."""
+    domains = set()
+    for kind in kinds:
+        domain = next((d for d, words in KINDS.items() if kind in words), None)
+        if domain is None:
+            return None
+        domains.add(domain)
+    return frozenset(domains) or None
 
 
 def _kinds_only(pool: Iterable[Entity], said: Said) -> Resolution:

@@ -24,6 +24,11 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _UMLAUT = {"ae": "ä", "oe": "ö", "ue": "ü"}
 _UMLAUTS = re.compile("|".join(_UMLAUT))
 _SHORTEST = 4
+_WORD_SLIPS = {
+    re.compile(r"\b(turn|switch|shut)\s+of\b", re.IGNORECASE): r"\1 off",
+    re.compile(r"\b(turn|switch)\s+(the\s+[\w ]+?)\s+of$", re.IGNORECASE): r"\1 \2 off",
+}
+"""Slips that make another word: "turn of the lights" (a real word, but not here)."""
 """Shorter words are left as they are: too many known words are one slip from them."""
 
 
@@ -77,11 +82,14 @@ class Speller:
     def __init__(self, known: Iterable[str]) -> None:
         self.known = frozenset(known)
         self._choices = sorted(w for w in self.known if len(w) >= _SHORTEST - 1)
-        self._short = [w for w in self._choices if len(w) == _SHORTEST - 1]
+        self._short = [w for w in self._choices if _SHORTEST - 1 <= len(w) <= _SHORTEST]
 
     def corrected(self, text: str) -> str | None:
         """The sentence with its slips put right, or None when there was none to put right."""
         changed = False
+        for slip, right in _WORD_SLIPS.items():
+            text, count = slip.subn(right, text)
+            changed = changed or bool(count)
 
         def put_right(found: re.Match[str]) -> str:
             nonlocal changed
@@ -102,9 +110,14 @@ class Speller:
         folded = _UMLAUTS.sub(lambda found: _UMLAUT[found[0]], word)
         if folded != word and folded in self.known:  # "Kueche" for "Küche"
             return folded
-        if len(word) < _SHORTEST:  # three letters: only two swapped ("teh")
-            swapped = [k for k in self._short if sorted(k) == sorted(word)]
-            return swapped[0] if len(swapped) == 1 and OSA.distance(word, swapped[0]) == 1 else None
+        if len(word) < _SHORTEST:  # three letters: two swapped ("teh"), or one dropped ("dor")
+            close = [
+                k
+                for k in self._short
+                if (sorted(k) == sorted(word) and OSA.distance(word, k) == 1)
+                or (len(k) == len(word) + 1 and OSA.distance(word, k) == 1)
+            ]
+            return close[0] if len(close) == 1 else None
         limit = 1 if len(word) < 8 else 2
         close = process.extract(
             word, self._choices, scorer=OSA.distance, score_cutoff=limit, limit=None

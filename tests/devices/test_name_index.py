@@ -42,6 +42,9 @@ QUESTIONS: list[dict[str, object]] = [
         "bed side lamp",
         "kitchn",
         "study spot",
+        "study spots",
+        "hallway lock",
+        "upstairs blinds",
         "study spot 2",
         "stdy spot",
         "",
@@ -120,10 +123,12 @@ def test_close_scores_only_what_passes_the_guard(big_house: Registry) -> None:
 def test_a_misspelt_name_asks_between_close_ones(home: Registry, add_speaker: object) -> None:
     add_speaker(home, "Kitchen Left", "Kitchen")  # type: ignore[operator]
     add_speaker(home, "Kitchen Right", "Kitchen")  # type: ignore[operator]
+    add_speaker(home, "Bar Speaker 1", "Kitchen")  # type: ignore[operator]
+    add_speaker(home, "Bar Speaker 2", "Kitchen")  # type: ignore[operator]
     resolver = Resolver(NameIndex(home))
-    found = resolver("kitchen speaker")
+    found = resolver("bar speaker")
     assert found.ambiguous
-    assert same(found) == same(resolve(home, "kitchen speaker"))
+    assert same(found) == same(resolve(home, "bar speaker"))
     assert [e.entity_id for e in resolver("kitchen rght").entities] == [
         "media_player.kitchen_right"
     ]

@@ -44,10 +44,14 @@ def test_close_candidates_ask_back(home: Registry, add_speaker) -> None:
     add_speaker(home, "Kitchen Right", "Kitchen")
     found = resolve(home, "kitchen rght")
     assert [e.entity_id for e in found.entities] == ["media_player.kitchen_right"]
-    found = resolve(home, "kitchen speaker")  # three speakers hold "kitchen"
+    add_speaker(home, "Bar Speaker 1", "Kitchen")
+    add_speaker(home, "Bar Speaker 2", "Kitchen")
+    found = resolve(home, "bar speaker")  # two speakers hold "bar", neither more than the other
     assert found.ambiguous
     assert found.entities == []
-    assert found.question() == "Did you mean Kitchen, Kitchen Left or Kitchen Right?"
+    assert found.question() == "Did you mean Bar Speaker 1 or Bar Speaker 2?"
+    kitchen = resolve(home, "kitchen speakers")  # a place and a kind: all of them there
+    assert (kitchen.how, len(kitchen.entities)) == ("area", 5)
     assert resolve(home, "kitchen leight").how == "none"  # two slips: not Left, not Right
 
 
@@ -107,7 +111,6 @@ def test_kind_words_alone_ask_about_the_devices_that_hold_them(lit: Registry) ->
         ("bedsid lamp", "light.bedside_lamp"),
         ("bedside lmap", "light.bedside_lamp"),
         ("the bedroom lamp", "light.bedside_lamp"),
-        ("living room lamp", "light.floor_lamp"),
         ("pool lihgt", "light.pool_light"),
         ("kitchen pendnat", "light.kitchen_pendant"),
         ("florr lamp", "light.floor_lamp"),
@@ -118,17 +121,33 @@ def test_a_clear_winner_is_taken(lit: Registry, said: str, meant: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("said", "asked"),
+    ("said", "meant"),
     [
         ("living room light", ["Floor Lamp", "Living Room Ceiling"]),
-        ("kitchen light", ["Kitchen Pendant", "Kitchen Strip"]),
+        ("living room lamp", ["Floor Lamp", "Living Room Ceiling"]),
+        ("kitchen lights", ["Kitchen Pendant", "Kitchen Strip"]),
     ],
 )
-def test_close_candidates_are_asked_about(lit: Registry, said: str, asked: list[str]) -> None:
+def test_a_place_and_a_kind_mean_all_of_that_kind_there(
+    lit: Registry, said: str, meant: list[str]
+) -> None:
     lights(lit, ("Kitchen Strip", "Kitchen"))
     found = resolve(lit, said, domains=LIGHT)
+    assert sorted(e.name for e in found.entities) == meant
+    assert resolve(lit, "kitchen speaker").entities == [lit.entity("media_player.kitchen")]
+
+
+def test_close_candidates_are_asked_about(lit: Registry) -> None:
+    lights(lit, ("Desk Lamp", "Study"), ("Desk Light", "Study"))
+    found = resolve(lit, "the desk", domains=LIGHT)
     assert found.entities == []
-    assert sorted(e.name for e in found.candidates) == asked
+    assert sorted(e.name for e in found.candidates) == ["Desk Lamp", "Desk Light"]
+
+
+def test_a_qualifier_behind_a_name_asks_for_its_value(lit: Registry) -> None:
+    lights(lit, ("Salt Lamp", "Kitchen"))
+    assert ids(lit, "salt level") == ["light.salt_lamp"]
+    assert ids(lit, "reading light", domains=LIGHT) == []  # not "light" alone
 
 
 def test_a_place_with_a_slip_is_the_place(lit: Registry) -> None:
