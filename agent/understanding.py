@@ -240,6 +240,17 @@ class Understander:
     def help_text(self, text: str) -> str:
         """What to say when nothing understood the sentence."""
         phrases = ", ".join(f'"{r.name}"' for r in self.routines)
+        if self.intents.language.startswith("de"):
+            examples = (
+                '"mach das Licht in der Küche aus", "Lautstärke im Wohnzimmer auf 30", '
+                '"schließe die Rollos im Schlafzimmer", "ist die Haustür abgeschlossen?"'
+            )
+            routines = f" Abläufe: {phrases}." if phrases else ""
+            return (
+                f"Entschuldige, „{text}“ habe ich nicht verstanden. Ich steuere Licht, "
+                f"Lautsprecher, Rollos und den Rest des Hauses, zum Beispiel {examples}."
+                f"{routines} Für alles andere ist kein Sprachmodell eingerichtet."
+            )
         examples = (
             '"turn off the kitchen lights", "set the living room volume to 30", '
             '"close the bedroom blinds", "is the front door locked?"'
@@ -252,7 +263,9 @@ class Understander:
         )
 
 
-_DETERMINERS = frozenset({"the", "my", "our", "a", "an", "all", "every", "die", "der", "das", "den"})
+_DETERMINERS = frozenset(
+    {"the", "my", "our", "a", "an", "all", "every", "die", "der", "das", "den"}
+)
 """Words a target starts with: what comes before them in a request is its verb."""
 
 

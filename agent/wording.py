@@ -40,7 +40,7 @@ _LEAD: dict[str, tuple[str, ...]] = {
         *("bitte", "kannst du bitte", "kannst du mal", "kannst du", "könntest du bitte"),
         *("könntest du mal", "könntest du", "würdest du bitte", "würdest du", "sei so gut und"),
         *("sei so lieb und", "ich möchte dass du", "ok", "okay", "also", "so", "hey", "hallo"),
-        *("na", "äh", "ähm", "und", "jetzt", "schnell"),
+        *("na", "äh", "ähm", "und", "jetzt", "schnell", "sag mal", "sag mir", "weißt du"),
     ),
 }
 """Politeness and framing in front of a request, longest first where one holds another."""
@@ -49,9 +49,18 @@ _GERUND_LEAD: dict[str, str] = {"en": r"(?:would|do|could) you mind\s+"}
 """Framing after which the request's verb ends in -ing: "would you mind closing the blinds"."""
 _GERUNDS = {
     **{f"{verb}ing": verb for verb in ("turn", "switch", "lock", "open", "play", "dim", "set")},
-    **{"closing": "close", "pausing": "pause", "putting": "put", "setting": "set"},
-    **{"shutting": "shut", "dimming": "dim", "stopping": "stop", "raising": "raise"},
-    **{"lowering": "lower", "making": "make", "arming": "arm", "muting": "mute"},
+    "closing": "close",
+    "pausing": "pause",
+    "putting": "put",
+    "setting": "set",
+    "shutting": "shut",
+    "dimming": "dim",
+    "stopping": "stop",
+    "raising": "raise",
+    "lowering": "lower",
+    "making": "make",
+    "arming": "arm",
+    "muting": "mute",
 }
 
 _TRAIL: dict[str, tuple[str, ...]] = {
