@@ -7,13 +7,16 @@ import gc
 import logging
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, ValidationError
 
 from agent.channels.members import Members
-from agent.config import Config
+from agent.choices import AliasProposal, Choice, Choices, answered, proposal, restated
+from agent.config import HOME_FILE, Config
+from agent.home_store import HomeStore
 from agent.llm import from_environment
 from agent.outcome_text import reviewed, summarize
 from agent.understanding import Understander, Understanding
@@ -33,6 +36,7 @@ from skills.notifications import Notice, NoticeKind, Notifications
 from skills.policy import Policy, Verdict
 from skills.routine_book import HeldSchedule, build_book
 from skills.routines import Routine, find_routine
+from skills.yaml_edit import YamlEditError
 
 if TYPE_CHECKING:
     from agent.llm.agent import Turn
@@ -141,6 +145,10 @@ class Dobby:
                 mcp_servers=config.home.mcp_servers,
             ),
         )
+        self.choices = Choices()
+        """Each chat's open "which one did you mean?", for its answer (agent.choices)."""
+        self.home_store = HomeStore(config.directory / HOME_FILE)
+        """home.yaml, where aliases the household confirmed are written."""
         self.notifications = Notifications(database_path(state_dir))
         """News for the household chat, kept in an outbox until each channel has sent it."""
         self.alarm_watch = watch_alarms(self.registry, self.notifications)
@@ -246,7 +254,19 @@ class Dobby:
         return reply
 
     async def _handle(self, text: str, requester: Requester) -> Reply:
+        """An answer to the chat's open question back, else a request of its own."""
+        chat = requester.chat or requester.id
+        choice = self.choices.take(chat)
+        if choice is not None:
+            answer = await self._answered(choice, text, requester)
+            if answer is not None:
+                return answer
+        return await self._request(text, requester, chat)
+
+    async def _request(self, text: str, requester: Requester, chat: str) -> Reply:
         understood = await self.understander.local(text)
+        if understood is not None:
+            self.choices.open(chat, understood)
         if understood is None and self.understander.llm is not None:
             turn = await self.understander.llm.run(text, requester)
             return llm_reply(text, turn)
@@ -291,6 +311,43 @@ class Dobby:
         reply.reply = summarize(understood.reply, outcome, self.registry)
         return reply
 
+    async def _answered(self, choice: Choice, text: str, requester: Requester) -> Reply | None:
+        """The answer to a question back: the request read again with the chosen device,
+        and, for a name of the household's own, the offer to remember it. None when the
+        text is not an answer (it is then read as a request of its own)."""
+        entity = answered(choice, self.understander.wording.plain(text), self.registry)
+        again = restated(choice, entity) if entity is not None else None
+        if entity is None or again is None:
+            return None
+        reply = await self._request(again, requester, requester.chat or requester.id)
+        offer = proposal(choice, entity, self.registry)
+        if (
+            offer is not None
+            and reply.actions
+            and reply.confirmation is None
+            and self.house.policy.may_confirm(requester.role)
+        ):
+            request = self.house.confirmations.open(offer.question(entity.name), requester, offer)
+            reply.reply = f"{reply.reply}\n{request.question}"
+            reply.confirmation = request.token
+        return reply
+
+    def remember(self, offer: AliasProposal) -> str:
+        """Write an alias the household confirmed to home.yaml; it counts at once."""
+        entity = self.registry.entities.get(offer.entity_id)
+        if entity is None:
+            return f"{offer.entity_id} is gone; I did not remember anything."
+        try:
+            self.config.home = self.home_store.add_alias(offer.entity_id, offer.alias)
+        except YamlEditError as error:
+            return f"I could not write that down: {error}"
+        if offer.alias not in entity.aliases:
+            entity.aliases = (*entity.aliases, offer.alias)
+        known = self.registry.overrides.get(offer.entity_id) or EntityOverride()
+        aliases = tuple(dict.fromkeys((*known.aliases, offer.alias)))
+        self.registry.overrides[offer.entity_id] = replace(known, aliases=aliases)
+        return f'I will remember "{offer.alias}" as {entity.name}.'
+
     async def confirm(self, token: str, approver: Requester, *, approve: bool) -> Reply:
         """Answer a confirmation request, whatever waits for it (held actions, a schedule,
         a paused LLM run). Who may answer, once, before it expires: `Confirmations.take`.
@@ -313,6 +370,9 @@ class Dobby:
             intro = "" if approve else "Cancelled; nothing was done."
             reply.reply = summarize(intro, outcome, self.registry)
             return reply
+        if isinstance(waiting, AliasProposal):
+            said = self.remember(waiting) if approve else "All right, I will not remember it."
+            return Reply(text="", source="none", reply=said)
         if isinstance(waiting, HeldSchedule):
             later = self.routines.answer(waiting, approver, approve=approve)
             return Reply(text="", source="intent", intent="Schedule", reply=later.reply)

@@ -66,7 +66,7 @@ def reviewed(intro: str, review: Review, registry: Registry, *, done: str = "Now
     confirmation as a question, with only the actions that go ahead named beside it."""
     held = [d.action for d in review.with_verdict(Verdict.CONFIRM)]
     if not held:
-        return refusal_first(intro, review)
+        return refusal_first(intro, review) if review.with_verdict(Verdict.REFUSE) else intro
     lines = [f"Not done: {d.reason}." for d in review.with_verdict(Verdict.REFUSE)]
     allowed = [d.action for d in review.with_verdict(Verdict.ALLOW)]
     if allowed:

@@ -51,6 +51,10 @@ class Understanding(BaseModel):
     reply: str = ""
     asks: bool = False
     """True when the reply is a question back ("Did you mean X or Y?") and nothing is done."""
+    choices: list[str] = []
+    """With a question back about a name: the entity ids asked about."""
+    said: str | None = Field(default=None, exclude=True)
+    """With `choices`: the words that named no one of them ("the big light")."""
     notes: list[str] = Field(default=[], exclude=True)
     """What was left out (a routine step with nothing to act on in this house)."""
 
@@ -282,4 +286,6 @@ def _from_intent(text: str, found: IntentResult) -> Understanding:
         notes=found.notes,
         reply=found.question or found.reply,
         asks=found.question is not None,
+        choices=found.choice[1] if found.choice else [],
+        said=found.choice[0] if found.choice else None,
     )

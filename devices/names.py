@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -93,6 +93,10 @@ class Resolution:
         """True when Dobby must ask which one was meant."""
         return bool(self.candidates)
 
+    def __bool__(self) -> bool:
+        """True when the phrase meant something, or could mean several things."""
+        return bool(self.entities or self.candidates)
+
     def question(self) -> str:
         """What to ask back when the phrase was ambiguous."""
         names = [e.name for e in self.candidates]
@@ -128,7 +132,7 @@ def resolve(
     early = _not_by_words(registry, lambda: pool, wanted, said, unplaced=unplaced)
     if early is not None:
         return early
-    return _closest(said.scores(registry, pool))
+    return _closest(said.scores(registry, pool)) or _unknown_of_kind(pool, said)
 
 
 def _pool(
@@ -359,6 +363,39 @@ def _kinds_only(pool: Iterable[Entity], said: Said) -> Resolution:
     return Resolution(candidates=found, how="ambiguous")
 
 
+_ANSWER_WORDS = frozenset(
+    {"one", "in", "on", "at", "the", "that", "this", "i", "mean", "meant", "please", "yes"}
+    | {"der", "die", "das", "den", "im", "in", "ich", "meine", "bitte", "ja", "von"}
+)
+"""Words around an answer to "which one?": "the one in the kitchen", "die im Flur"."""
+
+
+def choose(registry: Registry, candidates: Sequence[Entity], answer: str) -> Entity | None:
+    """Which of `candidates` an answer to "which one?" names ("the floor lamp", "the one in
+    the kitchen"); None when it names none of them, or several."""
+    wanted = normalize(answer)
+    exact = [e for e in candidates if wanted in _names_of(e)]
+    if len(exact) == 1:
+        return exact[0]
+    words = " ".join(w for w in wanted.split() if w not in _ANSWER_WORDS)
+    if not words:
+        return None
+    found = _closest(Said.of(words).scores(registry, candidates))
+    return found.entities[0] if found.entities else None
+
+
+def _unknown_of_kind(pool: Iterable[Entity], said: Said) -> Resolution:
+    """Words that name no device, with a kind of device ("the big light"): the few devices of
+    that kind to ask about, never to take (a person's answer may become an alias)."""
+    kinds = _domains_of(w for w in said.words if w in KIND_WORDS)
+    if kinds is None or len(kinds) != 1:
+        return Resolution()
+    of_kind = [e for e in pool if e.domain in kinds]
+    if not of_kind or len(of_kind) > MOST_ASKED:
+        return Resolution()
+    return Resolution(candidates=of_kind, how="ambiguous")
+
+
 def _closest(close: list[tuple[float, Entity]]) -> Resolution:
     """The one clear winner among the close enough (in pool order), or the question."""
     if not close:
@@ -435,9 +472,8 @@ class NameIndex:
         if early is not None:
             return early
         scores = (close or self.close)(wanted)
-        if not scores:
-            return Resolution()
-        return _closest([(scores[e.entity_id], e) for e in self._in_order(scores, admits)])
+        found = _closest([(scores[e.entity_id], e) for e in self._in_order(scores, admits)])
+        return found or _unknown_of_kind(pool(), said)
 
     def _in_order(self, ids: Iterable[str], admits: Callable[[Entity], bool]) -> list[Entity]:
         """The entities of `ids` that `admits` lets in, in the registry's order."""

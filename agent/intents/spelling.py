@@ -111,13 +111,13 @@ class Speller:
         if folded != word and folded in self.known:  # "Kueche" for "Küche"
             return folded
         if len(word) < _SHORTEST:  # three letters: two swapped ("teh"), or one dropped ("dor")
-            close = [
+            short = [
                 k
                 for k in self._short
                 if (sorted(k) == sorted(word) and OSA.distance(word, k) == 1)
                 or (len(k) == len(word) + 1 and OSA.distance(word, k) == 1)
             ]
-            return close[0] if len(close) == 1 else None
+            return short[0] if len(short) == 1 else None
         limit = 1 if len(word) < 8 else 2
         close = process.extract(
             word, self._choices, scorer=OSA.distance, score_cutoff=limit, limit=None
