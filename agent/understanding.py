@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from agent.intents import IntentReader, IntentResult
 from agent.intents.talk import greeting
 from agent.wording import Wording
+from devices.names import KIND_WORDS, normalize
 from devices.registry import Registry
 from skills.actions import Action, Requester
 from skills.routines import Routine, expand, match_phrase
@@ -168,7 +169,20 @@ class Understander:
                 found = self._read(corrected)
         if found is None:
             found = self._compound(text)
+        if found is None:
+            found = self._about_kind(text)
         return found
+
+    def _about_kind(self, text: str) -> Understanding | None:
+        """Last: words that name no device here but a kind of device ("turn on the big
+        light"), asked about ("Did you mean ...?"), so the answer can become an alias. Not
+        for a sentence of several requests: that is the model's whole."""
+        plain = self.wording.plain(text)
+        words = set(normalize(plain).split())
+        if not words & KIND_WORDS or len(self.wording.parts(plain)) > 1:
+            return None
+        found = self.intents.read(plain, kinds=True)
+        return _from_intent(plain, found) if found is not None and found.question else None
 
     def _read(self, text: str) -> Understanding | None:
         """Routine phrases (in the forms people say them), then sentence templates."""

@@ -86,7 +86,8 @@ class Resolution:
     candidates: list[Entity] = field(default_factory=list)
     """Filled when the phrase was ambiguous: the ones to ask about."""
     how: str = "none"
-    """Which step matched: name, area, floor, fuzzy, all, ambiguous or none."""
+    """Which step matched: name, area, floor, fuzzy, all, ambiguous, kind (words that name
+    no device, and a kind of device: every device of that kind asked about) or none."""
 
     @property
     def ambiguous(self) -> bool:
@@ -393,7 +394,7 @@ def _unknown_of_kind(pool: Iterable[Entity], said: Said) -> Resolution:
     of_kind = [e for e in pool if e.domain in kinds]
     if not of_kind or len(of_kind) > MOST_ASKED:
         return Resolution()
-    return Resolution(candidates=of_kind, how="ambiguous")
+    return Resolution(candidates=of_kind, how="kind")
 
 
 def _closest(close: list[tuple[float, Entity]]) -> Resolution:

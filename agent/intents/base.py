@@ -238,13 +238,15 @@ def loosely_resolves(
     domains: Collection[Domain],
     *,
     resolver: Resolver | None = None,
+    kinds: bool = False,
 ) -> bool:
-    """True when `text` means some entity of `domains` (or could mean several)."""
+    """True when `text` means some entity of `domains` (or could mean several); with
+    `kinds`, also when it names none but a kind of them ("the big light")."""
     if resolver is not None:
         found = resolver(text, domains=domains)
     else:
         found = resolve(registry, text, domains=domains)
-    return bool(found.entities or found.candidates)
+    return bool(found.entities) or (bool(found.candidates) and (kinds or found.how != "kind"))
 
 
 def loose_targets(request: IntentRequest, domains: Collection[Domain]) -> Targets | None:

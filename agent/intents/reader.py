@@ -110,8 +110,12 @@ class IntentReader:
             self._speller = Speller(_template_words(self.language) | home)
         return self._speller.corrected(text)
 
-    def read(self, text: str) -> IntentResult | None:
-        """What `text` asks for, or None when no handled intent matches it."""
+    def read(self, text: str, *, kinds: bool = False) -> IntentResult | None:
+        """What `text` asks for, or None when no handled intent matches it.
+
+        With `kinds`, words that name no device but a kind of device ("turn on the big
+        light") are read too, as a question about the devices of that kind.
+        """
         text = text.strip()
         if not text:
             return None
@@ -131,7 +135,7 @@ class IntentReader:
                 _LOGGER.debug("%r is %s, which is not handled here", text, result.intent.name)
                 return None
             return self._handle(result, {}, resolver)
-        return self._read_loosely(text, loose, lists, resolver)
+        return self._read_loosely(text, loose, lists, resolver, kinds=kinds)
 
     def slot_lists(self) -> dict[str, SlotList]:
         """The name, area and floor lists, rebuilt only when the home's names changed."""
@@ -152,7 +156,13 @@ class IntentReader:
         return self._names
 
     def _read_loosely(
-        self, text: str, intents: Intents, lists: dict[str, SlotList], resolver: Resolver
+        self,
+        text: str,
+        intents: Intents,
+        lists: dict[str, SlotList],
+        resolver: Resolver,
+        *,
+        kinds: bool = False,
     ) -> IntentResult | None:
         best: dict[tuple[str, str, str, tuple[Domain, ...]], RecognizeResult] = {}
         for result in recognize_all(
@@ -176,7 +186,7 @@ class IntentReader:
         for (_, slot, words, domains), result in sorted(
             best.items(), key=lambda item: (-item[1].text_chunks_matched, item[0])
         ):
-            if loosely_resolves(self.registry, words, domains, resolver=resolver):
+            if loosely_resolves(self.registry, words, domains, resolver=resolver, kinds=kinds):
                 return self._handle(result, {slot: words}, resolver)
         return None
 
