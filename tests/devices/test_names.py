@@ -6,7 +6,7 @@ import pytest
 
 from devices.capabilities import Domain
 from devices.entities import DeviceInfo, EntitySpec
-from devices.names import resolve
+from devices.names import choose, resolve
 from devices.registry import Registry
 
 
@@ -154,3 +154,19 @@ def test_a_place_with_a_slip_is_the_place(lit: Registry) -> None:
     assert ids(lit, "kitchn", domains=LIGHT) == ["light.kitchen_pendant"]
     assert resolve(lit, "bedrom", domains=LIGHT).how == "area"
     assert resolve(lit, "upstars").how == "floor"
+
+
+def test_words_that_name_no_device_ask_about_its_kind(lit: Registry) -> None:
+    found = resolve(lit, "the big light", domains=LIGHT)
+    assert found.entities == []
+    assert (found.how, len(found.candidates)) == ("kind", 5)
+    assert resolve(lit, "the big thing").how == "none"  # no kind: nothing to ask about
+
+
+def test_an_answer_names_one_of_the_candidates(lit: Registry) -> None:
+    lamps = [lit.entity("light.floor_lamp"), lit.entity("light.bedside_lamp")]
+    assert choose(lit, lamps, "the floor lamp") is lamps[0]
+    assert choose(lit, lamps, "the one in the bedroom") is lamps[1]
+    assert choose(lit, lamps, "bedsid") is lamps[1]
+    assert choose(lit, lamps, "the lamp") is None  # both
+    assert choose(lit, lamps, "the pool light") is None  # not one of them
