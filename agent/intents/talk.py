@@ -36,31 +36,22 @@ PHRASES: Phrases = {
     },
 }
 
-_NOUNS: dict[str, dict[Domain, tuple[str, str]]] = {
-    "en": {
-        Domain.LIGHT: ("light", "lights"),
-        Domain.MEDIA_PLAYER: ("speaker", "speakers"),
-        Domain.COVER: ("shade", "shades"),
-        Domain.CLIMATE: ("thermostat", "thermostats"),
-        Domain.LOCK: ("lock", "locks"),
-        Domain.ALARM_PANEL: ("alarm", "alarms"),
-        Domain.SWITCH: ("switch", "switches"),
-        Domain.SENSOR: ("sensor", "sensors"),
-        Domain.BINARY_SENSOR: ("door or window sensor", "door and window sensors"),
-    },
-    "de": {
-        Domain.LIGHT: ("Licht", "Lichter"),
-        Domain.MEDIA_PLAYER: ("Lautsprecher", "Lautsprecher"),
-        Domain.COVER: ("Rollo", "Rollos"),
-        Domain.CLIMATE: ("Thermostat", "Thermostate"),
-        Domain.LOCK: ("Schloss", "Schlösser"),
-        Domain.ALARM_PANEL: ("Alarmanlage", "Alarmanlagen"),
-        Domain.SWITCH: ("Schalter", "Schalter"),
-        Domain.SENSOR: ("Sensor", "Sensoren"),
-        Domain.BINARY_SENSOR: ("Tür- oder Fensterkontakt", "Tür- und Fensterkontakte"),
-    },
+_NOUNS: dict[Domain, tuple[str, str, str, str]] = {
+    Domain.LIGHT: ("light", "lights", "Licht", "Lichter"),
+    Domain.MEDIA_PLAYER: ("speaker", "speakers", "Lautsprecher", "Lautsprecher"),
+    Domain.COVER: ("shade", "shades", "Rollo", "Rollos"),
+    Domain.CLIMATE: ("thermostat", "thermostats", "Thermostat", "Thermostate"),
+    Domain.LOCK: ("lock", "locks", "Schloss", "Schlösser"),
+    Domain.ALARM_PANEL: ("alarm", "alarms", "Alarmanlage", "Alarmanlagen"),
+    Domain.SWITCH: ("switch", "switches", "Schalter", "Schalter"),
+    Domain.SENSOR: ("sensor", "sensors", "Sensor", "Sensoren"),
+    Domain.BINARY_SENSOR: (
+        *("door or window sensor", "door and window sensors"),
+        *("Tür- oder Fensterkontakt", "Tür- und Fensterkontakte"),
+    ),
 }
-"""What to call the devices of each domain, one and many."""
+"""What to call the devices of each domain: one and many in English, then in German."""
+
 
 _EXAMPLES = {
     Domain.LIGHT: ("turn off the {area} lights", "schalte das Licht im Bereich {area} aus"),
@@ -85,11 +76,11 @@ def _thank(request: IntentRequest) -> IntentResult:
 def _abilities(request: IntentRequest) -> IntentResult:
     registry, language = request.registry, request.language
     counts = Counter(e.domain for e in registry.entities.values())
-    nouns = _NOUNS.get(language, _NOUNS["en"])
+    column = 2 if language.startswith("de") else 0
     kinds = [
-        f"{counts[d]} {nouns[d][0] if counts[d] == 1 else nouns[d][1]}"
+        f"{counts[d]} {_NOUNS[d][column + (counts[d] != 1)]}"
         for d in Domain
-        if counts[d] and d in nouns
+        if counts[d] and d in _NOUNS
     ]
     if not kinds:
         return request.result(request.say(PHRASES, "nothing"))
