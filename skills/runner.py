@@ -137,8 +137,10 @@ class RunReport:
         done = sum(1 for r in self.results if r.ok)
         if self.results:
             lines = [f"{self.routine}: {done} of {len(self.results)} actions done."]
-        elif self.pending or self.refused:
+        elif self.pending:
             lines = [f"{self.routine}: nothing done yet."]
+        elif self.refused:
+            lines = [f"{self.routine}: nothing done."]
         else:
             lines = [f"{self.routine}: nothing to do here."]
         lines.extend(f"- Failed: {r.error}" for r in self.failed)
