@@ -251,6 +251,7 @@ def _slips(said: str) -> int:
     return 0 if len(said) < 3 else 1 if len(said) < 8 else 2
 
 
+@lru_cache(maxsize=65536)
 def alike(said: str, word: str) -> float:
     """1 when `said` is `word`, `SLIP` when it is `word` with a slip of the finger, else 0.
 
@@ -298,12 +299,6 @@ class Said:
     def kinds_only(self) -> bool:
         """True when the phrase says only what kind of device ("the lamp")."""
         return not self.which
-
-    def lookups(self) -> tuple[str, ...]:
-        """What to look up in an index of name words: the words that say which device,
-        and each run together with its neighbour."""
-        pairs = ("".join(pair) for pair in itertools.pairwise(self.words))
-        return (*(self.words[n] for n in self.which), *pairs)
 
     def score(self, names: Iterable[Name], place: frozenset[str]) -> float:
         """How well the phrase names an entity with these names in this place (the place's
@@ -485,22 +480,44 @@ class NameIndex:
 
     def close(self, wanted: str) -> dict[str, float]:
         """Entity id → how well the phrase `wanted` names it, for the entities that pass
-        the guard: the scores `resolve` would give them."""
+        the guard: the scores `resolve` would give them.
+
+        Only the entities that hold a match for every word that says which device (alone
+        or run together with a neighbour) can pass, so only those are scored.
+        """
         said = Said.of(wanted)
-        candidates: set[str] = set()
-        for word in said.lookups():
-            limit = _slips(word)
-            for found, _, _ in process.extract(
-                word, self._vocabulary, scorer=OSA.distance, score_cutoff=limit, limit=None
-            ):
-                if alike(word, found):
-                    candidates |= self._word_holders[found]
+        words = said.words
+        found: dict[str, set[str]] = {}
+        candidates: set[str] | None = None
+        for n in said.which:
+            texts = [words[n]]
+            texts += [words[n] + words[n + 1]] if n + 1 < len(words) else []
+            texts += [words[n - 1] + words[n]] if n > 0 else []
+            holders: set[str] = set()
+            for text in texts:
+                if text not in found:
+                    found[text] = self._holders_of(text)
+                holders |= found[text]
+            candidates = holders if candidates is None else candidates & holders
+            if not candidates:
+                return {}
         scores: dict[str, float] = {}
-        for entity_id in candidates:
+        for entity_id in candidates or ():
             score = said.score(self._names[entity_id], self._places[entity_id])
             if score > 0:
                 scores[entity_id] = score
         return scores
+
+    def _holders_of(self, word: str) -> set[str]:
+        """The entities holding `word`, or a word it is a slip of."""
+        holders: set[str] = set()
+        limit = _slips(word)
+        for found, _, _ in process.extract(
+            word, self._vocabulary, scorer=OSA.distance, score_cutoff=limit, limit=None
+        ):
+            if alike(word, found):
+                holders |= self._word_holders[found]
+        return holders
 
 
 class Resolver:
