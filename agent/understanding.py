@@ -160,16 +160,21 @@ class Understander:
         )
 
     def _now(self, text: str) -> Understanding | None:
-        """Something to do now: read as said, else with its slips put right, else as
-        several requests joined by "and"."""
-        found = self._read(text)
+        """Something to do now: read as said, else with its slips put right, else (a
+        sentence of several requests joined by "and") part by part.
+
+        A sentence with several requests is read loosely as a whole (misspelt or loose
+        names) only after its parts did not all read: the parts are sooner.
+        """
+        several = len(self.wording.parts(text)) > 1
+        found = self._read(text, loose=not several)
+        if found is None and several:
+            found = self._compound(text) or self._read(text)
         if found is None:
             corrected = self.intents.corrected(text)
             if corrected is not None:
                 found = self._read(corrected)
-        if found is None:
-            found = self._compound(text)
-        if found is None:
+        if found is None and not several:
             found = self._about_kind(text)
         return found
 
@@ -178,14 +183,14 @@ class Understander:
         light"), asked about ("Did you mean ...?"), so the answer can become an alias. Not
         for a sentence of several requests: that is the model's whole."""
         plain = self.wording.plain(text)
-        words = set(normalize(plain).split())
-        if not words & KIND_WORDS or len(self.wording.parts(plain)) > 1:
+        if not set(normalize(plain).split()) & KIND_WORDS:
             return None
         found = self.intents.read(plain, kinds=True)
         return _from_intent(plain, found) if found is not None and found.question else None
 
-    def _read(self, text: str) -> Understanding | None:
-        """Routine phrases (in the forms people say them), then sentence templates."""
+    def _read(self, text: str, *, loose: bool = True) -> Understanding | None:
+        """Routine phrases (in the forms people say them), then sentence templates (with
+        `loose`, also with names that match no list exactly)."""
         for form in self.wording.routine_forms(text):
             routine = match_phrase(self.routines, form)
             if routine is not None:
@@ -199,7 +204,7 @@ class Understander:
                     reply=f"Running {routine.name}.",
                 )
         for form in self.wording.forms(text):
-            found = self.intents.read(form)
+            found = self.intents.read(form, loose=loose)
             if found is not None:
                 return _from_intent(text, found)
         return None

@@ -110,24 +110,25 @@ class IntentReader:
             self._speller = Speller(_template_words(self.language) | home)
         return self._speller.corrected(text)
 
-    def read(self, text: str, *, kinds: bool = False) -> IntentResult | None:
+    def read(self, text: str, *, loose: bool = True, kinds: bool = False) -> IntentResult | None:
         """What `text` asks for, or None when no handled intent matches it.
 
-        With `kinds`, words that name no device but a kind of device ("turn on the big
-        light") are read too, as a question about the devices of that kind.
+        Without `loose`, only the strict pass runs. With `kinds`, words that name no device
+        but a kind of device ("turn on the big light") are read too, as a question about
+        the devices of that kind.
         """
         text = text.strip()
         if not text:
             return None
         lists = self.slot_lists()
-        strict, loose = self._all, self._handled
+        strict, loosely = self._all, self._handled
         if self._narrow:
             # Only the list values and templates that could match this text (the same
             # results, sooner): see `vocabulary` and `pruning`.
             lists, empty = narrowed(self._every_list, self._vocabularies, text)
             strict = _pruner(self.language, None).strict(empty)
             if MISSING_ENTITY not in text.casefold():  # else _loose_slot could skip one
-                loose = _pruner(self.language, frozenset(HANDLERS)).loose(empty)
+                loosely = _pruner(self.language, frozenset(HANDLERS)).loose(empty)
         resolver = Resolver(self._name_index())
         result = _best(recognize_all(text, strict, slot_lists=lists, language=self.language))
         if result is not None:
@@ -135,7 +136,9 @@ class IntentReader:
                 _LOGGER.debug("%r is %s, which is not handled here", text, result.intent.name)
                 return None
             return self._handle(result, {}, resolver)
-        return self._read_loosely(text, loose, lists, resolver, kinds=kinds)
+        if not loose:
+            return None
+        return self._read_loosely(text, loosely, lists, resolver, kinds=kinds)
 
     def slot_lists(self) -> dict[str, SlotList]:
         """The name, area and floor lists, rebuilt only when the home's names changed."""

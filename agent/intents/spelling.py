@@ -21,6 +21,8 @@ from rapidfuzz.distance import OSA
 from devices.names import alike
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_ENDINGS = ("s", "es", "n", "en", "e", "er")
+"""Endings of plurals and cases, which templates often add as an optional part."""
 _UMLAUT = {"ae": "ä", "oe": "ö", "ue": "ü"}
 _UMLAUTS = re.compile("|".join(_UMLAUT))
 _SHORTEST = 4
@@ -44,10 +46,7 @@ def template_words(intents: Intents) -> set[str]:
                 _collect(rule.expression, found, seen)
     for rule in intents.expansion_rules.values():
         _collect(rule.expression, found, seen)
-    found |= list_words(intents.slot_lists)
-    if intents.language.startswith("en"):  # "blind[s]" is written as two chunks
-        found |= {f"{word}s" for word in found if len(word) >= _SHORTEST - 1}
-    return found
+    return found | list_words(intents.slot_lists)
 
 
 def list_words(lists: Mapping[str, SlotList]) -> set[str]:
@@ -107,6 +106,9 @@ class Speller:
         """The one known word `word` is a slip of, or None."""
         if word in self.known or len(word) < _SHORTEST - 1:
             return None
+        stems = (word[: -len(end)] for end in _ENDINGS if word.endswith(end))
+        if any(len(stem) >= _SHORTEST - 1 and stem in self.known for stem in stems):
+            return None  # a known word with an ending the templates write apart: "Rollo[s]"
         folded = _UMLAUTS.sub(lambda found: _UMLAUT[found[0]], word)
         if folded != word and folded in self.known:  # "Kueche" for "Küche"
             return folded
