@@ -7,31 +7,36 @@ import gc
 import logging
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, ValidationError
 
 from agent.channels.members import Members
-from agent.config import Config
+from agent.choices import AliasProposal, Choice, Choices, answered, proposal, restated
+from agent.config import HOME_FILE, Config
+from agent.home_store import HomeStore
 from agent.llm import from_environment
+from agent.outcome_text import reviewed, summarize
 from agent.understanding import Understander, Understanding
 from devices.blocking import BlockingRunner
 from devices.discovery import Discovery
 from devices.lan import keep_device_traffic_local
 from devices.plugin import Adapter, AdapterContext, Discovered, LoadedAdapters, load_adapters
 from devices.registry import EntityOverride, Registry
-from skills.actions import ActionResult, Plan, Requester
 from skills.actions import Path as ActionPath
+from skills.actions import Plan, Requester
 from skills.alarm_watch import watch_alarms
 from skills.audit import AuditLog, database_path
 from skills.confirmations import ConfirmationError
 from skills.executor import Executor
-from skills.house import HeldPlan, House, Outcome
+from skills.house import HeldPlan, House
 from skills.notifications import Notice, NoticeKind, Notifications
-from skills.policy import Policy, Review, Verdict
+from skills.policy import Policy, Verdict
 from skills.routine_book import HeldSchedule, build_book
 from skills.routines import Routine, find_routine
+from skills.yaml_edit import YamlEditError
 
 if TYPE_CHECKING:
     from agent.llm.agent import Turn
@@ -129,6 +134,7 @@ class Dobby:
             config.routines.routines,
             language=config.home.language,
             temperature_unit=config.home.temperature_unit,
+            assistant=config.home.assistant.name,
             llm=from_environment(
                 self.house,
                 config.routines.routines,
@@ -139,6 +145,10 @@ class Dobby:
                 mcp_servers=config.home.mcp_servers,
             ),
         )
+        self.choices = Choices()
+        """Each chat's open "which one did you mean?", for its answer (agent.choices)."""
+        self.home_store = HomeStore(config.directory / HOME_FILE)
+        """home.yaml, where aliases the household confirmed are written."""
         self.notifications = Notifications(database_path(state_dir))
         """News for the household chat, kept in an outbox until each channel has sent it."""
         self.alarm_watch = watch_alarms(self.registry, self.notifications)
@@ -221,8 +231,8 @@ class Dobby:
             review = self.house.policy.review(self._plan(understood, requester))
             understood.needs_confirmation = review.needs_confirmation
             understood.refused = [d.reason for d in review.with_verdict(Verdict.REFUSE)]
-            if understood.refused:
-                understood.reply = refusal_first(understood.reply, review)
+            if understood.refused or review.needs_confirmation:
+                understood.reply = reviewed(understood.reply, review, self.registry)
         return understood
 
     async def handle(self, text: str, requester: Requester) -> Reply:
@@ -244,7 +254,19 @@ class Dobby:
         return reply
 
     async def _handle(self, text: str, requester: Requester) -> Reply:
+        """An answer to the chat's open question back, else a request of its own."""
+        chat = requester.chat or requester.id
+        choice = self.choices.take(chat)
+        if choice is not None:
+            answer = await self._answered(choice, text, requester)
+            if answer is not None:
+                return answer
+        return await self._request(text, requester, chat)
+
+    async def _request(self, text: str, requester: Requester, chat: str) -> Reply:
         understood = await self.understander.local(text)
+        if understood is not None:
+            self.choices.open(chat, understood)
         if understood is None and self.understander.llm is not None:
             turn = await self.understander.llm.run(text, requester)
             return llm_reply(text, turn)
@@ -274,7 +296,8 @@ class Dobby:
             path = ActionPath.PHRASE if understood.intent is None else ActionPath.ROUTINE
             report = await self.routines.run(understood.routine, requester, path=path)
             reply.results = [r.as_json() for r in report.results]
-            reply.reply = f"{understood.reply}\n{report.summary()}"
+            intro = f"{understood.reply}\n" if report.results or report.pending else ""
+            reply.reply = f"{intro}{report.summary()}"
             if report.pending:
                 reply.needs_confirmation = True
                 reply.confirmation = report.pending[0].token
@@ -285,8 +308,45 @@ class Dobby:
         reply.results = [r.as_json() for r in outcome.results]
         reply.needs_confirmation = outcome.pending is not None
         reply.confirmation = outcome.pending.token if outcome.pending else None
-        reply.reply = summarize(understood.reply, outcome)
+        reply.reply = summarize(understood.reply, outcome, self.registry)
         return reply
+
+    async def _answered(self, choice: Choice, text: str, requester: Requester) -> Reply | None:
+        """The answer to a question back: the request read again with the chosen device,
+        and, for a name of the household's own, the offer to remember it. None when the
+        text is not an answer (it is then read as a request of its own)."""
+        entity = answered(choice, self.understander.wording.plain(text), self.registry)
+        again = restated(choice, entity) if entity is not None else None
+        if entity is None or again is None:
+            return None
+        reply = await self._request(again, requester, requester.chat or requester.id)
+        offer = proposal(choice, entity, self.registry)
+        if (
+            offer is not None
+            and reply.actions
+            and reply.confirmation is None
+            and self.house.policy.may_confirm(requester.role)
+        ):
+            request = self.house.confirmations.open(offer.question(entity.name), requester, offer)
+            reply.reply = f"{reply.reply}\n{request.question}"
+            reply.confirmation = request.token
+        return reply
+
+    def remember(self, offer: AliasProposal) -> str:
+        """Write an alias the household confirmed to home.yaml; it counts at once."""
+        entity = self.registry.entities.get(offer.entity_id)
+        if entity is None:
+            return f"{offer.entity_id} is gone; I did not remember anything."
+        try:
+            self.config.home = self.home_store.add_alias(offer.entity_id, offer.alias)
+        except YamlEditError as error:
+            return f"I could not write that down: {error}"
+        if offer.alias not in entity.aliases:
+            entity.aliases = (*entity.aliases, offer.alias)
+        known = self.registry.overrides.get(offer.entity_id) or EntityOverride()
+        aliases = tuple(dict.fromkeys((*known.aliases, offer.alias)))
+        self.registry.overrides[offer.entity_id] = replace(known, aliases=aliases)
+        return f'I will remember "{offer.alias}" as {entity.name}.'
 
     async def confirm(self, token: str, approver: Requester, *, approve: bool) -> Reply:
         """Answer a confirmation request, whatever waits for it (held actions, a schedule,
@@ -307,8 +367,12 @@ class Dobby:
             outcome = await self.house.answer(waiting, approver, approve=approve)
             reply = Reply(text="", source="none", actions=outcome.plan.actions)
             reply.results = [r.as_json() for r in outcome.results]
-            reply.reply = summarize("" if approve else "Cancelled; nothing was done.", outcome)
+            intro = "" if approve else "Cancelled; nothing was done."
+            reply.reply = summarize(intro, outcome, self.registry)
             return reply
+        if isinstance(waiting, AliasProposal):
+            said = self.remember(waiting) if approve else "All right, I will not remember it."
+            return Reply(text="", source="none", reply=said)
         if isinstance(waiting, HeldSchedule):
             later = self.routines.answer(waiting, approver, approve=approve)
             return Reply(text="", source="intent", intent="Schedule", reply=later.reply)
@@ -430,28 +494,3 @@ def outcome_of(reply: Reply) -> str:
         for r in reply.results
     ]
     return "\n".join(line for line in [reply.reply, *done] if line) or "Nothing was done."
-
-
-def refusal_first(intro: str, review: Review) -> str:
-    """A reply that leads with what the house rules refuse; the intro (what was understood)
-    follows only if something else will still be done."""
-    refused = review.with_verdict(Verdict.REFUSE)
-    lines = [f"Not done: {d.reason}." for d in refused]
-    if intro and len(refused) < len(review.decisions):
-        lines.append(intro)
-    return "\n".join(lines)
-
-
-def summarize(intro: str, outcome: Outcome) -> str:
-    """One short reply: what the rules refused, what was done, what failed and why, what
-    waits for approval."""
-    done = [r for r in outcome.results if r.ok]
-    failed: list[ActionResult] = [r for r in outcome.results if not r.ok]
-    lines = [refusal_first(intro, outcome.review)] if outcome.refused else [intro] if intro else []
-    if failed:
-        lines.append(f"Done {len(done)} of {len(done) + len(failed)}.")
-        lines.extend(f"- {r.error}" for r in failed)
-    if outcome.pending is not None:
-        lines.append(outcome.pending.question)
-    lines.extend(outcome.plan.notes)
-    return "\n".join(line for line in lines if line)

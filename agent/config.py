@@ -140,12 +140,22 @@ class McpServerConfig(BaseModel):
         return self
 
 
+class AssistantConfig(BaseModel):
+    """What the household calls its assistant."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="Dobby", min_length=1)
+    """The name people address it by ("Dobby, it's sleepy time"); ignored when reading."""
+
+
 class HomeConfig(BaseModel):
     """The shape of home.yaml."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = "Home"
+    assistant: AssistantConfig = AssistantConfig()
     language: str = "en"
     """The household's language: one of Home Assistant's sentence languages."""
     temperature_unit: Literal["°C", "°F"] = "°C"

@@ -2,6 +2,12 @@
 
 Routine phrases first, then Home Assistant's sentence templates (offline, milliseconds),
 then the LLM agent if one is configured, and otherwise a helpful answer.
+
+The household's own words are read the same way: the assistant's name, politeness and
+framing are taken off first (`agent.wording`); a sentence nothing understood is read again
+with its slips of the finger put right (`agent.intents.spelling`); and "close the blinds and
+turn on the floor lamp" becomes one plan when every part is understood here, else the whole
+sentence is the model's (never half of it).
 """
 
 from __future__ import annotations
@@ -12,7 +18,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from agent.intents import IntentReader
+from agent.intents import IntentReader, IntentResult
+from agent.intents.talk import greeting
+from agent.wording import Wording
+from devices.names import KIND_WORDS, normalize
 from devices.registry import Registry
 from skills.actions import Action, Requester
 from skills.routines import Routine, expand, match_phrase
@@ -41,6 +50,12 @@ class Understanding(BaseModel):
     refused: list[str] = []
     """What the house rules would refuse, and why (filled in by a dry run)."""
     reply: str = ""
+    asks: bool = False
+    """True when the reply is a question back ("Did you mean X or Y?") and nothing is done."""
+    choices: list[str] = []
+    """With a question back about a name: the entity ids asked about."""
+    said: str | None = Field(default=None, exclude=True)
+    """With `choices`: the words that named no one of them ("the big light")."""
     notes: list[str] = Field(default=[], exclude=True)
     """What was left out (a routine step with nothing to act on in this house)."""
 
@@ -57,8 +72,11 @@ class Understander:
         temperature_unit: str = "°C",
         llm: HouseAgent | None = None,
         clock: Callable[[], datetime] | None = None,
+        assistant: str = "Dobby",
     ) -> None:
         self.registry = registry
+        self.wording = Wording(assistant, language)
+        """How the household addresses its assistant: taken off before reading."""
         self.routines = list(routines)
         self.intents = IntentReader(
             registry, language, temperature_unit=temperature_unit, routines=self.routines
@@ -88,18 +106,25 @@ class Understander:
         handing it "in 20 minutes ..." would have it act now.
         """
         text = text.strip()
-        seconds = parse_wait(text)
+        plain = self.wording.plain(text)
+        if not plain:  # the name alone: "Dobby?"
+            reply = greeting(self.intents.language)
+            return Understanding(text=text, source="intent", intent="DobbyGreet", reply=reply)
+        seconds = parse_wait(plain)
         if seconds is not None:
             reply = f"Waiting {seconds:g} seconds."
             return Understanding(
                 text=text, source="intent", intent="Wait", wait=seconds, reply=reply
             )
-        return self._later(text)
+        found = self._later(text)
+        if found is not None and found.text != text:
+            found = found.model_copy(update={"text": text})
+        return found
 
     def _later(self, text: str) -> Understanding | None:
         """A request with a time in front ("in 20 minutes ..."), or one for now."""
         try:
-            timed = parse_timed(text, self.clock())
+            timed = parse_timed(self.wording.plain(text), self.clock())
         except WhenError as error:
             return Understanding(text=text, source="none", reply=str(error))
         if timed is None:
@@ -135,32 +160,101 @@ class Understander:
         )
 
     def _now(self, text: str) -> Understanding | None:
-        """Routine phrases, then sentence templates, for something to do now."""
-        routine = match_phrase(self.routines, text)
-        if routine is not None:
-            actions, notes = expand(routine, self.registry)
-            return Understanding(
-                text=text,
-                source="routine",
-                routine=routine.name,
-                actions=actions,
-                notes=notes,
-                reply=f"Running {routine.name}.",
-            )
-        found = self.intents.read(text)
-        if found is not None:
-            # A routine activated by name ("activate sleepy time") runs as its phrase does.
-            return Understanding(
-                text=text,
-                source="routine" if found.routine else "intent",
-                intent=found.intent,
-                slots=found.slots,
-                routine=found.routine,
-                actions=found.actions,
-                notes=found.notes,
-                reply=found.question or found.reply,
-            )
+        """Something to do now: read as said, else with its slips put right, else (a
+        sentence of several requests joined by "and") part by part.
+
+        A sentence with several requests is read loosely as a whole (misspelt or loose
+        names) only after its parts did not all read: the parts are sooner.
+        """
+        several = len(self.wording.parts(text)) > 1
+        found = self._read(text, loose=not several)
+        if found is None and several:
+            found = self._compound(text) or self._read(text)
+        if found is None:
+            corrected = self.intents.corrected(text)
+            if corrected is not None:
+                found = self._read(corrected)
+        if found is None and not several:
+            found = self._about_kind(text)
+        return found
+
+    def _about_kind(self, text: str) -> Understanding | None:
+        """Last: words that name no device here but a kind of device ("turn on the big
+        light"), asked about ("Did you mean ...?"), so the answer can become an alias. Not
+        for a sentence of several requests: that is the model's whole."""
+        plain = self.wording.plain(text)
+        if not set(normalize(plain).split()) & KIND_WORDS:
+            return None
+        found = self.intents.read(plain, kinds=True)
+        return _from_intent(plain, found) if found is not None and found.question else None
+
+    def _read(self, text: str, *, loose: bool = True) -> Understanding | None:
+        """Routine phrases (in the forms people say them), then sentence templates (with
+        `loose`, also with names that match no list exactly)."""
+        for form in self.wording.routine_forms(text):
+            routine = match_phrase(self.routines, form)
+            if routine is not None:
+                actions, notes = expand(routine, self.registry)
+                return Understanding(
+                    text=text,
+                    source="routine",
+                    routine=routine.name,
+                    actions=actions,
+                    notes=notes,
+                    reply=f"Running {routine.name}.",
+                )
+        for form in self.wording.forms(text):
+            found = self.intents.read(form, loose=loose)
+            if found is not None:
+                return _from_intent(text, found)
         return None
+
+    def _compound(self, text: str) -> Understanding | None:
+        """Several requests joined by "and": one plan when every part is a request
+        understood here (with something to do), else None (the whole is the model's)."""
+        parts = self.wording.parts(text)
+        if len(parts) < 2:
+            return None
+        read: list[Understanding] = []
+        for part in parts:
+            if read and part.split()[0].casefold() in _DETERMINERS:
+                found = self._borrowing(read[-1], part)  # "close the blinds and the shade"
+            else:
+                found = self._part(part)
+            if found is None:
+                return None
+            read.append(found)
+        return Understanding(
+            text=text,
+            source="intent",
+            intent="Compound",
+            slots={"parts": [u.model_dump(include={"intent", "slots"}) for u in read]},
+            actions=[a for u in read for a in u.actions],
+            notes=[n for u in read for n in u.notes],
+            reply=" ".join(u.reply for u in read if u.reply),
+        )
+
+    def _borrowing(self, before: Understanding, part: str) -> Understanding | None:
+        """A part without a verb, read with the verb of the part before it ("turn off the
+        floor lamp and the ceiling light"); only when that reads as the same intent."""
+        words = before.text.split()
+        ends = [n for n, word in enumerate(words) if word.casefold() in _DETERMINERS]
+        leads = dict.fromkeys([*ends[:1], 1, 2, 3])
+        for lead in (n for n in leads if 0 < n < len(words)):
+            found = self._part(" ".join((*words[:lead], part)))
+            if found is not None and found.intent == before.intent:
+                return found
+        return None
+
+    def _part(self, part: str) -> Understanding | None:
+        """One part of a compound request, if it is a request with something to do."""
+        found = self._read(part)
+        if found is None:
+            corrected = self.intents.corrected(part)
+            found = self._read(corrected) if corrected is not None else None
+        if found is None or found.source != "intent" or not found.actions:
+            return None
+        return found
 
     @property
     def _llm_first(self) -> bool:
@@ -169,6 +263,17 @@ class Understander:
     def help_text(self, text: str) -> str:
         """What to say when nothing understood the sentence."""
         phrases = ", ".join(f'"{r.name}"' for r in self.routines)
+        if self.intents.language.startswith("de"):
+            examples = (
+                '"mach das Licht in der Küche aus", "Lautstärke im Wohnzimmer auf 30", '
+                '"schließe die Rollos im Schlafzimmer", "ist die Haustür abgeschlossen?"'
+            )
+            routines = f" Abläufe: {phrases}." if phrases else ""
+            return (
+                f"Entschuldige, „{text}“ habe ich nicht verstanden. Ich steuere Licht, "
+                f"Lautsprecher, Rollos und den Rest des Hauses, zum Beispiel {examples}."
+                f"{routines} Für alles andere ist kein Sprachmodell eingerichtet."
+            )
         examples = (
             '"turn off the kitchen lights", "set the living room volume to 30", '
             '"close the bedroom blinds", "is the front door locked?"'
@@ -179,3 +284,27 @@ class Understander:
             f"shades and the rest of the house, for example {examples}.{routines} "
             "No language model is configured for anything else."
         )
+
+
+_DETERMINERS = frozenset(
+    {"the", "my", "our", "a", "an", "all", "every", "die", "der", "das", "den"}
+)
+"""Words a target starts with: what comes before them in a request is its verb."""
+
+
+def _from_intent(text: str, found: IntentResult) -> Understanding:
+    """What a recognised intent means; a routine run by name ("activate sleepy time") runs
+    as its phrase does."""
+    return Understanding(
+        text=text,
+        source="routine" if found.routine else "intent",
+        intent=found.intent,
+        slots=found.slots,
+        routine=found.routine,
+        actions=found.actions,
+        notes=found.notes,
+        reply=found.question or found.reply,
+        asks=found.question is not None,
+        choices=found.choice[1] if found.choice else [],
+        said=found.choice[0] if found.choice else None,
+    )

@@ -6,7 +6,7 @@ import asyncio
 import importlib
 import sys
 
-NAMES = ("routine", "conformance", "understand", "context", "footprint", "chat", "mcp")
+NAMES = ("routine", "conformance", "understand", "phrasing", "context", "footprint", "chat", "mcp")
 
 
 def main(argv: list[str]) -> int:

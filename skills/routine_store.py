@@ -1,43 +1,32 @@
 """Editing routines.yaml without losing what people wrote there.
 
-ruamel.yaml's round trip keeps comments, key order, quoting and every other routine. Each
-change is checked as a whole file (the routine models, duplicate phrases, unknown or
-self-calling routines) before anything is written, and written atomically (a temporary
-file renamed over the old one), so a refused change leaves the file exactly as it was.
+ruamel.yaml's round trip keeps comments, key order, quoting and every other routine
+(`skills.yaml_edit`). Each change is checked as a whole file (the routine models, duplicate
+phrases, unknown or self-calling routines) before anything is written, and written
+atomically, so a refused change leaves the file exactly as it was.
 """
 
 from __future__ import annotations
 
-import io
-import os
-import tempfile
 from collections.abc import Callable
 from datetime import time
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from devices.names import normalize
 from skills.routines import Routine, RoutinesFile, find_problems
+from skills.yaml_edit import YamlEditError, plain, read_document, write_document
 
 _HEADER = "# Routines: phrases that run them, steps and schedules (see skills/routines.py).\n"
 
 
 class RoutineStoreError(Exception):
     """A change that cannot be made; the message says why and nothing was written."""
-
-
-def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 100
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    return yaml
 
 
 def _duration(seconds: float) -> Any:
@@ -58,6 +47,8 @@ def _plain(value: Any, key: str = "") -> Any:
         return [_plain(v, key) for v in value]
     if isinstance(value, time):
         return DoubleQuotedScalarString(value.strftime("%H:%M"))
+    if isinstance(value, Enum):  # a condition's domain: `domain: lock`
+        return value.value
     if key in ("wait", "offset") and isinstance(value, int | float):
         return _duration(value)
     return value
@@ -79,15 +70,10 @@ class RoutineStore:
         self.path = path
 
     def _read(self) -> tuple[CommentedMap, CommentedSeq]:
-        text = self.path.read_text(encoding="utf-8") if self.path.exists() else _HEADER
         try:
-            document = _yaml().load(text)
-        except YAMLError as error:
-            raise RoutineStoreError(f"{self.path} is not valid YAML: {error}") from None
-        if document is None:
-            document = CommentedMap()
-        if not isinstance(document, CommentedMap):
-            raise RoutineStoreError(f"{self.path}: expected a mapping with `routines:` at the top")
+            document = read_document(self.path, _HEADER)
+        except YamlEditError as error:
+            raise RoutineStoreError(str(error)) from None
         if document.get("routines") is None:
             document["routines"] = CommentedSeq()
         items = document["routines"]
@@ -102,7 +88,7 @@ class RoutineStore:
 
     def _check(self, document: CommentedMap) -> list[Routine]:
         try:
-            parsed = RoutinesFile.model_validate(_to_python(document))
+            parsed = RoutinesFile.model_validate(plain(document))
         except ValidationError as error:
             first = error.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
@@ -116,17 +102,7 @@ class RoutineStore:
         document, items = self._read()
         edit(items)
         routines = self._check(document)
-        buffer = io.StringIO()
-        _yaml().dump(document, buffer)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".routines-", dir=self.path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(buffer.getvalue())
-            Path(temporary).replace(self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_document(self.path, document)
         return routines
 
     def save(self, routine: Routine, *, replace: bool = False) -> list[Routine]:
@@ -160,16 +136,6 @@ class RoutineStore:
     def delete(self, name: str) -> list[Routine]:
         """Delete a routine; refused while another routine calls it."""
         return self._change(lambda items: items.pop(_found(items, name)))
-
-
-def _to_python(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(k): _to_python(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_to_python(v) for v in node]
-    if isinstance(node, str):
-        return str(node)
-    return node
 
 
 def _index(items: CommentedSeq, name: str) -> int | None:

@@ -421,9 +421,10 @@ def expand(
 
 
 def match_phrase(routines: list[Routine], text: str) -> Routine | None:
-    """The routine whose name or phrase the text is, ignoring case and punctuation."""
-    wanted = normalize(text)
+    """The routine whose name or phrase the text is, ignoring case, punctuation and how the
+    words are run together ("nighty-night", "nighty night" and "nightynight" are one)."""
+    wanted = normalize(text).replace(" ", "")
     for routine in routines:
-        if wanted in routine.all_phrases():
+        if wanted in (p.replace(" ", "") for p in routine.all_phrases()):
             return routine
     return None

@@ -132,9 +132,17 @@ class RunReport:
         return [s.note for s in self.steps if s.status in ("skipped", "not_met") and s.note]
 
     def summary(self) -> str:
-        """What ran, what failed and why, what was skipped, in a few lines."""
+        """What ran, what failed and why, what was skipped, in a few lines; a routine with
+        nothing to do here says so."""
         done = sum(1 for r in self.results if r.ok)
-        lines = [f"{self.routine}: {done} of {len(self.results)} actions done."]
+        if self.results:
+            lines = [f"{self.routine}: {done} of {len(self.results)} actions done."]
+        elif self.pending:
+            lines = [f"{self.routine}: nothing done yet."]
+        elif self.refused:
+            lines = [f"{self.routine}: nothing done."]
+        else:
+            lines = [f"{self.routine}: nothing to do here."]
         lines.extend(f"- Failed: {r.error}" for r in self.failed)
         lines.extend(f"- Not done: {reason}." for reason in self.refused)
         lines.extend(f"- {note}" for note in self.notes)

@@ -108,6 +108,8 @@ class IntentResult:
     """Set when the sentence ran a routine by name ("activate movie night")."""
     notes: list[str] = field(default_factory=list)
     """What was left out (a routine step with nothing to act on in this house)."""
+    choice: tuple[str, list[str]] | None = None
+    """With a question: the words that named no one device, and the entity ids asked about."""
 
 
 @dataclass
@@ -133,12 +135,17 @@ class IntentRequest:
     """The household's routines, which sentences may run by name like scenes."""
     resolver: Resolver | None = None
     """The reader's name resolution for this sentence, if it has one (else `resolve`)."""
+    asked: tuple[str, list[str]] | None = None
+    """The last name that could mean several entities, and their ids (`choice`)."""
 
     def result(
         self, reply: str, actions: list[Action] | None = None, question: str | None = None
     ) -> IntentResult:
         """The result of this request."""
-        return IntentResult(self.intent, dict(self.slots), actions or [], reply, question)
+        result = IntentResult(self.intent, dict(self.slots), actions or [], reply, question)
+        if question is not None:
+            result.choice = self.asked
+        return result
 
     def resolve(
         self,
@@ -150,8 +157,12 @@ class IntentRequest:
     ) -> Resolution:
         """The entities `name` means (within the area or floor): `devices.names.resolve`."""
         if self.resolver is not None:
-            return self.resolver(name, area=area, floor=floor, domains=domains)
-        return resolve(self.registry, name, area=area, floor=floor, domains=domains)
+            found = self.resolver(name, area=area, floor=floor, domains=domains)
+        else:
+            found = resolve(self.registry, name, area=area, floor=floor, domains=domains)
+        if found.ambiguous and name is not None:
+            self.asked = (name, [e.entity_id for e in found.candidates])
+        return found
 
     def say(self, phrases: Phrases, key: str, **values: Any) -> str:
         """The reply template `key` of `phrases` in this request's language, filled in."""
@@ -227,13 +238,15 @@ def loosely_resolves(
     domains: Collection[Domain],
     *,
     resolver: Resolver | None = None,
+    kinds: bool = False,
 ) -> bool:
-    """True when `text` means some entity of `domains` (or could mean several)."""
+    """True when `text` means some entity of `domains` (or could mean several); with
+    `kinds`, also when it names none but a kind of them ("the big light")."""
     if resolver is not None:
         found = resolver(text, domains=domains)
     else:
         found = resolve(registry, text, domains=domains)
-    return bool(found.entities or found.candidates)
+    return bool(found.entities) or (bool(found.candidates) and (kinds or found.how != "kind"))
 
 
 def loose_targets(request: IntentRequest, domains: Collection[Domain]) -> Targets | None:

@@ -6,6 +6,10 @@
 | color         | light.turn_on(rgb_color=[r, g, b])          |
 | temperature   | light.turn_on(color_temp_kelvin=K)          |
 
+DobbyLightStep ("brighten the kitchen", "make the bedroom darker") moves each light's
+brightness by `BRIGHTNESS_STEP` points from where it is: up from off starts at the step; down
+turns off a light that would reach 0; a light without dimming is turned on or off.
+
 Home Assistant's colour list gives English colour names in every language ("rot" is `red`);
 they map to RGB here. With no name, area or floor, the lights that are on are meant; if none
 is on, the lights of the only room that has any, else a question back.
@@ -15,10 +19,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.intents.base import IntentRequest, IntentResult, IntentSpec, Phrases
+from agent.intents.base import IntentRequest, IntentResult, IntentSpec, Phrases, Targets
 from agent.intents.targets import busy_or_ask, select
-from devices.capabilities import Domain
+from devices.capabilities import Domain, LightState
+from devices.capabilities.light import LightFeature
+from devices.entities import Entity
 from skills.actions import Action
+
+BRIGHTNESS_STEP = 25
+"""Percentage points for "brighter" and "darker"."""
 
 COLORS: dict[str, tuple[int, int, int]] = {
     "white": (255, 255, 255),
@@ -57,12 +66,18 @@ PHRASES: Phrases = {
         "color": "Setting {targets} to {value}.",
         "temperature": "Setting {targets} to {value} K.",
         "unknown_color": "I don't know the colour {value}.",
+        "up": "Brightening {targets}.",
+        "down": "Dimming {targets}.",
+        "nothing_down": "Nothing to change: {targets} cannot go further that way.",
     },
     "de": {
         "brightness": "Setze die Helligkeit von {targets} auf {value} %.",
         "color": "Setze {targets} auf {value}.",
         "temperature": "Setze {targets} auf {value} K.",
         "unknown_color": "Die Farbe {value} kenne ich nicht.",
+        "up": "Mache {targets} heller.",
+        "down": "Mache {targets} dunkler.",
+        "nothing_down": "Nichts zu ändern: {targets} geht nicht weiter in diese Richtung.",
     },
 }
 
@@ -102,5 +117,44 @@ def _handle(request: IntentRequest) -> IntentResult:
     return request.result(request.say(PHRASES, key, targets=names, value=value), actions)
 
 
-HANDLERS: dict[str, IntentSpec] = {"HassLightSet": IntentSpec(_LIGHTS, _handle)}
+def _step(request: IntentRequest) -> IntentResult:
+    up = request.slots.get("step") == "up"
+    targets = select(request, _LIGHTS, busy_or_ask({"on"}))
+    if not targets.entities:
+        return request.result(targets.question or targets.problem or "", [], targets.question)
+    stepped = [(e, _stepped(e, up)) for e in targets.entities]
+    actions = [a for _, a in stepped if a is not None]
+    if not actions:
+        names = targets.names(request.language, most=5)
+        return request.result(request.say(PHRASES, "nothing_down", targets=names))
+    moved = Targets([e for e, a in stepped if a is not None])
+    names = moved.names(request.language, most=5)
+    return request.result(request.say(PHRASES, "up" if up else "down", targets=names), actions)
+
+
+def _stepped(entity: Entity, up: bool) -> Action | None:
+    """One light a step brighter or darker; None when there is nothing to do."""
+    state = entity.state if isinstance(entity.state, LightState) else None
+    on = state is not None and state.state == "on"
+    if LightFeature.BRIGHTNESS not in entity.features:
+        if up == on:
+            return None
+        return Action(
+            entity_id=entity.entity_id, command="light.turn_on" if up else "light.turn_off"
+        )
+    now = (state.brightness if state and state.brightness is not None else 100) if on else 0
+    wanted = max(0, min(100, now + (BRIGHTNESS_STEP if up else -BRIGHTNESS_STEP)))
+    if wanted == now:
+        return None
+    if wanted == 0:
+        return Action(entity_id=entity.entity_id, command="light.turn_off")
+    return Action(
+        entity_id=entity.entity_id, command="light.turn_on", params={"brightness": wanted}
+    )
+
+
+HANDLERS: dict[str, IntentSpec] = {
+    "HassLightSet": IntentSpec(_LIGHTS, _handle),
+    "DobbyLightStep": IntentSpec(_LIGHTS, _step),
+}
 """The light intents and how each is handled."""

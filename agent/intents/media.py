@@ -12,6 +12,9 @@
 | HassMediaPlayerUnmute  | media_player.mute(muted=False)              | the playing ones  |
 
 With no target and none busy, the only media player of the house is meant if there is one.
+
+DobbyWhatsPlaying ("what's playing in the bedroom") answers from the players' state, with no
+action: the title and artist of what plays, else that nothing does.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from typing import Any
 
 from agent.intents.base import IntentRequest, IntentResult, IntentSpec, Phrases, find_targets
 from agent.intents.base import phrase as _phrase
-from devices.capabilities import Commands, Domain
+from devices.capabilities import Commands, Domain, MediaPlayerState
+from devices.entities import Entity
 from skills.actions import Action
 
 DEFAULT_VOLUME_STEP = 10
@@ -44,6 +48,9 @@ PHRASES: Phrases = {
         "HassMediaPlayerUnmute": "Unmuted {targets}.",
         "nothing_playing": "Nothing is playing.",
         "nothing_paused": "Nothing is paused.",
+        "playing": "{name}: {title}.",
+        "playing_by": "{name}: {title} by {artist}.",
+        "silent": "{name}: nothing is playing.",
     },
     "de": {
         "HassMediaPause": "Pausiere {targets}.",
@@ -57,6 +64,9 @@ PHRASES: Phrases = {
         "HassMediaPlayerUnmute": "Schalte die Stummschaltung von {targets} aus.",
         "nothing_playing": "Gerade spielt nichts.",
         "nothing_paused": "Gerade ist nichts pausiert.",
+        "playing": "{name}: {title}.",
+        "playing_by": "{name}: {title} von {artist}.",
+        "silent": "{name}: gerade spielt nichts.",
     },
 }
 
@@ -122,7 +132,28 @@ def _step_reply(request: IntentRequest, targets: str, params: dict[str, Any]) ->
     return _phrase(PHRASES, request.language, key, targets=targets, step=abs(delta))
 
 
+def _whats_playing(request: IntentRequest) -> IntentResult:
+    nothing = _phrase(PHRASES, request.language, "nothing_playing")
+    targets = find_targets(request, _PLAYERS, busy_states=_PLAYING, nothing=nothing)
+    if not targets.entities:
+        return request.result(targets.question or targets.problem or "", [], targets.question)
+    return request.result(" ".join(_playing(request, e) for e in targets.entities))
+
+
+def _playing(request: IntentRequest, entity: Entity) -> str:
+    state = entity.state
+    if not isinstance(state, MediaPlayerState) or state.state != "playing" or not entity.available:
+        return request.say(PHRASES, "silent", name=entity.name)
+    title = state.media_title or "?"
+    if state.media_artist:
+        return request.say(
+            PHRASES, "playing_by", name=entity.name, title=title, artist=state.media_artist
+        )
+    return request.say(PHRASES, "playing", name=entity.name, title=title)
+
+
 HANDLERS: dict[str, IntentSpec] = {
+    "DobbyWhatsPlaying": IntentSpec(_PLAYERS, _whats_playing),
     "HassMediaPause": _player_intent("media_player.pause"),
     "HassMediaUnpause": _player_intent("media_player.play", busy=_PAUSED, nothing="nothing_paused"),
     "HassMediaNext": _player_intent("media_player.next_track"),

@@ -13,6 +13,10 @@ Targets come by name, area, floor, domain and device class (`targets.select`). W
 place, "turn off the lights" means the ones that are on and "turn on the lights" the ones in
 the only room that has any (else a question); "turn off all the lights" means all of them.
 A routine's name works like a Home Assistant scene or script: "activate movie night".
+
+DobbyAllOff ("switch everything off in the bedroom") turns off what is on or playing there
+(lights, switches, speakers; in the whole house with no place): "off" is not closing the
+shades, and never unlocking a door.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from agent.intents.base import (
     IntentResult,
     IntentSpec,
     Phrases,
+    Targets,
     common_phrase,
     join_names,
 )
@@ -74,6 +79,7 @@ PHRASES: Phrases = {
         "climate.set_hvac_mode": "Turning on {targets}.",
         "climate.turn_off": "Turning off {targets}.",
         "routine": "Running {routine}.",
+        "all_off_nothing": "Nothing is on there.",
     },
     "de": {
         "light.turn_on": "Schalte {targets} ein.",
@@ -89,8 +95,12 @@ PHRASES: Phrases = {
         "climate.set_hvac_mode": "Schalte {targets} ein.",
         "climate.turn_off": "Schalte {targets} aus.",
         "routine": "Starte {routine}.",
+        "all_off_nothing": "Dort ist nichts an.",
     },
 }
+
+ALL_OFF = frozenset({Domain.LIGHT, Domain.SWITCH, Domain.MEDIA_PLAYER})
+"""What "everything off" turns off."""
 
 for _command in (*TURN_ON.values(), *TURN_OFF.values()):
     Commands.get(_command)  # a misspelt command fails at import, not at the first sentence
@@ -158,8 +168,21 @@ def _run_routine(request: IntentRequest) -> IntentResult:
     return result
 
 
+def _all_off(request: IntentRequest) -> IntentResult:
+    """Everything that is on or playing in the place (or the house) turned off."""
+    targets = select(request, ALL_OFF, lambda request, pool, kind: Targets(pool))
+    if not targets.entities:
+        return request.result(targets.question or targets.problem or "", [], targets.question)
+    busy = [e for e in targets.entities if e.available and e.state and e.state.state in _BUSY]
+    if not busy:
+        return request.result(request.say(PHRASES, "all_off_nothing"))
+    actions = [_action(TURN_OFF[e.domain], e) for e in busy]
+    return request.result(_reply(request, actions, busy), actions)
+
+
 HANDLERS: dict[str, IntentSpec] = {
     "HassTurnOn": _turn(TURN_ON),
     "HassTurnOff": _turn(TURN_OFF),
+    "DobbyAllOff": IntentSpec(ALL_OFF, _all_off),
 }
 """The on/off intents and how each is handled."""

@@ -36,7 +36,7 @@ from hassil.recognize import MISSING_ENTITY, RecognizeResult, recognize_all
 from home_assistant_intents import get_intents
 
 from agent.config import parse_yaml
-from agent.intents import climate, cover, light, media, onoff, security, state
+from agent.intents import climate, cover, light, media, onoff, security, state, talk
 from agent.intents.base import (
     TARGET_SLOTS,
     IntentRequest,
@@ -45,8 +45,10 @@ from agent.intents.base import (
     loosely_resolves,
 )
 from agent.intents.pruning import Pruner
-from agent.intents.targets import HA_DOMAIN_OF_CLASS
+from agent.intents.spelling import Speller, list_words, template_words
+from agent.intents.targets import HA_DOMAIN_OF_CLASS, HA_DOMAINS
 from agent.intents.vocabulary import Vocabulary, narrowed, vocabularies
+from devices.capabilities import Domain
 from devices.entities import Entity
 from devices.names import NameIndex, Resolver
 from devices.registry import Registry
@@ -62,6 +64,7 @@ HANDLERS: dict[str, IntentSpec] = {
     **cover.HANDLERS,
     **state.HANDLERS,
     **security.HANDLERS,
+    **talk.HANDLERS,
 }
 """Every handled intent. A new intent family adds its table here."""
 
@@ -96,21 +99,36 @@ class IntentReader:
         """The language's lists and the home's, as hassil merges them."""
         self._vocabularies: dict[str, Vocabulary] = {}
         self._names: NameIndex | None = None
+        self._speller: Speller | None = None
 
-    def read(self, text: str) -> IntentResult | None:
-        """What `text` asks for, or None when no handled intent matches it."""
+    def corrected(self, text: str) -> str | None:
+        """`text` with the slips of the finger of its words put right (`spelling`), or None
+        when it has none that can be."""
+        self.slot_lists()
+        if self._speller is None:
+            home = list_words(self._lists)
+            self._speller = Speller(_template_words(self.language) | home)
+        return self._speller.corrected(text)
+
+    def read(self, text: str, *, loose: bool = True, kinds: bool = False) -> IntentResult | None:
+        """What `text` asks for, or None when no handled intent matches it.
+
+        Without `loose`, only the strict pass runs. With `kinds`, words that name no device
+        but a kind of device ("turn on the big light") are read too, as a question about
+        the devices of that kind.
+        """
         text = text.strip()
         if not text:
             return None
         lists = self.slot_lists()
-        strict, loose = self._all, self._handled
+        strict, loosely = self._all, self._handled
         if self._narrow:
             # Only the list values and templates that could match this text (the same
             # results, sooner): see `vocabulary` and `pruning`.
             lists, empty = narrowed(self._every_list, self._vocabularies, text)
             strict = _pruner(self.language, None).strict(empty)
             if MISSING_ENTITY not in text.casefold():  # else _loose_slot could skip one
-                loose = _pruner(self.language, frozenset(HANDLERS)).loose(empty)
+                loosely = _pruner(self.language, frozenset(HANDLERS)).loose(empty)
         resolver = Resolver(self._name_index())
         result = _best(recognize_all(text, strict, slot_lists=lists, language=self.language))
         if result is not None:
@@ -118,7 +136,9 @@ class IntentReader:
                 _LOGGER.debug("%r is %s, which is not handled here", text, result.intent.name)
                 return None
             return self._handle(result, {}, resolver)
-        return self._read_loosely(text, loose, lists, resolver)
+        if not loose:
+            return None
+        return self._read_loosely(text, loosely, lists, resolver, kinds=kinds)
 
     def slot_lists(self) -> dict[str, SlotList]:
         """The name, area and floor lists, rebuilt only when the home's names changed."""
@@ -129,6 +149,7 @@ class IntentReader:
             self._every_list = {**self._all.slot_lists, **self._lists}
             self._vocabularies = vocabularies(self._every_list) if self._narrow else {}
             self._names = None
+            self._speller = None
         return self._lists
 
     def _name_index(self) -> NameIndex:
@@ -138,9 +159,15 @@ class IntentReader:
         return self._names
 
     def _read_loosely(
-        self, text: str, intents: Intents, lists: dict[str, SlotList], resolver: Resolver
+        self,
+        text: str,
+        intents: Intents,
+        lists: dict[str, SlotList],
+        resolver: Resolver,
+        *,
+        kinds: bool = False,
     ) -> IntentResult | None:
-        best: dict[tuple[str, str, str], RecognizeResult] = {}
+        best: dict[tuple[str, str, str, tuple[Domain, ...]], RecognizeResult] = {}
         for result in recognize_all(
             text,
             intents,
@@ -151,15 +178,18 @@ class IntentReader:
             loose = _loose_slot(result)
             if loose is None or result.text_chunks_matched < 1:
                 continue
-            key = (result.intent.name, *loose)
+            domains = tuple(sorted(_loose_domains(result)))
+            if not domains:
+                continue
+            key = (result.intent.name, *loose, domains)
             known = best.get(key)
             if known is None or result.text_chunks_matched > known.text_chunks_matched:
                 best[key] = result
         # Most literal words matched first; the same words are resolved only once.
-        for (intent, slot, words), result in sorted(
+        for (_, slot, words, domains), result in sorted(
             best.items(), key=lambda item: (-item[1].text_chunks_matched, item[0])
         ):
-            if loosely_resolves(self.registry, words, HANDLERS[intent].domains, resolver=resolver):
+            if loosely_resolves(self.registry, words, domains, resolver=resolver, kinds=kinds):
                 return self._handle(result, {slot: words}, resolver)
         return None
 
@@ -211,6 +241,13 @@ def _intents(language: str, only: frozenset[str] | None) -> Intents:
 
 
 @cache
+def _template_words(language: str) -> frozenset[str]:
+    """Every word of the language's templates, rules and lists."""
+    intents = _intents(language, None)
+    return frozenset(template_words(intents))
+
+
+@cache
 def _pruner(language: str, only: frozenset[str] | None) -> Pruner:
     """The template pruner of `_intents(language, only)`."""
     intents = _intents(language, only)
@@ -223,14 +260,17 @@ OWN_SENTENCES = Path(__file__).parent / "sentences"
 
 
 def _add_own_sentences(data: dict[str, Any], language: str) -> None:
-    path = OWN_SENTENCES / f"{language.split('-', 1)[0]}.yaml"
-    if not path.exists():
-        return
-    own, _ = parse_yaml(path.read_text(encoding="utf-8"))
-    data.setdefault("lists", {}).update(own.get("lists", {}))
-    data.setdefault("expansion_rules", {}).update(own.get("expansion_rules", {}))
-    for name, intent in own.get("intents", {}).items():
-        data["intents"].setdefault(name, {"data": []})["data"].extend(intent["data"])
+    """`sentences/<language>.yaml`, then each `sentences/<language>.<topic>.yaml`."""
+    base = language.split("-", 1)[0]
+    paths = [OWN_SENTENCES / f"{base}.yaml", *sorted(OWN_SENTENCES.glob(f"{base}.*.yaml"))]
+    for path in paths:
+        if not path.exists():
+            continue
+        own, _ = parse_yaml(path.read_text(encoding="utf-8"))
+        data.setdefault("lists", {}).update(own.get("lists", {}))
+        data.setdefault("expansion_rules", {}).update(own.get("expansion_rules", {}))
+        for name, intent in own.get("intents", {}).items():
+            data["intents"].setdefault(name, {"data": []})["data"].extend(intent["data"])
 
 
 def _drop_optional_area(block: dict[str, Any]) -> None:
@@ -335,6 +375,18 @@ def _loose_slot(result: RecognizeResult) -> tuple[str, str] | None:
             return None
         loose.append((unmatched.name, words))
     return loose[0] if len(loose) == 1 else None
+
+
+def _loose_domains(result: RecognizeResult) -> frozenset[Domain]:
+    """The domains a loose reading's words may name: the intent's, narrowed to those its
+    template asks for ("schalte {name} ein" for a scene names a routine, not a light)."""
+    domains = HANDLERS[result.intent.name].domains
+    required = (result.intent_data.requires_context or {}).get("domain")
+    if isinstance(required, str):
+        required = [required]
+    if not required:
+        return domains
+    return domains & frozenset(HA_DOMAINS[d][0] for d in required if d in HA_DOMAINS)
 
 
 def _plain(value: Any) -> Any:

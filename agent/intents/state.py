@@ -17,6 +17,8 @@ them, every entity of the kind is meant. People and zones are not something Dobb
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from agent.intents.base import (
     IntentRequest,
     IntentResult,
@@ -139,8 +141,19 @@ def _current(request: IntentRequest, entity: Entity) -> str:
     return _words(entity, state.state, request.language)
 
 
+_ON_MEANS: dict[Domain, Callable[[str], bool]] = {
+    Domain.CLIMATE: lambda state: state != "off",
+    Domain.MEDIA_PLAYER: lambda state: state == "playing",
+}
+"""What "on" means where a state has other words for it: "is the heating on"."""
+
+
 def _is(entity: Entity, wanted: str) -> bool:
-    return entity.available and entity.state is not None and entity.state.state == wanted
+    if not entity.available or entity.state is None:
+        return False
+    if wanted == "on" and entity.domain in _ON_MEANS:
+        return _ON_MEANS[entity.domain](entity.state.state)
+    return entity.state.state == wanted
 
 
 def _handle(request: IntentRequest) -> IntentResult:

@@ -26,7 +26,7 @@ from skills.actions import Requester
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 ADMIN = Requester.local_admin()
-HEATER_HELD = "Please confirm: changing the pool heater needs a confirmation."
+HEATER_HELD = "Set the Pool Heater to 28°? It needs a confirmation."
 
 
 def by_id(states: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -184,7 +184,7 @@ async def test_local_disarm_waits_for_an_authorised_yes(tmp_path: Path) -> None:
         assert disarm.source == "intent"
         assert disarm.needs_confirmation is True
         assert disarm.results == []
-        assert "Please confirm: disarming the alarm needs a confirmation." in disarm.reply
+        assert disarm.reply == "Disarm the House Alarm? It needs a confirmation."
         assert disarm.confirmation is not None
         assert await state_of(dobby, "alarm_panel.house_alarm") == "armed_night"
 

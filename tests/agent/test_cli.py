@@ -82,6 +82,8 @@ def test_understand_with_no_devices_explains(tmp_path: Path) -> None:
         "needs_confirmation",
         "refused",
         "reply",
+        "asks",
+        "choices",
     }
     assert understood["actions"] == []
 

@@ -253,7 +253,7 @@ async def test_unlocking_waits_for_a_confirmation_and_bounds_are_refused(
     )
     assert unlock["needs_confirmation"] is True
     assert unlock["results"] == []
-    assert "Please confirm: unlocking a door needs a confirmation." in unlock["reply"]
+    assert unlock["reply"] == "Unlock the Front Door? It needs a confirmation."
     assert too_hot["results"] == []
     assert (
         "35° is outside the allowed range for Hallway Thermostat (10° to 30°)" in (too_hot["reply"])

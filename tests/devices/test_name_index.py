@@ -37,6 +37,14 @@ QUESTIONS: list[dict[str, object]] = [
         "it's too bright",
         "light.desk_lamp",
         "front dor",
+        "porch lamp",
+        "lamp",
+        "bed side lamp",
+        "kitchn",
+        "study spot",
+        "study spots",
+        "hallway lock",
+        "upstairs blinds",
         "study spot 2",
         "stdy spot",
         "",
@@ -101,20 +109,26 @@ def test_index_answers_as_resolve_does(
     assert same(resolver(**kwargs)) == expected  # type: ignore[arg-type]  # remembered
 
 
-def test_close_scores_are_difflibs(big_house: Registry) -> None:
+def test_close_scores_only_what_passes_the_guard(big_house: Registry) -> None:
     scores = NameIndex(big_house).close("kitchen lamp")
-    assert scores  # "Kitchen Lamp 1", "Kitchen Lamp 2", ...
-    assert all(score >= 0.75 for score in scores.values())
+    assert scores  # "Kitchen Lamp 1", "Kitchen Lamp 2", ... and the rest of the Kitchen
+    assert all(big_house.entity(e).area_id == "kitchen" for e in scores)
     assert "light.desk_lamp" not in scores
+    best = max(scores.values())
+    assert {e for e, score in scores.items() if score == best} == {
+        f"light.kitchen_lamp_{n}" for n in range(1, 6)
+    }
 
 
 def test_a_misspelt_name_asks_between_close_ones(home: Registry, add_speaker: object) -> None:
     add_speaker(home, "Kitchen Left", "Kitchen")  # type: ignore[operator]
     add_speaker(home, "Kitchen Right", "Kitchen")  # type: ignore[operator]
+    add_speaker(home, "Bar Speaker 1", "Kitchen")  # type: ignore[operator]
+    add_speaker(home, "Bar Speaker 2", "Kitchen")  # type: ignore[operator]
     resolver = Resolver(NameIndex(home))
-    found = resolver("kitchen leight")
+    found = resolver("bar speaker")
     assert found.ambiguous
-    assert same(found) == same(resolve(home, "kitchen leight"))
+    assert same(found) == same(resolve(home, "bar speaker"))
     assert [e.entity_id for e in resolver("kitchen rght").entities] == [
         "media_player.kitchen_right"
     ]

@@ -8,8 +8,9 @@ import pytest
 import yaml
 
 from agent.config import load_config
+from devices.capabilities import Domain
 from skills.routine_store import RoutineStore, RoutineStoreError
-from skills.routines import Routine, Schedule, Step, Target
+from skills.routines import Condition, Routine, Schedule, Step, Target
 
 ORIGINAL = """\
 # Our routines -- written by hand, keep this comment!
@@ -113,3 +114,12 @@ def test_a_missing_file_is_created(tmp_path: Path) -> None:
     store = RoutineStore(tmp_path / "routines.yaml")
     store.save(MOVIE.model_copy(update={"steps": [Step(wait=2)]}))
     assert [r.name for r in store.routines()] == ["movie night"]
+
+
+def test_a_condition_on_a_domain_is_written_as_its_name(store: RoutineStore) -> None:
+    """A routine made in chat with `condition: {domain: lock, ...}` could not be saved."""
+    jammed = Condition(domain=Domain.LOCK, state=["jammed"])
+    careful = Routine(name="careful", steps=[Step(command="light.turn_on", condition=jammed)])
+    store.save(careful)
+    assert "domain: lock" in store.path.read_text(encoding="utf-8")
+    assert load_config(store.path.parent).routines.routines[-1] == careful

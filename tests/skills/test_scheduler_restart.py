@@ -205,7 +205,7 @@ async def test_a_one_shot_acts_as_who_asked_with_the_role_they_have_when_it_fire
     roles[ALICE.id] = Role.GUEST  # demoted before it fires: guests may not touch locks
     notice = await inbox.next()
     assert notice.text == (
-        "Scheduled: lock up: 0 of 0 actions done.\n- Not done: a guest may not control Front Door."
+        "Scheduled: lock up: nothing done.\n- Not done: a guest may not control Front Door."
     )
     assert notice.to == "telegram:42"
     soon = book.scheduler.now() + timedelta(seconds=1)

@@ -68,7 +68,7 @@ async def test_a_guest_cannot_approve_and_an_admin_approves_once(household) -> N
     telegram.say(MEMBER, "resume the bedroom")
     await telegram.wait_for("sendMessage", lambda c: c.params["chat_id"] == MEMBER)
     asked = question(household, MEMBER)
-    assert "Please confirm: playing music needs a confirmation." in asked["text"]
+    assert "Play the Bedroom? It needs a confirmation." in asked["text"]
     assert [b["text"] for b in asked["reply_markup"]["inline_keyboard"][0]] == ["Approve", "Deny"]
     approve = data(asked, 0)
 
