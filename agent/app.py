@@ -30,7 +30,9 @@ from skills.actions import Plan, Requester
 from skills.alarm_watch import watch_alarms
 from skills.audit import AuditLog, database_path
 from skills.confirmations import ConfirmationError
+from skills.device_changes import OutsideChanges
 from skills.executor import Executor
+from skills.history import History
 from skills.house import HeldPlan, House
 from skills.notifications import Notice, NoticeKind, Notifications
 from skills.policy import Policy, Verdict
@@ -166,6 +168,15 @@ class Dobby:
         self.routines.on_change(self._routines_changed)
         if self.routines.scheduler is not None:
             self.understander.clock = self.routines.scheduler.now
+        self.history = History(
+            self.audit,
+            self.registry,
+            lambda: self.understander.clock(),  # noqa: PLW0108 - the clock may be replaced
+        )
+        """What happened and why: the audit log and the changes made at the devices."""
+        self.understander.intents.history = self.history
+        self.outside = OutsideChanges(self.registry, self.house.executor, self.audit)
+        """Records what is changed at the devices, not through Dobby."""
         self.discovery = Discovery(
             {name: adapter.manifest for name, adapter in self.adapters.items()},
             self._on_discovered,
@@ -186,6 +197,7 @@ class Dobby:
         once it is ready).
         """
         keep_device_traffic_local()
+        self.outside.start()
         for name, adapter in self.adapters.items():
             try:
                 await adapter.start()
@@ -241,7 +253,26 @@ class Dobby:
         Something sensitive asked for by a person who may not approve it (a guest) is put
         to the household: whoever may approve gets the question with its buttons.
         """
-        reply = await self._handle(text, requester)
+        return await self._ask_household(await self._handle(text, requester), requester)
+
+    async def act(
+        self, actions: list[Action], requester: Requester, *, path: ActionPath = ActionPath.WEB
+    ) -> Reply:
+        """Carry out actions chosen directly (a control on the web page) through the one
+        path, as `handle` carries out a sentence: the same policy, the same approvals."""
+        plan = Plan(list(actions), requester, path)
+        outcome = await self.house.carry_out(plan)
+        reply = Reply(text="", source="none", actions=plan.actions)
+        reply.results = [r.as_json() for r in outcome.results]
+        reply.needs_confirmation = outcome.pending is not None
+        reply.confirmation = outcome.pending.token if outcome.pending else None
+        reply.refused = [d.reason for d in outcome.refused]
+        reply.reply = summarize("", outcome) or "Done."
+        return await self._ask_household(reply, requester)
+
+    async def _ask_household(self, reply: Reply, requester: Requester) -> Reply:
+        """A request that waits for an approval its asker may not give goes to those who
+        may: a notice with the question and its Approve/Deny buttons."""
         if reply.confirmation and not self.house.policy.may_confirm(requester.role):
             request = self.house.confirmations.get(reply.confirmation)
             question = request.question if request else reply.reply
@@ -431,6 +462,7 @@ class Dobby:
 
     async def stop(self) -> None:
         """Stop pollers, discovery and adapters, and close the database."""
+        self.outside.stop()
         await self.routines.stop()
         await self.alarm_watch.stop()
         await self.notifications.close()

@@ -1,6 +1,10 @@
 """The audit log: every executed action, who asked, who approved, through which path, and
 how it went, so "who unlocked the front door?" has one true answer.
 
+Beside it, the changes made outside Dobby (a wall switch, the vendor's app): state changes
+with no requester (`DeviceChange`, written by `skills.device_changes`), so "why did the
+light go off?" can answer "it was changed at the device at 22:40, not through Dobby".
+
 It lives in the state dir's SQLite database (`<state>/dobby.db`), which later holds the
 schedules, conversations and pairing data too.
 """
@@ -12,7 +16,7 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from skills.actions import ActionResult, Plan
@@ -42,6 +46,24 @@ _COLUMNS = {
 }
 """Columns added since the first release; older databases gain them on open."""
 
+
+_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS ix_audit_entity ON audit (entity_id, at)",
+    "CREATE INDEX IF NOT EXISTS ix_audit_at ON audit (at)",
+)
+_CHANGES = """
+CREATE TABLE IF NOT EXISTS device_changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    old_state TEXT,
+    new_state TEXT NOT NULL,
+    attributes TEXT NOT NULL
+)
+"""
+KEEP_CHANGES = timedelta(days=90)
+"""How long changes made at the devices are kept (the audit log itself is kept)."""
 
 _FIELDS = (
     "at, requester, role, path, entity_id, command, params, ok, error,"
@@ -81,6 +103,25 @@ class AuditEntry:
     """The routine the action was a step of."""
 
 
+@dataclass(frozen=True)
+class DeviceChange:
+    """A state change made outside Dobby: at the device, a wall switch, the vendor's app."""
+
+    at: datetime
+    entity_id: str
+    name: str
+    """The entity's name when it changed."""
+    old_state: str | None
+    new_state: str
+    attributes: dict[str, object]
+    """The settings it changed to (brightness, volume, position, ...)."""
+
+
+def stamp(at: datetime) -> str:
+    """A time as the database keeps it: UTC, to the microsecond, so text order is time order."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 class AuditLog:
     """Appends executed actions to the state database, and reads them back."""
 
@@ -93,10 +134,17 @@ class AuditLog:
             for column, kind in _COLUMNS.items():
                 if column not in have:
                     self._db.execute(f"ALTER TABLE audit ADD COLUMN {column} {kind}")
+            for statement in (*_INDEXES, _CHANGES):
+                self._db.execute(statement)
+            self._db.execute(
+                "CREATE INDEX IF NOT EXISTS ix_changes_entity ON device_changes (entity_id, at)"
+            )
+            old = stamp(datetime.now(UTC) - KEEP_CHANGES)
+            self._db.execute("DELETE FROM device_changes WHERE at < ?", (old,))
 
     def record(self, plan: Plan, results: Sequence[ActionResult]) -> None:
         """Write one row per result, in one transaction."""
-        at = datetime.now(UTC).isoformat()
+        at = stamp(datetime.now(UTC))
         who, approver = plan.requester, plan.approved_by
         rows = [
             (
@@ -128,19 +176,33 @@ class AuditLog:
     ) -> list[AuditEntry]:
         """The newest entries, newest first; only those on `entity_id`, and only those
         asked for by `who` (a member id, or a name in any case), when given."""
-        where, values = [], []
-        if entity_id is not None:
-            where.append("entity_id = ?")
-            values.append(entity_id)
-        if who is not None:
-            where.append("(requester = ? OR name = ? COLLATE NOCASE)")
-            values.extend((who, who))
-        condition = f"WHERE {' AND '.join(where)}" if where else ""
+        entity_ids = [entity_id] if entity_id is not None else None
+        return self.query(entity_ids=entity_ids, person=who, limit=limit)
+
+    def query(
+        self,
+        *,
+        entity_ids: Sequence[str] | None = None,
+        person: str | None = None,
+        routine: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 200,
+    ) -> list[AuditEntry]:
+        """Entries newest first, filtered by entity, person (member id or name, any case),
+        routine (any case) and time (`since` inclusive, `until` exclusive)."""
+        where, values = _filters(entity_ids, since, until)
+        if person:
+            where.append("(requester = ? OR lower(name) = lower(?))")
+            values += [person, person]
+        if routine:
+            where.append("lower(routine) = lower(?)")
+            values.append(routine)
+        sql = f"SELECT {_FIELDS} FROM audit"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         with self._lock:
-            rows = self._db.execute(
-                f"SELECT {_FIELDS} FROM audit {condition} ORDER BY id DESC LIMIT ?",
-                (*values, limit),
-            ).fetchall()
+            rows = self._db.execute(f"{sql} ORDER BY id DESC LIMIT ?", (*values, limit)).fetchall()
         return [
             AuditEntry(
                 datetime.fromisoformat(at),
@@ -157,7 +219,89 @@ class AuditLog:
             for at, who, role, path, eid, cmd, params, ok, error, *rest in rows
         ]
 
+    def people(self) -> list[tuple[str, str]]:
+        """Everyone the log names as having asked: (member id, name), by name."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT requester, max(name) FROM audit GROUP BY requester ORDER BY 2, 1"
+            ).fetchall()
+        return [(who, name or who) for who, name in rows]
+
+    # -- changes made outside Dobby ------------------------------------------------------
+
+    def record_change(self, change: DeviceChange) -> int:
+        """Keep a change made at a device; returns its row (`amend_change` updates it)."""
+        with self._lock, self._db:
+            cursor = self._db.execute(
+                "INSERT INTO device_changes"
+                " (at, entity_id, name, old_state, new_state, attributes)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    stamp(change.at),
+                    change.entity_id,
+                    change.name,
+                    change.old_state,
+                    change.new_state,
+                    json.dumps(change.attributes, sort_keys=True),
+                ),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def amend_change(self, row: int, change: DeviceChange) -> None:
+        """Fold a further change into a kept one (a dimmer turned in small steps): the new
+        state and time, the old state of the first."""
+        with self._lock, self._db:
+            self._db.execute(
+                "UPDATE device_changes SET at = ?, new_state = ?, attributes = ? WHERE id = ?",
+                (
+                    stamp(change.at),
+                    change.new_state,
+                    json.dumps(change.attributes, sort_keys=True),
+                    row,
+                ),
+            )
+
+    def changes(
+        self,
+        *,
+        entity_ids: Sequence[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 200,
+    ) -> list[DeviceChange]:
+        """Changes made at the devices, newest first (filters as in `query`)."""
+        where, values = _filters(entity_ids, since, until)
+        sql = "SELECT at, entity_id, name, old_state, new_state, attributes FROM device_changes"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._lock:
+            rows = self._db.execute(
+                f"{sql} ORDER BY at DESC, id DESC LIMIT ?", (*values, limit)
+            ).fetchall()
+        return [
+            DeviceChange(datetime.fromisoformat(at), eid, name, old, new, json.loads(attributes))
+            for at, eid, name, old, new, attributes in rows
+        ]
+
     def close(self) -> None:
         """Close the database."""
         with self._lock:
             self._db.close()
+
+
+def _filters(
+    entity_ids: Sequence[str] | None, since: datetime | None, until: datetime | None
+) -> tuple[list[str], list[object]]:
+    """SQL conditions (and their values) on entity ids and a time range."""
+    where: list[str] = []
+    values: list[object] = []
+    if entity_ids is not None:
+        where.append(f"entity_id IN ({', '.join('?' * len(entity_ids)) or 'NULL'})")
+        values.extend(entity_ids)
+    if since is not None:
+        where.append("at >= ?")
+        values.append(stamp(since))
+    if until is not None:
+        where.append("at < ?")
+        values.append(stamp(until))
+    return where, values

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from devices.capabilities import CommandSpec, Params, validate_command
 from devices.entities import Entity
@@ -39,6 +40,9 @@ class Executor:
     audit: AuditLog | None = None
     timeout: float = DEFAULT_TIMEOUT
     """Seconds one attempt of one action may take."""
+    sent: dict[str, float] = field(default_factory=dict)
+    """When a command last went to each entity (`time.monotonic()`), by entity id: what
+    tells a change Dobby made from one made at the device (`skills.device_changes`)."""
 
     async def run(self, plan: Plan) -> list[ActionResult]:
         """Carry out every action of the plan; results come back in the plan's order."""
@@ -67,6 +71,7 @@ class Executor:
         adapter, entity, spec, params = ready
         failure: DeviceError = DeviceConnectionError("cannot be reached.")
         for attempt in (1, 2):
+            self.sent[entity.entity_id] = time.monotonic()
             try:
                 async with asyncio.timeout(self.timeout):
                     await adapter.execute(entity, spec, params)

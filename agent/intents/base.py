@@ -19,6 +19,7 @@ from devices.registry import Registry
 from skills.actions import Action
 
 if TYPE_CHECKING:
+    from skills.history import History
     from skills.routines import Routine
 
 TARGET_SLOTS = ("name", "area", "floor")
@@ -137,6 +138,8 @@ class IntentRequest:
     """The reader's name resolution for this sentence, if it has one (else `resolve`)."""
     asked: tuple[str, list[str]] | None = None
     """The last name that could mean several entities, and their ids (`choice`)."""
+    history: History | None = None
+    """What happened in the house, for questions about the past (None: no record kept)."""
 
     def result(
         self, reply: str, actions: list[Action] | None = None, question: str | None = None

@@ -36,7 +36,7 @@ from hassil.recognize import MISSING_ENTITY, RecognizeResult, recognize_all
 from home_assistant_intents import get_intents
 
 from agent.config import parse_yaml
-from agent.intents import climate, cover, light, media, onoff, security, state, talk
+from agent.intents import climate, cover, history, light, media, onoff, security, state, talk
 from agent.intents.base import (
     TARGET_SLOTS,
     IntentRequest,
@@ -52,6 +52,7 @@ from devices.capabilities import Domain
 from devices.entities import Entity
 from devices.names import NameIndex, Resolver
 from devices.registry import Registry
+from skills.history import History
 from skills.routines import Routine
 
 _LOGGER = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ HANDLERS: dict[str, IntentSpec] = {
     **state.HANDLERS,
     **security.HANDLERS,
     **talk.HANDLERS,
+    **history.HANDLERS,
 }
 """Every handled intent. A new intent family adds its table here."""
 
@@ -100,6 +102,8 @@ class IntentReader:
         self._vocabularies: dict[str, Vocabulary] = {}
         self._names: NameIndex | None = None
         self._speller: Speller | None = None
+        self.history: History | None = None
+        """What happened in the house, for questions about the past (set by the app)."""
 
     def corrected(self, text: str) -> str | None:
         """`text` with the slips of the finger of its words put right (`spelling`), or None
@@ -218,6 +222,7 @@ class IntentReader:
             temperature_unit=self.temperature_unit,
             routines=self.routines,
             resolver=resolver,
+            history=self.history,
         )
         return HANDLERS[result.intent.name].handle(request)
 

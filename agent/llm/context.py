@@ -96,11 +96,12 @@ _LATER_WORDS = frozenset(
 """Words of a message about doing something later, or what is scheduled."""
 _HISTORY_WORDS = frozenset(
     {
-        *("who", "history", "log", "audit", "happened", "did", "last", "yesterday"),
-        *("wer", "verlauf", "protokoll", "passiert", "gestern", "zuletzt"),
+        *("who", "why", "history", "log", "audit", "happened", "did", "last", "yesterday"),
+        *("ago", "earlier", "night", "wer", "warum", "wieso", "weshalb", "verlauf"),
+        *("protokoll", "passiert", "gestern", "zuletzt", "letzte", "vorhin", "nacht"),
     }
 )
-"""Words of a message asking what was done to the house, and by whom."""
+"""Words of a message asking what was done to the house, by whom, and why."""
 
 
 def _has_phrase(text: str, phrase: str) -> bool:
@@ -238,7 +239,7 @@ def turn_focus(
     every domain when there are none. A domain the model finds later joins
     (`HouseDeps.describe`). Routine editing when it speaks of routines, or of one by name
     with a word of change, or the conversation was already editing one, or nothing in it
-    points at devices.
+    points at devices. The audit log tool when it asks what happened, who did it, or why.
     """
     wanted = normalize(text)
     words = set(re.findall(r"\w+", wanted))
