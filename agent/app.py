@@ -267,8 +267,31 @@ class Dobby:
         reply.needs_confirmation = outcome.pending is not None
         reply.confirmation = outcome.pending.token if outcome.pending else None
         reply.refused = [d.reason for d in outcome.refused]
-        reply.reply = summarize("", outcome) or "Done."
+        reply.reply = summarize("", outcome, self.registry) or "Done."
         return await self._ask_household(reply, requester)
+
+    async def run_routine(
+        self, name: str, requester: Requester, *, path: ActionPath = ActionPath.WEB
+    ) -> Reply:
+        """Run a routine by name ("run now" on the web page), as a phrase would run it.
+
+        Raises RoutineError when there is no such routine."""
+        reply = Reply(text=name, source="routine", routine=name, reply=f"Running {name}.")
+        return await self._ask_household(
+            await self._run_routine(name, requester, path, reply), requester
+        )
+
+    async def _run_routine(
+        self, name: str, requester: Requester, path: ActionPath, reply: Reply
+    ) -> Reply:
+        report = await self.routines.run(name, requester, path=path)
+        reply.results = [r.as_json() for r in report.results]
+        intro = f"{reply.reply}\n" if report.results or report.pending else ""
+        reply.reply = f"{intro}{report.summary()}"
+        if report.pending:
+            reply.needs_confirmation = True
+            reply.confirmation = report.pending[0].token
+        return reply
 
     async def _ask_household(self, reply: Reply, requester: Requester) -> Reply:
         """A request that waits for an approval its asker may not give goes to those who
@@ -325,14 +348,7 @@ class Dobby:
             return reply
         if understood.source == "routine" and understood.routine:  # waits, conditions, order
             path = ActionPath.PHRASE if understood.intent is None else ActionPath.ROUTINE
-            report = await self.routines.run(understood.routine, requester, path=path)
-            reply.results = [r.as_json() for r in report.results]
-            intro = f"{understood.reply}\n" if report.results or report.pending else ""
-            reply.reply = f"{intro}{report.summary()}"
-            if report.pending:
-                reply.needs_confirmation = True
-                reply.confirmation = report.pending[0].token
-            return reply
+            return await self._run_routine(understood.routine, requester, path, reply)
         if not understood.actions:
             return reply
         outcome = await self.house.carry_out(self._plan(understood, requester))

@@ -444,3 +444,9 @@ class ChannelSettings(BaseSettings):
     mcp_allowed_origins: str = ""
     """Origins besides this machine's whose pages may call `/mcp` (comma-separated,
     `https://dobby.example`); a request from any other origin is refused."""
+    web: bool = True
+    """Serve the household's web page (`DOBBY_WEB=false` turns it off)."""
+    web_url: str | None = None
+    """Where members reach the page, for sign-in links (`https://dobby.example.net`, behind
+    a reverse proxy with HTTPS); unset means this service's own address. An https URL makes
+    the session cookie Secure."""

@@ -1,8 +1,14 @@
-"""`dobby demo`: the virtual house, found through normal discovery, and a chat with it."""
+"""`dobby demo`: the virtual house, found through normal discovery, and a chat with it.
+
+Chatting in the terminal, the demo runs as `dobby run` does (the service, without chat
+channels), so the household's web page is served too, on loopback, with a sign-in link
+for the person at the terminal.
+"""
 
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,7 +21,7 @@ from agent.config import ChannelSettings, Config
 from agent.service import Service
 from devices.plugin import LoadedAdapters, load_adapters
 from devices.virtual_house import VirtualHouse, read_house
-from skills.actions import Requester
+from skills.actions import TERMINAL, Requester
 
 LOOPBACK = "127.0.0.1"
 DISCOVERY_TIMEOUT = 20.0
@@ -122,6 +128,24 @@ async def serving_demo(
             await service.stop()
 
 
+def _port(wanted: int) -> int:
+    """`wanted` if it is free on loopback, else 0 (any free port)."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((LOOPBACK, wanted))
+        except OSError:
+            return 0
+    return wanted
+
+
+def page_settings(settings: ChannelSettings | None = None) -> ChannelSettings:
+    """The chatting demo's service: the web page on loopback (on `DOBBY_HTTP_PORT`, or any
+    free port when that is taken), and no chat channels."""
+    chosen = settings or ChannelSettings(_env_file=None, telegram_token=None, whatsapp_token=None)
+    update = {"http_host": LOOPBACK, "http_port": _port(chosen.http_port), "web": True}
+    return chosen.model_copy(update=update)
+
+
 async def run_demo(
     config: Config,
     state: Path,
@@ -135,14 +159,19 @@ async def run_demo(
 
     With `json_out` and nothing to say, it prints the start state of every entity.
     """
+    requester = Requester.local_admin()
+    if not says and not json_out:
+        async with serving_demo(config, state, page_settings(), alarm=alarm) as serving:
+            if serving.missing:
+                print(f"Not found by discovery: {', '.join(serving.missing)}", file=sys.stderr)
+            link = serving.service.sign_in_link(TERMINAL)
+            print(f"The house's web page: {link}\n(your sign-in link; it works once)")
+            await chat(serving.dobby, requester)
+        return 0
     async with running_demo(config, state, alarm=alarm) as demo:
         dobby, missing = demo.dobby, demo.missing
         if missing:
             print(f"Not found by discovery: {', '.join(missing)}", file=sys.stderr)
-        requester = Requester.local_admin()
-        if not says and not json_out:
-            await chat(dobby, requester)
-            return 0
         for text in says:
             if dry_run:
                 result = (await dobby.understand(text, requester)).model_dump(mode="json")

@@ -15,7 +15,7 @@ import os
 import secrets
 import signal
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -35,6 +35,7 @@ from skills.notifications import Notice, NoticeKind, Notifications
 
 if TYPE_CHECKING:
     from agent.channels.mcp.http import McpEndpoint
+    from agent.channels.web.channel import WebChannel
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -51,6 +52,9 @@ class Channel(Protocol):
 
     async def stop(self) -> None:
         """Stop taking messages, finish the ones in hand."""
+
+    web_link: Callable[[str], str] | None
+    """Makes a member's one-time sign-in link for the web page (`/web` in chat)."""
 
 
 class DeviceWatch:
@@ -189,6 +193,8 @@ class Service:
         self._serving = False
         self._seen: SeenMessages | None = None
         self.mcp: McpEndpoint | None = None
+        self.web: WebChannel | None = None
+        """The household's web page, unless `DOBBY_WEB=false`."""
         hidden = secrets_of(self.settings)
         self._telegram_secret: str | None = None
         if self.settings.telegram_token is not None and self.settings.telegram_webhook_url:
@@ -216,6 +222,7 @@ class Service:
             self._make_channels(app)
             if self.serve_http:
                 self._add_mcp(app)
+                self._make_web(app)
         # Notices published before the channels are up (a missed schedule) wait for them.
         self.dobby.notifications.expect(self.channels)
         await self._runner.setup()
@@ -232,6 +239,8 @@ class Service:
                 await channel.start()
             except Exception:
                 _LOGGER.exception("The %s channel failed to start; the rest goes on", name)
+        if self.web is not None:
+            await self.web.start()
         self._state = "ok"
         self.ready_after = time.perf_counter() - started
         # Collecting and freezing the start-up heap changes nothing a message can see, so it
@@ -290,6 +299,28 @@ class Service:
         if self.mcp is not None:
             await self.mcp.stop()
 
+    # -- the web page (issue 16) ----------------------------------------------------------
+
+    def _make_web(self, app: web.Application) -> None:
+        """The household's page on this server; chat channels hand out its sign-in links."""
+        assert self.dobby is not None
+        assert self.members is not None
+        if not self.settings.web:
+            return
+        from agent.channels.web.channel import WebChannel
+
+        self.web = WebChannel(self.dobby, self.members, self.settings, port=lambda: self.port)
+        self.web.add_routes(app)
+        for channel in self.channels.values():
+            channel.web_link = self.web.link
+
+    def sign_in_link(self, member_id: str) -> str:
+        """A one-time sign-in link to the web page (MembershipError for a stranger)."""
+        assert self.web is not None, "the web page is off (DOBBY_WEB=false)"
+        return self.web.link(member_id)
+
+    # ------------------------------------------------------------------------------------
+
     async def healthz(self, request: web.Request) -> web.Response:
         """200 with a summary when running; 503 while starting or stopping."""
         body: dict[str, Any] = {"status": self._state, "channels": sorted(self.channels)}
@@ -302,6 +333,8 @@ class Service:
     async def stop(self) -> None:
         """Stop taking messages, finish what is in hand, close every connection."""
         self._state = "stopping"
+        if self.web is not None:
+            await self.web.stop()  # open pages' streams end, so the server can close
         for name, channel in self.channels.items():
             try:
                 await channel.stop()

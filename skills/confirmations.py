@@ -97,6 +97,11 @@ class Confirmations:
         """A request still open, or None."""
         return self._open.get(token)
 
+    def waiting(self) -> list[Request]:
+        """Every request that can still be answered, oldest first (for a page to list)."""
+        now = self.clock()
+        return [r for r in self._open.values() if now <= r.expires_at]
+
     def take(self, token: str, approver: Requester) -> Request:
         """The request `token` names, taken out of the store: only by a person the policy
         lets confirm, only once, and only before it expires. Raises ConfirmationError."""

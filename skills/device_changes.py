@@ -5,8 +5,9 @@ was told to turn off reports "off") or something done at the device: a wall swit
 vendor's app, a hand on the shade. An entity's change counts as Dobby's while a command
 Dobby sent to it is recent (`Executor.sent`): within `window` seconds, plus the poll
 interval of an adapter that is polled (the new state arrives with the next poll), and for
-as long as the entity is still moving (a shade travelling). Anything else is recorded as a
-`DeviceChange` with no requester.
+as long as the entity is still moving (a shade travelling); and only if the new state is
+one that command brings (a light told to turn off that reports "on" was switched at the
+wall). Anything else is recorded as a `DeviceChange` with no requester.
 
 Only what a person sets is recorded: the headline state, and the settings a person changes
 (brightness, colour, volume, position, setpoint), not readings (a room's temperature, the
@@ -26,6 +27,7 @@ from devices.capabilities import Domain, State
 from devices.registry import Change, Registry
 from skills.audit import AuditLog, DeviceChange
 from skills.executor import Executor
+from skills.history import STATE_COMMANDS, STATES
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -113,9 +115,13 @@ class OutsideChanges:
         sent = self.executor.sent.get(entity_id)
         if sent is None:
             return False
+        at, command = sent
         if state in MOVING:
-            self.executor.sent[entity_id] = self.clock()  # still on its way
+            self.executor.sent[entity_id] = (self.clock(), command)  # still on its way
             return True
+        brings = [STATES[key] for key, commands in STATE_COMMANDS.items() if command in commands]
+        if brings and not any(state in states for states in brings):
+            return False  # not what the command does: someone at the device
         running = self.executor.adapters.get(adapter)
         poll = running.poll_interval if running is not None else None
-        return self.clock() - sent <= self.window + (poll or 0.0)
+        return self.clock() - at <= self.window + (poll or 0.0)

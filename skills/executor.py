@@ -40,8 +40,8 @@ class Executor:
     audit: AuditLog | None = None
     timeout: float = DEFAULT_TIMEOUT
     """Seconds one attempt of one action may take."""
-    sent: dict[str, float] = field(default_factory=dict)
-    """When a command last went to each entity (`time.monotonic()`), by entity id: what
+    sent: dict[str, tuple[float, str]] = field(default_factory=dict)
+    """When (`time.monotonic()`) which command last went to each entity, by entity id: what
     tells a change Dobby made from one made at the device (`skills.device_changes`)."""
 
     async def run(self, plan: Plan) -> list[ActionResult]:
@@ -71,7 +71,7 @@ class Executor:
         adapter, entity, spec, params = ready
         failure: DeviceError = DeviceConnectionError("cannot be reached.")
         for attempt in (1, 2):
-            self.sent[entity.entity_id] = time.monotonic()
+            self.sent[entity.entity_id] = (time.monotonic(), action.command)
             try:
                 async with asyncio.timeout(self.timeout):
                     await adapter.execute(entity, spec, params)

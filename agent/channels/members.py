@@ -9,6 +9,12 @@ the bot, which files a join request; an admin approves it in the chat, once.
 
 Tokens: `issue_token()` gives a member a bearer token for the MCP server (`dobby members
 token NAME`); only its SHA-256 is stored, it is shown once, and it is revocable.
+
+The web page: `web_link()` makes a one-time sign-in link for a member (`/web` in chat,
+`dobby members invite --web`); `sign_in()` uses it once and opens a session, whose secret
+goes into the browser's cookie. Only digests of links and sessions are stored; a session
+ends when it expires, is revoked, or its member is removed, and the member's current role
+applies to everything done in it.
 """
 
 from __future__ import annotations
@@ -102,7 +108,7 @@ class MemberToken:
 def token_hash(token: str) -> str:
     """What is stored of a token: its SHA-256 (a token is 32 random bytes, so no salt or
     slow hash is needed: nothing about it can be guessed)."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,46 @@ def _code_problem(
     return ""
 
 
+SIGN_IN_TTL = 15 * 60.0
+"""Seconds a web sign-in link stays valid."""
+SESSION_TTL = 30 * 24 * 3600.0
+"""Seconds a web session lasts from sign-in."""
+WEB = "web"
+
+_WEB_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS web_links (
+        digest TEXT PRIMARY KEY, member_id TEXT NOT NULL, expires_at REAL NOT NULL,
+        used_at REAL)""",
+    """CREATE TABLE IF NOT EXISTS web_sessions (
+        id TEXT PRIMARY KEY, digest TEXT NOT NULL UNIQUE, member_id TEXT NOT NULL,
+        csrf TEXT NOT NULL, created_at REAL NOT NULL, seen_at REAL NOT NULL,
+        expires_at REAL NOT NULL, agent TEXT NOT NULL DEFAULT '')""",
+)
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """A signed-in browser: who it is, and what a form must carry (`csrf`)."""
+
+    id: str
+    """Names the session in lists; not the secret in the cookie."""
+    member_id: str
+    name: str
+    role: Role
+    """The member's role now."""
+    csrf: str
+    """The token every form and API call of this session carries."""
+    created_at: float
+    seen_at: float
+    expires_at: float
+    agent: str = ""
+    """The browser, as it named itself at sign-in."""
+
+    def requester(self) -> Requester:
+        """Who is asking, for the policy: the member, on the web page."""
+        return Requester(self.member_id, self.role, self.name, channel=WEB, chat=self.member_id)
+
+
 class Members:
     """The household: configured members plus those added through pairing."""
 
@@ -176,7 +222,7 @@ class Members:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False)
         with self._lock, self._db:
-            for statement in _SCHEMA:
+            for statement in (*_SCHEMA, *_WEB_SCHEMA):
                 self._db.execute(statement)
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(invites)")}
             if "wrong_guesses" not in columns:
@@ -384,7 +430,136 @@ class Members:
                 return 0
         return cursor.rowcount
 
+    # -- the web page: one-time sign-in links and sessions ------------------------------
+
+    def _web_member(self, member_id: str) -> Member | None:
+        """The member a web session acts as; the terminal's admin is one too."""
+        if member_id == TERMINAL:
+            return Member(TERMINAL, "terminal", Role.ADMIN, configured=True)
+        return self.get(member_id)
+
+    def web_link(self, member_id: str, ttl: float = SIGN_IN_TTL) -> str:
+        """A one-time sign-in secret for a member (the end of their sign-in link)."""
+        if self._web_member(member_id) is None:
+            raise MembershipError(f"{member_id} is not a member of this household.")
+        secret = secrets.token_urlsafe(32)
+        now = self._clock()
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM web_links WHERE expires_at < ?", (now - 86400,))
+            self._db.execute(
+                "INSERT INTO web_links (digest, member_id, expires_at) VALUES (?, ?, ?)",
+                (token_hash(secret), member_id, now + ttl),
+            )
+        return secret
+
+    def link_holder(self, secret: str) -> Member | None:
+        """Whom an unused, unexpired sign-in link is for (None: not a usable link)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT member_id FROM web_links"
+                " WHERE digest = ? AND used_at IS NULL AND expires_at >= ?",
+                (token_hash(secret), self._clock()),
+            ).fetchone()
+        return self._web_member(row[0]) if row else None
+
+    def sign_in(self, secret: str, agent: str = "") -> tuple[str, WebSession]:
+        """Use a sign-in link, once: a new session and its secret (for the cookie).
+
+        Raises MembershipError when the link is unknown, used, expired, or its member gone.
+        """
+        now = self._clock()
+        with self._lock, self._db:
+            row = self._db.execute(
+                "SELECT member_id FROM web_links"
+                " WHERE digest = ? AND used_at IS NULL AND expires_at >= ?",
+                (token_hash(secret), now),
+            ).fetchone()
+            taken = (
+                row is not None
+                and self._db.execute(
+                    "UPDATE web_links SET used_at = ? WHERE digest = ? AND used_at IS NULL",
+                    (now, token_hash(secret)),
+                ).rowcount
+            )
+        if not taken:
+            raise MembershipError("That sign-in link is not valid any more: ask for a new one.")
+        member = self._web_member(row[0])
+        if member is None:
+            raise MembershipError("That sign-in link is for someone no longer in the household.")
+        cookie = secrets.token_urlsafe(32)
+        session = WebSession(
+            secrets.token_urlsafe(6),
+            member.id,
+            member.name,
+            member.role,
+            secrets.token_urlsafe(24),
+            now,
+            now,
+            now + SESSION_TTL,
+            agent[:200],
+        )
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO web_sessions (id, digest, member_id, csrf, created_at, seen_at,"
+                " expires_at, agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    session.id,
+                    token_hash(cookie),
+                    member.id,
+                    session.csrf,
+                    now,
+                    now,
+                    session.expires_at,
+                    session.agent,
+                ),
+            )
+        return cookie, session
+
+    def web_session(self, cookie: str) -> WebSession | None:
+        """The live session a cookie's secret names, with its member's role now; None if it
+        is unknown, expired or revoked, or its member was removed."""
+        now = self._clock()
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_SESSION_FIELDS} FROM web_sessions WHERE digest = ? AND expires_at >= ?",
+                (token_hash(cookie), now),
+            ).fetchone()
+        session = self._session(row) if row else None
+        if session is not None and now - session.seen_at > 60:
+            with self._lock, self._db:
+                self._db.execute("UPDATE web_sessions SET seen_at = ? WHERE id = ?", (now, row[0]))
+        return session
+
+    def _session(self, row: tuple[str, str, str, float, float, float, str]) -> WebSession | None:
+        session_id, member_id, csrf, created, seen, expires, agent = row
+        member = self._web_member(member_id)
+        if member is None:
+            return None
+        return WebSession(
+            session_id, member_id, member.name, member.role, csrf, created, seen, expires, agent
+        )
+
+    def web_sessions(self, member_id: str | None = None) -> list[WebSession]:
+        """The live sessions (of one member, or everyone's), newest first."""
+        query = f"SELECT {_SESSION_FIELDS} FROM web_sessions WHERE expires_at >= ?"
+        values: tuple[object, ...] = (self._clock(),)
+        if member_id is not None:
+            query += " AND member_id = ?"
+            values += (member_id,)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY created_at DESC", values).fetchall()
+        return [s for s in (self._session(r) for r in rows) if s is not None]
+
+    def revoke_session(self, session_id: str) -> bool:
+        """End a session now; False if there was none."""
+        with self._lock, self._db:
+            cursor = self._db.execute("DELETE FROM web_sessions WHERE id = ?", (session_id,))
+        return cursor.rowcount > 0
+
     def close(self) -> None:
         """Close the database."""
         with self._lock:
             self._db.close()
+
+
+_SESSION_FIELDS = "id, member_id, csrf, created_at, seen_at, expires_at, agent"

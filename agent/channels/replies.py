@@ -21,6 +21,7 @@ HELP = (
     "/status - what is on, open, unlocked or playing\n"
     "/scheduled - what will run later, and cancelling it\n"
     "/cancel - drop anything waiting for your approval\n"
+    "/web - a sign-in link for the household's web page\n"
     "/help - this message"
 )
 STRANGER = (
@@ -28,6 +29,16 @@ STRANGER = (
     "ask an admin for a pairing code and send it to me."
 )
 NOT_MEMBER_BUTTON = "Only household members can do that."
+NO_WEB = "The web page is not served here."
+
+
+def web_link(url: str) -> str:
+    """The message that carries a member's one-time sign-in link."""
+    return (
+        f"Your sign-in link for the web page (it works once, within 15 minutes): {url}\n"
+        "Do not share it: whoever opens it is signed in as you."
+    )
+
 
 ACTIVE_STATES = frozenset(
     {"on", "open", "opening", "closing", "unlocked", "unlocking", "jammed", "playing", "triggered"}

@@ -11,7 +11,7 @@ import hmac
 import html
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
@@ -21,6 +21,7 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    LinkPreviewOptions,
     Update,
     User,
 )
@@ -61,6 +62,7 @@ COMMANDS = {
     "status": "What is on, open, unlocked or playing",
     "scheduled": "What will run later",
     "cancel": "Drop anything waiting for approval",
+    "web": "A sign-in link for the web page",
 }
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -127,6 +129,8 @@ class TelegramChannel:
         self._pending: dict[int, set[str]] = {}
         """Confirmation tokens waiting, by chat, for /cancel."""
         self._stop_notices: Any = None
+        self.web_link: Callable[[str], str] | None = None
+        """Makes a member's one-time sign-in link for the web page (set by the service)."""
         self._wire()
 
     def _wire(self) -> None:
@@ -138,6 +142,7 @@ class TelegramChannel:
         app.add_handler(CommandHandler("status", self.on_status))
         app.add_handler(CommandHandler("scheduled", self.on_scheduled))
         app.add_handler(CommandHandler("cancel", self.on_cancel))
+        app.add_handler(CommandHandler("web", self.on_web))
         app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self.on_text))
         app.add_handler(CallbackQueryHandler(self.on_button, pattern=r"^[cjs]:"))
         app.add_error_handler(self.on_error)
@@ -306,6 +311,24 @@ class TelegramChannel:
             except ConfirmationError:
                 continue
         await self.send(chat.id, "Cancelled; nothing was done." if cancelled else "Nothing waits.")
+
+    async def on_web(self, update: Update, context: Context) -> None:
+        """/web: a one-time sign-in link for the web page, in the member's own chat only
+        (never in a group), without a link preview (a preview would not use it, but why
+        fetch it)."""
+        member = self.member(update.effective_user)
+        if member is None:
+            return
+        if self.web_link is None:
+            text = replies.NO_WEB
+        else:
+            text = replies.web_link(self.web_link(member.id))
+        await self.application.bot.send_message(
+            int(member.address),
+            render(text),
+            parse_mode=ParseMode.HTML,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
 
     async def on_text(self, update: Update, context: Context) -> None:
         """A sentence for the house: understand it, carry it out, say what happened."""

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +93,8 @@ class WhatsAppChannel:
         self._answering = Background()
         self._turns = asyncio.Semaphore(ANSWERING_AT_ONCE)
         self._stop_notices: Any = None
+        self.web_link: Callable[[str], str] | None = None
+        """Makes a member's one-time sign-in link for the web page (set by the service)."""
 
     def add_routes(self, app: web.Application, path: str = "/whatsapp") -> None:
         """The webhook: GET for the verify handshake, POST for deliveries."""
@@ -194,6 +197,10 @@ class WhatsAppChannel:
         }
         if command in COMMANDS:
             await self.send_text(phone, COMMANDS[command])
+            return
+        if command == "/web":
+            link = self.web_link(member.id) if self.web_link is not None else None
+            await self.send_text(phone, replies.web_link(link) if link else replies.NO_WEB)
             return
         if command in views:
             await self.send_text(phone, views[command](self.dobby))

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from agent.intents.base import IntentRequest, IntentResult, IntentSpec, Phrases, join_names
 from agent.intents.targets import everything, select
 from devices.capabilities import Domain
+from skills.actions import ROUTINES_FILE
 from skills.audit import AuditEntry
 from skills.history import STATES, Event, History, period
 
@@ -273,8 +274,8 @@ class _Words:
 
     def approved(self, entry: AuditEntry) -> str:
         approver = entry.approver_name or entry.approved_by
-        if not approver or entry.approved_by == entry.requester:
-            return ""
+        if not approver or entry.approved_by in (entry.requester, ROUTINES_FILE):
+            return ""  # a routine's standing approval is not news
         return self("approved", approver=approver)
 
     def was(self, entity_ids: list[str]) -> str:

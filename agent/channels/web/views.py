@@ -1,0 +1,379 @@
+"""What the page shows, as plain data for the templates: the house at a glance with each
+entity's quick controls, and the audit trail.
+
+A control names what a tap does (`light.turn_off`, `cover.set_position` with the value of
+its slider). Whether the person may use it is the policy's answer, asked the way the
+control will be carried out (`Path.WEB`, as this person): a guest sees the lock's buttons
+but cannot press them, with the reason; an unlock is marked as asking for an approval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from devices.capabilities import Domain, State
+from devices.entities import Entity
+from devices.registry import Registry
+from skills.actions import Action, Plan, Requester
+from skills.actions import Path as ActionPath
+from skills.audit import AuditEntry, DeviceChange
+from skills.policy import Policy, Verdict
+
+
+@dataclass(frozen=True)
+class Control:
+    """One quick control of a domain: what a tap (or a slider) does."""
+
+    key: str
+    label: str
+    command: str
+    params: tuple[tuple[str, Any], ...] = ()
+    """Fixed parameters (the alarm's mode)."""
+    value: str | None = None
+    """The parameter a slider or number field sets, if any."""
+    feature: str | None = None
+    """The feature the entity needs for it."""
+    low: float = 0
+    high: float = 100
+    step: float = 1
+
+    def action(self, entity_id: str, value: float | None = None) -> Action:
+        """The action this control asks for."""
+        params = dict(self.params)
+        if self.value is not None and value is not None:
+            params[self.value] = value
+        return Action(entity_id=entity_id, command=self.command, params=params)
+
+
+CONTROLS: dict[Domain, tuple[Control, ...]] = {
+    Domain.LIGHT: (
+        Control("on", "On", "light.turn_on"),
+        Control("off", "Off", "light.turn_off"),
+        Control(
+            "brightness",
+            "Brightness",
+            "light.turn_on",
+            value="brightness",
+            feature="brightness",
+            low=1,
+        ),
+    ),
+    Domain.SWITCH: (
+        Control("on", "On", "switch.turn_on"),
+        Control("off", "Off", "switch.turn_off"),
+    ),
+    Domain.COVER: (
+        Control("open", "Open", "cover.open", feature="open"),
+        Control("close", "Close", "cover.close", feature="close"),
+        Control(
+            "position", "Position", "cover.set_position", value="position", feature="set_position"
+        ),
+    ),
+    Domain.MEDIA_PLAYER: (
+        Control("play", "Play", "media_player.play", feature="play"),
+        Control("pause", "Pause", "media_player.pause", feature="pause"),
+        Control(
+            "volume", "Volume", "media_player.set_volume", value="volume", feature="volume_set"
+        ),
+    ),
+    Domain.CLIMATE: (
+        Control(
+            "setpoint",
+            "Set to",
+            "climate.set_temperature",
+            value="temperature",
+            low=5,
+            high=40,
+            step=0.5,
+        ),
+    ),
+    Domain.LOCK: (
+        Control("lock", "Lock", "lock.lock"),
+        Control("unlock", "Unlock", "lock.unlock"),
+    ),
+    Domain.ALARM_PANEL: (
+        Control("arm_night", "Arm night", "alarm_panel.arm", (("mode", "night"),)),
+        Control("arm_away", "Arm away", "alarm_panel.arm", (("mode", "away"),)),
+        Control("disarm", "Disarm", "alarm_panel.disarm"),
+    ),
+}
+"""The quick controls of each domain; sensors have none."""
+
+_ACTIVE = {
+    "on": "on",
+    "off": "off",
+    "open": "open",
+    "close": "closed",
+    "play": "playing",
+    "pause": "paused",
+    "lock": "locked",
+    "unlock": "unlocked",
+    "arm_night": "armed_night",
+    "arm_away": "armed_away",
+    "disarm": "disarmed",
+}
+"""The state a button brings: pressed-looking when the entity is in it."""
+LIT = frozenset({"on", "open", "playing", "unlocked", "heat", "cool", "auto", "triggered"})
+"""States shown as "something is on": lit, open, playing, unlocked."""
+_DOMAIN_ORDER = {d: n for n, d in enumerate(CONTROLS)}
+
+
+def control(domain: Domain, key: str) -> Control | None:
+    """The quick control `key` of a domain."""
+    return next((c for c in CONTROLS.get(domain, ()) if c.key == key), None)
+
+
+@dataclass
+class Button:
+    """A control as the page shows it to one person."""
+
+    key: str
+    label: str
+    allowed: bool
+    why: str = ""
+    """Why it may not be used (the policy's words), or that it asks for an approval."""
+    asks: bool = False
+    """It waits for someone's Approve."""
+    active: bool = False
+    slider: bool = False
+    value: float | None = None
+    low: float = 0
+    high: float = 100
+    step: float = 1
+
+
+@dataclass
+class Card:
+    """One entity at a glance."""
+
+    entity_id: str
+    name: str
+    domain: str
+    state: str
+    """Its state in words ("on", "unavailable")."""
+    detail: str
+    """What else matters at a glance: "80%", "target 21 °C, room 20.5 °C"."""
+    lit: bool
+    available: bool
+    reason: str = ""
+    """Why it is unavailable."""
+    buttons: list[Button] = field(default_factory=list)
+
+
+@dataclass
+class Room:
+    """An area with its cards."""
+
+    name: str
+    cards: list[Card]
+
+
+@dataclass
+class Level:
+    """A floor with its areas."""
+
+    name: str
+    rooms: list[Room]
+
+
+def _detail(state: State | None, unit: str) -> str:
+    if state is None:
+        return ""
+    a = state.attributes()
+    parts: list[str] = []
+    if "brightness" in a and state.state == "on":
+        parts.append(f"{a['brightness']}%")
+    if "position" in a:
+        parts.append(f"{a['position']}% open")
+    if "volume" in a:
+        parts.append(f"volume {a['volume']}")
+    if "media_title" in a and state.state == "playing":
+        parts.append(str(a["media_title"]))
+    if "temperature" in a:
+        parts.append(f"target {a['temperature']:g} {unit}")
+    if "current_temperature" in a:
+        parts.append(f"now {a['current_temperature']:g} {unit}")
+    if "unit_of_measurement" in a:
+        return f"{state.state} {a['unit_of_measurement']}"
+    return ", ".join(parts)
+
+
+def _value(state: State | None, control: Control) -> float | None:
+    if state is None or control.value is None:
+        return None
+    value = state.attributes().get(control.value)
+    return float(value) if isinstance(value, int | float) else None
+
+
+class Glance:
+    """Builds the cards of the house for one person."""
+
+    def __init__(self, registry: Registry, policy: Policy, unit: str = "°C") -> None:
+        self.registry, self.policy, self.unit = registry, policy, unit
+
+    def card(self, entity: Entity, requester: Requester) -> Card:
+        """One entity's card, its controls as this person may use them."""
+        state = entity.state
+        device = self.registry.devices.get(entity.device_id)
+        reason = ""
+        if not entity.available:
+            reason = (device.unavailable_reason if device else None) or "it does not answer"
+        shown = state.state if state is not None and entity.available else "unavailable"
+        if state is not None and entity.available and entity.domain is Domain.SENSOR:
+            shown = _detail(state, self.unit)
+        card = Card(
+            entity.entity_id,
+            entity.name,
+            entity.domain.value,
+            shown.replace("_", " "),
+            "" if entity.domain is Domain.SENSOR else _detail(state, self.unit),
+            entity.available and shown in LIT,
+            entity.available,
+            reason.rstrip("."),
+        )
+        for each in CONTROLS.get(entity.domain, ()):
+            if each.feature is not None and entity.features and each.feature not in entity.features:
+                continue
+            value = _value(state, each)
+            card.buttons.append(self._button(entity, each, value, requester))
+        return card
+
+    def _button(
+        self, entity: Entity, each: Control, value: float | None, requester: Requester
+    ) -> Button:
+        plan = Plan([each.action(entity.entity_id, value)], requester, ActionPath.WEB)
+        decision = self.policy.decide(plan.actions[0], plan)
+        low, high = each.low, each.high
+        if entity.domain is Domain.CLIMATE:
+            bounds = self.policy.bounds_for(entity.entity_id)
+            low, high = bounds.min, bounds.max
+        return Button(
+            each.key,
+            each.label,
+            allowed=entity.available and decision.verdict is not Verdict.REFUSE,
+            why=decision.reason,
+            asks=decision.verdict is Verdict.CONFIRM,
+            active=entity.state is not None and _ACTIVE.get(each.key) == entity.state.state,
+            slider=each.value is not None,
+            value=value,
+            low=low,
+            high=high,
+            step=each.step,
+        )
+
+    def levels(self, requester: Requester) -> list[Level]:
+        """Floors, their areas, and every entity's card, as a person walks the house."""
+        registry = self.registry
+        rooms: dict[str | None, list[Card]] = {}
+        ordered = sorted(
+            registry.entities.values(),
+            key=lambda e: (_DOMAIN_ORDER.get(e.domain, 99), e.name.casefold()),
+        )
+        for entity in ordered:
+            rooms.setdefault(entity.area_id, []).append(self.card(entity, requester))
+        floors: dict[str | None, list[Room]] = {}
+        for area in registry.areas.values():
+            if area.id in rooms:
+                floors.setdefault(area.floor_id, []).append(Room(area.name, rooms.pop(area.id)))
+        if rooms:
+            loose = [c for cards in rooms.values() for c in cards]
+            floors.setdefault(None, []).append(Room("Elsewhere", loose))
+        levels = [
+            Level(floor.name, floors.pop(floor.id))
+            for floor in sorted(registry.floors.values(), key=lambda f: f.level or 0)
+            if floor.id in floors
+        ]
+        if floors:
+            levels.append(Level("Other places", [r for rs in floors.values() for r in rs]))
+        return levels
+
+    def summary(self) -> list[str]:
+        """A line or two at the top: what is on, open, unlocked, playing, unreachable."""
+        entities = self.registry.entities.values()
+        counts: dict[str, int] = {}
+        for e in entities:
+            if e.available and e.state is not None and e.state.state in LIT:
+                if e.domain in (Domain.SENSOR, Domain.BINARY_SENSOR):
+                    continue
+                counts[f"{e.domain.value}:{e.state.state}"] = (
+                    counts.get(f"{e.domain.value}:{e.state.state}", 0) + 1
+                )
+        words = {
+            "light:on": "lights on",
+            "switch:on": "switches on",
+            "media_player:playing": "playing",
+            "cover:open": "shades open",
+            "lock:unlocked": "unlocked",
+            "climate:heat": "heating",
+            "climate:cool": "cooling",
+            "climate:auto": "on auto",
+        }
+        lines = [f"{n} {words.get(k, k.split(':')[1])}" for k, n in sorted(counts.items())]
+        away = sum(1 for e in entities if not e.available)
+        if away:
+            lines.append(f"{away} unavailable")
+        return lines or ["Everything is off, closed and quiet."]
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One line of the audit trail."""
+
+    at: datetime
+    device: str
+    command: str
+    result: str
+    ok: bool
+    who: str
+    channel: str
+    approved_by: str
+    path: str
+    routine: str
+
+
+def audit_rows(
+    entries: Iterable[AuditEntry],
+    changes: Iterable[DeviceChange],
+    name: Any,
+    zone: Any,
+) -> list[AuditRow]:
+    """Dobby's actions and the changes at the devices, newest first, in local time."""
+    rows = [
+        AuditRow(
+            e.at.astimezone(zone),
+            name(e.entity_id),
+            e.command + (f" {_params(e.params)}" if e.params else ""),
+            "ok" if e.ok else (e.error or "failed"),
+            e.ok,
+            e.name or e.requester,
+            e.channel,
+            e.approver_name or e.approved_by or "",
+            e.path,
+            e.routine or "",
+        )
+        for e in entries
+    ]
+    rows.extend(
+        AuditRow(
+            c.at.astimezone(zone),
+            name(c.entity_id),
+            f"{c.old_state or '?'} → {c.new_state}"
+            + (f" {_params(c.attributes)}" if c.attributes else ""),
+            "changed at the device",
+            True,
+            "nobody (at the device)",
+            "",
+            "",
+            "device",
+            "",
+        )
+        for c in changes
+    )
+    return sorted(rows, key=lambda r: r.at, reverse=True)
+
+
+def _params(params: dict[str, object]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in params.items())

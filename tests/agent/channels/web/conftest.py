@@ -1,0 +1,133 @@
+"""The demo house served by `dobby run`'s Service with the web page on, and its members.
+
+One house per test module (`pytest_asyncio.fixture(scope="module")`): starting the
+emulators is most of a test's time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from pydantic import SecretStr
+
+from agent.app import Dobby
+from agent.channels.testing import FakeBotAPI
+from agent.config import ChannelSettings, MemberConfig, load_config
+from agent.demo import LOOPBACK, demo_house
+from agent.service import Service
+from devices.adapters.homekit.emulator import HomeKitEmulator
+from devices.adapters.hue.emulator import HueBridgeEmulator
+from devices.plugin import load_adapters
+from devices.virtual_house import VirtualHouse
+from skills.actions import Requester, Role
+
+CONFIG = Path(__file__).resolve().parents[4] / "config"
+ALICE, BOB, GUS = "telegram:1001", "telegram:1002", "telegram:1003"
+
+
+@dataclass
+class Site:
+    """The service with the page, the virtual house behind it, and what tests reach for."""
+
+    service: Service
+    house: VirtualHouse
+    telegram: FakeBotAPI
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.service.port}"
+
+    @property
+    def dobby(self) -> Dobby:
+        assert self.service.dobby is not None
+        return self.service.dobby
+
+    def link(self, member_id: str) -> str:
+        return self.service.sign_in_link(member_id)
+
+    def client(self) -> aiohttp.ClientSession:
+        """An HTTP client that keeps the page's cookie (aiohttp keeps none for IP hosts
+        unless told to)."""
+        return aiohttp.ClientSession(
+            base_url=self.url, cookie_jar=aiohttp.CookieJar(unsafe=True)
+        )
+
+    async def signed_in(self, member_id: str) -> aiohttp.ClientSession:
+        """A client signed in as a member through a one-time link, as a browser would."""
+        client = self.client()
+        link = self.link(member_id).removeprefix(self.url)
+        async with client.post(link, headers={"Origin": self.url}, allow_redirects=False) as r:
+            assert r.status == 303, await r.text()
+        return client
+
+    @property
+    def bridge(self) -> HueBridgeEmulator:
+        [bridge] = [e for e in self.house.running if isinstance(e, HueBridgeEmulator)]
+        return bridge
+
+    @property
+    def homekit(self) -> HomeKitEmulator:
+        [homekit] = [e for e in self.house.running if isinstance(e, HomeKitEmulator)]
+        return homekit
+
+    async def lock_at_device(self) -> str:
+        """The front door's lock, read from the emulated accessory itself."""
+        values = await self.homekit.values("Front Door")
+        return "locked" if values["LockCurrentState"] == 1 else "unlocked"
+
+    async def set(self, entity_id: str, command: str, **params: Any) -> None:
+        """Put a device in a state through the one path, as Alice (approved by her)."""
+        from skills.actions import Action, Plan
+        from skills.actions import Path as ActionPath
+
+        alice = Requester(ALICE, Role.ADMIN, "Alice", "telegram", "1001")
+        action = Action(entity_id=entity_id, command=command, params=params)
+        plan = Plan([action], alice, ActionPath.INTENT, approved_by=alice)
+        outcome = await self.dobby.house.carry_out(plan)
+        assert [r.ok for r in outcome.results] == [True], outcome.results
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
+    config = load_config(CONFIG)
+    config.home.members = [
+        MemberConfig(id=ALICE, name="Alice", role=Role.ADMIN),
+        MemberConfig(id=BOB, name="Bob", role=Role.MEMBER),
+        MemberConfig(id=GUS, name="Gus", role=Role.GUEST),
+    ]
+    telegram = FakeBotAPI()
+    await telegram.start()
+    settings = ChannelSettings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_token=SecretStr(telegram.token),
+        telegram_base_url=telegram.base_url,
+        telegram_poll_timeout=1,
+        http_host=LOOPBACK,
+        http_port=0,
+    )
+    loaded = load_adapters()
+    try:
+        async with demo_house(config, loaded) as house:
+            service = Service(
+                config,
+                tmp_path_factory.mktemp("web"),
+                settings,
+                interfaces=[LOOPBACK],
+                loaded=loaded,
+                only_hosts=house.addresses,
+            )
+            try:
+                await service.start()
+                assert service.dobby is not None
+                assert await service.dobby.wait_for(house.entity_ids, 30) == []
+                yield Site(service, house, telegram)
+            finally:
+                await service.stop()
+    finally:
+        await telegram.stop()
