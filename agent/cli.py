@@ -538,7 +538,8 @@ def mcp(
 
 
 members_app = typer.Typer(
-    help="Household members: invite, list, remove; MCP tokens.", no_args_is_help=True
+    help="Household members: invite, list, remove; MCP tokens; web sign-in links and sessions.",
+    no_args_is_help=True,
 )
 app.add_typer(members_app, name="members")
 
@@ -554,12 +555,24 @@ def _members(config: Config, state: Path) -> Any:
 def members_invite(
     role: Annotated[str, typer.Option("--role", help="admin, member or guest.")] = "member",
     name: Annotated[str, typer.Option("--name", help="Who the code is for.")] = "",
+    web: Annotated[
+        str | None,
+        typer.Option(
+            "--web",
+            help="Instead: a one-time sign-in link to the web page for this member "
+            "(telegram:<id>, whatsapp:<phone>, or terminal for the admin at this machine).",
+        ),
+    ] = None,
     config: ConfigOption = None,
     state: StateOption = Path("data"),
 ) -> None:
-    """Make a one-time pairing code (valid one hour) for a new person to send to the bot."""
+    """Make a one-time pairing code (valid one hour) for a new person to send to the bot,
+    or with --web a one-time sign-in link to the web page for a member."""
     from skills.actions import Role
 
+    if web is not None:
+        _web_link(_load(config), state, web)
+        return
     try:
         chosen = Role(role)
     except ValueError:
@@ -574,6 +587,75 @@ def members_invite(
         f"Pairing code {invite.code} ({chosen.value}), valid one hour, once. "
         "Send it to the bot; an admin approves in the chat."
     )
+
+
+def _web_link(config: Config, state: Path, member_id: str) -> None:
+    from agent.channels.members import SIGN_IN_TTL, MembershipError
+    from agent.channels.web import sign_in_url
+    from agent.config import ChannelSettings
+
+    members = _members(config, state)
+    try:
+        secret = members.web_link(member_id)
+    except MembershipError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    finally:
+        members.close()
+    url = sign_in_url(ChannelSettings(), secret)
+    typer.echo(
+        f"{url}\nA sign-in link for {member_id}: it works once, within "
+        f"{SIGN_IN_TTL / 60:g} minutes, while `dobby run` serves the page."
+    )
+
+
+@members_app.command("sessions")
+def members_sessions(
+    revoke: Annotated[
+        str | None, typer.Option("--revoke", help="End the session with this id.")
+    ] = None,
+    json_out: JsonOption = False,
+    config: ConfigOption = None,
+    state: StateOption = Path("data"),
+) -> None:
+    """List who is signed in to the web page, or end a session."""
+    members = _members(_load(config), state)
+    try:
+        if revoke is not None:
+            if not members.revoke_session(revoke):
+                typer.echo(f"No session {revoke}.", err=True)
+                raise typer.Exit(1)
+            typer.echo(f"Ended session {revoke}.")
+            return
+        sessions = members.web_sessions()
+    finally:
+        members.close()
+    rows = [
+        {
+            "id": s.id,
+            "member": s.member_id,
+            "name": s.name,
+            "role": s.role.value,
+            "since": _when(s.created_at),
+            "seen": _when(s.seen_at),
+            "expires": _when(s.expires_at),
+            "browser": s.agent,
+        }
+        for s in sessions
+    ]
+    if json_out:
+        _print_json(rows)
+        return
+    table = Table("id", "member", "name", "role", "since", "seen", "expires", "browser")
+    for row in rows:
+        table.add_row(*(str(v)[:40] for v in row.values()))
+    Console().print(table)
+
+
+def _when(seconds: float) -> str:
+    from datetime import datetime
+
+    return datetime.fromtimestamp(seconds).astimezone().isoformat(timespec="minutes")
 
 
 @members_app.command("list")

@@ -18,7 +18,6 @@ change: steps within `merge` seconds fold into the last one.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,7 +69,6 @@ class OutsideChanges:
     audit: AuditLog
     window: float = WINDOW
     merge: float = MERGE
-    clock: Callable[[], float] = time.monotonic
     _last: dict[str, tuple[int, float]] = field(default_factory=dict)
     """The last change recorded per entity: its row, and when."""
     _stop: Callable[[], None] | None = None
@@ -96,7 +94,7 @@ class OutsideChanges:
             return  # a reading changed, nothing a person set
         if self._dobbys(entity.entity_id, entity.adapter, new.state):
             return
-        now = self.clock()
+        now = self.executor.clock()
         recorded = DeviceChange(
             datetime.now(UTC), entity.entity_id, entity.name, old.state, new.state, settings_of(new)
         )
@@ -117,11 +115,11 @@ class OutsideChanges:
             return False
         at, command = sent
         if state in MOVING:
-            self.executor.sent[entity_id] = (self.clock(), command)  # still on its way
+            self.executor.sent[entity_id] = (self.executor.clock(), command)  # still on its way
             return True
         brings = [STATES[key] for key, commands in STATE_COMMANDS.items() if command in commands]
         if brings and not any(state in states for states in brings):
             return False  # not what the command does: someone at the device
         running = self.executor.adapters.get(adapter)
         poll = running.poll_interval if running is not None else None
-        return self.clock() - at <= self.window + (poll or 0.0)
+        return self.executor.clock() - at <= self.window + (poll or 0.0)

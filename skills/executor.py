@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from devices.capabilities import CommandSpec, Params, validate_command
@@ -40,8 +40,10 @@ class Executor:
     audit: AuditLog | None = None
     timeout: float = DEFAULT_TIMEOUT
     """Seconds one attempt of one action may take."""
+    clock: Callable[[], float] = time.monotonic
+    """Seconds, for `sent`."""
     sent: dict[str, tuple[float, str]] = field(default_factory=dict)
-    """When (`time.monotonic()`) which command last went to each entity, by entity id: what
+    """When (`clock()`) which command last went to each entity, by entity id: what
     tells a change Dobby made from one made at the device (`skills.device_changes`)."""
 
     async def run(self, plan: Plan) -> list[ActionResult]:
@@ -71,7 +73,7 @@ class Executor:
         adapter, entity, spec, params = ready
         failure: DeviceError = DeviceConnectionError("cannot be reached.")
         for attempt in (1, 2):
-            self.sent[entity.entity_id] = (time.monotonic(), action.command)
+            self.sent[entity.entity_id] = (self.clock(), action.command)
             try:
                 async with asyncio.timeout(self.timeout):
                     await adapter.execute(entity, spec, params)

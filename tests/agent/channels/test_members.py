@@ -203,3 +203,85 @@ def test_members_token_cli(tmp_path: Path) -> None:
     assert runner.invoke(app, ["members", "revoke", row["id"], *state]).exit_code == 0
     assert runner.invoke(app, ["members", "revoke", row["id"], *state]).exit_code == 1
     assert runner.invoke(app, ["members", "token", "nobody", *state]).exit_code == 1
+
+
+# -- the web page: one-time sign-in links and sessions -------------------------------------
+
+
+def test_a_sign_in_link_opens_one_session_once(members) -> None:
+    secret = members.web_link("telegram:1")
+    assert members.link_holder(secret).name == "Alice"
+    cookie, session = members.sign_in(secret, "Firefox")
+    assert (session.member_id, session.role, session.agent) == ("telegram:1", Role.ADMIN, "Firefox")
+    assert session.requester() == Requester(
+        "telegram:1", Role.ADMIN, "Alice", channel="web", chat="telegram:1"
+    )
+    assert members.web_session(cookie) == session
+    assert members.link_holder(secret) is None
+    with pytest.raises(MembershipError, match="not valid any more"):
+        members.sign_in(secret)
+    assert members.web_session(secret) is None  # the link is not a session
+    assert cookie not in (session.id, session.csrf)
+
+
+def test_links_and_sessions_expire(members) -> None:
+    late = members.web_link("telegram:1")
+    members.clock.now += 15 * 60 + 1
+    with pytest.raises(MembershipError):
+        members.sign_in(late)
+    cookie, _ = members.sign_in(members.web_link("telegram:1"))
+    members.clock.now += 30 * 24 * 3600 + 1
+    assert members.web_session(cookie) is None
+    assert members.web_sessions() == []
+
+
+def test_a_session_takes_its_members_role_now_and_ends_with_them(members) -> None:
+    members.add("telegram:7", "Rita", Role.MEMBER)
+    cookie, _ = members.sign_in(members.web_link("telegram:7"))
+    members.add("telegram:7", "Rita", Role.GUEST)
+    assert members.web_session(cookie).role is Role.GUEST
+    members.remove("telegram:7")
+    assert members.web_session(cookie) is None
+
+
+def test_sessions_are_listed_and_revoked(members, tmp_path: Path) -> None:
+    first, one = members.sign_in(members.web_link("telegram:1"))
+    _, two = members.sign_in(members.web_link("terminal"))
+    assert {s.id for s in members.web_sessions()} == {one.id, two.id}
+    assert [s.name for s in members.web_sessions("terminal")] == ["terminal"]
+    assert members.revoke_session(one.id)
+    assert not members.revoke_session(one.id)
+    assert members.web_session(first) is None
+    with pytest.raises(MembershipError, match="not a member"):
+        members.web_link("telegram:404")
+    stored = sqlite_dump(tmp_path / "dobby.db")
+    assert first not in stored  # only digests of cookies are kept
+
+
+def sqlite_dump(path: Path) -> str:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        return "\n".join(db.iterdump())
+
+
+def test_members_invite_web_and_sessions_from_the_command_line(tmp_path: Path) -> None:
+    runner = CliRunner()
+    state = ["--config", str(CONFIG), "--state", str(tmp_path)]
+    made = runner.invoke(app, ["members", "invite", "--web", "terminal", *state])
+    assert made.exit_code == 0, made.output
+    url = made.output.split()[0]
+    assert "/signin/" in url
+    book = Members(database_path(tmp_path))
+    try:
+        _cookie, session = book.sign_in(url.rpartition("/")[2])
+    finally:
+        book.close()
+    listed = runner.invoke(app, ["members", "sessions", "--json", *state])
+    assert [row["id"] for row in json.loads(listed.output)] == [session.id]
+    ended = runner.invoke(app, ["members", "sessions", "--revoke", session.id, *state])
+    assert ended.exit_code == 0, ended.output
+    assert json.loads(runner.invoke(app, ["members", "sessions", "--json", *state]).output) == []
+    stranger = runner.invoke(app, ["members", "invite", "--web", "telegram:404", *state])
+    assert stranger.exit_code == 2
+    assert "not a member" in stranger.output

@@ -349,3 +349,35 @@ async def test_an_unclear_message_is_shown_every_control_tool(llm_home):
     assert {*CONTROL, "control_lock", "control_cover", "control_alarm_panel"} <= set(
         script.tools[0]
     )
+
+
+async def test_the_history_tool_answers_why_from_the_audit_log(llm_home, tmp_path):
+    from skills.actions import Action, Plan
+    from skills.actions import Path as ActionPath
+    from skills.audit import AuditLog
+
+    llm_home.house.executor.audit = AuditLog(tmp_path / "dobby.db")
+    alice = Requester("telegram:1", Role.ADMIN, "Alice", "telegram", "1")
+    plan = Plan(
+        [Action(entity_id="switch.fairy_lights", command="switch.turn_on")],
+        alice,
+        ActionPath.ROUTINE,
+        routine="movie time",
+    )
+    await llm_home.house.carry_out(plan)
+
+    def answered(returns: list[str]) -> ModelResponse:
+        assert "'asked_by': 'Alice'" in returns[0]
+        assert "movie time" in returns[0]
+        return ModelResponse(parts=[TextPart("Movie time turned them on; Alice asked.")])
+
+    script = Script(call("what_happened", entity_ids=["switch.fairy_lights"]), answered)
+    turn = await agent_for(llm_home, script.model).run("why are the fairy lights on?", ADMIN)
+    assert turn.reply == "Movie time turned them on; Alice asked."
+    assert "what_happened" in script.tools[0]
+    assert turn.actions == []  # asking changes nothing
+
+    script = Script(say("Done."))
+    await agent_for(llm_home, script.model).run("dim the kitchen ceiling a bit", ADMIN)
+    assert "what_happened" not in script.tools[0]  # not a question about the past
+    llm_home.house.executor.audit.close()

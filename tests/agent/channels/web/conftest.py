@@ -17,18 +17,22 @@ import pytest_asyncio
 from pydantic import SecretStr
 
 from agent.app import Dobby
-from agent.channels.testing import FakeBotAPI
+from agent.channels.testing import FakeBotAPI, FakeGraphAPI
 from agent.config import ChannelSettings, MemberConfig, load_config
 from agent.demo import LOOPBACK, demo_house
 from agent.service import Service
 from devices.adapters.homekit.emulator import HomeKitEmulator
 from devices.adapters.hue.emulator import HueBridgeEmulator
-from devices.plugin import load_adapters
-from devices.virtual_house import VirtualHouse
+from devices.plugin import LoadedAdapters, load_adapters
+from devices.virtual_house import VirtualHouse, read_house
 from skills.actions import Requester, Role
 
 CONFIG = Path(__file__).resolve().parents[4] / "config"
 ALICE, BOB, GUS = "telegram:1001", "telegram:1002", "telegram:1003"
+APP_SECRET = "wa-app-secret-never-shown"
+VERIFY_TOKEN = "wa-verify-token-never-shown"
+PUBLIC_URL = "https://dobby.home.test"
+WA_BOB = "15550002222"
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Site:
     service: Service
     house: VirtualHouse
     telegram: FakeBotAPI
+    graph: FakeGraphAPI | None = None
 
     @property
     def url(self) -> str:
@@ -54,16 +59,16 @@ class Site:
     def client(self) -> aiohttp.ClientSession:
         """An HTTP client that keeps the page's cookie (aiohttp keeps none for IP hosts
         unless told to)."""
-        return aiohttp.ClientSession(
-            base_url=self.url, cookie_jar=aiohttp.CookieJar(unsafe=True)
-        )
+        return aiohttp.ClientSession(base_url=self.url, cookie_jar=aiohttp.CookieJar(unsafe=True))
 
     async def signed_in(self, member_id: str) -> aiohttp.ClientSession:
         """A client signed in as a member through a one-time link, as a browser would."""
         client = self.client()
-        link = self.link(member_id).removeprefix(self.url)
+        link = "/signin/" + self.link(member_id).rpartition("/signin/")[2]
         async with client.post(link, headers={"Origin": self.url}, allow_redirects=False) as r:
             assert r.status == 303, await r.text()
+            # Kept by hand: behind HTTPS the cookie is Secure, and this client speaks HTTP.
+            client.cookie_jar.update_cookies({"dobby_session": r.cookies["dobby_session"].value})
         return client
 
     @property
@@ -93,14 +98,59 @@ class Site:
         assert [r.ok for r in outcome.results] == [True], outcome.results
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
+def household_config() -> Any:
     config = load_config(CONFIG)
     config.home.members = [
         MemberConfig(id=ALICE, name="Alice", role=Role.ADMIN),
         MemberConfig(id=BOB, name="Bob", role=Role.MEMBER),
         MemberConfig(id=GUS, name="Gus", role=Role.GUEST),
+        MemberConfig(id=f"whatsapp:+{WA_BOB}", name="Bob", role=Role.MEMBER),
     ]
+    return config
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def bare_site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
+    """The service with the page, Telegram and WhatsApp (their secrets set), behind a
+    public HTTPS address, and no devices: for what the page must refuse and never show."""
+    telegram, graph = FakeBotAPI(), FakeGraphAPI()
+    await telegram.start()
+    await graph.start()
+    settings = ChannelSettings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_token=SecretStr(telegram.token),
+        telegram_base_url=telegram.base_url,
+        telegram_poll_timeout=1,
+        whatsapp_token=SecretStr(graph.token),
+        whatsapp_app_secret=SecretStr(APP_SECRET),
+        whatsapp_verify_token=SecretStr(VERIFY_TOKEN),
+        whatsapp_phone_number_id="1234567890",
+        whatsapp_graph_url=graph.base_url,
+        http_host=LOOPBACK,
+        http_port=0,
+        web_url=PUBLIC_URL,
+    )
+    service = Service(
+        household_config(),
+        tmp_path_factory.mktemp("bare"),
+        settings,
+        interfaces=[LOOPBACK],
+        loaded=LoadedAdapters({}, []),
+        only_hosts=[],
+    )
+    try:
+        await service.start()
+        empty = VirtualHouse(read_house(CONFIG / "demo" / "house.yaml"), {})
+        yield Site(service, empty, telegram, graph)
+    finally:
+        await service.stop()
+        await graph.stop()
+        await telegram.stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
+    config = household_config()
     telegram = FakeBotAPI()
     await telegram.start()
     settings = ChannelSettings(

@@ -8,6 +8,8 @@ bridge, the HomeKit lock) besides the page.
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -74,14 +76,29 @@ async def test_signing_in_with_a_one_time_link(browser, site) -> None:
     assert await other.locator("button:has-text('Sign in')").count() == 0
 
 
+async def test_web_in_telegram_gives_a_sign_in_link_in_the_members_own_chat(
+    browser, site
+) -> None:
+    site.telegram.say(1001, "/web", name="Alice", chat_id=-500)  # asked in a group chat
+    sent = await site.telegram.wait_for(
+        "sendMessage", lambda c: "sign-in link" in c.params["text"]
+    )
+    assert sent.params["chat_id"] == 1001  # to Alice alone, not the group
+    assert json.loads(sent.params["link_preview_options"])["is_disabled"] is True
+    link = re.search(r"http://\S+/signin/\S+", sent.params["text"]).group(0)
+    page = await (await browser.new_context()).new_page()
+    await page.goto(link)
+    await page.click("button:has-text('Sign in')")
+    await page.wait_for_url(f"{site.url}/")
+    assert "Alice" in await page.inner_text("header.top")
+
+
 async def test_the_house_at_a_glance_shows_the_demo_house(browser, site) -> None:
     page = await signed_in(browser, site, ALICE)
     shown = set(await page.locator("article.card").evaluate_all("cards => cards.map(c => c.id)"))
     assert set(site.house.entity_ids) <= shown
     headings = await page.locator("section.room > h3").all_inner_texts()
-    assert {"Living Room", "Kitchen", "Hallway", "Entrance", "Backyard", "Bedroom"} <= set(
-        headings
-    )
+    assert {"Living Room", "Kitchen", "Hallway", "Entrance", "Backyard", "Bedroom"} <= set(headings)
     assert await page.locator("section.floor > h2").all_inner_texts() == [
         "Ground Floor",
         "Upstairs",
