@@ -6,7 +6,17 @@ import asyncio
 import importlib
 import sys
 
-NAMES = ("routine", "conformance", "understand", "phrasing", "context", "footprint", "chat", "mcp")
+NAMES = (
+    "routine",
+    "conformance",
+    "understand",
+    "phrasing",
+    "context",
+    "footprint",
+    "chat",
+    "mcp",
+    "web",
+)
 
 
 def main(argv: list[str]) -> int:

@@ -17,6 +17,7 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,11 +66,23 @@ async def _health(session: aiohttp.ClientSession, url: str) -> dict[str, Any] | 
         return None
 
 
-async def measure(idle: float, work: Path, telegram: FakeBotAPI) -> dict[str, Any]:
+Warm = Callable[[str, Path], Awaitable[None]]
+"""Something to do once `dobby run` is ready, given its address and the work dir."""
+
+
+async def measure(
+    idle: float,
+    work: Path,
+    telegram: FakeBotAPI,
+    *,
+    env_extra: dict[str, str] | None = None,
+    warm: Warm | None = None,
+) -> dict[str, Any]:
     """Start `dobby run`, time it to ready, let it idle, read its memory, stop it."""
     port = free_port()
     env = {
         **os.environ,
+        **(env_extra or {}),
         "DOBBY_TELEGRAM_TOKEN": telegram.token,
         "DOBBY_TELEGRAM_BASE_URL": telegram.base_url,
         "DOBBY_HTTP_HOST": "127.0.0.1",
@@ -92,6 +105,8 @@ async def measure(idle: float, work: Path, telegram: FakeBotAPI) -> dict[str, An
                 if health is None:
                     await asyncio.sleep(0.01)
             ready = time.perf_counter() - started
+            if warm is not None:
+                await warm(f"http://127.0.0.1:{port}", work)
             await asyncio.sleep(idle)
             memory = rss_mb(process.pid)
             health = await _health(session, url) or {}

@@ -116,9 +116,10 @@ _FIXED_AREAS = {
 }
 
 
-def generated_house(count: int) -> Registry:
-    """A house of `count` entities over two floors, named the way people name devices."""
-    registry = Registry()
+def generated_house(count: int, registry: Registry | None = None) -> Registry:
+    """A house of `count` entities over two floors, named the way people name devices
+    (added to `registry` if given)."""
+    registry = registry if registry is not None else Registry()
     registry.add_floor("Ground Floor", aliases=["downstairs"])
     registry.add_floor("Upstairs")
     for area in AREAS:

@@ -165,10 +165,11 @@ class Card:
 
 @dataclass
 class Room:
-    """An area with its cards."""
+    """An area with its cards (made as the page is written, so its first bytes go out
+    before the last card is made)."""
 
     name: str
-    cards: list[Card]
+    cards: Iterable[Card]
 
 
 @dataclass
@@ -267,20 +268,24 @@ class Glance:
     def levels(self, requester: Requester) -> list[Level]:
         """Floors, their areas, and every entity's card, as a person walks the house."""
         registry = self.registry
-        rooms: dict[str | None, list[Card]] = {}
+        rooms: dict[str | None, list[Entity]] = {}
         ordered = sorted(
             registry.entities.values(),
             key=lambda e: (_DOMAIN_ORDER.get(e.domain, 99), e.name.casefold()),
         )
         for entity in ordered:
-            rooms.setdefault(entity.area_id, []).append(self.card(entity, requester))
+            rooms.setdefault(entity.area_id, []).append(entity)
+
+        def room(name: str, entities: list[Entity]) -> Room:
+            return Room(name, (self.card(e, requester) for e in entities))
+
         floors: dict[str | None, list[Room]] = {}
         for area in registry.areas.values():
             if area.id in rooms:
-                floors.setdefault(area.floor_id, []).append(Room(area.name, rooms.pop(area.id)))
+                floors.setdefault(area.floor_id, []).append(room(area.name, rooms.pop(area.id)))
         if rooms:
-            loose = [c for cards in rooms.values() for c in cards]
-            floors.setdefault(None, []).append(Room("Elsewhere", loose))
+            loose = [e for entities in rooms.values() for e in entities]
+            floors.setdefault(None, []).append(room("Elsewhere", loose))
         levels = [
             Level(floor.name, floors.pop(floor.id))
             for floor in sorted(registry.floors.values(), key=lambda f: f.level or 0)
