@@ -261,3 +261,46 @@ async def test_unlocking_waits_for_a_confirmation_and_bounds_are_refused(
     house = by_id(states)
     assert house["lock.front_door"]["state"] == "unlocked"
     assert house["climate.hallway_thermostat"]["attributes"]["temperature"] == 21
+
+
+async def test_the_chatting_demo_serves_the_web_page_with_a_sign_in_link(tmp_path: Path) -> None:
+    import asyncio
+    import os
+    import re
+
+    import aiohttp
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "agent",
+        "demo",
+        "--state",
+        str(tmp_path),
+        cwd=CONFIG.parent,
+        env={**os.environ, "DOBBY_HTTP_PORT": "0", "DOBBY_WEB_URL": ""},
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    try:
+        async with asyncio.timeout(90):
+            line = b""
+            while b"/signin/" not in line:
+                line = await process.stdout.readline()
+                assert line, "the demo ended without a sign-in link"
+        link = re.search(r"http://127\.0\.0\.1:\d+/signin/\S+", line.decode()).group(0)
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(cookie_jar=jar) as client:
+            origin = link.split("/signin/")[0]
+            async with client.post(link, headers={"Origin": origin}) as response:
+                assert response.status == 200
+                page = await response.text()
+        assert "terminal" in page  # the person at the terminal, signed in as admin
+        assert 'id="light.kitchen_pendant"' in page
+    finally:
+        process.stdin.write(b"exit\n")
+        await process.stdin.drain()
+        await asyncio.wait_for(process.wait(), 30)

@@ -119,6 +119,8 @@ _ACTIVE = {
 LIT = frozenset({"on", "open", "playing", "unlocked", "heat", "cool", "auto", "triggered"})
 """States shown as "something is on": lit, open, playing, unlocked."""
 _DOMAIN_ORDER = {d: n for n, d in enumerate(CONTROLS)}
+_OPENINGS = frozenset({"door", "window", "garage_door", "opening"})
+"""Contact sensors, whose "on" is "open"."""
 
 
 def control(domain: Domain, key: str) -> Control | None:
@@ -225,6 +227,8 @@ class Glance:
         shown = state.state if state is not None and entity.available else "unavailable"
         if state is not None and entity.available and entity.domain is Domain.SENSOR:
             shown = _detail(state, self.unit)
+        if entity.domain is Domain.BINARY_SENSOR and entity.device_class in _OPENINGS:
+            shown = {"on": "open", "off": "closed"}.get(shown, shown)
         card = Card(
             entity.entity_id,
             entity.name,

@@ -35,9 +35,9 @@
       toast(body.error || `Refused (${response.status})`);
       return;
     }
-    toast(body.message);
     approvals(body.approvals);
     const log = document.getElementById("log");
+    if (!(log && body.lines)) toast(body.message);
     if (log && body.lines) {
       log.querySelector(".hint")?.remove();
       log.insertAdjacentHTML("beforeend", body.lines.join(""));

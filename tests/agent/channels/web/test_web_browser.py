@@ -76,13 +76,9 @@ async def test_signing_in_with_a_one_time_link(browser, site) -> None:
     assert await other.locator("button:has-text('Sign in')").count() == 0
 
 
-async def test_web_in_telegram_gives_a_sign_in_link_in_the_members_own_chat(
-    browser, site
-) -> None:
+async def test_web_in_telegram_gives_a_sign_in_link_in_the_members_own_chat(browser, site) -> None:
     site.telegram.say(1001, "/web", name="Alice", chat_id=-500)  # asked in a group chat
-    sent = await site.telegram.wait_for(
-        "sendMessage", lambda c: "sign-in link" in c.params["text"]
-    )
+    sent = await site.telegram.wait_for("sendMessage", lambda c: "sign-in link" in c.params["text"])
     assert sent.params["chat_id"] == 1001  # to Alice alone, not the group
     assert json.loads(sent.params["link_preview_options"])["is_disabled"] is True
     link = re.search(r"http://\S+/signin/\S+", sent.params["text"]).group(0)
