@@ -44,7 +44,8 @@ async def main() -> None:
     ]
     settings = ChannelSettings(_env_file=None, http_port=0)
     with tempfile.TemporaryDirectory() as state:
-        async with served_demo(config, Path(state), settings=settings) as (demo, link):
+        async with serving_demo(config, Path(state), page_settings(settings)) as demo:
+            link = demo.service.sign_in_link(TERMINAL)
             if demo.missing:
                 raise SystemExit(f"Not found by discovery: {', '.join(demo.missing)}; run again.")
             dobby = demo.dobby

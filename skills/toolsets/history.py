@@ -89,9 +89,16 @@ async def audit_log(
             {
                 "at": c.at.astimezone().isoformat(timespec="seconds"),
                 "who": "nobody: changed at the device, not through Dobby",
+                "member_id": None,
+                "role": None,
                 "way_in": "device",
+                "channel": "",
                 "action": f"{c.entity_id} went from {c.old_state} to {c.new_state}",
                 "params": c.attributes,
+                "ok": True,
+                "error": None,
+                "approved_by": None,
+                "routine": None,
             }
             for c in changes
         )

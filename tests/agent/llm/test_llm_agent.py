@@ -367,17 +367,17 @@ async def test_the_history_tool_answers_why_from_the_audit_log(llm_home, tmp_pat
     await llm_home.house.carry_out(plan)
 
     def answered(returns: list[str]) -> ModelResponse:
-        assert "'asked_by': 'Alice'" in returns[0]
+        assert "'who': 'Alice'" in returns[0]
         assert "movie time" in returns[0]
         return ModelResponse(parts=[TextPart("Movie time turned them on; Alice asked.")])
 
-    script = Script(call("what_happened", entity_ids=["switch.fairy_lights"]), answered)
+    script = Script(call("audit_log", entity_id="switch.fairy_lights", when="today"), answered)
     turn = await agent_for(llm_home, script.model).run("why are the fairy lights on?", ADMIN)
     assert turn.reply == "Movie time turned them on; Alice asked."
-    assert "what_happened" in script.tools[0]
+    assert "audit_log" in script.tools[0]
     assert turn.actions == []  # asking changes nothing
 
     script = Script(say("Done."))
     await agent_for(llm_home, script.model).run("dim the kitchen ceiling a bit", ADMIN)
-    assert "what_happened" not in script.tools[0]  # not a question about the past
+    assert "audit_log" not in script.tools[0]  # not a question about the past
     llm_home.house.executor.audit.close()

@@ -19,11 +19,11 @@ from pydantic import SecretStr
 from agent.app import Dobby
 from agent.channels.testing import FakeBotAPI, FakeGraphAPI
 from agent.config import ChannelSettings, MemberConfig, load_config
-from agent.demo import LOOPBACK, demo_house
+from agent.demo import LOOPBACK, serving_demo
 from agent.service import Service
 from devices.adapters.homekit.emulator import HomeKitEmulator
 from devices.adapters.hue.emulator import HueBridgeEmulator
-from devices.plugin import LoadedAdapters, load_adapters
+from devices.plugin import LoadedAdapters
 from devices.virtual_house import VirtualHouse, read_house
 from skills.actions import Requester, Role
 
@@ -161,23 +161,9 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
         http_host=LOOPBACK,
         http_port=0,
     )
-    loaded = load_adapters()
     try:
-        async with demo_house(config, loaded) as house:
-            service = Service(
-                config,
-                tmp_path_factory.mktemp("web"),
-                settings,
-                interfaces=[LOOPBACK],
-                loaded=loaded,
-                only_hosts=house.addresses,
-            )
-            try:
-                await service.start()
-                assert service.dobby is not None
-                assert await service.dobby.wait_for(house.entity_ids, 30) == []
-                yield Site(service, house, telegram)
-            finally:
-                await service.stop()
+        async with serving_demo(config, tmp_path_factory.mktemp("web"), settings) as demo:
+            assert demo.missing == []
+            yield Site(demo.service, demo.house, telegram)
     finally:
         await telegram.stop()
