@@ -1,10 +1,11 @@
 """`dobby run`: the household's long-running service.
 
 It starts what the config names (adapters, discovery, the scheduler when there is one,
-the chat channels that have their secrets set), serves `/healthz`, the webhooks and the
-MCP server (`/mcp`, `agent.channels.mcp`) on one aiohttp server, tells the household
-when a device goes offline or comes back, and stops gracefully on SIGTERM: channels stop
-taking messages, finish the ones in hand, then the house and its connections close.
+the chat channels that have their secrets set), serves `/healthz`, the webhooks, the
+MCP server (`/mcp`, `agent.channels.mcp`) and the household's web page
+(`agent.channels.web`) on one aiohttp server, tells the household when a device goes
+offline or comes back, and stops gracefully on SIGTERM: channels stop taking messages,
+finish the ones in hand, then the house and its connections close.
 """
 
 from __future__ import annotations

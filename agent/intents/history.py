@@ -42,7 +42,6 @@ PHRASES: Phrases = {
         "approved": " {approver} approved.",
         "who_one": "{who} {did} {when} {channel}.",
         "who_none": "Nobody {verb} {names} {span}.",
-        "who_device": "{names} {was} {verb} at the device {when}, not through Dobby.",
         "happened": "{span}: {items}.",
         "happened_none": "Nothing happened {span}.",
         "item_run": "{clock} {routine} ({who}, {channel}{failed})",
@@ -128,7 +127,6 @@ PHRASES: Phrases = {
         "approved": " {approver} hat zugestimmt.",
         "who_one": "{who} hat {them} {when} {channel} {verb}.",
         "who_none": "Niemand hat {names} {span} {verb}.",
-        "who_device": "{names} {was} {when} am Gerät {verb} worden, nicht über Dobby.",
         "happened": "{span}: {items}.",
         "happened_none": "{Span} ist nichts passiert.",
         "item_run": "{clock} {routine} ({who}, {channel}{failed})",
@@ -327,38 +325,50 @@ def _dobby_sentence(words: _Words, event: Event, entity_ids: list[str]) -> str:
     return text + words.approved(first)
 
 
-def _why(request: IntentRequest) -> IntentResult:
+def _device_sentence(words: _Words, event: Event) -> str:
+    """ "Kitchen Pendant was turned off at the device at 22:40, not through Dobby." """
+    assert event.change is not None
+    return words(
+        "why_device",
+        names=words.names(event.entity_ids),
+        was=words.was(event.entity_ids),
+        verb=words(f"v_{_state_word(event.change.new_state)}"),
+        when=words.when(event.at),
+    )
+
+
+def _about(request: IntentRequest) -> tuple[_Words, list[str]] | IntentResult:
+    """The words to answer in and the entities asked about, or the answer already (no
+    record kept, no such device, which one?)."""
     history = _history(request)
     if isinstance(history, IntentResult):
         return history
     found = _targets(request)
     if isinstance(found, IntentResult):
         return found
-    words, state = _Words(request, history), str(request.slots.get("state", "changed"))
-    event = history.why(found, state)
+    return _Words(request, history), found
+
+
+def _why(request: IntentRequest) -> IntentResult:
+    about = _about(request)
+    if isinstance(about, IntentResult):
+        return about
+    (words, found), state = about, str(request.slots.get("state", "changed"))
+    event = words.history.why(found, state)
     if event is None:
         reply = words("why_none", names=words.names(found), state=words(f"s_{state}"))
         return request.result(reply)
     if event.change is not None:
-        reply = words(
-            "why_device",
-            names=words.names(event.entity_ids),
-            was=words.was(event.entity_ids),
-            verb=words(f"v_{_state_word(event.change.new_state)}"),
-            when=words.when(event.at),
-        )
-        return request.result(reply)
+        return request.result(_device_sentence(words, event))
     return request.result(_dobby_sentence(words, event, found))
 
 
 def _who(request: IntentRequest) -> IntentResult:
-    history = _history(request)
-    if isinstance(history, IntentResult):
-        return history
-    found = _targets(request)
-    if isinstance(found, IntentResult):
-        return found
-    words, state = _Words(request, history), str(request.slots.get("state", "changed"))
+    about = _about(request)
+    if isinstance(about, IntentResult):
+        return about
+    (words, found), state = about, str(request.slots.get("state", "changed"))
+    history = words.history
     key = request.slots.get("period")
     since, until = period(str(key), history.now()) if key else (None, None)
     events = history.who(found, state, since, until)
@@ -370,15 +380,7 @@ def _who(request: IntentRequest) -> IntentResult:
     sentences = []
     for event in events[:_LISTED]:
         if event.change is not None:
-            sentences.append(
-                words(
-                    "who_device",
-                    names=words.names(event.entity_ids),
-                    was=words.was(event.entity_ids),
-                    verb=words(f"v_{_state_word(event.change.new_state)}"),
-                    when=words.when(event.at),
-                )
-            )
+            sentences.append(_device_sentence(words, event))
         else:
             sentences.append(_dobby_sentence(words, event, found))
     if len(events) > _LISTED:

@@ -109,6 +109,19 @@ def household_config() -> Any:
     return config
 
 
+def settings_for(telegram: FakeBotAPI, **more: Any) -> ChannelSettings:
+    """The service's settings: Telegram on a fake Bot API, HTTP on loopback, and `more`."""
+    return ChannelSettings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_token=SecretStr(telegram.token),
+        telegram_base_url=telegram.base_url,
+        telegram_poll_timeout=1,
+        http_host=LOOPBACK,
+        http_port=0,
+        **more,
+    )
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def bare_site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
     """The service with the page, Telegram and WhatsApp (their secrets set), behind a
@@ -116,18 +129,13 @@ async def bare_site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[S
     telegram, graph = FakeBotAPI(), FakeGraphAPI()
     await telegram.start()
     await graph.start()
-    settings = ChannelSettings(
-        _env_file=None,  # type: ignore[call-arg]
-        telegram_token=SecretStr(telegram.token),
-        telegram_base_url=telegram.base_url,
-        telegram_poll_timeout=1,
+    settings = settings_for(
+        telegram,
         whatsapp_token=SecretStr(graph.token),
         whatsapp_app_secret=SecretStr(APP_SECRET),
         whatsapp_verify_token=SecretStr(VERIFY_TOKEN),
         whatsapp_phone_number_id="1234567890",
         whatsapp_graph_url=graph.base_url,
-        http_host=LOOPBACK,
-        http_port=0,
         web_url=PUBLIC_URL,
     )
     service = Service(
@@ -153,16 +161,9 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
     config = household_config()
     telegram = FakeBotAPI()
     await telegram.start()
-    settings = ChannelSettings(
-        _env_file=None,  # type: ignore[call-arg]
-        telegram_token=SecretStr(telegram.token),
-        telegram_base_url=telegram.base_url,
-        telegram_poll_timeout=1,
-        http_host=LOOPBACK,
-        http_port=0,
-    )
     try:
-        async with serving_demo(config, tmp_path_factory.mktemp("web"), settings) as demo:
+        state = tmp_path_factory.mktemp("web")
+        async with serving_demo(config, state, settings_for(telegram)) as demo:
             assert demo.missing == []
             yield Site(demo.service, demo.house, telegram)
     finally:
