@@ -209,9 +209,12 @@ class WebChannel:
             headers={**HEADERS, "Content-Type": "text/html; charset=utf-8"}
         )
         await response.prepare(request)
-        for chunk in _chunks(self.templates.get_template("house.html").generate(**context)):
-            await response.write(chunk)
-        await response.write_eof()
+        try:
+            for chunk in _chunks(self.templates.get_template("house.html").generate(**context)):
+                await response.write(chunk)
+            await response.write_eof()
+        except ConnectionResetError:
+            pass  # the browser went elsewhere before the page was written
         return response
 
     async def chat_page(self, request: web.Request, session: WebSession) -> web.StreamResponse:
