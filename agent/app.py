@@ -25,8 +25,8 @@ from devices.discovery import Discovery
 from devices.lan import keep_device_traffic_local
 from devices.plugin import Adapter, AdapterContext, Discovered, LoadedAdapters, load_adapters
 from devices.registry import EntityOverride, Registry
+from skills.actions import Action, Plan, Requester
 from skills.actions import Path as ActionPath
-from skills.actions import Plan, Requester
 from skills.alarm_watch import watch_alarms
 from skills.audit import AuditLog, database_path
 from skills.confirmations import ConfirmationError
