@@ -8,6 +8,7 @@ import logging
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -336,7 +337,7 @@ class Dobby:
         if understood.at is not None:
             routine = find_routine(self.routines.routines, understood.routine or "")
             later = self.routines.schedule(
-                understood.at,
+                understood.at if understood.after is None else timedelta(seconds=understood.after),
                 requester,
                 routine=routine if understood.routine else None,
                 actions=understood.actions,

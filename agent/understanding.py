@@ -44,6 +44,8 @@ class Understanding(BaseModel):
     actions: list[Action] = []
     at: datetime | None = None
     """When to do it, for "in 20 minutes ..." and "at 10 pm ..."; None: now."""
+    after: float | None = None
+    """For "in 20 minutes ...": the seconds, counted from the moment it is scheduled."""
     wait: float | None = None
     """Seconds to wait, for "wait 3 seconds"."""
     needs_confirmation: bool = False
@@ -153,6 +155,7 @@ class Understander:
             update={
                 "text": text,
                 "at": timed.at,
+                "after": timed.after,
                 "intent": "Schedule",
                 "slots": slots,
                 "reply": f"Will do {timed.what!r} {timed.describe()}.",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from skills.actions import Action, Directory, Plan, Requester
@@ -297,7 +297,7 @@ class RoutineBook:
 
     def schedule(
         self,
-        at: datetime,
+        at: datetime | timedelta,
         requester: Requester,
         *,
         routine: Routine | None = None,
@@ -306,10 +306,13 @@ class RoutineBook:
     ) -> Scheduling:
         """Run a routine or actions once at `at`, as `requester`, decided by the policy now
         as it would be if asked now: what it refuses is not scheduled; anything sensitive
-        waits for an authorised person's Approve before anything is scheduled."""
+        waits for an authorised person's Approve before anything is scheduled. A
+        `timedelta` ("in 2 seconds") counts from now, however long reading it took."""
         scheduler = self.scheduler
         if scheduler is None or not scheduler.running:
             return Scheduling("Nothing can be scheduled here: the scheduler is not running.")
+        if isinstance(at, timedelta):
+            at = scheduler.now() + at
         if at <= scheduler.now():
             return Scheduling("That time has already passed; say a time in the future.")
         what = what or (routine.name if routine else "")

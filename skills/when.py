@@ -47,6 +47,9 @@ class Timed:
     """A one-shot time, aware, in the house's time zone."""
     schedule: Schedule | None = None
     """A repeating schedule."""
+    after: float | None = None
+    """For "in 2 seconds ...": the seconds, counted again from the moment it is scheduled
+    (`at` is that moment as read, for showing)."""
 
     def describe(self) -> str:
         """ "at 23:00 on Tue 3 Jun", "at 06:30 on weekdays"."""
@@ -114,7 +117,7 @@ def parse_timed(text: str, now: datetime) -> Timed | None:
         seconds = _seconds(amount, unit)
         if seconds <= 0:
             raise WhenError("That time is now or already past; say a time in the future.")
-        return Timed(what.strip(), at=now + timedelta(seconds=seconds))
+        return Timed(what.strip(), at=now + timedelta(seconds=seconds), after=seconds)
     found = _AT.match(clean)
     if found:
         groups = found.groups()

@@ -78,6 +78,7 @@ def test_understand_with_no_devices_explains(tmp_path: Path) -> None:
         "routine",
         "actions",
         "at",
+        "after",
         "wait",
         "needs_confirmation",
         "refused",

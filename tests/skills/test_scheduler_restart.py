@@ -259,6 +259,24 @@ async def test_past_times_are_refused(rig, tmp_path: Path) -> None:
     await book.stop()
 
 
+async def test_in_so_many_seconds_counts_from_the_moment_it_is_scheduled(
+    rig, tmp_path: Path
+) -> None:
+    """ "in 2 seconds ..." read on a busy machine: the two seconds start when the job is
+    made, not when the sentence was read, so a slow reading never makes it "past"."""
+    book = book_on(rig, tmp_path / "dobby.db", Inbox())
+    await book.start()
+    assert book.scheduler is not None
+    fan_off = Action(entity_id="switch.two_1", command="switch.turn_off")
+    before = book.scheduler.now()
+    later = book.schedule(timedelta(seconds=30), ALICE, actions=[fan_off], what="fan off")
+    after = book.scheduler.now()
+    await book.stop()
+    assert later.job is not None
+    assert later.job.next_run is not None
+    assert before + timedelta(seconds=30) <= later.job.next_run <= after + timedelta(seconds=30)
+
+
 def test_a_new_process_finds_the_schedules(tmp_path: Path) -> None:
     database = tmp_path / "dobby.db"
     script = textwrap.dedent(
