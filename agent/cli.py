@@ -113,7 +113,7 @@ def demo(
     if alarm not in ("homekit", "envisalink"):
         typer.echo(f"--alarm takes homekit or envisalink, not {alarm!r}.", err=True)
         raise typer.Exit(2)
-    from devices.testing.addresses import PortTakenError
+    from devices.testing.addresses import AddressPoolError, PortTakenError
 
     try:
         code = _run(
@@ -121,7 +121,7 @@ def demo(
                 loaded, state, say or [], dry_run=dry_run, json_out=json_out, alarm=alarm
             )
         )
-    except PortTakenError as error:
+    except (PortTakenError, AddressPoolError) as error:
         typer.echo(f"The virtual house cannot start: {error}.", err=True)
         raise typer.Exit(1) from None
     raise typer.Exit(code)

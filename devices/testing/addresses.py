@@ -10,12 +10,16 @@ meeting on an address:
     hosts.broadcast                       # where this house's broadcast discovery goes
 
 A port that another process holds is `PortTakenError`: one line naming the address and port.
+
+`DOBBY_EMULATOR_ADDRESSES` narrows where addresses are drawn from to one loopback network
+(`127.42.0.0/16`), for a machine where part of 127.0.0.0/8 is someone else's.
 """
 
 from __future__ import annotations
 
 import errno
 import ipaddress
+import os
 import random
 import socket
 from collections.abc import Iterable
@@ -27,6 +31,31 @@ TRIES = 64
 """Addresses tried before `allocate` gives up on a port that is taken everywhere."""
 _RANDOM = random.SystemRandom()
 """Not the global generator: a test that seeds it would make two processes draw alike."""
+
+
+POOL_VARIABLE = "DOBBY_EMULATOR_ADDRESSES"
+_EVERYWHERE = ipaddress.IPv4Network("127.0.0.0/8")
+
+
+class AddressPoolError(ValueError):
+    """`DOBBY_EMULATOR_ADDRESSES` is not a loopback network."""
+
+
+def address_pool() -> ipaddress.IPv4Network:
+    """The loopback network emulators draw addresses from (all of 127.0.0.0/8 unless
+    `DOBBY_EMULATOR_ADDRESSES` says otherwise)."""
+    text = os.environ.get(POOL_VARIABLE, "").strip()
+    if not text:
+        return _EVERYWHERE
+    try:
+        pool = ipaddress.IPv4Network(text, strict=False)
+    except ValueError:
+        pool = None
+    if pool is None or not pool.subnet_of(_EVERYWHERE) or pool.num_addresses < 4:
+        raise AddressPoolError(
+            f"{POOL_VARIABLE}={text!r} is not a loopback network such as 127.42.0.0/16"
+        )
+    return pool
 
 
 class PortTakenError(OSError):
@@ -114,6 +143,7 @@ class HostAllocator:
 
     _used: set[str] = field(default_factory=set)
     _broadcast: str | None = None
+    pool: ipaddress.IPv4Network = field(default_factory=address_pool)
 
     @property
     def allocated(self) -> frozenset[str]:
@@ -129,7 +159,7 @@ class HostAllocator:
         tcp, udp = tuple(tcp), tuple(udp)
         taken: PortTakenError | None = None
         for _ in range(TRIES):
-            host = _draw()
+            host = _draw(self.pool)
             if host in self._used:
                 continue
             if not _free(host, (*tcp, 0), "tcp"):
@@ -155,8 +185,13 @@ class HostAllocator:
         return self._broadcast
 
 
-def _draw() -> str:
-    return f"127.{_RANDOM.randrange(1, 255)}.{_RANDOM.randrange(256)}.{_RANDOM.randrange(1, 255)}"
+def _draw(pool: ipaddress.IPv4Network) -> str:
+    if pool == _EVERYWHERE:  # 127.0.x.x is left to everything else on the machine
+        return (
+            f"127.{_RANDOM.randrange(1, 255)}.{_RANDOM.randrange(256)}.{_RANDOM.randrange(1, 255)}"
+        )
+    # Neither the network's own address nor its broadcast address.
+    return str(pool[_RANDOM.randrange(1, pool.num_addresses - 1)])
 
 
 def _first_taken(host: str, ports: tuple[int, ...], protocol: Protocol) -> int:

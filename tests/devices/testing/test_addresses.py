@@ -7,7 +7,14 @@ import socket
 
 import pytest
 
-from devices.testing.addresses import HostAllocator, PortTakenError, bind, bind_first
+from devices.testing.addresses import (
+    POOL_VARIABLE,
+    AddressPoolError,
+    HostAllocator,
+    PortTakenError,
+    bind,
+    bind_first,
+)
 
 
 def test_addresses_are_loopback_distinct_and_not_127_0() -> None:
@@ -39,7 +46,7 @@ def test_an_address_whose_port_is_taken_is_not_handed_out(monkeypatch) -> None:
     try:
         # The first draw is the address whose port is held; the allocator must move on.
         draws = iter(["127.0.0.1", "127.0.0.1", *(f"127.9.9.{n}" for n in range(1, 50))])
-        monkeypatch.setattr("devices.testing.addresses._draw", lambda: next(draws))
+        monkeypatch.setattr("devices.testing.addresses._draw", lambda _pool: next(draws))
         address = hosts.allocate(tcp=[port])
     finally:
         holder.close()
@@ -74,3 +81,20 @@ def test_binding_a_taken_port_names_the_address_and_port() -> None:
         assert chosen not in (port, 0)
     finally:
         holder.close()
+
+
+def test_a_pool_narrows_where_addresses_are_drawn(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(POOL_VARIABLE, "127.77.3.0/29")
+    hosts = HostAllocator()
+    drawn = [hosts.allocate() for _ in range(5)]
+    assert len(set(drawn)) == 5
+    assert set(drawn) <= {f"127.77.3.{n}" for n in range(1, 7)}  # not .0, not .7
+
+
+@pytest.mark.parametrize("text", ["10.0.0.0/8", "127.0.0.1/31", "localhost", "127.1.2.300/24"])
+def test_a_pool_that_is_not_loopback_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    monkeypatch.setenv(POOL_VARIABLE, text)
+    with pytest.raises(AddressPoolError, match=f"^{POOL_VARIABLE}=.* is not a loopback network"):
+        HostAllocator()
