@@ -4,6 +4,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# Test processes: most of a test's time is spent waiting on sockets, so more than the cores.
+JOBS ?= 4
 
 .PHONY: setup demo check lint typecheck test bench clean
 
@@ -38,7 +40,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 test: setup
-	$(BIN)/pytest $(ARGS)
+	$(BIN)/pytest -n $(JOBS) $(ARGS)
 
 check: lint typecheck test
 

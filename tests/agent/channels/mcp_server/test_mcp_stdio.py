@@ -28,7 +28,7 @@ from mcp import Client, StdioServerParameters
 from agent.channels.testing import FakeBotAPI
 from agent.config import load_config
 from agent.demo import LOOPBACK, demo_house
-from devices.adapters.homekit import pair
+from devices.adapters.homekit import pairing
 from devices.adapters.homekit.emulator import HomeKitEmulator
 from devices.adapters.hue.emulator import HueBridgeEmulator
 from devices.plugin import load_adapters
@@ -97,7 +97,15 @@ async def stdio(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stdio
             [homekit] = [e for e in house.running if isinstance(e, HomeKitEmulator)]
             await asyncio.gather(
                 *(
-                    pair(spec.name, spec.setup_code, state_dir=state, interfaces=[LOOPBACK])
+                    # Only this house's accessory: another house on this machine (a test
+                    # beside this one, a `dobby demo`) announces the same names.
+                    pairing.pair(
+                        spec.name,
+                        spec.setup_code,
+                        state_dir=state,
+                        interfaces=[LOOPBACK],
+                        only_hosts=[spec.host],
+                    )
                     for spec in homekit.specs
                 )
             )
