@@ -232,8 +232,9 @@ class SonosAdapter(Adapter):
         )
 
     async def stop(self) -> None:
-        """Unsubscribe from every speaker's events (none if no speaker was ever set up)."""
-        await self._tasks.cancel()
+        """End set-ups in hand; unsubscribe from every speaker's events (none if no speaker
+        was ever set up)."""
+        await asyncio.gather(self._setting_up.cancel(), self._tasks.cancel())
         if self._events is not None:
             await self._events.stop()
 

@@ -8,9 +8,11 @@ import socket
 from pathlib import Path
 
 import aiohttp
+import pytest
 import yaml
 
 from devices.plugin import load_adapters
+from devices.virtual_house import VirtualHouse, read_house
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -66,3 +68,62 @@ async def test_dobby_run_serves_healthz_and_stops_on_sigterm(tmp_path: Path, dob
     assert "Dobby is ready" in stderr
     assert "Stopping: finishing what is in hand" in stderr
     assert (tmp_path / "dobby.db").exists()
+
+
+TROUBLE = (
+    "Traceback",
+    "Task exception was never retrieved",
+    "cannot schedule new futures after shutdown",
+    "Task was destroyed but it is pending",
+)
+"""What a stop in the middle of start-up used to leave in the log."""
+
+
+@pytest.mark.parametrize("moment", ["while starting", "once ready"])
+async def test_a_stop_right_after_start_ends_cleanly(
+    tmp_path: Path, dobby_run, moment: str
+) -> None:
+    """SIGTERM while the demo house is still being found and set up (the HTTP server
+    answers 503), or the moment it is ready: a clean exit, nothing left in the log."""
+    house = VirtualHouse(
+        read_house(ROOT / "config" / "demo" / "house.yaml"), load_adapters().adapters
+    )
+    await house.start()
+    try:
+        config = tmp_path / "config"
+        config.mkdir()
+        home = yaml.safe_load((ROOT / "config" / "home.yaml").read_text("utf-8"))
+        home["discovery"] = {"interfaces": ["127.0.0.1"]}
+        for name, settings in house.settings.items():
+            home.setdefault("adapters", {}).setdefault(name, {}).update(settings)
+        (config / "home.yaml").write_text(yaml.safe_dump(home))
+        port = free_port()
+        process = await dobby_run(config, tmp_path, http_port=str(port))
+        try:
+            wanted = {200} if moment == "once ready" else {200, 503}
+            await first_answer(port, wanted, process)
+            process.send_signal(signal.SIGTERM)
+            _, raw = await asyncio.wait_for(process.communicate(), 60)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    finally:
+        await house.stop()
+    stderr = raw.decode()
+    assert process.returncode == 0, stderr
+    assert [line for line in TROUBLE if line in stderr] == [], stderr
+
+
+async def first_answer(port: int, wanted: set[int], process: asyncio.subprocess.Process) -> None:
+    """Wait for a /healthz status in `wanted` (polling while the process lives)."""
+    async with aiohttp.ClientSession() as session:
+        while True:
+            assert process.returncode is None
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    if response.status in wanted:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.02)
