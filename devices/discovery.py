@@ -15,6 +15,7 @@ from zeroconf import IPVersion, ServiceStateChange, Zeroconf
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
 from devices.background import Background
+from devices.errors import DeviceError
 from devices.plugin import Discovered, Manifest
 from devices.ssdp import SSDPSearcher, ipv4_interfaces
 
@@ -121,10 +122,13 @@ class Discovery:
         self._tasks.spawn(self._deliver(found))
 
     async def _deliver(self, found: Discovered) -> None:
+        what = found.name or found.type
         try:
             await self.handler(found)
+        except DeviceError as error:  # it went away or answers wrongly: one line, no trace
+            _LOGGER.warning("Setting up %s at %s failed: %s", what, found.host, error)
         except Exception:
-            _LOGGER.exception("Setting up %s at %s failed", found.name or found.type, found.host)
+            _LOGGER.exception("Setting up %s at %s failed", what, found.host)
 
     def _on_ssdp(self, found: Discovered) -> None:
         if found.type.lower() == "ssdp:all":  # pragma: no cover - devices answer with their ST

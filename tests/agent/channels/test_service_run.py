@@ -79,6 +79,7 @@ TROUBLE = (
 """What a stop in the middle of start-up used to leave in the log."""
 
 
+@pytest.mark.timeout(240)  # a whole demo house and a dobby run, on a busy machine
 @pytest.mark.parametrize("moment", ["while starting", "once ready"])
 async def test_a_stop_right_after_start_ends_cleanly(
     tmp_path: Path, dobby_run, moment: str
@@ -103,7 +104,12 @@ async def test_a_stop_right_after_start_ends_cleanly(
             wanted = {200} if moment == "once ready" else {200, 503}
             await first_answer(port, wanted, process)
             process.send_signal(signal.SIGTERM)
-            _, raw = await asyncio.wait_for(process.communicate(), 60)
+            try:
+                _, raw = await asyncio.wait_for(process.communicate(), 120)
+            except TimeoutError:
+                process.kill()
+                _, raw = await process.communicate()
+                pytest.fail(f"dobby run did not stop within 120 s:\n{raw.decode()}")
         finally:
             if process.returncode is None:
                 process.kill()
