@@ -273,7 +273,16 @@ def kind_of(domains: Collection[Domain], language: str) -> str:
 def _loose(request: IntentRequest, slot: str, domains: Collection[Domain], kind: str) -> Targets:
     registry, language = request.registry, request.language
     text = str(request.slots[slot])
-    found: Resolution = request.resolve(text, domains=domains)
+    # A loose name is looked for only in the place the sentence names exactly: "the pool
+    # lights in the garage" is never the Pool Light out in the backyard.
+    exact = {
+        key: str(request.slots[key])
+        for key in ("area", "floor")
+        if key != slot and key in request.slots and key not in request.loose
+    }
+    found: Resolution = request.resolve(
+        text, area=exact.get("area"), floor=exact.get("floor"), domains=domains
+    )
     if found.ambiguous:
         return Targets(question=_ask(registry, found.candidates, language))
     if not found.entities:

@@ -381,3 +381,17 @@ def test_a_name_shared_by_two_lights_asks_back() -> None:
     result = read("turn on the spot", registry=registry)
     assert result.actions == []
     assert result.question == "Did you mean Spot (Kitchen) or Spot (Bedroom)?"
+
+
+def test_a_loose_name_is_looked_for_only_in_the_place_the_sentence_names() -> None:
+    """ "The pool lights in the garage": the garage has no light, so nothing is turned on;
+    the Pool Light out in the backyard is not what was asked for."""
+    registry = demo_house()
+    registry.add_area("Garage", floor="Ground Floor")
+    result = read("turn on the pool lights in the garage", registry=registry)
+    assert result.actions == []
+    assert result.slots["area"] == "Garage"
+    assert "pool" in result.reply
+    # Without the place, the loose name still finds the Pool Light.
+    [action] = read("turn on the pool lights", registry=registry).actions
+    assert action.entity_id == "light.pool_light"
