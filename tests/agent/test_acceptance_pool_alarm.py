@@ -53,7 +53,7 @@ def heater(dobby: Dobby) -> tuple[str, float]:
 
 
 async def test_pool_and_alarm_sentences(tmp_path: Path, capsys) -> None:
-    heat, warm, pump, arm, garage, too_hot, states = await demo(
+    heat, warm, pump, arm, garage, window, too_hot, states = await demo(
         tmp_path,
         capsys,
         "turn on the pool heater to 28",
@@ -61,6 +61,7 @@ async def test_pool_and_alarm_sentences(tmp_path: Path, capsys) -> None:
         "turn off the pool pump",
         "arm the alarm",
         "is the garage door open?",
+        "is the window open?",
         "set the pool heater to 35",
     )
     # The household's policy holds pool heater changes for a confirmation.
@@ -97,7 +98,9 @@ async def test_pool_and_alarm_sentences(tmp_path: Path, capsys) -> None:
 
     assert garage["source"] == "intent"
     assert garage["actions"] == []
-    assert garage["reply"] == "There is no garage door in this house."
+    assert garage["reply"] == "No, Garage Door is closed."
+    assert (window["source"], window["actions"]) == ("intent", [])
+    assert window["reply"] == "There is no window in this house."
 
     assert too_hot["results"] == []
     assert too_hot["needs_confirmation"] is False

@@ -36,6 +36,7 @@ LIGHTS = {
     "light.pool_light",
 }
 SHADES = {"cover.living_room_shade", "cover.bedroom_blackout"}
+GARAGE = {"cover.garage_door"}
 SECURITY = {"climate.hallway_thermostat", "lock.front_door", "alarm_panel.house_alarm"}
 POOL = {"switch.pool_pump", "climate.pool_heater"}
 SENSORS = {
@@ -46,7 +47,7 @@ SENSORS = {
     "sensor.pool_orp",
     "sensor.pool_salt",
 }
-ACTED_ON = SPEAKERS | LIGHTS | SHADES | SECURITY
+ACTED_ON = SPEAKERS | LIGHTS | SHADES | GARAGE | SECURITY
 
 
 def test_sleepy_time_puts_the_house_to_bed(tmp_path: Path) -> None:
@@ -83,6 +84,7 @@ def test_sleepy_time_puts_the_house_to_bed(tmp_path: Path) -> None:
         assert house[light]["state"] == "off"
     for shade in SHADES:
         assert (house[shade]["state"], house[shade]["attributes"]["position"]) == ("closed", 0)
+    assert house["cover.garage_door"]["state"] == "closed"  # closed for the night too
     thermostat = house["climate.hallway_thermostat"]
     assert (thermostat["state"], thermostat["attributes"]["temperature"]) == ("heat", 18)
     assert house["lock.front_door"]["state"] == "locked"
@@ -129,6 +131,7 @@ async def test_start_state_is_the_demo_house(tmp_path: Path, capsys) -> None:
         "light.bedside_lamp": ("Bedroom", "off", None),
         "cover.living_room_shade": ("Living Room", "open", 100),
         "cover.bedroom_blackout": ("Bedroom", "open", 100),
+        "cover.garage_door": ("Garage", "closed", None),
         "climate.hallway_thermostat": ("Hallway", "heat", 21),
         "lock.front_door": ("Entrance", "unlocked", None),
         "alarm_panel.house_alarm": ("Entrance", "disarmed", None),

@@ -2,7 +2,7 @@
 
 Each cell asks through the Telegram channel (the released python-telegram-bot against a fake
 Bot API) and then reads the emulated device back through its own protocol (HomeKit for the
-lock and the alarm, ScreenLogic for the pool heat). What a cell asserts:
+lock, the alarm and the garage door, ScreenLogic for the pool heat). What a cell asserts:
 
 - admin and member: carried out only after an authorised Approve (or, for a routine, on the
   approval that made the routine), exactly once; the audit log names who asked, who
@@ -135,8 +135,22 @@ COMMANDS = [
         ),
         lambda s: s["attributes"].get("temperature") == 30,
     ),
+    Sensitive(
+        "garage",
+        "cover.garage_door",
+        "Garage Door",
+        "cover.open",
+        {},
+        "open the garage door",
+        ("control_cover", {"entity_ids": ["cover.garage_door"], "action": "open"}),
+        Action(entity_id="cover.garage_door", command="cover.close"),
+        lambda s: s["state"] == "open",
+    ),
 ]
 BY_KEY = {c.key: c for c in COMMANDS}
+GUESTS_MAY_ASK = {"garage"}
+"""Commands of a domain guests may use: a guest's request goes to someone who may approve
+it (and, in the cells, nobody does). The others are refused to guests outright."""
 
 
 def step_of(cmd: Sensitive) -> dict[str, Any]:
@@ -326,8 +340,8 @@ async def test_the_matrix_covers_every_sensitive_command_this_house_has() -> Non
     config = load_config(CONFIG)
     covered = {c.command for c in COMMANDS}
     for rule in config.home.policy.confirm:
-        if rule.command in ("cover.open", "cover.set_position"):
-            continue  # garage doors and gates: the demo house has none
+        if rule.command == "cover.set_position":
+            continue  # the demo's garage door only opens and closes; gates: it has none
         if rule.command == "climate.set_hvac_mode":
             continue  # the same pool-heat rule as set_temperature, asked the same ways
         assert rule.command in covered, rule.command
@@ -418,6 +432,9 @@ async def test_cell(matrix: Matrix, rewind, key: str, path: str, role: str) -> N
                 m.due_now(job)  # not in 10 minutes
             text = await m.notice(user, seen)
             assert ("is no longer a member" in text) == (role == "removed"), text
+        elif role == "guest" and cmd.key in GUESTS_MAY_ASK:
+            assert reply.params["text"].endswith("I have asked someone who may approve it.")
+            assert "reply_markup" not in reply.params  # no button the guest could press
         elif role == "guest":
             assert reply.params["text"].startswith("Nothing scheduled"), reply.params["text"]
 
@@ -435,3 +452,28 @@ async def test_cell(matrix: Matrix, rewind, key: str, path: str, role: str) -> N
     else:
         assert not cmd.done(state), state
         assert acted == []
+
+
+async def test_a_guests_garage_request_opens_it_once_an_admin_approves(matrix: Matrix) -> None:
+    """The babysitter asks for the garage: the admin's Approve opens it, once, as the guest."""
+    cmd = BY_KEY["garage"]
+    await matrix.reset(cmd)
+    before = len(matrix.audit())
+    seen = len(matrix.telegram.calls)
+    reply = await matrix.say(GUEST, cmd.words)
+    assert reply.params["text"].endswith("I have asked someone who may approve it.")
+    asked = await matrix.telegram.wait_for(
+        "sendMessage",
+        lambda c: (
+            matrix.since(seen, c) and c.params["chat_id"] == ADMIN and "reply_markup" in c.params
+        ),
+        within=30,
+    )
+    assert "open" in asked.params["text"].lower(), asked.params["text"]
+    assert not cmd.done(await matrix.state(cmd.entity_id))  # held until someone approves
+    await matrix.approve(ADMIN, asked)
+    assert cmd.done(await matrix.state(cmd.entity_id))
+    [entry] = [e for e in matrix.audit()[before:] if e.entity_id == cmd.entity_id]
+    assert (entry.command, entry.ok, entry.path) == ("cover.open", True, "intent")
+    assert entry.requester == f"telegram:{GUEST}"
+    assert entry.approved_by == f"telegram:{ADMIN}"

@@ -21,6 +21,18 @@ DRIFT_SECONDS = 20.0
 
 THERMOSTAT_MODES = {"off": 0, "heat": 1, "cool": 2, "auto": 3}
 ALARM_STATES = {"armed_home": 0, "armed_away": 1, "armed_night": 2, "disarmed": 3}
+TARGET_AND_CURRENT: dict[str, tuple[str, str, dict[str, int], int]] = {
+    "lock": ("LockTargetState", "LockCurrentState", {"locked": 1, "unlocked": 0}, 0),
+    "garage_door": ("TargetDoorState", "CurrentDoorState", {"open": 0, "closed": 1}, 1),
+    "security_system": (
+        "SecuritySystemTargetState",
+        "SecuritySystemCurrentState",
+        ALARM_STATES,
+        3,
+    ),
+}
+"""Kinds whose state is a target and a current characteristic with the same code: the
+characteristics, the code of each state word, and the code of any other word."""
 
 
 def characteristics(device: DemoDevice) -> dict[str, Any]:
@@ -38,12 +50,10 @@ def characteristics(device: DemoDevice) -> dict[str, Any]:
         heating = mode == 1 and room < values.get("TargetTemperature", 21.0)
         values["CurrentHeatingCoolingState"] = 1 if heating else 0
         return values
-    if device.kind == "lock":
-        code = 1 if headline == "locked" else 0
-        return {"LockTargetState": code, "LockCurrentState": code}
-    if device.kind == "security_system":
-        code = ALARM_STATES.get(headline, 3)
-        return {"SecuritySystemTargetState": code, "SecuritySystemCurrentState": code}
+    if device.kind in TARGET_AND_CURRENT:
+        target, current, codes, default = TARGET_AND_CURRENT[device.kind]
+        code = codes.get(headline, default)
+        return {target: code, current: code}
     if device.kind == "contact_sensor":
         return {"ContactSensorState": 1 if headline == "on" else 0}
     if device.kind in ("lightbulb", "switch", "outlet"):

@@ -62,6 +62,12 @@ KINDS: dict[str, tuple[int, str, list[str], dict[str, Any]]] = {
         ["HoldPosition"],
         {"TargetPosition": 100, "CurrentPosition": 100, "PositionState": 2},
     ),
+    "garage_door": (
+        const.CATEGORY_GARAGE_DOOR_OPENER,
+        "GarageDoorOpener",
+        [],
+        {"TargetDoorState": 1, "CurrentDoorState": 1, "ObstructionDetected": False},
+    ),
     "contact_sensor": (const.CATEGORY_SENSOR, "ContactSensor", [], {"ContactSensorState": 0}),
     "motion_sensor": (const.CATEGORY_SENSOR, "MotionSensor", [], {"MotionDetected": False}),
     "leak_sensor": (const.CATEGORY_SENSOR, "LeakSensor", [], {"LeakDetected": 0}),
@@ -93,6 +99,7 @@ FOLLOWS = {
     "LockTargetState": "LockCurrentState",
     "SecuritySystemTargetState": "SecuritySystemCurrentState",
     "TargetPosition": "CurrentPosition",
+    "TargetDoorState": "CurrentDoorState",
 }
 
 

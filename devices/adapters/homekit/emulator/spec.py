@@ -12,6 +12,7 @@ Kind = Literal[
     "lock",
     "security_system",
     "window_covering",
+    "garage_door",
     "contact_sensor",
     "motion_sensor",
     "leak_sensor",

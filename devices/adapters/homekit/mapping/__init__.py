@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from devices.adapters.homekit.mapping.base import Family, Unit, View, Write, from_unit, to_unit
 from devices.adapters.homekit.mapping.climate import HeaterCoolerFamily, ThermostatFamily
-from devices.adapters.homekit.mapping.cover import CoverFamily
+from devices.adapters.homekit.mapping.cover import CoverFamily, GarageDoorFamily
 from devices.adapters.homekit.mapping.security import LockFamily, SecuritySystemFamily
 from devices.adapters.homekit.mapping.sensors import BinarySensorFamily, SensorFamily
 from devices.adapters.homekit.mapping.switches import LightFamily, SwitchFamily
@@ -15,6 +15,7 @@ FAMILIES: tuple[Family, ...] = (
     LockFamily(),
     SecuritySystemFamily(),
     CoverFamily(),
+    GarageDoorFamily(),
     BinarySensorFamily(),
     SensorFamily(),
     LightFamily(),

@@ -1,8 +1,9 @@
-"""WindowCovering → cover: position in percent, 100 open; stop where it can hold."""
+"""WindowCovering → cover: position in percent, 100 open; stop where it can hold.
+GarageDoorOpener → cover of class garage: open or closed, nothing between."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from aiohomekit.model.characteristics import CharacteristicsTypes as C
 from aiohomekit.model.services import ServicesTypes as S
@@ -45,3 +46,42 @@ class CoverFamily(Family):
         if isinstance(params, SetPosition):
             return [view.write(C.POSITION_TARGET, params.position)]
         return [view.write(C.POSITION_TARGET, 100 if command.verb == "open" else 0)]
+
+
+DOOR_STATES: dict[int, Literal["open", "closed", "opening", "closing"]] = {
+    0: "open",
+    1: "closed",
+    2: "opening",
+    3: "closing",
+    4: "open",  # stopped part-way: not closed
+}
+"""HomeKit's CurrentDoorState values, as a cover's state."""
+
+
+class GarageDoorFamily(Family):
+    """A garage door opener: opening it is sensitive (the policy's `garage` rule)."""
+
+    domain: ClassVar = Domain.COVER
+    service_types: ClassVar = (S.GARAGE_DOOR_OPENER,)
+
+    def features(self, view: View) -> frozenset[str]:
+        """Open and close; a garage door opener has no positions between."""
+        del view
+        return frozenset({CoverFeature.OPEN.value, CoverFeature.CLOSE.value})
+
+    def device_class(self, view: View) -> str:
+        """A garage door."""
+        del view
+        return CoverDeviceClass.GARAGE.value
+
+    def state(self, view: View) -> CoverState:
+        """Open, closed or on its way (open reads as 100, closed as 0)."""
+        state = DOOR_STATES.get(int(view.value(C.DOOR_STATE_CURRENT, 1)), "closed")
+        position = {"open": 100, "closed": 0}.get(state)
+        return CoverState(state=state, position=position)
+
+    def writes(self, view: View, command: CommandSpec, params: Params) -> list[Write]:
+        """The target door state."""
+        if command.verb not in ("open", "close"):
+            return super().writes(view, command, params)
+        return [view.write(C.DOOR_STATE_TARGET, 0 if command.verb == "open" else 1)]

@@ -72,3 +72,37 @@ class TestHomeKitContract(AdapterContract):
     async def change_on_device(self, emulated: Any) -> tuple[str, dict[str, Any]]:
         await emulated.set("Patio Door", ContactSensorState=1)
         return await emulated.unique_id("Patio Door"), {"state": "on"}
+
+
+class TestHomeKitGarageDoorContract(AdapterContract):
+    """A garage door opener is a cover of class garage that only opens and closes."""
+
+    adapter_class = HomeKitAdapter
+    entity_count = 1
+    discovery_timeout = 30.0
+    command_cases = [  # noqa: RUF012 - the kit's declared shape
+        CommandCase("cover.open", expect={"state": "open", "position": 100}),
+        CommandCase("cover.close", expect={"state": "closed", "position": 0}),
+    ]
+
+    async def start_emulator(self, hosts: HostAllocator) -> HomeKitEmulator:
+        spec = AccessorySpec("Garage Door", "garage_door", hosts.allocate())
+        emulator = HomeKitEmulator([spec], interface=LOOPBACK)
+        offer_setup_code(spec.device_id, spec.setup_code)
+        await emulator.start()
+        return emulator
+
+    def adapter_config(self, emulated: Any) -> HomeKitConfig:
+        return HomeKitConfig(request_timeout=self.timeout)
+
+    async def change_on_device(self, emulated: Any) -> tuple[str, dict[str, Any]]:
+        # The remote in the car: the door opens without Dobby.
+        await emulated.set("Garage Door", TargetDoorState=0, CurrentDoorState=0)
+        return await emulated.unique_id("Garage Door"), {"state": "open", "position": 100}
+
+    async def test_it_is_a_garage_door_with_no_positions(self) -> None:
+        async with self.running() as harness:
+            (entity,) = harness.registry.entities.values()
+            assert entity.entity_id == "cover.garage_door"
+            assert entity.device_class == "garage"
+            assert entity.features == frozenset({"open", "close"})
