@@ -3,7 +3,7 @@
 Served by `dobby run` and `dobby demo` on the same aiohttp server as `/healthz`
 (`agent.channels.web.channel.WebChannel`). Only household members get in: a one-time
 sign-in link (`/web` in chat, `dobby members invite --web`) opens a session kept in an
-HttpOnly, SameSite=Strict cookie; every control goes through the same policy as chat.
+HttpOnly, SameSite=Lax cookie; every control goes through the same policy as chat.
 
 This module stays light (the command line imports it for the link): the page itself, with
 Jinja2, loads only where it is served.

@@ -93,14 +93,17 @@ def guard(
 
 
 def set_cookie(response: web.StreamResponse, secret: str, *, secure: bool, max_age: int) -> None:
-    """The session cookie: HttpOnly, SameSite=Strict, Secure behind HTTPS."""
+    """The session cookie: HttpOnly, Secure behind HTTPS, and SameSite=Lax, so that a link
+    to the page from a chat app or another site opens it signed in. A form on another site
+    still gets nowhere: the browser sends no Lax cookie with it, and every POST is checked
+    for its origin and CSRF token besides; no GET changes anything."""
     response.set_cookie(
         COOKIE,
         secret,
         max_age=max_age,
         path="/",
         httponly=True,
-        samesite="Strict",
+        samesite="Lax",
         secure=secure,
     )
 

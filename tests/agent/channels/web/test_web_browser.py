@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from aiohttp import web
 
 from agent.channels.web.testing import chromium_missing, launch
+from devices.testing.addresses import HostAllocator
 
 MISSING = chromium_missing()
 pytestmark = [
@@ -69,7 +71,7 @@ async def test_signing_in_with_a_one_time_link(browser, site) -> None:
     await page.wait_for_url(f"{site.url}/")
     assert "Alice" in await page.inner_text("header.top")
     [cookie] = await context.cookies()
-    assert (cookie["httpOnly"], cookie["sameSite"]) == (True, "Strict")
+    assert (cookie["httpOnly"], cookie["sameSite"]) == (True, "Lax")
     other = await (await browser.new_context()).new_page()
     await other.goto(link)  # used once already
     assert "not valid" in await other.inner_text("main")
@@ -232,3 +234,41 @@ async def test_chat_on_the_page_answers_why(browser, site) -> None:
     await reply.wait_for()
     assert "Alice turned it off at" in await reply.inner_text()
     assert "on the web page" in await reply.inner_text()
+
+
+async def test_a_link_from_another_site_opens_the_page_signed_in(browser, site) -> None:
+    """A link in a chat app or on another site opens the page signed in (the cookie is
+    SameSite=Lax); a form on another site still changes nothing in the house."""
+    page = await signed_in(browser, site, ALICE)
+    await site.set("light.bedside_lamp", "light.turn_off")
+    elsewhere = (
+        f'<a id="go" href="{site.url}/audit">the audit trail</a>'
+        f'<form id="sneak" method="post" action="{site.url}/control">'
+        '<input name="entity" value="light.bedside_lamp"><input name="do" value="on">'
+        "</form>"
+    )
+
+    async def other_page(request: web.Request) -> web.Response:
+        return web.Response(text=elsewhere, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", other_page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    host = HostAllocator().allocate()  # another address is another site to the browser
+    tcp = web.TCPSite(runner, host, 0)
+    await tcp.start()
+    port = runner.addresses[0][1]
+    try:
+        await page.goto(f"http://{host}:{port}/")
+        await page.click("#go")
+        await page.wait_for_url(f"{site.url}/audit")
+        assert "Alice" in await page.inner_text("header.top")  # signed in, not asked to
+        await page.goto(f"http://{host}:{port}/")
+        async with page.expect_navigation():
+            await page.evaluate("document.getElementById('sneak').submit()")
+        assert "sign in" in (await page.inner_text("body")).lower()
+    finally:
+        await runner.cleanup()
+    state = next(s for s in site.dobby.states() if s["entity_id"] == "light.bedside_lamp")
+    assert state["state"] == "off"
