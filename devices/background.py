@@ -41,6 +41,10 @@ class Background:
     def _forget(self, key: Hashable, task: asyncio.Task[None]) -> None:
         if self._by_key.get(key) is task:
             del self._by_key[key]
+        if not task.cancelled():
+            # Its error is its callers' to report; if every caller gave up waiting (they
+            # were stopped), there is nobody left to tell: not "never retrieved" at exit.
+            task.exception()
 
     async def finish(self) -> None:
         """Wait for every task, including those started meanwhile; errors are dropped."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -59,3 +60,34 @@ async def test_once_per_key_while_it_runs_and_again_after() -> None:
     assert again is not first
     await again
     assert started == ["a", "b", "a"]
+
+
+async def test_a_set_up_whose_callers_all_gave_up_fails_quietly() -> None:
+    """Its caller was stopped (cancelled) before the set-up failed: nobody is left to tell,
+    and asyncio must not say "Task exception was never retrieved" when it is collected."""
+    background = Background()
+    complaints: list[dict[str, Any]] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _, context: complaints.append(context))
+    release = asyncio.Event()
+
+    async def set_up() -> None:
+        await release.wait()
+        raise ConnectionError("the device went away")
+
+    task = background.once("hub", set_up)
+
+    async def caller(held: asyncio.Task[None]) -> None:
+        await asyncio.shield(held)
+
+    waiting = asyncio.create_task(caller(task))
+    await asyncio.sleep(0)
+    waiting.cancel()  # the caller is stopped first
+    await asyncio.gather(waiting, return_exceptions=True)
+    release.set()  # then the set-up fails
+    await asyncio.wait([task])  # (waits without looking at its outcome)
+    del waiting, task
+    gc.collect()
+    await asyncio.sleep(0)
+    loop.set_exception_handler(None)
+    assert complaints == []
