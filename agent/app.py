@@ -29,8 +29,9 @@ from devices.registry import EntityOverride, Registry
 from skills.actions import Action, Plan, Requester
 from skills.actions import Path as ActionPath
 from skills.alarm_watch import watch_alarms
-from skills.audit import AuditLog, database_path
+from skills.audit import AuditLog
 from skills.confirmations import ConfirmationError
+from skills.database import database_path
 from skills.device_changes import OutsideChanges
 from skills.executor import Executor
 from skills.history import History

@@ -546,7 +546,7 @@ app.add_typer(members_app, name="members")
 
 def _members(config: Config, state: Path) -> Any:
     from agent.channels.members import Members
-    from skills.audit import database_path
+    from skills.database import database_path
 
     return Members(database_path(state), config.home.members)
 

@@ -31,7 +31,7 @@ from agent.config import ChannelSettings, Config
 from devices.background import Background
 from devices.plugin import LoadedAdapters
 from devices.registry import Change, Registry
-from skills.audit import database_path
+from skills.database import database_path
 from skills.notifications import Notice, NoticeKind, Notifications
 
 if TYPE_CHECKING:

@@ -38,7 +38,7 @@ from bench.understand import generated_house
 from devices.plugin import LoadedAdapters
 from devices.virtual_house import read_house
 from skills.actions import TERMINAL
-from skills.audit import database_path
+from skills.database import database_path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config"

@@ -12,7 +12,6 @@ schedules, conversations and pairing data too.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,8 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from skills.actions import ActionResult, Plan
-
-DATABASE_NAME = "dobby.db"
+from skills.database import connect
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -69,12 +67,6 @@ _FIELDS = (
     "at, requester, role, path, entity_id, command, params, ok, error,"
     " name, channel, approved_by, approver_name, routine"
 )
-
-
-def database_path(state_dir: Path) -> Path:
-    """Where the state database lives, creating the state dir if needed."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    return state_dir / DATABASE_NAME
 
 
 @dataclass(frozen=True)
@@ -126,7 +118,7 @@ class AuditLog:
     """Appends executed actions to the state database, and reads them back."""
 
     def __init__(self, path: Path | str) -> None:
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._db = connect(path)
         self._lock = threading.Lock()
         with self._lock, self._db:
             self._db.execute(_SCHEMA)

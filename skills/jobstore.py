@@ -28,6 +28,8 @@ from apscheduler.util import (  # type: ignore[import-untyped]
     utc_timestamp_to_datetime,
 )
 
+from skills.database import connect
+
 _LOGGER = logging.getLogger(__name__)
 
 TABLE = "apscheduler_jobs"
@@ -44,7 +46,7 @@ class SqliteJobStore(BaseJobStore):  # type: ignore[misc]
     def __init__(self, path: Path | str) -> None:
         super().__init__()
         self.path = str(path)
-        self._db = sqlite3.connect(self.path, check_same_thread=False)
+        self._db = connect(self.path)
         self._lock = threading.Lock()
         with self._lock, self._db:
             self._db.execute(_SCHEMA)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -21,6 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from devices.background import Background
+from skills.database import connect
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class Outbox:
     """Notices waiting for a channel, one row per notice and channel, in the state database."""
 
     def __init__(self, path: Path | str) -> None:
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._db = connect(path)
         self._lock = threading.Lock()
         with self._lock, self._db:
             self._db.execute(_SCHEMA)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -30,6 +29,7 @@ from pathlib import Path
 
 from agent.config import MemberConfig
 from skills.actions import ROUTINES_FILE, TERMINAL, Requester, Role
+from skills.database import connect
 
 INVITE_TTL = 3600.0
 """Seconds a pairing code stays valid."""
@@ -220,7 +220,7 @@ class Members:
         self._configured = {m.id: Member(m.id, m.name, m.role, configured=True) for m in configured}
         self._clock = clock
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._db = connect(path)
         with self._lock, self._db:
             for statement in (*_SCHEMA, *_WEB_SCHEMA):
                 self._db.execute(statement)

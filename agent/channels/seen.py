@@ -7,11 +7,12 @@ for at least `KEEP` (two days), far longer than either service retries.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from skills.database import connect
 
 KEEP = 2 * 24 * 3600.0
 """Seconds a message id is remembered."""
@@ -35,7 +36,7 @@ class SeenMessages:
         self._clock = clock
         self._lock = threading.Lock()
         self._added = 0
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._db = connect(path)
         with self._lock, self._db:
             self._db.execute(_SCHEMA)
         self._prune()

@@ -40,6 +40,7 @@ from pydantic_ai.messages import (
 
 from agent.llm.settings import HISTORY_TOKENS, HISTORY_TURNS
 from agent.llm.tokens import MESSAGE_OVERHEAD, count_tokens
+from skills.database import connect
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -124,11 +125,7 @@ class Conversations:
         """Tokens of history a turn carries at most."""
         self.max_turns = max_turns
         self._lock = threading.Lock()
-        self._memory = (
-            sqlite3.connect(":memory:", check_same_thread=False)
-            if self.path == ":memory:"
-            else None
-        )
+        self._memory = connect(":memory:") if self.path == ":memory:" else None
         with self._connect() as db:
             for statement in _SCHEMA:
                 db.execute(statement)
@@ -137,7 +134,7 @@ class Conversations:
     def _connect(self) -> Iterator[sqlite3.Connection]:
         """One transaction; a file database is opened for it and closed after."""
         with self._lock:
-            db = self._memory or sqlite3.connect(self.path, timeout=10)
+            db = self._memory or connect(self.path)
             try:
                 with db:
                     yield db

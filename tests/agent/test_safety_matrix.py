@@ -52,7 +52,8 @@ from agent.llm.settings import LLMSettings
 from agent.service import Service
 from skills.actions import Action, Plan, Requester, Role
 from skills.actions import Path as ActionPath
-from skills.audit import AuditEntry, database_path
+from skills.audit import AuditEntry
+from skills.database import database_path
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

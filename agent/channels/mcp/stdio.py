@@ -18,7 +18,7 @@ from agent.channels.mcp.server import HouseServer
 from agent.channels.members import Member, Members
 from agent.config import ChannelSettings, Config
 from agent.service import Service
-from skills.audit import database_path
+from skills.database import database_path
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from agent.channels.members import (
 from agent.cli import app
 from agent.config import MemberConfig
 from skills.actions import Requester, Role
-from skills.audit import database_path
+from skills.database import database_path
 
 CONFIG = Path(__file__).resolve().parents[3] / "config"
 

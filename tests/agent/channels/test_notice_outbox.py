@@ -19,7 +19,7 @@ from agent.channels.testing import FakeBotAPI
 from devices.plugin import load_adapters
 from devices.registry import Registry
 from skills.actions import Action, Requester, Role
-from skills.audit import database_path
+from skills.database import database_path
 from skills.executor import Executor
 from skills.house import House
 from skills.policy import Policy, PolicyConfig

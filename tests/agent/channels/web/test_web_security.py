@@ -12,7 +12,7 @@ import re
 import pytest
 
 from agent.channels.members import SESSION_TTL, Members
-from skills.audit import database_path
+from skills.database import database_path
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
