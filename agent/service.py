@@ -277,11 +277,17 @@ class Service:
             self.channels["telegram"] = telegram
         if settings.whatsapp_token is not None:
             from agent.channels.whatsapp import WhatsAppChannel, Windows
+            from agent.channels.whatsapp.voice import transcriber_from_environment
 
             self._windows = Windows(database_path(self.state_dir))
             try:
                 whatsapp = WhatsAppChannel(
-                    self.dobby, self.members, settings, self._seen, self._windows
+                    self.dobby,
+                    self.members,
+                    settings,
+                    self._seen,
+                    self._windows,
+                    transcriber_from_environment(),
                 )
             except ValueError as error:
                 raise SettingsError(str(error)) from None

@@ -33,6 +33,7 @@ from agent.channels import replies
 from agent.channels.members import Member, Members, MembershipError, looks_like_code
 from agent.channels.seen import SeenMessages
 from agent.channels.whatsapp import wire
+from agent.channels.whatsapp.voice import Transcriber, VoiceError, download
 from agent.channels.whatsapp.window import Windows
 from agent.channels.whatsapp.wire import BODY_LIMIT, TEXT_LIMIT, Incoming, SendError, Status
 from agent.config import ChannelSettings, TemplateConfig
@@ -82,6 +83,7 @@ class WhatsAppChannel:
         settings: ChannelSettings,
         seen: SeenMessages,
         windows: Windows | None = None,
+        transcriber: Transcriber | None = None,
     ) -> None:
         missing = [
             name
@@ -99,6 +101,8 @@ class WhatsAppChannel:
         self.windows = windows if windows is not None else Windows(":memory:")
         """When each member last wrote: free text within 24 hours, templates after."""
         self.config = dobby.config.home.whatsapp
+        self.transcriber: Transcriber | None = transcriber
+        """Turns voice notes into text (`DOBBY_SPEECH_MODEL`); None: they are not heard."""
         self._session: aiohttp.ClientSession | None = None
         self._answering = Background()
         self._watching = Background()
@@ -218,7 +222,7 @@ class WhatsAppChannel:
                 elif message.text:
                     await self._text(phone, member, message.text)
                 elif message.media is not None:
-                    await self._media(phone, message)
+                    await self._media(phone, member, message)
             except SendError as error:
                 _LOGGER.error("Answering a WhatsApp message failed: %s", error)
             except Exception:
@@ -239,9 +243,34 @@ class WhatsAppChannel:
             if admin.role is Role.ADMIN:
                 await self.send_question(admin.address.lstrip("+"), question, "j", request.token)
 
-    async def _media(self, phone: str, message: Incoming) -> None:
-        """A photo, a document, a voice note: a polite answer instead of a traceback."""
-        await self.send_text(phone, NO_VOICE if message.media == "audio" else MEDIA_REPLY)
+    async def _media(self, phone: str, member: Member, message: Incoming) -> None:
+        """A voice note is transcribed and read as text when a speech-to-text backend is
+        configured; a photo, a document (or a voice note without one) gets a polite answer."""
+        if message.media != "audio":
+            await self.send_text(phone, MEDIA_REPLY)
+            return
+        if self.transcriber is None or message.media_id is None:
+            await self.send_text(phone, NO_VOICE)
+            return
+        assert self._session is not None
+        assert self.settings.whatsapp_token is not None
+        token = self.settings.whatsapp_token.get_secret_value()
+        graph = self.settings.whatsapp_graph_url
+        try:
+            audio, mime_type = await download(self._session, graph, token, message.media_id)
+            heard = await self.transcriber.transcribe(audio, mime_type)
+        except SendError as error:
+            _LOGGER.warning("A voice note could not be downloaded: %s", error)
+            await self.send_text(phone, "I could not fetch that voice note; please write it.")
+            return
+        except VoiceError as error:
+            await self.send_text(phone, str(error))
+            return
+        if not heard:
+            await self.send_text(phone, "I could not make out any words in that voice note.")
+            return
+        await self.send_text(phone, f'I heard: "{heard}"')
+        await self._text(phone, member, heard)
 
     async def _text(self, phone: str, member: Member, text: str) -> None:
         command = text.strip().lower()

@@ -14,7 +14,11 @@ It behaves as the real API does where Dobby can tell:
   signed with `X-Hub-Signature-256` from the app secret. `replay` sends each delivery twice,
   as Meta does when it does not hear back in time.
 - `GET /<version>/<business account id>/message_templates` lists the templates and their
-  review status.
+  review status; `GET /<version>/<media id>` says where a person's media is, and that URL
+  gives its bytes, both with the access token.
+
+`FakeSpeechAPI` is an OpenAI-compatible `/v1/audio/transcriptions` for voice notes: it
+"hears" a recording's bytes as UTF-8 text.
 
 People write with `say`, `press` and `pick`, which post signed deliveries to the webhook and
 open their 24-hour window.
@@ -116,6 +120,8 @@ class FakeGraphAPI(FakeServer):
     """Every message taken, by its id."""
     webhook_answers: list[int] = field(default_factory=list)
     """The HTTP status the webhook answered each delivery with."""
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    """What people sent (voice notes, photos): bytes and MIME type by media id."""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _posting: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -128,6 +134,8 @@ class FakeGraphAPI(FakeServer):
         app = web.Application()
         app.router.add_post("/{version}/{phone_id}/messages", self._messages)
         app.router.add_get("/{version}/{account_id}/message_templates", self._templates)
+        app.router.add_get("/{version}/{media_id}", self._media_url)
+        app.router.add_get("/download/{media_id}", self._download)
         return app
 
     async def stop(self) -> None:
@@ -300,6 +308,41 @@ class FakeGraphAPI(FakeServer):
         ]
         return web.json_response({"data": data, "paging": {"cursors": {"before": "", "after": ""}}})
 
+    # -- media -----------------------------------------------------------------------------
+
+    def upload(self, data: bytes, mime_type: str = "audio/ogg; codecs=opus") -> str:
+        """A person's recording or photo, kept for Dobby to download; its media id."""
+        media_id = f"{next(self._ids) + 900_000_000_000}"
+        self.media[media_id] = (data, mime_type)
+        return media_id
+
+    async def _media_url(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return _graph_error(401, 190, "Invalid OAuth access token - Cannot parse access token")
+        media_id = request.match_info["media_id"]
+        if media_id not in self.media:
+            return _graph_error(400, 100, "Unsupported get request: no such media")
+        data, mime_type = self.media[media_id]
+        await self._record(Call("media", {"id": media_id}))
+        return web.json_response(
+            {
+                "messaging_product": "whatsapp",
+                "url": f"http://{self.host}:{self.port}/download/{media_id}",
+                "mime_type": mime_type,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "file_size": len(data),
+                "id": media_id,
+            }
+        )
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return web.Response(status=401)
+        found = self.media.get(request.match_info["media_id"])
+        if found is None:
+            return web.Response(status=404)
+        return web.Response(body=found[0], content_type=found[1].split(";")[0])
+
     # -- people writing --------------------------------------------------------------------
 
     def heard(self, delivery: dict[str, Any]) -> None:
@@ -395,6 +438,7 @@ def whatsapp_delivery(
     row: str | None = None,
     payload: str | None = None,
     media: str | None = None,
+    media_id: str | None = None,
     voice: bool = False,
     name: str = "Someone",
     at: float | None = None,
@@ -418,7 +462,7 @@ def whatsapp_delivery(
     elif media is not None:
         message["type"] = media
         message[media] = {
-            "id": f"media{time.monotonic_ns()}",
+            "id": media_id or f"media{time.monotonic_ns()}",
             "mime_type": "audio/ogg; codecs=opus" if media == "audio" else "image/jpeg",
             "sha256": "0" * 64,
         }
@@ -429,3 +473,37 @@ def whatsapp_delivery(
         message["text"] = {"body": text or ""}
     contacts = [{"profile": {"name": name}, "wa_id": phone}]
     return _delivery({"contacts": contacts, "messages": [message]})
+
+
+@dataclass
+class FakeSpeechAPI(FakeServer):
+    """An OpenAI-compatible speech-to-text server: `POST /v1/audio/transcriptions`."""
+
+    api_key: str = "sk-fake-speech-key"
+    failing: bool = False
+    """Answer HTTP 500 for now."""
+
+    @property
+    def base_url(self) -> str:
+        """What DOBBY_MODEL_BASE_URL takes."""
+        return f"http://{self.host}:{self.port}/v1"
+
+    def _app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v1/audio/transcriptions", self._transcribe)
+        return app
+
+    async def _transcribe(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            error = {"message": "Incorrect API key provided", "type": "invalid_request_error"}
+            return web.json_response({"error": error}, status=401)
+        form = await request.post()
+        upload, model = form.get("file"), str(form.get("model", ""))
+        if not isinstance(upload, web.FileField) or not model:
+            error = {"message": "file and model are required", "type": "invalid_request_error"}
+            return web.json_response({"error": error}, status=400)
+        heard = upload.file.read().decode("utf-8", "replace")
+        await self._record(Call("transcriptions", {"model": model, "filename": upload.filename}))
+        if self.failing:
+            return web.json_response({"error": {"message": "overloaded"}}, status=500)
+        return web.json_response({"text": heard})

@@ -1,6 +1,7 @@
 """WhatsApp buttons and lists: each carries a token of the one confirmation store, so it
 works once and only for whoever may answer; a list message for a choice of more than three;
-media and voice notes answered politely. On the fake Graph API, through signed deliveries.
+media answered politely, voice notes heard when a speech-to-text backend is set. On the fake
+Graph API (and a fake OpenAI-compatible speech server), through signed deliveries.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ import json
 from datetime import timedelta
 
 from agent.channels.whatsapp.channel import MEDIA_REPLY, NO_VOICE
-from agent.channels.whatsapp.testing import whatsapp_delivery
+from agent.channels.whatsapp.testing import FakeSpeechAPI, whatsapp_delivery
+from agent.channels.whatsapp.voice import Transcriber
 from skills.actions import Action
 from skills.toolsets.routines import SAVE_QUESTION
 
@@ -158,3 +160,32 @@ async def test_a_routine_preview_has_save_and_cancel(household) -> None:
     asked = await household.graph.wait_sent(WA_ADMIN)
     titles = [b["reply"]["title"] for b in asked["interactive"]["action"]["buttons"]]
     assert titles == ["Save", "Cancel"]
+
+
+async def test_a_voice_note_with_a_backend_is_heard_and_carried_out(household) -> None:
+    speech = FakeSpeechAPI()
+    await speech.start()
+    try:
+        channel = household.service.channels["whatsapp"]
+        channel.transcriber = Transcriber("whisper-1", speech.base_url, speech.api_key)
+        media_id = household.graph.upload(b"turn on the pool light")
+        note = whatsapp_delivery(WA_ADMIN, media="audio", media_id=media_id, voice=True)
+        await household.graph.write(note)
+        heard = await household.graph.wait_sent(WA_ADMIN)
+        assert heard["text"]["body"] == 'I heard: "turn on the pool light"'
+        await household.graph.wait_sent(WA_ADMIN, lambda m: "Pool Light" in json.dumps(m))
+        assert (await household.states())["light.pool_light"] == "on"
+        (call,) = speech.called("transcriptions")
+        assert call.params == {"model": "whisper-1", "filename": "voice.ogg"}
+
+        speech.failing = True
+        before = len(texts(household, WA_ADMIN))
+        again = household.graph.upload(b"turn off the pool light")
+        await household.graph.write(
+            whatsapp_delivery(WA_ADMIN, media="audio", media_id=again, voice=True)
+        )
+        said = await next_text(household, WA_ADMIN, before)
+        assert said == "I could not make out that voice note; please write it."
+        assert (await household.states())["light.pool_light"] == "on"
+    finally:
+        await speech.stop()
