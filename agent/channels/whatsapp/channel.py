@@ -163,8 +163,11 @@ class WhatsAppChannel:
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError, OverflowError):
             _LOGGER.warning("A signed WhatsApp delivery was not a Cloud API delivery")
             return web.Response(status=400, text="not a Cloud API delivery")
+        statuses_new = self.seen.new(CHANNEL, [f"{s.id}:{s.status}" for s in statuses])
         for status in statuses:
-            self._status(status)
+            if f"{status.id}:{status.status}" in statuses_new:  # a status sent again: once
+                statuses_new.discard(f"{status.id}:{status.status}")
+                self._status(status)
         self.windows.wrote_many((m.phone, m.timestamp) for m in messages)
         fresh = self.seen.new(CHANNEL, [m.id for m in messages])
         for message in messages:

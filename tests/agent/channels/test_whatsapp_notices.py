@@ -206,3 +206,15 @@ def test_the_window_survives_a_restart_and_never_moves_back(tmp_path) -> None:
     assert not again.is_open("15550001111")
     assert not again.is_open("15559999999")
     again.close()
+
+
+async def test_a_replayed_failure_is_acted_on_once(household) -> None:
+    household.graph.replay = True
+    household.service.channels["whatsapp"].windows.wrote(WA_ADMIN, time.time() - 60)
+    household.graph.last_inbound[WA_ADMIN] = time.time() - 2 * DAY
+    text = "The kitchen lights were left on."
+    await publish(household, Notice(NoticeKind.SCHEDULE, text, to=f"whatsapp:{WA_ADMIN}"))
+    await household.graph.wait_sent(WA_ADMIN, lambda m: m["type"] == "template")
+    await until(lambda: sorted(r.status for r in receipts(household, text)) == ["failed", "read"])
+    templates = [m for m in household.graph.sent_to(WA_ADMIN) if m["type"] == "template"]
+    assert len(templates) == 1  # the failure came twice; the template went once
