@@ -273,6 +273,19 @@ class Outbox:
             ).fetchone()
         return None if row is None else int(row[0])
 
+    def latest_received(self, kind: NoticeKind) -> tuple[Notice, list[Receipt]] | None:
+        """The newest notice of a kind that went out as messages, and their receipts."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, kind, text, at, recipient, ask FROM outbox o WHERE kind = ?"
+                " AND EXISTS (SELECT 1 FROM outbox_sends s WHERE s.notice_id = o.id)"
+                " ORDER BY id DESC LIMIT 1",
+                (kind.value,),
+            ).fetchone()
+        if row is None:
+            return None
+        return _notice(row), self.receipts(int(row[0]))
+
     def receipts(self, row_id: int) -> list[Receipt]:
         """What became of each message a notice went out as, in the order they were sent."""
         with self._lock:
@@ -427,6 +440,10 @@ class Notifications:
         if self._outbox is None or notice.id is None:
             return []
         return self._outbox.receipts(notice.id)
+
+    def latest_received(self, kind: NoticeKind) -> tuple[Notice, list[Receipt]] | None:
+        """The newest notice of a kind with receipts ("did anyone see the alarm?")."""
+        return None if self._outbox is None else self._outbox.latest_received(kind)
 
     def state(self, notice: Notice) -> tuple[str, str | None]:
         """`pending`, `delivered` (handed to its channel) or `refused`, and the last error."""

@@ -218,3 +218,19 @@ async def test_a_replayed_failure_is_acted_on_once(household) -> None:
     await until(lambda: sorted(r.status for r in receipts(household, text)) == ["failed", "read"])
     templates = [m for m in household.graph.sent_to(WA_ADMIN) if m["type"] == "template"]
     assert len(templates) == 1  # the failure came twice; the template went once
+
+
+async def test_status_says_who_saw_the_last_alarm(household) -> None:
+    household.graph.offline.add(WA_MEMBER)
+    for phone in (WA_ADMIN, WA_MEMBER):
+        silent_for(household, phone, 60)
+    text = "The alarm is going off: the patio door opened."
+    await publish(household, Notice(NoticeKind.ALARM, text))
+    await until(lambda: sorted(r.status for r in receipts(household, text)) == ["read", "sent"])
+    await household.graph.say(WA_ADMIN, "/status", name="Wanda")
+    status = await household.graph.wait_sent(
+        WA_ADMIN, lambda m: m["type"] == "text" and "last alarm" in m["text"]["body"]
+    )
+    last = status["text"]["body"].splitlines()[-1]
+    assert last.startswith("The last alarm notice (")
+    assert last.endswith("): read by Wanda; not yet delivered to Milo.")
