@@ -158,19 +158,21 @@ class Outbox:
             self._db.execute("DELETE FROM outbox WHERE at < ?", (old,))
 
     def add(self, notice: Notice, channels: Iterable[str], *, origin: int | None = None) -> None:
-        """Keep a notice for each of these channels until it is delivered (or refused);
-        `origin`: the row of the notice this one stands in for (a refused one)."""
+        """Keep a notice for each of these channels until it is delivered (or refused).
+
+        The rows of one notice are linked: each names the first (`origin`), and so do the
+        rows of a notice that stands in for a refused one (`origin` given), so a refusal
+        knows which channels already had it."""
         at = _stamp(notice.at)
-        rows = [
-            (channel, notice.kind.value, notice.text, at, notice.to, notice.ask, origin)
-            for channel in channels
-        ]
+        row = (notice.kind.value, notice.text, at, notice.to, notice.ask)
         with self._lock, self._db:
-            self._db.executemany(
-                "INSERT INTO outbox (channel, kind, text, at, recipient, ask, origin)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            for channel in channels:
+                cursor = self._db.execute(
+                    "INSERT INTO outbox (channel, kind, text, at, recipient, ask, origin)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (channel, *row, origin),
+                )
+                origin = origin if origin is not None else cursor.lastrowid
 
     def pending(self, channel: str) -> list[tuple[int, Notice]]:
         """The notices a channel has not delivered yet, oldest first."""

@@ -395,25 +395,22 @@ class WhatsAppChannel:
             return
         choice = request.subject
         picked = int(index) if index.isdigit() else -1
-        outcome = "That is not one of the choices."
-        try:
-            if not isinstance(choice, ListChoice) or not 0 <= picked < len(choice.options):
-                return
-            option = choice.options[picked]
-            if choice.kind == "s":
-                try:
-                    outcome = self.dobby.routines.cancel_scheduled(option, requester)
-                except RoutineError as error:
-                    outcome = str(error)
-                await self.send_text(phone, outcome)
-            else:
-                outcome = f"Picked {option}."
-                reply = await self.dobby.handle(option, requester)
-                await self._reply(phone, member, reply)
-        finally:
+        if not isinstance(choice, ListChoice) or not 0 <= picked < len(choice.options):
+            outcome = "That is not one of the choices."
+            self.dobby.house.confirmations.settle(request, approved=False, outcome=outcome)
+            await self.send_text(phone, outcome)
+            return
+        option = choice.options[picked]
+        if choice.kind == "s":
+            try:
+                outcome = self.dobby.routines.cancel_scheduled(option, requester)
+            except RoutineError as error:
+                outcome = str(error)
             self.dobby.house.confirmations.settle(request, approved=True, outcome=outcome)
-            if outcome == "That is not one of the choices.":
-                await self.send_text(phone, outcome)
+            await self.send_text(phone, outcome)
+            return
+        self.dobby.house.confirmations.settle(request, approved=True, outcome=f"Picked {option}.")
+        await self._reply(phone, member, await self.dobby.handle(option, requester))
 
     def labels(self, token: str) -> tuple[str, str]:
         """The buttons of a question: Save/Cancel for a routine's preview, else
