@@ -200,11 +200,17 @@ class WhatsAppChannel:
         try:
             message_id = await self._send_template(phone, notice)
         except SendError as error:
-            self.dobby.notifications.sent(notice, CHANNEL, phone, f"refused:{phone}")
-            self.dobby.notifications.status(CHANNEL, f"refused:{phone}", "failed", str(error))
+            self._refusal(notice, phone, error)
             await self.dobby.notifications.refused(notice, CHANNEL, str(error))
             return
         self.dobby.notifications.sent(notice, CHANNEL, phone, message_id)
+
+    def _refusal(self, notice: Notice, phone: str, error: SendError) -> None:
+        """A send the API refused at once: a failed receipt with its error, beside the
+        notice (it has no message id: it never was a message)."""
+        refused = f"refused:{notice.id}:{phone}"
+        self.dobby.notifications.sent(notice, CHANNEL, phone, refused)
+        self.dobby.notifications.status(CHANNEL, refused, "failed", str(error))
 
     # -- answering ------------------------------------------------------------------------
 
@@ -525,8 +531,7 @@ class WhatsAppChannel:
                     raise  # the API cannot be reached: the outbox tries again later
                 _LOGGER.error("WhatsApp refused a notice to %s: %s", phone, error)
                 refusals.append(f"{phone}: {error}")
-                self.dobby.notifications.sent(notice, CHANNEL, phone, f"refused:{phone}")
-                self.dobby.notifications.status(CHANNEL, f"refused:{phone}", "failed", str(error))
+                self._refusal(notice, phone, error)
                 continue
             self.dobby.notifications.sent(notice, CHANNEL, phone, message_id)
         if phones and len(refusals) == len(phones):
