@@ -102,6 +102,9 @@ class Receipt:
     """When the status was last updated."""
 
 
+CHANNEL_NAMES = {"whatsapp": "WhatsApp", "telegram": "Telegram"}
+"""How a notice that stands in for a refused one names the channel that refused it."""
+
 STATUS_ORDER = {"sent": 1, "delivered": 2, "read": 3}
 """A later status never goes back to an earlier one (webhooks may arrive out of order)."""
 
@@ -470,8 +473,9 @@ class Notifications:
         if not others:
             _LOGGER.warning("No other channel can take it; it stays in the outbox as refused")
             return
-        who = f" for {notice.chat} on {channel}" if notice.chat else ""
-        text = f"({channel.capitalize()} could not deliver this{who}: {error}) {notice.text}"
+        who = f" to {notice.chat}" if notice.chat else ""
+        name = CHANNEL_NAMES.get(channel, channel)
+        text = f"({name} could not deliver this{who}: {error}) {notice.text}"
         again = Notice(notice.kind, text, notice.at, None, notice.ask)
         self._outbox.add(again, others, origin=first)
         for other in others:

@@ -155,8 +155,7 @@ async def test_a_refused_notice_is_kept_with_its_error_and_goes_to_the_other_cha
     [refused] = whatsapp.got
     assert hub.state(refused) == ("refused", "whatsapp: closed window (code 131047)")
     assert telegram.texts == [
-        "(Whatsapp could not deliver this for 15550001111 on whatsapp: closed window "
-        "(code 131047)) Wake ran."
+        "(WhatsApp could not deliver this to 15550001111: closed window (code 131047)) Wake ran."
     ]
     await asyncio.sleep(0.05)  # a refused notice is not tried again
     assert len(whatsapp.got) == 1
