@@ -453,8 +453,12 @@ def routines_delete(name: str, config: ConfigOption = None) -> None:
 
 @config_app.command("check")
 def config_check(config: ConfigOption = None) -> None:
-    """Check home.yaml and routines.yaml; say what is wrong, with file, line and field."""
+    """Check home.yaml and routines.yaml; say what is wrong, with file, line and field.
+
+    With WhatsApp set up, also which of its templates are missing or not approved (exit 1).
+    """
     from agent.app import instantiate_adapters
+    from agent.config import ChannelSettings
     from devices.blocking import BlockingRunner
     from devices.plugin import load_adapters
     from devices.registry import Registry
@@ -469,6 +473,19 @@ def config_check(config: ConfigOption = None) -> None:
         f"{loaded.directory}: OK ({len(loaded.home.areas)} areas, "
         f"{len(loaded.routines.routines)} routines)"
     )
+    settings = ChannelSettings()
+    uses_whatsapp = settings.whatsapp_token is not None or "whatsapp" in loaded.home_doc.data
+    if not uses_whatsapp:
+        return
+    from agent.channels.whatsapp.templates import check_templates
+
+    report = _run(lambda: check_templates(loaded.home.whatsapp, settings))
+    for note in report.notes:
+        typer.echo(f"WhatsApp: {note}")
+    for problem in report.problems:
+        typer.echo(f"WhatsApp: missing: {problem}", err=True)
+    if report.problems:
+        raise typer.Exit(1)
 
 
 @app.command()

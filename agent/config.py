@@ -29,7 +29,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from devices.lan import interface_addresses
 from skills.actions import Role
 from skills.policy import PolicyConfig
-from skills.routines import RoutinesFile, find_problems
+from skills.routines import Duration, RoutinesFile, find_problems
 from skills.scheduler import SchedulerSettings
 from skills.sun import Location
 
@@ -140,6 +140,45 @@ class McpServerConfig(BaseModel):
         return self
 
 
+class TemplateConfig(BaseModel):
+    """A WhatsApp message template approved for the business number, by name and language."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
+    """As submitted in WhatsApp Manager: lower case, digits and underscores."""
+    language: str = Field(default="en", min_length=2)
+    """The language code it was approved in (`en`, `en_US`, `de`)."""
+
+
+class TemplatesConfig(BaseModel):
+    """The templates Dobby sends to a member who has not written in the last 24 hours."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    notice: TemplateConfig | None = None
+    """One text parameter (`{{1}}`) that carries the notice: `dobby_notice`."""
+    approval: TemplateConfig | None = None
+    """One text parameter for the question, and two quick-reply buttons, Approve and Deny
+    (in that order): `dobby_approval`."""
+
+    def missing(self) -> list[str]:
+        """The kinds of template not configured."""
+        return [kind for kind in ("notice", "approval") if getattr(self, kind) is None]
+
+
+class WhatsAppConfig(BaseModel):
+    """How Dobby uses WhatsApp, under `whatsapp:` in home.yaml (its secrets stay in the
+    environment)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    templates: TemplatesConfig = TemplatesConfig()
+    alarm_delivered_within: Duration = Field(default=120.0, gt=0)
+    """An alarm notice not delivered to anyone within this long is sent again as a template
+    and to every other member (`2m`)."""
+
+
 class AssistantConfig(BaseModel):
     """What the household calls its assistant."""
 
@@ -180,6 +219,8 @@ class HomeConfig(BaseModel):
     """Send every sentence to the model, not only what local understanding misses."""
     mcp_servers: dict[str, McpServerConfig] = {}
     """MCP servers whose allowed tools the LLM agent may use, by a short name."""
+    whatsapp: WhatsAppConfig = WhatsAppConfig()
+    """The approved templates for notices outside the 24-hour window, and the alarm's bound."""
 
     @field_validator("language")
     @classmethod
@@ -436,6 +477,9 @@ class ChannelSettings(BaseSettings):
     whatsapp_verify_token: SecretStr | None = Field(default=None, repr=False)
     """The token Meta sends in the webhook's verify handshake."""
     whatsapp_phone_number_id: str | None = None
+    whatsapp_business_account_id: str | None = None
+    """The WhatsApp Business Account's id: `dobby config check` reads which templates it
+    has approved (optional)."""
     whatsapp_graph_url: str = "https://graph.facebook.com/v21.0"
     http_host: str = "127.0.0.1"
     """Where `/healthz` and the webhooks listen: this machine only, unless set otherwise

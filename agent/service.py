@@ -37,6 +37,7 @@ from skills.notifications import Notice, NoticeKind, Notifications
 if TYPE_CHECKING:
     from agent.channels.mcp.http import McpEndpoint
     from agent.channels.web.channel import WebChannel
+    from agent.channels.whatsapp import Windows
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -193,6 +194,7 @@ class Service:
         self._runner: web.AppRunner | None = None
         self._serving = False
         self._seen: SeenMessages | None = None
+        self._windows: Windows | None = None
         self.mcp: McpEndpoint | None = None
         self.web: WebChannel | None = None
         """The household's web page, unless `DOBBY_WEB=false`."""
@@ -274,10 +276,19 @@ class Service:
             telegram.add_routes(app)
             self.channels["telegram"] = telegram
         if settings.whatsapp_token is not None:
-            from agent.channels.whatsapp import WhatsAppChannel
+            from agent.channels.whatsapp import WhatsAppChannel, Windows
+            from agent.channels.whatsapp.voice import transcriber_from_environment
 
+            self._windows = Windows(database_path(self.state_dir))
             try:
-                whatsapp = WhatsAppChannel(self.dobby, self.members, settings, self._seen)
+                whatsapp = WhatsAppChannel(
+                    self.dobby,
+                    self.members,
+                    settings,
+                    self._seen,
+                    self._windows,
+                    transcriber_from_environment(),
+                )
             except ValueError as error:
                 raise SettingsError(str(error)) from None
             whatsapp.add_routes(app)
@@ -352,6 +363,8 @@ class Service:
             await self._runner.cleanup()
         if self._seen is not None:
             self._seen.close()
+        if self._windows is not None:
+            self._windows.close()
         self._unhide()
 
     async def run(self, stop: asyncio.Event | None = None) -> None:

@@ -59,6 +59,8 @@ class Request:
     subject: object
     """What waits: a held plan, a schedule to be made, a paused LLM run."""
     expires_at: float
+    only_asker: bool = False
+    """Only the person who asked may answer (a choice from a list), whatever their role."""
     taken_by: Requester | None = None
     """Who answered, from the moment the answer was taken (before it is carried out)."""
     answer: Answer | None = None
@@ -84,11 +86,19 @@ class Confirmations:
     _open: dict[str, Request] = field(default_factory=dict)
     _answered: dict[str, Request] = field(default_factory=dict)
 
-    def open(self, question: str, requester: Requester, subject: object) -> Request:
-        """A new request; its token goes on the buttons that answer it."""
+    def open(
+        self, question: str, requester: Requester, subject: object, *, only_asker: bool = False
+    ) -> Request:
+        """A new request; its token goes on the buttons that answer it. `only_asker`: a
+        question only the asker answers (which of these did you mean), not an approval."""
         self._forget_expired()
         request = Request(
-            secrets.token_urlsafe(8), question, requester, subject, self.clock() + self.ttl
+            secrets.token_urlsafe(8),
+            question,
+            requester,
+            subject,
+            self.clock() + self.ttl,
+            only_asker=only_asker,
         )
         self._open[request.token] = request
         return request
@@ -98,9 +108,10 @@ class Confirmations:
         return self._open.get(token)
 
     def waiting(self) -> list[Request]:
-        """Every request that can still be answered, oldest first (for a page to list)."""
+        """Every approval that can still be given, oldest first (for a page to list); a
+        question only its asker answers is not one."""
         now = self.clock()
-        return [r for r in self._open.values() if now <= r.expires_at]
+        return [r for r in self._open.values() if now <= r.expires_at and not r.only_asker]
 
     def take(self, token: str, approver: Requester) -> Request:
         """The request `token` names, taken out of the store: only by a person the policy
@@ -108,7 +119,12 @@ class Confirmations:
         request = self._open.get(token)
         if request is None:
             raise ConfirmationError("That request was already answered or does not exist.")
-        if not self.policy.may_confirm(approver.role):
+        if request.only_asker:
+            if approver.id != request.requester.id:
+                raise ConfirmationError(
+                    "Only the person who asked can answer this.", still_open=True
+                )
+        elif not self.policy.may_confirm(approver.role):
             raise ConfirmationError(
                 f"A {approver.role.value} may not approve this.", still_open=True
             )

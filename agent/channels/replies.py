@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from skills.notifications import NoticeKind
+
 if TYPE_CHECKING:
     from agent.app import Dobby
     from agent.channels.members import JoinRequest
@@ -69,7 +71,8 @@ def devices_text(dobby: Dobby) -> str:
 
 
 def status_text(dobby: Dobby) -> str:
-    """What is on, open, unlocked or playing, and what cannot be reached."""
+    """What is on, open, unlocked or playing, what cannot be reached, and who saw the last
+    alarm notice."""
     active, away = [], []
     for item in dobby.states():
         if not item["available"]:
@@ -79,7 +82,43 @@ def status_text(dobby: Dobby) -> str:
     lines = active or ["Everything is off, closed, locked and quiet."]
     if away:
         lines.append(f"Not reachable: {', '.join(away)}.")
+    seen = alarm_seen(dobby)
+    if seen:
+        lines.append(seen)
     return "\n".join(lines)
+
+
+RECEIPT_WORDS = {
+    "read": "read by",
+    "delivered": "delivered to",
+    "sent": "not yet delivered to",
+    "failed": "could not reach",
+}
+
+
+def alarm_seen(dobby: Dobby) -> str | None:
+    """Who saw the last alarm notice, from the delivery statuses WhatsApp reports."""
+    found = dobby.notifications.latest_received(NoticeKind.ALARM)
+    if found is None:
+        return None
+    notice, receipts = found
+    best: dict[str, str] = {}
+    order = ["failed", "sent", "delivered", "read"]
+    for receipt in receipts:
+        member = dobby.members.get(f"{receipt.channel}:{receipt.recipient}") or (
+            dobby.members.get(f"{receipt.channel}:+{receipt.recipient}")
+        )
+        who = member.name if member is not None else receipt.recipient
+        status = receipt.status if receipt.status in order else "sent"
+        if who not in best or order.index(status) > order.index(best[who]):
+            best[who] = status
+    parts = [
+        f"{RECEIPT_WORDS[status]} {', '.join(w for w, s in best.items() if s == status)}"
+        for status in reversed(order)
+        if status in best.values()
+    ]
+    when = notice.at.astimezone()
+    return f"The last alarm notice ({when:%a %d %b %H:%M}): {'; '.join(parts)}."
 
 
 def scheduled_text(jobs: Sequence[ScheduledJob]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from skills.database import connect
@@ -43,15 +43,26 @@ class SeenMessages:
 
     def first_time(self, channel: str, message_id: str) -> bool:
         """Whether this is the first time the message comes; it counts as seen from now on."""
+        return bool(self.new(channel, [message_id]))
+
+    def new(self, channel: str, message_ids: Iterable[str]) -> set[str]:
+        """The ids among these that come for the first time; all count as seen from now on.
+        One transaction for them all (a delivery may carry thousands)."""
+        fresh: set[str] = set()
+        now = self._clock()
         with self._lock, self._db:
-            added = self._db.execute(
-                "INSERT OR IGNORE INTO seen_messages (channel, message_id, at) VALUES (?, ?, ?)",
-                (channel, message_id, self._clock()),
-            ).rowcount
-        self._added += added
+            for message_id in message_ids:
+                added = self._db.execute(
+                    "INSERT OR IGNORE INTO seen_messages (channel, message_id, at)"
+                    " VALUES (?, ?, ?)",
+                    (channel, message_id, now),
+                ).rowcount
+                if added == 1:
+                    fresh.add(message_id)
+        self._added += len(fresh)
         if self._added >= _PRUNE_EVERY:
             self._prune()
-        return added == 1
+        return fresh
 
     def _prune(self) -> None:
         self._added = 0

@@ -1,24 +1,26 @@
 """Fakes of the chat services on loopback, for tests and benchmarks: no internet needed.
 
 `FakeBotAPI` speaks the Telegram Bot API as python-telegram-bot calls it (form-encoded
-POSTs to `/bot<token>/<method>`, long-polled getUpdates); `FakeGraphAPI` takes the
-WhatsApp Cloud API's `/<version>/<phone id>/messages`. Both record every call.
+POSTs to `/bot<token>/<method>`, long-polled getUpdates); `FakeGraphAPI`
+(`agent.channels.whatsapp.testing`) is the WhatsApp Cloud API. Both record every call.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import itertools
 import json
 import time
-from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from agent.channels.testing_base import Call, FakeServer
+from agent.channels.whatsapp.testing import FakeGraphAPI, sign, whatsapp_delivery
+
+__all__ = ["BOT_ID", "Call", "FakeBotAPI", "FakeGraphAPI", "sign", "whatsapp_delivery"]
 
 _JSON_PARAMS = frozenset(
     {
@@ -38,60 +40,7 @@ BOT_ID = 4242
 
 
 @dataclass
-class Call:
-    """One request a client made."""
-
-    method: str
-    params: dict[str, Any]
-
-
-@dataclass
-class _Server:
-    host: str = "127.0.0.1"
-    port: int = 0
-    calls: list[Call] = field(default_factory=list)
-    _runner: web.AppRunner | None = None
-    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
-
-    def _app(self) -> web.Application:
-        raise NotImplementedError
-
-    async def start(self) -> None:
-        """Listen on loopback (a free port unless one was given)."""
-        self._runner = web.AppRunner(self._app(), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
-
-    async def stop(self) -> None:
-        """Stop listening."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def _record(self, call: Call) -> None:
-        async with self._changed:
-            self.calls.append(call)
-            self._changed.notify_all()
-
-    def called(self, method: str) -> list[Call]:
-        """The calls of one method so far."""
-        return [c for c in self.calls if c.method == method]
-
-    async def wait_for(
-        self, method: str, where: Callable[[Call], bool] = lambda _: True, within: float = 10.0
-    ) -> Call:
-        """The first call of `method` that matches, waiting for it if needed."""
-        async with asyncio.timeout(within), self._changed:
-            while True:
-                for call in self.called(method):
-                    if where(call):
-                        return call
-                await self._changed.wait()
-
-
-@dataclass
-class FakeBotAPI(_Server):
+class FakeBotAPI(FakeServer):
     """A Telegram Bot API server for one bot token."""
 
     token: str = "123456:TEST-token-not-real"  # noqa: S105 - a fake bot's token
@@ -248,72 +197,3 @@ class FakeBotAPI(_Server):
             for c in self.called("sendMessage")
             if c.params.get("chat_id") == chat_id
         ]
-
-
-@dataclass
-class FakeGraphAPI(_Server):
-    """The WhatsApp Cloud API's send endpoint, for one access token."""
-
-    token: str = "EAAG-test-token-not-real"  # noqa: S105 - a fake access token
-    version: str = "v21.0"
-
-    @property
-    def base_url(self) -> str:
-        """What DOBBY_WHATSAPP_GRAPH_URL takes."""
-        return f"http://{self.host}:{self.port}/{self.version}"
-
-    def _app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_post("/{version}/{phone_id}/messages", self._handle)
-        return app
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
-            return web.json_response(
-                {"error": {"message": "Invalid OAuth access token"}}, status=401
-            )
-        body = await request.json()
-        await self._record(Call("messages", {**body, "phone_id": request.match_info["phone_id"]}))
-        return web.json_response(
-            {
-                "messaging_product": "whatsapp",
-                "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
-                "messages": [{"id": f"wamid.{len(self.calls)}"}],
-            }
-        )
-
-    def sent_to(self, phone: str) -> list[dict[str, Any]]:
-        """The messages sent to one phone number, in order."""
-        return [c.params for c in self.called("messages") if c.params.get("to") == phone]
-
-
-def sign(body: bytes, app_secret: str) -> str:
-    """The `X-Hub-Signature-256` header Meta sends with a delivery."""
-    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def whatsapp_delivery(
-    phone: str, *, text: str | None = None, button: str | None = None, name: str = "Someone"
-) -> dict[str, Any]:
-    """A Cloud API webhook delivery of one message from `phone`."""
-    message: dict[str, Any] = {"from": phone, "id": f"wamid.in.{time.monotonic_ns()}"}
-    message["timestamp"] = str(int(time.time()))
-    if button is not None:
-        message["type"] = "interactive"
-        message["interactive"] = {
-            "type": "button_reply",
-            "button_reply": {"id": button, "title": button},
-        }
-    else:
-        message["type"] = "text"
-        message["text"] = {"body": text or ""}
-    value = {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "15550000000", "phone_number_id": "1234567890"},
-        "contacts": [{"profile": {"name": name}, "wa_id": phone}],
-        "messages": [message],
-    }
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [{"id": "0", "changes": [{"value": value, "field": "messages"}]}],
-    }

@@ -44,3 +44,7 @@ class LLMSettings(BaseSettings):
     """Tokens of a chat's earlier turns the next turn carries (counted by `agent.llm.tokens`)."""
     llm_history_turns: int = Field(default=HISTORY_TURNS, ge=0)
     """Earlier turns of a chat the next turn carries at most."""
+    speech_model: str | None = None
+    """A speech-to-text model (`whisper-1`): voice notes are transcribed by the
+    OpenAI-compatible `/audio/transcriptions` of `model_base_url` (OpenAI's own without it),
+    with `model_api_key` or `OPENAI_API_KEY`. Unset: voice notes are not listened to."""

@@ -88,6 +88,10 @@ async def preview_routine(ctx: RunContext[HouseDeps], routine: Routine) -> str:
         return f"Cannot make this routine: {error}"
 
 
+SAVE_QUESTION = "Save this routine?"
+"""How the question to save a previewed routine begins (a chat shows Save and Cancel)."""
+
+
 def _approval(question: str, what: list[str]) -> ApprovalRequired:
     return ApprovalRequired(metadata={"question": question, "actions": what})
 
@@ -112,7 +116,7 @@ async def save_routine(ctx: RunContext[HouseDeps], routine: Routine, replace: bo
     if not ctx.tool_call_approved:
         if not book.house.policy.may_confirm(requester.role):
             return f"Not saved: a {requester.role.value} may not change routines."
-        raise _approval(f"Save this routine?\n{draft.preview}", [f"save routine {routine.name}"])
+        raise _approval(f"{SAVE_QUESTION}\n{draft.preview}", [f"save routine {routine.name}"])
     try:
         book.save(routine, requester, replace=replace, approved_by=ctx.deps.approver)
     except RoutineError as error:

@@ -1,7 +1,9 @@
 """Bad input is a sentence or a 4xx, never a traceback, and acts on nothing.
 
 Hypothesis mutates the shipped home.yaml and routines.yaml (characters, bytes, and whole
-values swapped for others) and feeds random bodies to the webhooks. A config is either
+values swapped for others) and feeds random bodies to the webhooks (WhatsApp deliveries
+shaped as the Cloud API's: messages of every kind, button and list replies, and the
+statuses of sent messages, with odd values everywhere). A config is either
 accepted or refused with a ConfigError naming its file; a webhook body is answered with a
 200 or a 4xx, and nothing is acted on.
 """
@@ -236,11 +238,59 @@ JSON = st.recursive(
     ),
     max_leaves=12,
 )
+MESSAGE_KEYS = [
+    "from",
+    "id",
+    "type",
+    "timestamp",
+    "text",
+    "interactive",
+    "button",
+    "audio",
+    "image",
+]
+STATUS_KEYS = ["id", "status", "timestamp", "recipient_id", "errors", "conversation", "pricing"]
+INTERACTIVE = st.fixed_dictionaries(
+    {"type": st.sampled_from(["button_reply", "list_reply", "nfm_reply"]) | JSON},
+    optional={
+        "button_reply": JSON | st.fixed_dictionaries({"id": JSON, "title": JSON}),
+        "list_reply": JSON | st.fixed_dictionaries({"id": JSON, "title": JSON}),
+    },
+)
+MESSAGE = st.dictionaries(st.sampled_from(MESSAGE_KEYS), JSON) | st.fixed_dictionaries(
+    {
+        "from": st.text(max_size=15) | JSON,
+        "id": st.text(max_size=12) | JSON,
+        "type": st.sampled_from(["text", "interactive", "button", "audio", "image", "x"]),
+        "timestamp": JSON | st.sampled_from(["1e999", "-1", "nan", "1750857384"]),
+    },
+    optional={
+        "interactive": INTERACTIVE | JSON,
+        "audio": JSON,
+        "image": JSON,
+        "button": JSON | st.fixed_dictionaries({"payload": JSON}),
+        "text": JSON,
+    },
+)
+STATUS = st.dictionaries(st.sampled_from(STATUS_KEYS), JSON) | st.fixed_dictionaries(
+    {
+        "id": st.text(max_size=12) | JSON,
+        "status": st.sampled_from(["sent", "delivered", "read", "failed", "deleted"]) | JSON,
+    },
+    optional={
+        "errors": st.lists(st.fixed_dictionaries({"code": JSON, "title": JSON}) | JSON, max_size=2)
+        | JSON,
+        "timestamp": JSON,
+        "recipient_id": JSON,
+    },
+)
 SHAPED = st.fixed_dictionaries(
     {"entry": st.lists(st.fixed_dictionaries({"changes": st.lists(st.fixed_dictionaries(
-        {"value": st.fixed_dictionaries({"messages": st.lists(st.dictionaries(
-            st.sampled_from(["from", "id", "type", "text", "interactive", "button"]), JSON
-        ), max_size=3)})}), max_size=2)}), max_size=2)}
+        {"value": st.fixed_dictionaries({}, optional={
+            "messages": st.lists(MESSAGE, max_size=3),
+            "statuses": st.lists(STATUS, max_size=3),
+            "contacts": st.lists(JSON, max_size=2),
+        })}), max_size=2)}), max_size=2)}
 )  # fmt: skip
 UPDATES = st.fixed_dictionaries(
     {"update_id": JSON, "message": JSON | st.fixed_dictionaries({"text": JSON, "from": JSON})}

@@ -1,13 +1,16 @@
 """Notices reach every channel through the outbox: kept until a channel is up, tried again
-when it fails, each delivered once, and none lost across a restart."""
+when it fails, each delivered once, and none lost across a restart; one a service refuses
+for good is kept with its error and goes to the other channels, and what became of each
+message a notice went out as is kept beside it."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from skills.notifications import Notice, NoticeKind, Notifications
+from skills.notifications import Notice, NoticeKind, Notifications, Outbox, RefusedError
 
 
 class Chat:
@@ -125,3 +128,98 @@ async def test_a_notice_delivered_late_says_when_it_happened(tmp_path: Path) -> 
     [late] = chat.texts
     assert late == f"(From {then.astimezone():%a %d %b %H:%M}) The alarm was triggered"
     await hub.close()
+
+
+class Refusing(Chat):
+    """A channel whose service refuses everything for good."""
+
+    async def __call__(self, notice: Notice) -> None:
+        self.got.append(notice)
+        raise RefusedError("closed window (code 131047)")
+
+
+async def settle() -> None:
+    for _ in range(50):
+        await asyncio.sleep(0)
+
+
+async def test_a_refused_notice_is_kept_with_its_error_and_goes_to_the_other_channel(
+    tmp_path: Path,
+) -> None:
+    hub = Notifications(tmp_path / "dobby.db", retry_after=0.01)
+    whatsapp, telegram = Refusing(), Chat()
+    hub.attach("whatsapp", whatsapp)
+    hub.attach("telegram", telegram)
+    await hub.publish(Notice(NoticeKind.SCHEDULE, "Wake ran.", to="whatsapp:15550001111"))
+    await settle()
+    [refused] = whatsapp.got
+    assert hub.state(refused) == ("refused", "whatsapp: closed window (code 131047)")
+    assert telegram.texts == [
+        "(WhatsApp could not deliver this to 15550001111: closed window (code 131047)) Wake ran."
+    ]
+    await asyncio.sleep(0.05)  # a refused notice is not tried again
+    assert len(whatsapp.got) == 1
+    await hub.close()
+
+
+async def test_a_refusal_on_every_channel_stays_in_the_outbox_and_does_not_bounce(
+    tmp_path: Path,
+) -> None:
+    hub = Notifications(tmp_path / "dobby.db")
+    whatsapp, telegram = Refusing(), Refusing()
+    hub.attach("whatsapp", whatsapp)
+    hub.attach("telegram", telegram)
+    await hub.publish(Notice(NoticeKind.ALARM, "The alarm is going off."))
+    await settle()
+    assert len(whatsapp.got) == 1
+    assert len(telegram.got) == 1
+    assert [hub.state(n)[0] for n in (*whatsapp.got, *telegram.got)] == ["refused", "refused"]
+    await hub.close()
+
+
+async def test_receipts_keep_the_latest_status_and_the_last_alarm_is_found(
+    tmp_path: Path,
+) -> None:
+    hub = Notifications(tmp_path / "dobby.db")
+    chat = Chat()
+    hub.attach("whatsapp", chat)
+    await hub.publish(Notice(NoticeKind.ALARM, "Intruder!"))
+    await settle()
+    [notice] = chat.got
+    hub.sent(notice, "whatsapp", "15550001111", "wamid.1")
+    hub.sent(notice, "whatsapp", "15550003333", "wamid.2")
+    assert hub.status("whatsapp", "wamid.1", "read") is not None
+    hub.status("whatsapp", "wamid.1", "delivered")  # late, out of order: ignored
+    hub.status("whatsapp", "wamid.2", "failed", "Message undeliverable (code 131026)")
+    assert hub.status("whatsapp", "wamid.unknown", "read") is None
+    found = hub.latest_received(NoticeKind.ALARM)
+    assert found is not None
+    alarm, receipts = found
+    assert alarm.text == "Intruder!"
+    assert [(r.recipient, r.status, r.error) for r in receipts] == [
+        ("15550001111", "read", None),
+        ("15550003333", "failed", "Message undeliverable (code 131026)"),
+    ]
+    await hub.close()
+
+
+def test_an_outbox_from_before_refusals_is_brought_up_to_date(tmp_path: Path) -> None:
+    database = tmp_path / "dobby.db"
+    with sqlite3.connect(database) as db:
+        db.execute(
+            "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL,"
+            " kind TEXT NOT NULL, text TEXT NOT NULL, at TEXT NOT NULL, recipient TEXT,"
+            " ask TEXT, delivered_at TEXT, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT)"
+        )
+        db.execute(
+            "INSERT INTO outbox (channel, kind, text, at) VALUES ('telegram', 'info', 'Hi', ?)",
+            (datetime.now(UTC).isoformat(),),
+        )
+    db.close()
+    outbox = Outbox(database)
+    [(row_id, notice)] = outbox.pending("telegram")
+    assert notice.text == "Hi"
+    outbox.refused(row_id, "gone")
+    assert outbox.pending("telegram") == []
+    assert outbox.state(row_id) == ("refused", "gone")
+    outbox.close()

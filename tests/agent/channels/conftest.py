@@ -22,7 +22,12 @@ from skills.policy import SensitiveRule
 
 CONFIG = Path(__file__).resolve().parents[3] / "config"
 ADMIN, MEMBER, GUEST, STRANGER = 1001, 1002, 1003, 6666
-WA_ADMIN, WA_STRANGER = "15550001111", "15559999999"
+WA_ADMIN, WA_MEMBER, WA_GUEST, WA_STRANGER = (
+    "15550001111",
+    "15550003333",
+    "15550004444",
+    "15559999999",
+)
 APP_SECRET = "wa-app-secret-never-logged"
 VERIFY_TOKEN = "wa-verify-token-never-logged"
 
@@ -55,12 +60,14 @@ async def household(tmp_path: Path) -> AsyncIterator[Household]:
         MemberConfig(id=f"telegram:{MEMBER}", name="Bob", role=Role.MEMBER),
         MemberConfig(id=f"telegram:{GUEST}", name="Gus", role=Role.GUEST),
         MemberConfig(id=f"whatsapp:+{WA_ADMIN}", name="Wanda", role=Role.ADMIN),
+        MemberConfig(id=f"whatsapp:+{WA_MEMBER}", name="Milo", role=Role.MEMBER),
+        MemberConfig(id=f"whatsapp:+{WA_GUEST}", name="Gina", role=Role.GUEST),
     ]
     # The demo house has no lock yet: playing music needs a confirmation in these tests.
     config.home.policy.confirm.append(
         SensitiveRule(command="media_player.play", reason="playing music")
     )
-    telegram, graph = FakeBotAPI(), FakeGraphAPI()
+    telegram, graph = FakeBotAPI(), FakeGraphAPI(app_secret=APP_SECRET)
     await telegram.start()
     await graph.start()
     settings = ChannelSettings(
@@ -71,7 +78,7 @@ async def household(tmp_path: Path) -> AsyncIterator[Household]:
         whatsapp_token=SecretStr(graph.token),
         whatsapp_app_secret=SecretStr(APP_SECRET),
         whatsapp_verify_token=SecretStr(VERIFY_TOKEN),
-        whatsapp_phone_number_id="1234567890",
+        whatsapp_phone_number_id=graph.phone_number_id,
         whatsapp_graph_url=graph.base_url,
         http_host="127.0.0.1",
         http_port=0,
@@ -79,6 +86,7 @@ async def household(tmp_path: Path) -> AsyncIterator[Household]:
     try:
         async with serving_demo(config, tmp_path, settings) as demo:
             assert demo.missing == []
+            graph.webhook = f"http://127.0.0.1:{demo.service.port}/whatsapp"
             yield Household(demo.service, demo.house, telegram, graph)
     finally:
         await graph.stop()

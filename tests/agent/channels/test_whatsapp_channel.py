@@ -29,6 +29,7 @@ async def post(household, delivery: dict, signature: str | None) -> int:
 
 
 async def signed(household, delivery: dict) -> int:
+    household.graph.heard(delivery)  # the person wrote: their 24-hour window is open
     return await post(household, delivery, sign(json.dumps(delivery).encode(), APP_SECRET))
 
 

@@ -318,6 +318,11 @@ async def test_schedule_list_and_cancel_something_for_later(mcp_house) -> None:
 
 
 async def test_a_guest_reads_only_their_own_audit_entries(mcp_house) -> None:
+    # Something of Bob's on record, whichever tests ran before in this process (xdist).
+    async with connect(mcp_house, mcp_house.tokens["Bob"]) as client:
+        await client.call_tool(
+            "control_light", {"entity_ids": ["light.counter_strip"], "action": "turn_on"}
+        )
     async with connect(mcp_house, mcp_house.tokens["Gus"]) as client:
         refused = text_of(await client.call_tool("audit_log", {"member": "Alice"}))
         own = json.loads(text_of(await client.call_tool("audit_log", {})))
