@@ -21,11 +21,10 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devices.adapters.mqtt.config import MqttConfig
 from devices.adapters.mqtt.exposes import ZigbeeEntity, command_payload, gettable, plan, state_of
-from devices.adapters.mqtt.link import BrokerLink, BrokerSettings
 from devices.capabilities import CommandSpec, Domain, Params, State
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import (
@@ -38,6 +37,9 @@ from devices.errors import (
     UnsupportedCommandError,
 )
 from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered, Manifest
+
+if TYPE_CHECKING:
+    from devices.adapters.mqtt.link import BrokerLink
 
 BROKER = "mqtt-broker"
 """The `Discovered.type` of a broker named by config or a demo."""
@@ -137,6 +139,10 @@ class MqttAdapter(Adapter):
             return
         if link is not None:
             await link.stop()
+        # aiomqtt (and paho under it) is imported with the first broker, not at start.
+        await self.context.load_library("devices.adapters.mqtt.link")
+        from devices.adapters.mqtt.link import BrokerLink, BrokerSettings
+
         username, password = self.config.credentials()
         settings = BrokerSettings(
             host,
