@@ -134,7 +134,6 @@ class BrokerLink:
             reason = await self._session()
             if reason is None:
                 delay = self.settings.reconnect_min
-            self.problem = reason or "the MQTT broker went away"
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.settings.reconnect_max)
 
@@ -155,7 +154,8 @@ class BrokerLink:
                 async for message in client.messages:
                     self.on_message(str(message.topic), _payload(message.payload), message.retain)
         except aiomqtt.MqttCodeError as error:
-            if error.rc in REFUSED_LOGIN:
+            code = getattr(error.rc, "value", error.rc)  # MQTT 5 gives a ReasonCode
+            if code in REFUSED_LOGIN:
                 hint = self.settings.credentials_hint
                 self.log.error(
                     "The MQTT broker at %s refused the login%s", where, f" ({hint})" if hint else ""
@@ -172,7 +172,7 @@ class BrokerLink:
         return None if made else "the MQTT broker cannot be reached"
 
     def _lost(self, made: bool, reason: str) -> None:
-        self._client = None
+        self._client, self.problem = None, reason
         self._connected.clear()
         if made:
             self.on_connection(False, reason)
