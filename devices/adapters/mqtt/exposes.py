@@ -16,6 +16,7 @@ nothing here trusts its shape: what cannot be read is skipped and named in `unkn
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -276,15 +277,12 @@ def plan(exposes: Any) -> Plan:
         entity = _reading(feature)
         if entity is not None:
             readings.append(entity)
-    if not main:  # a sensor device: its first binary reading is the device itself
+    if not main:  # a sensor or a remote: its first contact, motion, ... or its action is it
         first = next((e for e in readings if e.domain == Domain.BINARY_SENSOR), None)
+        first = first or next((e for e in readings if "action" in e.roles), None)
         if first is not None:
             readings.remove(first)
-            main.append(
-                ZigbeeEntity(
-                    first.key, first.domain, "", first.roles, device_class=first.device_class
-                )
-            )
+            main.append(dataclasses.replace(first, label=""))
     result.entities = main + readings
     return result
 

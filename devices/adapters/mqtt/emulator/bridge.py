@@ -345,6 +345,11 @@ class Zigbee2MqttEmulator:
                 state["position"] = 100 if state["state"] == "OPEN" else 0
             if key == "position":
                 state["state"] = "OPEN" if state["position"] > 0 else "CLOSE"
+        if device.model.kind == "plug" and key == "state":  # metering follows the relay
+            on = state["state"] == "ON"
+            start = device.model.start
+            state["power"] = start["power"] if on else 0
+            state["current"] = start["current"] if on else 0
         if device.model.kind == "trv":
             heating = (
                 state["system_mode"] != "off"

@@ -37,7 +37,7 @@ async def test_the_hallway_reads_as_a_person_says_it() -> None:
         assert (device.info.suggested_area, device.info.model) == ("Hallway", "MCCGQ11LM")
         power = bus.entity("sensor.hallway_plug_power")
         assert power.state.attributes()["unit_of_measurement"] == "W"  # type: ignore[union-attr]
-        assert bus.entity("sensor.hallway_remote_action").state.state == "none"  # type: ignore[union-attr]
+        assert bus.entity("sensor.hallway_remote").state.state == "none"  # type: ignore[union-attr]
 
 
 async def test_a_door_opened_and_a_button_pressed_are_pushed() -> None:
@@ -46,7 +46,7 @@ async def test_a_door_opened_and_a_button_pressed_are_pushed() -> None:
         await bus.zigbee.bridge.change("Hallway/Door", contact=False)
         assert await bus.wait(lambda: bus.entity("binary_sensor.hallway_door").state.state == "on")  # type: ignore[union-attr]
         await bus.zigbee.bridge.press("Hallway/Remote", "toggle")
-        action = "sensor.hallway_remote_action"
+        action = "sensor.hallway_remote"
         assert await bus.wait(lambda: bus.entity(action).state.state == "toggle")  # type: ignore[union-attr]
         await bus.zigbee.bridge.change("Hallway/Remote", battery=66)  # no action: the last stays
         battery = "sensor.hallway_remote_battery"
