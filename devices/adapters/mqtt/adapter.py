@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from devices.adapters.mqtt import discovery
 from devices.adapters.mqtt.config import MqttConfig
 from devices.adapters.mqtt.exposes import ZigbeeEntity, command_payload, gettable, plan, state_of
 from devices.capabilities import CommandSpec, Domain, Params, State
@@ -115,7 +116,12 @@ class MqttAdapter(Adapter):
         self.device_lists = 0
         """How many device lists have been read (tests wait on it)."""
         self._timers: set[asyncio.TimerHandle] = set()
+        self._discovery_waiters: dict[str, list[asyncio.Future[None]]] = {}
         self.log = _LOGGER
+        self.announced: dict[str, discovery.DiscoveredEntity] = {}
+        """Home Assistant discovery's entities, by discovery key."""
+        self._routes: dict[str, list[tuple[discovery.DiscoveredEntity, str]]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- the broker -----------------------------------------------------------------------
 
@@ -165,8 +171,13 @@ class MqttAdapter(Adapter):
         )
         self.log = logging.getLogger(f"{__name__}[{host}]")
         base = self.config.base_topic
+        prefix = self.config.discovery_prefix
         self.link = BrokerLink(
-            settings, [f"{base}/#"], self._message, self._connection, logger=self.log
+            settings,
+            [f"{base}/#", f"{prefix}/#", *self._routes],
+            self._message,
+            self._connection,
+            logger=self.log,
         )
         self.link.start()
 
@@ -181,6 +192,11 @@ class MqttAdapter(Adapter):
     # -- messages -------------------------------------------------------------------------
 
     def _message(self, topic: str, payload: bytes, retained: bool) -> None:
+        for entity, role in self._routes.get(topic, ()):
+            self._discovered_value(entity, role, payload)
+        if topic.startswith(self.config.discovery_prefix + "/") and topic.endswith("/config"):
+            self._discovery_config(topic, payload)
+            return
         base = self.config.base_topic + "/"
         if not topic.startswith(base):
             return
@@ -356,6 +372,109 @@ class MqttAdapter(Adapter):
                 waiter.set_result(None)
         device.waiters.clear()
 
+    # -- Home Assistant discovery -------------------------------------------------------
+
+    def _discovery_config(self, topic: str, payload: bytes) -> None:
+        try:
+            found = discovery.read_config(self.config.discovery_prefix, topic, payload)
+        except discovery.ConfigProblemError as problem:
+            self.log.warning("%s %s; skipped", topic, problem)
+            return
+        if found is None:
+            self.log.info("%s: a component Dobby does not map; skipped", topic)
+            return
+        if isinstance(found, str):
+            gone = self.announced.pop(found, None)
+            if gone is not None:
+                self.log.info("%s: withdrawn (an empty config)", topic)
+                self.context.remove_entity(f"ha:{gone.unique_id}")
+            return
+        self.announced[found.key] = found
+        for route in self._routes.values():
+            route[:] = [(e, r) for e, r in route if e.key != found.key]
+        for role, wanted in found.topics().items():
+            self._routes.setdefault(wanted, []).append((found, role))
+            if self.link is not None:
+                self._spawn(self.link.subscribe(wanted))
+        self._add_discovered(found)
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _add_discovered(self, found: discovery.DiscoveredEntity) -> None:
+        same = [e for e in self.announced.values() if e.device_id == found.device_id]
+        device: dict[str, Any] = {}
+        for entity in same:  # one entity's config may tell more of the device than another's
+            device.update({k: v for k, v in entity.device.items() if v})
+        info = DeviceInfo(
+            unique_id=f"ha:{found.device_id}",
+            name=str(device.get("name") or same[0].name),
+            host=self.link.settings.host if self.link is not None else None,
+            manufacturer=str(device.get("manufacturer") or "") or None,
+            model=str(device.get("model") or "") or None,
+            sw_version=str(device.get("sw_version") or "") or None,
+            suggested_area=str(device.get("suggested_area") or "") or None,
+        )
+        specs = [
+            EntitySpec(
+                unique_id=f"ha:{e.unique_id}",
+                domain=e.domain,
+                name=e.name,
+                features=e.features,
+                device_class=str(e.config.get("device_class") or "") or None,
+                state=e.state,
+            )
+            for e in same
+        ]
+        self.context.add_device(info, specs)
+
+    def _discovered_value(
+        self, entity: discovery.DiscoveredEntity, role: str, payload: bytes
+    ) -> None:
+        config = entity.config
+        if role == "availability":
+            online = payload.decode(errors="replace").strip()
+            up = online == str(config.get("payload_available", "online"))
+            down = online == str(config.get("payload_not_available", "offline"))
+            if up or down:
+                self.context.set_available(f"ha:{entity.device_id}", available=up)
+            return
+        template = entity.template if role == "state" else discovery.Template(None)
+        value = template.render(payload)
+        if value is None:
+            self.log.warning("%s: no value in %r", entity.key, payload[:60])
+            return
+        entity.values[role] = value
+        state = discovery.state_of(entity)
+        if state is None:
+            return
+        entity.state = state
+        if self.announced.get(entity.key) is entity:
+            self.context.push_state(f"ha:{entity.unique_id}", state)
+        for waiter in self._discovery_waiters.pop(entity.key, []):
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def _execute_discovered(
+        self, entity: discovery.DiscoveredEntity, verb: str, params: Params
+    ) -> None:
+        link = self.link
+        if link is None:
+            raise DeviceConnectionError("cannot be reached: no MQTT broker is configured.")
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._discovery_waiters.setdefault(entity.key, []).append(waiter)
+        for topic, payload in discovery.command(entity, verb, params.model_dump()):
+            await link.publish(topic, payload)
+        if not entity.topics().get("state"):
+            return  # optimistic: the device reports nothing back
+        try:
+            async with asyncio.timeout(self.config.request_timeout):
+                await waiter
+        except TimeoutError:
+            raise DeviceTimeoutError("did not answer in time.") from None
+
     # -- the registry ---------------------------------------------------------------------
 
     def _specs(self, device: ZigbeeDevice) -> list[EntitySpec]:
@@ -449,6 +568,13 @@ class MqttAdapter(Adapter):
 
     async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
         """Publish the command to the device's /set; done when it reports its new state."""
+        if entity.adapter_unique_id.startswith("ha:"):
+            uid = entity.adapter_unique_id.removeprefix("ha:")
+            found = next((e for e in self.announced.values() if e.unique_id == uid), None)
+            if found is None:
+                raise DeviceUnavailableError("is no longer announced on the MQTT broker.")
+            await self._execute_discovered(found, command.verb, params)
+            return
         device, planned = self._find(entity)
         try:
             payload = command_payload(planned, command.verb, params)

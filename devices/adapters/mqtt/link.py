@@ -177,12 +177,29 @@ class BrokerLink:
         if made:
             self.on_connection(False, reason)
 
+    async def subscribe(self, topic: str) -> None:
+        """Subscribe now (if connected) and after every reconnect."""
+        if topic in self.subscriptions:
+            return
+        self.subscriptions.append(topic)
+        client = self._client
+        if client is not None:
+            try:
+                await client.subscribe(topic, qos=1)
+            except aiomqtt.MqttError as error:
+                self.log.debug("Subscribing to %s: %s", topic, error)
+
     async def publish(self, topic: str, payload: Any, *, retain: bool = False) -> None:
         """Publish JSON (or bytes as they are); DeviceConnectionError without a broker."""
         client = self._client
         if client is None:
             raise DeviceConnectionError(f"cannot be reached: {self.problem or 'no broker'}.")
-        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        if isinstance(payload, bytes):
+            data = payload
+        elif isinstance(payload, str):
+            data = payload.encode()
+        else:
+            data = json.dumps(payload).encode()
         try:
             await client.publish(topic, data, qos=0, retain=retain)
         except aiomqtt.MqttError as error:
