@@ -113,7 +113,7 @@ class BrokerLink:
             if self.will is not None
             else None
         )
-        return aiomqtt.Client(
+        client = aiomqtt.Client(
             s.host,
             s.port,
             username=s.username,
@@ -127,6 +127,10 @@ class BrokerLink:
             will=will,
             timeout=10,
         )
+        # A routine commands a hundred Zigbee devices at once: that many publishes in flight
+        # is the plan, not a warning.
+        client.pending_calls_threshold = 1000
+        return client
 
     async def _keep_connected(self) -> None:
         delay = self.settings.reconnect_min
