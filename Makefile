@@ -15,6 +15,10 @@ $(BIN)/dobby: pyproject.toml
 	@command -v docker-compose >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null) \
 	  || echo "note: docker-compose is not installed; the compose file checks will be skipped"; }
+	@# Mosquitto is the real MQTT broker the MQTT adapter's tests and the demo's Zigbee corner use.
+	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null) \
+	  || echo "note: mosquitto is not installed; the MQTT tests will be skipped"; }
 	@# Chromium runs the web page's browser tests (Playwright drives it; it downloads no browser).
 	@[ -x /usr/bin/chromium ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \

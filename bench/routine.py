@@ -7,6 +7,10 @@ Every emulated device answers with an injected latency (50 ms by default). Repor
 - mixed: 30 devices of four kinds (Sonos, Hue, LIFX, PowerView), its wall time over the
   slowest single device's (one of each kind, measured in the same run).
 
+- zigbee: 1 and 100 Zigbee2MQTT bulbs behind one emulated bridge and one Mosquitto
+  broker, each wall time over the one-bulb wall time (the latency is the bridge's, per
+  command).
+
 A blocking client library must not be throttled by a small thread pool, nor one slow
 kind hold up the others: the target is a ratio of at most 1.5 at 30 devices.
 
@@ -49,6 +53,8 @@ KINDS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "powerview": ("Shade", "shade", "cover", {"state": "open", "position": 100}),
 }
 """Per adapter: the device's name, house-file kind, domain, and its awake state."""
+ZIGBEE = ("Zigbee Bulb", "bulb", "light", {"state": "on", "brightness": 80})
+"""Zigbee2MQTT bulbs, all behind one emulated bridge and one Mosquitto broker."""
 
 
 def device(adapter: str, n: int) -> HouseDevice:
@@ -56,6 +62,14 @@ def device(adapter: str, n: int) -> HouseDevice:
     name, kind, domain, state = KINDS[adapter]
     return HouseDevice(
         name=f"{name} {n}", area=f"Room {n}", adapter=adapter, kind=kind, domain=domain, state=state
+    )
+
+
+def zigbee_bulb(n: int) -> HouseDevice:
+    """The `n`th Zigbee bulb, on, in a room of its own."""
+    name, kind, domain, state = ZIGBEE
+    return HouseDevice(
+        name=f"{name} {n}", area=f"Room {n}", adapter="mqtt", kind=kind, domain=domain, state=state
     )
 
 
@@ -166,6 +180,13 @@ async def run(argv: list[str], *, json_out: bool) -> dict[str, Any]:
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--devices", type=int, nargs="+", default=[1, 3, 10, 30])
     parser.add_argument("--mixed", type=int, default=30, help="mixed house size (0: none)")
+    parser.add_argument(
+        "--zigbee",
+        type=int,
+        nargs="*",
+        default=[1, 100],
+        help="Zigbee bulbs through one broker, each against the first count (none: skip)",
+    )
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument(
         "--no-floor",
@@ -197,6 +218,15 @@ async def run(argv: list[str], *, json_out: bool) -> dict[str, Any]:
             results += [row(kind, 1, args.latency_ms, w, slowest) for kind, w in singles.items()]
             wall = await measure(mixed(args.mixed), latency, args.repeats, work)
             results.append(row("mixed", args.mixed, args.latency_ms, wall, slowest))
+        if args.zigbee:
+            zigbee = {
+                n: await measure(
+                    [zigbee_bulb(k + 1) for k in range(n)], latency, args.repeats, work
+                )
+                for n in args.zigbee
+            }
+            one = zigbee[min(zigbee)]
+            results += [row("zigbee", n, args.latency_ms, w, one) for n, w in zigbee.items()]
     document: dict[str, Any] = {"benchmark": "routine", "results": results}
     if args.floor:
         # What Dobby adds to the library's own cost: ~1.0 means the rest is SoCo's.

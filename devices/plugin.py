@@ -127,6 +127,10 @@ class AdapterContext:
             return
         self.registry.update_state(entity.entity_id, state)
 
+    def remove_entity(self, unique_id: str) -> None:
+        """Forget one of this adapter's entities (its device withdrew it)."""
+        self.registry.remove_entity(f"{self.name}:{unique_id}")
+
     def set_available(self, device_unique_id: str, *, available: bool, reason: str = "") -> None:
         """Mark one of this adapter's devices reachable or not."""
         device_id = f"{self.name}:{device_unique_id}"

@@ -159,6 +159,22 @@ class Registry:
         self._announce(Change(entity, None, old_available=False))
         return entity
 
+    def remove_entity(self, unique_id: str) -> Entity | None:
+        """Forget an entity its device no longer announces (and its device, left empty).
+
+        Listeners hear it go as a last change to unavailable."""
+        entity_id = self._by_unique_id.pop(unique_id, None)
+        if entity_id is None:
+            return None
+        entity = self.entities.pop(entity_id)
+        if not self.entities_of(entity.device_id):
+            self.devices.pop(entity.device_id, None)
+        _LOGGER.info("Removed %s (%s)", entity.name, entity.entity_id)
+        old = entity.available
+        entity.available = False
+        self._announce(Change(entity, entity.state, old))
+        return entity
+
     def _free_entity_id(self, wanted: str) -> str:
         candidate, number = wanted, 2
         while candidate in self.entities:

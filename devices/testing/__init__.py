@@ -12,6 +12,7 @@ emulator. The emulator kit is what every emulator is built from:
 - `devices.testing.udp`: `UdpServer`, `hear_broadcasts`, `Hearing`
 - `devices.testing.house`: `DemoDevice`, what the virtual house hands an emulator hook
 - `devices.testing.loop_thread`: `LoopThread`, for blocking client libraries
+- `devices.testing.mosquitto`: `Mosquitto`, a real MQTT broker on an address of its own
 
 Names are imported on first use, so `dobby demo` runs the emulators without pytest.
 """

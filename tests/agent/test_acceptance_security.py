@@ -124,17 +124,21 @@ def give_model(dobby: Dobby, script: Script) -> None:
 
 
 async def test_climate_alarm_and_patio_door_sentences(tmp_path: Path, capsys) -> None:
-    setpoint, reading, patio, arm, cool, states = await demo(
+    which, setpoint, reading, patio, arm, cool, states = await demo(
         CONFIG,
         tmp_path,
         capsys,
         "set the temperature to 19",
+        "set the thermostat to 19",
         "what's the temperature in the hallway?",
         "is the patio door open?",
         "arm the alarm for the night",
         "set the thermostat to cool",
     )
-    # No place named: the room thermostat is meant, not the pool heat.
+    # No place named: a room's heating is meant, not the pool heat; the hallway has two
+    # since its Zigbee corner (a radiator valve), so Dobby asks which.
+    assert which["actions"] == []
+    assert which["reply"] == "Did you mean Hallway Radiator or Hallway Thermostat?"
     assert setpoint["actions"] == [
         {
             "entity_id": "climate.hallway_thermostat",
@@ -146,7 +150,11 @@ async def test_climate_alarm_and_patio_door_sentences(tmp_path: Path, capsys) ->
     assert reading["intent"] == "HassClimateGetTemperature"
     assert reading["actions"] == []
     # The reading comes before the setpoint change lands on the accessory or after it.
-    assert re.fullmatch(r"Hallway Thermostat: 20\.5 °C, set to (21|19) °C\.", reading["reply"])
+    assert re.fullmatch(
+        r"Hallway Radiator: 20 °C, set to 21 °C\. "
+        r"Hallway Thermostat: 20\.5 °C, set to (21|19) °C\.",
+        reading["reply"],
+    )
     assert patio["reply"] == "No, Patio Door is closed."
     assert arm["actions"] == [
         {

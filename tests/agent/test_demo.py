@@ -47,7 +47,21 @@ SENSORS = {
     "sensor.pool_orp",
     "sensor.pool_salt",
 }
-ACTED_ON = SPEAKERS | LIGHTS | SHADES | GARAGE | SECURITY
+ZIGBEE_ACTED_ON = {"climate.hallway_radiator", "switch.hallway_plug"}
+"""The hallway's Zigbee corner (Zigbee2MQTT through Mosquitto) that sleepy time changes."""
+ZIGBEE = ZIGBEE_ACTED_ON | {
+    "binary_sensor.hallway_door",
+    "sensor.hallway_remote",
+    "sensor.hallway_radiator_battery",
+    "sensor.hallway_door_battery",
+    "sensor.hallway_door_voltage",
+    "sensor.hallway_plug_power",
+    "sensor.hallway_plug_current",
+    "sensor.hallway_plug_voltage",
+    "sensor.hallway_plug_energy",
+    "sensor.hallway_remote_battery",
+}
+ACTED_ON = SPEAKERS | LIGHTS | SHADES | GARAGE | SECURITY | ZIGBEE_ACTED_ON
 
 
 def test_sleepy_time_puts_the_house_to_bed(tmp_path: Path) -> None:
@@ -76,7 +90,7 @@ def test_sleepy_time_puts_the_house_to_bed(tmp_path: Path) -> None:
     assert {r["entity_id"] for r in said["results"]} == ACTED_ON
     assert all(r["ok"] for r in said["results"]), said["results"]
     house = by_id(states)
-    assert set(house) == ACTED_ON | POOL | SENSORS
+    assert set(house) == ACTED_ON | POOL | SENSORS | ZIGBEE
     assert all(entity["available"] for entity in house.values())
     for speaker in SPEAKERS:
         assert house[speaker]["state"] in ("stopped", "paused")
@@ -90,6 +104,13 @@ def test_sleepy_time_puts_the_house_to_bed(tmp_path: Path) -> None:
     assert house["lock.front_door"]["state"] == "locked"
     assert house["alarm_panel.house_alarm"]["state"] == "armed_night"
     assert house["binary_sensor.patio_door"]["state"] == "off"
+    # The Zigbee corner, read back from the bus: the radiator down, the plug off and drawing
+    # nothing, the door still closed.
+    radiator = house["climate.hallway_radiator"]
+    assert (radiator["state"], radiator["attributes"]["temperature"]) == ("heat", 18)
+    assert house["switch.hallway_plug"]["state"] == "off"
+    assert house["sensor.hallway_plug_power"]["state"] == "0"
+    assert house["binary_sensor.hallway_door"]["state"] == "off"
     # The pool heat is not a thermostat: sleepy time leaves it (and the pump) alone.
     heater = house["climate.pool_heater"]
     assert (heater["state"], heater["attributes"]["temperature"]) == ("heat", 27)
@@ -139,15 +160,59 @@ async def test_start_state_is_the_demo_house(tmp_path: Path, capsys) -> None:
         "switch.pool_pump": ("Backyard", "on", None),
         "climate.pool_heater": ("Backyard", "heat", 27),
         "light.pool_light": ("Backyard", "off", None),
+        "climate.hallway_radiator": ("Hallway", "heat", 21),
+        "binary_sensor.hallway_door": ("Hallway", "off", None),
+        "switch.hallway_plug": ("Hallway", "on", None),
+        "sensor.hallway_remote": ("Hallway", "none", None),
     } | {
         sensor: ("Backyard", readings[sensor], None)
         for sensor in SENSORS
         if sensor.startswith("sensor.")
+    } | {
+        sensor: ("Hallway", readings[sensor], None)
+        for sensor in ZIGBEE
+        if sensor.startswith("sensor.") and sensor != "sensor.hallway_remote"
     }
     thermostat = by_id(states)["climate.hallway_thermostat"]["attributes"]
     assert thermostat["current_temperature"] == 20.5
     # Warm white: within a mirek step of 2700 K.
     assert abs(by_id(states)["light.floor_lamp"]["attributes"]["color_temp_kelvin"] - 2700) < 20
+
+
+async def test_the_zigbee_corner_answers_in_words(tmp_path: Path, capsys) -> None:
+    """The hallway radiator set to 19 through Zigbee2MQTT; the door asked about."""
+    radiator, door, states = await demo(
+        tmp_path, capsys, "set the hallway radiator to 19", "is the hallway door open"
+    )
+    assert radiator["actions"] == [
+        {
+            "entity_id": "climate.hallway_radiator",
+            "command": "climate.set_temperature",
+            "params": {"temperature": 19},
+        }
+    ]
+    assert radiator["results"][0]["ok"]
+    assert by_id(states)["climate.hallway_radiator"]["attributes"]["temperature"] == 19
+    assert by_id(states)["climate.hallway_thermostat"]["attributes"]["temperature"] == 21
+    assert door["reply"] == "No, Hallway Door is closed."
+
+
+async def test_the_hallway_door_opened_at_the_door(tmp_path: Path) -> None:
+    """Someone opens the door: the sensor's report over MQTT is what Dobby answers from."""
+    from devices.adapters.mqtt.demo import MqttDemo
+
+    async with running_demo(load_config(CONFIG), tmp_path) as demo:
+        assert demo.missing == []
+        [zigbee] = [e for e in demo.house.running if isinstance(e, MqttDemo)]
+        await zigbee.bridge.change("Hallway/Door", contact=False)
+        registry = demo.dobby.registry
+        opened = await registry.wait_until(
+            lambda: registry.entity("binary_sensor.hallway_door").state.state == "on",  # type: ignore[union-attr]
+            10,
+        )
+        assert opened
+        reply = await demo.dobby.handle("is the hallway door open", Requester.local_admin())
+        assert reply.reply == "Yes."
 
 
 async def test_pause_the_kitchen_does_exactly_that(tmp_path: Path, capsys) -> None:

@@ -110,3 +110,21 @@ def test_a_device_coming_back_is_heard_after_a_state_pushed_while_it_was_down() 
     assert registry.devices["sonos:RINCON_1"].available is True
     registry.set_device_available("sonos:RINCON_1", available=True)
     assert len(heard) == 1  # no news, nothing announced
+
+
+def test_an_entity_withdrawn_is_forgotten_and_heard_going() -> None:
+    """remove_entity drops the entity (and its device, left empty); listeners hear it go."""
+    registry = Registry()
+    registry.upsert_device("sonos", DeviceInfo(unique_id="RINCON_1", name="K"), [speaker_spec()])
+    heard: list[Change] = []
+    registry.listen(heard.append)
+    removed = registry.remove_entity("sonos:RINCON_1")
+    assert removed is not None
+    assert removed.entity_id == "media_player.kitchen"
+    assert "media_player.kitchen" not in registry.entities
+    assert registry.by_unique_id("sonos:RINCON_1") is None
+    assert "sonos:RINCON_1" not in registry.devices
+    assert [(c.entity.entity_id, c.old_available, c.entity.available) for c in heard] == [
+        ("media_player.kitchen", True, False)
+    ]
+    assert registry.remove_entity("sonos:RINCON_1") is None

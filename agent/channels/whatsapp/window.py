@@ -7,11 +7,12 @@ last message is kept across restarts, so a notice after a restart knows which to
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+
+from skills.database import connect
 
 WINDOW = 24 * 3600.0
 """Seconds the window stays open after a person's message."""
@@ -33,7 +34,7 @@ class Windows:
     def __init__(self, path: Path | str, *, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._db = connect(path)
         with self._lock, self._db:
             self._db.execute(_SCHEMA)
 

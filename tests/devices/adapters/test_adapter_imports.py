@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 
-LAZY_LIBRARIES = ("soco", "aiohue", "aiohomekit")
+LAZY_LIBRARIES = ("soco", "aiohue", "aiohomekit", "aiomqtt")
 
 PROBE = f"""
 import json, sys
@@ -25,12 +25,12 @@ print(json.dumps({{
 
 
 def test_loading_the_adapters_imports_no_heavy_client_library() -> None:
-    """A fresh interpreter loads every adapter and none of soco, aiohue, aiohomekit."""
+    """A fresh interpreter loads every adapter and none of soco, aiohue, aiohomekit, aiomqtt."""
     done = subprocess.run(
         [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, timeout=60
     )
     seen = json.loads(done.stdout)
-    assert {"sonos", "hue", "homekit"} <= set(seen["adapters"])
+    assert {"sonos", "hue", "homekit", "mqtt"} <= set(seen["adapters"])
     assert seen["problems"] == []
     assert seen["imported"] == []
 

@@ -1,0 +1,609 @@
+"""The MQTT adapter: Zigbee2MQTT's devices through a broker, with aiomqtt.
+
+Zigbee2MQTT announces its devices in the retained `<base>/bridge/devices` list, says
+whether it runs in `<base>/bridge/state`, and whether each device answers in
+`<base>/<friendly_name>/availability`. Each device reports its state as JSON on
+`<base>/<friendly_name>`, takes commands on `.../set` and reads properties again on
+`.../get`. A command is confirmed when the device reports its state after it; a failure
+Zigbee2MQTT logs (`bridge/logging`: "Publish 'set' ... failed") refuses it.
+
+A device is available while the broker is reached, the bridge is online, the device is
+not reported offline and its last state was valid JSON; the broker going away marks every
+device unavailable, and they come back when it does, without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from devices.adapters.mqtt import discovery
+from devices.adapters.mqtt.config import MqttConfig
+from devices.adapters.mqtt.exposes import ZigbeeEntity, command_payload, gettable, plan, state_of
+from devices.capabilities import CommandSpec, Domain, Params, State
+from devices.entities import DeviceInfo, Entity, EntitySpec
+from devices.errors import (
+    DeviceConnectionError,
+    DeviceError,
+    DeviceRefusedError,
+    DeviceResponseError,
+    DeviceTimeoutError,
+    DeviceUnavailableError,
+    UnsupportedCommandError,
+)
+from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered, Manifest
+
+if TYPE_CHECKING:
+    from devices.adapters.mqtt.link import BrokerLink
+
+BROKER = "mqtt-broker"
+"""The `Discovered.type` of a broker named by config or a demo."""
+FAILED = re.compile(
+    r"Publish '(?:set|get)' '[^']*' to '(?P<name>.+?)' failed: '(?P<why>.*)'", re.DOTALL
+)
+"""How Zigbee2MQTT logs a command a device did not carry out."""
+UNREACHED = ("Timeout", "Delivery failed", "No network route", "MAC no ack")
+"""Words of such a failure that mean the device did not answer (not that it said no)."""
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass
+class ZigbeeDevice:
+    """One device of Zigbee2MQTT's list, and what it last said."""
+
+    ieee: str
+    friendly_name: str
+    info: DeviceInfo
+    entities: list[ZigbeeEntity]
+    payload: dict[str, Any] = field(default_factory=dict)
+    """The device's state JSON, merged from every message."""
+    heard: bool = False
+    """Whether a valid state has arrived (the device is added once it has, or on a timer)."""
+    added: bool = False
+    online: bool | None = None
+    """What `<friendly_name>/availability` last said (None: it never said)."""
+    problem: str | None = None
+    """Why its last message could not be read."""
+    gone: bool = False
+    """Removed from Zigbee2MQTT's device list."""
+    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    states: dict[str, State] = field(default_factory=dict)
+
+
+def _name_and_area(friendly_name: str) -> tuple[str, str | None]:
+    """ "Hallway/Radiator" is the radiator of the hallway: name "Hallway Radiator"."""
+    parts = [p.strip() for p in friendly_name.split("/") if p.strip()]
+    if len(parts) > 1:
+        return " ".join(parts), parts[0]
+    return friendly_name, None
+
+
+class MqttAdapter(Adapter):
+    """Devices announced on an MQTT broker: Zigbee2MQTT's."""
+
+    manifest = Manifest(
+        name="mqtt",
+        title="MQTT (Zigbee2MQTT)",
+        domains=(
+            Domain.LIGHT,
+            Domain.SWITCH,
+            Domain.COVER,
+            Domain.CLIMATE,
+            Domain.LOCK,
+            Domain.SENSOR,
+            Domain.BINARY_SENSOR,
+        ),
+        config_model=MqttConfig,
+        emulator="devices.adapters.mqtt.demo:start_demo",
+    )
+    poll_interval = 300.0
+    """Zigbee2MQTT pushes every change; the rare poll reads what can be read with /get."""
+
+    config: MqttConfig
+
+    def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
+        super().__init__(context, config)
+        self.link: BrokerLink | None = None
+        self.devices: dict[str, ZigbeeDevice] = {}
+        """By friendly name."""
+        self.bridge_online: bool | None = None
+        self.device_lists = 0
+        """How many device lists have been read (tests wait on it)."""
+        self._timers: set[asyncio.TimerHandle] = set()
+        self._discovery_waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self.log = _LOGGER
+        self.announced: dict[str, discovery.DiscoveredEntity] = {}
+        """Home Assistant discovery's entities, by discovery key."""
+        self._routes: dict[str, list[tuple[discovery.DiscoveredEntity, str]]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- the broker -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect to the configured broker."""
+        host = self.config.broker_host
+        if host is None:
+            _LOGGER.info("No MQTT broker configured (adapters.mqtt.broker)")
+            return
+        await self.connect(host, self.config.broker_port)
+
+    async def discovered(self, found: Discovered) -> None:
+        """A broker named by other means (a demo); the same broker again changes nothing."""
+        if found.type == BROKER:
+            await self.connect(found.host, found.port or self.config.broker_port)
+
+    async def connect(self, host: str, port: int) -> None:
+        """Keep a connection to the broker at host:port (idempotent)."""
+        link = self.link
+        if link is not None and (link.settings.host, link.settings.port) == (host, port):
+            return
+        if link is not None:
+            await link.stop()
+        # aiomqtt (and paho under it) is imported with the first broker, not at start.
+        await self.context.load_library("devices.adapters.mqtt.link")
+        from devices.adapters.mqtt.link import BrokerLink, BrokerSettings
+
+        username, password = self.config.credentials()
+        settings = BrokerSettings(
+            host,
+            port,
+            username=username,
+            password=password,
+            tls=self.config.tls,
+            ca_file=self.config.ca_file,
+            protocol=self.config.protocol,
+            client_id=self.config.client_id,
+            keepalive=self.config.keepalive,
+            reconnect_min=self.config.reconnect_min,
+            reconnect_max=self.config.reconnect_max,
+            credentials_hint=(
+                f"check {self.config.username_env} and {self.config.password_env}"
+                if username or password
+                else f"it wants a login: set {self.config.username_env} and "
+                f"{self.config.password_env} in the environment"
+            ),
+        )
+        self.log = logging.getLogger(f"{__name__}[{host}]")
+        base = self.config.base_topic
+        prefix = self.config.discovery_prefix
+        self.link = BrokerLink(
+            settings,
+            [f"{base}/#", f"{prefix}/#", *self._routes],
+            self._message,
+            self._connection,
+            logger=self.log,
+        )
+        self.link.start()
+
+    def _connection(self, connected: bool, reason: str) -> None:
+        if connected:
+            self.bridge_online = None  # said again by the retained bridge/state
+        else:
+            for device in self.devices.values():
+                self._fail(device, DeviceConnectionError(f"cannot be reached: {reason}."))
+        self._publish_availability()
+
+    # -- messages -------------------------------------------------------------------------
+
+    def _message(self, topic: str, payload: bytes, retained: bool) -> None:
+        for entity, role in self._routes.get(topic, ()):
+            self._discovered_value(entity, role, payload)
+        if topic.startswith(self.config.discovery_prefix + "/") and topic.endswith("/config"):
+            self._discovery_config(topic, payload)
+            return
+        base = self.config.base_topic + "/"
+        if not topic.startswith(base):
+            return
+        rest = topic[len(base) :]
+        if rest == "bridge/state":
+            self._bridge_state(payload)
+        elif rest == "bridge/devices":
+            self._device_list(topic, payload)
+        elif rest == "bridge/logging":
+            self._bridge_log(payload)
+        elif rest.startswith("bridge/"):
+            return
+        elif rest.endswith("/availability"):
+            self._availability(rest.removesuffix("/availability"), payload)
+        elif rest.endswith(("/set", "/get")) or "/set/" in rest or "/get/" in rest:
+            return  # commands, ours or another client's
+        else:
+            self._state(rest, topic, payload, retained)
+
+    @staticmethod
+    def _online(payload: bytes) -> bool | None:
+        """Zigbee2MQTT says `{"state": "online"}` (and once said plain `online`)."""
+        text = payload.decode(errors="replace").strip()
+        with contextlib.suppress(ValueError):
+            said = json.loads(text)
+            if isinstance(said, Mapping):
+                text = str(said.get("state", ""))
+        return {"online": True, "offline": False}.get(text)
+
+    def _bridge_state(self, payload: bytes) -> None:
+        self.bridge_online = self._online(payload)
+        if self.bridge_online is False:
+            for device in self.devices.values():
+                self._fail(
+                    device, DeviceConnectionError("cannot be reached: Zigbee2MQTT is offline.")
+                )
+        self._publish_availability()
+
+    def _availability(self, friendly_name: str, payload: bytes) -> None:
+        device = self.devices.get(friendly_name)
+        if device is None:
+            return
+        device.online = self._online(payload)
+        if device.online is False:
+            self._fail(device, DeviceConnectionError("went offline."))
+        self._publish_availability(device)
+
+    def _bridge_log(self, payload: bytes) -> None:
+        try:
+            said = json.loads(payload)
+        except ValueError:
+            return
+        if not isinstance(said, Mapping) or said.get("level") != "error":
+            return
+        failed = FAILED.search(str(said.get("message", "")))
+        if failed is None or (device := self.devices.get(failed["name"])) is None:
+            return
+        why = failed["why"].removeprefix("Error: ").strip().rstrip(".")
+        if any(word in why for word in UNREACHED):
+            self._fail(device, DeviceConnectionError(f"did not answer over Zigbee ({why})."))
+        else:
+            self._fail(device, DeviceRefusedError(f"refused the command: {why}."))
+
+    def _device_list(self, topic: str, payload: bytes) -> None:
+        try:
+            listed = json.loads(payload)
+        except ValueError:
+            self.log.warning("%s is not JSON; keeping the devices known before", topic)
+            return
+        if not isinstance(listed, list):
+            self.log.warning("%s is not a list of devices; keeping the devices known before", topic)
+            return
+        seen: set[str] = set()
+        for entry in listed:
+            device = self._read_entry(topic, entry)
+            if device is None:
+                continue
+            seen.add(device.friendly_name)
+            known = self.devices.get(device.friendly_name)
+            if known is not None and known.ieee == device.ieee:
+                known.info, known.entities, known.gone = device.info, device.entities, False
+                if known.added:
+                    self._add(known)
+                continue
+            self.devices[device.friendly_name] = device
+            self._meet(device)
+        for name, device in self.devices.items():
+            if name not in seen and not device.gone:
+                device.gone = True
+                self._publish_availability(device)
+        self.device_lists += 1
+
+    def _read_entry(self, topic: str, entry: Any) -> ZigbeeDevice | None:
+        if not isinstance(entry, Mapping) or entry.get("type") == "Coordinator":
+            return None
+        ieee, name = entry.get("ieee_address"), entry.get("friendly_name")
+        definition = entry.get("definition")
+        if not isinstance(ieee, str) or not isinstance(name, str) or not name:
+            self.log.warning("%s lists a device without ieee_address or friendly_name", topic)
+            return None
+        if entry.get("disabled") is True or not isinstance(definition, Mapping):
+            return None  # disabled, or not supported by Zigbee2MQTT: nothing to drive
+        planned = plan(definition.get("exposes"))
+        for unknown in planned.unknown:
+            self.log.info(
+                "%s: %s: skipped an expose Dobby does not know (%s)", topic, name, unknown
+            )
+        if not planned.entities:
+            return None
+        label, area = _name_and_area(name)
+        info = DeviceInfo(
+            unique_id=ieee,
+            name=label,
+            host=self.link.settings.host if self.link is not None else None,
+            manufacturer=str(definition.get("vendor") or "") or None,
+            model=str(definition.get("model") or "") or None,
+            sw_version=str(entry.get("software_build_id") or "") or None,
+            suggested_area=area,
+        )
+        return ZigbeeDevice(ieee, name, info, planned.entities)
+
+    def _meet(self, device: ZigbeeDevice) -> None:
+        """A new device: added once its state is heard (retained states come with the list),
+        else after `request_timeout`, asking it with /get where it may be asked."""
+        if device.heard:
+            self._add(device)
+            return
+        loop = asyncio.get_running_loop()
+        timer = loop.call_later(self.config.request_timeout, self._add_late, device)
+        self._timers.add(timer)
+
+    def _add_late(self, device: ZigbeeDevice) -> None:
+        if device.added or self.devices.get(device.friendly_name) is not device:
+            return
+        self._add(device)
+        asked = gettable(device.entities)
+        if asked and self.link is not None and self.link.connected:
+            task = asyncio.create_task(self._get(device, asked))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    async def _get(self, device: ZigbeeDevice, asked: dict[str, str]) -> None:
+        assert self.link is not None
+        await self.link.publish(f"{self.config.base_topic}/{device.friendly_name}/get", asked)
+
+    def _state(self, friendly_name: str, topic: str, payload: bytes, retained: bool) -> None:
+        device = self.devices.get(friendly_name)
+        if device is None:
+            if not retained:
+                self.log.debug("%s: no such device in Zigbee2MQTT's list", topic)
+            return
+        if device.gone:
+            self.log.info("%s: a message for a device Zigbee2MQTT no longer lists; ignored", topic)
+            return
+        try:
+            said = json.loads(payload)
+        except ValueError:
+            said = None
+        if not isinstance(said, dict):
+            self.log.warning("%s: the state is not a JSON object; marked unavailable", topic)
+            device.problem = "sent a state that is not valid JSON"
+            self._fail(device, DeviceResponseError("answered with something that is not a state."))
+            self._publish_availability(device)
+            return
+        device.payload.update(said)
+        device.problem = None
+        device.heard = True
+        if not device.added:
+            self._add(device)
+        else:
+            self._push(device)
+        for waiter in device.waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        device.waiters.clear()
+
+    # -- Home Assistant discovery -------------------------------------------------------
+
+    def _discovery_config(self, topic: str, payload: bytes) -> None:
+        try:
+            found = discovery.read_config(self.config.discovery_prefix, topic, payload)
+        except discovery.ConfigProblemError as problem:
+            self.log.warning("%s %s; skipped", topic, problem)
+            return
+        if found is None:
+            self.log.info("%s: a component Dobby does not map; skipped", topic)
+            return
+        if isinstance(found, str):
+            gone = self.announced.pop(found, None)
+            if gone is not None:
+                self.log.info("%s: withdrawn (an empty config)", topic)
+                self.context.remove_entity(f"ha:{gone.unique_id}")
+            return
+        self.announced[found.key] = found
+        for route in self._routes.values():
+            route[:] = [(e, r) for e, r in route if e.key != found.key]
+        for role, wanted in found.topics().items():
+            self._routes.setdefault(wanted, []).append((found, role))
+            if self.link is not None:
+                self._spawn(self.link.subscribe(wanted))
+        self._add_discovered(found)
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _add_discovered(self, found: discovery.DiscoveredEntity) -> None:
+        same = [e for e in self.announced.values() if e.device_id == found.device_id]
+        device: dict[str, Any] = {}
+        for entity in same:  # one entity's config may tell more of the device than another's
+            device.update({k: v for k, v in entity.device.items() if v})
+        info = DeviceInfo(
+            unique_id=f"ha:{found.device_id}",
+            name=str(device.get("name") or same[0].name),
+            host=self.link.settings.host if self.link is not None else None,
+            manufacturer=str(device.get("manufacturer") or "") or None,
+            model=str(device.get("model") or "") or None,
+            sw_version=str(device.get("sw_version") or "") or None,
+            suggested_area=str(device.get("suggested_area") or "") or None,
+        )
+        specs = [
+            EntitySpec(
+                unique_id=f"ha:{e.unique_id}",
+                domain=e.domain,
+                name=e.name,
+                features=e.features,
+                device_class=str(e.config.get("device_class") or "") or None,
+                state=e.state,
+            )
+            for e in same
+        ]
+        self.context.add_device(info, specs)
+
+    def _discovered_value(
+        self, entity: discovery.DiscoveredEntity, role: str, payload: bytes
+    ) -> None:
+        config = entity.config
+        if role == "availability":
+            online = payload.decode(errors="replace").strip()
+            up = online == str(config.get("payload_available", "online"))
+            down = online == str(config.get("payload_not_available", "offline"))
+            if up or down:
+                self.context.set_available(f"ha:{entity.device_id}", available=up)
+            return
+        template = entity.template if role == "state" else discovery.Template(None)
+        value = template.render(payload)
+        if value is None:
+            self.log.warning("%s: no value in %r", entity.key, payload[:60])
+            return
+        entity.values[role] = value
+        state = discovery.state_of(entity)
+        if state is None:
+            return
+        entity.state = state
+        if self.announced.get(entity.key) is entity:
+            self.context.push_state(f"ha:{entity.unique_id}", state)
+        for waiter in self._discovery_waiters.pop(entity.key, []):
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def _execute_discovered(
+        self, entity: discovery.DiscoveredEntity, verb: str, params: Params
+    ) -> None:
+        link = self.link
+        if link is None:
+            raise DeviceConnectionError("cannot be reached: no MQTT broker is configured.")
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._discovery_waiters.setdefault(entity.key, []).append(waiter)
+        for topic, payload in discovery.command(entity, verb, params.model_dump()):
+            await link.publish(topic, payload)
+        if not entity.topics().get("state"):
+            return  # optimistic: the device reports nothing back
+        try:
+            async with asyncio.timeout(self.config.request_timeout):
+                await waiter
+        except TimeoutError:
+            raise DeviceTimeoutError("did not answer in time.") from None
+
+    # -- the registry ---------------------------------------------------------------------
+
+    def _specs(self, device: ZigbeeDevice) -> list[EntitySpec]:
+        specs = []
+        for entity in device.entities:
+            state = state_of(entity, device.payload, device.states.get(entity.key))
+            if state is not None:
+                device.states[entity.key] = state
+            name = f"{device.info.name} {entity.label}".strip()
+            specs.append(
+                EntitySpec(
+                    unique_id=f"{device.ieee}:{entity.key}",
+                    domain=entity.domain,
+                    name=name,
+                    features=entity.features,
+                    device_class=entity.device_class,
+                    state=state,
+                    suggested_area=device.info.suggested_area,
+                )
+            )
+        return specs
+
+    def _add(self, device: ZigbeeDevice) -> None:
+        added = self.context.add_device(device.info, self._specs(device))
+        device.added = bool(added)
+        self._publish_availability(device)
+
+    def _push(self, device: ZigbeeDevice) -> None:
+        for entity in device.entities:
+            state = state_of(entity, device.payload, device.states.get(entity.key))
+            if state is not None and state != device.states.get(entity.key):
+                device.states[entity.key] = state
+                self.context.push_state(f"{device.ieee}:{entity.key}", state)
+        self._publish_availability(device)
+
+    def _why_unavailable(self, device: ZigbeeDevice) -> str | None:
+        if self.link is None or not self.link.connected:
+            return self.link.problem if self.link is not None else "no MQTT broker"
+        if self.bridge_online is False:
+            return "Zigbee2MQTT is offline"
+        if device.gone:
+            return "Zigbee2MQTT no longer lists it"
+        if device.online is False:
+            return "Zigbee2MQTT reports it offline"
+        return device.problem
+
+    def _publish_availability(self, only: ZigbeeDevice | None = None) -> None:
+        for device in [only] if only is not None else list(self.devices.values()):
+            if not device.added:
+                continue
+            reason = self._why_unavailable(device)
+            self.context.set_available(device.ieee, available=reason is None, reason=reason or "")
+
+    def _fail(self, device: ZigbeeDevice, error: DeviceError) -> None:
+        for waiter in device.waiters:
+            if not waiter.done():
+                waiter.set_exception(error)
+        device.waiters.clear()
+
+    # -- commands and polls ---------------------------------------------------------------
+
+    def _find(self, entity: Entity) -> tuple[ZigbeeDevice, ZigbeeEntity]:
+        ieee, _, key = entity.adapter_unique_id.rpartition(":")
+        for device in self.devices.values():
+            if device.ieee == ieee:
+                for planned in device.entities:
+                    if planned.key == key:
+                        return device, planned
+        raise DeviceUnavailableError("is no longer listed by Zigbee2MQTT.")
+
+    async def _send(self, device: ZigbeeDevice, suffix: str, payload: Mapping[str, Any]) -> None:
+        """Publish to the device's /set or /get and wait for the state it reports after."""
+        link = self.link
+        if link is None:
+            raise DeviceConnectionError("cannot be reached: no MQTT broker is configured.")
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        device.waiters.append(waiter)
+        try:
+            await link.publish(f"{self.config.base_topic}/{device.friendly_name}/{suffix}", payload)
+            async with asyncio.timeout(self.config.request_timeout):
+                await asyncio.shield(waiter)
+        except TimeoutError:
+            raise DeviceTimeoutError("did not answer in time.") from None
+        finally:
+            if waiter in device.waiters:
+                device.waiters.remove(waiter)
+            if not waiter.done():
+                waiter.cancel()
+            elif not waiter.cancelled():
+                waiter.exception()  # retrieved: the error was raised above if there was one
+
+    async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
+        """Publish the command to the device's /set; done when it reports its new state."""
+        if entity.adapter_unique_id.startswith("ha:"):
+            uid = entity.adapter_unique_id.removeprefix("ha:")
+            found = next((e for e in self.announced.values() if e.unique_id == uid), None)
+            if found is None:
+                raise DeviceUnavailableError("is no longer announced on the MQTT broker.")
+            await self._execute_discovered(found, command.verb, params)
+            return
+        device, planned = self._find(entity)
+        try:
+            payload = command_payload(planned, command.verb, params)
+        except ValueError as error:
+            raise UnsupportedCommandError(f"cannot {command.verb.replace('_', ' ')}.") from error
+        await self._send(device, "set", payload)
+
+    async def refresh(self) -> None:
+        """Ask every device for what it lets be read with /get (the rest is pushed)."""
+        if self.link is None or not self.link.connected:
+            self._publish_availability()
+            return
+        asks = [
+            (device, asked)
+            for device in self.devices.values()
+            if not device.gone and (asked := gettable(device.entities))
+        ]
+        results = await asyncio.gather(
+            *(self._send(device, "get", asked) for device, asked in asks), return_exceptions=True
+        )
+        for (device, _), result in zip(asks, results, strict=True):
+            if isinstance(result, DeviceError) and not isinstance(result, DeviceResponseError):
+                self.log.debug("%s: %s", device.friendly_name, result)
+        self._publish_availability()
+
+    async def stop(self) -> None:
+        """Disconnect from the broker."""
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+        if self.link is not None:
+            await self.link.stop()
