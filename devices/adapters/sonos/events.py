@@ -52,14 +52,15 @@ def fields_of(event: Event) -> dict[str, Any]:
 
 
 def free_port(ip: str, first: int) -> int:
-    """The first port from `first` on that a listening socket can bind on `ip`."""
-    for port in range(first, first + 100):
+    """`first` if a listening socket can bind it on `ip`, else a port the system picks
+    (not `first + 1`: other listeners on the machine race for the ports next to it)."""
+    for port in (first, 0):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             try:
                 probe.bind((ip, port))
             except OSError:
                 continue
-            return port
+            return int(probe.getsockname()[1])
     return first
 
 

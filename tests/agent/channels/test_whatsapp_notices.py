@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 from agent.channels.whatsapp import Windows
-from skills.audit import database_path
+from skills.database import database_path
 from skills.notifications import Notice, NoticeKind
 
 WA_ADMIN, WA_MEMBER, WA_GUEST = "15550001111", "15550003333", "15550004444"

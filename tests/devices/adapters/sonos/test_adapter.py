@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from devices.adapters.sonos import SonosAdapter, SonosConfig
 from devices.adapters.sonos.adapter import POLL_WITH_EVENTS, POLL_WITHOUT_EVENTS
 from devices.adapters.sonos.demo import DEMO_QUEUE
 from devices.adapters.sonos.emulator import SonosEmulator, SpeakerSpec
+from devices.adapters.sonos.events import free_port
 from devices.blocking import BlockingRunner
 from devices.discovery import Discovery
 from devices.entities import Entity
@@ -217,3 +219,17 @@ async def test_polled_rarely_while_events_flow_and_at_once_when_they_stop() -> N
         assert adapter.poll_interval == POLL_WITH_EVENTS
         assert den.available
         assert fields(den)["volume"] == 11
+
+
+def test_the_event_listener_gets_a_port_that_binds() -> None:
+    """SoCo leaks a socket for every port it fails to bind: it is handed one that binds,
+    the configured one when free, else one the system picks."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        taken = held.getsockname()[1]
+        other = free_port("127.0.0.1", taken)
+        assert other != taken
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", other))  # it binds
+    assert free_port("127.0.0.1", other) == other  # free: the configured port itself
