@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from devices.adapters.hue import HueAdapter, HueConfig
+from devices.adapters.hue import HueConfig
+from devices.adapters.hue.adapter import HueAdapter
 from devices.adapters.hue.demo import start_demo
 from devices.adapters.hue.emulator import HueBridgeEmulator, LightSpec, SceneSpec
 from devices.adapters.hue.emulator.v1 import render_light
