@@ -44,7 +44,7 @@ from skills.executor import Executor
 from skills.history import History
 from skills.house import HeldPlan, House
 from skills.notifications import Notice, NoticeKind, Notifications
-from skills.policy import Policy, Verdict
+from skills.policy import Decision, Policy, Verdict
 from skills.routine_book import HeldSchedule, build_book
 from skills.routines import Routine, find_routine
 from skills.yaml_edit import YamlEditError
@@ -295,6 +295,7 @@ class Dobby:
             review = self.house.policy.review(self._plan(understood, requester))
             understood.needs_confirmation = review.needs_confirmation
             understood.refused = [d.reason for d in review.with_verdict(Verdict.REFUSE)]
+            understood.verdicts = [verdict_text(d) for d in review.decisions]
             if understood.refused or review.needs_confirmation:
                 understood.reply = reviewed(understood.reply, review, self.registry)
         return understood
@@ -544,6 +545,16 @@ class Dobby:
         self.blocking.shutdown()
         self.audit.close()
         self.members.close()
+
+
+def verdict_text(decision: Decision) -> str:
+    """What the policy says of one action, for a person: "allowed", "refused: <why>",
+    "<what> needs a confirmation"."""
+    if decision.verdict is Verdict.REFUSE:
+        return f"refused: {decision.reason}" if decision.reason else "refused"
+    if decision.verdict is Verdict.CONFIRM:
+        return decision.reason or "needs a confirmation"
+    return "allowed"
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from agent.tables import print_states
 from skills.actions import Requester
 
 if TYPE_CHECKING:
+    from agent.understanding import Understanding
     from devices.plugin import Manifest, PairHook
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
@@ -146,11 +147,20 @@ def understand(
         if json_out:
             _print_json(understood.model_dump(mode="json"))
         else:
-            typer.echo(understood.reply)
-            for action in understood.actions:
-                typer.echo(f"  {action.describe()}")
+            for line in understanding_lines(understood):
+                typer.echo(line)
 
     _run(main)
+
+
+def understanding_lines(understood: Understanding) -> list[str]:
+    """What `dobby understand` prints: the reply (refusals first), then each action with
+    what the policy says of it."""
+    verdicts = understood.verdicts or [""] * len(understood.actions)
+    lines = [understood.reply]
+    for action, verdict in zip(understood.actions, verdicts, strict=True):
+        lines.append(f"  {action.describe()}{f'  ({verdict})' if verdict else ''}")
+    return lines
 
 
 @app.command()
