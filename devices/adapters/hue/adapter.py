@@ -25,9 +25,9 @@ from devices.adapters.hue.pairing import (
     LinkButtonNotPressedError,
     StoredKey,
     address,
-    bridge_scheme,
     keys_dir,
     load_key,
+    probe_scheme,
     read_bridge_id,
     request_key,
     store_key,
@@ -61,6 +61,8 @@ class HueAdapter(Adapter):
         self._owner: dict[str, str] = {}
         """Entity unique id (a light or grouped_light id) → bridge id."""
         self._setting_up = Background()
+        self._on_v1: set[str] = set()
+        """Bridges (by address) already logged as driven through API v1."""
 
     @property
     def key_dir(self) -> Path:
@@ -96,7 +98,10 @@ class HueAdapter(Adapter):
         await asyncio.shield(self._setting_up.once(host, lambda: self._add_bridge(host, bridge_id)))
 
     async def _add_bridge(self, host: str, bridge_id: str | None) -> None:
-        scheme = await bridge_scheme(host, request_timeout=self.config.request_timeout)
+        scheme, why = await probe_scheme(host, request_timeout=self.config.request_timeout)
+        if scheme == "http" and host not in self._on_v1:
+            self._on_v1.add(host)
+            _LOGGER.warning("Hue bridge at %s is driven through API v1: %s", host, why)
         if bridge_id is None:
             bridge_id = await read_bridge_id(
                 host, request_timeout=self.config.request_timeout, scheme=scheme

@@ -40,6 +40,7 @@ SERVICE_TYPE = "_hue._tcp.local."
 DEVICE_TYPE = "dobby"
 PAIR_AGAIN = "the bridge refused Dobby's key: pair again with `dobby pair hue`."
 LINK_BUTTON_NOT_PRESSED = 101
+HTTPS_PORT = 443
 
 
 class LinkButtonNotPressedError(DeviceRefusedError):
@@ -138,11 +139,43 @@ async def bridge_scheme(host: str, *, request_timeout: float = 5.0) -> str:
 
     Raises DeviceTimeoutError when the bridge does not answer within `request_timeout`.
     """
+    scheme, _ = await probe_scheme(host, request_timeout=request_timeout)
+    return scheme
+
+
+async def probe_scheme(host: str, *, request_timeout: float = 5.0) -> tuple[str, str]:
+    """The scheme the bridge at `host` speaks, and, for "http" (API v1), why: aiohue's v2
+    probe decides; what it saw (the status, or the error) is watched through aiohttp's
+    tracing, since aiohue only says yes or no."""
+    seen: list[str] = []
+
+    async def on_end(_: Any, __: Any, params: aiohttp.TraceRequestEndParams) -> None:
+        seen.append(f"it answered HTTP {params.response.status}")
+
+    async def on_error(_: Any, __: Any, params: aiohttp.TraceRequestExceptionParams) -> None:
+        error = params.exception
+        seen.append(f"it failed ({type(error).__name__}: {error})")
+
+    tracing = aiohttp.TraceConfig()
+    tracing.on_request_end.append(on_end)
+    tracing.on_request_exception.append(on_error)
     try:
-        async with asyncio.timeout(request_timeout):
-            return "https" if await is_v2_bridge(host) else "http"
+        async with (
+            asyncio.timeout(request_timeout),
+            aiohttp.ClientSession(trace_configs=[tracing]) as session,
+        ):
+            v2 = await is_v2_bridge(host, session)
     except TimeoutError:
         raise DeviceTimeoutError(f"did not answer within {request_timeout:g} s.") from None
+    if v2:
+        return "https", ""
+    why = f"the API v2 probe (https://{host}/clip/v2/resource) did not find it: "
+    why += seen[-1] if seen else "no answer"
+    _, _, port = host.rpartition(":")
+    if port.isdigit() and int(port) != HTTPS_PORT:
+        where = f"it serves on port {port} (announced or configured), not {HTTPS_PORT}"
+        why = f"{where} where API v2 is served; {why}"
+    return "http", why
 
 
 async def read_bridge_id(host: str, *, request_timeout: float = 5.0, scheme: str = "https") -> str:
