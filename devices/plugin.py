@@ -111,9 +111,10 @@ class Manifest(BaseModel):
     """Short and unique: the key in home.yaml and the prefix of its unique ids."""
     title: str
     """What a person calls it: "Sonos", "Philips Hue"."""
-    adapter: str
+    adapter: str = ""
     """`module:Class` of the adapter, imported only when a device of its kind is found or
-    configured."""
+    configured. Every manifest an entry point names has one; an adapter class used
+    directly (in a test) may leave it empty."""
     domains: tuple[Domain, ...]
     mdns_types: tuple[str, ...] = ()
     """mDNS service types, e.g. "_sonos._tcp.local."."""
@@ -146,6 +147,8 @@ class Manifest(BaseModel):
 
     def load_adapter(self) -> type[Adapter]:
         """Import the adapter class (and with it the client library)."""
+        if not self.adapter:
+            raise TypeError(f"the {self.name} manifest names no adapter class")
         loaded = _resolve(self.adapter)
         if not (isinstance(loaded, type) and issubclass(loaded, Adapter)):
             raise TypeError(f"{self.adapter} is not a dobby Adapter class")
@@ -324,6 +327,9 @@ def load_adapters(group: str = ENTRY_POINT_GROUP) -> LoadedAdapters:
             continue
         if not isinstance(loaded, Manifest):
             problems.append(PluginProblem(point.value, "is not a dobby adapter Manifest"))
+            continue
+        if not loaded.adapter:
+            problems.append(PluginProblem(point.value, "names no adapter class (`adapter`)"))
             continue
         if loaded.name in manifests:
             problems.append(PluginProblem(point.value, f"repeats adapter name {loaded.name!r}"))
