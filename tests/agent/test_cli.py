@@ -82,6 +82,7 @@ def test_understand_with_no_devices_explains(tmp_path: Path) -> None:
         "wait",
         "needs_confirmation",
         "refused",
+        "verdicts",
         "reply",
         "asks",
         "choices",
