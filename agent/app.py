@@ -7,7 +7,7 @@ import gc
 import logging
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,15 @@ from agent.understanding import Understander, Understanding
 from devices.blocking import BlockingRunner
 from devices.discovery import Discovery
 from devices.lan import keep_device_traffic_local
-from devices.plugin import Adapter, AdapterContext, Discovered, LoadedAdapters, load_adapters
+from devices.plugin import (
+    Adapter,
+    AdapterConfig,
+    AdapterContext,
+    Discovered,
+    LoadedAdapters,
+    Manifest,
+    load_adapters,
+)
 from devices.registry import EntityOverride, Registry
 from skills.actions import Action, Plan, Requester
 from skills.actions import Path as ActionPath
@@ -37,7 +45,7 @@ from skills.executor import Executor
 from skills.history import History
 from skills.house import HeldPlan, House
 from skills.notifications import Notice, NoticeKind, Notifications
-from skills.policy import Policy, Verdict
+from skills.policy import Decision, Policy, Verdict
 from skills.routine_book import HeldSchedule, build_book
 from skills.routines import Routine, find_routine
 from skills.yaml_edit import YamlEditError
@@ -73,34 +81,39 @@ def build_registry(config: Config) -> Registry:
     return registry
 
 
-def instantiate_adapters(
-    config: Config,
-    loaded: LoadedAdapters,
-    registry: Registry,
-    blocking: BlockingRunner,
-    interfaces: list[str] | None = None,
-    state_dir: Path | None = None,
-    only_hosts: Collection[str] | None = None,
-) -> dict[str, Adapter]:
-    """One instance of every enabled adapter, its settings checked against its own model."""
+@dataclass
+class EnabledAdapter:
+    """An adapter home.yaml leaves enabled: its manifest and its checked settings."""
+
+    manifest: Manifest
+    config: AdapterConfig
+
+    @property
+    def waits_for_discovery(self) -> bool:
+        """Whether its class can stay unimported until discovery finds one of its devices
+        (nothing configured by address, no broadcast of its own)."""
+        return self.manifest.found_by_discovery() and not self.config.hosts
+
+
+def enabled_adapters(config: Config, loaded: LoadedAdapters) -> dict[str, EnabledAdapter]:
+    """Every enabled adapter, its settings checked against its own model. Only manifests
+    are read: no adapter class or client library is imported."""
     settings = config.home.adapters
     for name in settings:
-        if name not in loaded.adapters:
-            installed = ", ".join(sorted(loaded.adapters)) or "none"
+        if name not in loaded.manifests:
+            installed = ", ".join(sorted(loaded.manifests)) or "none"
             raise config.home_doc.error(
                 ["adapters", name], f"no adapter called {name!r} is installed ({installed})"
             )
-    adapters: dict[str, Adapter] = {}
-    for name, cls in loaded.adapters.items():
+    enabled: dict[str, EnabledAdapter] = {}
+    for name, manifest in loaded.manifests.items():
         try:
-            adapter_config = cls.manifest.config_model.model_validate(settings.get(name, {}))
+            adapter_config = manifest.config_model.model_validate(settings.get(name, {}))
         except ValidationError:
-            adapter_config = config.home_doc.validate(cls.manifest.config_model, ["adapters", name])
-        if not adapter_config.enabled:
-            continue
-        context = AdapterContext(name, registry, blocking, interfaces, state_dir, only_hosts)
-        adapters[name] = cls(context, adapter_config)
-    return adapters
+            adapter_config = config.home_doc.validate(manifest.config_model, ["adapters", name])
+        if adapter_config.enabled:
+            enabled[name] = EnabledAdapter(manifest, adapter_config)
+    return enabled
 
 
 class Dobby:
@@ -122,9 +135,15 @@ class Dobby:
         self.loaded = loaded if loaded is not None else load_adapters()
         if interfaces is None:
             interfaces = config.home.discovery.addresses()
-        self.adapters = instantiate_adapters(
-            config, self.loaded, self.registry, self.blocking, interfaces, state_dir, only_hosts
-        )
+        self.enabled = enabled_adapters(config, self.loaded)
+        self._context = (interfaces, state_dir, only_hosts)
+        self.adapters: dict[str, Adapter] = {}
+        """The adapters loaded so far: those with devices configured or a discovery of their
+        own at once, the others when discovery finds their first device."""
+        for name, enabled in self.enabled.items():
+            if not enabled.waits_for_discovery:
+                self.adapters[name] = self._instantiate(name, enabled.manifest.load_adapter())
+        self._loading: dict[str, asyncio.Lock] = {}
         self.audit = AuditLog(database_path(state_dir))
         self.members = Members(database_path(state_dir), config.home.members)
         """The household: who may ask, and with which role (also who schedules act as)."""
@@ -180,17 +199,55 @@ class Dobby:
         self.outside = OutsideChanges(self.registry, self.house.executor, self.audit)
         """Records what is changed at the devices, not through Dobby."""
         self.discovery = Discovery(
-            {name: adapter.manifest for name, adapter in self.adapters.items()},
+            {name: enabled.manifest for name, enabled in self.enabled.items()},
             self._on_discovered,
             interfaces=interfaces,
             only_hosts=only_hosts,
         )
         self._pollers: list[asyncio.Task[None]] = []
 
+    def _instantiate(self, name: str, cls: type[Adapter]) -> Adapter:
+        interfaces, state_dir, only_hosts = self._context
+        context = AdapterContext(
+            name, self.registry, self.blocking, interfaces, state_dir, only_hosts
+        )
+        return cls(context, self.enabled[name].config)
+
     async def _on_discovered(self, found: Discovered) -> None:
         name = self.discovery.adapter_for(found)
-        if name is not None:
-            await self.adapters[name].discovered(found)
+        if name is None:
+            return
+        adapter = await self._adapter(name)
+        if adapter is not None:
+            await adapter.discovered(found)
+
+    async def _adapter(self, name: str) -> Adapter | None:
+        """The running adapter called `name`, loaded and started with its first device: its
+        class (and client library) imported in the blocking pool, off the event loop."""
+        adapter = self.adapters.get(name)
+        if adapter is not None:
+            return adapter
+        async with self._loading.setdefault(name, asyncio.Lock()):
+            adapter = self.adapters.get(name)
+            if adapter is None:
+                manifest = self.enabled[name].manifest
+                try:
+                    cls = await self.blocking.run(manifest.load_adapter)
+                except Exception:
+                    _LOGGER.exception("Adapter %s could not be loaded", name)
+                    return None
+                adapter = self._instantiate(name, cls)
+                self.adapters[name] = adapter
+                await self._start_adapter(name, adapter)
+        return adapter
+
+    async def _start_adapter(self, name: str, adapter: Adapter) -> None:
+        try:
+            await adapter.start()
+        except Exception:
+            _LOGGER.exception("Adapter %s failed to start; the rest of the house goes on", name)
+        if adapter.poll_interval:
+            self._pollers.append(asyncio.create_task(self._poll(adapter)))
 
     async def start(self, *, discover: bool = True, freeze: bool = True) -> None:
         """Start every adapter, discovery and the pollers.
@@ -200,16 +257,10 @@ class Dobby:
         """
         keep_device_traffic_local()
         self.outside.start()
-        for name, adapter in self.adapters.items():
-            try:
-                await adapter.start()
-            except Exception:
-                _LOGGER.exception("Adapter %s failed to start; the rest of the house goes on", name)
+        for name, adapter in list(self.adapters.items()):
+            await self._start_adapter(name, adapter)
         if discover:
             await self.discovery.start()
-        for adapter in self.adapters.values():
-            if adapter.poll_interval:
-                self._pollers.append(asyncio.create_task(self._poll(adapter)))
         await self.understander.local("sleepy time")  # load the sentence templates now
         if freeze:
             freeze_startup_objects()
@@ -245,6 +296,7 @@ class Dobby:
             review = self.house.policy.review(self._plan(understood, requester))
             understood.needs_confirmation = review.needs_confirmation
             understood.refused = [d.reason for d in review.with_verdict(Verdict.REFUSE)]
+            understood.verdicts = [verdict_text(d) for d in review.decisions]
             if understood.refused or review.needs_confirmation:
                 understood.reply = reviewed(understood.reply, review, self.registry)
         return understood
@@ -488,12 +540,22 @@ class Dobby:
             task.cancel()
         await asyncio.gather(*self._pollers, return_exceptions=True)
         await self.discovery.stop()
-        for adapter in self.adapters.values():
+        for adapter in list(self.adapters.values()):
             with suppress(Exception):
                 await adapter.stop()
         self.blocking.shutdown()
         self.audit.close()
         self.members.close()
+
+
+def verdict_text(decision: Decision) -> str:
+    """What the policy says of one action, for a person: "allowed", "refused: <why>",
+    "<what> needs a confirmation"."""
+    if decision.verdict is Verdict.REFUSE:
+        return f"refused: {decision.reason}" if decision.reason else "refused"
+    if decision.verdict is Verdict.CONFIRM:
+        return decision.reason or "needs a confirmation"
+    return "allowed"
 
 
 @contextmanager

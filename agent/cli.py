@@ -9,7 +9,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -17,7 +17,12 @@ from rich.table import Table
 
 from agent.app import Dobby
 from agent.config import Config, ConfigError, load_config
+from agent.tables import print_states
 from skills.actions import Requester
+
+if TYPE_CHECKING:
+    from agent.understanding import Understanding
+    from devices.plugin import Manifest, PairHook
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 """The shipped config dir (the demo house), used when ./config does not exist."""
@@ -27,10 +32,6 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Check the configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
-pair_app = typer.Typer(help="Pair Dobby with a device that asks for it.", no_args_is_help=True)
-app.add_typer(pair_app, name="pair")
-unpair_app = typer.Typer(help="Forget a paired device.", no_args_is_help=True)
-app.add_typer(unpair_app, name="unpair")
 
 _T = TypeVar("_T")
 
@@ -146,11 +147,20 @@ def understand(
         if json_out:
             _print_json(understood.model_dump(mode="json"))
         else:
-            typer.echo(understood.reply)
-            for action in understood.actions:
-                typer.echo(f"  {action.describe()}")
+            for line in understanding_lines(understood):
+                typer.echo(line)
 
     _run(main)
+
+
+def understanding_lines(understood: Understanding) -> list[str]:
+    """What `dobby understand` prints: the reply (refusals first), then each action with
+    what the policy says of it."""
+    verdicts = understood.verdicts or [""] * len(understood.actions)
+    lines = [understood.reply]
+    for action, verdict in zip(understood.actions, verdicts, strict=True):
+        lines.append(f"  {action.describe()}{f'  ({verdict})' if verdict else ''}")
+    return lines
 
 
 @app.command()
@@ -220,16 +230,6 @@ def devices(
     print_states(states)
 
 
-def print_states(states: list[dict[str, Any]], console: Console | None = None) -> None:
-    """The states as a table."""
-    table = Table("entity", "name", "area", "state", "attributes")
-    for item in states:
-        state = item["state"] if item["available"] else "unavailable"
-        attributes = ", ".join(f"{k}={v}" for k, v in item["attributes"].items())
-        table.add_row(item["entity_id"], item["name"], item["area"] or "", state, attributes)
-    (console or Console()).print(table)
-
-
 @app.command()
 def discover(
     json_out: JsonOption = False,
@@ -270,101 +270,108 @@ def discover(
     console.print(found)
 
 
-@pair_app.command("hue")
-def pair_hue(
-    host: Annotated[
-        str | None,
-        typer.Option("--host", help="Bridge address (ip or ip:port); found by mDNS if left out."),
-    ] = None,
-    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for the button.")] = 30.0,
-    config: ConfigOption = None,
-    state: StateOption = Path("data"),
-    verbose: VerboseOption = False,
-) -> None:
-    """Pair with a Philips Hue bridge: press its link button when asked."""
-    from devices.adapters.hue.pairing import find_bridges, pair
-    from devices.errors import DeviceError
+def _pairing(adapter: str, *, unpair: bool) -> tuple[PairHook, Manifest]:
+    """The adapter's pairing hook, from its manifest (the plugin API), or a clear exit."""
+    from devices.plugin import load_adapters
 
-    _setup_logging(verbose)
-    loaded = _load(config)
-
-    async def main() -> int:
-        target = host
-        if target is None:
-            bridges = await find_bridges(loaded.home.discovery.addresses(), seconds=3.0)
-            if not bridges:
-                typer.echo("No Hue bridge answered. Give its address with --host.", err=True)
-                return 1
-            if len(bridges) > 1:
-                listed = ", ".join(f"{b.name} ({b.host})" for b in bridges)
-                typer.echo(
-                    f"Several Hue bridges answered: {listed}. Choose one with --host.", err=True
-                )
-                return 1
-            target = bridges[0].host
+    manifests = load_adapters().manifests
+    manifest = manifests.get(adapter)
+    if manifest is None:
+        installed = ", ".join(sorted(manifests)) or "none"
+        typer.echo(f"No adapter called {adapter!r} is installed ({installed}).", err=True)
+        raise typer.Exit(2)
+    hook = manifest.load_pair_hook(unpair=unpair)
+    if hook is None:
+        pairs = sorted(n for n, m in manifests.items() if m.load_pair_hook(unpair=unpair))
+        verb = "unpair" if unpair else "pair"
         typer.echo(
-            f"Press the round link button on the Hue bridge at {target} (waiting {wait:g} s)..."
+            f"{manifest.title} has nothing to {verb}; adapters that do: {', '.join(pairs)}.",
+            err=True,
         )
+        raise typer.Exit(2)
+    return hook, manifest
+
+
+def _pair_with(
+    adapter: str,
+    target: str | None,
+    code: str | None,
+    wait: float,
+    config: Path | None,
+    state: Path,
+    *,
+    unpair: bool,
+) -> int:
+    from devices.plugin import PairingError, PairRequest
+
+    loaded = _load(config)
+    hook, manifest = _pairing(adapter, unpair=unpair)
+    if manifest.pairing is not None and manifest.pairing.target_required and not target:
+        typer.echo(f"Say which: {manifest.pairing.target}.", err=True)
+        return 2
+    if not unpair and manifest.pairing is not None and manifest.pairing.code and not code:
+        typer.echo(f"{manifest.title} pairing needs the setup code: --code CODE.", err=True)
+        return 2
+    request = PairRequest(
+        target, code, state, loaded.home.discovery.addresses(), wait, say=typer.echo
+    )
+
+    async def main() -> int:
         try:
-            bridge_id = await pair(target, state, wait_for_button=wait)
-        except DeviceError as error:
-            typer.echo(f"Hue bridge at {target}: {error}", err=True)
+            said = await hook(request)
+        except PairingError as error:
+            typer.echo(str(error), err=True)
             return 1
-        typer.echo(f"Paired with Hue bridge {bridge_id}. Its key is kept in {state / 'hue'}.")
+        typer.echo(said)
         return 0
 
-    raise typer.Exit(_run(main))
+    return _run(main)
 
 
-@pair_app.command("homekit")
-def pair_homekit(
-    name: str,
-    code: str,
+TargetArgument = Annotated[
+    str | None,
+    typer.Argument(help="Which device: an accessory's name, a bridge's address (per adapter)."),
+]
+
+
+@app.command()
+def pair(
+    adapter: Annotated[str, typer.Argument(help="The adapter: hue, homekit, ...")],
+    target: TargetArgument = None,
+    code_argument: Annotated[
+        str | None, typer.Argument(metavar="[CODE]", help="The setup code (or --code).")
+    ] = None,
+    code: Annotated[
+        str | None, typer.Option("--code", help="The setup code printed on the device.")
+    ] = None,
+    host: Annotated[str | None, typer.Option("--host", help="Same as TARGET.")] = None,
+    wait: Annotated[
+        float, typer.Option("--wait", help="Seconds to wait for a button to be pressed.")
+    ] = 30.0,
     config: ConfigOption = None,
     state: StateOption = Path("data"),
     verbose: VerboseOption = False,
 ) -> None:
-    """Pair with a HomeKit accessory, by its name and the setup code printed on it."""
-    from devices.adapters.homekit import PairingError, pair
-
+    """Pair Dobby with a device of this adapter, as its manifest says (hue, homekit, ...)."""
     _setup_logging(verbose)
-    loaded = _load(config)
-
-    async def main() -> int:
-        try:
-            await pair(name, code, state_dir=state, interfaces=loaded.home.discovery.addresses())
-        except PairingError as error:
-            typer.echo(str(error), err=True)
-            return 1
-        typer.echo(f"Paired with {name}.")
-        return 0
-
-    raise typer.Exit(_run(main))
+    raise typer.Exit(
+        _pair_with(
+            adapter, target or host, code or code_argument, wait, config, state, unpair=False
+        )
+    )
 
 
-@unpair_app.command("homekit")
-def unpair_homekit(
-    name: str,
+@app.command()
+def unpair(
+    adapter: Annotated[str, typer.Argument(help="The adapter: homekit, ...")],
+    target: TargetArgument = None,
     config: ConfigOption = None,
     state: StateOption = Path("data"),
     verbose: VerboseOption = False,
 ) -> None:
-    """Forget a HomeKit accessory (and remove the pairing on it, if it answers)."""
-    from devices.adapters.homekit import PairingError, unpair
-
+    """Forget a paired device (and remove the pairing on it, if it answers)."""
     _setup_logging(verbose)
-    loaded = _load(config)
-
-    async def main() -> int:
-        try:
-            await unpair(name, state_dir=state, interfaces=loaded.home.discovery.addresses())
-        except PairingError as error:
-            typer.echo(str(error), err=True)
-            return 1
-        typer.echo(f"Forgot {name}.")
-        return 0
-
-    raise typer.Exit(_run(main))
+    raise typer.Exit(_pair_with(adapter, target, None, 0.0, config, state, unpair=True))
 
 
 routines_app = typer.Typer(help="List, show, run and delete routines.", no_args_is_help=True)
@@ -457,15 +464,13 @@ def config_check(config: ConfigOption = None) -> None:
 
     With WhatsApp set up, also which of its templates are missing or not approved (exit 1).
     """
-    from agent.app import instantiate_adapters
+    from agent.app import enabled_adapters
     from agent.config import ChannelSettings
-    from devices.blocking import BlockingRunner
     from devices.plugin import load_adapters
-    from devices.registry import Registry
 
     loaded = _load(config)
     try:
-        instantiate_adapters(loaded, load_adapters(), Registry(), BlockingRunner(1))
+        enabled_adapters(loaded, load_adapters())
     except ConfigError as error:
         typer.echo(f"Config error: {error}", err=True)
         raise typer.Exit(2) from None

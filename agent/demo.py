@@ -19,6 +19,7 @@ from agent.app import Dobby
 from agent.channels.terminal import chat
 from agent.config import ChannelSettings, Config
 from agent.service import Service
+from agent.tables import print_states
 from devices.plugin import LoadedAdapters, load_adapters
 from devices.virtual_house import VirtualHouse, read_house
 from skills.actions import TERMINAL, Requester
@@ -56,7 +57,7 @@ async def demo_house(
     `only_hosts=house.addresses`: other emulators may share the loopback network."""
     house = VirtualHouse(
         read_house(house_file(config)),
-        loaded.adapters,
+        loaded.manifests,
         interface=LOOPBACK,
         choices={"alarm": alarm},
     )
@@ -183,7 +184,5 @@ async def run_demo(
         if json_out:
             print(json.dumps(states, ensure_ascii=False))
         else:
-            from agent.cli import print_states
-
             print_states(states)
         return 1 if missing else 0

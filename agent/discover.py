@@ -18,7 +18,7 @@ async def scan(config: Config, seconds: float, interfaces: list[str] | None) -> 
         return None
 
     discovery = Discovery(
-        {name: cls.manifest for name, cls in loaded.adapters.items()},
+        dict(loaded.manifests),
         ignore,
         interfaces=interfaces or config.home.discovery.addresses(),
         list_unknown=True,
@@ -39,8 +39,8 @@ async def scan(config: Config, seconds: float, interfaces: list[str] | None) -> 
         for f in sorted(discovery.findings.values(), key=lambda f: (f.found.host, f.found.type))
     ]
     adapters = []
-    for cls in loaded.adapters.values():
-        described = cls.manifest.describe()
+    for manifest in loaded.manifests.values():
+        described = manifest.describe()
         described.pop("config")
         adapters.append(described)
     problems = [{"entry_point": p.entry_point, "reason": p.reason} for p in loaded.problems]

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from aiohttp import web
 
 from agent.app import Dobby, collection_paused, freeze_startup_objects
+from agent.channels.mcp.lazy import LazyMcpEndpoint
 from agent.channels.members import Members
 from agent.channels.redact import hide_secrets
 from agent.channels.seen import SeenMessages
@@ -195,7 +196,7 @@ class Service:
         self._serving = False
         self._seen: SeenMessages | None = None
         self._windows: Windows | None = None
-        self.mcp: McpEndpoint | None = None
+        self.mcp: LazyMcpEndpoint | None = None
         self.web: WebChannel | None = None
         """The household's web page, unless `DOBBY_WEB=false`."""
         hidden = secrets_of(self.settings)
@@ -297,13 +298,19 @@ class Service:
     # -- the MCP server over HTTP (agent.channels.mcp) ------------------------------------
 
     def _add_mcp(self, app: web.Application) -> None:
-        """`/mcp`: the house as an MCP server, for members with a bearer token."""
-        from agent.channels.mcp.http import McpEndpoint
-        from agent.channels.mcp.server import HouseServer
-
-        assert self.dobby is not None
+        """`/mcp`: the house as an MCP server, for members with a bearer token (the SDK is
+        loaded by the first request: agent/channels/mcp/lazy.py)."""
+        dobby = self.dobby
+        assert dobby is not None
         origins = [o.strip() for o in self.settings.mcp_allowed_origins.split(",") if o.strip()]
-        self.mcp = McpEndpoint(HouseServer(self.dobby), self.dobby.members, allowed_origins=origins)
+
+        def build() -> McpEndpoint:
+            from agent.channels.mcp.http import McpEndpoint
+            from agent.channels.mcp.server import HouseServer
+
+            return McpEndpoint(HouseServer(dobby), dobby.members, allowed_origins=origins)
+
+        self.mcp = LazyMcpEndpoint(build)
         self.mcp.add_routes(app)
 
     async def _stop_mcp(self) -> None:

@@ -51,6 +51,9 @@ class Understanding(BaseModel):
     needs_confirmation: bool = False
     refused: list[str] = []
     """What the house rules would refuse, and why (filled in by a dry run)."""
+    verdicts: list[str] = []
+    """What the policy says of each action, in order (filled in by a dry run): "allowed",
+    "refused: <why>", "<what> needs a confirmation"."""
     reply: str = ""
     asks: bool = False
     """True when the reply is a question back ("Did you mean X or Y?") and nothing is done."""

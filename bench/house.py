@@ -21,7 +21,7 @@ def _serve(devices: list[dict[str, Any]], latency: float, pipe: Connection) -> N
     async def main() -> None:
         house = VirtualHouse(
             HouseFile(devices=[HouseDevice.model_validate(d) for d in devices]),
-            load_adapters().adapters,
+            load_adapters().manifests,
         )
         await house.start()
         for emulation in house.running:

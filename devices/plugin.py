@@ -1,9 +1,11 @@
 """The adapter plugin API.
 
-An adapter is a class found through the entry-point group `dobby.adapters`. It carries a
-manifest (data: what it is, what it finds on the network, what config it takes, which
-domains it provides) and turns capability commands into its client library's calls. The
-first-party adapters are registered exactly as a third-party package registers its own.
+The entry-point group `dobby.adapters` names each adapter's manifest: data saying what it
+is, what it finds on the network, how it pairs, what config it takes and which domains it
+provides. A manifest lives in a light module that does not import the client library; the
+adapter class it names (`Manifest.adapter`) is imported only when a device of its kind is
+found or configured. The first-party adapters are registered exactly as a third-party
+package registers its own.
 """
 
 from __future__ import annotations
@@ -46,8 +48,62 @@ class AdapterConfig(BaseModel):
     """Addresses to connect to directly, for networks where discovery does not reach."""
 
 
+class BroadcastProbe(BaseModel):
+    """A discovery the adapter runs itself: a datagram it broadcasts, which devices answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    port: int
+    """The UDP port the probe is sent to (LIFX: 56700)."""
+    description: str = ""
+
+
+class Pairing(BaseModel):
+    """How `dobby pair <adapter>` pairs a device of this adapter, as data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pair: str
+    """`module:function`, a `PairHook`: pairs and returns what to tell the person."""
+    unpair: str | None = None
+    """`module:function`, a `PairHook` that forgets a device (`dobby unpair <adapter>`)."""
+    target: str = ""
+    """What the TARGET argument names ("the accessory's name"); empty when it takes none."""
+    target_required: bool = False
+    code: bool = False
+    """Whether pairing needs the setup code printed on the device."""
+
+
+@dataclass
+class PairRequest:
+    """What `dobby pair` hands to an adapter's pairing hook."""
+
+    target: str | None
+    """An accessory's name, a bridge's address: what `Pairing.target` describes."""
+    code: str | None
+    state_dir: Path
+    """Where the adapter keeps its pairing data."""
+    interfaces: list[str] | None
+    wait: float = 30.0
+    """Seconds to wait for the person (a link button)."""
+    say: Callable[[str], None] = print
+    """Tell the person something while pairing runs ("press the link button")."""
+
+
+class PairingError(Exception):
+    """Pairing failed; the message says why, for a person."""
+
+
+class PairHook(Protocol):
+    """The signature of a manifest's pairing hooks."""
+
+    async def __call__(self, request: PairRequest) -> str:
+        """Pair (or unpair), raising PairingError; returns what to tell the person."""
+        ...
+
+
 class Manifest(BaseModel):
-    """What an adapter is and handles, as data."""
+    """What an adapter is and handles, as data. Importing it imports no client library."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
@@ -55,11 +111,18 @@ class Manifest(BaseModel):
     """Short and unique: the key in home.yaml and the prefix of its unique ids."""
     title: str
     """What a person calls it: "Sonos", "Philips Hue"."""
+    adapter: str = ""
+    """`module:Class` of the adapter, imported only when a device of its kind is found or
+    configured. Every manifest an entry point names has one; an adapter class used
+    directly (in a test) may leave it empty."""
     domains: tuple[Domain, ...]
     mdns_types: tuple[str, ...] = ()
     """mDNS service types, e.g. "_sonos._tcp.local."."""
     ssdp_targets: tuple[str, ...] = ()
     """SSDP search targets, e.g. "urn:schemas-upnp-org:device:ZonePlayer:1"."""
+    broadcast_probes: tuple[BroadcastProbe, ...] = ()
+    """Discoveries the adapter runs itself; such an adapter is started with Dobby."""
+    pairing: Pairing | None = None
     config_model: type[AdapterConfig] = AdapterConfig
     emulator: str | None = None
     """`module:function` that starts emulators of its devices for the virtual house."""
@@ -72,8 +135,42 @@ class Manifest(BaseModel):
             "domains": [d.value for d in self.domains],
             "mdns_types": list(self.mdns_types),
             "ssdp_targets": list(self.ssdp_targets),
+            "broadcast_probes": [p.model_dump() for p in self.broadcast_probes],
+            "pairs": self.pairing is not None,
             "config": self.config_model.model_json_schema(),
         }
+
+    def found_by_discovery(self) -> bool:
+        """Whether Dobby's own mDNS/SSDP discovery finds its devices (so the adapter can
+        wait, unloaded, until one answers)."""
+        return bool(self.mdns_types or self.ssdp_targets) and not self.broadcast_probes
+
+    def load_adapter(self) -> type[Adapter]:
+        """Import the adapter class (and with it the client library)."""
+        if not self.adapter:
+            raise TypeError(f"the {self.name} manifest names no adapter class")
+        loaded = _resolve(self.adapter)
+        if not (isinstance(loaded, type) and issubclass(loaded, Adapter)):
+            raise TypeError(f"{self.adapter} is not a dobby Adapter class")
+        return loaded
+
+    def load_pair_hook(self, *, unpair: bool = False) -> PairHook | None:
+        """The pairing (or unpairing) hook, imported; None if the adapter has none."""
+        if self.pairing is None:
+            return None
+        reference = self.pairing.unpair if unpair else self.pairing.pair
+        if reference is None:
+            return None
+        hook: PairHook = _resolve(reference)
+        return hook
+
+
+def _resolve(reference: str) -> Any:
+    """The object named by `module:attribute`, imported one at a time (see `_IMPORTING`)."""
+    module_name, _, attribute = reference.partition(":")
+    with _IMPORTING:
+        module = importlib.import_module(module_name)
+    return getattr(module, attribute)
 
 
 @dataclass(frozen=True)
@@ -141,35 +238,16 @@ class AdapterContext:
         """Run a blocking library call without blocking the event loop."""
         return await self.blocking.run(func, *args, **kwargs)
 
-    async def load_library(self, *modules: str) -> None:
-        """Import these modules (the adapter's client library) in the blocking pool.
 
-        Adapters import their library with the first device they set up, not at start; a
-        library takes 50-150 ms to import, which would otherwise stall the event loop and
-        every message in hand. Modules already imported cost nothing.
-        """
-        missing = [name for name in modules if name not in _LOADED]
-        if missing:
-            await self.blocking.run(_import_all, missing)
-
-
-_IMPORTING = threading.Lock()
-"""One library import in the pool at a time: two threads importing a package whose modules
-import each other (aiohomekit does) can each get the other's half-initialised module."""
-_LOADED: set[str] = set()
-"""Modules `load_library` has imported completely (a module in sys.modules may still be
-half-way through its import in another thread)."""
-
-
-def _import_all(modules: Sequence[str]) -> None:
-    with _IMPORTING:
-        for name in modules:
-            importlib.import_module(name)
-            _LOADED.add(name)
+_IMPORTING = threading.RLock()
+"""One adapter import at a time: adapters are imported in the blocking pool when their
+first device answers, and two threads importing a package whose modules import each other
+(aiohomekit does) can each get the other's half-initialised module."""
 
 
 class Adapter(ABC):
-    """Base of every adapter. Subclasses set `manifest` and implement `execute`."""
+    """Base of every adapter. Subclasses set `manifest` (the one their entry point names)
+    and implement `execute`."""
 
     manifest: ClassVar[Manifest]
     poll_interval: float | None = 30.0
@@ -222,17 +300,25 @@ class PluginProblem:
     reason: str
 
 
+OLD_STYLE = (
+    "names an adapter class; the entry point must name the adapter's Manifest instead "
+    '(e.g. `myplug = "myplug.manifest:MANIFEST"`, see devices/README.md)'
+)
+
+
 @dataclass
 class LoadedAdapters:
-    """The adapters found through entry points, and the ones that failed to load."""
+    """The manifests found through entry points, and the entry points that failed to load."""
 
-    adapters: dict[str, type[Adapter]]
+    manifests: dict[str, Manifest]
     problems: list[PluginProblem]
 
 
 def load_adapters(group: str = ENTRY_POINT_GROUP) -> LoadedAdapters:
-    """Every adapter registered under the entry-point group, keyed by manifest name."""
-    adapters: dict[str, type[Adapter]] = {}
+    """Every adapter manifest registered under the entry-point group, keyed by name.
+
+    Only the manifests are imported: no adapter class, no client library."""
+    manifests: dict[str, Manifest] = {}
     problems: list[PluginProblem] = []
     for point in entry_points(group=group):
         try:
@@ -240,27 +326,27 @@ def load_adapters(group: str = ENTRY_POINT_GROUP) -> LoadedAdapters:
         except Exception as error:  # noqa: BLE001 - a broken plugin must not stop the house
             problems.append(PluginProblem(point.value, f"could not be imported: {error}"))
             continue
-        if not (isinstance(loaded, type) and issubclass(loaded, Adapter)):
-            problems.append(PluginProblem(point.value, "is not a dobby Adapter class"))
+        if isinstance(loaded, type) and issubclass(loaded, Adapter):
+            problems.append(PluginProblem(point.value, OLD_STYLE))
             continue
-        manifest = getattr(loaded, "manifest", None)
-        if not isinstance(manifest, Manifest):
-            problems.append(PluginProblem(point.value, "has no manifest"))
+        if not isinstance(loaded, Manifest):
+            problems.append(PluginProblem(point.value, "is not a dobby adapter Manifest"))
             continue
-        if manifest.name in adapters:
-            problems.append(PluginProblem(point.value, f"repeats adapter name {manifest.name!r}"))
+        if not loaded.adapter:
+            problems.append(PluginProblem(point.value, "names no adapter class (`adapter`)"))
             continue
-        adapters[manifest.name] = loaded
+        if loaded.name in manifests:
+            problems.append(PluginProblem(point.value, f"repeats adapter name {loaded.name!r}"))
+            continue
+        manifests[loaded.name] = loaded
     for problem in problems:
         _LOGGER.error("Adapter plugin %s %s", problem.entry_point, problem.reason)
-    return LoadedAdapters(adapters, problems)
+    return LoadedAdapters(manifests, problems)
 
 
 def load_emulator_hook(manifest: Manifest) -> StartDemo | None:
     """The adapter's virtual-house hook, if it has one."""
     if manifest.emulator is None:
         return None
-    module_name, _, attribute = manifest.emulator.partition(":")
-    module = importlib.import_module(module_name)
-    hook: StartDemo = getattr(module, attribute)
+    hook: StartDemo = _resolve(manifest.emulator)
     return hook

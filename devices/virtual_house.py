@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from devices.entities import slugify
-from devices.plugin import Adapter, Emulation, load_emulator_hook
+from devices.plugin import Emulation, Manifest, load_emulator_hook
 from devices.testing.addresses import HostAllocator
 from devices.testing.house import DemoDevice
 
@@ -67,7 +67,7 @@ class VirtualHouse:
     """
 
     house: HouseFile
-    adapters: Mapping[str, type[Adapter]]
+    adapters: Mapping[str, Manifest]
     interface: str = "127.0.0.1"
     hosts: HostAllocator = field(default_factory=HostAllocator)
     choices: dict[str, str] = field(default_factory=lambda: {"alarm": "homekit"})
@@ -98,8 +98,8 @@ class VirtualHouse:
         return self.hosts.allocated | {self.interface}
 
     def _hook_exists(self, adapter: str) -> bool:
-        cls = self.adapters.get(adapter)
-        return cls is not None and cls.manifest.emulator is not None
+        manifest = self.adapters.get(adapter)
+        return manifest is not None and manifest.emulator is not None
 
     async def start(self) -> None:
         """Start every adapter's emulators."""
@@ -116,7 +116,7 @@ class VirtualHouse:
             raise
 
     async def _start(self, name: str, devices: list[DemoDevice]) -> None:
-        hook = load_emulator_hook(self.adapters[name].manifest)
+        hook = load_emulator_hook(self.adapters[name])
         if hook is None:  # pragma: no cover - filtered by `devices`
             return
         emulation = await hook(devices, self.hosts, interface=self.interface)

@@ -139,3 +139,104 @@ def test_without_the_plugin_its_devices_are_absent(tmp_path: Path) -> None:
     said, states = (json.loads(line) for line in result.stdout.strip().splitlines())
     assert said["actions"] == []
     assert states == []
+
+
+PAIR_PLUG = """
+import asyncio, subprocess, sys
+from devices.testing.addresses import HostAllocator
+from dobby_exampleplug.emulator import PlugEmulator
+
+async def main() -> None:
+    plug = PlugEmulator(HostAllocator().allocate(), "Desk Plug", "PLUG0042", room="Study")
+    await plug.start(None)
+    try:
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "agent", "pair", "exampleplug",
+             f"{plug.host}:{plug.port}", *sys.argv[1:]],
+            capture_output=True, text=True, timeout=60,
+        )
+    finally:
+        await plug.stop()
+    print(done.returncode, done.stdout.strip(), plug.token, sep="\\n")
+
+asyncio.run(main())
+"""
+
+
+def test_dobby_pair_goes_through_the_plugins_manifest(site: Path, tmp_path: Path) -> None:
+    """`dobby pair exampleplug ADDRESS` runs the third-party pairing hook its manifest names."""
+    config = plug_config(tmp_path)
+    state = tmp_path / "data"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(Path.cwd())])}
+    done = subprocess.run(
+        [sys.executable, "-c", PAIR_PLUG, "--config", str(config), "--state", str(state)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=90,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    code, said, token = done.stdout.strip().splitlines()
+    assert (code, said) == ("0", "Paired with plug PLUG0042.")
+    kept = json.loads((state / "exampleplug" / "PLUG0042.json").read_text(encoding="utf-8"))
+    assert kept["token"] == token
+
+
+def test_dobby_pair_names_the_adapters_that_pair(site: Path, tmp_path: Path) -> None:
+    config = plug_config(tmp_path)
+    result = run_dobby(site, "pair", "sonos", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Sonos has nothing to pair; adapters that do: exampleplug, homekit, hue." in (
+        result.stderr
+    )
+    result = run_dobby(site, "pair", "exampleplug", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Say which: the plug's address." in result.stderr
+
+
+OLD_STYLE = """
+from devices.capabilities import Domain
+from devices.plugin import Adapter, Manifest
+
+
+class OldPlugAdapter(Adapter):
+    manifest = Manifest(
+        name="oldplug", title="Old", adapter="oldplug:OldPlugAdapter", domains=(Domain.SWITCH,)
+    )
+
+    async def execute(self, entity, command, params):
+        return None
+"""
+
+
+def test_an_old_style_plugin_is_named_with_what_to_change(tmp_path: Path) -> None:
+    """A plugin whose entry point names its adapter class is refused with a clear reason;
+    the rest of the adapters load."""
+    site = tmp_path / "site"
+    (site / "oldplug-1.0.dist-info").mkdir(parents=True)
+    (site / "oldplug.py").write_text(OLD_STYLE, encoding="utf-8")
+    (site / "oldplug-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: oldplug\nVersion: 1.0\n", encoding="utf-8"
+    )
+    (site / "oldplug-1.0.dist-info" / "entry_points.txt").write_text(
+        "[dobby.adapters]\noldplug = oldplug:OldPlugAdapter\n", encoding="utf-8"
+    )
+    config = plug_config(tmp_path)
+    result = run_dobby(
+        site, "discover", "--json", "--seconds", "0.1", "--interface", "127.0.0.1",
+        "--config", str(config), cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["problems"] == [
+        {
+            "entry_point": "oldplug:OldPlugAdapter",
+            "reason": "names an adapter class; the entry point must name the adapter's "
+            'Manifest instead (e.g. `myplug = "myplug.manifest:MANIFEST"`, see '
+            "devices/README.md)",
+        }
+    ]
+    assert "sonos" in {a["name"] for a in report["adapters"]}

@@ -25,13 +25,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from agent.app import Dobby, instantiate_adapters
+from agent.app import Dobby, enabled_adapters
 from agent.channels.testing import FakeBotAPI, FakeGraphAPI, sign
 from agent.config import ChannelSettings, ConfigError, MemberConfig, load_config
 from agent.service import Service
-from devices.blocking import BlockingRunner
 from devices.plugin import LoadedAdapters, load_adapters
-from devices.registry import Registry
 from skills.actions import Role
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -109,7 +107,7 @@ def swapped_value(draw: st.DrawFn, text: str) -> bytes:
 def check(directory: Path) -> None:
     """What `dobby config check` does; raises ConfigError or nothing."""
     config = load_config(directory)
-    instantiate_adapters(config, LOADED, Registry(), BlockingRunner(1))
+    enabled_adapters(config, LOADED)
 
 
 @settings(max_examples=150, deadline=None)

@@ -51,7 +51,7 @@ def test_an_adapter_that_is_not_installed_is_named(tmp_path: Path) -> None:
 
 
 def test_understand_with_no_devices_explains(tmp_path: Path) -> None:
-    off = {name: {"enabled": False} for name in load_adapters().adapters}
+    off = {name: {"enabled": False} for name in load_adapters().manifests}
     home = {"discovery": {"interfaces": ["127.0.0.1"]}, "adapters": off}
     (tmp_path / "home.yaml").write_text(yaml.safe_dump(home))
     result = runner.invoke(
@@ -82,6 +82,7 @@ def test_understand_with_no_devices_explains(tmp_path: Path) -> None:
         "wait",
         "needs_confirmation",
         "refused",
+        "verdicts",
         "reply",
         "asks",
         "choices",

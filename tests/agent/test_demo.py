@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
+from agent.cli import understanding_lines
 from agent.config import load_config
 from agent.demo import run_demo, running_demo
+from agent.understanding import Understanding
 from devices.adapters.sonos.emulator import SonosEmulator
 from skills.actions import Requester
 
@@ -323,8 +325,8 @@ async def test_unlocking_waits_for_a_confirmation_and_bounds_are_refused(
     assert unlock["results"] == []
     assert unlock["reply"] == "Unlock the Front Door? It needs a confirmation."
     assert too_hot["results"] == []
-    assert (
-        "35° is outside the allowed range for Hallway Thermostat (10° to 30°)" in (too_hot["reply"])
+    assert too_hot["reply"].startswith(
+        "Not done: 35° is outside the allowed range for Hallway Thermostat (10° to 30°)"
     )
     house = by_id(states)
     assert house["lock.front_door"]["state"] == "unlocked"
@@ -372,3 +374,27 @@ async def test_the_chatting_demo_serves_the_web_page_with_a_sign_in_link(tmp_pat
         process.stdin.write(b"exit\n")
         await process.stdin.drain()
         await asyncio.wait_for(process.wait(), 30)
+
+
+async def test_the_dry_run_shows_what_the_policy_would_do(tmp_path: Path, capsys) -> None:
+    """A setpoint outside the bounds is shown refused, with the bounds; a sensitive command
+    as waiting for a confirmation; `dobby understand` prints each action's verdict."""
+    too_hot, unlock, fine, _ = await demo(
+        tmp_path,
+        capsys,
+        "set the hallway thermostat to 40",
+        "unlock the front door",
+        "set the hallway thermostat to 21",
+        dry_run=True,
+    )
+    bounds = "40° is outside the allowed range for Hallway Thermostat (10° to 30°)"
+    assert too_hot["reply"].startswith(f"Not done: {bounds}")
+    assert "Setting" not in too_hot["reply"]
+    assert too_hot["verdicts"] == [f"refused: {bounds}"]
+    assert unlock["verdicts"] == ["unlocking a door needs a confirmation"]
+    assert fine["verdicts"] == ["allowed"]
+    lines = understanding_lines(Understanding.model_validate(too_hot))
+    assert lines[1] == (
+        "  climate.set_temperature(temperature=40) on climate.hallway_thermostat"
+        f"  (refused: {bounds})"
+    )

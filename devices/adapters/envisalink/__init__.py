@@ -1,8 +1,11 @@
-"""DSC and Honeywell Vista alarm panels through an Envisalink module, with pyenvisalink."""
+"""DSC and Honeywell Vista alarm panels through an Envisalink module, with pyenvisalink.
+
+The package imports only its manifest and settings; the adapter and pyenvisalink load when
+the module is configured.
+"""
 
 from __future__ import annotations
 
-from devices.adapters.envisalink.adapter import TPI, EnvisalinkAdapter
 from devices.adapters.envisalink.config import (
     CODE_ENV,
     PASSWORD_ENV,
@@ -10,12 +13,12 @@ from devices.adapters.envisalink.config import (
     PartitionConfig,
     ZoneConfig,
 )
+from devices.adapters.envisalink.manifest import MANIFEST
 
 __all__ = [
     "CODE_ENV",
+    "MANIFEST",
     "PASSWORD_ENV",
-    "TPI",
-    "EnvisalinkAdapter",
     "EnvisalinkConfig",
     "PartitionConfig",
     "ZoneConfig",

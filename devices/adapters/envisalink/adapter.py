@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from devices.adapters.envisalink.config import EnvisalinkConfig
 from devices.adapters.envisalink.link import Panel
+from devices.adapters.envisalink.manifest import MANIFEST
 from devices.adapters.envisalink.mapping import ARMED, partition_state, zone_state
 from devices.adapters.envisalink.module import EnvisalinkModule
 from devices.adapters.envisalink.redact import protect
@@ -27,7 +28,7 @@ from devices.errors import (
     DeviceUnavailableError,
     UnsupportedCommandError,
 )
-from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered, Manifest
+from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered
 
 TPI = "envisalink-tpi"
 """The `Discovered.type` of an Envisalink found by other means than mDNS or SSDP."""
@@ -45,13 +46,7 @@ _LOGGER = logging.getLogger(__name__)
 class EnvisalinkAdapter(Adapter):
     """One Envisalink module: its partitions and zones."""
 
-    manifest = Manifest(
-        name="envisalink",
-        title="Envisalink (DSC / Honeywell)",
-        domains=(Domain.ALARM_PANEL, Domain.BINARY_SENSOR),
-        config_model=EnvisalinkConfig,
-        emulator="devices.adapters.envisalink.demo:start_demo",
-    )
+    manifest = MANIFEST
     poll_interval = 30.0
 
     config: EnvisalinkConfig

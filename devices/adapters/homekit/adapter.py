@@ -9,56 +9,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
-from devices.adapters.homekit.store import HAP_TYPE, PairingStore, pairings_path
+from aiohomekit.characteristic_cache import CharacteristicCacheMemory
+from aiohomekit.controller.ip.controller import IpController
+from aiohomekit.model.services import Service
+
+from devices.adapters.homekit import pairing as pairings
+from devices.adapters.homekit.connection import Changes, PairedAccessory
+from devices.adapters.homekit.manifest import MANIFEST, HomeKitConfig
+from devices.adapters.homekit.mapping import BY_SERVICE_TYPE, Family, View
+from devices.adapters.homekit.store import PairingStore, pairings_path
 from devices.background import Background
-from devices.capabilities import CommandSpec, Domain, Params
+from devices.capabilities import CommandSpec, Params
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import DeviceAuthError, DeviceError, DeviceUnavailableError
-from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered, Manifest
-
-if TYPE_CHECKING:
-    from aiohomekit.controller.ip.controller import IpController
-    from aiohomekit.model.services import Service
-
-    from devices.adapters.homekit.connection import Changes, PairedAccessory
-    from devices.adapters.homekit.mapping import Family, View
+from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered
 
 _LOGGER = logging.getLogger(__name__)
 SETUP_TIMEOUT = 10.0
 """Seconds the first connection (pair-verify and the list of services) may take."""
 
 
-class HomeKitConfig(AdapterConfig):
-    """Settings under `adapters.homekit` in home.yaml."""
-
-    request_timeout: float = 5.0
-    """Seconds one request to an accessory may take."""
-    temperature_unit: Literal["°C", "°F"] = "°C"
-    """The household's unit; HomeKit itself speaks Celsius."""
-
-
 class HomeKitAdapter(Adapter):
     """Paired HomeKit accessories: climate, locks, alarms, covers, sensors, lights, switches."""
 
-    manifest = Manifest(
-        name="homekit",
-        title="HomeKit",
-        domains=(
-            Domain.CLIMATE,
-            Domain.LOCK,
-            Domain.ALARM_PANEL,
-            Domain.COVER,
-            Domain.BINARY_SENSOR,
-            Domain.SENSOR,
-            Domain.LIGHT,
-            Domain.SWITCH,
-        ),
-        mdns_types=(HAP_TYPE,),
-        config_model=HomeKitConfig,
-        emulator="devices.adapters.homekit.demo:start_demo",
-    )
+    manifest = MANIFEST
     poll_interval = 15.0
 
     config: HomeKitConfig
@@ -79,9 +55,6 @@ class HomeKitAdapter(Adapter):
 
     def _controller_now(self) -> IpController:
         if self._controller is None:
-            from aiohomekit.characteristic_cache import CharacteristicCacheMemory
-            from aiohomekit.controller.ip.controller import IpController
-
             self._controller = IpController(CharacteristicCacheMemory(), None)  # type: ignore[arg-type]
         return self._controller
 
@@ -100,13 +73,6 @@ class HomeKitAdapter(Adapter):
         await asyncio.shield(setting_up)
 
     async def _set_up(self, device_id: str, found: Discovered) -> None:
-        await self.context.load_library(
-            "devices.adapters.homekit.pairing",
-            "devices.adapters.homekit.connection",
-            "devices.adapters.homekit.mapping",
-        )
-        from devices.adapters.homekit import pairing as pairings
-
         name = pairings.instance_name(found)
         code = pairings.offered_setup_code(device_id)
         stored = self.store.get(device_id)
@@ -152,8 +118,6 @@ class HomeKitAdapter(Adapter):
             "AccessoryIPs": [found.host],
             "AccessoryPort": found.port,
         }
-        from devices.adapters.homekit.connection import PairedAccessory
-
         accessory = PairedAccessory(
             self._controller_now(),
             device_id,
@@ -171,8 +135,6 @@ class HomeKitAdapter(Adapter):
         return accessory
 
     def _register(self, accessory: PairedAccessory) -> None:
-        from devices.adapters.homekit.mapping import BY_SERVICE_TYPE, View
-
         assert accessory.accessories is not None
         for served in accessory.accessories:
             specs: list[EntitySpec] = []
@@ -215,8 +177,6 @@ class HomeKitAdapter(Adapter):
         self._push(accessory)
 
     def _push(self, accessory: PairedAccessory) -> None:
-        from devices.adapters.homekit.mapping import BY_SERVICE_TYPE, View
-
         for unique_id, (device_id, aid, service) in self._services.items():
             if device_id == accessory.device_id:
                 family = BY_SERVICE_TYPE[service.type]
@@ -229,8 +189,6 @@ class HomeKitAdapter(Adapter):
                 self.context.set_available(uid.split(":", 1)[1], available=False, reason=reason)
 
     def _target(self, entity: Entity) -> tuple[PairedAccessory, Family, View]:
-        from devices.adapters.homekit.mapping import BY_SERVICE_TYPE, View
-
         found = self._services.get(entity.adapter_unique_id)
         accessory = self.accessories.get(found[0]) if found else None
         if found is None or accessory is None:

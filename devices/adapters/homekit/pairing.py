@@ -2,7 +2,8 @@
 
 Pairings live in `<state dir>/homekit-pairings.json` (mode 0600; the file is store.py's):
 the controller's keys for each accessory, by HomeKit device id. `dobby pair homekit
-"<name>" <code>` calls `pair`, `dobby unpair homekit "<name>"` calls `unpair`.
+"<name>" --code <code>` calls `pair_hook`, `dobby unpair homekit "<name>"` calls
+`unpair_hook` (the manifest names them).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from aiohomekit.model.feature_flags import FeatureFlags
 from aiohomekit.model.status_flags import StatusFlags
 from aiohomekit.zeroconf import HAP_TYPE_TCP, HomeKitService
 
+from devices.adapters.homekit.manifest import MANIFEST
 from devices.adapters.homekit.store import (
     PAIRINGS_FILE,
     PairingError,
@@ -30,7 +32,8 @@ from devices.adapters.homekit.store import (
     offered_setup_code,
     pairings_path,
 )
-from devices.plugin import Discovered
+from devices.discovery import Discovery
+from devices.plugin import Discovered, PairRequest
 
 __all__ = [
     "PAIRINGS_FILE",
@@ -44,8 +47,10 @@ __all__ = [
     "offered_setup_code",
     "pair",
     "pair_found",
+    "pair_hook",
     "pairings_path",
     "unpair",
+    "unpair_hook",
 ]
 
 FIND_TIMEOUT = 10.0
@@ -153,9 +158,6 @@ async def find(
 ) -> Discovered:
     """Find the accessory called `name` by mDNS on these interfaces (and at one of
     `only_hosts`, where another house of the same names shares the network)."""
-    from devices.adapters.homekit.adapter import HomeKitAdapter
-    from devices.discovery import Discovery
-
     found: asyncio.Future[Discovered] = asyncio.get_running_loop().create_future()
     seen: list[str] = []
 
@@ -165,7 +167,7 @@ async def find(
         if matches(answer, name) and wanted and not found.done():
             found.set_result(answer)
 
-    discovery = Discovery({"homekit": HomeKitAdapter.manifest}, handler, interfaces=interfaces)
+    discovery = Discovery({MANIFEST.name: MANIFEST}, handler, interfaces=interfaces)
     await discovery.start()
     try:
         return await asyncio.wait_for(found, within)
@@ -221,3 +223,21 @@ def _stored(store: PairingStore, name: str) -> tuple[str, dict[str, Any]]:
             return device_id, data
     known = ", ".join(sorted(str(d.get("Name", i)) for i, d in pairings.items())) or "none"
     raise PairingError(f"Dobby is not paired with {name!r} (paired: {known}).")
+
+
+async def pair_hook(request: PairRequest) -> str:
+    """`dobby pair homekit NAME --code CODE`, through the manifest's pairing entry."""
+    if not request.target or not request.code:
+        raise PairingError("Say which accessory and its setup code: NAME --code 123-45-678.")
+    await pair(
+        request.target, request.code, state_dir=request.state_dir, interfaces=request.interfaces
+    )
+    return f"Paired with {request.target}."
+
+
+async def unpair_hook(request: PairRequest) -> str:
+    """`dobby unpair homekit NAME`, through the manifest's pairing entry."""
+    if not request.target:
+        raise PairingError("Say which accessory to forget.")
+    await unpair(request.target, state_dir=request.state_dir, interfaces=request.interfaces)
+    return f"Forgot {request.target}."

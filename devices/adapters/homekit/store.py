@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devices import plugin
+
 HAP_TYPE = "_hap._tcp.local."
 """The mDNS service type of HomeKit accessories on IP (aiohomekit's HAP_TYPE_TCP)."""
 PAIRINGS_FILE = "homekit-pairings.json"
@@ -19,8 +21,8 @@ PAIRINGS_FILE = "homekit-pairings.json"
 _offered_codes: dict[str, str] = {}
 
 
-class PairingError(Exception):
-    """Pairing or unpairing failed; the message says why, for a person."""
+class PairingError(plugin.PairingError):
+    """Pairing or unpairing a HomeKit accessory failed; the message says why, for a person."""
 
 
 def offer_setup_code(device_id: str, code: str) -> None:

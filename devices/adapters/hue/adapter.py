@@ -5,9 +5,9 @@ kept in `<state dir>/hue/<bridge id>.json`. Each Hue light becomes a light entit
 proposed area is its Hue room; with `groups: true`, every room and zone is a light entity
 too. States arrive by the bridge's event stream; the poll only checks the bridge is there.
 A bridge from before 2019 that has no API v2 (give its address under `hosts:`: it does not
-announce itself on mDNS) is driven through API v1 and polled (bridge_v1.py). aiohue
-(bridge.py, bridge_v1.py, mapping.py) is imported with the first bridge, so a house
-without Hue never loads it.
+announce itself on mDNS) is driven through API v1 and polled (bridge_v1.py). aiohue is
+imported with this module, which Dobby imports only when a bridge is found or configured
+(it reads manifest.py before), so a house without Hue never loads it.
 """
 
 from __future__ import annotations
@@ -16,21 +16,24 @@ import asyncio
 import logging
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from devices.adapters.hue.bridge import BridgeLink, HueLink
+from devices.adapters.hue.bridge_v1 import V1BridgeLink
+from devices.adapters.hue.manifest import MANIFEST, HueConfig
 from devices.adapters.hue.pairing import (
     LinkButtonNotPressedError,
     StoredKey,
     address,
-    bridge_scheme,
     keys_dir,
     load_key,
+    probe_scheme,
     read_bridge_id,
     request_key,
     store_key,
 )
 from devices.background import Background
-from devices.capabilities import CommandSpec, Domain, LightState, Params
+from devices.capabilities import CommandSpec, LightState, Params
 from devices.entities import Entity
 from devices.errors import (
     DeviceAuthError,
@@ -38,38 +41,15 @@ from devices.errors import (
     DeviceUnavailableError,
     UnsupportedCommandError,
 )
-from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered, Manifest
-
-if TYPE_CHECKING:
-    from devices.adapters.hue.bridge import BridgeLink, HueLink
+from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered
 
 _LOGGER = logging.getLogger(__name__)
-
-
-class HueConfig(AdapterConfig):
-    """Settings under `adapters.hue` in home.yaml (`hosts` may say "ip" or "ip:port")."""
-
-    request_timeout: float = 5.0
-    """Seconds to wait for one answer from a bridge."""
-    groups: bool = False
-    """Also offer every Hue room and zone as one light entity ("Living Room Lights")."""
-    pair_when_button_pressed: bool = True
-    """Pair by itself with a bridge found without a key if its link button was just pressed."""
-    key_dir: Path | None = None
-    """Where the bridges' keys are kept; default `<state dir>/hue`."""
 
 
 class HueAdapter(Adapter):
     """Philips Hue bridges: their lights (and, if asked, their rooms and zones)."""
 
-    manifest = Manifest(
-        name="hue",
-        title="Philips Hue",
-        domains=(Domain.LIGHT,),
-        mdns_types=("_hue._tcp.local.",),
-        config_model=HueConfig,
-        emulator="devices.adapters.hue.demo:start_demo",
-    )
+    manifest = MANIFEST
     poll_interval = 60.0
 
     config: HueConfig
@@ -81,6 +61,8 @@ class HueAdapter(Adapter):
         self._owner: dict[str, str] = {}
         """Entity unique id (a light or grouped_light id) → bridge id."""
         self._setting_up = Background()
+        self._on_v1: set[str] = set()
+        """Bridges (by address) already logged as driven through API v1."""
 
     @property
     def key_dir(self) -> Path:
@@ -116,12 +98,10 @@ class HueAdapter(Adapter):
         await asyncio.shield(self._setting_up.once(host, lambda: self._add_bridge(host, bridge_id)))
 
     async def _add_bridge(self, host: str, bridge_id: str | None) -> None:
-        await self.context.load_library(
-            "devices.adapters.hue.bridge",
-            "devices.adapters.hue.bridge_v1",
-            "devices.adapters.hue.mapping",
-        )
-        scheme = await bridge_scheme(host, request_timeout=self.config.request_timeout)
+        scheme, why = await probe_scheme(host, request_timeout=self.config.request_timeout)
+        if scheme == "http" and host not in self._on_v1:
+            self._on_v1.add(host)
+            _LOGGER.warning("Hue bridge at %s is driven through API v1: %s", host, why)
         if bridge_id is None:
             bridge_id = await read_bridge_id(
                 host, request_timeout=self.config.request_timeout, scheme=scheme
@@ -162,9 +142,6 @@ class HueAdapter(Adapter):
         return stored
 
     async def _connect(self, bridge_id: str, host: str, key: str, scheme: str) -> HueLink:
-        from devices.adapters.hue.bridge import BridgeLink
-        from devices.adapters.hue.bridge_v1 import V1BridgeLink
-
         kind = V1BridgeLink if scheme == "http" else BridgeLink
         link = kind(bridge_id, host, key, timeout=self.config.request_timeout, push=self._push)
         try:
@@ -228,8 +205,6 @@ class HueAdapter(Adapter):
 
     def _v2_links(self) -> list[BridgeLink]:
         """The bridges with API v2 (a v1 bridge's scenes are not offered)."""
-        from devices.adapters.hue.bridge import BridgeLink
-
         return [link for link in self.bridges.values() if isinstance(link, BridgeLink)]
 
     async def activate_scene(self, name: str, *, area: str | None = None) -> None:

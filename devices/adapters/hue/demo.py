@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from devices.adapters.hue.color import kelvin_to_mirek, rgb_to_xy
-from devices.adapters.hue.emulator import HueBridgeEmulator, LightKind, LightSpec
+from devices.adapters.hue.emulator import HueBridgeEmulator, LightKind, LightSpec, bridge_id_for
 from devices.testing.addresses import HostAllocator
 from devices.testing.house import DemoDevice
 
@@ -55,8 +55,6 @@ async def start_demo(
     devices: Sequence[DemoDevice], hosts: HostAllocator, *, interface: str
 ) -> HueBridgeEmulator:
     """Start one bridge with every Hue light of the house, announced on `interface`."""
-    from devices.adapters.hue.emulator import bridge_id_for
-
     bridge = HueBridgeEmulator(
         hosts.allocate(),
         [light_spec(device) for device in devices],

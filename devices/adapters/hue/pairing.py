@@ -21,7 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohue.discovery import is_v2_bridge  # type: ignore[import-untyped]
 
+from devices.adapters.hue.manifest import MANIFEST
+from devices.discovery import Discovery
 from devices.errors import (
     DeviceConnectionError,
     DeviceError,
@@ -29,6 +32,7 @@ from devices.errors import (
     DeviceResponseError,
     DeviceTimeoutError,
 )
+from devices.plugin import Discovered, PairingError, PairRequest
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -36,6 +40,7 @@ SERVICE_TYPE = "_hue._tcp.local."
 DEVICE_TYPE = "dobby"
 PAIR_AGAIN = "the bridge refused Dobby's key: pair again with `dobby pair hue`."
 LINK_BUTTON_NOT_PRESSED = 101
+HTTPS_PORT = 443
 
 
 class LinkButtonNotPressedError(DeviceRefusedError):
@@ -134,13 +139,43 @@ async def bridge_scheme(host: str, *, request_timeout: float = 5.0) -> str:
 
     Raises DeviceTimeoutError when the bridge does not answer within `request_timeout`.
     """
-    from aiohue.discovery import is_v2_bridge  # type: ignore[import-untyped]
+    scheme, _ = await probe_scheme(host, request_timeout=request_timeout)
+    return scheme
 
+
+async def probe_scheme(host: str, *, request_timeout: float = 5.0) -> tuple[str, str]:
+    """The scheme the bridge at `host` speaks, and, for "http" (API v1), why: aiohue's v2
+    probe decides; what it saw (the status, or the error) is watched through aiohttp's
+    tracing, since aiohue only says yes or no."""
+    seen: list[str] = []
+
+    async def on_end(_: Any, __: Any, params: aiohttp.TraceRequestEndParams) -> None:
+        seen.append(f"it answered HTTP {params.response.status}")
+
+    async def on_error(_: Any, __: Any, params: aiohttp.TraceRequestExceptionParams) -> None:
+        error = params.exception
+        seen.append(f"it failed ({type(error).__name__}: {error})")
+
+    tracing = aiohttp.TraceConfig()
+    tracing.on_request_end.append(on_end)
+    tracing.on_request_exception.append(on_error)
     try:
-        async with asyncio.timeout(request_timeout):
-            return "https" if await is_v2_bridge(host) else "http"
+        async with (
+            asyncio.timeout(request_timeout),
+            aiohttp.ClientSession(trace_configs=[tracing]) as session,
+        ):
+            v2 = await is_v2_bridge(host, session)
     except TimeoutError:
         raise DeviceTimeoutError(f"did not answer within {request_timeout:g} s.") from None
+    if v2:
+        return "https", ""
+    why = f"the API v2 probe (https://{host}/clip/v2/resource) did not find it: "
+    why += seen[-1] if seen else "no answer"
+    _, _, port = host.rpartition(":")
+    if port.isdigit() and int(port) != HTTPS_PORT:
+        where = f"it serves on port {port} (announced or configured), not {HTTPS_PORT}"
+        why = f"{where} where API v2 is served; {why}"
+    return "http", why
 
 
 async def read_bridge_id(host: str, *, request_timeout: float = 5.0, scheme: str = "https") -> str:
@@ -224,19 +259,12 @@ def address(host: str, port: int | None) -> str:
 
 async def find_bridges(interfaces: list[str] | None, seconds: float = 3.0) -> list[FoundBridge]:
     """Every bridge that answers `_hue._tcp` on these interfaces within `seconds`."""
-    from devices.capabilities import Domain
-    from devices.discovery import Discovery
-    from devices.plugin import Discovered, Manifest
-
     found: list[Discovered] = []
 
     async def collect(answer: Discovered) -> None:
         found.append(answer)
 
-    manifest = Manifest(
-        name="hue", title="Philips Hue", domains=(Domain.LIGHT,), mdns_types=(SERVICE_TYPE,)
-    )
-    discovery = Discovery({"hue": manifest}, collect, interfaces=interfaces)
+    discovery = Discovery({MANIFEST.name: MANIFEST}, collect, interfaces=interfaces)
     await discovery.start()
     try:
         await asyncio.sleep(seconds)
@@ -253,3 +281,26 @@ async def find_bridges(interfaces: list[str] | None, seconds: float = 3.0) -> li
                 continue
         bridges[bridge_id] = FoundBridge(bridge_id, host, answer.name.split(".", 1)[0])
     return sorted(bridges.values(), key=lambda b: b.bridge_id)
+
+
+async def pair_hook(request: PairRequest) -> str:
+    """`dobby pair hue [ADDRESS]`, through the manifest's pairing entry: find the bridge
+    (by mDNS when no address is given), then wait for its link button."""
+    target = request.target
+    if target is None:
+        bridges = await find_bridges(request.interfaces, seconds=3.0)
+        if not bridges:
+            raise PairingError("No Hue bridge answered. Give its address: dobby pair hue ADDRESS.")
+        if len(bridges) > 1:
+            listed = ", ".join(f"{b.name} ({b.host})" for b in bridges)
+            raise PairingError(f"Several Hue bridges answered: {listed}. Give one's address.")
+        target = bridges[0].host
+    request.say(
+        f"Press the round link button on the Hue bridge at {target} (waiting {request.wait:g} s)..."
+    )
+    try:
+        bridge_id = await pair(target, request.state_dir, wait_for_button=request.wait)
+    except DeviceError as error:
+        raise PairingError(f"Hue bridge at {target}: {error}") from error
+    where = keys_dir(request.state_dir)
+    return f"Paired with Hue bridge {bridge_id}. Its key is kept in {where}."

@@ -17,7 +17,6 @@ from aiolifx import aiolifx  # type: ignore[import-untyped]
 from aiolifx.message import BROADCAST_MAC  # type: ignore[import-untyped]
 from aiolifx.msgtypes import StateService  # type: ignore[import-untyped]
 from aiolifx.unpack import unpack_lifx_message  # type: ignore[import-untyped]
-from pydantic import Field
 
 from devices.adapters.lifx.bulb import Bulb, BulbInfo, LightProtocol, Reading, serial_of
 from devices.adapters.lifx.color import (
@@ -28,33 +27,19 @@ from devices.adapters.lifx.color import (
     rgb_to_hue_saturation,
     word_to_percent,
 )
+from devices.adapters.lifx.manifest import MANIFEST, LifxConfig
 from devices.background import Background
 from devices.capabilities import CommandSpec, Domain, Params
 from devices.capabilities.light import LightFeature, LightState, LightTurnOff, LightTurnOn
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import DeviceError, DeviceUnavailableError, UnsupportedCommandError
-from devices.plugin import Adapter, AdapterConfig, AdapterContext, Manifest
+from devices.plugin import Adapter, AdapterConfig, AdapterContext
 from devices.ssdp import ipv4_interfaces
 
 _LOGGER = logging.getLogger(__name__)
 
 UDP_SERVICE = 1
 """StateService's `service` for the UDP protocol (the only one clients speak)."""
-
-
-class LifxConfig(AdapterConfig):
-    """Settings under `adapters.lifx` in home.yaml. `hosts` get a unicast GetService."""
-
-    request_timeout: float = Field(2.0, gt=0)
-    """Seconds one request may take, all of aiolifx's attempts included."""
-    attempts: int = Field(3, ge=1, le=10)
-    """How often aiolifx sends a request before it gives up."""
-    discovery_interval: float = Field(60.0, gt=0)
-    """Seconds between discovery broadcasts."""
-    broadcast_address: str | None = None
-    """Where GetService goes. Unset: each interface's subnet broadcast address, and on a
-    loopback interface the interface's own address (loopback delivers no broadcasts to
-    sockets bound to one address)."""
 
 
 def _subnet_broadcast(address: str) -> str:
@@ -147,13 +132,7 @@ def _milliseconds(transition: float | None) -> int:
 class LifxAdapter(Adapter):
     """LIFX bulbs on the LAN, one light entity each."""
 
-    manifest = Manifest(
-        name="lifx",
-        title="LIFX",
-        domains=(Domain.LIGHT,),
-        config_model=LifxConfig,
-        emulator="devices.adapters.lifx.demo:start_demo",
-    )
+    manifest = MANIFEST
     poll_interval = 10.0
 
     config: LifxConfig

@@ -21,12 +21,14 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from devices.adapters.mqtt import discovery
 from devices.adapters.mqtt.config import MqttConfig
 from devices.adapters.mqtt.exposes import ZigbeeEntity, command_payload, gettable, plan, state_of
-from devices.capabilities import CommandSpec, Domain, Params, State
+from devices.adapters.mqtt.link import BrokerLink, BrokerSettings
+from devices.adapters.mqtt.manifest import MANIFEST
+from devices.capabilities import CommandSpec, Params, State
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import (
     DeviceConnectionError,
@@ -37,10 +39,7 @@ from devices.errors import (
     DeviceUnavailableError,
     UnsupportedCommandError,
 )
-from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered, Manifest
-
-if TYPE_CHECKING:
-    from devices.adapters.mqtt.link import BrokerLink
+from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered
 
 BROKER = "mqtt-broker"
 """The `Discovered.type` of a broker named by config or a demo."""
@@ -87,21 +86,7 @@ def _name_and_area(friendly_name: str) -> tuple[str, str | None]:
 class MqttAdapter(Adapter):
     """Devices announced on an MQTT broker: Zigbee2MQTT's."""
 
-    manifest = Manifest(
-        name="mqtt",
-        title="MQTT (Zigbee2MQTT)",
-        domains=(
-            Domain.LIGHT,
-            Domain.SWITCH,
-            Domain.COVER,
-            Domain.CLIMATE,
-            Domain.LOCK,
-            Domain.SENSOR,
-            Domain.BINARY_SENSOR,
-        ),
-        config_model=MqttConfig,
-        emulator="devices.adapters.mqtt.demo:start_demo",
-    )
+    manifest = MANIFEST
     poll_interval = 300.0
     """Zigbee2MQTT pushes every change; the rare poll reads what can be read with /get."""
 
@@ -145,10 +130,6 @@ class MqttAdapter(Adapter):
             return
         if link is not None:
             await link.stop()
-        # aiomqtt (and paho under it) is imported with the first broker, not at start.
-        await self.context.load_library("devices.adapters.mqtt.link")
-        from devices.adapters.mqtt.link import BrokerLink, BrokerSettings
-
         username, password = self.config.credentials()
         settings = BrokerSettings(
             host,

@@ -15,37 +15,24 @@ from typing import Any
 import aiohttp
 
 from devices.adapters.powerview.hub import HubLink, ShadeKind
+from devices.adapters.powerview.manifest import MANIFEST, PowerViewConfig
 from devices.adapters.powerview.motion import Motion
 from devices.background import Background
 from devices.capabilities import CommandSpec, CoverState, Domain, Params
 from devices.capabilities.cover import SetPosition, SetTilt
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import DeviceError, DeviceUnavailableError, UnsupportedCommandError
-from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered, Manifest
+from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered
 
 _LOGGER = logging.getLogger(__name__)
 
 HTTP_PORT = 80
 
 
-class PowerViewConfig(AdapterConfig):
-    """Settings under `adapters.powerview` in home.yaml (`hosts` may carry a `:port`)."""
-
-    request_timeout: float = 5.0
-    """Seconds aiopvapi waits for one answer from a hub."""
-
-
 class PowerViewAdapter(Adapter):
     """Hunter Douglas PowerView hubs of generation 2 and 3, one cover per shade."""
 
-    manifest = Manifest(
-        name="powerview",
-        title="Hunter Douglas PowerView",
-        domains=(Domain.COVER,),
-        mdns_types=("_powerview._tcp.local.", "_powerview-g3._tcp.local."),
-        config_model=PowerViewConfig,
-        emulator="devices.adapters.powerview.demo:start_demo",
-    )
+    manifest = MANIFEST
     poll_interval = 5.0
 
     config: PowerViewConfig

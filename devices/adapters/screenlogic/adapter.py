@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Literal
 
-from pydantic import Field
 from screenlogicpy.const.data import ATTR, DEVICE, VALUE  # type: ignore[import-untyped]
 from screenlogicpy.device_const.heat import HEAT_MODE  # type: ignore[import-untyped]
 
 from devices.adapters.screenlogic import mapping
 from devices.adapters.screenlogic.connection import GatewayConnection
+from devices.adapters.screenlogic.manifest import MANIFEST, ScreenLogicConfig
 from devices.adapters.screenlogic.search import GatewaySearch, search_targets
 from devices.background import Background
 from devices.capabilities import CommandSpec, Domain, HVACMode, Params
@@ -26,37 +25,13 @@ from devices.capabilities.climate import SetHVACMode, SetTemperature
 from devices.capabilities.light import LightTurnOn
 from devices.entities import DeviceInfo, Entity
 from devices.errors import DeviceError, DeviceUnavailableError, UnsupportedCommandError
-from devices.plugin import Adapter, AdapterConfig, AdapterContext, Manifest
+from devices.plugin import Adapter, AdapterConfig, AdapterContext
 
 _LOGGER = logging.getLogger(__name__)
 
 GATEWAY_PORT = 80
 """The TCP port of a gateway given in `hosts` without one."""
 MAX_RECONNECT_INTERVAL = 60.0
-
-
-class ScreenLogicConfig(AdapterConfig):
-    """Settings under `adapters.screenlogic` in home.yaml. `hosts` may carry `:port`."""
-
-    request_timeout: float = Field(5.0, gt=0)
-    """Seconds one exchange with a gateway may take (connecting included)."""
-    temperature_unit: Literal["°C", "°F"] = "°C"
-    """The household's unit; the controller may speak the other one."""
-    area: str = "Pool"
-    """The area the pool equipment is proposed in (an alias of a configured area works)."""
-    push: bool = True
-    """Subscribe to the gateway's pushed updates (polling remains as a fallback)."""
-    discovery_interval: float = Field(60.0, gt=0)
-    """Seconds between discovery queries."""
-    broadcast_address: str | None = None
-    """Where the discovery query goes. Unset: each interface's subnet broadcast address,
-    and on a loopback interface the interface's own address."""
-    reconnect_interval: float = Field(5.0, gt=0)
-    """Seconds before the first attempt to reconnect to a gateway that dropped us."""
-    keepalive_interval: float = Field(300.0, gt=0)
-    """Seconds between pings on an idle push connection (the gateway drops silent ones)."""
-    client_id: int | None = Field(None, ge=32767, le=65535)
-    """The push client id Dobby registers (unset: a random one)."""
 
 
 def parse_host(entry: str) -> tuple[str, int]:
@@ -70,13 +45,7 @@ def parse_host(entry: str) -> tuple[str, int]:
 class ScreenLogicAdapter(Adapter):
     """Pentair ScreenLogic gateways: circuits, pool and spa heat, lights and readings."""
 
-    manifest = Manifest(
-        name="screenlogic",
-        title="Pentair ScreenLogic",
-        domains=(Domain.SWITCH, Domain.LIGHT, Domain.CLIMATE, Domain.SENSOR),
-        config_model=ScreenLogicConfig,
-        emulator="devices.adapters.screenlogic.demo:start_demo",
-    )
+    manifest = MANIFEST
     poll_interval = 30.0
 
     config: ScreenLogicConfig

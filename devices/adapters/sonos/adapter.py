@@ -1,15 +1,21 @@
 """The Sonos adapter: finds speakers (SSDP ZonePlayer, mDNS _sonos._tcp), drives them.
 
-SoCo (and `requests`, which it speaks HTTP with) is imported with the first speaker, not
-with the adapter: a house without Sonos never loads it, and start-up does not wait for it.
+SoCo (and `requests`, which it speaks HTTP with) is imported with this module, which Dobby
+imports (off the event loop) when the first speaker answers: a house without Sonos never
+loads it (the manifest, manifest.py, is all Dobby reads before).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import soco
+
+from devices.adapters.sonos.events import SpeakerEvents
+from devices.adapters.sonos.manifest import MANIFEST, SonosConfig
+from devices.adapters.sonos.speaker import Speaker, SpeakerInfo
 from devices.background import Background
 from devices.capabilities import (
     CommandSpec,
@@ -20,13 +26,7 @@ from devices.capabilities import (
 )
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import DeviceError, DeviceUnavailableError
-from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered, Manifest
-
-if TYPE_CHECKING:
-    import soco
-
-    from devices.adapters.sonos.events import SpeakerEvents
-    from devices.adapters.sonos.speaker import Speaker, SpeakerInfo
+from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -38,31 +38,10 @@ POLL_WITH_EVENTS = 60.0
 """Seconds between polls while every speaker pushes: a safety net, as for Hue."""
 
 
-class SonosConfig(AdapterConfig):
-    """Settings under `adapters.sonos` in home.yaml."""
-
-    request_timeout: float = 5.0
-    """Seconds SoCo waits for one answer from a speaker."""
-    events: bool = True
-    """Subscribe to UPnP events for push state (polling remains as a fallback)."""
-    event_listener_port: int = 1400
-    """The port speakers send their events to (the next free one if it is taken)."""
-    event_listener_ip: str | None = None
-    """The address speakers send events to; unset, the one that routes to each speaker."""
-
-
 class SonosAdapter(Adapter):
     """Sonos speakers, one media_player entity each."""
 
-    manifest = Manifest(
-        name="sonos",
-        title="Sonos",
-        domains=(Domain.MEDIA_PLAYER,),
-        mdns_types=("_sonos._tcp.local.",),
-        ssdp_targets=("urn:schemas-upnp-org:device:ZonePlayer:1",),
-        config_model=SonosConfig,
-        emulator="devices.adapters.sonos.demo:start_demo",
-    )
+    manifest = MANIFEST
     poll_interval = POLL_WITHOUT_EVENTS
 
     config: SonosConfig
@@ -79,10 +58,8 @@ class SonosAdapter(Adapter):
 
     @property
     def events(self) -> SpeakerEvents:
-        """The speakers' event subscriptions (SoCo's event listener, loaded on first use)."""
+        """The speakers' event subscriptions (SoCo's event listener, made on first use)."""
         if self._events is None:
-            from devices.adapters.sonos.events import SpeakerEvents
-
             config = self.config
             self._events = SpeakerEvents(
                 config.event_listener_port, config.event_listener_ip, self._events_lost
@@ -90,11 +67,7 @@ class SonosAdapter(Adapter):
         return self._events
 
     def _speaker(self, host: str) -> Speaker:
-        """A speaker at `host`; the first one loads SoCo and sets its request timeout."""
-        import soco
-
-        from devices.adapters.sonos.speaker import Speaker
-
+        """A speaker at `host`, with SoCo's request timeout set."""
         soco.config.REQUEST_TIMEOUT = self.config.request_timeout
         return Speaker(host)
 
@@ -112,10 +85,6 @@ class SonosAdapter(Adapter):
         await asyncio.shield(self._setting_up.once(host, lambda: self._add_host(host)))
 
     async def _add_host(self, host: str) -> None:
-        library = ["devices.adapters.sonos.speaker"]
-        if self.config.events:
-            library.append("devices.adapters.sonos.events")
-        await self.context.load_library(*library)
         speaker = self._speaker(host)
         info: SpeakerInfo = await self.context.run_blocking(speaker.describe)
         known = self.speakers.get(info.uid)

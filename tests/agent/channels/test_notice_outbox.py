@@ -72,7 +72,7 @@ async def test_pending_notices_are_delivered_once_after_a_kill(
         "members": [{"id": f"telegram:{ADMIN}", "name": "Alice", "role": "admin"}],
         "schedules": {"grace": "1m"},
         "discovery": {"interfaces": ["127.0.0.1"]},
-        "adapters": {name: {"enabled": False} for name in load_adapters().adapters},
+        "adapters": {name: {"enabled": False} for name in load_adapters().manifests},
     }
     (config / "home.yaml").write_text(yaml.safe_dump(home))
     await schedule_three_missed(state, rewind)

@@ -38,7 +38,7 @@ async def test_healthz_reports_the_house_and_channels(household) -> None:
 async def test_dobby_run_serves_healthz_and_stops_on_sigterm(tmp_path: Path, dobby_run) -> None:
     config = tmp_path / "config"
     config.mkdir()
-    off = {name: {"enabled": False} for name in load_adapters().adapters}
+    off = {name: {"enabled": False} for name in load_adapters().manifests}
     home = {"name": "Test House", "discovery": {"interfaces": ["127.0.0.1"]}, "adapters": off}
     (config / "home.yaml").write_text(yaml.safe_dump(home))
     port = free_port()

@@ -20,16 +20,13 @@ import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
-from devices.adapters.hue.emulator.model import ClipError
+from devices.adapters.hue.emulator.model import Bridge, ClipError
 from devices.adapters.hue.emulator.v1 import BridgeV1
 from devices.testing.http import fault_middleware
-
-if TYPE_CHECKING:
-    from devices.adapters.hue.emulator.core import HueBridgeEmulator
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 GARBAGE = b"<html>not what a bridge says{"
@@ -44,7 +41,7 @@ def clip_error(status: int, description: str) -> web.Response:
 class BridgeHTTP:
     """The aiohttp application of one emulated bridge."""
 
-    def __init__(self, bridge: HueBridgeEmulator) -> None:
+    def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
         self.logger = logging.getLogger(f"{__name__}[{bridge.host}]")
         faults = fault_middleware(

@@ -11,8 +11,11 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
+
+from devices.testing.faults import Faults
 
 LightKind = Literal["color", "ambiance", "white"]
 
@@ -411,3 +414,39 @@ class BridgeModel:
         rid = self.resource_id("geofence_client", name, str(len(self.geofence_clients)))
         self.geofence_clients[rid] = name
         return rid
+
+
+class Bridge(Protocol):
+    """What the HTTP front ends (http.py, v1.py) use of the emulated bridge (core.py), so
+    that they need not import it."""
+
+    host: str
+    api: Literal["v2", "v1"]
+    model: BridgeModel
+    faults: Faults
+    keys: set[str]
+    paired: list[str]
+    requests: list[tuple[str, str, dict[str, Any]]]
+
+    @property
+    def link_button_pressed(self) -> bool:
+        """Whether pairing is allowed right now."""
+        ...
+
+    def public_config(self) -> dict[str, Any]:
+        """`/api/config` without a key."""
+        ...
+
+    def changing(
+        self, later: list[tuple[str, bytes]] | None = None
+    ) -> AbstractContextManager[None]:
+        """Publish what changes inside the block as one event (or put it in `later`)."""
+        ...
+
+    def publish(self, event_id: str, message: bytes) -> None:
+        """Send an event to every open event stream."""
+        ...
+
+    def events_after(self, last_event_id: str) -> list[bytes]:
+        """The events a reconnecting stream missed."""
+        ...

@@ -8,14 +8,17 @@ an error of type 1, as every v1 error is. Changes go to the same model the v2 AP
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
-from devices.adapters.hue.emulator.model import GAMUT_C, MIREK_RANGE, PRODUCTS, Light
-
-if TYPE_CHECKING:
-    from devices.adapters.hue.emulator.core import HueBridgeEmulator
+from devices.adapters.hue.emulator.model import (
+    GAMUT_C,
+    MIREK_RANGE,
+    PRODUCTS,
+    Bridge,
+    Light,
+)
 
 _TYPES = {"color": "Extended color light", "ambiance": "Color temperature light"}
 
@@ -84,7 +87,7 @@ def as_v2_body(body: dict[str, Any]) -> dict[str, Any]:
 class BridgeV1:
     """The v1 routes of one emulated bridge."""
 
-    def __init__(self, bridge: HueBridgeEmulator) -> None:
+    def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
 
     def add_routes(self, app: web.Application) -> None:

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from devices.adapters.envisalink import CODE_ENV, EnvisalinkAdapter, EnvisalinkConfig
+from devices.adapters.envisalink import CODE_ENV, EnvisalinkConfig
+from devices.adapters.envisalink.adapter import EnvisalinkAdapter
 from devices.adapters.envisalink.demo import start_demo
 from devices.adapters.envisalink.emulator import EnvisalinkEmulator
 from devices.adapters.envisalink.emulator.sample import sample_emulator, sample_settings

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from devices.adapters.envisalink import EnvisalinkAdapter, EnvisalinkConfig
+from devices.adapters.envisalink import EnvisalinkConfig
+from devices.adapters.envisalink.adapter import EnvisalinkAdapter
 from devices.adapters.envisalink.emulator.sample import sample_emulator, sample_settings
 from devices.blocking import BlockingRunner
 from devices.capabilities import AlarmPanelState, BinarySensorState, Domain

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from devices.adapters.envisalink import TPI, EnvisalinkAdapter, EnvisalinkConfig
+from devices.adapters.envisalink import EnvisalinkConfig
+from devices.adapters.envisalink.adapter import TPI, EnvisalinkAdapter
 from devices.adapters.envisalink.emulator import EnvisalinkEmulator
 from devices.adapters.envisalink.emulator.sample import sample_emulator, sample_settings
 from devices.plugin import Discovered

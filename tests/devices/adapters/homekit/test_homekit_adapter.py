@@ -12,17 +12,19 @@ from typing import Any
 
 import pytest
 
-from devices.adapters.homekit import (
-    HomeKitAdapter,
-    HomeKitConfig,
-    PairingError,
-    pair,
-    pairing,
-    unpair,
-)
+from devices.adapters.homekit import HomeKitConfig, pairing
+from devices.adapters.homekit.adapter import HomeKitAdapter
 from devices.adapters.homekit.demo import start_demo
 from devices.adapters.homekit.emulator import AccessorySpec, HomeKitEmulator
-from devices.adapters.homekit.pairing import PairingStore, find, is_unpaired, pair_found
+from devices.adapters.homekit.pairing import (
+    PairingError,
+    PairingStore,
+    find,
+    is_unpaired,
+    pair,
+    pair_found,
+    unpair,
+)
 from devices.blocking import BlockingRunner
 from devices.capabilities import validate_command
 from devices.discovery import Discovery

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from devices.adapters.homekit import HomeKitAdapter, HomeKitConfig
+from devices.adapters.homekit import HomeKitConfig
+from devices.adapters.homekit.adapter import HomeKitAdapter
 from devices.adapters.homekit.emulator import AccessorySpec, HomeKitEmulator
 from devices.adapters.homekit.pairing import offer_setup_code
 from devices.testing import AdapterContract, CommandCase

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import stat
 import tempfile
@@ -14,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from devices.adapters.hue import HueAdapter, HueConfig
+from devices.adapters.hue import HueConfig
+from devices.adapters.hue.adapter import HueAdapter
 from devices.adapters.hue.demo import start_demo
 from devices.adapters.hue.emulator import HueBridgeEmulator, LightSpec, SceneSpec
 from devices.adapters.hue.emulator.v1 import render_light
@@ -135,6 +137,42 @@ async def test_a_bridge_without_api_v2_is_driven_through_v1_and_polled() -> None
         await adapter.refresh()
         assert registry.entity("light.gamma").state.state == "on"  # type: ignore[union-attr]
         assert adapter.scene_names() == []
+
+
+@pytest.mark.parametrize("port", [None, 0], ids=["port 80", "another port"])
+async def test_falling_back_to_api_v1_is_logged_once_with_the_reason(
+    port: int | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bridge whose v2 probe fails (on port 80, or on a port other than 443 that it says
+    it serves on): one warning that says why, however often the bridge is found again."""
+    paired = await paired_bridge(fresh_hosts(), api="v1", port=port)
+    caplog.set_level(logging.WARNING, logger="devices.adapters.hue.adapter")
+    address = paired.bridge.address
+    async with hue(paired) as (registry, adapter):
+        for _ in range(3):
+            await adapter.add_bridge(address, None)
+        assert sorted(registry.entities) == ["light.alpha", "light.beta", "light.gamma"]
+    said = [r.getMessage() for r in caplog.records if "API v1" in r.getMessage()]
+    assert len(said) == 1, said
+    probe = f"the API v2 probe (https://{address}/clip/v2/resource) did not find it: it failed ("
+    if ":" not in address:  # on port 80
+        assert said[0].startswith(f"Hue bridge at {address} is driven through API v1: {probe}")
+    else:
+        announced = address.rpartition(":")[2]
+        assert said[0].startswith(
+            f"Hue bridge at {address} is driven through API v1: it serves on port {announced} "
+            f"(announced or configured), not 443 where API v2 is served; {probe}"
+        )
+
+
+async def test_a_v2_bridge_is_not_logged_as_falling_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    paired = await paired_bridge(fresh_hosts())
+    caplog.set_level(logging.WARNING, logger="devices.adapters.hue.adapter")
+    async with hue(paired) as (registry, _):
+        assert len(registry.entities) == 3
+    assert not [r for r in caplog.records if "API v1" in r.getMessage()]
 
 
 @asynccontextmanager

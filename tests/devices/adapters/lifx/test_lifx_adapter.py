@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from devices.adapters.lifx import LifxAdapter, LifxConfig
-from devices.adapters.lifx.adapter import discovery_targets
+from devices.adapters.lifx import LifxConfig
+from devices.adapters.lifx.adapter import LifxAdapter, discovery_targets
 from devices.adapters.lifx.color import percent_to_word
 from devices.adapters.lifx.demo import LIFX_PORT, BulbSpec, LifxEmulation, start_demo
 from devices.blocking import BlockingRunner

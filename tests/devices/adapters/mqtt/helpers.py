@@ -11,7 +11,8 @@ from typing import Any
 
 import aiomqtt
 
-from devices.adapters.mqtt import MqttAdapter, MqttConfig
+from devices.adapters.mqtt import MqttConfig
+from devices.adapters.mqtt.adapter import MqttAdapter
 from devices.adapters.mqtt.demo import MqttDemo, start_zigbee
 from devices.blocking import BlockingRunner
 from devices.entities import Entity

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from devices.adapters.mqtt import MqttAdapter, MqttConfig
+from devices.adapters.mqtt import MqttConfig
+from devices.adapters.mqtt.adapter import MqttAdapter
 from devices.adapters.mqtt.demo import MqttDemo, start_zigbee
 from devices.testing import AdapterContract, CommandCase, Harness
 from devices.testing.addresses import HostAllocator

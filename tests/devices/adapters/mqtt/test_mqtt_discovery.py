@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devices.adapters.mqtt import MqttAdapter, MqttConfig
+from devices.adapters.mqtt import MqttConfig
+from devices.adapters.mqtt.adapter import MqttAdapter
 from devices.adapters.mqtt.discovery import ConfigProblemError, Template, expand, read_config
 from devices.adapters.mqtt.emulator.announcer import DiscoveryEmulator
 from devices.blocking import BlockingRunner

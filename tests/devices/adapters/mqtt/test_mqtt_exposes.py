@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devices.adapters.mqtt import MqttAdapter, MqttConfig
-from devices.adapters.mqtt.adapter import ZigbeeDevice
+from devices.adapters.mqtt import MqttConfig
+from devices.adapters.mqtt.adapter import MqttAdapter, ZigbeeDevice
 from devices.adapters.mqtt.emulator.models import LOCK, MODELS
 from devices.adapters.mqtt.exposes import command_payload, gettable, plan, state_of
 from devices.blocking import BlockingRunner

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from devices.adapters.powerview import PowerViewAdapter, PowerViewConfig
+from devices.adapters.powerview import PowerViewConfig
+from devices.adapters.powerview.adapter import PowerViewAdapter
 from devices.adapters.powerview.demo import start_demo
 from devices.adapters.powerview.emulator import Generation, PowerViewHub, SceneSpec, ShadeSpec
 from devices.blocking import BlockingRunner

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, ClassVar
 
-from devices.adapters.powerview import PowerViewAdapter, PowerViewConfig
+from devices.adapters.powerview import PowerViewConfig
+from devices.adapters.powerview.adapter import PowerViewAdapter
 from devices.adapters.powerview.emulator import Generation, PowerViewHub, ShadeSpec
 from devices.entities import Entity
 from devices.testing import AdapterContract, CommandCase, Harness

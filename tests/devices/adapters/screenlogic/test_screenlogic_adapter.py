@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from devices.adapters.screenlogic import ScreenLogicAdapter, ScreenLogicConfig
+from devices.adapters.screenlogic import ScreenLogicConfig
+from devices.adapters.screenlogic.adapter import ScreenLogicAdapter
 from devices.adapters.screenlogic.emulator import ScreenLogicEmulator, pool_and_spa
 from devices.blocking import BlockingRunner
 from devices.capabilities import validate_command
@@ -229,7 +230,7 @@ devices:
 async def test_the_demo_pool_starts_as_the_demo_house_says() -> None:
     house = VirtualHouse(
         HouseFile.model_validate(yaml.safe_load(HOUSE_LINES)),
-        {"screenlogic": ScreenLogicAdapter},
+        {"screenlogic": ScreenLogicAdapter.manifest},
         interface=fresh_hosts().allocate(),
     )
     await house.start()

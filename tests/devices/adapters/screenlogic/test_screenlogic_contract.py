@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from devices.adapters.screenlogic import ScreenLogicAdapter, ScreenLogicConfig
+from devices.adapters.screenlogic import ScreenLogicConfig
+from devices.adapters.screenlogic.adapter import ScreenLogicAdapter
 from devices.adapters.screenlogic.emulator import ScreenLogicEmulator, pool_and_spa
 from devices.testing import AdapterContract, CommandCase, Harness
 from devices.testing.addresses import HostAllocator

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pytest
 import yaml
 
-from devices.adapters.screenlogic import ScreenLogicAdapter, ScreenLogicConfig
+from devices.adapters.screenlogic import ScreenLogicConfig
+from devices.adapters.screenlogic.adapter import ScreenLogicAdapter
 from devices.adapters.screenlogic.emulator import ScreenLogicEmulator, pool_and_spa
 from devices.blocking import BlockingRunner
 from devices.plugin import AdapterContext

@@ -10,8 +10,8 @@ from typing import Any
 
 from soco import events_asyncio
 
-from devices.adapters.sonos import SonosAdapter, SonosConfig
-from devices.adapters.sonos.adapter import POLL_WITH_EVENTS, POLL_WITHOUT_EVENTS
+from devices.adapters.sonos import SonosConfig
+from devices.adapters.sonos.adapter import POLL_WITH_EVENTS, POLL_WITHOUT_EVENTS, SonosAdapter
 from devices.adapters.sonos.demo import DEMO_QUEUE
 from devices.adapters.sonos.emulator import SonosEmulator, SpeakerSpec
 from devices.adapters.sonos.events import free_port
