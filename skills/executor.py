@@ -1,8 +1,13 @@
 """The executor: carries out a plan the policy has passed.
 
-Actions run concurrently across devices and in order on one device, each with a timeout
-and one retry on a connection error. Every action gets a result in words a person
-understands, and a slow or dead device never holds up the others.
+Actions run concurrently across devices and in order on one device, each with a timeout.
+A failed action is sent once more only where `devices.coordinator.retry_is_safe` says so
+(a connection error, and an idempotent command or a request that surely never left); a
+toggle or an alarm arm that the device may have received is never sent twice. A device
+marked unavailable is still tried, once, with a shorter timeout: nothing is refused untried.
+Availability itself is the adapter's (its coordinator's) business, not the executor's.
+Every action gets a result in words a person understands, and a slow or dead device never
+holds up the others.
 """
 
 from __future__ import annotations
@@ -14,13 +19,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from devices.capabilities import CommandSpec, Params, validate_command
+from devices.coordinator import READ_BACK_WITHIN, TRY_UNAVAILABLE_WITHIN, retry_is_safe
 from devices.entities import Entity
-from devices.errors import (
-    DeviceConnectionError,
-    DeviceError,
-    DeviceResponseError,
-    DeviceTimeoutError,
-)
+from devices.errors import DeviceError, DeviceTimeoutError
 from devices.plugin import Adapter
 from devices.registry import Registry
 from skills.actions import Action, ActionResult, Plan
@@ -29,6 +30,9 @@ from skills.audit import AuditLog
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 10.0
+UNAVAILABLE_TIMEOUT = TRY_UNAVAILABLE_WITHIN + READ_BACK_WITHIN
+"""Seconds the one try of an action on a device marked unavailable may take (the try
+itself, then reading the new state back)."""
 
 
 @dataclass
@@ -66,29 +70,28 @@ class Executor:
         return done
 
     async def run_action(self, action: Action) -> ActionResult:
-        """Carry out one action: validate, send with a timeout, retry once if unreachable."""
+        """Carry out one action: validate, send with a timeout, retry once if that is safe."""
         ready = self._prepare(action)
         if isinstance(ready, str):
             return ActionResult(action, ok=False, error=ready)
         adapter, entity, spec, params = ready
-        failure: DeviceError = DeviceConnectionError("cannot be reached.")
-        for attempt in (1, 2):
+        # A device marked unavailable gets one try, shorter: it may well be back.
+        attempts = (1, 2) if entity.available else (1,)
+        limit = self.timeout if entity.available else min(self.timeout, UNAVAILABLE_TIMEOUT)
+        for attempt in attempts:
             self.sent[entity.entity_id] = (self.clock(), action.command)
             try:
-                async with asyncio.timeout(self.timeout):
+                async with asyncio.timeout(limit):
                     await adapter.execute(entity, spec, params)
             except TimeoutError:
-                failure = DeviceTimeoutError(f"did not answer within {self.timeout:g} s.")
-            except DeviceConnectionError as raised:
-                failure = raised
+                failure: DeviceError = DeviceTimeoutError(f"did not answer within {limit:g} s.")
             except DeviceError as raised:
-                if isinstance(raised, DeviceResponseError):
-                    self._mark_unavailable(entity.device_id, str(raised))
-                return ActionResult(action, ok=False, error=f"{entity.name}: {raised}")
+                failure = raised
             else:
                 return ActionResult(action, ok=True)
             _LOGGER.info("Attempt %d of %s failed: %s", attempt, action.describe(), failure)
-        self._mark_unavailable(entity.device_id, str(failure))
+            if not retry_is_safe(spec, failure):
+                break
         return ActionResult(action, ok=False, error=f"{entity.name}: {failure}")
 
     def _prepare(self, action: Action) -> tuple[Adapter, Entity, CommandSpec, Params] | str:
@@ -96,10 +99,6 @@ class Executor:
         entity = self.registry.entities.get(action.entity_id)
         if entity is None:
             return f"There is no {action.entity_id}."
-        if not entity.available:
-            device = self.registry.devices[entity.device_id]
-            reason = (device.unavailable_reason or "").rstrip(".")
-            return f"{entity.name} is unavailable{f' ({reason})' if reason else ''}."
         adapter = self.adapters.get(entity.adapter)
         if adapter is None:
             return f"No adapter is running for {entity.name}."
@@ -115,6 +114,3 @@ class Executor:
         except DeviceError as error:
             return str(error)
         return adapter, entity, spec, params
-
-    def _mark_unavailable(self, device_id: str, reason: str) -> None:
-        self.registry.set_device_available(device_id, available=False, reason=reason)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from devices.capabilities.base import Commands, Domain, Params, State
+from devices.capabilities.base import Commands, Domain, Params, State, headline_is
 
 Percent = Annotated[int, Field(ge=0, le=100)]
 Channel = Annotated[int, Field(ge=0, le=255)]
@@ -87,6 +87,20 @@ class LightTurnOff(Params):
         return {LightFeature.TRANSITION.value} if self.transition is not None else set()
 
 
-TURN_ON = Commands.define(Domain.LIGHT, "turn_on", LightTurnOn, summary="Turn a light on.")
-TURN_OFF = Commands.define(Domain.LIGHT, "turn_off", LightTurnOff, summary="Turn a light off.")
+TURN_ON = Commands.define(
+    Domain.LIGHT,
+    "turn_on",
+    LightTurnOn,
+    summary="Turn a light on.",
+    idempotent=True,
+    expect=headline_is("on"),
+)
+TURN_OFF = Commands.define(
+    Domain.LIGHT,
+    "turn_off",
+    LightTurnOff,
+    summary="Turn a light off.",
+    idempotent=True,
+    expect=headline_is("off"),
+)
 TOGGLE = Commands.define(Domain.LIGHT, "toggle", summary="Switch a light to the other state.")
