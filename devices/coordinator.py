@@ -6,7 +6,7 @@ coordinator does the rest, the same way for every adapter:
 
 - set-up: one connection attempt per address at a time; the device is keyed by the unique id
   it reports (never its address), so a device at a new address is the same device; a device
-  that cannot be set up is logged in one line and tried again with backoff;
+  that cannot be set up is logged in one line and tried again at each poll;
 - errors: whatever the library raises leaves as an error of `devices.errors`;
 - push first: a link that subscribes gets its changes pushed; every device is polled too
   (`Devices.refresh`), which is all there is for a link that cannot push;
@@ -87,14 +87,28 @@ def retry_is_safe(command: CommandSpec, error: DeviceError) -> bool:
     return command.idempotent or isinstance(error, DeviceNotSentError)
 
 
+def never_sent(error: BaseException) -> bool:
+    """Whether `error` (or what caused it) says the request surely never left: the
+    connection was refused, or no route leads to the device."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return False
+        code = getattr(seen, "errno", None)
+        if isinstance(seen, ConnectionRefusedError) or code in _NOT_SENT:
+            return True
+        inner = getattr(seen, "os_error", None)  # aiohttp's ClientConnectorError
+        seen = inner if isinstance(inner, BaseException) else seen.__cause__ or seen.__context__
+    return False
+
+
 def translate(error: BaseException, timeout: float) -> DeviceError:
     """A library's (or the socket's) error as an error of `devices.errors`."""
     if isinstance(error, DeviceError):
         return error
     if isinstance(error, TimeoutError):
         return DeviceTimeoutError(f"did not answer within {timeout:g} s.")
-    code = getattr(error, "errno", None)
-    if isinstance(error, ConnectionRefusedError) or code in _NOT_SENT:
+    if never_sent(error):
         return DeviceNotSentError("cannot be reached (nothing was sent).")
     if isinstance(error, OSError):
         return DeviceConnectionError("cannot be reached.")
@@ -425,7 +439,8 @@ class Devices(Generic[_L]):
         self._by_device: dict[str, Coordinator[_L]] = {}
         """By the unique id of every registry device behind a coordinator."""
         self._setting_up = Background()
-        self._retrying = Background()
+        self._unreached: dict[str, Callable[[str], _L]] = {}
+        """Addresses whose device could not be set up yet; tried again at every poll."""
 
     def links(self) -> list[_L]:
         """The link of every device set up."""
@@ -435,7 +450,7 @@ class Devices(Generic[_L]):
         """Connect to the device at `address` and publish it; idempotent.
 
         One attempt per address at a time (a device announced twice is set up once). A
-        device that cannot be set up is logged in one line and tried again with backoff;
+        device that cannot be set up is logged in one line and tried again at each poll;
         nothing is raised to discovery.
         """
         work = self._setting_up.once(address, lambda: self._first_set_up(address, make))
@@ -457,10 +472,11 @@ class Devices(Generic[_L]):
                 _LOGGER.warning(
                     "%s device at %s: %s Trying again later.", self.context.name, address, reason
                 )
-                self._retrying.once(address, lambda: self._retry(address, make))
+                self._unreached[address] = make
             else:
                 _LOGGER.debug("%s at %s still unreachable: %s", self.context.name, address, reason)
             raise DeviceConnectionError(reason) from None
+        self._unreached.pop(address, None)
         known = self.coordinators.get(link.unique_id)
         if known is not None:
             if known.link.address != address:
@@ -481,15 +497,10 @@ class Devices(Generic[_L]):
         except Exception as error:
             raise (link.translate(error) or translate(error, self.timeout)) from error
 
-    async def _retry(self, address: str, make: Callable[[str], _L]) -> None:
-        for attempt in range(10**9):
-            await asyncio.sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)])
-            try:
-                await self._set_up(address, make, retry=False)
-            except DeviceConnectionError:
-                continue
+    async def _try_again(self, address: str, make: Callable[[str], _L]) -> None:
+        with contextlib.suppress(DeviceConnectionError):
+            await self._set_up(address, make, retry=False)
             _LOGGER.info("%s device at %s answered at last", self.context.name, address)
-            return
 
     def of(self, entity: Entity) -> Coordinator[_L]:
         """The coordinator of an entity's device."""
@@ -504,12 +515,15 @@ class Devices(Generic[_L]):
         await self.of(entity).execute(entity.adapter_unique_id, command, params)
 
     async def refresh(self) -> None:
-        """Poll every device at once."""
-        await asyncio.gather(*(c.refresh() for c in list(self.coordinators.values())))
+        """Poll every device at once, and try the addresses that did not answer yet."""
+        await asyncio.gather(
+            *(self._try_again(address, make) for address, make in list(self._unreached.items())),
+            *(c.refresh() for c in list(self.coordinators.values())),
+        )
 
     async def close(self) -> None:
         """Stop set-ups and retries, close every link."""
-        await self._retrying.cancel()
+        self._unreached.clear()
         await self._setting_up.cancel()
         await asyncio.gather(*(c.close() for c in self.coordinators.values()))
         self.coordinators.clear()
