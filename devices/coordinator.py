@@ -87,6 +87,42 @@ def retry_is_safe(command: CommandSpec, error: DeviceError) -> bool:
     return command.idempotent or isinstance(error, DeviceNotSentError)
 
 
+UNAVAILABLE_TIMEOUT = TRY_UNAVAILABLE_WITHIN + READ_BACK_WITHIN
+"""Seconds a whole command to a device marked unavailable may take: the try, the read-back."""
+
+
+async def deliver(
+    send: Callable[[], Awaitable[None]],
+    command: CommandSpec,
+    *,
+    available: bool,
+    within: float,
+    label: str = "",
+) -> None:
+    """Send a command the way Dobby does, the one place that decides about retries.
+
+    `send()` is one attempt (the adapter's `execute`), given `within` seconds. It is made
+    again, once, only where `retry_is_safe`. A device marked unavailable is tried all the
+    same, once, within `UNAVAILABLE_TIMEOUT`: it may well be back. Raises the last
+    attempt's `DeviceError`.
+    """
+    attempts = 2 if available else 1
+    limit = within if available else min(within, UNAVAILABLE_TIMEOUT)
+    for attempt in range(1, attempts + 1):
+        try:
+            async with asyncio.timeout(limit):
+                await send()
+        except TimeoutError:
+            failure: DeviceError = DeviceTimeoutError(f"did not answer within {limit:g} s.")
+        except DeviceError as raised:
+            failure = raised
+        else:
+            return
+        _LOGGER.info("Attempt %d of %s failed: %s", attempt, label or command.name, failure)
+        if attempt == attempts or not retry_is_safe(command, failure):
+            raise failure
+
+
 def never_sent(error: BaseException) -> bool:
     """Whether `error` (or what caused it) says the request surely never left: the
     connection was refused, or no route leads to the device."""

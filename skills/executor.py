@@ -1,10 +1,11 @@
 """The executor: carries out a plan the policy has passed.
 
 Actions run concurrently across devices and in order on one device, each with a timeout.
-A failed action is sent once more only where `devices.coordinator.retry_is_safe` says so
-(a connection error, and an idempotent command or a request that surely never left); a
-toggle or an alarm arm that the device may have received is never sent twice. A device
-marked unavailable is still tried, once, with a shorter timeout: nothing is refused untried.
+Sending goes through `devices.coordinator.deliver`, the one place that decides about
+retries: a failed action is sent once more only after a connection error, and only if it
+is idempotent or the request surely never left; a toggle or an alarm arm that the device
+may have received is never sent twice. A device marked unavailable is still tried, once,
+with a shorter timeout: nothing is refused untried.
 Availability itself is the adapter's (its coordinator's) business, not the executor's.
 Every action gets a result in words a person understands, and a slow or dead device never
 holds up the others.
@@ -19,9 +20,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from devices.capabilities import CommandSpec, Params, validate_command
-from devices.coordinator import READ_BACK_WITHIN, TRY_UNAVAILABLE_WITHIN, retry_is_safe
+from devices.coordinator import deliver
 from devices.entities import Entity
-from devices.errors import DeviceError, DeviceTimeoutError
+from devices.errors import DeviceError
 from devices.plugin import Adapter
 from devices.registry import Registry
 from skills.actions import Action, ActionResult, Plan
@@ -30,9 +31,6 @@ from skills.audit import AuditLog
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 10.0
-UNAVAILABLE_TIMEOUT = TRY_UNAVAILABLE_WITHIN + READ_BACK_WITHIN
-"""Seconds the one try of an action on a device marked unavailable may take (the try
-itself, then reading the new state back)."""
 
 
 @dataclass
@@ -75,24 +73,22 @@ class Executor:
         if isinstance(ready, str):
             return ActionResult(action, ok=False, error=ready)
         adapter, entity, spec, params = ready
-        # A device marked unavailable gets one try, shorter: it may well be back.
-        attempts = (1, 2) if entity.available else (1,)
-        limit = self.timeout if entity.available else min(self.timeout, UNAVAILABLE_TIMEOUT)
-        for attempt in attempts:
+
+        async def attempt() -> None:
             self.sent[entity.entity_id] = (self.clock(), action.command)
-            try:
-                async with asyncio.timeout(limit):
-                    await adapter.execute(entity, spec, params)
-            except TimeoutError:
-                failure: DeviceError = DeviceTimeoutError(f"did not answer within {limit:g} s.")
-            except DeviceError as raised:
-                failure = raised
-            else:
-                return ActionResult(action, ok=True)
-            _LOGGER.info("Attempt %d of %s failed: %s", attempt, action.describe(), failure)
-            if not retry_is_safe(spec, failure):
-                break
-        return ActionResult(action, ok=False, error=f"{entity.name}: {failure}")
+            await adapter.execute(entity, spec, params)
+
+        try:
+            await deliver(
+                attempt,
+                spec,
+                available=entity.available,
+                within=self.timeout,
+                label=action.describe(),
+            )
+        except DeviceError as failure:
+            return ActionResult(action, ok=False, error=f"{entity.name}: {failure}")
+        return ActionResult(action, ok=True)
 
     def _prepare(self, action: Action) -> tuple[Adapter, Entity, CommandSpec, Params] | str:
         """What is needed to send the action, or why it cannot be sent."""

@@ -34,6 +34,7 @@ def speakers(hosts: HostAllocator, *names: str, **options: Any) -> list[SpeakerS
 
 
 class TestSonosContract(AdapterContract):
+    lifecycle = False  # not on the coordinator yet (issue 14): its own availability rules
     adapter_class = SonosAdapter
     entity_count = 2
     command_cases = [  # noqa: RUF012 - the kit's declared shape
