@@ -33,6 +33,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+import aiohttp
+
 from devices.background import Background
 from devices.capabilities import CommandSpec, Params, State, light, switch
 from devices.entities import DeviceInfo, Entity, EntitySpec
@@ -138,6 +140,16 @@ def never_sent(error: BaseException) -> bool:
     return False
 
 
+_MAPPED: tuple[
+    tuple[type[BaseException] | tuple[type[BaseException], ...], str, type[DeviceError]], ...
+] = (
+    ((OSError, aiohttp.ClientConnectionError), "cannot be reached.", DeviceConnectionError),
+    (aiohttp.ClientPayloadError, "answered with something that is not valid.", DeviceResponseError),
+    ((UnicodeError, *_GARBAGE), "answered with something that is not valid.", DeviceResponseError),
+)
+"""Error types (after timeouts and refusals) and what they become."""
+
+
 def translate(error: BaseException, timeout: float) -> DeviceError:
     """A library's (or the socket's) error as an error of `devices.errors`."""
     if isinstance(error, DeviceError):
@@ -146,10 +158,11 @@ def translate(error: BaseException, timeout: float) -> DeviceError:
         return DeviceTimeoutError(f"did not answer within {timeout:g} s.")
     if never_sent(error):
         return DeviceNotSentError("cannot be reached (nothing was sent).")
-    if isinstance(error, OSError):
-        return DeviceConnectionError("cannot be reached.")
-    if isinstance(error, UnicodeError | _GARBAGE):
-        return DeviceResponseError("answered with something that is not valid.")
+    if isinstance(error, aiohttp.ClientResponseError):
+        return DeviceRefusedError(f"refused the request (HTTP {error.status}).")
+    for types, message, kind in _MAPPED:
+        if isinstance(error, types):
+            return kind(message)
     return DeviceResponseError(f"answered with an error: {error}")
 
 
