@@ -30,6 +30,11 @@ class StripEmulator:
         self._server = HttpServer(app, host)
         self._announcer: Announcer | None = None
 
+    @property
+    def address(self) -> str:
+        """`host:port`, as the adapter's `hosts` setting takes it."""
+        return f"{self.host}:{self._server.port}"
+
     def state(self) -> dict[str, Any]:
         return {"on": self.on, "bri": self.bri}
 
