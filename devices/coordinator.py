@@ -281,7 +281,7 @@ class Coordinator(Sink, Generic[_L]):
             await _close_quietly(old)
         self._log = logging.getLogger(f"{__name__}[{link.address}]")
         await self.start()
-        self._answered()
+        self.answered()
 
     async def close(self) -> None:
         """Stop reconnecting and close the link."""
@@ -293,7 +293,7 @@ class Coordinator(Sink, Generic[_L]):
     def pushed(self, unique_id: str, state: State) -> None:
         """A pushed state: the device is evidently there."""
         self.context.push_state(unique_id, state)
-        self._answered()
+        self.answered()
 
     def connection_lost(self, reason: str) -> None:
         """The connection dropped: unavailable at once, and reconnect with backoff."""
@@ -321,7 +321,7 @@ class Coordinator(Sink, Generic[_L]):
         except DeviceError as error:
             raise self._failed(error) from None
         await self.start()
-        self._answered()
+        self.answered()
 
     # -- polling --------------------------------------------------------------------------
 
@@ -357,7 +357,7 @@ class Coordinator(Sink, Generic[_L]):
             raise self._failed(DeviceTimeoutError(f"did not answer within {limit:g} s.")) from None
         except DeviceError as error:
             raise self._failed(error) from None
-        self._answered()
+        self.answered()
         known = self.context.registry
         if any(known.by_unique_id(f"{self.context.name}:{uid}") is None for uid in states):
             self.publish()  # an entity added on the device since it was set up
@@ -381,7 +381,11 @@ class Coordinator(Sink, Generic[_L]):
             raise self._failed(DeviceTimeoutError(f"did not answer within {limit:g} s.")) from None
         except DeviceError as error:
             raise self._failed(error) from None
-        self._answered()
+        except asyncio.CancelledError:
+            # Whoever sent it gave up waiting (the executor's own timeout): a failure too.
+            self._failed(DeviceTimeoutError("did not answer in time."))
+            raise
+        self.answered()
         if command.expect is not None:
             await self._confirm(unique_id, command, params)
 
@@ -441,7 +445,7 @@ class Coordinator(Sink, Generic[_L]):
     def _failed(self, error: DeviceError) -> DeviceError:
         """Count a failure; returns the error to raise."""
         if isinstance(error, _ANSWERED):
-            self._answered()
+            self.answered()
             return error
         if isinstance(error, DeviceResponseError):
             self._mark_unavailable(str(error))  # garbage: the device is not itself
@@ -451,7 +455,8 @@ class Coordinator(Sink, Generic[_L]):
             self._mark_unavailable(str(error))
         return error
 
-    def _answered(self) -> None:
+    def answered(self) -> None:
+        """The device answered: failures forgotten, available again if it was not."""
         self.failures = 0
         if not self.available:
             self.available = True
@@ -527,6 +532,10 @@ class Devices(Generic[_L]):
             raise DeviceConnectionError(reason) from None
         self._unreached.pop(address, None)
         known = self.coordinators.get(link.unique_id)
+        if known is not None and known.link.address == address and known.pushing:
+            await _close_quietly(link)  # answered again where it is, events flowing: no news
+            known.answered()
+            return
         if known is not None:
             if known.link.address != address:
                 _LOGGER.info("%s moved from %s to %s", link.unique_id, known.link.address, address)
@@ -555,6 +564,10 @@ class Devices(Generic[_L]):
         """The coordinator of an entity's device."""
         device_unique_id = entity.device_id.partition(":")[2]
         coordinator = self._by_device.get(device_unique_id)
+        if coordinator is None:  # published a moment ago, still subscribing
+            coordinator = next(
+                (c for c in self.coordinators.values() if device_unique_id in c.device_ids), None
+            )
         if coordinator is None:
             raise DeviceUnavailableError("it has not been found on the network yet.")
         return coordinator
