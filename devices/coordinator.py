@@ -188,6 +188,8 @@ class DeviceLink(ABC):
 
     device_word = "device"
     """What the device is to a person, in the read-back message ("the controller ...")."""
+    backoff: tuple[float, ...] = BACKOFF
+    """Seconds between attempts to reconnect after the connection was lost; the last repeats."""
 
     def __init__(self, address: str) -> None:
         self.address = address
@@ -303,9 +305,9 @@ class Coordinator(Sink, Generic[_L]):
         self._background.once("reconnect", self._reconnect)
 
     async def _reconnect(self) -> None:
-        attempt = 0
+        attempt, backoff = 0, self.link.backoff
         while not self.connected:
-            await asyncio.sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)])
+            await asyncio.sleep(backoff[min(attempt, len(backoff) - 1)])
             attempt += 1
             try:
                 await self._connect(self.timeout)

@@ -13,8 +13,8 @@ WATERFALL = 506
 
 
 class TestScreenLogicContract(AdapterContract):
-    lifecycle = False  # not on the coordinator yet (issue 14): its own availability rules
     adapter_class = ScreenLogicAdapter
+    stuck_supported = True
     # Switches: Spa, Cleaner, Spa Jets, Pool, Waterfall (Aux Extra is hidden); lights: Pool
     # Light, Spa Light; climate: Pool Heater, Spa Heater; sensors: Pool and Spa
     # Temperature, Air Temperature, Pool pH, Pool ORP, Pool Salt.
