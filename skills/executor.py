@@ -88,6 +88,10 @@ class Executor:
             )
         except DeviceError as failure:
             return ActionResult(action, ok=False, error=f"{entity.name}: {failure}")
+        except Exception:  # a bug in an adapter fails its action, never the whole plan
+            _LOGGER.exception("The %s adapter failed on %s", entity.adapter, action.describe())
+            error = f"{entity.name}: the {entity.adapter} adapter failed (a bug; see the log)."
+            return ActionResult(action, ok=False, error=error)
         return ActionResult(action, ok=True)
 
     def _prepare(self, action: Action) -> tuple[Adapter, Entity, CommandSpec, Params] | str:

@@ -29,6 +29,8 @@ from skills.policy import Policy, PolicyConfig
 class Script:
     delay: float = 0.0
     connection_failures: int = 0
+    bug: bool = False
+    """The adapter itself fails (raises something that is no device error)."""
     never_sent: bool = False
     """The connection failures are refusals: the request surely never left."""
     garbage: bool = False
@@ -67,6 +69,8 @@ class ScriptedAdapter(Adapter):
             if script.never_sent:
                 raise DeviceNotSentError("cannot be reached (nothing was sent).")
             raise DeviceConnectionError("cannot be reached.")
+        if script.bug:
+            raise AttributeError("'NoneType' object has no attribute 'TOGGLE'")
         if script.garbage:
             raise DeviceResponseError("answered with something that makes no sense.")
         new = "on" if command.verb == "turn_on" else "off"

@@ -98,6 +98,14 @@ async def test_garbage_is_not_retried(rig) -> None:
     assert len(script.calls) == 1
 
 
+async def test_a_bug_in_an_adapter_fails_its_action_not_the_plan(rig, caplog) -> None:
+    rig.adapter.script("switch.two_1", bug=True)
+    bad, good = await rig.executor.run(turn_on("switch.two_1", "switch.three_1"))
+    assert bad.error == "two 1: the scripted adapter failed (a bug; see the log)."
+    assert good.ok
+    assert "AttributeError" in caplog.text
+
+
 async def test_a_device_marked_unavailable_is_still_tried_once(rig) -> None:
     rig.registry.set_device_available("scripted:two", available=False, reason="gone.")
     script = rig.adapter.script("switch.two_1", connection_failures=5)
