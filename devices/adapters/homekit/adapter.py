@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from devices.adapters.homekit.store import HAP_TYPE, PairingStore, pairings_path
 from devices.background import Background
 from devices.capabilities import CommandSpec, Domain, Params
+from devices.coordinator import TOGGLES
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import DeviceAuthError, DeviceError, DeviceUnavailableError
 from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered, Manifest
@@ -245,10 +246,13 @@ class HomeKitAdapter(Adapter):
     async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
         """Write the characteristics the command needs, then read the service back."""
         accessory, family, view = self._target(entity)
+        readable = [
+            (view.aid, char.iid) for char in view.service.characteristics if "pr" in char.perms
+        ]
+        if command in TOGGLES:
+            await accessory.read(readable)  # flip what it shows now, not what was last heard
         await accessory.write(family.writes(view, command, params))
-        await accessory.read(
-            [(view.aid, char.iid) for char in view.service.characteristics if "pr" in char.perms]
-        )
+        await accessory.read(readable)
         self.context.push_state(entity.adapter_unique_id, family.state(view))
 
     async def refresh(self) -> None:

@@ -9,7 +9,7 @@ from aiohomekit.model.services import ServicesTypes as S
 
 from devices.adapters.homekit.mapping.base import Family, View, Write
 from devices.capabilities import CommandSpec, CoverDeviceClass, CoverState, Domain, Params
-from devices.capabilities.cover import CoverFeature, SetPosition
+from devices.capabilities.cover import OPEN, STOP, CoverFeature, SetPosition
 
 
 class CoverFamily(Family):
@@ -40,8 +40,8 @@ class CoverFamily(Family):
 
     def writes(self, view: View, command: CommandSpec, params: Params) -> list[Write]:
         """The target position, or hold."""
-        if command.verb == "stop":
+        if command == STOP:
             return [view.write(C.POSITION_HOLD, True)]
         if isinstance(params, SetPosition):
             return [view.write(C.POSITION_TARGET, params.position)]
-        return [view.write(C.POSITION_TARGET, 100 if command.verb == "open" else 0)]
+        return [view.write(C.POSITION_TARGET, 100 if command == OPEN else 0)]
