@@ -199,6 +199,10 @@ class DeviceLink(ABC):
     async def connect(self) -> None:
         """Open the connection and learn who the device is (set `unique_id`)."""
 
+    async def ready(self) -> None:  # noqa: B027 - optional hook
+        """Read what `describe` needs. Called once the device is new (or back), not for
+        every answer to discovery: keep `connect` to learning who the device is."""
+
     @abstractmethod
     def describe(self) -> Sequence[tuple[DeviceInfo, Sequence[EntitySpec]]]:
         """The devices behind this link (a hub has several) and their entities, as read."""
@@ -261,6 +265,8 @@ class Coordinator(Sink, Generic[_L]):
 
     async def start(self) -> None:
         """Publish the devices of a freshly connected link and subscribe to its events."""
+        async with asyncio.timeout(self.timeout * 3):
+            await self._call(self.link.ready())
         self.connected = True
         self.publish()
         try:
@@ -279,6 +285,7 @@ class Coordinator(Sink, Generic[_L]):
     async def replace(self, link: _L) -> None:
         """The same device answered at another address (or again): use the new link."""
         old, self.link = self.link, link
+        self.connected = False
         if old is not link:
             await _close_quietly(old)
         self._log = logging.getLogger(f"{__name__}[{link.address}]")
@@ -318,11 +325,11 @@ class Coordinator(Sink, Generic[_L]):
         try:
             async with asyncio.timeout(limit):
                 await self._call(self.link.connect())
+            await self.start()
         except TimeoutError:
             raise self._failed(DeviceTimeoutError(f"did not answer within {limit:g} s.")) from None
         except DeviceError as error:
             raise self._failed(error) from None
-        await self.start()
         self.answered()
 
     # -- polling --------------------------------------------------------------------------
@@ -521,6 +528,7 @@ class Devices(Generic[_L]):
         try:
             async with asyncio.timeout(self.timeout * 3):
                 await self._connect(link)
+            await self._adopt(link, address)
         except (DeviceError, TimeoutError) as error:
             await _close_quietly(link)
             reason = str(error) or f"did not answer within {self.timeout * 3:g} s."
@@ -533,6 +541,9 @@ class Devices(Generic[_L]):
                 _LOGGER.debug("%s at %s still unreachable: %s", self.context.name, address, reason)
             raise DeviceConnectionError(reason) from None
         self._unreached.pop(address, None)
+
+    async def _adopt(self, link: _L, address: str) -> None:
+        """A connected link: the known device's again, or a new device's."""
         known = self.coordinators.get(link.unique_id)
         if known is not None and known.link.address == address and known.pushing:
             await _close_quietly(link)  # answered again where it is, events flowing: no news
@@ -544,8 +555,12 @@ class Devices(Generic[_L]):
             await known.replace(link)
         else:
             known = Coordinator(self.context, link, timeout=self.timeout)
-            self.coordinators[link.unique_id] = known
-            await known.start()
+            self.coordinators[link.unique_id] = known  # found by `of` while it subscribes
+            try:
+                await known.start()
+            except BaseException:
+                del self.coordinators[link.unique_id]
+                raise
         for device_id in known.device_ids:
             self._by_device[device_id] = known
 

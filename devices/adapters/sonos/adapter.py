@@ -76,11 +76,14 @@ class SpeakerLink(DeviceLink):
         self.sink: Sink | None = None
 
     async def connect(self) -> None:
-        """Load SoCo (once), ask the speaker who it is and read its state."""
+        """Load SoCo (once) and ask the speaker who it is (one request)."""
         await self.adapter.load()
         speaker = self.speaker = self.adapter.make_speaker(self.address)
         self.info = await self.adapter.context.run_blocking(speaker.describe)
         self.unique_id = self.info.uid
+
+    async def ready(self) -> None:
+        """Read its state, for a speaker new to Dobby (or back)."""
         await self.read()
 
     def describe(self) -> Sequence[tuple[DeviceInfo, Sequence[EntitySpec]]]:
