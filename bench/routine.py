@@ -37,6 +37,7 @@ from agent.config import load_config
 from bench import report
 from bench.house import HouseProcess
 from devices.blocking import BlockingRunner
+from devices.capabilities import CommandSpec, media_player
 from devices.capabilities.base import NoParams
 from devices.virtual_house import HouseDevice
 from skills.actions import Action, Plan, Requester
@@ -146,16 +147,18 @@ async def library_floor(counts: list[int], latency: float, repeats: int) -> dict
             await asyncio.gather(*(pool.run(s.describe) for s in speakers))
             walls: dict[int, float] = {}
 
-            async def every(chosen: list[Speaker], verb: str) -> None:
-                await asyncio.gather(*(pool.run(s.run, verb, NoParams(), unused) for s in chosen))
+            async def every(chosen: list[Speaker], command: CommandSpec) -> None:
+                await asyncio.gather(
+                    *(pool.run(s.run, command, NoParams(), unused) for s in chosen)
+                )
 
             for count in counts:
                 times = []
                 for _ in range(repeats):
-                    await every(speakers[:count], "play")
+                    await every(speakers[:count], media_player.PLAY)
                     await asyncio.sleep(0.2)
                     started = time.perf_counter()
-                    await every(speakers[:count], "stop")
+                    await every(speakers[:count], media_player.STOP)
                     times.append((time.perf_counter() - started) * 1000)
                 walls[count] = statistics.median(times)
             return walls

@@ -25,12 +25,36 @@ from pydantic import BaseModel, ConfigDict
 
 from devices.blocking import BlockingRunner
 from devices.capabilities import CommandSpec, Domain, Params, State
+from devices.coordinator import (
+    FAILURES_BEFORE_UNAVAILABLE,
+    Coordinator,
+    DeviceLink,
+    Devices,
+    Sink,
+    retry_is_safe,
+)
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.registry import Registry
 from devices.testing.addresses import HostAllocator
 from devices.testing.house import DemoDevice
 
 ENTRY_POINT_GROUP = "dobby.adapters"
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "FAILURES_BEFORE_UNAVAILABLE",
+    "Adapter",
+    "AdapterConfig",
+    "AdapterContext",
+    "Coordinator",
+    "DeviceLink",
+    "Devices",
+    "Discovered",
+    "Manifest",
+    "Sink",
+    "load_adapters",
+    "retry_is_safe",
+]
 
 _LOGGER = logging.getLogger(__name__)
 _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")

@@ -1,8 +1,14 @@
 """The executor: carries out a plan the policy has passed.
 
-Actions run concurrently across devices and in order on one device, each with a timeout
-and one retry on a connection error. Every action gets a result in words a person
-understands, and a slow or dead device never holds up the others.
+Actions run concurrently across devices and in order on one device, each with a timeout.
+Sending goes through `devices.coordinator.deliver`, the one place that decides about
+retries: a failed action is sent once more only after a connection error, and only if it
+is idempotent or the request surely never left; a toggle or an alarm arm that the device
+may have received is never sent twice. A device marked unavailable is still tried, once,
+with a shorter timeout: nothing is refused untried.
+Availability itself is the adapter's (its coordinator's) business, not the executor's.
+Every action gets a result in words a person understands, and a slow or dead device never
+holds up the others.
 """
 
 from __future__ import annotations
@@ -14,13 +20,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from devices.capabilities import CommandSpec, Params, validate_command
+from devices.coordinator import deliver
 from devices.entities import Entity
-from devices.errors import (
-    DeviceConnectionError,
-    DeviceError,
-    DeviceResponseError,
-    DeviceTimeoutError,
-)
+from devices.errors import DeviceError
 from devices.plugin import Adapter
 from devices.registry import Registry
 from skills.actions import Action, ActionResult, Plan
@@ -66,40 +68,37 @@ class Executor:
         return done
 
     async def run_action(self, action: Action) -> ActionResult:
-        """Carry out one action: validate, send with a timeout, retry once if unreachable."""
+        """Carry out one action: validate, send with a timeout, retry once if that is safe."""
         ready = self._prepare(action)
         if isinstance(ready, str):
             return ActionResult(action, ok=False, error=ready)
         adapter, entity, spec, params = ready
-        failure: DeviceError = DeviceConnectionError("cannot be reached.")
-        for attempt in (1, 2):
+
+        async def attempt() -> None:
             self.sent[entity.entity_id] = (self.clock(), action.command)
-            try:
-                async with asyncio.timeout(self.timeout):
-                    await adapter.execute(entity, spec, params)
-            except TimeoutError:
-                failure = DeviceTimeoutError(f"did not answer within {self.timeout:g} s.")
-            except DeviceConnectionError as raised:
-                failure = raised
-            except DeviceError as raised:
-                if isinstance(raised, DeviceResponseError):
-                    self._mark_unavailable(entity.device_id, str(raised))
-                return ActionResult(action, ok=False, error=f"{entity.name}: {raised}")
-            else:
-                return ActionResult(action, ok=True)
-            _LOGGER.info("Attempt %d of %s failed: %s", attempt, action.describe(), failure)
-        self._mark_unavailable(entity.device_id, str(failure))
-        return ActionResult(action, ok=False, error=f"{entity.name}: {failure}")
+            await adapter.execute(entity, spec, params)
+
+        try:
+            await deliver(
+                attempt,
+                spec,
+                available=entity.available,
+                within=self.timeout,
+                label=action.describe(),
+            )
+        except DeviceError as failure:
+            return ActionResult(action, ok=False, error=f"{entity.name}: {failure}")
+        except Exception:  # a bug in an adapter fails its action, never the whole plan
+            _LOGGER.exception("The %s adapter failed on %s", entity.adapter, action.describe())
+            error = f"{entity.name}: the {entity.adapter} adapter failed (a bug; see the log)."
+            return ActionResult(action, ok=False, error=error)
+        return ActionResult(action, ok=True)
 
     def _prepare(self, action: Action) -> tuple[Adapter, Entity, CommandSpec, Params] | str:
         """What is needed to send the action, or why it cannot be sent."""
         entity = self.registry.entities.get(action.entity_id)
         if entity is None:
             return f"There is no {action.entity_id}."
-        if not entity.available:
-            device = self.registry.devices[entity.device_id]
-            reason = (device.unavailable_reason or "").rstrip(".")
-            return f"{entity.name} is unavailable{f' ({reason})' if reason else ''}."
         adapter = self.adapters.get(entity.adapter)
         if adapter is None:
             return f"No adapter is running for {entity.name}."
@@ -115,6 +114,3 @@ class Executor:
         except DeviceError as error:
             return str(error)
         return adapter, entity, spec, params
-
-    def _mark_unavailable(self, device_id: str, reason: str) -> None:
-        self.registry.set_device_available(device_id, available=False, reason=reason)

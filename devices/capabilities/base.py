@@ -7,8 +7,8 @@ with a reason before anything is sent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -62,15 +62,41 @@ class State(BaseModel):
         return self.model_dump(mode="json", exclude={"state"}, exclude_none=True)
 
 
+Expectation = Callable[[Params], Mapping[str, Collection[Any]]]
+"""What a device's state must read after a command: each state field and the values that
+confirm it (`{"state": ("locked", "locking")}`)."""
+
+
+def headline_is(*values: str) -> Expectation:
+    """An expectation on the state's headline only: one of `values`."""
+
+    def expect(params: Params) -> Mapping[str, Collection[Any]]:
+        del params
+        return {"state": values}
+
+    return expect
+
+
 @dataclass(frozen=True)
 class CommandSpec:
-    """One command of one domain: its parameters and the feature it needs."""
+    """One command of one domain: its parameters and the feature it needs.
+
+    Adapters dispatch on the constants each domain module defines (`match command:` with
+    `case light.TURN_ON:`), never on `verb` strings.
+    """
 
     domain: Domain
     verb: str
     params: type[Params]
     feature: str | None
     summary: str
+    idempotent: bool = False
+    """Sending it twice leaves the device as sending it once does (set a value, lock, move
+    to a position), so a request that may have been lost is sent again. A toggle, a track
+    skip, a volume step or an alarm arm is not: it is never sent twice."""
+    expect: Expectation | None = field(default=None, compare=False)
+    """The state that confirms the command, read back from the device afterwards; None
+    where the device may rightly take longer (a shade travels, a speaker buffers)."""
 
     @property
     def name(self) -> str:
@@ -92,9 +118,11 @@ class Commands:
         *,
         feature: str | None = None,
         summary: str,
+        idempotent: bool = False,
+        expect: Expectation | None = None,
     ) -> CommandSpec:
         """Declare a command; called once per command at import time."""
-        spec = CommandSpec(domain, verb, params, feature, summary)
+        spec = CommandSpec(domain, verb, params, feature, summary, idempotent, expect)
         cls._all[spec.name] = spec
         return spec
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from devices.capabilities.base import Commands, Domain, Params, State
+from devices.capabilities.base import Commands, Domain, Params, State, headline_is
 
 Humidity = Annotated[int, Field(ge=0, le=100)]
 
@@ -103,6 +104,12 @@ class SetHVACMode(Params):
         return _mode_refusal(self.hvac_mode, state)
 
 
+def _mode_is(params: Params) -> Mapping[str, Collection[Any]]:
+    """set_hvac_mode is confirmed by the mode it set."""
+    assert isinstance(params, SetHVACMode)
+    return {"state": (params.hvac_mode.value,)}
+
+
 def _mode_refusal(mode: HVACMode, state: State | None) -> str | None:
     if isinstance(state, ClimateState) and state.hvac_modes and mode not in state.hvac_modes:
         offered = ", ".join(m.value for m in state.hvac_modes)
@@ -110,19 +117,27 @@ def _mode_refusal(mode: HVACMode, state: State | None) -> str | None:
     return None
 
 
-Commands.define(
-    Domain.CLIMATE, "set_temperature", SetTemperature, summary="Set the target temperature."
+SET_TEMPERATURE = Commands.define(
+    Domain.CLIMATE,
+    "set_temperature",
+    SetTemperature,
+    summary="Set the target temperature.",
+    idempotent=True,
 )
-Commands.define(
+SET_HVAC_MODE = Commands.define(
     Domain.CLIMATE,
     "set_hvac_mode",
     SetHVACMode,
     feature=ClimateFeature.HVAC_MODE,
+    idempotent=True,
+    expect=_mode_is,
     summary="Set the mode: off, heat, cool or auto.",
 )
-Commands.define(
+TURN_OFF = Commands.define(
     Domain.CLIMATE,
     "turn_off",
     feature=ClimateFeature.HVAC_MODE,
+    idempotent=True,
+    expect=headline_is("off"),
     summary="Turn heating and cooling off.",
 )

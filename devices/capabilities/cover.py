@@ -56,20 +56,29 @@ class SetTilt(Params):
     tilt: Percent
 
 
-Commands.define(Domain.COVER, "open", feature=CoverFeature.OPEN, summary="Open fully.")
-Commands.define(Domain.COVER, "close", feature=CoverFeature.CLOSE, summary="Close fully.")
-Commands.define(Domain.COVER, "stop", feature=CoverFeature.STOP, summary="Stop moving.")
-Commands.define(
+# A shade travels for seconds: its commands expect no state at once.
+OPEN = Commands.define(
+    Domain.COVER, "open", feature=CoverFeature.OPEN, summary="Open fully.", idempotent=True
+)
+CLOSE = Commands.define(
+    Domain.COVER, "close", feature=CoverFeature.CLOSE, summary="Close fully.", idempotent=True
+)
+STOP = Commands.define(
+    Domain.COVER, "stop", feature=CoverFeature.STOP, summary="Stop moving.", idempotent=True
+)
+SET_POSITION = Commands.define(
     Domain.COVER,
     "set_position",
     SetPosition,
     feature=CoverFeature.SET_POSITION,
+    idempotent=True,
     summary="Move to a position in percent (0 closed, 100 open).",
 )
-Commands.define(
+SET_TILT = Commands.define(
     Domain.COVER,
     "set_tilt",
     SetTilt,
     feature=CoverFeature.SET_TILT,
+    idempotent=True,
     summary="Tilt the slats (0 closed, 100 open).",
 )

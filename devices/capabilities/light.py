@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -87,6 +88,35 @@ class LightTurnOff(Params):
         return {LightFeature.TRANSITION.value} if self.transition is not None else set()
 
 
-TURN_ON = Commands.define(Domain.LIGHT, "turn_on", LightTurnOn, summary="Turn a light on.")
-TURN_OFF = Commands.define(Domain.LIGHT, "turn_off", LightTurnOff, summary="Turn a light off.")
+def _on_unless_dimmed_out(params: Params) -> Mapping[str, Collection[Any]]:
+    """turn_on is confirmed by the light being on, unless it was dimmed to nothing."""
+    dims_out = isinstance(params, LightTurnOn) and (
+        params.brightness == 0 or params.brightness_step is not None
+    )
+    return {} if dims_out else {"state": ("on",)}
+
+
+def _off_unless_fading(params: Params) -> Mapping[str, Collection[Any]]:
+    """turn_off is confirmed by the light being off, unless it fades out (it is on, dimmer
+    and dimmer, until the fade ends)."""
+    fading = isinstance(params, LightTurnOff) and bool(params.transition)
+    return {} if fading else {"state": ("off",)}
+
+
+TURN_ON = Commands.define(
+    Domain.LIGHT,
+    "turn_on",
+    LightTurnOn,
+    summary="Turn a light on.",
+    idempotent=True,
+    expect=_on_unless_dimmed_out,
+)
+TURN_OFF = Commands.define(
+    Domain.LIGHT,
+    "turn_off",
+    LightTurnOff,
+    summary="Turn a light off.",
+    idempotent=True,
+    expect=_off_unless_fading,
+)
 TOGGLE = Commands.define(Domain.LIGHT, "toggle", summary="Switch a light to the other state.")

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from devices.capabilities.base import Commands, Domain, Params, State
+from devices.capabilities.base import Commands, CommandSpec, Domain, Params, State
 
 Percent = Annotated[int, Field(ge=0, le=100)]
 
@@ -63,37 +63,58 @@ class Join(Params):
     members: Annotated[list[str], Field(min_length=1)]
 
 
-def _define(verb: str, feature: MediaPlayerFeature, summary: str) -> None:
-    Commands.define(Domain.MEDIA_PLAYER, verb, feature=feature, summary=summary)
+def _define(
+    verb: str, feature: MediaPlayerFeature, summary: str, *, idempotent: bool
+) -> CommandSpec:
+    return Commands.define(
+        Domain.MEDIA_PLAYER, verb, feature=feature, summary=summary, idempotent=idempotent
+    )
 
 
-_define("play", MediaPlayerFeature.PLAY, "Start or resume playback.")
-_define("pause", MediaPlayerFeature.PAUSE, "Pause playback.")
-_define("stop", MediaPlayerFeature.STOP, "Stop playback.")
-_define("next_track", MediaPlayerFeature.NEXT_TRACK, "Skip to the next track.")
-_define("previous_track", MediaPlayerFeature.PREVIOUS_TRACK, "Go back to the previous track.")
-_define("unjoin", MediaPlayerFeature.GROUPING, "Leave the group and play on its own.")
-Commands.define(
+# A speaker buffers before it plays: playback commands expect no state at once.
+PLAY = _define("play", MediaPlayerFeature.PLAY, "Start or resume playback.", idempotent=True)
+PAUSE = _define("pause", MediaPlayerFeature.PAUSE, "Pause playback.", idempotent=True)
+STOP = _define("stop", MediaPlayerFeature.STOP, "Stop playback.", idempotent=True)
+NEXT_TRACK = _define(
+    "next_track", MediaPlayerFeature.NEXT_TRACK, "Skip to the next track.", idempotent=False
+)
+PREVIOUS_TRACK = _define(
+    "previous_track",
+    MediaPlayerFeature.PREVIOUS_TRACK,
+    "Go back to the previous track.",
+    idempotent=False,
+)
+UNJOIN = _define(
+    "unjoin", MediaPlayerFeature.GROUPING, "Leave the group and play on its own.", idempotent=True
+)
+SET_VOLUME = Commands.define(
     Domain.MEDIA_PLAYER,
     "set_volume",
     SetVolume,
     feature=MediaPlayerFeature.VOLUME_SET,
+    idempotent=True,
     summary="Set the volume in percent.",
 )
-Commands.define(
+STEP_VOLUME = Commands.define(
     Domain.MEDIA_PLAYER,
     "step_volume",
     StepVolume,
     feature=MediaPlayerFeature.VOLUME_STEP,
     summary="Turn the volume up (positive) or down (negative) by percentage points.",
 )
-Commands.define(
-    Domain.MEDIA_PLAYER, "mute", Mute, feature=MediaPlayerFeature.MUTE, summary="Mute or unmute."
+MUTE = Commands.define(
+    Domain.MEDIA_PLAYER,
+    "mute",
+    Mute,
+    feature=MediaPlayerFeature.MUTE,
+    summary="Mute or unmute.",
+    idempotent=True,
 )
-Commands.define(
+JOIN = Commands.define(
     Domain.MEDIA_PLAYER,
     "join",
     Join,
     feature=MediaPlayerFeature.GROUPING,
+    idempotent=True,
     summary="Group other players with this one.",
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from devices.capabilities.base import Commands, Domain, Params, State
+from devices.capabilities.base import Commands, Domain, Params, State, headline_is
 
 
 class LockState(State):
@@ -54,11 +54,25 @@ class Disarm(Params):
     """Disarm the panel. The code, where one is needed, comes from the adapter's secrets."""
 
 
-Commands.define(Domain.LOCK, "lock", summary="Lock.")
-Commands.define(Domain.LOCK, "unlock", summary="Unlock.")
-Commands.define(Domain.ALARM_PANEL, "arm", Arm, summary="Arm the alarm: home, away or night.")
-Commands.define(Domain.ALARM_PANEL, "disarm", Disarm, summary="Disarm the alarm.")
-Commands.define(
+LOCK = Commands.define(
+    Domain.LOCK,
+    "lock",
+    summary="Lock.",
+    idempotent=True,
+    expect=headline_is("locked", "locking"),
+)
+UNLOCK = Commands.define(
+    Domain.LOCK,
+    "unlock",
+    summary="Unlock.",
+    idempotent=True,
+    expect=headline_is("unlocked", "unlocking"),
+)
+# Arming and disarming are never sent twice: a panel that took the first arm may take the
+# second as something else (a DSC panel armed twice toggles its night mode).
+ARM = Commands.define(Domain.ALARM_PANEL, "arm", Arm, summary="Arm the alarm: home, away or night.")
+DISARM = Commands.define(Domain.ALARM_PANEL, "disarm", Disarm, summary="Disarm the alarm.")
+TRIGGER = Commands.define(
     Domain.ALARM_PANEL,
     "trigger",
     feature=AlarmPanelFeature.TRIGGER,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from devices.capabilities.base import Commands, Domain, State
+from devices.capabilities.base import Commands, Domain, State, headline_is
 
 
 class SwitchState(State):
@@ -13,6 +13,18 @@ class SwitchState(State):
     state: Literal["on", "off"]
 
 
-TURN_ON = Commands.define(Domain.SWITCH, "turn_on", summary="Turn a switch on.")
-TURN_OFF = Commands.define(Domain.SWITCH, "turn_off", summary="Turn a switch off.")
+TURN_ON = Commands.define(
+    Domain.SWITCH,
+    "turn_on",
+    summary="Turn a switch on.",
+    idempotent=True,
+    expect=headline_is("on"),
+)
+TURN_OFF = Commands.define(
+    Domain.SWITCH,
+    "turn_off",
+    summary="Turn a switch off.",
+    idempotent=True,
+    expect=headline_is("off"),
+)
 TOGGLE = Commands.define(Domain.SWITCH, "toggle", summary="Switch to the other state.")

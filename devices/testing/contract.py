@@ -31,7 +31,8 @@ from typing import Any, ClassVar, Protocol
 import pytest
 
 from devices.blocking import BlockingRunner
-from devices.capabilities import Commands, validate_command
+from devices.capabilities import Commands, CommandSpec, Params, validate_command
+from devices.coordinator import FAILURES_BEFORE_UNAVAILABLE, deliver
 from devices.discovery import Discovery
 from devices.entities import Entity, slugify
 from devices.errors import (
@@ -39,6 +40,7 @@ from devices.errors import (
     DeviceError,
     DeviceRefusedError,
     DeviceResponseError,
+    DeviceUnconfirmedError,
 )
 from devices.plugin import Adapter, AdapterConfig, AdapterContext
 from devices.registry import Registry
@@ -113,6 +115,12 @@ class AdapterContract:
     timeout: ClassVar[float] = 1.0
     """Seconds the adapter's own requests may take in the timeout test."""
     discovery_timeout: ClassVar[float] = 10.0
+    lifecycle: ClassVar[bool] = True
+    """Check the coordinator's lifecycle rules (availability after repeated failures and
+    back at the first answer, commands tried on unavailable devices, retries only where
+    safe, toggles from a fresh read, read-back). Every adapter on the coordinator does."""
+    stuck_supported: ClassVar[bool] = False
+    """The emulator honours `Faults.stuck` (acknowledges commands, changes nothing)."""
 
     async def start_emulator(self, hosts: HostAllocator) -> Emulated:
         """Start emulated devices on addresses from `hosts`, announced on loopback."""
@@ -303,3 +311,162 @@ class AdapterContract:
         async with self.running() as harness:
             error = await self._failing(harness, Faults(error=True))
             assert isinstance(error, DeviceRefusedError | DeviceResponseError), repr(error)
+
+    # -- the lifecycle (the coordinator's rules) ---------------------------------------
+
+    def _lifecycle(self) -> None:
+        if not self.lifecycle:
+            pytest.skip("this adapter does not run on the coordinator yet")
+
+    async def _poll_until_unavailable(self, harness: Harness) -> None:
+        for switch in harness.emulated.all_faults():
+            switch.silent = True
+        for _ in range(FAILURES_BEFORE_UNAVAILABLE - 1):
+            await harness.adapter.refresh()
+        entities = harness.registry.entities.values()
+        assert all(e.available for e in entities), "unavailable before repeated failures"
+        await harness.adapter.refresh()
+        assert not any(e.available for e in entities), (
+            f"still available after {FAILURES_BEFORE_UNAVAILABLE} failed polls"
+        )
+        for switch in harness.emulated.all_faults():
+            switch.clear()
+
+    async def test_unavailable_after_repeated_failures_and_back_at_the_first_answer(
+        self,
+    ) -> None:
+        """One silent poll is no reason to give up on a device; several in a row are; the
+        first answer after that brings it back."""
+        self._lifecycle()
+        async with self.running() as harness:
+            await self._poll_until_unavailable(harness)
+            await harness.adapter.refresh()
+            assert all(e.available for e in harness.registry.entities.values())
+
+    async def test_a_command_to_an_unavailable_device_is_tried(self) -> None:
+        """A command to a device marked unavailable is sent (once), and its answer makes
+        the device available again."""
+        self._lifecycle()
+        async with self.running() as harness:
+            await self._poll_until_unavailable(harness)
+            entity, case = self._first_case(harness)
+            before = _requests(harness)
+            spec, typed = self._typed(entity, case)
+            await deliver(
+                lambda: harness.adapter.execute(entity, spec, typed),
+                spec,
+                available=entity.available,
+                within=self.timeout * 10,
+            )
+            assert _requests(harness) > before or before == 0, "nothing was sent"
+            device = harness.registry.devices[entity.device_id]
+            assert device.available, "the device answered, so it is available"
+
+    async def test_commands_are_sent_twice_only_when_safe(self) -> None:
+        """After a dropped connection, an idempotent command is sent once more, and any
+        other command (a toggle, an arm) never is: it may have been received."""
+        self._lifecycle()
+        async with self.running() as harness:
+            tried: set[bool] = set()
+            for case in self.command_cases:
+                entity, _ = self._first_case(harness, case.command)
+                spec, typed = self._typed(entity, case)
+                if spec.idempotent in tried:
+                    continue
+                tried.add(spec.idempotent)
+                for switch in harness.emulated.all_faults():
+                    switch.drop = True
+                before = _requests(harness)
+                attempts = await self._attempts(harness, entity, spec, typed)
+                assert _requests(harness) > before or before == 0, "nothing reached the device"
+                assert attempts == (2 if spec.idempotent else 1), (spec.name, attempts)
+                for switch in harness.emulated.all_faults():
+                    switch.clear()
+                await harness.adapter.refresh()  # answers: available, failures forgotten
+
+    async def test_a_toggle_reads_the_device_not_a_stale_cache(self) -> None:
+        """A toggle flips what the device shows now, whatever Dobby last recorded."""
+        self._lifecycle()
+        async with self.running() as harness:
+            toggles = [c for c in self.command_cases if c.command.endswith(".toggle")]
+            if not toggles:
+                pytest.skip("no toggle among the command cases")
+            entity, case = self._first_case(harness, toggles[0].command)
+            await harness.adapter.refresh()
+            truth = harness.registry.entity(entity.entity_id).state
+            assert truth is not None
+            flipped = "off" if truth.state == "on" else "on"
+            stale = truth.model_copy(update={"state": flipped})
+            harness.registry.update_state(entity.entity_id, stale)  # a cache an event missed
+            await self.send(harness, harness.registry.entity(entity.entity_id), case.command)
+            assert await self.read_back(harness, entity, {"state": flipped}) == {"state": flipped}
+
+    async def test_a_command_the_device_ignores_is_reported(self) -> None:
+        """A device that acknowledges a command and does not change raises
+        DeviceUnconfirmedError, not success."""
+        self._lifecycle()
+        if not self.stuck_supported:
+            pytest.skip("the emulator does not support Faults.stuck")
+        async with self.running() as harness:
+            for _ in range(2):
+                for case in self.command_cases:
+                    entity, _ = self._first_case(harness, case.command)
+                    spec, typed = self._typed(entity, case)
+                    if spec.expect is None:
+                        continue
+                    await harness.adapter.refresh()
+                    fields = state_fields(harness.registry.entity(entity.entity_id))
+                    want = spec.expect(typed)
+                    if all(fields.get(k) in ok for k, ok in want.items()):
+                        await self.send(harness, entity, case.command, **case.params)
+                        continue  # already so: no change to miss; move the device on
+                    for switch in harness.emulated.all_faults():
+                        switch.stuck = True
+                    with pytest.raises(DeviceUnconfirmedError, match="accepted the command"):
+                        await self.send(harness, entity, case.command, **case.params)
+                    return
+            pytest.fail("no command case changes the state it expects")
+
+    def _first_case(
+        self, harness: Harness, command: str | None = None
+    ) -> tuple[Entity, CommandCase]:
+        case = next(c for c in self.command_cases if command in (None, c.command))
+        domain = case.command.split(".", 1)[0]
+        entity = min(
+            (e for e in harness.registry.entities.values() if e.domain == domain),
+            key=lambda e: e.entity_id,
+        )
+        return entity, case
+
+    def _typed(self, entity: Entity, case: CommandCase) -> tuple[CommandSpec, Params]:
+        names = {"{self}": entity.entity_id}
+        return validate_command(
+            entity.entity_id,
+            entity.domain,
+            entity.features,
+            case.command,
+            _fill(case.params, names),
+            state=entity.state,
+        )
+
+    async def _attempts(
+        self, harness: Harness, entity: Entity, spec: CommandSpec, typed: Params
+    ) -> int:
+        """How often Dobby's sending (`deliver`) calls the adapter for one failing command.
+
+        Attempts, not the emulator's request count: a client library may rightly repeat an
+        HTTP PUT on a connection that turned out closed, which is its business."""
+        attempts = 0
+
+        async def attempt() -> None:
+            nonlocal attempts
+            attempts += 1
+            await harness.adapter.execute(entity, spec, typed)
+
+        with pytest.raises(DeviceError):
+            await deliver(attempt, spec, available=True, within=self.timeout * 10)
+        return attempts
+
+
+def _requests(harness: Harness) -> int:
+    return sum(switch.requests for switch in harness.emulated.all_faults())

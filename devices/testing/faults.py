@@ -10,6 +10,8 @@ misbehaves, until `clear()`:
     faults.garbage = True   # bytes that are no valid reply
     faults.error = True     # the protocol's own error (HTTP 500, a SOAP fault, an error frame)
     faults.clear()          # behave again
+    faults.requests         # requests served so far (counted by `delay()`)
+    faults.stuck = True     # acknowledge commands but change nothing (where supported)
 
 Every emulator checks them in this order for each request: it waits out `latency`, then
 swallows the request if `silent`, hangs up if `drop`, answers garbage if `garbage`, and its
@@ -38,13 +40,20 @@ class Faults:
     """Close the connection without answering (over UDP: no answer)."""
     silent: bool = False
     """Take the request and never answer it; the connection stays open, the client times out."""
+    stuck: bool = False
+    """Acknowledge every command as done and change nothing (a relay that has welded, a
+    controller that lost its bus). Emulators that support it say so; see the contract kit."""
+    requests: int = 0
+    """Requests this device has been sent so far, counted by `delay()`: how a test tells
+    whether a command was tried, and how often."""
 
     def clear(self) -> None:
         """Behave again."""
         self.latency = 0.0
-        self.error = self.garbage = self.drop = self.silent = False
+        self.error = self.garbage = self.drop = self.silent = self.stuck = False
 
     async def delay(self) -> None:
-        """Wait out the latency (the first thing to do for every request)."""
+        """Count the request and wait out the latency (the first thing for every request)."""
+        self.requests += 1
         if self.latency > 0:
             await asyncio.sleep(self.latency)

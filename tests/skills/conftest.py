@@ -17,7 +17,7 @@ import pytest
 from devices.blocking import BlockingRunner
 from devices.capabilities import CommandSpec, Domain, LockState, Params, SwitchState
 from devices.entities import DeviceInfo, Entity, EntitySpec
-from devices.errors import DeviceConnectionError, DeviceResponseError
+from devices.errors import DeviceConnectionError, DeviceNotSentError, DeviceResponseError
 from devices.plugin import Adapter, AdapterConfig, AdapterContext, Manifest
 from devices.registry import Registry
 from skills.executor import Executor
@@ -29,6 +29,10 @@ from skills.policy import Policy, PolicyConfig
 class Script:
     delay: float = 0.0
     connection_failures: int = 0
+    bug: bool = False
+    """The adapter itself fails (raises something that is no device error)."""
+    never_sent: bool = False
+    """The connection failures are refusals: the request surely never left."""
     garbage: bool = False
     gate: asyncio.Event | None = None
     """When set, the device waits for the gate before it answers."""
@@ -62,10 +66,17 @@ class ScriptedAdapter(Adapter):
         self.log.append(("end", entity.entity_id))
         if script.connection_failures:
             script.connection_failures -= 1
+            if script.never_sent:
+                raise DeviceNotSentError("cannot be reached (nothing was sent).")
             raise DeviceConnectionError("cannot be reached.")
+        if script.bug:
+            raise AttributeError("'NoneType' object has no attribute 'TOGGLE'")
         if script.garbage:
             raise DeviceResponseError("answered with something that makes no sense.")
         new = "on" if command.verb == "turn_on" else "off"
+        if command.verb == "toggle":
+            current = entity.state.state if entity.state is not None else "off"
+            new = "off" if current == "on" else "on"
         if entity.domain is Domain.LOCK:
             self.context.push_state(
                 entity.adapter_unique_id,

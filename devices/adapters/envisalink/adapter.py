@@ -20,7 +20,7 @@ from devices.adapters.envisalink.mapping import ARMED, partition_state, zone_sta
 from devices.adapters.envisalink.module import EnvisalinkModule
 from devices.adapters.envisalink.redact import protect
 from devices.capabilities import ArmMode, CommandSpec, Domain, Params
-from devices.capabilities.security import AlarmPanelFeature, Arm
+from devices.capabilities.security import DISARM, TRIGGER, AlarmPanelFeature, Arm
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import (
     DeviceError,
@@ -176,14 +176,14 @@ class EnvisalinkAdapter(Adapter):
         def current() -> str:
             return partition_state(module.alarm_state["partition"][number]["status"]).state
 
-        if command.verb == "trigger":
+        if command == TRIGGER:
             panic = self.config.panic
             assert panic is not None
             await module.command(lambda p: p.panic_alarm(panic), lambda: current() == "triggered")
             return
         code = self.config.secret(self.config.code_env, "user code")
         protect(code)
-        if command.verb == "disarm":
+        if command == DISARM:
             await module.command(
                 lambda p: p.disarm_partition(code, number), lambda: current() == "disarmed"
             )

@@ -22,6 +22,7 @@ from devices.adapters.homekit.mapping import BY_SERVICE_TYPE, Family, View
 from devices.adapters.homekit.store import PairingStore, pairings_path
 from devices.background import Background
 from devices.capabilities import CommandSpec, Params
+from devices.coordinator import TOGGLES
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import DeviceAuthError, DeviceError, DeviceUnavailableError
 from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered
@@ -203,10 +204,13 @@ class HomeKitAdapter(Adapter):
     async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
         """Write the characteristics the command needs, then read the service back."""
         accessory, family, view = self._target(entity)
+        readable = [
+            (view.aid, char.iid) for char in view.service.characteristics if "pr" in char.perms
+        ]
+        if command in TOGGLES:
+            await accessory.read(readable)  # flip what it shows now, not what was last heard
         await accessory.write(family.writes(view, command, params))
-        await accessory.read(
-            [(view.aid, char.iid) for char in view.service.characteristics if "pr" in char.perms]
-        )
+        await accessory.read(readable)
         self.context.push_state(entity.adapter_unique_id, family.state(view))
 
     async def refresh(self) -> None:

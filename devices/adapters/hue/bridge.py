@@ -40,6 +40,7 @@ from devices.adapters.hue.mapping import (
 from devices.adapters.hue.pairing import PAIR_AGAIN
 from devices.background import Background
 from devices.capabilities import CommandSpec, Domain, LightState, Params
+from devices.capabilities import light as light_commands
 from devices.entities import DeviceInfo, EntitySpec
 from devices.errors import (
     DeviceAuthError,
@@ -205,6 +206,17 @@ class BridgeLink(HueLink):
             return group_state(grouped, self.members(resource_id))
         return None
 
+    async def read_now(self, resource_id: str) -> LightState | None:
+        """Whether a light (or grouped_light) is on, asked of the bridge itself."""
+        kind = "light" if resource_id in self.api.lights else "grouped_light"
+        async with hue_errors(self.timeout):
+            found = await self.api.request("get", f"clip/v2/resource/{kind}/{resource_id}")
+        try:
+            on = bool(found[0]["on"]["on"])
+        except (IndexError, KeyError, TypeError) as error:
+            raise DeviceResponseError("answered with a light that makes no sense.") from error
+        return LightState(state="on" if on else "off")
+
     def push_all(self) -> None:
         """Push the state of every light and grouped_light."""
         for light in self.lights:
@@ -269,7 +281,12 @@ class BridgeLink(HueLink):
         if light is not None and light.color_temperature is not None:
             schema = light.color_temperature.mirek_schema
             mirek_range = (schema.mirek_minimum, schema.mirek_maximum)
-        hue = command_for(command.verb, params, self.state_of(unique_id), mirek_range)
+        current = self.state_of(unique_id)
+        if command == light_commands.TOGGLE:
+            # The bridge's event for the last change may still be on its way (it comes
+            # after the reply): ask the bridge what the light shows now.
+            current = await self.read_now(unique_id)
+        hue = command_for(command, params, current, mirek_range)
         await self.command_light(unique_id, **hue.kwargs())
         if light is not None:
             self._push(unique_id, light_state(expected_light(light, hue)))

@@ -18,6 +18,7 @@ from devices.adapters.hue.bridge import Devices, HueLink, StatePush, hue_errors
 from devices.adapters.hue.color import mirek_to_kelvin, xy_to_rgb
 from devices.adapters.hue.mapping import command_for, features
 from devices.capabilities import CommandSpec, Domain, LightState, Params
+from devices.capabilities import light as light_commands
 from devices.entities import DeviceInfo, EntitySpec
 from devices.errors import DeviceUnavailableError
 
@@ -139,10 +140,12 @@ class V1BridgeLink(HueLink):
 
     async def command(self, unique_id: str, command: CommandSpec, params: Params) -> None:
         """Send a light command, then read the lights back and push what they show."""
+        if command == light_commands.TOGGLE:
+            await self.refresh()  # what it shows now, not at the last poll
         light = self._light(unique_id)
         if light is None:
             raise DeviceUnavailableError("is no longer on its Hue bridge.")
-        hue = command_for(command.verb, params, light_state(light), mirek_range(light))
+        hue = command_for(command, params, light_state(light), mirek_range(light))
         async with hue_errors(self.timeout):
             await light.set_state(**v1_arguments(hue.kwargs()))
         await self.refresh()

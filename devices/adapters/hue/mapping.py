@@ -15,7 +15,8 @@ from aiohue.v2.models.grouped_light import GroupedLight  # type: ignore[import-u
 from aiohue.v2.models.light import Light  # type: ignore[import-untyped]
 
 from devices.adapters.hue.color import kelvin_to_mirek, mirek_to_kelvin, rgb_to_xy, xy_to_rgb
-from devices.capabilities import LightState, Params
+from devices.capabilities import CommandSpec, LightState, Params
+from devices.capabilities import light as light_commands
 from devices.capabilities.light import LightFeature, LightTurnOff, LightTurnOn
 from devices.errors import UnsupportedCommandError
 
@@ -96,18 +97,23 @@ class HueCommand:
 
 
 def command_for(
-    verb: str,
+    spec: CommandSpec,
     params: Params,
     current: LightState | None,
     mirek_range: tuple[int, int] = (153, 500),
 ) -> HueCommand:
-    """Translate a validated light command into what Hue understands."""
-    if verb == "toggle":
-        return HueCommand(on=current is None or current.state != "on")
-    if isinstance(params, LightTurnOff):
-        return HueCommand(on=False, transition_time=_milliseconds(params.transition))
-    if not isinstance(params, LightTurnOn):
-        raise UnsupportedCommandError(f"A Hue light cannot do {verb}.")
+    """Translate a validated light command into what Hue understands. For a toggle,
+    `current` must be what the light shows now (read from the bridge, not a cache)."""
+    match spec, params:
+        case light_commands.TOGGLE, _:
+            return HueCommand(on=current is None or current.state != "on")
+        case light_commands.TURN_OFF, LightTurnOff(transition=transition):
+            return HueCommand(on=False, transition_time=_milliseconds(transition))
+        case light_commands.TURN_ON, LightTurnOn():
+            pass
+        case _:
+            raise UnsupportedCommandError(f"A Hue light cannot do {spec.name}.")
+    assert isinstance(params, LightTurnOn)
     if params.effect is not None:
         raise UnsupportedCommandError("A Hue light has no effects Dobby knows.")
     command = HueCommand(on=True, transition_time=_milliseconds(params.transition))

@@ -3,8 +3,9 @@
 LIFX bulbs announce nothing over mDNS or SSDP: a client broadcasts GetService on UDP
 56700 and every bulb answers with StateService. aiolifx's `LifxDiscovery` sends that
 broadcast (now, and again every `discovery_interval`) from each discovery interface; the
-adapter sets up every bulb that answers. Bulbs push nothing, so state comes from the
-replies to every command's read-back and to the poll.
+adapter sets up every bulb that answers, as a `BulbLink` run by a coordinator keyed by the
+bulb's serial. Bulbs push nothing, so state comes from the coordinator's read-back after
+every command and from the poll.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+from collections.abc import Mapping, Sequence
 
 from aiolifx import aiolifx  # type: ignore[import-untyped]
 from aiolifx.message import BROADCAST_MAC  # type: ignore[import-untyped]
@@ -29,11 +31,18 @@ from devices.adapters.lifx.color import (
 )
 from devices.adapters.lifx.manifest import MANIFEST, LifxConfig
 from devices.background import Background
-from devices.capabilities import CommandSpec, Domain, Params
+from devices.capabilities import CommandSpec, Domain, Params, State, light
 from devices.capabilities.light import LightFeature, LightState, LightTurnOff, LightTurnOn
 from devices.entities import DeviceInfo, Entity, EntitySpec
-from devices.errors import DeviceError, DeviceUnavailableError, UnsupportedCommandError
-from devices.plugin import Adapter, AdapterConfig, AdapterContext
+from devices.errors import UnsupportedCommandError
+from devices.plugin import (
+    Adapter,
+    AdapterConfig,
+    AdapterContext,
+    DeviceLink,
+    Devices,
+    Sink,
+)
 from devices.ssdp import ipv4_interfaces
 
 _LOGGER = logging.getLogger(__name__)
@@ -125,92 +134,51 @@ def light_state(reading: Reading, info: BulbInfo) -> LightState:
     )
 
 
+def where(mac_addr: str, host: str, port: int) -> str:
+    """A bulb's address for the coordinator: one emulator (or bridge) may answer for
+    several bulbs on one host and port, so the serial is part of it."""
+    return f"{serial_of(mac_addr)}@{host}:{port}"
+
+
 def _milliseconds(transition: float | None) -> int:
     return round(transition * 1000) if transition else 0
 
 
-class LifxAdapter(Adapter):
-    """LIFX bulbs on the LAN, one light entity each."""
+class BulbLink(DeviceLink):
+    """One bulb through aiolifx: the calls its coordinator makes."""
 
-    manifest = MANIFEST
-    poll_interval = 10.0
-
-    config: LifxConfig
-
-    def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
-        super().__init__(context, config)
-        self.bulbs: dict[str, Bulb] = {}
-        """By serial."""
-        self.infos: dict[str, BulbInfo] = {}
-        self._discoveries: list[_Discovery] = []
-        self._setting_up = Background()
-        self._heard: set[str] = set()
-        self._heard_changed = asyncio.Event()
+    def __init__(self, mac_addr: str, host: str, port: int, config: LifxConfig) -> None:
+        super().__init__(where(mac_addr, host, port))
+        self.mac_addr, self.host, self.port, self.config = mac_addr, host, port, config
+        self.bulb: Bulb | None = None
+        self.info: BulbInfo | None = None
+        self.reading: Reading | None = None
+        self.sink: Sink | None = None
         self._follow_ups = Background()
 
-    async def start(self) -> None:
-        """Start broadcasting GetService on every discovery interface and to `hosts`."""
-        for listen, target in discovery_targets(self.context.interfaces, self.config):
-            discovery = _Discovery(self, target, self.config.discovery_interval)
-            try:
-                await discovery.start(listen_ip=listen)
-            except OSError as error:
-                _LOGGER.warning("Cannot search for LIFX bulbs from %s: %s", listen, error)
-                continue
-            self._discoveries.append(discovery)
-
-    async def search(self, within: float = 3.0) -> set[str]:
-        """Broadcast GetService again now; the serials that answer within `within` s.
-
-        Returns early once every known bulb has answered.
-        """
-        self._heard.clear()
-        for discovery in self._discoveries:
-            discovery.discovery_countdown = 0
-        try:
-            async with asyncio.timeout(within):
-                while not (self._heard and set(self.bulbs) <= self._heard):
-                    self._heard_changed.clear()
-                    await self._heard_changed.wait()
-        except TimeoutError:
-            pass
-        await self._setting_up.finish()
-        return set(self._heard)
-
-    def answered(self, mac_addr: str, host: str, port: int) -> None:
-        """A bulb answered GetService: set it up once, or again if it moved."""
-        serial = serial_of(mac_addr)
-        self._heard.add(serial)
-        self._heard_changed.set()
-        known = self.bulbs.get(serial)
-        if known is not None and (known.host, known.light.port) == (host, port):
-            return
-        self._setting_up.once(serial, lambda: self._set_up(mac_addr, host, port))
-
-    async def _set_up(self, mac_addr: str, host: str, port: int) -> None:
+    async def connect(self) -> None:
+        """Open the bulb's socket and ask it who it is and how it shines."""
         loop = asyncio.get_running_loop()
-        light = LightProtocol(loop, mac_addr, host, port)
+        protocol = LightProtocol(loop, self.mac_addr, self.host, self.port)
+        await loop.create_datagram_endpoint(lambda: protocol, remote_addr=(self.host, self.port))
+        bulb = Bulb(protocol, timeout=self.config.request_timeout, attempts=self.config.attempts)
         try:
-            await loop.create_datagram_endpoint(lambda: light, remote_addr=(host, port))
-        except OSError as error:
-            _LOGGER.warning("Cannot talk to the LIFX bulb at %s: %s", host, error)
-            return
-        bulb = Bulb(light, timeout=self.config.request_timeout, attempts=self.config.attempts)
-        try:
-            info, reading = await bulb.describe()
-        except DeviceError as error:
-            light.log.warning("Could not set up the bulb: %s", error)
+            self.info, self.reading = await bulb.describe()
+        except BaseException:
             bulb.close()
-            return
-        old = self.bulbs.get(info.serial)
-        if old is not None:
-            old.close()
-        self.bulbs[info.serial] = bulb
-        self.infos[info.serial] = info
+            raise
+        self.bulb = bulb
+        self.unique_id = self.info.serial
+
+    def describe(self) -> Sequence[tuple[DeviceInfo, Sequence[EntitySpec]]]:
+        """One bulb, one light; its LIFX group proposes the area."""
+        assert self.info is not None
+        assert self.reading is not None
+        info = self.info
         device = DeviceInfo(
             unique_id=info.serial,
             name=info.label,
-            host=host,
+            host=self.host,
             manufacturer="LIFX",
             model=info.model,
             suggested_area=info.group or None,
@@ -220,40 +188,51 @@ class LifxAdapter(Adapter):
             domain=Domain.LIGHT,
             name=info.label,
             features=features_of(info),
-            state=light_state(reading, info),
+            state=light_state(self.reading, info),
         )
-        self.context.add_device(device, [entity])
+        return [(device, [entity])]
 
-    async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
-        """Send the command, then read back the bulb's state."""
-        serial = entity.adapter_unique_id
-        bulb, info = self.bulbs.get(serial), self.infos.get(serial)
-        if bulb is None or info is None:
-            raise DeviceUnavailableError("has not been found on the network.")
-        if command.verb == "turn_on" and isinstance(params, LightTurnOn):
-            await self._turn_on(bulb, info, params)
-        elif command.verb == "turn_off" and isinstance(params, LightTurnOff):
-            await bulb.set_power(False, _milliseconds(params.transition))
-        elif command.verb == "toggle":
-            await bulb.set_power(not (await bulb.read()).on)
-        else:
-            raise UnsupportedCommandError(f"A LIFX light cannot do {command.name}.")
-        self.context.push_state(serial, light_state(await bulb.read(), info))
+    async def read(self) -> Mapping[str, State]:
+        """The bulb's power and colour (one request)."""
+        assert self.bulb is not None
+        assert self.info is not None
+        self.reading = await self.bulb.read()
+        return {self.unique_id: light_state(self.reading, self.info)}
+
+    async def subscribe(self, sink: Sink) -> bool:
+        """A bulb pushes nothing; the sink hears where a fade ended."""
+        self.sink = sink
+        return False
+
+    async def command(self, unique_id: str, command: CommandSpec, params: Params) -> None:
+        """Send the command (the coordinator reads the bulb back)."""
+        assert self.bulb is not None
+        match command, params:
+            case light.TURN_ON, LightTurnOn() as turn_on:
+                await self._turn_on(self.bulb, turn_on)
+            case light.TURN_OFF, LightTurnOff(transition=transition):
+                await self.bulb.set_power(False, _milliseconds(transition))
+            case _:
+                raise UnsupportedCommandError(f"A LIFX light cannot do {command.name}.")
         transition = getattr(params, "transition", None)
         if transition:
-            self._read_again(serial, transition)
+            self._follow_ups.spawn(self._read_after(transition))
 
-    def _read_again(self, serial: str, after: float) -> None:
+    async def _read_after(self, seconds: float) -> None:
         """Read the bulb again when its fade has ended, so the state shows where it went."""
+        await asyncio.sleep(seconds + 0.2)
+        try:
+            states = await self.read()
+        except Exception as error:  # noqa: BLE001 - the next poll reads it again
+            _LOGGER.debug("No reading after the fade: %r", error)
+            return
+        if self.sink is not None:
+            for unique_id, state in states.items():
+                self.sink.pushed(unique_id, state)
 
-        async def later() -> None:
-            await asyncio.sleep(after + 0.2)
-            if serial in self.bulbs:
-                await self._refresh_one(serial)
-
-        self._follow_ups.spawn(later())
-
-    async def _turn_on(self, bulb: Bulb, info: BulbInfo, params: LightTurnOn) -> None:
+    async def _turn_on(self, bulb: Bulb, params: LightTurnOn) -> None:
+        assert self.info is not None
+        info = self.info
         reading = await bulb.read()
         hue, saturation, brightness, kelvin = reading.hsbk
         duration = _milliseconds(params.transition)
@@ -289,25 +268,82 @@ class LifxAdapter(Adapter):
             await bulb.set_color(colour)
         await bulb.set_power(True, duration)
 
-    async def refresh(self) -> None:
-        """Poll every bulb; one that does not answer, or answers garbage, is unavailable."""
-        await asyncio.gather(*(self._refresh_one(serial) for serial in list(self.bulbs)))
+    async def close(self) -> None:
+        """Stop following fades and close the bulb's socket."""
+        await self._follow_ups.cancel()
+        if self.bulb is not None:
+            self.bulb.close()
 
-    async def _refresh_one(self, serial: str) -> None:
-        bulb, info = self.bulbs[serial], self.infos[serial]
+
+class LifxAdapter(Adapter):
+    """LIFX bulbs on the LAN, one light entity each."""
+
+    manifest = MANIFEST
+    poll_interval = 10.0
+
+    config: LifxConfig
+
+    def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
+        super().__init__(context, config)
+        self.devices: Devices[BulbLink] = Devices(context, timeout=self.config.request_timeout)
+        self._discoveries: list[_Discovery] = []
+        self._setting_up = Background()
+        self._heard: set[str] = set()
+        self._heard_changed = asyncio.Event()
+
+    async def start(self) -> None:
+        """Start broadcasting GetService on every discovery interface and to `hosts`."""
+        for listen, target in discovery_targets(self.context.interfaces, self.config):
+            discovery = _Discovery(self, target, self.config.discovery_interval)
+            try:
+                await discovery.start(listen_ip=listen)
+            except OSError as error:
+                _LOGGER.warning("Cannot search for LIFX bulbs from %s: %s", listen, error)
+                continue
+            self._discoveries.append(discovery)
+
+    async def search(self, within: float = 3.0) -> set[str]:
+        """Broadcast GetService again now; the serials that answer within `within` s.
+
+        Returns early once every known bulb has answered.
+        """
+        self._heard.clear()
+        for discovery in self._discoveries:
+            discovery.discovery_countdown = 0
         try:
-            reading = await bulb.read()
-        except DeviceError as error:
-            self.context.set_available(serial, available=False, reason=str(error))
+            async with asyncio.timeout(within):
+                while not (self._heard and set(self.devices.coordinators) <= self._heard):
+                    self._heard_changed.clear()
+                    await self._heard_changed.wait()
+        except TimeoutError:
+            pass
+        await self._setting_up.finish()
+        return set(self._heard)
+
+    def answered(self, mac_addr: str, host: str, port: int) -> None:
+        """A bulb answered GetService: set it up once, or again if it moved or was lost."""
+        serial = serial_of(mac_addr)
+        self._heard.add(serial)
+        self._heard_changed.set()
+        address = where(mac_addr, host, port)
+        known = self.devices.coordinators.get(serial)
+        if known is not None and known.connected and known.link.address == address:
             return
-        self.context.set_available(serial, available=True)
-        self.context.push_state(serial, light_state(reading, info))
+        make = lambda _: BulbLink(mac_addr, host, port, self.config)  # noqa: E731
+        self._setting_up.spawn(self.devices.set_up(address, make))
+
+    async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
+        """Carry out the command through the bulb's coordinator."""
+        await self.devices.execute(entity, command, params)
+
+    async def refresh(self) -> None:
+        """Poll every bulb (the coordinators keep track of who answers)."""
+        await self.devices.refresh()
 
     async def stop(self) -> None:
         """Stop searching and close every bulb's socket."""
         for discovery in self._discoveries:
             discovery.cleanup()
         self._discoveries.clear()
-        await asyncio.gather(self._setting_up.cancel(), self._follow_ups.cancel())
-        for bulb in self.bulbs.values():
-            bulb.close()
+        await self._setting_up.cancel()
+        await self.devices.close()

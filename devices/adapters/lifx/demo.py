@@ -172,7 +172,9 @@ class LifxEmulation:
             self._applied[label] = wanted
             device = self.devices[label]
             scenario = ScenarioConfig(
-                drop_packets=dict.fromkeys(EVERY_PACKET_TYPE, 1.0) if faults.drop else {},
+                drop_packets=dict.fromkeys(EVERY_PACKET_TYPE, 1.0)
+                if faults.drop or faults.silent
+                else {},
                 response_delays=dict.fromkeys(EVERY_PACKET_TYPE, faults.latency)
                 if faults.latency
                 else {},

@@ -31,8 +31,10 @@ from aiopvapi.scenes import Scenes  # type: ignore[import-untyped]
 from aiopvapi.shades import Shades  # type: ignore[import-untyped]
 
 from devices.capabilities.cover import CoverDeviceClass, CoverFeature
+from devices.coordinator import never_sent
 from devices.errors import (
     DeviceConnectionError,
+    DeviceNotSentError,
     DeviceRefusedError,
     DeviceResponseError,
     DeviceTimeoutError,
@@ -49,6 +51,8 @@ async def library_errors(seconds: float) -> AsyncIterator[None]:
     except PvApiConnectionError as error:
         if isinstance(error.__cause__, TimeoutError):
             raise DeviceTimeoutError(f"did not answer within {seconds:g} s.") from error
+        if never_sent(error):
+            raise DeviceNotSentError("cannot be reached (nothing was sent).") from error
         raise DeviceConnectionError("cannot be reached.") from error
     except PvApiMaintenance as error:
         raise DeviceConnectionError("the hub is busy with maintenance; try again.") from error

@@ -114,6 +114,7 @@ class GatewayConnection:
         self._protocol: ScreenLogicProtocol | None = None
         self._lock = asyncio.Lock()
         self._closing = False
+        self._dropped = False
         self._log = logging.getLogger(f"{__name__}[{host}]")
 
     @property
@@ -226,7 +227,8 @@ class GatewayConnection:
         if not opened or opened[0] is not self._protocol:
             return
         self._protocol = None
-        if not self._closing:
+        dropped, self._dropped = self._dropped, False
+        if not self._closing and not dropped:
             self._log.info("The gateway closed the connection")
             if self.on_lost is not None:
                 self.on_lost(self)
@@ -252,6 +254,7 @@ class GatewayConnection:
         """Close a connection that can no longer be trusted (the next request reconnects)."""
         protocol = self._protocol
         if protocol is not None and protocol.transport is not None:
+            self._dropped = True  # ours, not the gateway's: no connection-lost report
             protocol.transport.close()
 
     async def close(self) -> None:

@@ -1,14 +1,16 @@
 """The Sonos adapter: finds speakers (SSDP ZonePlayer, mDNS _sonos._tcp), drives them.
 
-SoCo (and `requests`, which it speaks HTTP with) is imported with this module, which Dobby
-imports (off the event loop) when the first speaker answers: a house without Sonos never
-loads it (the manifest, manifest.py, is all Dobby reads before).
+Each speaker is one `SpeakerLink` run by a coordinator, keyed by the speaker's UPnP uid
+(RINCON_...), never its address. SoCo (and `requests`, which it speaks HTTP with) is
+imported with this module, which Dobby imports (off the event loop) when the first speaker
+answers: a house without Sonos never loads it (the manifest is all Dobby reads before).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import soco
@@ -23,10 +25,19 @@ from devices.capabilities import (
     MediaPlayerFeature,
     MediaPlayerState,
     Params,
+    State,
 )
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import DeviceError, DeviceUnavailableError
-from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered
+from devices.plugin import (
+    Adapter,
+    AdapterConfig,
+    AdapterContext,
+    DeviceLink,
+    Devices,
+    Discovered,
+    Sink,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -36,6 +47,83 @@ POLL_WITHOUT_EVENTS = 10.0
 """Seconds between polls while some speaker cannot push its changes."""
 POLL_WITH_EVENTS = 60.0
 """Seconds between polls while every speaker pushes: a safety net, as for Hue."""
+
+
+class SpeakerLink(DeviceLink):
+    """One speaker: the SoCo calls its coordinator makes (in the blocking pool)."""
+
+    def __init__(self, address: str, adapter: SonosAdapter) -> None:
+        super().__init__(address)
+        self.adapter = adapter
+        self.speaker: Speaker | None = None
+        self.info: SpeakerInfo | None = None
+        self.state: MediaPlayerState | None = None
+        self.sink: Sink | None = None
+
+    async def connect(self) -> None:
+        """Ask the speaker who it is (one request)."""
+        speaker = self.speaker = self.adapter.make_speaker(self.address)
+        self.info = await self.adapter.context.run_blocking(speaker.describe)
+        self.unique_id = self.info.uid
+
+    async def ready(self) -> None:
+        """Read its state, for a speaker new to Dobby (or back)."""
+        await self.read()
+
+    def describe(self) -> Sequence[tuple[DeviceInfo, Sequence[EntitySpec]]]:
+        """One speaker, one media_player entity, its zone name proposing the area."""
+        assert self.info is not None
+        assert self.state is not None
+        info = self.info
+        device = DeviceInfo(
+            unique_id=info.uid,
+            name=info.name,
+            host=self.address,
+            manufacturer="Sonos",
+            model=info.model,
+            sw_version=info.software,
+            suggested_area=info.name,
+        )
+        entity = EntitySpec(
+            unique_id=info.uid,
+            domain=Domain.MEDIA_PLAYER,
+            name=info.name,
+            features=FEATURES,
+            state=self.state,
+        )
+        return [(device, [entity])]
+
+    async def read(self) -> Mapping[str, State]:
+        """Transport, volume, mute, track (optional) and group."""
+        assert self.speaker is not None
+        run = self.adapter.context.run_blocking
+        self.state = await run(self.speaker.read_state, self.adapter.entity_of)
+        return {self.unique_id: self.state}
+
+    async def subscribe(self, sink: Sink) -> bool:
+        """UPnP events, where configured and the speaker takes the subscription."""
+        self.sink = sink
+        return await self.adapter.subscribe(self)
+
+    async def command(self, unique_id: str, command: CommandSpec, params: Params) -> None:
+        """Send the command, then take in what it changed (or read the whole state)."""
+        assert self.speaker is not None
+        run = self.adapter.context.run_blocking
+        changed = await run(self.speaker.run, command, params, self.adapter.soco_of)
+        if changed is None:
+            await self.read()
+            if self.state is not None and self.sink is not None:
+                self.sink.pushed(self.unique_id, self.state)
+        else:
+            self.merge(changed)
+
+    def merge(self, fields: dict[str, Any]) -> None:
+        """Apply changed state fields (from an event or a command's answer)."""
+        if self.state is None:
+            return
+        self.state = self.state.model_copy(update=fields)
+        if self.sink is not None:
+            self.sink.pushed(self.unique_id, self.state)
 
 
 class SonosAdapter(Adapter):
@@ -48,10 +136,8 @@ class SonosAdapter(Adapter):
 
     def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
         super().__init__(context, config)
-        self.speakers: dict[str, Speaker] = {}
-        """By UPnP uid (RINCON_...)."""
+        self.devices: Devices[SpeakerLink] = Devices(context, timeout=self.config.request_timeout)
         self._events: SpeakerEvents | None = None
-        self._setting_up = Background()
         self._tasks = Background()
         self._regrouping: asyncio.Task[None] | None = None
         self._regroup_wanted = False
@@ -66,7 +152,7 @@ class SonosAdapter(Adapter):
             )
         return self._events
 
-    def _speaker(self, host: str) -> Speaker:
+    def make_speaker(self, host: str) -> Speaker:
         """A speaker at `host`, with SoCo's request timeout set."""
         soco.config.REQUEST_TIMEOUT = self.config.request_timeout
         return Speaker(host)
@@ -81,61 +167,34 @@ class SonosAdapter(Adapter):
         await self.add_host(found.host)
 
     async def add_host(self, host: str) -> None:
-        """Set up the speaker at `host`, or update it if it is known under another address."""
-        await asyncio.shield(self._setting_up.once(host, lambda: self._add_host(host)))
+        """Set up the speaker at `host`, or follow it there if it is known elsewhere."""
+        await self.devices.set_up(host, lambda address: SpeakerLink(address, self))
 
-    async def _add_host(self, host: str) -> None:
-        speaker = self._speaker(host)
-        info: SpeakerInfo = await self.context.run_blocking(speaker.describe)
-        known = self.speakers.get(info.uid)
-        if known is not None and known.host == host:
-            if self.config.events and not self.events.subscribed(info.uid):
-                # Its events were lost (it went away); it answers again: so do they.
-                await self._subscribe(info.uid, known)
-                await self._refresh_one(info.uid, known)
-            return
-        state = await self.context.run_blocking(speaker.read_state, self._entity_of)
-        self.speakers[info.uid] = speaker
-        device = DeviceInfo(
-            unique_id=info.uid,
-            name=info.name,
-            host=host,
-            manufacturer="Sonos",
-            model=info.model,
-            sw_version=info.software,
-            suggested_area=info.name,
-        )
-        entity = EntitySpec(
-            unique_id=info.uid,
-            domain=Domain.MEDIA_PLAYER,
-            name=info.name,
-            features=FEATURES,
-            state=state,
-        )
-        self.context.add_device(device, [entity])
-        await self._subscribe(info.uid, speaker)
-
-    async def _subscribe(self, uid: str, speaker: Speaker) -> None:
-        """Take the speaker's changes as events, if configured and not already; then poll
-        as rarely as the speakers allow."""
-        if self.config.events and not self.events.subscribed(uid):
+    async def subscribe(self, link: SpeakerLink) -> bool:
+        """Take a speaker's changes as events, if configured; then poll as rarely as the
+        speakers allow."""
+        uid, speaker = link.unique_id, link.speaker
+        if self.config.events and speaker is not None and not self.events.subscribed(uid):
             # SoCo reads the household id while subscribing; fetch it off the loop first.
             await self.context.run_blocking(lambda: speaker.device.household_id)
             await self.events.subscribe(
                 uid, speaker, lambda fields: self._merge(uid, fields), self._regroup
             )
         self._pace()
+        return self.config.events and self.events.subscribed(uid)
 
     def _pace(self) -> None:
-        pushed = self.config.events and all(self.events.subscribed(uid) for uid in self.speakers)
+        uids = self.devices.coordinators
+        pushed = self.config.events and all(self.events.subscribed(uid) for uid in uids)
         self.poll_interval = POLL_WITH_EVENTS if pushed else POLL_WITHOUT_EVENTS
 
     def _events_lost(self, uid: str) -> None:
-        """A speaker's subscriptions could not be renewed: poll it now, and often."""
+        """A speaker's subscriptions could not be renewed: its connection is lost (the
+        coordinator reconnects with backoff, and subscribes again); poll often meanwhile."""
         self._pace()
-        speaker = self.speakers.get(uid)
-        if speaker is not None:
-            self._tasks.spawn(self._refresh_one(uid, speaker))
+        coordinator = self.devices.coordinators.get(uid)
+        if coordinator is not None:
+            coordinator.connection_lost("its events stopped.")
 
     def _regroup(self) -> None:
         """The household's groups changed: update every speaker's members.
@@ -149,69 +208,50 @@ class SonosAdapter(Adapter):
     async def _read_groups(self) -> None:
         while self._regroup_wanted:
             self._regroup_wanted = False
-            speakers = list(self.speakers.items())
+            links = [link for link in self.devices.links() if link.speaker is not None]
+            speakers = [link.speaker for link in links if link.speaker is not None]
 
-            def members(speakers: list[tuple[str, Speaker]]) -> list[list[str] | None]:
-                return [speaker.group_members(self._entity_of) for _, speaker in speakers]
+            def members(speakers: list[Speaker]) -> list[list[str] | None]:
+                return [speaker.group_members(self.entity_of) for speaker in speakers]
 
             try:
                 grouped = await self.context.run_blocking(members, speakers)
             except DeviceError as error:
                 _LOGGER.debug("Could not read the groups after a topology event: %s", error)
                 return
-            for (uid, _), group in zip(speakers, grouped, strict=True):
-                self._merge(uid, {"group_members": group})
+            for link, group in zip(links, grouped, strict=True):
+                link.merge({"group_members": group})
 
     def _merge(self, uid: str, fields: dict[str, Any]) -> None:
-        """Apply changed state fields (from an event or a command's read-back)."""
-        entity = self.context.registry.by_unique_id(f"{self.manifest.name}:{uid}")
-        if entity is None or not isinstance(entity.state, MediaPlayerState):
-            return
-        self.context.push_state(uid, entity.state.model_copy(update=fields))
+        coordinator = self.devices.coordinators.get(uid)
+        if coordinator is not None:
+            coordinator.link.merge(fields)
 
-    def _entity_of(self, uid: str) -> str | None:
+    def entity_of(self, uid: str) -> str | None:
+        """The entity id of the speaker with UPnP uid `uid`."""
         entity = self.context.registry.by_unique_id(f"{self.manifest.name}:{uid}")
         return entity.entity_id if entity else None
 
-    def _speaker_of(self, entity_id: str) -> soco.SoCo:
+    def soco_of(self, entity_id: str) -> soco.SoCo:
+        """The SoCo of the speaker behind `entity_id` (a group member to join)."""
         entity = self.context.registry.entities.get(entity_id)
-        speaker = self.speakers.get(entity.adapter_unique_id) if entity else None
+        coordinator = self.devices.coordinators.get(entity.adapter_unique_id) if entity else None
+        speaker = coordinator.link.speaker if coordinator else None
         if speaker is None:
             raise DeviceUnavailableError(f"{entity_id} is not a Sonos speaker I know.")
         return speaker.device
 
     async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
-        """Send the command, then read back what it changed."""
-        uid = entity.adapter_unique_id
-        speaker = self.speakers.get(uid)
-        if speaker is None:
-            raise DeviceUnavailableError(f"{entity.name} has not been found on the network.")
-        changed = await self.context.run_blocking(
-            speaker.run, command.verb, params, self._speaker_of
-        )
-        if changed is None:
-            await self._refresh_one(uid, speaker)
-        else:
-            self._merge(uid, changed)
+        """Carry out the command through the speaker's coordinator."""
+        await self.devices.execute(entity, command, params)
 
     async def refresh(self) -> None:
-        """Poll every speaker; one that does not answer is marked unavailable."""
-        await asyncio.gather(
-            *(self._refresh_one(uid, speaker) for uid, speaker in self.speakers.items())
-        )
+        """Poll every speaker (the coordinators keep track of who answers)."""
+        await self.devices.refresh()
 
     async def stop(self) -> None:
-        """End set-ups in hand; unsubscribe from every speaker's events (none if no speaker
-        was ever set up)."""
-        await asyncio.gather(self._setting_up.cancel(), self._tasks.cancel())
+        """Unsubscribe from every speaker's events (none if no speaker was ever set up)."""
+        await self._tasks.cancel()
+        await self.devices.close()
         if self._events is not None:
             await self._events.stop()
-
-    async def _refresh_one(self, uid: str, speaker: Speaker) -> None:
-        try:
-            state = await self.context.run_blocking(speaker.read_state, self._entity_of)
-        except DeviceError as error:
-            self.context.set_available(uid, available=False, reason=str(error))
-            return
-        self.context.set_available(uid, available=True)
-        self.context.push_state(uid, state)

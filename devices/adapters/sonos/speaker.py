@@ -17,7 +17,7 @@ import requests
 import soco
 from soco.exceptions import SoCoException, SoCoUPnPException
 
-from devices.capabilities import MediaPlayerState, Params
+from devices.capabilities import CommandSpec, MediaPlayerState, Params, media_player
 from devices.capabilities.media_player import Join, Mute, SetVolume, StepVolume
 from devices.errors import (
     DeviceConnectionError,
@@ -95,7 +95,7 @@ class Speaker:
         with soco_errors():
             coordinator = self._coordinator()
             transport = coordinator.get_current_transport_info()["current_transport_state"]
-            track: dict[str, Any] = coordinator.get_current_track_info()
+            track = self._track_info(coordinator)
             volume = int(self.device.volume)
             muted = bool(self.device.mute)
             members = self.group_members(uid_to_entity)
@@ -117,46 +117,79 @@ class Speaker:
             ordered = [group.coordinator, *(m for m in group.members if m != group.coordinator)]
             return [e for e in (uid_to_entity(m.uid) for m in ordered) if e] or None
 
+    def _track_info(self, coordinator: soco.SoCo) -> dict[str, Any]:
+        """What is playing; an optional read: a speaker that cannot say (no
+        GetPositionInfo, a fault) plays on without track info rather than being dropped."""
+        try:
+            track: dict[str, Any] = coordinator.get_current_track_info()
+        except (SoCoException, ParseError, KeyError, ValueError) as error:
+            self.logger.debug("No track info: %r", error)
+            return {}
+        return track
+
     def _coordinator(self) -> soco.SoCo:
         group = self.device.group
         return group.coordinator if group is not None else self.device
 
     def run(
-        self, verb: str, params: Params, resolve_member: Callable[[str], soco.SoCo]
+        self, command: CommandSpec, params: Params, resolve_member: Callable[[str], soco.SoCo]
     ) -> dict[str, Any] | None:
         """Carry out one media_player command (blocking).
 
         Returns the state fields the command changed, read back with as few requests as
         the command allows, or None when the whole state must be read again.
         """
+        changed: dict[str, Any] | None
         with soco_errors():
-            if verb in ("play", "pause", "stop", "next_track", "previous_track"):
-                coordinator = self._coordinator()
-                method = {"next_track": "next", "previous_track": "previous"}.get(verb, verb)
-                getattr(coordinator, method)()
-                info = coordinator.get_current_transport_info()
-                changed: dict[str, Any] = {
-                    "state": TRANSPORT_STATES.get(info["current_transport_state"], "idle")
-                }
-                if verb in ("next_track", "previous_track"):
-                    changed.update(_track_fields(coordinator.get_current_track_info()))
-                return changed
-            if verb == "set_volume" and isinstance(params, SetVolume):
-                self.device.volume = params.volume
-                return {"volume": params.volume}
-            if verb == "step_volume" and isinstance(params, StepVolume):
-                return {"volume": int(self.device.set_relative_volume(params.delta))}
-            if verb == "mute" and isinstance(params, Mute):
-                self.device.mute = params.muted
-                return {"muted": params.muted}
-            if verb == "join" and isinstance(params, Join):
-                for member in params.members:
-                    resolve_member(member).join(self.device)
-                return None
-            if verb == "unjoin":
-                self.device.unjoin()
-                return None
-        raise UnsupportedCommandError(f"A Sonos speaker cannot do {verb}.")
+            match command, params:
+                case (
+                    (
+                        media_player.PLAY
+                        | media_player.PAUSE
+                        | media_player.STOP
+                        | media_player.NEXT_TRACK
+                        | media_player.PREVIOUS_TRACK
+                    ),
+                    _,
+                ):
+                    changed = self._transport(command)
+                case media_player.SET_VOLUME, SetVolume(volume=volume):
+                    self.device.volume = volume
+                    changed = {"volume": volume}
+                case media_player.STEP_VOLUME, StepVolume(delta=delta):
+                    changed = {"volume": int(self.device.set_relative_volume(delta))}
+                case media_player.MUTE, Mute(muted=muted):
+                    self.device.mute = muted
+                    changed = {"muted": muted}
+                case media_player.JOIN, Join(members=members):
+                    for member in members:
+                        resolve_member(member).join(self.device)
+                    changed = None
+                case media_player.UNJOIN, _:
+                    self.device.unjoin()
+                    changed = None
+                case _:
+                    raise UnsupportedCommandError(f"A Sonos speaker cannot do {command.name}.")
+        return changed
+
+    def _transport(self, command: CommandSpec) -> dict[str, Any]:
+        """Play, pause, stop or skip on the group's coordinator; read back what changed."""
+        coordinator = self._coordinator()
+        steps: dict[CommandSpec, Callable[[], object]] = {
+            media_player.PLAY: coordinator.play,
+            media_player.PAUSE: coordinator.pause,
+            media_player.STOP: coordinator.stop,
+            media_player.NEXT_TRACK: coordinator.next,
+            media_player.PREVIOUS_TRACK: coordinator.previous,
+        }
+        steps[command]()
+        info = coordinator.get_current_transport_info()
+        changed: dict[str, Any] = {
+            "state": TRANSPORT_STATES.get(info["current_transport_state"], "idle")
+        }
+        if command in (media_player.NEXT_TRACK, media_player.PREVIOUS_TRACK):
+            changed.update(_track_fields(self._track_info(coordinator)))
+        return changed
 
 
 def _track_fields(track: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from aiohomekit.model.services import ServicesTypes as S
 
 from devices.adapters.homekit.mapping.base import Family, View, Write
 from devices.capabilities import ClimateState, CommandSpec, Domain, HVACMode, Params
+from devices.capabilities import climate as climate_commands
 from devices.capabilities.climate import (
     ClimateDeviceClass,
     ClimateFeature,
@@ -69,7 +70,7 @@ class ThermostatFamily(Family):
 
     def writes(self, view: View, command: CommandSpec, params: Params) -> list[Write]:
         """Mode and targets onto the thermostat's characteristics."""
-        if command.verb == "turn_off":
+        if command == climate_commands.TURN_OFF:
             return [view.write(C.HEATING_COOLING_TARGET, 0)]
         if isinstance(params, SetHVACMode):
             return [view.write(C.HEATING_COOLING_TARGET, THERMOSTAT_TARGETS[params.hvac_mode])]
@@ -127,7 +128,7 @@ class HeaterCoolerFamily(Family):
 
     def writes(self, view: View, command: CommandSpec, params: Params) -> list[Write]:
         """Active, the target state and the thresholds."""
-        if command.verb == "turn_off":
+        if command == climate_commands.TURN_OFF:
             return [view.write(C.ACTIVE, 0)]
         mode = params.hvac_mode if isinstance(params, SetHVACMode | SetTemperature) else None
         writes: list[Write] = []

@@ -10,7 +10,7 @@ from aiohomekit.model.services import ServicesTypes as S
 
 from devices.adapters.homekit.mapping.base import Family, View, Write
 from devices.capabilities import CommandSpec, CoverDeviceClass, CoverState, Domain, Params
-from devices.capabilities.cover import CoverFeature, SetPosition
+from devices.capabilities.cover import CLOSE, OPEN, STOP, CoverFeature, SetPosition
 
 
 class CoverFamily(Family):
@@ -41,11 +41,11 @@ class CoverFamily(Family):
 
     def writes(self, view: View, command: CommandSpec, params: Params) -> list[Write]:
         """The target position, or hold."""
-        if command.verb == "stop":
+        if command == STOP:
             return [view.write(C.POSITION_HOLD, True)]
         if isinstance(params, SetPosition):
             return [view.write(C.POSITION_TARGET, params.position)]
-        return [view.write(C.POSITION_TARGET, 100 if command.verb == "open" else 0)]
+        return [view.write(C.POSITION_TARGET, 100 if command == OPEN else 0)]
 
 
 DOOR_STATES: dict[int, Literal["open", "closed", "opening", "closing"]] = {
@@ -82,6 +82,6 @@ class GarageDoorFamily(Family):
 
     def writes(self, view: View, command: CommandSpec, params: Params) -> list[Write]:
         """The target door state."""
-        if command.verb not in ("open", "close"):
+        if command not in (OPEN, CLOSE):
             return super().writes(view, command, params)
-        return [view.write(C.DOOR_STATE_TARGET, 0 if command.verb == "open" else 1)]
+        return [view.write(C.DOOR_STATE_TARGET, 0 if command == OPEN else 1)]

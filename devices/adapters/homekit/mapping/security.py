@@ -9,7 +9,7 @@ from aiohomekit.model.services import ServicesTypes as S
 
 from devices.adapters.homekit.mapping.base import Family, View, Write
 from devices.capabilities import AlarmPanelState, ArmMode, CommandSpec, Domain, LockState, Params
-from devices.capabilities.security import AlarmPanelFeature, Arm
+from devices.capabilities.security import LOCK, AlarmPanelFeature, Arm
 
 ALARM_STATES: dict[int, Any] = {
     0: "armed_home",
@@ -40,7 +40,7 @@ class LockFamily(Family):
 
     def writes(self, view: View, command: CommandSpec, params: Params) -> list[Write]:
         """The lock's target state."""
-        return [view.write(C.LOCK_MECHANISM_TARGET_STATE, 1 if command.verb == "lock" else 0)]
+        return [view.write(C.LOCK_MECHANISM_TARGET_STATE, 1 if command == LOCK else 0)]
 
 
 class SecuritySystemFamily(Family):

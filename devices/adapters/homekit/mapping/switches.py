@@ -8,7 +8,7 @@ from aiohomekit.model.characteristics import CharacteristicsTypes as C
 from aiohomekit.model.services import ServicesTypes as S
 
 from devices.adapters.homekit.mapping.base import Family, View, Write
-from devices.capabilities import CommandSpec, Domain, LightState, Params, SwitchState
+from devices.capabilities import CommandSpec, Domain, LightState, Params, SwitchState, light, switch
 from devices.capabilities.light import LightFeature, LightTurnOn
 
 
@@ -32,9 +32,9 @@ class LightFamily(Family):
 
     def writes(self, view: View, command: CommandSpec, params: Params) -> list[Write]:
         """On, off, toggle; brightness (or a step of it) with turn_on."""
-        if command.verb == "toggle":
+        if command == light.TOGGLE:
             return [view.write(C.ON, not view.value(C.ON))]
-        if command.verb == "turn_off":
+        if command == light.TURN_OFF:
             return [view.write(C.ON, False)]
         writes = [view.write(C.ON, True)]
         if isinstance(params, LightTurnOn):
@@ -58,5 +58,5 @@ class SwitchFamily(Family):
 
     def writes(self, view: View, command: CommandSpec, params: Params) -> list[Write]:
         """On, off or the other way round."""
-        on = {"turn_on": True, "turn_off": False}.get(command.verb, not view.value(C.ON))
+        on = {switch.TURN_ON: True, switch.TURN_OFF: False}.get(command, not view.value(C.ON))
         return [view.write(C.ON, on)]

@@ -78,6 +78,7 @@ class _Client(asyncio.Protocol):
         if self.transport is None or self.transport.is_closing():
             return
         if self.gateway.faults.drop:
+            self.gateway.faults.requests += 1  # it arrived; the gateway hangs up on it
             self.transport.close()
             return
         self.buffer.extend(data)
@@ -322,8 +323,9 @@ class ScreenLogicEmulator:
             subscribing = code == wire.ADD_CLIENT
             client.client_id = struct.unpack("<II", payload)[1] if subscribing else None
             return code + 1, b""
-        if code in (wire.SET_SCG, wire.SET_CHEMISTRY):
-            return code + 1, b""
+        stuck = self.faults.stuck and code in (wire.BUTTON_PRESS, wire.SET_HEAT_MODE)
+        if code in (wire.SET_SCG, wire.SET_CHEMISTRY) or stuck:
+            return code + 1, b""  # (stuck: acknowledged, and the relay does not move)
         return self._command(code, payload)
 
     def _command(self, code: int, payload: bytes) -> Answer:

@@ -66,6 +66,7 @@ async def paired_bridge(hosts: HostAllocator, **options: Any) -> PairedBridge:
 
 
 class TestHueContract(AdapterContract):
+    lifecycle = False  # not on the coordinator yet (issue 14): its own availability rules
     adapter_class = HueAdapter
     entity_count = 3
     command_cases = [  # noqa: RUF012 - the kit's declared shape
@@ -215,6 +216,20 @@ async def test_a_change_at_the_wall_switch_arrives_by_the_event_stream() -> None
             lambda: registry.entity("light.gamma").state.attributes().get("brightness") == 35,  # type: ignore[union-attr]
             10,
         )
+
+
+async def test_a_toggle_right_after_a_command_flips_what_the_light_shows() -> None:
+    """The bridge sends the event of a change after its reply, as real bridges do: a
+    toggle sent before that event has arrived still reads the light as it is now."""
+    paired = await paired_bridge(fresh_hosts())
+    async with hue(paired) as (registry, adapter):
+        alpha = paired.bridge.model.light("Alpha")
+        for _ in range(5):
+            await send(adapter, registry, "light.alpha", "light.turn_off")
+            await send(adapter, registry, "light.alpha", "light.toggle")
+            assert alpha.on, "toggled right after turn_off: on"
+            await send(adapter, registry, "light.alpha", "light.toggle")
+            assert not alpha.on
 
 
 async def test_lights_propose_their_hue_room_and_declare_what_they_can_do() -> None:

@@ -17,7 +17,7 @@ from devices.blocking import BlockingRunner
 from devices.capabilities import validate_command
 from devices.capabilities.light import LightTurnOn
 from devices.errors import UnsupportedCommandError
-from devices.plugin import AdapterContext
+from devices.plugin import FAILURES_BEFORE_UNAVAILABLE, AdapterContext
 from devices.registry import Registry
 from devices.testing import AdapterContract, CommandCase, Harness, fresh_hosts
 from devices.testing.addresses import HostAllocator
@@ -183,6 +183,9 @@ async def test_a_silent_bulb_is_unavailable_and_comes_back_by_itself() -> None:
     async with lifx(emulation) as (registry, adapter):
         emulation.faults[LAMP].drop = True
         await adapter.refresh()
+        assert registry.entity("light.desk_lamp").available, "one silent poll is not gone"
+        for _ in range(FAILURES_BEFORE_UNAVAILABLE - 1):
+            await adapter.refresh()
         assert not registry.entity("light.desk_lamp").available
         assert registry.entity("light.counter_strip").available
         emulation.faults[LAMP].clear()

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from devices.adapters.screenlogic import ScreenLogicConfig
-from devices.adapters.screenlogic.adapter import ScreenLogicAdapter
+from devices.adapters.screenlogic.adapter import GatewayLink, ScreenLogicAdapter
 from devices.adapters.screenlogic.emulator import ScreenLogicEmulator, pool_and_spa
 from devices.blocking import BlockingRunner
 from devices.capabilities import validate_command
@@ -192,13 +192,13 @@ async def test_a_configured_host_needs_no_discovery() -> None:
     gateway = ScreenLogicEmulator(fresh_hosts().allocate(), pool_and_spa())
     async with running(gateway, discover=False) as (registry, adapter):
         assert len(registry.entities) == 15
-        assert set(adapter.gateways) == {gateway.mac}
+        assert set(adapter.devices.coordinators) == {gateway.mac}
         device = registry.devices[f"screenlogic:{gateway.mac}"]
         assert device.info.model == "EasyTouch2 8"
         assert device.info.name == gateway.name
 
 
-async def test_a_rejected_login_is_an_auth_error() -> None:
+async def test_a_rejected_login_is_an_auth_error(caplog: pytest.LogCaptureFixture) -> None:
     gateway = ScreenLogicEmulator(fresh_hosts().allocate(), pool_and_spa(), password="1234")
     await gateway.start()
     registry, blocking = Registry(), BlockingRunner()
@@ -206,9 +206,14 @@ async def test_a_rejected_login_is_an_auth_error() -> None:
         AdapterContext("screenlogic", registry, blocking, []), ScreenLogicConfig()
     )
     try:
-        with pytest.raises(DeviceAuthError, match="refused the login"):
-            await adapter.add_gateway(gateway.host, gateway.port)
+        await adapter.add_gateway(gateway.host, gateway.port)  # logged, not raised
         assert registry.entities == {}
+        [line] = [r for r in caplog.records if "refused the login" in r.getMessage()]
+        assert line.exc_info is None, "one line, no traceback"
+        link = GatewayLink(gateway.host, gateway.port, "", ScreenLogicConfig())
+        with pytest.raises(DeviceAuthError, match="refused the login"):
+            await link.connect()
+        await link.close()
     finally:
         await adapter.stop()
         await gateway.stop()

@@ -15,6 +15,7 @@ WATERFALL = 506
 
 class TestScreenLogicContract(AdapterContract):
     adapter_class = ScreenLogicAdapter
+    stuck_supported = True
     # Switches: Spa, Cleaner, Spa Jets, Pool, Waterfall (Aux Extra is hidden); lights: Pool
     # Light, Spa Light; climate: Pool Heater, Spa Heater; sensors: Pool and Spa
     # Temperature, Air Temperature, Pool pH, Pool ORP, Pool Salt.

@@ -151,7 +151,9 @@ async def test_a_slow_speaker_does_not_delay_the_others() -> None:
         assert [r.ok for r in results] == [False, True, True, True, True]
         assert results[0].error == "Room 1: did not answer within 0.5 s."
         assert [s.transport_state for s in emulator.speakers[1:]] == ["STOPPED"] * 4
-        assert not registry.entity("media_player.room_1").available
+        # Slow is not gone: two late answers (stop is sent twice, being idempotent) are
+        # fewer than the failures in a row that mark a speaker unavailable.
+        assert registry.entity("media_player.room_1").available
         assert registry.entity("media_player.room_2").available
 
 

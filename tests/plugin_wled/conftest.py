@@ -1,0 +1,8 @@
+"""The WLED fixture package is not installed: its tests import it from here."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
