@@ -254,6 +254,8 @@ class Coordinator(Sink, Generic[_L]):
         """The adapter's unique ids of the devices behind the link."""
         self._background = Background()
         self._open_read: asyncio.Task[Mapping[str, State]] | None = None
+        self._commands_sent = 0
+        """Commands sent so far: a read that a command overtook says nothing new."""
         self._log = logging.getLogger(f"{__name__}[{link.address}]")
 
     @property
@@ -359,6 +361,7 @@ class Coordinator(Sink, Generic[_L]):
     async def _read(self, limit: float) -> Mapping[str, State]:
         await asyncio.sleep(0)  # the reads asked for in this same turn join this one
         self._open_read = None
+        sent_before = self._commands_sent
         try:
             async with asyncio.timeout(limit):
                 states = await self._call(self.link.read())
@@ -370,6 +373,10 @@ class Coordinator(Sink, Generic[_L]):
         known = self.context.registry
         if any(known.by_unique_id(f"{self.context.name}:{uid}") is None for uid in states):
             self.publish()  # an entity added on the device since it was set up
+        if self._commands_sent != sent_before:
+            # A command went out while this read was on its way: what it says may predate
+            # the command (a poll answering "open" after the read-back said "closed").
+            return states
         for unique_id, state in states.items():
             self.context.push_state(unique_id, state)
         return states
@@ -383,6 +390,7 @@ class Coordinator(Sink, Generic[_L]):
             await self._connect(limit)
         if command in TOGGLES:
             command, params = await self._untoggle(unique_id, command, limit)
+        self._commands_sent += 1
         try:
             async with asyncio.timeout(limit):
                 await self._call(self.link.command(unique_id, command, params))

@@ -87,7 +87,7 @@ async def test_a_stop_right_after_start_ends_cleanly(
     """SIGTERM while the demo house is still being found and set up (the HTTP server
     answers 503), or the moment it is ready: a clean exit, nothing left in the log."""
     house = VirtualHouse(
-        read_house(ROOT / "config" / "demo" / "house.yaml"), load_adapters().adapters
+        read_house(ROOT / "config" / "demo" / "house.yaml"), load_adapters().manifests
     )
     await house.start()
     try:
