@@ -1,8 +1,9 @@
 """Narrowed slot lists and pruned templates give hassil's results, in hassil's order.
 
 `vocabulary` leaves out the list values a sentence cannot match and `pruning` the templates
-that cannot give a reading; both exist only to make reading faster, so what is checked here
-is that nothing hassil finds (strictly), or that the loose pass keeps, changes.
+that cannot give a reading, or whose literal words the sentence lacks; they exist only to
+make reading faster, so what is checked here is that nothing hassil finds (strictly), or
+that the loose pass keeps, changes.
 """
 
 from __future__ import annotations
@@ -105,6 +106,11 @@ def shape(results: list[RecognizeResult]) -> list[tuple[Any, ...]]:
     ]
 
 
+def count(intents: Intents) -> int:
+    """How many templates `intents` holds."""
+    return sum(len(data.sentences) for intent in intents.intents.values() for data in intent.data)
+
+
 def every_list(intents: Intents, language: str) -> dict[str, SlotList]:
     reader = IntentReader(home(language), language)
     return {**intents.slot_lists, **reader.slot_lists()}
@@ -119,8 +125,13 @@ def test_strict_results_are_hassils(language: str) -> None:
     for text in SENTENCES[language]:
         full = list(recognize_all(text, intents, slot_lists=lists, language=language))
         few, empty = narrowed(lists, indexes, text)
-        fast = list(recognize_all(text, pruner.strict(empty), slot_lists=few, language=language))
+        pruned = pruner.strict(empty)
+        fast = list(recognize_all(text, pruned.intents, slot_lists=few, language=language))
         assert shape(fast) == shape(full), text
+        matching = pruned.matching(text)
+        fastest = list(recognize_all(text, matching, slot_lists=few, language=language))
+        assert shape(fastest) == shape(full), text
+        assert count(matching) < count(pruned.intents)  # some were left out
 
 
 @pytest.mark.parametrize("language", ["en", "de"])
@@ -148,13 +159,52 @@ def test_loose_readings_are_hassils(language: str) -> None:
         pruned = pruner.loose(empty)
         fast = list(
             recognize_all(
-                text, pruned, slot_lists=few, language=language, allow_unmatched_entities=True
+                text,
+                pruned.intents,
+                slot_lists=few,
+                language=language,
+                allow_unmatched_entities=True,
             )
         )
         wanted = [r for r in full if _loose_slot(r) is not None]
         assert shape([r for r in fast if _loose_slot(r) is not None]) == shape(wanted), text
+        # Only the templates whose literal words the text holds: every result of those.
+        fastest = list(
+            recognize_all(
+                text,
+                pruned.matching(text),
+                slot_lists=few,
+                language=language,
+                allow_unmatched_entities=True,
+            )
+        )
+        assert shape(fastest) == shape(fast), text
         kept += len(wanted)
     assert kept  # the sentences do give loose readings
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_templates_left_out_by_their_words_change_no_result(language: str) -> None:
+    """Every template, with every list as it is: hassil's results and order, from far
+    fewer templates."""
+    intents = _intents(language, None)
+    lists = every_list(intents, language)
+    templates = Pruner(intents, set(vocabularies(lists)), TARGET_SLOTS).strict(frozenset())
+    for text in (*SENTENCES[language], "", "  ", "Dobby?", "what's the time, please"):
+        for unmatched in (False, True):
+            full = recognize_all(
+                text,
+                intents,
+                slot_lists=lists,
+                language=language,
+                allow_unmatched_entities=unmatched,
+            )
+            few = templates.matching(text)
+            fast = recognize_all(
+                text, few, slot_lists=lists, language=language, allow_unmatched_entities=unmatched
+            )
+            assert shape(list(fast)) == shape(list(full)), (text, unmatched)
+            assert count(few) < count(intents) / 2, text
 
 
 def test_a_value_is_left_out_only_when_a_word_of_it_is_missing() -> None:
