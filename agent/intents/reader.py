@@ -151,7 +151,7 @@ class IntentReader:
             # Only the list values and templates that could match this text (the same
             # results, sooner): see `vocabulary` and `pruning`.
             lists, empty = narrowed(self._every_list, self._vocabularies, text)
-        strict = _pruner(self.language, None).strict(empty).matching(text)
+        strict = _pruner(self.language, None).strict(text, empty)
         resolver = self._resolver()
         result = _best(recognize_all(text, strict, slot_lists=lists, language=self.language))
         if result is not None:
@@ -163,7 +163,7 @@ class IntentReader:
             return None
         if MISSING_ENTITY in text.casefold():  # else _loose_slot could skip one
             empty = frozenset()
-        loosely = _pruner(self.language, frozenset(HANDLERS)).loose(empty).matching(text)
+        loosely = _pruner(self.language, frozenset(HANDLERS)).loose(text, empty)
         return self._read_loosely(text, loosely, lists, resolver, kinds=kinds)
 
     def slot_lists(self) -> dict[str, SlotList]:

@@ -7,6 +7,11 @@ stretch of the sentence as hassil normalises it (whitespace, punctuation, skip w
 "_" as spaces). So each word of the value appears in that text, and a value with a word the
 sentence does not contain cannot match: leaving it out changes nothing hassil finds. The
 values that are left keep their order, so the results come in the same order too.
+
+A value that is a template ("(warm|soft) white") is left out by hassil's own test for
+templates (`Sentence.get_required_clauses`): when none of the words of one of its
+alternatives is in the text, as hassil normalises and case folds it. Skip words taken out
+and "-" or "_" as spaces only remove or split words, so they make no such word appear.
 """
 
 from __future__ import annotations
@@ -14,9 +19,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from hassil.expression import TextChunk
+from hassil.expression import Sentence, TextChunk
 from hassil.intents import SlotList, TextSlotList, TextSlotValue
-from hassil.util import normalize_for_matching
+from hassil.util import fold_case, normalize_for_matching
 
 
 class Vocabulary:
@@ -25,13 +30,20 @@ class Vocabulary:
     def __init__(self, slot_list: TextSlotList) -> None:
         self.slot_list = slot_list
         self._always: list[int] = []
-        """Values that are not plain text: always kept."""
+        """Values that are templates with no words they must hold: always kept."""
+        self._templates: list[tuple[int, frozenset[frozenset[str]]]] = []
+        """Values that are templates → the words they must hold (one of each clause)."""
         self._by_first: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
         """First word → (index of the value, its other words)."""
         self._patterns: dict[str, re.Pattern[str]] = {}
         for index, value in enumerate(slot_list.values):
             if not isinstance(value.text_in, TextChunk):
-                self._always.append(index)
+                # No rules: a rule's words are not known here, so they are not needed.
+                clauses = Sentence(value.text_in).get_required_clauses({})
+                if clauses:
+                    self._templates.append((index, clauses))
+                else:
+                    self._always.append(index)
                 continue
             words = value.text_in.text.split()
             if not words:
@@ -42,8 +54,9 @@ class Vocabulary:
                     # As hassil compares a chunk with the text: a literal, case ignored.
                     self._patterns[word] = re.compile(re.escape(word), re.IGNORECASE)
 
-    def narrowed(self, haystack: str) -> TextSlotList:
-        """The list with only the values whose every word occurs in `haystack`."""
+    def narrowed(self, haystack: str, folded: str | None = None) -> TextSlotList:
+        """The list with only the values whose every word occurs in `haystack` (`folded`:
+        it case folded as hassil folds it, if known)."""
         present: dict[str, bool] = {}
 
         def occurs(word: str) -> bool:
@@ -53,6 +66,13 @@ class Vocabulary:
             return found
 
         keep = list(self._always)
+        if self._templates:
+            folded = fold_case(haystack) if folded is None else folded
+            keep.extend(
+                index
+                for index, clauses in self._templates
+                if all(any(word in folded for word in clause) for clause in clauses)
+            )
         for first, entries in self._by_first.items():
             if occurs(first):
                 keep.extend(index for index, rest in entries if all(map(occurs, rest)))
@@ -84,8 +104,9 @@ def narrowed(
     """`lists` with each indexed text list narrowed to the values `text` could match, and
     the names of the indexed lists that are left with none."""
     words = haystack(text)
+    folded = fold_case(words)
     lists = {
-        name: indexes[name].narrowed(words) if name in indexes else slot_list
+        name: indexes[name].narrowed(words, folded) if name in indexes else slot_list
         for name, slot_list in lists.items()
     }
     empty = frozenset(
