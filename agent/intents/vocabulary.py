@@ -6,7 +6,9 @@ of the time a sentence takes. A value matches only where its text matches, case 
 stretch of the sentence as hassil normalises it (whitespace, punctuation, skip words; "-" and
 "_" as spaces). So each word of the value appears in that text, and a value with a word the
 sentence does not contain cannot match: leaving it out changes nothing hassil finds. The
-values that are left keep their order, so the results come in the same order too.
+values that are left keep their order, so the results come in the same order too. Words are
+compared case folded as hassil folds them for its own tests (`hassil.util.fold_case`), which
+holds together at least every two letters that matching with case ignored does.
 
 A value that is a template ("(warm|soft) white") is left out by hassil's own test for
 templates (`Sentence.get_required_clauses`): when none of the words of one of its
@@ -16,7 +18,6 @@ and "-" or "_" as spaces only remove or split words, so they make no such word a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from hassil.expression import Sentence, TextChunk
@@ -34,8 +35,7 @@ class Vocabulary:
         self._templates: list[tuple[int, frozenset[frozenset[str]]]] = []
         """Values that are templates → the words they must hold (one of each clause)."""
         self._by_first: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
-        """First word → (index of the value, its other words)."""
-        self._patterns: dict[str, re.Pattern[str]] = {}
+        """First word → (index of the value, its other words), case folded."""
         for index, value in enumerate(slot_list.values):
             if not isinstance(value.text_in, TextChunk):
                 # No rules: a rule's words are not known here, so they are not needed.
@@ -45,34 +45,28 @@ class Vocabulary:
                 else:
                     self._always.append(index)
                 continue
-            words = value.text_in.text.split()
+            words = fold_case(value.text_in.text).split()
             if not words:
                 continue  # hassil never matches an empty value
             self._by_first.setdefault(words[0], []).append((index, tuple(words[1:])))
-            for word in words:
-                if word not in self._patterns:
-                    # As hassil compares a chunk with the text: a literal, case ignored.
-                    self._patterns[word] = re.compile(re.escape(word), re.IGNORECASE)
 
-    def narrowed(self, haystack: str, folded: str | None = None) -> TextSlotList:
-        """The list with only the values whose every word occurs in `haystack` (`folded`:
-        it case folded as hassil folds it, if known)."""
-        present: dict[str, bool] = {}
+    def narrowed(self, haystack: str, seen: dict[str, bool] | None = None) -> TextSlotList:
+        """The list with only the values whose every word occurs in `haystack` (the text as
+        `haystack()` gives it; `seen`: whether words occur in it, as far as known)."""
+        present: dict[str, bool] = {} if seen is None else seen
 
         def occurs(word: str) -> bool:
             found = present.get(word)
             if found is None:
-                found = present[word] = self._patterns[word].search(haystack) is not None
+                found = present[word] = word in haystack
             return found
 
         keep = list(self._always)
-        if self._templates:
-            folded = fold_case(haystack) if folded is None else folded
-            keep.extend(
-                index
-                for index, clauses in self._templates
-                if all(any(word in folded for word in clause) for clause in clauses)
-            )
+        keep.extend(
+            index
+            for index, clauses in self._templates
+            if all(any(word in haystack for word in clause) for clause in clauses)
+        )
         for first, entries in self._by_first.items():
             if occurs(first):
                 keep.extend(index for index, rest in entries if all(map(occurs, rest)))
@@ -84,13 +78,14 @@ class Vocabulary:
 
 
 def haystack(text: str) -> str:
-    """The text hassil's matcher compares values with: `text` as hassil normalises it.
+    """The text hassil's matcher compares values with: `text` as hassil normalises it, case
+    folded.
 
     The matcher also tries the text with skip words taken out, which only removes words,
     and with "-" and "_" as spaces, which only splits words: neither makes a word appear
     that is not already a stretch of this text (no word of a value holds a space).
     """
-    return normalize_for_matching(text).text
+    return fold_case(normalize_for_matching(text).text)
 
 
 def vocabularies(lists: Mapping[str, SlotList]) -> dict[str, Vocabulary]:
@@ -104,9 +99,9 @@ def narrowed(
     """`lists` with each indexed text list narrowed to the values `text` could match, and
     the names of the indexed lists that are left with none."""
     words = haystack(text)
-    folded = fold_case(words)
+    seen: dict[str, bool] = {}
     lists = {
-        name: indexes[name].narrowed(words, folded) if name in indexes else slot_list
+        name: indexes[name].narrowed(words, seen) if name in indexes else slot_list
         for name, slot_list in lists.items()
     }
     empty = frozenset(
