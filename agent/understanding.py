@@ -121,7 +121,8 @@ class Understander:
             return Understanding(
                 text=text, source="intent", intent="Wait", wait=seconds, reply=reply
             )
-        found = self._later(text)
+        with self.intents.one_sentence():  # nothing awaits in here
+            found = self._later(text)
         if found is not None and found.text != text:
             found = found.model_copy(update={"text": text})
         return found

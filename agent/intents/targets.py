@@ -29,7 +29,8 @@ from agent.intents.base import (
     loose_targets,
 )
 from devices.capabilities import Domain
-from devices.entities import Entity
+from devices.entities import Entity, Floor
+from devices.registry import Registry
 
 HA_DOMAINS: dict[str, tuple[Domain, str | None]] = {
     "light": (Domain.LIGHT, None),
@@ -153,13 +154,16 @@ def _placed(request: IntentRequest, scope: Scope, unplaced: Unplaced) -> Targets
     """Everything of the scope in the sentence's area or floor, or what no place means."""
     registry, slots = request.registry, request.slots
     area, floor = slots.get("area"), slots.get("floor")
-    pool = [e for e in registry.entities.values() if scope.admits(e)]
+    pool = list(registry.entities.values())
+    # The place first: of 2,000 entities, it leaves a few to ask the scope about.
     if area is not None:
         place = registry.find_area(str(area))
         pool = [e for e in pool if place is not None and e.area_id == place.id]
     if floor is not None:
         level = registry.find_floor(str(floor))
-        pool = [e for e in pool if level is not None and registry.floor_of(e) == level.id]
+        on_floor = _areas_on(registry, level) if level is not None else frozenset()
+        pool = [e for e in pool if e.area_id in on_floor]
+    pool = [e for e in pool if scope.admits(e)]
     pool = sorted(_by_class(pool, scope), key=lambda e: e.entity_id)
     if area is None and floor is None:
         return unplaced(request, pool, _kind(request, scope))
@@ -167,6 +171,11 @@ def _placed(request: IntentRequest, scope: Scope, unplaced: Unplaced) -> Targets
         key, where = ("none_in_area", area) if area is not None else ("none_on_floor", floor)
         return Targets(problem=_common(request, key, scope, where))
     return Targets(pool)
+
+
+def _areas_on(registry: Registry, floor: Floor) -> frozenset[str]:
+    """The ids of the areas on `floor`: an entity in one of them is on it (`floor_of`)."""
+    return frozenset(a.id for a in registry.areas.values() if a.id and a.floor_id == floor.id)
 
 
 def everything(request: IntentRequest, pool: list[Entity], kind: str) -> Targets:

@@ -1,8 +1,9 @@
 """Narrowed slot lists and pruned templates give hassil's results, in hassil's order.
 
 `vocabulary` leaves out the list values a sentence cannot match and `pruning` the templates
-that cannot give a reading; both exist only to make reading faster, so what is checked here
-is that nothing hassil finds (strictly), or that the loose pass keeps, changes.
+that cannot give a reading, or whose literal words the sentence lacks; they exist only to
+make reading faster, so what is checked here is that nothing hassil finds (strictly), or
+that the loose pass keeps, changes.
 """
 
 from __future__ import annotations
@@ -105,6 +106,11 @@ def shape(results: list[RecognizeResult]) -> list[tuple[Any, ...]]:
     ]
 
 
+def count(intents: Intents) -> int:
+    """How many templates `intents` holds."""
+    return sum(len(data.sentences) for intent in intents.intents.values() for data in intent.data)
+
+
 def every_list(intents: Intents, language: str) -> dict[str, SlotList]:
     reader = IntentReader(home(language), language)
     return {**intents.slot_lists, **reader.slot_lists()}
@@ -119,8 +125,10 @@ def test_strict_results_are_hassils(language: str) -> None:
     for text in SENTENCES[language]:
         full = list(recognize_all(text, intents, slot_lists=lists, language=language))
         few, empty = narrowed(lists, indexes, text)
-        fast = list(recognize_all(text, pruner.strict(empty), slot_lists=few, language=language))
+        pruned = pruner.strict(text, empty)
+        fast = list(recognize_all(text, pruned, slot_lists=few, language=language))
         assert shape(fast) == shape(full), text
+        assert count(pruned) < count(intents) / 2, text
 
 
 @pytest.mark.parametrize("language", ["en", "de"])
@@ -145,7 +153,7 @@ def test_loose_readings_are_hassils(language: str) -> None:
         )
         assert shape(fewer) == shape(full), text
         # Pruned templates too: the results the loose pass keeps, as they were.
-        pruned = pruner.loose(empty)
+        pruned = pruner.loose(text, empty)
         fast = list(
             recognize_all(
                 text, pruned, slot_lists=few, language=language, allow_unmatched_entities=True
@@ -155,6 +163,30 @@ def test_loose_readings_are_hassils(language: str) -> None:
         assert shape([r for r in fast if _loose_slot(r) is not None]) == shape(wanted), text
         kept += len(wanted)
     assert kept  # the sentences do give loose readings
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_templates_left_out_by_their_words_change_no_result(language: str) -> None:
+    """Every template, with every list as it is: hassil's results and order, from far
+    fewer templates."""
+    intents = _intents(language, None)
+    lists = every_list(intents, language)
+    pruner = Pruner(intents, set(vocabularies(lists)), TARGET_SLOTS)
+    for text in (*SENTENCES[language], "", "  ", "Dobby?", "what's the time, please"):
+        for unmatched in (False, True):
+            full = recognize_all(
+                text,
+                intents,
+                slot_lists=lists,
+                language=language,
+                allow_unmatched_entities=unmatched,
+            )
+            few = pruner.strict(text)  # no list left out: only the words test
+            fast = recognize_all(
+                text, few, slot_lists=lists, language=language, allow_unmatched_entities=unmatched
+            )
+            assert shape(list(fast)) == shape(list(full)), (text, unmatched)
+            assert count(few) < count(intents) / 2, text
 
 
 def test_a_value_is_left_out_only_when_a_word_of_it_is_missing() -> None:
@@ -168,6 +200,20 @@ def test_a_value_is_left_out_only_when_a_word_of_it_is_missing() -> None:
     every = index.narrowed(haystack("the desk lamp, kitchen lamp 1"))
     assert every is names  # nothing to leave out
     assert index.narrowed(haystack("pause")).values == []
+
+
+def test_a_template_value_is_left_out_when_no_word_of_an_alternative_is_there() -> None:
+    shades = TextSlotList.from_tuples(
+        [("(warm|soft) white", "warm"), ("[cool ]daylight", "cool"), ("[bright]", "any")],
+        allow_template=True,
+    )
+    index = Vocabulary(shades)
+    kept = index.narrowed(haystack("set the lamp to SOFT-white")).values
+    assert [v.value_out for v in kept] == ["warm", "any"]  # "[bright]" may be nothing
+    assert [v.value_out for v in index.narrowed(haystack("daylight please")).values] == [
+        "cool",
+        "any",
+    ]
 
 
 def test_needs_are_what_every_way_through_needs() -> None:

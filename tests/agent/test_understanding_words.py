@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from agent.understanding import Understander, Understanding
+from devices.capabilities import Domain
+from devices.entities import DeviceInfo, EntitySpec
 from devices.registry import Registry
 from skills.routines import Routine, Step
 
@@ -146,3 +148,18 @@ async def test_casual_verbs(english: Understander) -> None:
         "light.turn_off() on light.living_room_ceiling",
         "media_player.stop() on media_player.living_room",
     ]
+
+
+async def test_a_name_given_between_two_sentences_names_the_device_in_the_next() -> None:
+    """The home's names are looked at once per sentence, not once per reading of it: a name
+    given after one sentence is known in the next, on every reading of it."""
+    registry = Registry()
+    registry.add_area("Kitchen")
+    info = DeviceInfo("uid-pendant", "Kitchen Pendant", suggested_area="Kitchen")
+    registry.upsert_device("test", info, [EntitySpec("uid-p", Domain.LIGHT, "Kitchen Pendant")])
+    understander = Understander(registry, [SLEEPY])
+    before = await understander.local("turn on the big light")
+    assert before is None or not before.actions
+    registry.entities["light.kitchen_pendant"].aliases = ("big light",)
+    for said in ("turn on the big light", "trun on the big lihgt"):
+        assert did(await read(understander, said)) == ["light.turn_on() on light.kitchen_pendant"]

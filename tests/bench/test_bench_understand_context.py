@@ -42,8 +42,9 @@ def test_understand_json(capsys: pytest.CaptureFixture[str], results_dir: Path) 
     assert document["benchmark"] == "understand"
     assert [r["entities"] for r in document["results"]] == [20, 40]
     for row in document["results"]:
-        assert set(row) == {"entities", "p50_ms", "p99_ms"}
+        assert set(row) == {"entities", "p50_ms", "p99_ms", "cpu_p50_ms", "cpu_p99_ms"}
         assert 0 < row["p50_ms"] <= row["p99_ms"]
+        assert 0 < row["cpu_p50_ms"] <= row["cpu_p99_ms"]
     assert json.loads((results_dir / "understand.json").read_text()) == document
 
 
