@@ -10,6 +10,16 @@
 | HassSetVolumeRelative  | media_player.step_volume(delta=±N, def. 10) | the playing ones  |
 | HassMediaPlayerMute    | media_player.mute(muted=True)               | the playing ones  |
 | HassMediaPlayerUnmute  | media_player.mute(muted=False)              | the playing ones  |
+| HassMediaSearchAndPlay | media_player.select_source(source=S)        | the playing ones  |
+| DobbyPlayTogether      | media_player.join, then play or select      | (two places)      |
+
+HassMediaSearchAndPlay ("play my jazz playlist in the kitchen", "put the radio on") finds what
+was asked for among the player's `source_list` (its favourites and playlists): the words as
+said, then without "my"/"the" and the kind ("playlist", "station"), then the one name that
+contains them. "the radio" is the first of its radio stations. A group plays it once,
+through its coordinator. DobbyPlayTogether ("play jazz radio in the kitchen and the living
+room together") groups the players of both places under the one that plays (or the first),
+then plays there.
 
 With no target and none busy, the only media player of the house is meant if there is one.
 
@@ -22,7 +32,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from agent.intents.base import IntentRequest, IntentResult, IntentSpec, Phrases, find_targets
+from agent.intents.base import (
+    IntentRequest,
+    IntentResult,
+    IntentSpec,
+    Phrases,
+    common_phrase,
+    find_targets,
+    join_names,
+    kind_of,
+)
 from agent.intents.base import phrase as _phrase
 from devices.capabilities import Commands, Domain, MediaPlayerState
 from devices.entities import Entity
@@ -51,6 +70,14 @@ PHRASES: Phrases = {
         "playing": "{name}: {title}.",
         "playing_by": "{name}: {title} by {artist}.",
         "silent": "{name}: nothing is playing.",
+        "HassMediaSearchAndPlay": "Playing {source} on {targets}.",
+        "no_source": "{name} has no favourite or playlist called {query}.",
+        "no_source_known": "{name} has no favourite or playlist called {query}; it has {known}.",
+        "no_radio": "{name} has no radio station among its favourites.",
+        "where_to_play": "Where should I play it: {players}?",
+        "together": "Playing {source} on {targets} together.",
+        "together_resume": "Playing on {targets} together.",
+        "one_place": "The {area} and the {other} have only one speaker between them.",
     },
     "de": {
         "HassMediaPause": "Pausiere {targets}.",
@@ -67,6 +94,15 @@ PHRASES: Phrases = {
         "playing": "{name}: {title}.",
         "playing_by": "{name}: {title} von {artist}.",
         "silent": "{name}: gerade spielt nichts.",
+        "HassMediaSearchAndPlay": "Spiele {source} auf {targets}.",
+        "no_source": "{name} hat keinen Favoriten und keine Playlist namens {query}.",
+        "no_source_known": "{name} hat keinen Favoriten und keine Playlist namens {query}; "
+        "es gibt {known}.",
+        "no_radio": "{name} hat keinen Radiosender unter den Favoriten.",
+        "where_to_play": "Wo soll ich es spielen: {players}?",
+        "together": "Spiele {source} auf {targets} zusammen.",
+        "together_resume": "Spiele auf {targets} zusammen.",
+        "one_place": "{area} und {other} haben zusammen nur einen Lautsprecher.",
     },
 }
 
@@ -152,7 +188,157 @@ def _playing(request: IntentRequest, entity: Entity) -> str:
     return request.say(PHRASES, "playing", name=entity.name, title=title)
 
 
+_FILLER = frozenset({"my", "the", "our", "a", "some", "meine", "mein", "die", "den", "das"})
+_KINDS = frozenset({"playlist", "favourite", "favorite", "station", "stream", "music", "radio"})
+RADIO = "radio"
+"""The `media_class` of "put the radio on": the player's first radio station."""
+
+
+def _words(text: str, drop: frozenset[str]) -> str:
+    return " ".join(w for w in text.casefold().split() if w not in drop)
+
+
+def find_source(said: str, sources: list[str]) -> str | None:
+    """The one source `said` names: as said, then without filler and kind words, then the
+    one source whose name holds those words (None when none or several do)."""
+    none: frozenset[str] = frozenset()
+    stages = ((none, none), (_FILLER, _FILLER), (_FILLER | _KINDS, _FILLER))
+    for said_drop, name_drop in stages:
+        wanted = _words(said, said_drop)
+        exact = [s for s in sources if wanted and _words(s, name_drop) == wanted]
+        if exact:
+            return exact[0]
+    wanted = _words(said, _FILLER | _KINDS) or _words(said, _FILLER)
+    holding = [s for s in sources if wanted and wanted in s.casefold()]
+    return holding[0] if len(holding) == 1 else None
+
+
+def _sources(entity: Entity) -> tuple[list[str], list[str]]:
+    state = entity.state
+    if not isinstance(state, MediaPlayerState):
+        return [], []
+    return list(state.source_list or ()), list(state.radio_sources or ())
+
+
+def _wanted_source(request: IntentRequest, entity: Entity) -> tuple[str | None, str]:
+    """What to play on `entity` and, when there is nothing to play, why not."""
+    sources, radio = _sources(entity)
+    query = str(request.slots.get("search_query", "")).strip()
+    if not query and request.slots.get("media_class") == RADIO:
+        if radio:
+            return radio[0], ""
+        return None, request.say(PHRASES, "no_radio", name=entity.name)
+    found = find_source(query, sources)
+    if found is None and request.slots.get("media_class") == RADIO:
+        found = find_source(f"{query} radio", radio)
+    if found is not None:
+        return found, ""
+    if not sources:
+        return None, request.say(PHRASES, "no_source", name=entity.name, query=repr(query))
+    known = join_names(sources, request.language, "or", most=6)
+    return None, request.say(
+        PHRASES, "no_source_known", name=entity.name, query=repr(query), known=known
+    )
+
+
+def _leaders(entities: list[Entity]) -> list[Entity]:
+    """The players that lead their group among `entities` (a group plays once)."""
+    ids = {e.entity_id for e in entities}
+    leaders = []
+    for entity in entities:
+        state = entity.state
+        group = state.group_members if isinstance(state, MediaPlayerState) else None
+        if group and group[0] != entity.entity_id and group[0] in ids:
+            continue
+        leaders.append(entity)
+    return leaders
+
+
+def _search_and_play(request: IntentRequest) -> IntentResult:
+    every = sorted(
+        (e for e in request.registry.entities.values() if e.domain in _PLAYERS),
+        key=lambda e: e.entity_id,
+    )
+    where = request.say(
+        PHRASES,
+        "where_to_play",
+        players=join_names([e.name for e in every], request.language, "or"),
+    )
+    targets = find_targets(request, _PLAYERS, busy_states=_PLAYING, nothing=where)
+    if not targets.entities:
+        question = targets.question or (where if targets.problem == where else None)
+        return request.result(targets.question or targets.problem or "", [], question)
+    actions: list[Action] = []
+    played: dict[str, list[str]] = {}
+    problems: list[str] = []
+    for entity in _leaders(targets.entities):
+        source, problem = _wanted_source(request, entity)
+        if source is None:
+            problems.append(problem)
+            continue
+        actions.append(
+            Action(
+                entity_id=entity.entity_id,
+                command="media_player.select_source",
+                params={"source": source},
+            )
+        )
+        played.setdefault(source, []).append(entity.name)
+    lines = [
+        request.say(
+            PHRASES,
+            "HassMediaSearchAndPlay",
+            source=source,
+            targets=join_names(names, request.language, most=5),
+        )
+        for source, names in played.items()
+    ]
+    return request.result(" ".join([*lines, *problems]), actions)
+
+
+def _play_together(request: IntentRequest) -> IntentResult:
+    places = [str(request.slots.get("area", "")), str(request.slots.get("other_area", ""))]
+    players: list[Entity] = []
+    for place in places:
+        found = request.resolve(area=place, domains=_PLAYERS).entities
+        if not found:
+            kind = kind_of(_PLAYERS, request.language)
+            problem = common_phrase(request.language, "none_in_area", kind=kind, area=place)
+            return request.result(problem)
+        players.extend(e for e in sorted(found, key=lambda e: e.entity_id) if e not in players)
+    if len(players) < 2:
+        return request.result(request.say(PHRASES, "one_place", area=places[0], other=places[1]))
+    playing = [e for e in players if e.state is not None and e.state.state in _PLAYING]
+    leader = playing[0] if playing else players[0]
+    members = [e.entity_id for e in players if e is not leader]
+    actions = [
+        Action(entity_id=leader.entity_id, command="media_player.join", params={"members": members})
+    ]
+    names = join_names(
+        [leader.name, *(e.name for e in players if e is not leader)], request.language
+    )
+    if str(request.slots.get("search_query", "")).strip() or request.slots.get("media_class"):
+        source, problem = _wanted_source(request, leader)
+        if source is None:
+            return request.result(problem)
+        actions.append(
+            Action(
+                entity_id=leader.entity_id,
+                command="media_player.select_source",
+                params={"source": source},
+            )
+        )
+        return request.result(
+            request.say(PHRASES, "together", source=source, targets=names), actions
+        )
+    if leader not in playing:
+        actions.append(Action(entity_id=leader.entity_id, command="media_player.play"))
+    return request.result(request.say(PHRASES, "together_resume", targets=names), actions)
+
+
 HANDLERS: dict[str, IntentSpec] = {
+    "HassMediaSearchAndPlay": IntentSpec(_PLAYERS, _search_and_play),
+    "DobbyPlayTogether": IntentSpec(_PLAYERS, _play_together),
     "DobbyWhatsPlaying": IntentSpec(_PLAYERS, _whats_playing),
     "HassMediaPause": _player_intent("media_player.pause"),
     "HassMediaUnpause": _player_intent("media_player.play", busy=_PAUSED, nothing="nothing_paused"),

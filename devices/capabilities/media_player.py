@@ -1,4 +1,4 @@
-"""Media players: transport, volume in percent, mute, grouping, what is playing."""
+"""Media players: transport, volume in percent, mute, grouping, sources, what is playing."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ class MediaPlayerFeature(StrEnum):
     VOLUME_STEP = "volume_step"
     MUTE = "mute"
     GROUPING = "grouping"
+    SELECT_SOURCE = "select_source"
 
 
 class MediaPlayerState(State):
@@ -37,6 +38,10 @@ class MediaPlayerState(State):
     media_album: str | None = None
     group_members: list[str] | None = None
     """Entity ids of the group this player is in, coordinator first."""
+    source_list: list[str] | None = None
+    """What it can be asked to play by name: favourites, playlists, stations."""
+    radio_sources: list[str] | None = None
+    """The names in `source_list` that are radio stations ("put the radio on")."""
 
 
 class SetVolume(Params):
@@ -61,6 +66,12 @@ class Join(Params):
     """Group other players with this one, which becomes the coordinator."""
 
     members: Annotated[list[str], Field(min_length=1)]
+
+
+class SelectSource(Params):
+    """Play one of the player's sources by its name (a favourite, a playlist)."""
+
+    source: Annotated[str, Field(min_length=1, max_length=200)]
 
 
 def _define(
@@ -117,4 +128,12 @@ JOIN = Commands.define(
     feature=MediaPlayerFeature.GROUPING,
     idempotent=True,
     summary="Group other players with this one.",
+)
+SELECT_SOURCE = Commands.define(
+    Domain.MEDIA_PLAYER,
+    "select_source",
+    SelectSource,
+    feature=MediaPlayerFeature.SELECT_SOURCE,
+    idempotent=True,
+    summary="Play a favourite, playlist or station by its name (one of source_list).",
 )

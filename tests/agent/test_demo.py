@@ -231,6 +231,34 @@ async def test_pause_the_kitchen_does_exactly_that(tmp_path: Path, capsys) -> No
     assert speakers["media_player.bedroom"]["state"] == "stopped"
 
 
+async def test_the_radio_and_a_playlist_by_name(tmp_path: Path, capsys) -> None:
+    radio, together, states = await demo(
+        tmp_path,
+        capsys,
+        "put the radio on in the bedroom",
+        "play late jazz in the bedroom and the kitchen together",
+    )
+    assert radio["actions"] == [
+        {
+            "entity_id": "media_player.bedroom",
+            "command": "media_player.select_source",
+            "params": {"source": "Jazz Radio"},
+        }
+    ]
+    assert radio["results"][0]["ok"]
+    assert [r["ok"] for r in together["results"]] == [True, True]
+    speakers = by_id(states)
+    kitchen, bedroom = speakers["media_player.kitchen"], speakers["media_player.bedroom"]
+    # The bedroom played (the radio), so it leads; the kitchen joins it.
+    assert kitchen["attributes"]["group_members"] == [
+        "media_player.bedroom",
+        "media_player.kitchen",
+    ]
+    assert bedroom["attributes"]["media_title"] == "Blue Loopback"
+    assert kitchen["state"] == bedroom["state"] == "playing"
+    assert bedroom["attributes"]["source_list"] == ["Jazz Radio", "Sunday Morning", "Late Jazz"]
+
+
 async def test_set_the_living_room_volume(tmp_path: Path, capsys) -> None:
     said, states = await demo(tmp_path, capsys, "set the living room volume to 30")
     assert said["actions"] == [

@@ -67,7 +67,13 @@ class SpeakerLink(DeviceLink):
         self.unique_id = self.info.uid
 
     async def ready(self) -> None:
-        """Read its state, for a speaker new to Dobby (or back)."""
+        """Read the household's favourites and playlists, then the speaker's state, for a
+        speaker new to Dobby (or back). A speaker that cannot list them still plays."""
+        assert self.speaker is not None
+        try:
+            await self.adapter.context.run_blocking(self.speaker.sources)
+        except DeviceError as error:
+            _LOGGER.info("%s: no favourites or playlists (%s)", self.address, error)
         await self.read()
 
     def describe(self) -> Sequence[tuple[DeviceInfo, Sequence[EntitySpec]]]:
@@ -97,7 +103,13 @@ class SpeakerLink(DeviceLink):
         """Transport, volume, mute, track (optional) and group."""
         assert self.speaker is not None
         run = self.adapter.context.run_blocking
-        self.state = await run(self.speaker.read_state, self.adapter.entity_of)
+        state = await run(self.speaker.read_state, self.adapter.entity_of)
+        sources = self.speaker.known_sources
+        if sources is not None:
+            state = state.model_copy(
+                update={"source_list": sources.names, "radio_sources": sources.radio}
+            )
+        self.state = state
         return {self.unique_id: self.state}
 
     async def subscribe(self, sink: Sink) -> bool:

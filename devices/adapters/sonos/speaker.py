@@ -15,10 +15,12 @@ from xml.etree.ElementTree import ParseError
 
 import requests
 import soco
+from soco.core import MUSIC_SRC_LINE_IN, MUSIC_SRC_RADIO
+from soco.data_structures import DidlFavorite, DidlObject
 from soco.exceptions import SoCoException, SoCoUPnPException
 
 from devices.capabilities import CommandSpec, MediaPlayerState, Params, media_player
-from devices.capabilities.media_player import Join, Mute, SetVolume, StepVolume
+from devices.capabilities.media_player import Join, Mute, SelectSource, SetVolume, StepVolume
 from devices.errors import (
     DeviceConnectionError,
     DeviceRefusedError,
@@ -41,6 +43,27 @@ UPNP_ERRORS = {
     "712": "it has nothing to play",
     "800": "only the group's coordinator can do that",
 }
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What a household's speakers can be asked to play by name: its Sonos favourites
+    (stations and shortcuts) and its Sonos playlists, as the Sonos app lists them."""
+
+    items: dict[str, DidlObject]
+    """By name as the app shows it; a favourite wins over a playlist of the same name."""
+    radio: list[str]
+    """The names of the favourites that are radio stations."""
+
+    @property
+    def names(self) -> list[str]:
+        """Every name, favourites first, in the app's order."""
+        return list(self.items)
+
+    def find(self, name: str) -> DidlObject | None:
+        """The source called `name`, whatever its case."""
+        wanted = name.strip().casefold()
+        return next((v for k, v in self.items.items() if k.casefold() == wanted), None)
 
 
 @dataclass(frozen=True)
@@ -76,6 +99,8 @@ class Speaker:
     def __init__(self, host: str) -> None:
         self.host = host
         self.device = soco.SoCo(host)
+        self.known_sources: Sources | None = None
+        """The favourites and playlists as last read (`sources`)."""
         self.logger = logging.getLogger(f"{__name__}[{host}]")
 
     def describe(self) -> SpeakerInfo:
@@ -106,6 +131,24 @@ class Speaker:
             group_members=members,
             **_track_fields(track),
         )
+
+    def sources(self) -> Sources:
+        """The household's favourites and playlists, read now (blocking: two Browse
+        requests), and kept as `known_sources`."""
+        with soco_errors():
+            favourites = self.device.music_library.get_sonos_favorites(complete_result=True)
+            playlists = self.device.get_sonos_playlists(complete_result=True)
+        items: dict[str, DidlObject] = {}
+        radio: list[str] = []
+        for favourite in favourites:
+            uri = favourite.resources[0].uri if favourite.resources else ""
+            items.setdefault(favourite.title, favourite)
+            if soco.SoCo.music_source_from_uri(uri) in (MUSIC_SRC_RADIO, MUSIC_SRC_LINE_IN):
+                radio.append(favourite.title)
+        for playlist in playlists:
+            items.setdefault(playlist.title, playlist)
+        self.known_sources = Sources(items, radio)
+        return self.known_sources
 
     def group_members(self, uid_to_entity: Callable[[str], str | None]) -> list[str] | None:
         """The entities of the speaker's group, its coordinator first; None when it plays
@@ -165,11 +208,40 @@ class Speaker:
                     for member in members:
                         resolve_member(member).join(self.device)
                     changed = None
+                case media_player.SELECT_SOURCE, SelectSource(source=name):
+                    changed = self._play_source(name)
                 case media_player.UNJOIN, _:
                     self.device.unjoin()
                     changed = None
                 case _:
                     raise UnsupportedCommandError(f"A Sonos speaker cannot do {command.name}.")
+        return changed
+
+    def _play_source(self, name: str) -> dict[str, Any]:
+        """Play a favourite or playlist on the group's coordinator, as the Sonos app does: a
+        station by its stream, anything else through the queue, from its first track."""
+        sources = self.sources()
+        source = sources.find(name)
+        if source is None:
+            raise UnsupportedCommandError(f"has no favourite or playlist called {name!r}.")
+        coordinator = self._coordinator()
+        title = source.title
+        if isinstance(source, DidlFavorite):
+            source = source.reference
+        uri = source.get_uri()
+        if soco.SoCo.music_source_from_uri(uri) in (MUSIC_SRC_RADIO, MUSIC_SRC_LINE_IN):
+            coordinator.play_uri(uri, title=title)
+        else:
+            coordinator.clear_queue()
+            coordinator.add_to_queue(source)
+            coordinator.play_from_queue(0)
+        info = coordinator.get_current_transport_info()
+        changed: dict[str, Any] = {
+            "state": TRANSPORT_STATES.get(info["current_transport_state"], "idle"),
+            "source_list": sources.names,
+            "radio_sources": sources.radio,
+        }
+        changed.update(_track_fields(self._track_info(coordinator)))
         return changed
 
     def _transport(self, command: CommandSpec) -> dict[str, Any]:

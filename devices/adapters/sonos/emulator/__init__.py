@@ -9,6 +9,8 @@ from devices.adapters.sonos.emulator.core import SonosEmulator
 from devices.adapters.sonos.emulator.household import Household
 from devices.adapters.sonos.emulator.http import RequestRecord
 from devices.adapters.sonos.emulator.state import (
+    Favourite,
+    Playlist,
     SpeakerSpec,
     SpeakerState,
     Track,
@@ -17,7 +19,9 @@ from devices.adapters.sonos.emulator.state import (
 )
 
 __all__ = [
+    "Favourite",
     "Household",
+    "Playlist",
     "RequestRecord",
     "SonosEmulator",
     "SpeakerSpec",

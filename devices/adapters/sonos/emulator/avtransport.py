@@ -283,16 +283,20 @@ def _clear_queue(house: Household, speaker: SpeakerState, args: Arguments) -> Re
     },
 )
 def _enqueue(house: Household, speaker: SpeakerState, args: Arguments) -> Result:
-    track = track_from_didl(args["EnqueuedURI"].strip(), args["EnqueuedURIMetaData"])
+    uri = args["EnqueuedURI"].strip()
+    playlist = house.tracks_at(uri)
+    if playlist is not None and not playlist:
+        raise UPnPError(701, "the playlist is empty")
+    tracks = playlist or (track_from_didl(uri, args["EnqueuedURIMetaData"]),)
     number = house.enqueue(
         speaker,
-        track,
+        tracks,
         int_arg(args, "DesiredFirstTrackNumberEnqueued"),
         bool_arg(args, "EnqueueAsNext"),
     )
     return {
         "FirstTrackNumberEnqueued": number,
-        "NumTracksAdded": 1,
+        "NumTracksAdded": len(tracks),
         "NewQueueLength": len(speaker.queue),
     }
 

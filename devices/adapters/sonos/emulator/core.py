@@ -19,7 +19,7 @@ from devices.adapters.sonos.emulator.household import Household
 from devices.adapters.sonos.emulator.http import RequestRecord, SpeakerServer
 from devices.adapters.sonos.emulator.mdns import household_services
 from devices.adapters.sonos.emulator.ssdp import SsdpResponder, is_loopback
-from devices.adapters.sonos.emulator.state import SpeakerSpec, SpeakerState
+from devices.adapters.sonos.emulator.state import Favourite, Playlist, SpeakerSpec, SpeakerState
 from devices.testing.faults import Faults
 from devices.testing.mdns import Announcer
 
@@ -35,6 +35,8 @@ class SonosEmulator:
         announce_mdns: bool = False,
         household_id: str | None = None,
         watch_interval: float = 0.1,
+        favourites: Sequence[Favourite] = (),
+        playlists: Sequence[Playlist] = (),
     ) -> None:
         if not speakers:
             raise ValueError("an emulated household needs at least one speaker")
@@ -44,7 +46,12 @@ class SonosEmulator:
             values = [getattr(spec, attribute) for spec in speakers]
             if len(set(values)) != len(values):
                 raise ValueError(f"every speaker needs its own {attribute}")
-        self.household = Household([SpeakerState.from_spec(s) for s in speakers], household_id)
+        self.household = Household(
+            [SpeakerState.from_spec(s) for s in speakers],
+            household_id,
+            favourites=favourites,
+            playlists=playlists,
+        )
         self.watch_interval = watch_interval
         self.requests: deque[RequestRecord] = deque(maxlen=5000)
         """The latest requests the speakers received, oldest first."""

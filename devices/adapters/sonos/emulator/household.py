@@ -7,9 +7,11 @@ Next stops at the end of the queue unless it repeats.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from devices.adapters.sonos.emulator.state import (
+    Favourite,
+    Playlist,
     SpeakerState,
     Track,
     TransportState,
@@ -22,8 +24,24 @@ from devices.adapters.sonos.emulator.state import (
 class Household:
     """The speakers of one household, their groups, and the rules of their transports."""
 
-    def __init__(self, speakers: Iterable[SpeakerState], household_id: str | None = None) -> None:
+    def __init__(
+        self,
+        speakers: Iterable[SpeakerState],
+        household_id: str | None = None,
+        *,
+        favourites: Iterable[Favourite] = (),
+        playlists: Iterable[Playlist] = (),
+    ) -> None:
         self.household_id = household_id or new_household_id()
+        self.playlists = list(playlists)
+        """The household's Sonos playlists, SQ:1 first."""
+        self.favourites = list(favourites)
+        """The household's Sonos favourites, FV:2/1 first."""
+        titles = {p.title for p in self.playlists}
+        for favourite in self.favourites:
+            if favourite.playlist and favourite.playlist not in titles:
+                name, wanted = favourite.title, favourite.playlist
+                raise ValueError(f"favourite {name!r}: no playlist {wanted!r}")
         self.speakers: dict[str, SpeakerState] = {}
         for speaker in speakers:
             if speaker.uid in self.speakers:
@@ -77,6 +95,23 @@ class Household:
     def group_id(self, coordinator: SpeakerState) -> str:
         """The id of the coordinator's group; it changes whenever the topology does."""
         return f"{coordinator.uid}:{self.topology_version}"
+
+    @staticmethod
+    def playlist_uri(number: int) -> str:
+        """The URI a player enqueues the household's playlist SQ:<number> by."""
+        return f"file:///jffs/settings/savedqueues.rsq#{number}"
+
+    def playlist_number(self, title: str) -> int:
+        """The number (SQ:<n>) of the playlist called `title`."""
+        titles = [p.title for p in self.playlists]
+        return titles.index(title) + 1
+
+    def tracks_at(self, uri: str) -> tuple[Track, ...] | None:
+        """The tracks of the playlist a URI names, or None if it names none."""
+        for number, playlist in enumerate(self.playlists, start=1):
+            if uri == self.playlist_uri(number):
+                return playlist.tracks
+        return None
 
     def group_name(self, coordinator: SpeakerState) -> str:
         """The name the Sonos app shows for a group: "Kitchen + 2"."""
@@ -191,18 +226,22 @@ class Household:
             raise UPnPError(710, f"seek mode {unit} not supported")
 
     def set_uri(self, speaker: SpeakerState, uri: str, metadata: str) -> None:
-        """SetAVTransportURI: join a group (x-rincon:), play the queue, or play a stream."""
+        """SetAVTransportURI: join a group (x-rincon:), play the queue, or play a stream.
+
+        A member that picks something of its own leaves its group; the coordinator's
+        group follows it to the new source."""
         if uri.startswith("x-rincon:"):
             self.join(speaker, uri.removeprefix("x-rincon:"))
             return
-        self.leave(speaker)
+        if not speaker.is_coordinator:
+            self.leave(speaker)
         if uri.startswith("x-rincon-queue:"):
             if uri.split("#", maxsplit=1)[0] != speaker.queue_uri.split("#")[0]:
                 raise UPnPError(714, "not this speaker's queue")
             speaker.stream_uri = speaker.stream_metadata = ""
         else:
             speaker.stream_uri, speaker.stream_metadata = uri, metadata
-        speaker.set_transport("STOPPED")
+        self.transport(speaker, "STOPPED")
         speaker.position = 0.0
 
     def clear_queue(self, speaker: SpeakerState) -> None:
@@ -214,8 +253,10 @@ class Household:
             self.transport(speaker, "STOPPED")
             speaker.position = 0.0
 
-    def enqueue(self, speaker: SpeakerState, track: Track, position: int, as_next: bool) -> int:
-        """Add a track (1-based position, 0 for the end); returns its number."""
+    def enqueue(
+        self, speaker: SpeakerState, tracks: Sequence[Track], position: int, as_next: bool
+    ) -> int:
+        """Add tracks (at a 1-based position, 0 for the end); returns the first one's number."""
         self.require_coordinator(speaker)
         if as_next and speaker.queue:
             index = speaker.current + 1
@@ -223,7 +264,8 @@ class Household:
             index = position - 1
         else:
             index = len(speaker.queue)
-        speaker.queue.insert(index, track)
-        if len(speaker.queue) > 1 and index <= speaker.current:
-            speaker.current += 1
+        had_tracks = bool(speaker.queue)
+        speaker.queue[index:index] = tracks
+        if had_tracks and index <= speaker.current:
+            speaker.current += len(tracks)
         return index + 1

@@ -61,6 +61,43 @@ class Track:
         return "x-file-cifs://nas/Music/" + "/".join(quote(p) for p in parts)
 
 
+RADIO_SCHEMES = (
+    "x-sonosapi-stream:",
+    "x-sonosapi-radio:",
+    "x-sonosapi-hls:",
+    "x-rincon-mp3radio:",
+    "hls-radio:",
+    "aac:",
+)
+"""URI schemes a player plays as a radio station (no queue), as the Sonos app sets them."""
+
+
+@dataclass(frozen=True)
+class Playlist:
+    """A Sonos playlist (the household's saved queues, ContentDirectory object SQ:<n>)."""
+
+    title: str
+    tracks: tuple[Track, ...]
+
+
+@dataclass(frozen=True)
+class Favourite:
+    """A Sonos favourite (FV:2): a radio station's stream, or a saved playlist."""
+
+    title: str
+    stream_uri: str = ""
+    """The station's stream, for a radio favourite."""
+    playlist: str = ""
+    """The title of the household playlist it stands for, for a playlist favourite."""
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if bool(self.stream_uri) == bool(self.playlist):
+            raise ValueError(f"favourite {self.title!r}: a stream or a playlist, one of them")
+        if self.stream_uri and not self.stream_uri.startswith(RADIO_SCHEMES):
+            raise ValueError(f"favourite {self.title!r}: {self.stream_uri} is no radio stream")
+
+
 def hms(seconds: float) -> str:
     """Seconds as the H:MM:SS the UPnP AV services use."""
     total = max(0, int(seconds))

@@ -13,7 +13,7 @@ from soco import events_asyncio
 from devices.adapters.sonos import SonosConfig
 from devices.adapters.sonos.adapter import POLL_WITH_EVENTS, POLL_WITHOUT_EVENTS, SonosAdapter
 from devices.adapters.sonos.demo import DEMO_QUEUE
-from devices.adapters.sonos.emulator import SonosEmulator, SpeakerSpec
+from devices.adapters.sonos.emulator import Favourite, Playlist, SonosEmulator, SpeakerSpec, Track
 from devices.adapters.sonos.events import free_port
 from devices.blocking import BlockingRunner
 from devices.discovery import Discovery
@@ -26,6 +26,15 @@ from skills.actions import Action, Path, Plan, Requester
 from skills.executor import Executor
 
 FIRST, SECOND, THIRD = (track.title for track in DEMO_QUEUE)
+LATE_JAZZ = (Track("Take Five", "Dave Brubeck", "Time Out", 324), Track("Naima", "John Coltrane"))
+LIBRARY: dict[str, Any] = {
+    "playlists": [Playlist("Late Jazz", LATE_JAZZ)],
+    "favourites": [
+        Favourite("Jazz Radio", stream_uri="x-sonosapi-stream:s1234?sid=254&flags=8224"),
+        Favourite("Sunday", playlist="Late Jazz"),
+    ],
+}
+"""A household's favourites (a station, a playlist shortcut) and its one Sonos playlist."""
 
 
 def speakers(hosts: HostAllocator, *names: str, **options: Any) -> list[SpeakerSpec]:
@@ -53,11 +62,23 @@ class TestSonosContract(AdapterContract):
             expect={"group_members": ["{self}", "{other}"]},
         ),
         CommandCase("media_player.unjoin", expect={"group_members": None}),
+        CommandCase(
+            "media_player.select_source",
+            {"source": "late jazz"},
+            expect={"state": "playing", "media_title": "Take Five"},
+        ),
+        CommandCase(
+            "media_player.select_source",
+            {"source": "Jazz Radio"},
+            expect={"state": "playing", "media_title": "Jazz Radio"},
+        ),
         CommandCase("media_player.stop", expect={"state": "stopped"}),
     ]
 
     async def start_emulator(self, hosts: HostAllocator) -> SonosEmulator:
-        emulator = SonosEmulator(speakers(hosts, "Den", "Study"), ssdp_interface="127.0.0.1")
+        emulator = SonosEmulator(
+            speakers(hosts, "Den", "Study"), ssdp_interface="127.0.0.1", **LIBRARY
+        )
         await emulator.start()
         return emulator
 
@@ -108,7 +129,7 @@ class Rig:
 async def configured(*names: str, **settings: Any) -> AsyncIterator[Rig]:
     """Emulated speakers of these names, and the adapter started on their addresses (no
     discovery, and no poller: only what the test calls reads the speakers)."""
-    emulator = SonosEmulator(speakers(fresh_hosts(), *names), ssdp_interface="127.0.0.1")
+    emulator = SonosEmulator(speakers(fresh_hosts(), *names), ssdp_interface="127.0.0.1", **LIBRARY)
     await emulator.start()
     registry = Registry()
     blocking = BlockingRunner()
@@ -134,6 +155,43 @@ async def test_configured_hosts_need_no_discovery() -> None:
     async with configured("Den", "Study") as rig:
         assert sorted(rig.registry.entities) == ["media_player.den", "media_player.study"]
         assert fields(rig.registry.entity("media_player.den"))["media_title"] == FIRST
+
+
+async def test_favourites_and_playlists_are_what_a_speaker_can_play_by_name() -> None:
+    async with configured("Den", "Study") as rig:
+        den = fields(rig.registry.entity("media_player.den"))
+        assert den["source_list"] == ["Jazz Radio", "Sunday", "Late Jazz"]
+        assert den["radio_sources"] == ["Jazz Radio"]
+        # Played on the group's coordinator: the whole group plays it.
+        executor = Executor(rig.registry, {"sonos": rig.adapter})
+        ask = Requester.local_admin()
+        join = Action(
+            entity_id="media_player.den",
+            command="media_player.join",
+            params={"members": ["media_player.study"]},
+        )
+        play = Action(
+            entity_id="media_player.study",
+            command="media_player.select_source",
+            params={"source": "SUNDAY"},
+        )
+        for action in (join, play):  # two devices: one plan would send both at once
+            [result] = await executor.run(Plan([action], ask, Path.ROUTINE))
+            assert result.ok, result
+        coordinator = rig.emulator.speaker("Den")
+        assert [t.title for t in coordinator.queue] == ["Take Five", "Naima"]
+        assert {s.transport_state for s in rig.emulator.speakers} == {"PLAYING"}
+        # A name it does not have is refused, and nothing is sent to the speaker.
+        before = len(rig.emulator.requests)
+        wrong = Action(
+            entity_id="media_player.den",
+            command="media_player.select_source",
+            params={"source": "Polka Hour"},
+        )
+        [result] = await executor.run(Plan([wrong], ask, Path.ROUTINE))
+        assert result.error == "Den: has no favourite or playlist called 'Polka Hour'."
+        sent = [r.action for r in list(rig.emulator.requests)[before:]]
+        assert sent == ["Browse", "Browse"]  # it looked, and changed nothing
 
 
 async def test_a_slow_speaker_does_not_delay_the_others() -> None:

@@ -21,7 +21,7 @@ from soco.exceptions import SoCoSlaveException, SoCoUPnPException
 from zeroconf import IPVersion
 from zeroconf.asyncio import AsyncZeroconf
 
-from devices.adapters.sonos.emulator import SonosEmulator, SpeakerSpec, Track
+from devices.adapters.sonos.emulator import Favourite, Playlist, SonosEmulator, SpeakerSpec, Track
 from devices.adapters.sonos.emulator.state import default_uid
 from devices.testing.addresses import HostAllocator
 from devices.testing.faults import Faults
@@ -358,6 +358,58 @@ def test_queue_and_streams(start_emulator: StartEmulator, hosts: HostAllocator) 
     player.clear_queue()
     assert (player.queue_size, state.queue) == (0, [])
     assert state.transport_state == "PLAYING"  # the stream plays on
+
+
+def test_favourites_and_playlists_play_as_the_sonos_app_plays_them(
+    start_emulator: StartEmulator, hosts: HostAllocator
+) -> None:
+    (spec,) = speakers(hosts, "Kitchen")
+    late = (Track("Take Five", "Dave Brubeck", "Time Out", 324), *QUEUE[:1])
+    emulator = start_emulator(
+        [spec],
+        playlists=[Playlist("Late Jazz", late), Playlist("Empty", ())],
+        favourites=[
+            Favourite("Jazz Radio", stream_uri="x-sonosapi-stream:s1234?sid=254&flags=8224"),
+            Favourite("My Late Jazz", playlist="Late Jazz", description="Sonos Playlist"),
+        ],
+    )
+    state = emulator.speaker("Kitchen")
+    player = soco.SoCo(spec.host)
+
+    radio, shortcut = player.music_library.get_sonos_favorites()
+    assert (radio.title, shortcut.title) == ("Jazz Radio", "My Late Jazz")
+    assert radio.reference.get_uri() == "x-sonosapi-stream:s1234?sid=254&flags=8224"
+    assert radio.reference.item_class == "object.item.audioItem.audioBroadcast"
+    assert shortcut.reference.item_class == "object.container.playlistContainer"
+    lists = player.get_sonos_playlists()
+    assert [p.title for p in lists] == ["Late Jazz", "Empty"]
+
+    # A playlist goes through the queue, all of its tracks, from the first.
+    player.clear_queue()
+    assert player.add_to_queue(shortcut.reference) == 1
+    player.play_from_queue(0)
+    assert [t.title for t in state.queue] == ["Take Five", "Blue in Green"]
+    assert player.get_current_track_info()["title"] == "Take Five"
+    assert state.transport_state == "PLAYING"
+    with pytest.raises(SoCoUPnPException) as empty:
+        player.add_to_queue(lists[1])
+    assert upnp_error(empty) == 701
+
+    # A station plays its stream, with the title it is given.
+    player.play_uri(radio.reference.get_uri(), title=radio.title)
+    assert player.get_current_media_info()["channel"] == "Jazz Radio"
+    assert state.stream_uri.startswith("x-sonosapi-stream:s1234")
+
+
+def test_a_favourite_names_what_exists() -> None:
+    with pytest.raises(ValueError, match="a stream or a playlist"):
+        Favourite("Nothing")
+    with pytest.raises(ValueError, match="no radio stream"):
+        Favourite("Web", stream_uri="http://127.0.0.1:9/a.mp3")
+    with pytest.raises(ValueError, match="no playlist 'Gone'"):
+        SonosEmulator(
+            [SpeakerSpec("Kitchen", "127.0.0.2")], favourites=[Favourite("X", playlist="Gone")]
+        )
 
 
 # --- rendering ------------------------------------------------------------------------
