@@ -174,13 +174,18 @@ class Understander:
         names) only after its parts did not all read: the parts are sooner.
         """
         several = len(self.wording.parts(text)) > 1
-        found = self._read(text, loose=not several)
+        found = self._read(text, loose=False)
+        corrected = self.intents.corrected(text) if found is None else None
+        if corrected is not None:
+            # Slips put right before names are read loosely: "the halway thermostat" is the
+            # Hallway Thermostat, not every heat source of a place that sounds like it.
+            found = self._read(corrected, loose=False)
+        if found is None and not several:
+            found = self._read(text, loose=True, strict=False)
         if found is None and several:
             found = self._compound(text) or self._read(text)
-        if found is None:
-            corrected = self.intents.corrected(text)
-            if corrected is not None:
-                found = self._read(corrected)
+        if found is None and corrected is not None:
+            found = self._read(corrected)
         if found is None and not several:
             found = self._about_kind(text)
         return found
@@ -195,9 +200,9 @@ class Understander:
         found = self.intents.read(plain, kinds=True)
         return _from_intent(plain, found) if found is not None and found.question else None
 
-    def _read(self, text: str, *, loose: bool = True) -> Understanding | None:
+    def _read(self, text: str, *, loose: bool = True, strict: bool = True) -> Understanding | None:
         """Routine phrases (in the forms people say them), then sentence templates (with
-        `loose`, also with names that match no list exactly)."""
+        `loose`, also with names that match no list exactly; without `strict`, only so)."""
         for form in self.wording.routine_forms(text):
             routine = match_phrase(self.routines, form)
             if routine is not None:
@@ -211,7 +216,7 @@ class Understander:
                     reply=f"Running {routine.name}.",
                 )
         for form in self.wording.forms(text):
-            found = self.intents.read(form, loose=loose)
+            found = self.intents.read(form, loose=loose, strict=strict)
             if found is not None:
                 return _from_intent(text, found)
         return None

@@ -132,15 +132,18 @@ class IntentReader:
         self.slot_lists()
         if self._speller is None:
             home = list_words(self._lists)
-            self._speller = Speller(_template_words(self.language) | home)
+            self._speller = Speller(_template_words(self.language), preferred=home)
         return self._speller.corrected(text)
 
-    def read(self, text: str, *, loose: bool = True, kinds: bool = False) -> IntentResult | None:
+    def read(
+        self, text: str, *, loose: bool = True, strict: bool = True, kinds: bool = False
+    ) -> IntentResult | None:
         """What `text` asks for, or None when no handled intent matches it.
 
-        Without `loose`, only the strict pass runs. With `kinds`, words that name no device
-        but a kind of device ("turn on the big light") are read too, as a question about
-        the devices of that kind.
+        Without `loose`, only the strict pass runs; without `strict`, only the loose pass
+        (for a text whose strict pass found nothing already). With `kinds`, words that name
+        no device but a kind of device ("turn on the big light") are read too, as a
+        question about the devices of that kind.
         """
         text = text.strip()
         if not text:
@@ -151,9 +154,11 @@ class IntentReader:
             # Only the list values and templates that could match this text (the same
             # results, sooner): see `vocabulary` and `pruning`.
             lists, empty = narrowed(self._every_list, self._vocabularies, text)
-        strict = _pruner(self.language, None).strict(text, empty)
         resolver = self._resolver()
-        result = _best(recognize_all(text, strict, slot_lists=lists, language=self.language))
+        result = None
+        if strict:
+            exact = _pruner(self.language, None).strict(text, empty)
+            result = _best(recognize_all(text, exact, slot_lists=lists, language=self.language))
         if result is not None:
             if result.intent.name not in HANDLERS:
                 _LOGGER.debug("%r is %s, which is not handled here", text, result.intent.name)

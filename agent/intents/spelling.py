@@ -78,8 +78,11 @@ def _collect(expression: Expression | Sentence, found: set[str], seen: set[int])
 class Speller:
     """Puts right the words of a sentence that are one slip from exactly one known word."""
 
-    def __init__(self, known: Iterable[str]) -> None:
-        self.known = frozenset(known)
+    def __init__(self, known: Iterable[str], preferred: Iterable[str] = ()) -> None:
+        self.preferred = frozenset(preferred)
+        """The household's own words (names, places): a slip as near to one of them as to
+        a template word is taken for it ("halway": the Hallway, not "halfway")."""
+        self.known = frozenset(known) | self.preferred
         self._choices = sorted(w for w in self.known if len(w) >= _SHORTEST - 1)
         self._short = [w for w in self._choices if _SHORTEST - 1 <= len(w) <= _SHORTEST]
 
@@ -135,4 +138,6 @@ class Speller:
             return None
         nearest = min(key for key, _ in fits)
         best = [known for key, known in fits if key == nearest]
+        if len(best) > 1:
+            best = [known for known in best if known in self.preferred]
         return best[0] if len(best) == 1 else None

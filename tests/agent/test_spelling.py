@@ -46,3 +46,11 @@ def test_a_word_two_known_words_are_as_close_to_stays_as_it_is() -> None:
     assert speller.word("lamx") is None
     assert speller.word("lampp") == "lamp"
     assert Speller({"küche"}).word("kueche") == "küche"
+
+
+def test_a_tie_goes_to_the_households_own_word() -> None:
+    # "halway" is one slip from the template word "halfway" and from the Hallway.
+    assert Speller({"halfway", "hallway"}).word("halway") is None
+    assert Speller({"halfway"}, preferred={"hallway"}).word("halway") == "hallway"
+    # Two of the household's own words alike: still no guess.
+    assert Speller({"halfway"}, preferred={"hallway", "hailway"}).word("halway") is None
