@@ -8,6 +8,7 @@ the entities that are busy (the playing speakers for "pause").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,9 @@ TARGET_SLOTS = ("name", "area", "floor")
 Phrases = Mapping[str, Mapping[str, str]]
 """Reply templates by language, then by key; English is the fallback."""
 
+_ARTICLE = re.compile(r"^(the|a|an|der|die|das|den|dem|ein|eine|einen)\s+", re.IGNORECASE)
+"""A leading article of loose words, left out where a reply quotes them as a name."""
+
 _COMMON: Phrases = {
     "en": {
         "and": "and",
@@ -36,6 +40,8 @@ _COMMON: Phrases = {
         "unknown_name": "I don't know a {kind} called {name}.",
         "none_in_area": "There is no {kind} in the {area}.",
         "none_on_floor": "There is no {kind} on the {floor}.",
+        "unknown_in_area": "There is no {kind} called {name} in the {area}.",
+        "unknown_on_floor": "There is no {kind} called {name} on the {floor}.",
         "device": "device",
         "media_player": "media player",
         "light": "light",
@@ -54,6 +60,8 @@ _COMMON: Phrases = {
         "unknown_name": "Ich kenne kein Gerät namens {name}.",
         "none_in_area": "Im Bereich {area} gibt es kein passendes Gerät ({kind}).",
         "none_on_floor": "Im Stockwerk {floor} gibt es kein passendes Gerät ({kind}).",
+        "unknown_in_area": "Im Bereich {area} gibt es kein Gerät namens {name}.",
+        "unknown_on_floor": "Im Stockwerk {floor} gibt es kein Gerät namens {name}.",
         "device": "Gerät",
         "media_player": "Mediaplayer",
         "light": "Licht",
@@ -286,7 +294,14 @@ def _loose(request: IntentRequest, slot: str, domains: Collection[Domain], kind:
     if found.ambiguous:
         return Targets(question=_ask(registry, found.candidates, language))
     if not found.entities:
-        return Targets(problem=phrase(_COMMON, language, "unknown_name", kind=kind, name=text))
+        if "area" in exact:
+            key, where = "unknown_in_area", {"area": exact["area"]}
+        elif "floor" in exact:
+            key, where = "unknown_on_floor", {"floor": exact["floor"]}
+        else:
+            key, where = "unknown_name", {}
+        said = _ARTICLE.sub("", text) or text  # "called the pool": "called pool"
+        return Targets(problem=phrase(_COMMON, language, key, kind=kind, name=said, **where))
     # Report the slot as what the words turned out to be: "pause upstairs" names a floor.
     del request.slots[slot]
     place: Area | Floor | None = None
