@@ -259,6 +259,16 @@ async def test_the_radio_and_a_playlist_by_name(tmp_path: Path, capsys) -> None:
     assert bedroom["attributes"]["source_list"] == ["Jazz Radio", "Sunday Morning", "Late Jazz"]
 
 
+async def test_leaving_home_sets_the_heating_back(tmp_path: Path, capsys) -> None:
+    said, _ = await demo(tmp_path, capsys, "bye dobby", dry_run=True)
+    assert said["routine"] == "leaving home"
+    setback = [a for a in said["actions"] if a["command"] == "climate.set_temperature"]
+    assert setback == [
+        {"entity_id": e, "command": "climate.set_temperature", "params": {"temperature": 16}}
+        for e in ("climate.hallway_radiator", "climate.hallway_thermostat")
+    ]
+
+
 async def test_set_the_living_room_volume(tmp_path: Path, capsys) -> None:
     said, states = await demo(tmp_path, capsys, "set the living room volume to 30")
     assert said["actions"] == [
