@@ -38,6 +38,8 @@ _PERCENT = _shown_as({"type": "integer", "minimum": 0, "maximum": 100})
 _INTEGER = _shown_as({"type": "integer"})
 _NUMBER = _shown_as({"type": "number"})
 MaybePercent = Annotated[Percent | None, _PERCENT]
+MaybeText = Annotated[str | None, _shown_as({"type": "string"})]
+MaybeIds = Annotated[list[str] | None, _shown_as({"type": "array", "items": {"type": "string"}})]
 
 
 def _actions(entity_ids: Iterable[str], command: str, **params: Any) -> list[Action]:
@@ -107,19 +109,36 @@ async def media_player(
         "volume_down",
         "mute",
         "unmute",
+        "play_source",
+        "group",
+        "ungroup",
     ],
     volume: MaybePercent = None,
     step: Annotated[int, Field(ge=1, le=100)] = 10,
+    source: MaybeText = None,
+    members: MaybeIds = None,
 ) -> str:
-    """Control speakers: play, pause, skip, volume and mute.
+    """Control speakers: play, pause, skip, volume, mute, favourites and groups.
 
     Args:
         entity_ids: Media player entity ids, e.g. ["media_player.kitchen"].
-        action: What to do. set_volume needs `volume`; volume_up and volume_down use `step`.
+        action: What to do. set_volume needs `volume`; volume_up and volume_down use `step`;
+            play_source plays `source` (one of the player's source_list: favourites and
+            playlists); group makes `members` play with the first entity (its coordinator);
+            ungroup makes each entity play on its own.
         volume: The volume in percent, for set_volume.
         step: Percentage points for volume_up and volume_down.
+        source: A name from the player's source_list, for play_source.
+        members: Media player entity ids to join the first entity's group, for group.
     """
-    if action == "set_volume":
+    if action == "play_source":
+        actions = _actions(entity_ids, "media_player.select_source", source=source)
+    elif action == "group":
+        leader = entity_ids[:1]
+        actions = _actions(leader, "media_player.join", members=members)
+    elif action == "ungroup":
+        actions = _actions(entity_ids, "media_player.unjoin")
+    elif action == "set_volume":
         actions = _actions(entity_ids, "media_player.set_volume", volume=volume)
     elif action in ("volume_up", "volume_down"):
         delta = step if action == "volume_up" else -step
