@@ -1,4 +1,5 @@
-"""Lights: on and off, brightness in percent, colour temperature in kelvin, RGB colour."""
+"""Lights: on and off, brightness in percent, colour temperature in kelvin, RGB colour, and
+the zones of a strip."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ class LightFeature(StrEnum):
     COLOR = "color"
     TRANSITION = "transition"
     EFFECT = "effect"
+    ZONES = "zones"
+    """A strip or beam whose zones take colours of their own."""
 
 
 class LightState(State):
@@ -36,6 +39,11 @@ class LightState(State):
     max_color_temp_kelvin: int | None = None
     effect: str | None = None
     effect_list: list[str] | None = None
+    zone_count: int | None = None
+    """How many zones a strip or beam has (numbered from 1), when they can differ."""
+
+
+Zone = Annotated[int, Field(ge=1, le=1024)]
 
 
 class LightTurnOn(Params):
@@ -47,6 +55,9 @@ class LightTurnOn(Params):
     rgb_color: tuple[Channel, Channel, Channel] | None = None
     transition: Annotated[float, Field(ge=0, le=3600)] | None = None
     effect: str | None = None
+    zones: tuple[Zone, Zone] | None = None
+    """The first and last zone (from 1) of a strip that take the colour and brightness;
+    the other zones keep theirs. Without it the whole light changes."""
 
     def needs(self) -> set[str]:
         """Dimming needs brightness support, and so on."""
@@ -61,6 +72,8 @@ class LightTurnOn(Params):
             needed.add(LightFeature.TRANSITION.value)
         if self.effect is not None:
             needed.add(LightFeature.EFFECT.value)
+        if self.zones is not None:
+            needed.add(LightFeature.ZONES.value)
         return needed
 
     def refusal(self, state: State | None) -> str | None:
@@ -75,6 +88,13 @@ class LightTurnOn(Params):
         effects = state.effect_list
         if self.effect is not None and effects is not None and self.effect not in effects:
             return f"it has no effect called {self.effect!r}"
+        if self.zones is not None:
+            first, last = self.zones
+            count = state.zone_count
+            if first > last:
+                return f"zone {first} comes after zone {last}"
+            if count is not None and last > count:
+                return f"it has zones 1 to {count}, not {last}"
         return None
 
 

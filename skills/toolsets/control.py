@@ -57,6 +57,9 @@ async def light(
         tuple[int, int, int] | None, _shown_as({"type": "array", "items": {"type": "integer"}})
     ] = None,
     transition: Annotated[float | None, _NUMBER] = None,
+    zones: Annotated[
+        tuple[int, int] | None, _shown_as({"type": "array", "items": {"type": "integer"}})
+    ] = None,
 ) -> str:
     """Turn lights on or off, dim them, or change their colour.
 
@@ -67,6 +70,7 @@ async def light(
         color_temp_kelvin: 2700 warm white to 6500 daylight.
         rgb_color: [red, green, blue], each 0-255.
         transition: Seconds to fade.
+        zones: [first, last] zone (from 1) of a strip with a zone_count, for turn_on.
     """
     if action == "turn_on":
         params = {
@@ -74,6 +78,7 @@ async def light(
             "color_temp_kelvin": color_temp_kelvin,
             "rgb_color": rgb_color,
             "transition": transition,
+            "zones": zones,
         }
         return await act(ctx, _actions(entity_ids, "light.turn_on", **params))
     if action == "turn_off":

@@ -112,6 +112,8 @@ def features_of(info: BulbInfo) -> frozenset[str]:
         features.add(LightFeature.COLOR_TEMP.value)
     if info.color:
         features.add(LightFeature.COLOR.value)
+    if info.zones:
+        features.add(LightFeature.ZONES.value)
     return frozenset(features)
 
 
@@ -120,8 +122,11 @@ def light_state(reading: Reading, info: BulbInfo) -> LightState:
     ranged = LightFeature.COLOR_TEMP.value in features_of(info)
     low = info.min_kelvin if ranged else None
     high = info.max_kelvin if ranged else None
+    zones = info.zones or None
     if not reading.on:
-        return LightState(state="off", min_color_temp_kelvin=low, max_color_temp_kelvin=high)
+        return LightState(
+            state="off", min_color_temp_kelvin=low, max_color_temp_kelvin=high, zone_count=zones
+        )
     hue, saturation, brightness, kelvin = reading.hsbk
     coloured = info.color and saturation > 0
     return LightState(
@@ -131,6 +136,7 @@ def light_state(reading: Reading, info: BulbInfo) -> LightState:
         rgb_color=hue_saturation_to_rgb(hue, saturation) if coloured else None,
         min_color_temp_kelvin=low,
         max_color_temp_kelvin=high,
+        zone_count=zones,
     )
 
 
@@ -231,27 +237,16 @@ class BulbLink(DeviceLink):
                 self.sink.pushed(unique_id, state)
 
     async def _turn_on(self, bulb: Bulb, params: LightTurnOn) -> None:
-        assert self.info is not None
-        info = self.info
         reading = await bulb.read()
-        hue, saturation, brightness, kelvin = reading.hsbk
+        hue, saturation, brightness, kelvin = self._colour(params, reading.hsbk)
+        changed = (hue, saturation, kelvin) != (reading.hsbk[0], reading.hsbk[1], reading.hsbk[3])
         duration = _milliseconds(params.transition)
-        changed = False
-        if params.rgb_color is not None:
-            hue, saturation = rgb_to_hue_saturation(params.rgb_color)
-            changed = True
-        if params.color_temp_kelvin is not None:
-            low, high = info.min_kelvin, info.max_kelvin
-            if low is not None and high is not None and not low <= params.color_temp_kelvin <= high:
-                raise UnsupportedCommandError(
-                    f"it shows colour temperatures from {low} K to {high} K,"
-                    f" not {params.color_temp_kelvin} K"
-                )
-            saturation, kelvin = 0, params.color_temp_kelvin
-            changed = True
         target = params.brightness
         if params.brightness_step is not None:
             target = (word_to_percent(brightness) if reading.on else 0) + params.brightness_step
+        if params.zones is not None:
+            await self._turn_on_zones(bulb, params.zones, reading, target, params)
+            return
         if target is not None and target <= 0:
             await bulb.set_power(False, duration)
             return
@@ -267,6 +262,45 @@ class BulbLink(DeviceLink):
         if changed:
             await bulb.set_color(colour)
         await bulb.set_power(True, duration)
+
+    def _colour(self, params: LightTurnOn, hsbk: Hsbk) -> Hsbk:
+        """The colour the parameters ask for, from the bulb's colour now (brightness kept)."""
+        assert self.info is not None
+        hue, saturation, brightness, kelvin = hsbk
+        if params.rgb_color is not None:
+            hue, saturation = rgb_to_hue_saturation(params.rgb_color)
+        if params.color_temp_kelvin is not None:
+            low, high = self.info.min_kelvin, self.info.max_kelvin
+            if low is not None and high is not None and not low <= params.color_temp_kelvin <= high:
+                raise UnsupportedCommandError(
+                    f"it shows colour temperatures from {low} K to {high} K,"
+                    f" not {params.color_temp_kelvin} K"
+                )
+            saturation, kelvin = 0, params.color_temp_kelvin
+        return Hsbk(hue, saturation, brightness, kelvin)
+
+    async def _turn_on_zones(
+        self,
+        bulb: Bulb,
+        zones: tuple[int, int],
+        reading: Reading,
+        target: int | None,
+        params: LightTurnOn,
+    ) -> None:
+        """The zones take the colour (dimmed to nothing, they go dark); the strip, one
+        power for all its zones, comes on if it was off."""
+        assert self.info is not None
+        first, last = zones
+        if last > self.info.zones:
+            raise UnsupportedCommandError(f"it has zones 1 to {self.info.zones}, not {last}")
+        hue, saturation, brightness, kelvin = self._colour(params, reading.hsbk)
+        if target is not None:
+            brightness = percent_to_word(max(0, min(target, 100)))
+        duration = _milliseconds(params.transition)
+        colour = Hsbk(hue, saturation, brightness, kelvin)
+        await bulb.set_zones(first - 1, last - 1, colour, duration)
+        if not reading.on:
+            await bulb.set_power(True, duration)
 
     async def close(self) -> None:
         """Stop following fades and close the bulb's socket."""

@@ -98,6 +98,8 @@ class BulbInfo:
     color: bool
     min_kelvin: int | None
     max_kelvin: int | None
+    zones: int = 0
+    """How many zones a strip or beam (a multizone product) has; 0 for a bulb."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,10 @@ class Bulb:
         try:
             product_id = int(version.product)
             product = products_dict.get(product_id)
+        except (AttributeError, TypeError, ValueError):
+            raise DeviceResponseError("described itself in a way that makes no sense.") from None
+        zones = await self.zone_count() if product is not None and product.multizone else 0
+        try:
             info = BulbInfo(
                 serial=self.serial,
                 label=_text(state.label) or self.serial,
@@ -195,10 +201,32 @@ class Bulb:
                 color=bool(product.color) if product else True,
                 min_kelvin=product.min_kelvin if product else None,
                 max_kelvin=product.max_kelvin if product else None,
+                zones=zones,
             )
         except (AttributeError, TypeError, ValueError):
             raise DeviceResponseError("described itself in a way that makes no sense.") from None
         return info, self._reading(state)
+
+    async def zone_count(self) -> int:
+        """How many zones a strip has (MultiZoneGetColorZones for its first eight: one
+        StateMultiZone, which says the count; one zone alone would answer StateZone)."""
+        state = await self._request(lambda answered: self.light.get_color_zones(0, 7, answered))
+        try:
+            count = int(state.count)
+        except (AttributeError, TypeError, ValueError):
+            raise DeviceResponseError("sent zones that make no sense.") from None
+        if not 0 < count <= 1024:
+            raise DeviceResponseError(f"says it has {count} zones.")
+        return count
+
+    async def set_zones(self, first: int, last: int, hsbk: Hsbk, duration_ms: int = 0) -> None:
+        """Colour zones `first` to `last` (from 0), fading over `duration_ms`
+        (MultiZoneSetColorZones, applied at once, acknowledged)."""
+        await self._request(
+            lambda answered: self.light.set_color_zones(
+                first, last, list(hsbk), duration=duration_ms, apply=1, callb=answered
+            )
+        )
 
     async def set_power(self, on: bool, duration_ms: int = 0) -> None:
         """Switch on or off, fading over `duration_ms` (LightSetPower, acknowledged)."""

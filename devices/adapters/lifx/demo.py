@@ -29,6 +29,7 @@ from lifx_emulator import (  # type: ignore[import-untyped]
     EmulatedLifxServer,
     create_color_light,
     create_color_temperature_light,
+    create_multizone_light,
 )
 from lifx_emulator.devices import DeviceManager  # type: ignore[import-untyped]
 from lifx_emulator.devices.observers import PacketEvent  # type: ignore[import-untyped]
@@ -46,8 +47,11 @@ LIFX_PORT = 56700
 """Where bulbs hear GetService."""
 EVERY_PACKET_TYPE = range(1, 1024)
 
-KINDS = {"color_light": True, "white_light": False}
-"""House-file kinds: a colour bulb (LIFX Color) or a white one (LIFX Mini White to Warm)."""
+KINDS = {"color_light": True, "white_light": False, "light_strip": True}
+"""House-file kinds: a colour bulb (LIFX Color), a white one (LIFX Mini White to Warm), or a
+strip of zones (a LIFX Beam)."""
+STRIP_ZONES = 16
+"""The zones of the house's strips: two Beam segments of eight."""
 
 
 def serial_for(label: str) -> str:
@@ -69,6 +73,8 @@ class BulbSpec:
     kelvin: int = 3500
     rgb_color: tuple[int, int, int] | None = None
     serial: str = ""
+    zones: int = 0
+    """A strip's zones (a LIFX Beam, product 38, as lifx-emulator makes one); 0: a bulb."""
 
     def __post_init__(self) -> None:
         if not self.serial:
@@ -81,13 +87,19 @@ class BulbSpec:
 
 
 def _device(spec: BulbSpec) -> EmulatedLifxDevice:
-    factory = create_color_light if spec.color else create_color_temperature_light
-    device = factory(
-        spec.serial, mdns_enabled=False, location_label=spec.location, group_label=spec.group
-    )
+    labels = {"location_label": spec.location, "group_label": spec.group}
+    if spec.zones:
+        device = create_multizone_light(
+            spec.serial, zone_count=spec.zones, mdns_enabled=False, **labels
+        )
+    else:
+        factory = create_color_light if spec.color else create_color_temperature_light
+        device = factory(spec.serial, mdns_enabled=False, **labels)
     device.state.label = spec.label
     device.state.power_level = 65535 if spec.on else 0
     device.state.color = LightHsbk(*spec.hsbk())
+    if spec.zones:
+        device.state.zone_colors = [LightHsbk(*spec.hsbk()) for _ in range(spec.zones)]
     return device
 
 
@@ -213,6 +225,7 @@ def bulb_spec(device: DemoDevice) -> BulbSpec:
         rgb_color=(int(rgb[0]), int(rgb[1]), int(rgb[2]))
         if isinstance(rgb, list | tuple) and len(rgb) == 3
         else None,
+        zones=STRIP_ZONES if device.kind == "light_strip" else 0,
     )
 
 

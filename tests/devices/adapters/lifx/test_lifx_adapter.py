@@ -22,6 +22,7 @@ from devices.registry import Registry
 from devices.testing import AdapterContract, CommandCase, Harness, fresh_hosts
 from devices.testing.addresses import HostAllocator
 from devices.testing.house import DemoDevice
+from tests.scripted_model import model_calls
 
 STRIP, LAMP = "Counter Strip", "Desk Lamp"
 
@@ -125,6 +126,40 @@ async def test_bulbs_propose_their_lifx_group_as_area_and_their_product_as_featu
             "max_color_temp_kelvin": 9000,
         }
         assert registry.devices[strip.device_id].info.manufacturer == "LIFX"
+
+
+async def test_a_beams_zones_take_colours_of_their_own() -> None:
+    hosts = fresh_hosts()
+    emulation = LifxEmulation(
+        [BulbSpec("Shelf Beam", "Living Room", zones=16, on=False, kelvin=2700)],
+        hosts.allocate(),
+        broadcast=hosts.broadcast,
+    )
+    async with lifx(emulation) as (registry, adapter):
+        beam = registry.entity("light.shelf_beam")
+        assert "zones" in beam.features
+        assert beam.state is not None
+        assert beam.state.attributes()["zone_count"] == 16
+        await send(registry, adapter, "light.shelf_beam", rgb_color=[0, 0, 255], zones=[3, 5])
+        device = emulation.bulb("Shelf Beam").state
+        blue = {n for n, c in enumerate(device.zone_colors) if c.saturation and c.hue > 40000}
+        assert blue == {2, 3, 4}  # zones 3 to 5, counted from 1
+        assert device.power_level > 0  # the strip came on for them
+        # A zone beyond the strip is refused before anything is sent.
+        with pytest.raises(UnsupportedCommandError, match="zones 1 to 16, not 17"):
+            await send(registry, adapter, "light.shelf_beam", rgb_color=[255, 0, 0], zones=[1, 17])
+        # The model's light tool reaches the zones too.
+        zones = {"entity_ids": ["light.shelf_beam"], "rgb_color": [255, 0, 0], "zones": [15, 16]}
+        answers = await model_calls(registry, {"lifx": adapter}, ("control_light", zones))
+        assert answers == ["Done: turn on on Shelf Beam."]
+        device = emulation.bulb("Shelf Beam").state  # the emulator keeps a new one
+        red = {n for n, c in enumerate(device.zone_colors) if c.saturation and c.hue < 1000}
+        assert red == {14, 15}
+        # Only a strip has zones.
+        emulation_bulbs = two_bulbs(fresh_hosts())
+        async with lifx(emulation_bulbs) as (bulbs, bulb_adapter):
+            with pytest.raises(UnsupportedCommandError, match="zones"):
+                await send(bulbs, bulb_adapter, "light.counter_strip", zones=[1, 2])
 
 
 async def test_a_colour_temperature_outside_the_bulbs_range_is_refused_before_sending() -> None:

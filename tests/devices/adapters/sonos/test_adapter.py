@@ -8,10 +8,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic_ai import Agent
-from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
-from pydantic_ai.models import override_allow_model_requests
-from pydantic_ai.models.function import AgentInfo, FunctionModel
 from soco import events_asyncio
 
 from devices.adapters.sonos import SonosConfig
@@ -28,9 +24,7 @@ from devices.testing import AdapterContract, CommandCase, fresh_hosts
 from devices.testing.addresses import HostAllocator
 from skills.actions import Action, Path, Plan, Requester
 from skills.executor import Executor
-from skills.house import House
-from skills.policy import Policy, PolicyConfig
-from skills.toolsets import HouseDeps, house_toolsets
+from tests.scripted_model import model_calls
 
 FIRST, SECOND, THIRD = (track.title for track in DEMO_QUEUE)
 LATE_JAZZ = (Track("Take Five", "Dave Brubeck", "Time Out", 324), Track("Naima", "John Coltrane"))
@@ -204,29 +198,20 @@ async def test_favourites_and_playlists_are_what_a_speaker_can_play_by_name() ->
 async def test_the_language_models_tool_plays_a_favourite_on_a_group() -> None:
     """The model's control_media_player tool: group, then play a favourite by its name,
     through the policy and the executor to the speakers."""
-    calls = [
-        {
-            "entity_ids": ["media_player.den"],
-            "action": "group",
-            "members": ["media_player.study"],
-        },
-        {"entity_ids": ["media_player.den"], "action": "play_source", "source": "Jazz Radio"},
-    ]
-
-    def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-        if calls:
-            return ModelResponse(parts=[ToolCallPart("control_media_player", calls.pop(0))])
-        return ModelResponse(parts=[TextPart("done")])
-
+    group = {
+        "entity_ids": ["media_player.den"],
+        "action": "group",
+        "members": ["media_player.study"],
+    }
+    play = {"entity_ids": ["media_player.den"], "action": "play_source", "source": "Jazz Radio"}
     async with configured("Den", "Study") as rig:
-        executor = Executor(rig.registry, {"sonos": rig.adapter})
-        house = House(rig.registry, Policy(rig.registry, PolicyConfig()), executor)
-        agent = Agent(FunctionModel(model), deps_type=HouseDeps, toolsets=house_toolsets())
-        with override_allow_model_requests(False):
-            result = await agent.run(
-                "jazz radio in the den and study", deps=HouseDeps(house, Requester.local_admin())
-            )
-        assert result.output == "done"
+        answers = await model_calls(
+            rig.registry,
+            {"sonos": rig.adapter},
+            ("control_media_player", group),
+            ("control_media_player", play),
+        )
+        assert len(answers) == 2, answers
         den, study = rig.emulator.speaker("Den"), rig.emulator.speaker("Study")
         assert study.coordinator_uid == den.uid
         assert den.stream_uri.startswith("x-sonosapi-stream:s1234")
