@@ -225,6 +225,9 @@ class EnvisalinkEmulator:
                 continue
             answer = dialect.handle(line)
             session.send(answer.lines)
+            if self.faults.stuck:  # acknowledged, and nothing happens on the panel
+                await session.writer.drain()
+                continue
             if answer.then is not None:
                 answer.then()
             await session.writer.drain()
