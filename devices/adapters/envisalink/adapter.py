@@ -117,12 +117,26 @@ class PanelLink(DeviceLink):
         for number in config.partitions:
             partition = alarm["partition"].get(number)
             if partition is not None:
-                states[f"{pid}:partition:{number}"] = partition_state(partition["status"])
+                source = self._alarm_source(number)
+                states[f"{pid}:partition:{number}"] = partition_state(partition["status"], source)
         for number in config.zones:
             zone = alarm["zone"].get(number)
             if zone is not None:
                 states[f"{pid}:zone:{number}"] = zone_state(zone)
         return states
+
+    def _alarm_source(self, partition: int) -> str | None:
+        """ "Patio Door, zone 3": the zone the panel says set the partition's alarm off."""
+        panel = self.module.panel
+        if panel is None:
+            return None
+        zones = self.config.zones
+        named = [
+            f"{zones[number].name}, zone {number}" if number in zones else f"zone {number}"
+            for number in panel.alarm_zones(partition)
+            if number not in zones or zones[number].partition == partition
+        ]
+        return "; ".join(named) or None
 
     async def read(self) -> Mapping[str, State]:
         """A keepalive the module acknowledges; the states are what it pushed."""

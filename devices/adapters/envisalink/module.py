@@ -206,6 +206,14 @@ class EnvisalinkModule:
         self._log.info("The panel refused a command: %s", reason)
         self._fail(DeviceRefusedError(f"{reason}."))
 
+    def wrong_code(self) -> None:
+        """The panel did not take the user code: the command under way is refused."""
+        self._log.info("The panel did not accept the user code")
+        error = DeviceRefusedError("the panel did not accept the user code.")
+        for waiter in list(self._waiters):
+            if waiter.check is not None:
+                _settle(waiter.future, error)
+
     def garbage(self) -> None:
         """The module sent bytes that are not TPI: what waits fails with a response error."""
         self._log.warning("The module sent something that is not TPI")

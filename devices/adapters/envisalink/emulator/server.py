@@ -147,6 +147,14 @@ class EnvisalinkEmulator:
         """Close a zone again."""
         self.panel.set_zone(number, is_open=False)
 
+    def lose_ac_power(self) -> None:
+        """Mains power goes: the panel reports a trouble."""
+        self.panel.set_ac_power(present=False)
+
+    def restore_ac_power(self) -> None:
+        """Mains power is back: the trouble clears."""
+        self.panel.set_ac_power(present=True)
+
     def trip(self, partition: int = 1) -> None:
         """Set the alarm off on a partition."""
         self.panel.trip(partition)

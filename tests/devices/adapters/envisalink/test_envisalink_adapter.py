@@ -200,8 +200,13 @@ async def test_an_acknowledged_arm_that_never_shows_is_unconfirmed_not_a_timeout
         assert house.registry.entity(ALARM).available
 
 
-async def test_a_wrong_code_is_refused_without_showing_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    async with running("dsc") as house:
+@FAMILIES
+async def test_a_wrong_code_is_refused_without_showing_it(
+    panel_type: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DSC says 670 (invalid access code); a Vista only beeps three times: both are a
+    wrong code, not a timeout."""
+    async with running(panel_type) as house:
         house.emulator.arm("away")
         await house.until(ALARM, "armed_away")
         monkeypatch.setenv(CODE_ENV, "9999")
