@@ -3,7 +3,8 @@
 The watcher listens to the registry, so it works for every alarm panel whatever its
 adapter (Envisalink, HomeKit): an alarm_panel turning `triggered` is news, and so is a
 binary sensor turning `on` while a panel that guards it is armed; so are a panel's troubles
-(AC power lost, a low battery) and their clearing. A sensor is guarded by
+(AC power lost, a low battery) and their clearing, and a reading the device's own alarm
+calls a problem ("Pool pH 8.1 is out of range"). A sensor is guarded by
 the panels of its own device (an Envisalink's zones and partitions), or, when its device
 has none, by every panel of the house. Motion and occupancy do not count while the house
 is armed home: people are in.
@@ -55,12 +56,26 @@ class AlarmWatch:
         if entity.domain is Domain.ALARM_PANEL:
             self._panel_news(entity, old, new)
             return
+        if entity.domain is Domain.SENSOR:
+            self._reading_news(entity, old, new)
+            return
         if old.state == new.state:
             return
         if entity.domain is Domain.BINARY_SENSOR and new.state == "on":
             text = self._sensor_text(entity)
             if text is not None:
                 self._publish(text)
+
+    def _reading_news(self, sensor: Entity, old: State, new: State) -> None:
+        problem, was = getattr(new, "problem", None), getattr(old, "problem", None)
+        if problem == was:
+            return
+        unit = getattr(new, "unit_of_measurement", None)
+        reading = f"{new.state} {unit}" if unit else new.state
+        if problem:
+            self._publish(f"{sensor.name} {reading} is {problem}.")
+        else:
+            self._publish(f"{sensor.name} is back to normal ({reading}).")
 
     def _panel_news(self, panel: Entity, old: State, new: State) -> None:
         source = getattr(new, "alarm_source", None)
