@@ -458,6 +458,45 @@ def routines_delete(name: str, config: ConfigOption = None) -> None:
     typer.echo(f"Deleted routine {name!r}.")
 
 
+@app.command()
+def scheduled(json_out: JsonOption = False, state: StateOption = Path("data")) -> None:
+    """What will run later: who asked, when, what. Read from the state database's job
+    store as it is, without starting a scheduler (safe while `dobby run` is running)."""
+    from skills.database import DATABASE_NAME
+    from skills.jobstore import stored_jobs
+
+    jobs = stored_jobs(state / DATABASE_NAME)
+    rows = [
+        {
+            "id": job.id,
+            "when": job.next_run.astimezone().isoformat(timespec="minutes")
+            if job.next_run is not None
+            else None,
+            "what": job.title,
+            "asked_by": job.asked_by,
+            "trigger": job.trigger,
+        }
+        for job in jobs
+    ]
+    if json_out:
+        _print_json(rows)
+        return
+    if not rows:
+        typer.echo("Nothing is scheduled.")
+        return
+    table = Table("when", "what", "asked by", "repeats", "id")
+    for row in rows:
+        repeats = "once" if str(row["id"]).startswith("once:") else str(row["trigger"])
+        table.add_row(
+            str(row["when"] or "paused"),
+            str(row["what"]),
+            str(row["asked_by"]),
+            repeats,
+            str(row["id"]),
+        )
+    Console(width=160).print(table)
+
+
 @config_app.command("check")
 def config_check(config: ConfigOption = None) -> None:
     """Check home.yaml and routines.yaml; say what is wrong, with file, line and field.

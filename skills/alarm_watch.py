@@ -2,7 +2,9 @@
 
 The watcher listens to the registry, so it works for every alarm panel whatever its
 adapter (Envisalink, HomeKit): an alarm_panel turning `triggered` is news, and so is a
-binary sensor turning `on` while a panel that guards it is armed. A sensor is guarded by
+binary sensor turning `on` while a panel that guards it is armed; so are a panel's troubles
+(AC power lost, a low battery) and their clearing, and a reading the device's own alarm
+calls a problem ("Pool pH 8.1 is out of range"). A sensor is guarded by
 the panels of its own device (an Envisalink's zones and partitions), or, when its device
 has none, by every panel of the house. Motion and occupancy do not count while the house
 is armed home: people are in.
@@ -14,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from devices.capabilities import Domain
+from devices.capabilities import Domain, State
 from devices.entities import Entity
 from devices.registry import Change, Registry
 from skills.notifications import Notice, NoticeKind, Notifications
@@ -49,15 +51,43 @@ class AlarmWatch:
     def _on_change(self, change: Change) -> None:
         entity, old = change.entity, change.old_state
         new = entity.state
-        if old is None or new is None or old.state == new.state or not entity.available:
+        if old is None or new is None or not entity.available:
             return
-        text: str | None = None
-        if entity.domain is Domain.ALARM_PANEL and new.state == "triggered":
-            text = self._trip_text(entity)
-        elif entity.domain is Domain.BINARY_SENSOR and new.state == "on":
+        if entity.domain is Domain.ALARM_PANEL:
+            self._panel_news(entity, old, new)
+            return
+        if entity.domain is Domain.SENSOR:
+            self._reading_news(entity, old, new)
+            return
+        if old.state == new.state:
+            return
+        if entity.domain is Domain.BINARY_SENSOR and new.state == "on":
             text = self._sensor_text(entity)
-        if text is not None:
-            self._publish(text)
+            if text is not None:
+                self._publish(text)
+
+    def _reading_news(self, sensor: Entity, old: State, new: State) -> None:
+        problem, was = getattr(new, "problem", None), getattr(old, "problem", None)
+        if problem == was:
+            return
+        unit = getattr(new, "unit_of_measurement", None)
+        reading = f"{new.state} {unit}" if unit else new.state
+        if problem:
+            self._publish(f"{sensor.name} {reading} is {problem}.")
+        else:
+            self._publish(f"{sensor.name} is back to normal ({reading}).")
+
+    def _panel_news(self, panel: Entity, old: State, new: State) -> None:
+        source = getattr(new, "alarm_source", None)
+        if new.state == "triggered" and (
+            old.state != "triggered" or source != getattr(old, "alarm_source", None)
+        ):
+            self._publish(f"ALARM: {source}" if source else self._trip_text(panel))
+        trouble, was = getattr(new, "trouble", None), getattr(old, "trouble", None)
+        if trouble != was and trouble:
+            self._publish(f"{panel.name} reports a trouble: {trouble}.")
+        elif trouble != was:
+            self._publish(f"{panel.name}: the trouble is over ({was}).")
 
     def _panels_for(self, sensor: Entity) -> list[Entity]:
         panels = [

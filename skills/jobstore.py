@@ -13,6 +13,7 @@ import logging
 import pickle
 import sqlite3
 import threading
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -148,3 +149,64 @@ class SqliteJobStore(BaseJobStore):  # type: ignore[misc]
 
     def __repr__(self) -> str:
         return f"<SqliteJobStore {self.path}>"
+
+
+@dataclass(frozen=True)
+class StoredJob:
+    """One job as the store holds it, read without a scheduler."""
+
+    id: str
+    title: str
+    next_run: datetime | None
+    trigger: str
+    asked_by: str
+    """Who asked for it ("Ann (telegram:7)"), or the routine's schedule's own words."""
+
+
+def stored_jobs(path: Path) -> list[StoredJob]:
+    """Every job in the state database at `path`, soonest first, read-only.
+
+    Opens the file read-only and never starts a scheduler (one may be running in
+    `dobby run` at the same time: nothing here fires, moves or removes a job). A row that
+    cannot be read is listed as such rather than dropped."""
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+    try:
+        try:
+            rows = db.execute(
+                f"SELECT id, next_run_time, job_state FROM {TABLE} ORDER BY next_run_time"
+            ).fetchall()
+        except sqlite3.OperationalError:  # no job was ever stored: no table yet
+            return []
+    finally:
+        db.close()
+    jobs = []
+    for job_id, next_run, blob in rows:
+        when = utc_timestamp_to_datetime(next_run) if next_run is not None else None
+        try:
+            state: dict[str, Any] = pickle.loads(blob)  # noqa: S301 (our own database)
+        except Exception:  # noqa: BLE001 - an unreadable row is shown, not fatal
+            jobs.append(StoredJob(job_id, "(cannot be read)", when, "?", "?"))
+            continue
+        kwargs: dict[str, Any] = state.get("kwargs") or {}
+        jobs.append(
+            StoredJob(
+                id=job_id,
+                title=str(state.get("name") or job_id),
+                next_run=when,
+                trigger=str(state.get("trigger", "")),
+                asked_by=_asker(kwargs.get("requester"), kwargs.get("approved_by")),
+            )
+        )
+    return sorted(jobs, key=lambda j: (j.next_run is None, j.next_run or datetime.min))
+
+
+def _asker(requester: Any, approved_by: Any) -> str:
+    if not isinstance(requester, dict):
+        return "the routine's schedule"
+    who = requester.get("name") or requester.get("id", "?")
+    text = f"{who} ({requester.get('id', '?')})" if requester.get("name") else str(who)
+    if isinstance(approved_by, dict):
+        text += f", approved by {approved_by.get('name') or approved_by.get('id', '?')}"
+    return text

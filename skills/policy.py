@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -68,12 +69,54 @@ class SensitiveRule(BaseModel):
     """A command name; `*` wildcards allowed (`lock.*`)."""
     device_classes: list[str] = []
     reason: str
+    when: Literal["always", "raising"] = "always"
+    """`raising`: only when the action turns the device on or up (a heat mode other than
+    off, a setpoint above the present one, a cover opened further); turning it off or down
+    never asks. A present value the device has not reported counts as lower."""
 
     def matches(self, action: Action, entity: Entity) -> bool:
         """Whether this rule covers the action."""
         if not fnmatch.fnmatchcase(action.command, self.command):
             return False
-        return not self.device_classes or entity.device_class in self.device_classes
+        if self.device_classes and entity.device_class not in self.device_classes:
+            return False
+        return self.when == "always" or raises(action, entity)
+
+
+_OFF = ("off", "turn_off", "close")
+"""Values and command verbs that only ever turn a device off or down."""
+_LEVELS = {
+    "temperature": "temperature",
+    "target_temp_high": "target_temp_high",
+    "target_temp_low": "target_temp_low",
+    "position": "position",
+    "brightness": "brightness",
+}
+"""Parameters that set a level, and the state attribute that holds the present one."""
+
+
+def raises(action: Action, entity: Entity) -> bool:
+    """Whether an action turns its device on or up (anything not surely down counts)."""
+    verb = action.command.rpartition(".")[2]
+    if verb in _OFF:
+        return False
+    present: dict[str, Any] = {}
+    if entity.state is not None:
+        present = {"state": entity.state.state, **entity.state.attributes()}
+    mode = action.params.get("hvac_mode")
+    if mode is not None:
+        if mode == "off":
+            return False
+        if present.get("state") != mode:
+            return True
+    levels = [key for key in _LEVELS if isinstance(action.params.get(key), int | float)]
+    if not levels:
+        return mode is None  # a mode already on, or a command that is not a level: asks
+    for key in levels:
+        now = present.get(_LEVELS[key])
+        if not isinstance(now, int | float) or action.params[key] > now:
+            return True
+    return False
 
 
 def _default_sensitive() -> list[SensitiveRule]:
@@ -87,6 +130,7 @@ def _default_sensitive() -> list[SensitiveRule]:
             command="cover.set_position",
             device_classes=["garage", "gate"],
             reason="opening the garage",
+            when="raising",
         ),
     ]
 

@@ -38,6 +38,10 @@ class AlarmPanelState(State):
         "disarmed", "armed_home", "armed_away", "armed_night", "arming", "pending", "triggered"
     ]
     code_required: bool | None = None
+    alarm_source: str | None = None
+    """While triggered: what set it off, as the panel tells ("Patio Door, zone 3")."""
+    trouble: str | None = None
+    """A trouble the panel reports, in words ("AC power lost"); None when all is well."""
 
 
 class Arm(Params):

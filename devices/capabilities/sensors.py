@@ -35,3 +35,6 @@ class SensorState(State):
     state: str
     """The reading, as text (numbers are formatted by the adapter)."""
     unit_of_measurement: str | None = None
+    problem: str | None = None
+    """What the device's own alarm says of the reading ("out of range"), None if all is
+    well."""

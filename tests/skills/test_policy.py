@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from devices.capabilities import ClimateState, Domain, HVACMode, LockState
 from devices.entities import DeviceInfo, EntitySpec
 from devices.registry import Registry
 from skills.actions import Action, Path, Plan, Requester, Role
-from skills.policy import Policy, PolicyConfig, TemperatureBounds, Verdict
+from skills.policy import Policy, PolicyConfig, SensitiveRule, TemperatureBounds, Verdict
 
 ADMIN = Requester("a", Role.ADMIN)
 GUEST = Requester("g", Role.GUEST)
@@ -152,3 +155,87 @@ def test_unknown_entity_is_refused() -> None:
     assert verdict(policy, Action(entity_id="lock.back_door", command="lock.lock")) is (
         Verdict.REFUSE
     )
+
+
+def _pool(setpoint: float | None, mode: HVACMode) -> Registry:
+    registry = Registry()
+    registry.upsert_device(
+        "test",
+        DeviceInfo(unique_id="pool", name="Pool"),
+        [
+            EntitySpec(
+                unique_id="heater",
+                domain=Domain.CLIMATE,
+                name="Pool Heater",
+                device_class="pool_heater",
+                state=ClimateState(state=mode, temperature=setpoint),
+            )
+        ],
+    )
+    return registry
+
+
+RAISING = PolicyConfig(
+    confirm=[
+        SensitiveRule(
+            command="climate.*",
+            device_classes=["pool_heater"],
+            reason="turning up the pool heater",
+            when="raising",
+        )
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    present=st.floats(min_value=10, max_value=30),
+    wanted=st.floats(min_value=10, max_value=30),
+    mode=st.sampled_from([HVACMode.HEAT, HVACMode.OFF]),
+    path=st.sampled_from(list(Path)),
+)
+def test_a_raising_rule_asks_only_when_the_heat_goes_up(
+    present: float, wanted: float, mode: HVACMode, path: Path
+) -> None:
+    policy = Policy(_pool(present, mode), RAISING)
+    member = Requester("m", Role.MEMBER)
+    action = Action(
+        entity_id="climate.pool_heater",
+        command="climate.set_temperature",
+        params={"temperature": wanted},
+    )
+    verdict = policy.decide(action, Plan([action], member, path)).verdict
+    asks = Verdict.REFUSE if path is Path.SCHEDULE else Verdict.CONFIRM
+    assert verdict is (asks if wanted > present else Verdict.ALLOW)
+    for off in (
+        Action(entity_id="climate.pool_heater", command="climate.turn_off"),
+        Action(
+            entity_id="climate.pool_heater",
+            command="climate.set_hvac_mode",
+            params={"hvac_mode": "off"},
+        ),
+        Action(
+            entity_id="climate.pool_heater",
+            command="climate.set_temperature",
+            params={"temperature": wanted, "hvac_mode": "off"},
+        ),
+    ):
+        assert policy.decide(off, Plan([off], member, path)).verdict is Verdict.ALLOW
+    on = Action(
+        entity_id="climate.pool_heater",
+        command="climate.set_temperature",
+        params={"temperature": min(wanted, present), "hvac_mode": "heat"},
+    )
+    turned_on = policy.decide(on, Plan([on], member, path)).verdict
+    assert turned_on is (asks if mode is HVACMode.OFF else Verdict.ALLOW)
+
+
+def test_a_raising_rule_asks_when_the_present_setpoint_is_unknown() -> None:
+    policy = Policy(_pool(None, HVACMode.HEAT), RAISING)
+    action = Action(
+        entity_id="climate.pool_heater",
+        command="climate.set_temperature",
+        params={"temperature": 20},
+    )
+    plan = Plan([action], Requester("m", Role.MEMBER), Path.LLM)
+    assert policy.decide(action, plan).verdict is Verdict.CONFIRM

@@ -9,6 +9,7 @@ into the past with APScheduler's own public API, exactly what the store would ho
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import textwrap
@@ -17,7 +18,9 @@ from pathlib import Path
 
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from typer.testing import CliRunner
 
+from agent.cli import app
 from skills.actions import Action, Requester, Role
 from skills.jobstore import SqliteJobStore
 from skills.notifications import Notice, NoticeKind
@@ -363,3 +366,55 @@ def test_no_sunrise_in_polar_night_moves_to_the_first_one() -> None:
     )
     assert fire is not None
     assert fire.date() == date(2025, 1, 15)
+
+
+async def test_dobby_scheduled_lists_what_will_run_without_a_second_scheduler(
+    rig, tmp_path: Path
+) -> None:
+    """`dobby scheduled` reads the store while Dobby's own scheduler runs on it: who asked,
+    when, what; the running scheduler's jobs are left exactly as they were."""
+    database = tmp_path / "dobby.db"
+    book = book_on(rig, database, Inbox())
+    await book.start()
+    assert book.scheduler is not None
+    try:
+        fan_off = Action(entity_id="switch.two_1", command="switch.turn_off")
+        approver = Requester("telegram:43", Role.ADMIN, "Bo")
+        later = book.scheduler.once(
+            book.scheduler.now() + timedelta(hours=2),
+            ALICE,
+            actions=[fan_off],
+            approved_by=approver,
+        )
+        before = [(j.id, j.next_run) for j in book.scheduler.jobs()]
+        result = await asyncio.to_thread(
+            CliRunner().invoke, app, ["scheduled", "--json", "--state", str(tmp_path)]
+        )
+        assert result.exit_code == 0, result.output
+        rows = json.loads(result.output)
+        assert [r["id"] for r in rows] == [j for j, _ in before]  # soonest first, as stored
+        [once] = [r for r in rows if r["id"] == later.id]
+        assert once["what"] == later.title
+        assert once["asked_by"] == "Alice (telegram:42), approved by Bo"
+        assert later.next_run is not None
+        assert datetime.fromisoformat(once["when"]) == later.next_run.replace(
+            second=0, microsecond=0
+        )
+        [wake] = [r for r in rows if r["id"].startswith("routine:wake:")]
+        assert wake["what"] == "wake"
+        assert wake["asked_by"] == "the routine's schedule"
+        table = await asyncio.to_thread(
+            CliRunner().invoke, app, ["scheduled", "--state", str(tmp_path)]
+        )
+        assert "Alice" in table.output
+        assert "wake" in table.output
+        assert [(j.id, j.next_run) for j in book.scheduler.jobs()] == before
+    finally:
+        await book.stop()
+
+
+def test_dobby_scheduled_with_nothing_stored(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["scheduled", "--state", str(tmp_path / "none")])
+    assert result.exit_code == 0
+    assert result.output.strip() == "Nothing is scheduled."
+    assert not (tmp_path / "none").exists(), "reading creates nothing"

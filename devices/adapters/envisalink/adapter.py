@@ -4,14 +4,16 @@ Partitions are alarm panels (arm away, home, night; disarm; panic as `trigger`),
 are binary sensors (door, window, motion, smoke) whose open state the module pushes as it
 happens. The module's address is configured; its password and the panel's user code come
 from the environment and never reach a log or a reply.
+
+The module is one `PanelLink` run by a coordinator: the TPI connection is connected,
+logged in, kept, reconnected with backoff and closed there; the coordinator decides about
+availability and never sends an arm or a disarm twice.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 from devices.adapters.envisalink.config import EnvisalinkConfig
 from devices.adapters.envisalink.link import Panel
@@ -19,16 +21,19 @@ from devices.adapters.envisalink.manifest import MANIFEST
 from devices.adapters.envisalink.mapping import ARMED, partition_state, zone_state
 from devices.adapters.envisalink.module import EnvisalinkModule
 from devices.adapters.envisalink.redact import protect
-from devices.capabilities import ArmMode, CommandSpec, Domain, Params
-from devices.capabilities.security import DISARM, TRIGGER, AlarmPanelFeature, Arm
+from devices.capabilities import ArmMode, CommandSpec, Domain, Params, State, security
+from devices.capabilities.security import AlarmPanelFeature, Arm
 from devices.entities import DeviceInfo, Entity, EntitySpec
-from devices.errors import (
-    DeviceError,
-    DeviceRefusedError,
-    DeviceUnavailableError,
-    UnsupportedCommandError,
+from devices.errors import DeviceError, DeviceRefusedError, UnsupportedCommandError
+from devices.plugin import (
+    Adapter,
+    AdapterConfig,
+    AdapterContext,
+    DeviceLink,
+    Devices,
+    Discovered,
+    Sink,
 )
-from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered
 
 TPI = "envisalink-tpi"
 """The `Discovered.type` of an Envisalink found by other means than mDNS or SSDP."""
@@ -41,166 +46,146 @@ ARM_MODES = frozenset(
     )
 )
 _LOGGER = logging.getLogger(__name__)
+MAX_RECONNECT_INTERVAL = 60.0
 
 
-class EnvisalinkAdapter(Adapter):
-    """One Envisalink module: its partitions and zones."""
+class PanelLink(DeviceLink):
+    """The module's TPI connection, through pyenvisalink: what its coordinator calls."""
 
-    manifest = MANIFEST
-    poll_interval = 30.0
+    device_word = "panel"
 
-    config: EnvisalinkConfig
+    def __init__(self, host: str, port: int, config: EnvisalinkConfig) -> None:
+        super().__init__(f"{host}:{port}")
+        self.host, self.port, self.config = host, port, config
+        first = config.reconnect_interval
+        self.backoff = tuple(min(first * 2**n, MAX_RECONNECT_INTERVAL) for n in range(8))
+        self.module = EnvisalinkModule(host, port, config, self._news, self._lost)
+        self.sink: Sink | None = None
+        self.error: DeviceError | None = None
+        """Why the last connection attempt failed, if it did."""
 
-    def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
-        super().__init__(context, config)
-        self.module: EnvisalinkModule | None = None
-        self._added = False
-        self._keeper: asyncio.Task[None] | None = None
+    # -- connecting -----------------------------------------------------------------------
 
-    # -- finding the module ---------------------------------------------------------------
-
-    async def start(self) -> None:
-        """Connect to the configured module."""
-        for host in self.config.hosts:
-            await self.add_host(host, self.config.port)
-
-    async def discovered(self, found: Discovered) -> None:
-        """An Envisalink announced by other means (its own discovery, a demo)."""
-        if found.type == TPI:
-            await self.add_host(found.host, found.port or self.config.port)
-
-    async def add_host(self, host: str, port: int) -> None:
-        """Connect to the module at host:port (idempotent; a new address replaces the old)."""
-        module = self.module
-        if module is None or (module.host, module.port) != (host, port):
-            if module is not None:
-                module.close()
-            module = self.module = EnvisalinkModule(host, port, self.config, self._publish)
-            self._added = False
-        log = logging.getLogger(f"{__name__}[{host}]")
+    async def connect(self) -> None:
+        """Connect and log in; the panel's id is configured (the TPI does not tell one)."""
         try:
-            await module.connect()
+            await self.module.connect()
         except DeviceError as error:
-            module.problem = str(error)
-            log.warning("Cannot connect yet: %s", str(error).rstrip("."))
-        self._publish(announce=True)
-        if self._keeper is None:
-            self._keeper = asyncio.create_task(self._keep_connected())
+            self.error = error
+            raise
+        self.error = None
+        self.unique_id = self.config.panel_id
 
-    async def _keep_connected(self) -> None:
-        """Reconnect after the module hangs up or goes away, every `reconnect_interval`."""
-        while True:
-            await asyncio.sleep(self.config.reconnect_interval)
-            module = self.module
-            if module is None or module.connected:
-                continue
-            with contextlib.suppress(DeviceError):
-                await module.connect()
+    async def subscribe(self, sink: Sink) -> bool:
+        """The module pushes every zone and partition change on the open connection."""
+        self.sink = sink
+        return True
 
-    # -- the registry ---------------------------------------------------------------------
+    async def close(self) -> None:
+        """Hang up (no `connection_lost` follows)."""
+        self.sink = None
+        self.module.close()
 
-    def _device(self, module: EnvisalinkModule) -> DeviceInfo:
-        return DeviceInfo(
-            unique_id=self.config.panel_id,
-            name=self.config.name,
-            host=module.host,
-            manufacturer="DSC" if self.config.panel_type == "dsc" else "Honeywell",
-            model=f"Envisalink {self.config.envisalink_version}",
+    def _news(self) -> None:
+        if self.sink is not None and self.module.connected:
+            for unique_id, state in self.states().items():
+                self.sink.pushed(unique_id, state)
+
+    def _lost(self, reason: str) -> None:
+        if self.sink is not None:
+            self.sink.connection_lost(reason)
+
+    # -- what there is --------------------------------------------------------------------
+
+    def describe(self) -> Sequence[tuple[DeviceInfo, Sequence[EntitySpec]]]:
+        """The panel as one device: its partitions and zones, as last pushed."""
+        config = self.config
+        info = DeviceInfo(
+            unique_id=config.panel_id,
+            name=config.name,
+            host=self.host,
+            manufacturer="DSC" if config.panel_type == "dsc" else "Honeywell",
+            model=f"Envisalink {config.envisalink_version}",
         )
+        return [(info, entity_specs(config, self.states()))]
 
-    def _entities(self, module: EnvisalinkModule) -> list[EntitySpec]:
-        known = module.problem is None
-        state = module.alarm_state
-        pid = self.config.panel_id
-        specs = []
-        for number, partition in sorted(self.config.partitions.items()):
-            features = set(ARM_MODES)
-            if number == 1 and self.config.panic is not None:
-                features.add(AlarmPanelFeature.TRIGGER.value)
-            status = state["partition"][number]["status"] if known else None
-            specs.append(
-                EntitySpec(
-                    unique_id=f"{pid}:partition:{number}",
-                    domain=Domain.ALARM_PANEL,
-                    name=partition.name,
-                    features=frozenset(features),
-                    state=partition_state(status) if status is not None else None,
-                    suggested_area=partition.area,
-                )
-            )
-        for number, zone in sorted(self.config.zones.items()):
-            specs.append(
-                EntitySpec(
-                    unique_id=f"{pid}:zone:{number}",
-                    domain=Domain.BINARY_SENSOR,
-                    name=zone.name,
-                    device_class=zone.device_class.value,
-                    state=zone_state(state["zone"][number]) if known else None,
-                    suggested_area=zone.area,
-                )
-            )
-        return specs
+    def states(self) -> dict[str, State]:
+        """Every partition's and zone's state as pyenvisalink last heard it."""
+        config, alarm = self.config, self.module.alarm_state
+        pid = config.panel_id
+        states: dict[str, State] = {}
+        for number in config.partitions:
+            partition = alarm["partition"].get(number)
+            if partition is not None:
+                source = self._alarm_source(number)
+                states[f"{pid}:partition:{number}"] = partition_state(partition["status"], source)
+        for number in config.zones:
+            zone = alarm["zone"].get(number)
+            if zone is not None:
+                states[f"{pid}:zone:{number}"] = zone_state(zone)
+        return states
 
-    def _publish(self, *, announce: bool = False) -> None:
-        """Tell the registry what the module last said (or that it is unavailable)."""
-        module = self.module
-        if module is None:
-            return
-        pid = self.config.panel_id
-        if announce or not self._added:
-            self.context.add_device(self._device(module), self._entities(module))
-            self._added = True
-        if module.problem is not None:
-            self.context.set_available(pid, available=False, reason=module.problem)
-            return
-        self.context.set_available(pid, available=True)
-        state = module.alarm_state
-        for number in self.config.partitions:
-            status = state["partition"][number]["status"]
-            self.context.push_state(f"{pid}:partition:{number}", partition_state(status))
-        for number in self.config.zones:
-            self.context.push_state(f"{pid}:zone:{number}", zone_state(state["zone"][number]))
+    def _alarm_source(self, partition: int) -> str | None:
+        """ "Patio Door, zone 3": the zone the panel says set the partition's alarm off."""
+        panel = self.module.panel
+        if panel is None:
+            return None
+        zones = self.config.zones
+        named = [
+            f"{zones[number].name}, zone {number}" if number in zones else f"zone {number}"
+            for number in panel.alarm_zones(partition)
+            if number not in zones or zones[number].partition == partition
+        ]
+        return "; ".join(named) or None
+
+    async def read(self) -> Mapping[str, State]:
+        """A keepalive the module acknowledges; the states are what it pushed."""
+        await self.module.poll()
+        return self.states()
 
     # -- commands -------------------------------------------------------------------------
 
-    async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
-        """Arm, disarm or panic, confirmed by the state the panel pushes back."""
-        module = self.module
-        if module is None:
-            raise DeviceUnavailableError("has not been connected.")
-        kind, _, number_text = entity.adapter_unique_id.rpartition(":")
+    async def command(self, unique_id: str, command: CommandSpec, params: Params) -> None:
+        """Arm, disarm or panic, once, confirmed by the state the panel pushes back."""
+        kind, _, number_text = unique_id.rpartition(":")
         if not kind.endswith("partition"):
             raise UnsupportedCommandError(f"is a zone; it takes no {command.name}.")
         number = int(number_text)
+        module = self.module
 
         def current() -> str:
             return partition_state(module.alarm_state["partition"][number]["status"]).state
 
-        if command == TRIGGER:
-            panic = self.config.panic
-            assert panic is not None
-            await module.command(lambda p: p.panic_alarm(panic), lambda: current() == "triggered")
-            return
+        within = self.config.request_timeout * 0.9  # inside the coordinator's own bound
+        match command, params:
+            case security.TRIGGER, _:
+                panic = self.config.panic
+                assert panic is not None
+                await module.command(
+                    lambda p: p.panic_alarm(panic), lambda: current() == "triggered", within=within
+                )
+            case security.DISARM, _:
+                code = self._code()
+                await module.command(
+                    lambda p: p.disarm_partition(code, number),
+                    lambda: current() == "disarmed",
+                    within=within,
+                )
+            case security.ARM, Arm(mode=mode):
+                code = self._code()
+                await self._arm(number, mode, code, current, within)
+            case _:
+                raise UnsupportedCommandError(f"the panel cannot do {command.name}.")
+
+    def _code(self) -> str:
         code = self.config.secret(self.config.code_env, "user code")
         protect(code)
-        if command == DISARM:
-            await module.command(
-                lambda p: p.disarm_partition(code, number), lambda: current() == "disarmed"
-            )
-            return
-        assert isinstance(params, Arm)
-        await self._arm(module, number, params.mode, code, current)
+        return code
 
     async def _arm(
-        self,
-        module: EnvisalinkModule,
-        number: int,
-        mode: ArmMode,
-        code: str,
-        current: Callable[[], str],
+        self, number: int, mode: ArmMode, code: str, current: Callable[[], str], within: float
     ) -> None:
-        if not module.connected:
-            await module.connect()
+        module = self.module
         target, state = ARMED[mode], current()
         if state == target:
             return
@@ -222,30 +207,102 @@ class EnvisalinkAdapter(Adapter):
             ArmMode.HOME: lambda p: p.arm_stay_partition(code, number),
             ArmMode.NIGHT: lambda p: p.arm_night_partition(code, number),
         }
-        await module.command(senders[mode], lambda: current() in (target, "arming"))
+        await module.command(senders[mode], lambda: current() in (target, "arming"), within=within)
 
-    # -- polling and stopping -------------------------------------------------------------
+
+def entity_specs(config: EnvisalinkConfig, states: Mapping[str, State]) -> list[EntitySpec]:
+    """The partitions as alarm panels and the zones as binary sensors."""
+    pid = config.panel_id
+    specs = []
+    for number, partition in sorted(config.partitions.items()):
+        features = set(ARM_MODES)
+        if number == 1 and config.panic is not None:
+            features.add(AlarmPanelFeature.TRIGGER.value)
+        unique_id = f"{pid}:partition:{number}"
+        specs.append(
+            EntitySpec(
+                unique_id=unique_id,
+                domain=Domain.ALARM_PANEL,
+                name=partition.name,
+                features=frozenset(features),
+                state=states.get(unique_id),
+                suggested_area=partition.area,
+            )
+        )
+    for number, zone in sorted(config.zones.items()):
+        unique_id = f"{pid}:zone:{number}"
+        specs.append(
+            EntitySpec(
+                unique_id=unique_id,
+                domain=Domain.BINARY_SENSOR,
+                name=zone.name,
+                device_class=zone.device_class.value,
+                state=states.get(unique_id),
+                suggested_area=zone.area,
+            )
+        )
+    return specs
+
+
+class EnvisalinkAdapter(Adapter):
+    """One Envisalink module: its partitions and zones."""
+
+    manifest = MANIFEST
+    poll_interval = 30.0
+
+    config: EnvisalinkConfig
+
+    def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
+        super().__init__(context, config)
+        self.devices: Devices[PanelLink] = Devices(context, timeout=self.config.request_timeout)
+
+    async def start(self) -> None:
+        """Connect to the configured module."""
+        for host in self.config.hosts:
+            await self.add_host(host, self.config.port)
+
+    async def discovered(self, found: Discovered) -> None:
+        """An Envisalink announced by other means (its own discovery, a demo)."""
+        if found.type == TPI:
+            await self.add_host(found.host, found.port or self.config.port)
+
+    async def add_host(self, host: str, port: int) -> None:
+        """Set up the module at host:port (idempotent; a new address replaces the old).
+
+        A module that cannot be set up is tried again at each poll; since the panel's id
+        is configured, it is listed meanwhile, unavailable, with the reason.
+        """
+        made: list[PanelLink] = []
+
+        def make(_: str) -> PanelLink:
+            made.append(PanelLink(host, port, self.config))
+            return made[-1]
+
+        await self.devices.set_up(f"{host}:{port}", make)
+        if self.config.panel_id in self.devices.coordinators:
+            return
+        error = next((link.error for link in reversed(made) if link.error is not None), None)
+        reason = str(error) if error is not None else "cannot be reached."
+        if f"{self.context.name}:{self.config.panel_id}" not in self.context.registry.devices:
+            link = PanelLink(host, port, self.config)
+            for info, specs in link.describe():
+                self.context.add_device(info, specs)
+        self.context.set_available(self.config.panel_id, available=False, reason=reason)
+
+    @property
+    def link(self) -> PanelLink | None:
+        """The module's link, once it has been set up."""
+        coordinator = self.devices.coordinators.get(self.config.panel_id)
+        return coordinator.link if coordinator is not None else None
+
+    async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
+        """Arm, disarm or panic through the panel's coordinator."""
+        await self.devices.execute(entity, command, params)
 
     async def refresh(self) -> None:
-        """Reconnect if the module is gone, else poll it; either way, publish the outcome."""
-        module = self.module
-        if module is None:
-            return
-        try:
-            if module.connected:
-                await module.poll()
-            else:
-                await module.connect()
-        except DeviceError as error:
-            module.problem = str(error)
-        self._publish()
+        """Poll the module (reconnecting first if it is gone)."""
+        await self.devices.refresh()
 
     async def stop(self) -> None:
         """Stop reconnecting and hang up."""
-        if self._keeper is not None:
-            self._keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._keeper
-            self._keeper = None
-        if self.module is not None:
-            self.module.close()
+        await self.devices.close()

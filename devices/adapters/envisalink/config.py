@@ -63,7 +63,8 @@ class EnvisalinkConfig(AdapterConfig):
     zone_dump_interval: float = Field(default=20.0, ge=0)
     """Seconds between zone timer dumps (0: rely on pushed zone changes alone)."""
     reconnect_interval: float = Field(default=10.0, gt=0)
-    """Seconds between attempts to reconnect after the module hangs up."""
+    """Seconds before the first attempt to reconnect after the module hangs up; the wait
+    doubles at each failed attempt, up to a minute."""
     panic: Literal["Police", "Fire", "Ambulance"] | None = "Police"
     """The panic alarm `alarm_panel.trigger` raises on partition 1 (None: no trigger)."""
     partitions: dict[int, PartitionConfig] = Field(

@@ -36,10 +36,13 @@ DSC_ERRORS = {
     "023": "the partition is not armed",
     "024": "the partition is not ready to arm",
 }
+WRONG_CODE = "670"
 DSC_REFUSALS = {
-    "670": "the panel did not accept the user code",
     "672": "the panel could not arm",
 }
+HONEYWELL_WRONG_CODE_BEEP = "03"
+"""A Vista keypad's beep field after a code the panel does not know (three beeps)."""
+_KEYPAD = re.compile(r"%00,(\d+),[0-9A-F]{4},(\d+),(\d\d),.*\$")
 _DSC_FRAME = re.compile(r"(\d\d:\d\d:\d\d\s)?\d{3}.*[0-9A-F]{2}")
 _HONEYWELL_LINE = re.compile(r"[%^].+\$")
 
@@ -58,6 +61,9 @@ class LinkEvents(Protocol):
 
     def garbage(self) -> None:
         """The module sent something that is not TPI."""
+
+    def wrong_code(self) -> None:
+        """The panel did not accept the user code of the command under way."""
 
 
 class _Lifecycle(EnvisalinkClient):  # type: ignore[misc]
@@ -116,6 +122,12 @@ class _Lifecycle(EnvisalinkClient):  # type: ignore[misc]
         """Send the keepalive, which the module acknowledges."""
         raise NotImplementedError
 
+    def alarm_zones(self, partition: int) -> list[int]:
+        """Zones the panel says are in alarm (DSC 601 Zone Alarm; any partition's)."""
+        del partition  # a DSC zone alarm does not say its partition in pyenvisalink's state
+        zones = self._alarmPanel.alarm_state["zone"]
+        return [number for number, zone in zones.items() if zone["status"].get("alarm")]
+
 
 class DscLink(_Lifecycle, DSCClient):  # type: ignore[misc]
     """pyenvisalink's DSC client, reporting acks (500), errors (501, 502) and refusals."""
@@ -143,6 +155,8 @@ class DscLink(_Lifecycle, DSCClient):  # type: ignore[misc]
             self.events.refused("the module rejected a malformed command")
         elif code == "502":
             self.events.refused(DSC_ERRORS.get(data, f"the panel reported system error {data}"))
+        elif code == WRONG_CODE:
+            self.events.wrong_code()
         elif code in DSC_REFUSALS:
             self.events.refused(DSC_REFUSALS[code])
         return cmd
@@ -153,7 +167,16 @@ class HoneywellLink(_Lifecycle, HoneywellClient):  # type: ignore[misc]
 
     def __init__(self, panel: EnvisalinkAlarmPanel, loop: Any, events: LinkEvents) -> None:
         self.events = events
+        self.keypad_zone: dict[int, int] = {}
+        """The zone number each partition's keypad shows (in an alarm: the zone that set
+        it off)."""
         super().__init__(panel, loop)
+
+    def alarm_zones(self, partition: int) -> list[int]:
+        """What the keypad names while the partition is in alarm (the TPI sends no zone
+        alarm event for a Vista: the keypad shows "ALARM 03 ...")."""
+        zone = self.keypad_zone.get(partition)
+        return [zone] if zone else []
 
     def poll(self) -> None:
         """^00: Poll."""
@@ -164,7 +187,12 @@ class HoneywellLink(_Lifecycle, HoneywellClient):  # type: ignore[misc]
         if self._loggedin and not _HONEYWELL_LINE.fullmatch(rawInput):
             self.events.garbage()
             return {}
+        keypad = _KEYPAD.fullmatch(rawInput)
+        if keypad is not None:  # before the library's update, which pushes the new state
+            self.keypad_zone[int(keypad[1])] = int(keypad[2])
         cmd: dict[str, Any] | None = super().parseHandler(rawInput)
+        if keypad is not None and keypad[3] == HONEYWELL_WRONG_CODE_BEEP:
+            self.events.wrong_code()
         code = str(cmd.get("code", "")) if cmd else ""
         if cmd and code.startswith("^"):
             result = cmd.get("data", "")
@@ -223,3 +251,7 @@ class Panel(EnvisalinkAlarmPanel):  # type: ignore[misc]
         """Send a keepalive."""
         if self.link is not None:
             self.link.poll()
+
+    def alarm_zones(self, partition: int) -> list[int]:
+        """Zones the panel names as having set off an alarm (see the links)."""
+        return self.link.alarm_zones(partition) if self.link is not None else []

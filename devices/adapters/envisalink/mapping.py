@@ -17,8 +17,8 @@ ARMED: dict[ArmMode, str] = {
 }
 
 
-def partition_state(status: Mapping[str, Any]) -> AlarmPanelState:
-    """A partition's status as an alarm_panel state.
+def partition_state(status: Mapping[str, Any], alarm_source: str | None = None) -> AlarmPanelState:
+    """A partition's status as an alarm_panel state, with what set it off and its troubles.
 
     The alarm comes first; then the delays (an exit delay is "arming", an entry delay
     "pending"); then the arm mode, where an arming with no entry delay (DSC max, Vista
@@ -34,7 +34,27 @@ def partition_state(status: Mapping[str, Any]) -> AlarmPanelState:
         (stay, "armed_home"),
     ]
     word = next((word for holds, word in ladder if holds), "disarmed")
-    return AlarmPanelState(state=word)
+    return AlarmPanelState(
+        state=word,
+        alarm_source=alarm_source if word == "triggered" else None,
+        trouble=trouble_words(status),
+    )
+
+
+def trouble_words(status: Mapping[str, Any]) -> str | None:
+    """The partition's troubles in words, or None.
+
+    The trouble light alone is left out: it names nothing, and lingers a moment after the
+    trouble it stood for clears (DSC sends 803 AC restored, then 841 trouble off)."""
+    troubles = [
+        words
+        for holds, words in (
+            (status.get("ac_present") is False, "AC power lost"),
+            (status.get("bat_trouble"), "low battery"),
+        )
+        if holds
+    ]
+    return ", ".join(troubles) or None
 
 
 def zone_state(zone: Mapping[str, Any]) -> BinarySensorState:

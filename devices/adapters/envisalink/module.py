@@ -1,8 +1,10 @@
 """One Envisalink module: its connection, its login, and commands confirmed by the panel.
 
-A command is done when the panel says so: the adapter sends it through pyenvisalink and
+A command is done when the panel says so: the link sends it through pyenvisalink and
 waits until the partition state it asked for arrives (pushed by the module), the module
-refuses it, the connection drops, garbage comes back, or the request timeout passes.
+refuses it, the connection drops, garbage comes back, or the wait is over. A command the
+module acknowledged whose state never arrives is reported as unconfirmed, never as a
+timeout: it was received, and must not be sent again.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from devices.errors import (
     DeviceRefusedError,
     DeviceResponseError,
     DeviceTimeoutError,
+    DeviceUnconfirmedError,
 )
 
 GARBAGE = "answered with something that is not the Envisalink protocol."
@@ -33,21 +36,28 @@ class _Waiter:
     future: asyncio.Future[None]
     ack: str | None = None
     check: Callable[[], bool] | None = None
+    acked: bool = False
+    """A command's waiter: the module acknowledged a command while it waited."""
 
 
 class EnvisalinkModule:
     """The connection to one module, and what it last told about the panel."""
 
     def __init__(
-        self, host: str, port: int, config: EnvisalinkConfig, on_news: Callable[[], None]
+        self,
+        host: str,
+        port: int,
+        config: EnvisalinkConfig,
+        on_news: Callable[[], None],
+        on_lost: Callable[[str], None],
     ) -> None:
         self.host, self.port = host, port
         self.config = config
         self.on_news = on_news
-        """Called whenever the panel's state may have changed, or the link came or went."""
+        """Called whenever the panel's state may have changed."""
+        self.on_lost = on_lost
+        """Called with the reason when the connection drops (not when we close it)."""
         self.panel: Panel | None = None
-        self.problem: str | None = "not connected yet."
-        """Why the module is unavailable now, or None while it answers properly."""
         self._waiters: list[_Waiter] = []
         self._lock = asyncio.Lock()
         self._log = logging.getLogger(f"{__name__}[{host}]")
@@ -127,29 +137,34 @@ class EnvisalinkModule:
             self.panel = None
 
     async def poll(self) -> None:
-        """Send a keepalive and wait for its acknowledgement; the module is healthy after."""
+        """Send a keepalive and wait for its acknowledgement: the module answers."""
         if not self.connected:
-            raise DeviceConnectionError(self.problem or "cannot be reached.")
+            raise DeviceConnectionError("cannot be reached.")
         assert self.panel is not None
-        await self._wait(self.panel.poll, ack=self.keepalive)
-        if self.problem is not None:
-            self.problem = None
-            self.on_news()
+        await self._wait(self.panel.poll, ack=self.keepalive, within=self.config.request_timeout)
 
-    async def command(self, send: Callable[[Panel], None], done: Callable[[], bool]) -> None:
-        """Send a command; return once `done()` holds on the panel's pushed state."""
+    async def command(
+        self, send: Callable[[Panel], None], done: Callable[[], bool], *, within: float
+    ) -> None:
+        """Send a command once; return once `done()` holds on the panel's pushed state.
+
+        Waits `within` seconds: a command the module acknowledged in that time whose state
+        did not arrive raises DeviceUnconfirmedError (it was received), one it did not
+        acknowledge DeviceTimeoutError.
+        """
         if not self.connected:
-            await self.connect()
+            raise DeviceConnectionError("cannot be reached.")
         if done():
             return
         panel = self.panel
         assert panel is not None
-        await self._wait(lambda: send(panel), check=done)
+        await self._wait(lambda: send(panel), check=done, within=within)
 
     async def _wait(
         self,
         send: Callable[[], None],
         *,
+        within: float,
         ack: str | None = None,
         check: Callable[[], bool] | None = None,
     ) -> None:
@@ -157,11 +172,15 @@ class EnvisalinkModule:
         self._waiters.append(waiter)
         try:
             send()
-            async with asyncio.timeout(self.config.request_timeout):
+            async with asyncio.timeout(within):
                 await waiter.future
         except TimeoutError:
-            seconds = f"{self.config.request_timeout:g}"
-            raise DeviceTimeoutError(f"did not confirm within {seconds} s.") from None
+            if waiter.acked:
+                raise DeviceUnconfirmedError(
+                    "the panel accepted the command but did not show the change"
+                    f" within {within:g} s."
+                ) from None
+            raise DeviceTimeoutError(f"did not confirm within {within:g} s.") from None
         finally:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
@@ -172,33 +191,39 @@ class EnvisalinkModule:
         for waiter in list(self._waiters):
             if waiter.check is not None and waiter.check():
                 _settle(waiter.future, None)
-        if self.problem is None:
-            self.on_news()
+        self.on_news()
 
     def acknowledged(self, command: str) -> None:
-        """The module accepted a command."""
+        """The module accepted a command (a keepalive's answers a poll)."""
         for waiter in list(self._waiters):
             if waiter.ack == command:
                 _settle(waiter.future, None)
+            elif waiter.check is not None and command != self.keepalive:
+                waiter.acked = True
 
     def refused(self, reason: str) -> None:
         """The module or panel said no."""
         self._log.info("The panel refused a command: %s", reason)
         self._fail(DeviceRefusedError(f"{reason}."))
 
+    def wrong_code(self) -> None:
+        """The panel did not take the user code: the command under way is refused."""
+        self._log.info("The panel did not accept the user code")
+        error = DeviceRefusedError("the panel did not accept the user code.")
+        for waiter in list(self._waiters):
+            if waiter.check is not None:
+                _settle(waiter.future, error)
+
     def garbage(self) -> None:
-        """The module sent bytes that are not TPI: unavailable until a poll succeeds."""
+        """The module sent bytes that are not TPI: what waits fails with a response error."""
         self._log.warning("The module sent something that is not TPI")
-        self.problem = GARBAGE
         self._fail(DeviceResponseError(GARBAGE))
-        self.on_news()
 
     def lost(self, reason: str) -> None:
         """The connection dropped or could not be made."""
         self._log.warning("Connection: %s", reason.rstrip("."))
-        self.problem = reason
         self._fail(DeviceConnectionError(reason))
-        self.on_news()
+        self.on_lost(reason)
 
     def _fail(self, error: DeviceError) -> None:
         for waiter in list(self._waiters):

@@ -171,8 +171,24 @@ def _climate_state(body: dict[str, Any], source: Unit, unit: Unit) -> ClimateSta
     )
 
 
-def _sensor(value: float, unit: str | None) -> SensorState:
-    return SensorState(state=f"{value:g}", unit_of_measurement=unit)
+def _sensor(value: float, unit: str | None, problem: str | None = None) -> SensorState:
+    return SensorState(state=f"{value:g}", unit_of_measurement=unit, problem=problem)
+
+
+OUT_OF_RANGE = "out of range"
+CHEMISTRY_ALARMS = {
+    "ph": (VALUE.PH_HIGH_ALARM, VALUE.PH_LOW_ALARM),
+    "orp": (VALUE.ORP_HIGH_ALARM, VALUE.ORP_LOW_ALARM),
+}
+"""IntelliChem's alarms that say a reading is out of its range, by reading."""
+
+
+def chemistry_problem(data: dict[str, Any], reading: str) -> str | None:
+    """ "out of range" while IntelliChem's high or low alarm for the reading is on."""
+    alarms = data.get(DEVICE.INTELLICHEM, {}).get(GROUP.ALARM, {})
+    if any(_value(alarms.get(key)) for key in CHEMISTRY_ALARMS[reading]):
+        return OUT_OF_RANGE
+    return None
 
 
 def entity_specs(data: dict[str, Any], mac: str, unit: Unit) -> list[EntitySpec]:
@@ -236,13 +252,13 @@ def _readings(data: dict[str, Any], mac: str, source: Unit, unit: Unit) -> Itera
             Domain.SENSOR,
             "Pool pH",
             device_class="ph",
-            state=_sensor(round(ph, 2), None),
+            state=_sensor(round(ph, 2), None, chemistry_problem(data, "ph")),
         )
         yield EntitySpec(
             unique_id(mac, Target("sensor", sensor="orp")),
             Domain.SENSOR,
             "Pool ORP",
-            state=_sensor(orp, "mV"),
+            state=_sensor(orp, "mV", chemistry_problem(data, "orp")),
         )
     scg = data.get(DEVICE.SCG, {})
     salt = _value(scg.get(GROUP.SENSOR, {}).get(VALUE.SALT_PPM))

@@ -137,6 +137,12 @@ class DscDialect(Dialect):
         if event.kind == "zone":
             partition = self.panel.zones[number].partition
             return [self._zone(number), self._ready(partition)]
+        if event.kind == "trouble":  # 802/803 AC trouble, 840/841 the trouble LED
+            if self.panel.ac_power:
+                return [frame("803"), frame("841", str(number))]
+            return [frame("802"), frame("840", str(number))]
+        if event.kind == "zone_alarm":  # 601 Zone Alarm: partition, zone
+            return [frame("601", f"{self.panel.zones[number].partition}{number:03d}")]
         part = self.panel.partitions[number]
         if event.kind == "arming":
             return [frame("656", str(number))]

@@ -26,7 +26,9 @@ UNKNOWN_COMMAND = "02"
 _COMMAND = re.compile(r"\^([0-9A-F]{2}),(.*)\$")
 
 # Bits of the virtual keypad's icon field (the order pyenvisalink and the TPI spec use).
-ALARM, ARMED_AWAY, AC_PRESENT, ZERO_ENTRY, READY, ARMED_STAY = 0, 2, 3, 7, 12, 15
+ALARM, ARMED_AWAY, AC_PRESENT, ZERO_ENTRY, TROUBLE, READY, ARMED_STAY = 0, 2, 3, 7, 9, 12, 15
+WRONG_CODE_BEEP = "03"
+"""The keypad's beep field after a code the panel does not know (three beeps)."""
 
 
 class HoneywellDialect(Dialect):
@@ -87,21 +89,23 @@ class HoneywellDialect(Dialect):
         bits = {
             ALARM: part.alarm,
             ARMED_AWAY: part.mode in ("away", "max"),
-            AC_PRESENT: True,
+            AC_PRESENT: self.panel.ac_power,
+            TROUBLE: not self.panel.ac_power,
             ZERO_ENTRY: part.mode in ("night", "max"),
             READY: ready,
             ARMED_STAY: part.mode in ("stay", "night"),
         }
         flags = sum(1 << bit for bit, on in bits.items() if on)
         opened = self.panel.open_zones(number)
-        numeric = opened[0].number if opened else 0
+        numeric = part.alarm_zone if part.alarm else (opened[0].number if opened else 0)
         return f"%00,{number:02d},{flags:04X},{numeric:02d},{beep},{self._alpha(number)}$"
 
     def _alpha(self, number: int) -> str:
         part = self.panel.partitions[number]
         opened = self.panel.open_zones(number)
         if part.alarm:
-            text = "ALARM " + (f"{opened[0].number:02d} {opened[0].name}" if opened else "")
+            zone = self.panel.zones.get(part.alarm_zone)
+            text = "ALARM " + (f"{zone.number:02d} {zone.name}" if zone else "")
         elif part.mode == "disarmed":
             first = f"FAULT {opened[0].number:02d} {opened[0].name}" if opened else ""
             text = first or "****DISARMED****  Ready to Arm"
@@ -156,11 +160,15 @@ class HoneywellDialect(Dialect):
 
     def announce(self, event: PanelEvent) -> list[str]:
         """Zone changes as a %01 bitfield, partition changes as %02; the keypad after."""
+        if event.kind == "zone_alarm":
+            return []  # the partition's keypad update that follows names the zone
         if event.kind == "zone":
             partition = self.panel.zones[event.number].partition
             return [self._zones(), self._partitions(), self._keypad(partition)]
         if event.kind == "bad_code":
-            return [self._keypad(event.number, beep="03")]
+            return [self._keypad(event.number, beep=WRONG_CODE_BEEP)]
+        if event.kind == "trouble":
+            return [self._keypad(event.number)]
         return [self._partitions(), self._keypad(event.number)]
 
     def error(self, line: str) -> list[str]:

@@ -15,7 +15,17 @@ from typing import Literal
 Mode = Literal["disarmed", "away", "stay", "night", "max"]
 """`night` is stay with no entry delay (Vista "instant"), `max` away with none (DSC)."""
 ZoneKind = Literal["door", "window", "motion", "smoke"]
-EventKind = Literal["zone", "arming", "armed", "disarmed", "alarm", "entry_delay", "bad_code"]
+EventKind = Literal[
+    "zone",
+    "arming",
+    "armed",
+    "disarmed",
+    "alarm",
+    "zone_alarm",
+    "entry_delay",
+    "bad_code",
+    "trouble",
+]
 
 INTERIOR: frozenset[str] = frozenset({"motion"})
 """Zones a stay-type arming (stay, night) leaves out, as real panels do."""
@@ -42,6 +52,8 @@ class PartitionSpec:
     exit_delay: bool = False
     entry_delay: bool = False
     alarm: bool = False
+    alarm_zone: int = 0
+    """The zone that set the alarm off (0: none, a panic)."""
     last_user: int = 0
 
 
@@ -51,7 +63,8 @@ class PanelEvent:
 
     kind: EventKind
     number: int
-    """The zone number for `zone` events, the partition number for the others."""
+    """The zone number for `zone` and `zone_alarm` events, the partition number for the
+    others."""
 
 
 Observer = Callable[[PanelEvent], None]
@@ -69,6 +82,8 @@ class Panel:
     """Seconds between an arm command and the partition being armed."""
     entry_delay: float = 0.0
     """Seconds between a door opening on an armed partition and the alarm."""
+    ac_power: bool = True
+    """False while the panel runs on its battery (a trouble)."""
     observers: list[Observer] = field(default_factory=list)
     _timers: dict[int, asyncio.TimerHandle] = field(default_factory=dict)
 
@@ -115,6 +130,7 @@ class Panel:
         part = self.partitions[partition]
         part.mode, part.last_user = "disarmed", user
         part.exit_delay = part.entry_delay = part.alarm = False
+        part.alarm_zone = 0
         self._emit("disarmed", partition)
         return True
 
@@ -122,12 +138,22 @@ class Panel:
         """Someone entered a code the panel does not know: it beeps and changes nothing."""
         self._emit("bad_code", partition)
 
-    def trip(self, partition: int = 1) -> None:
-        """Sound the alarm on a partition (a panic key, or a test)."""
+    def trip(self, partition: int = 1, zone: int = 0) -> None:
+        """Sound the alarm on a partition: set off by `zone`, or a panic key (0)."""
         self._cancel(partition)
         part = self.partitions[partition]
         part.alarm, part.entry_delay, part.exit_delay = True, False, False
+        part.alarm_zone = zone
+        if zone:
+            self._emit("zone_alarm", zone)
         self._emit("alarm", partition)
+
+    def set_ac_power(self, *, present: bool) -> None:
+        """Lose or regain mains power: a trouble every partition's keypad shows."""
+        if self.ac_power != present:
+            self.ac_power = present
+            for number in self.partitions:
+                self._emit("trouble", number)
 
     def set_zone(self, number: int, *, is_open: bool) -> None:
         """Open (fault) or close (restore) a zone, with what the panel does about it."""
@@ -145,9 +171,9 @@ class Panel:
             if not part.entry_delay:
                 part.entry_delay = True
                 self._emit("entry_delay", zone.partition)
-                self._later(zone.partition, self.entry_delay, self.trip)
+                self._later(zone.partition, self.entry_delay, lambda p: self.trip(p, number))
             return
-        self.trip(zone.partition)
+        self.trip(zone.partition, number)
 
     def cancel_timers(self) -> None:
         """Forget every pending delay (the emulator is stopping)."""

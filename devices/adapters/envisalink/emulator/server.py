@@ -147,6 +147,14 @@ class EnvisalinkEmulator:
         """Close a zone again."""
         self.panel.set_zone(number, is_open=False)
 
+    def lose_ac_power(self) -> None:
+        """Mains power goes: the panel reports a trouble."""
+        self.panel.set_ac_power(present=False)
+
+    def restore_ac_power(self) -> None:
+        """Mains power is back: the trouble clears."""
+        self.panel.set_ac_power(present=True)
+
     def trip(self, partition: int = 1) -> None:
         """Set the alarm off on a partition."""
         self.panel.trip(partition)
@@ -225,6 +233,9 @@ class EnvisalinkEmulator:
                 continue
             answer = dialect.handle(line)
             session.send(answer.lines)
+            if self.faults.stuck:  # acknowledged, and nothing happens on the panel
+                await session.writer.drain()
+                continue
             if answer.then is not None:
                 answer.then()
             await session.writer.drain()

@@ -84,6 +84,21 @@ class Chemistry:
     chlorinator_pool: int = 50
     """Chlorinator output for the pool, in percent."""
     chlorinator_spa: int = 10
+    ph_range: tuple[float, float] = (7.2, 7.8)
+    """Outside it, the emulated IntelliChem raises its pH alarm (high or low)."""
+    orp_range: tuple[int, int] = (650, 850)
+    """Outside it, the ORP alarm."""
+
+    @property
+    def alarms(self) -> int:
+        """IntelliChem's alarm flags (screenlogicpy's ALARM_FLAG bits)."""
+        bits = [
+            (self.ph > self.ph_range[1], 2),
+            (self.ph < self.ph_range[0], 4),
+            (self.orp > self.orp_range[1], 8),
+            (self.orp < self.orp_range[0], 16),
+        ]
+        return sum(bit for holds, bit in bits if holds)
 
 
 @dataclass

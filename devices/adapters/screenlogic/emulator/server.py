@@ -261,6 +261,12 @@ class ScreenLogicEmulator:
         """Push the pool status to every push client (call after changing `equipment`)."""
         self.push(wire.STATUS_CHANGED, wire.pool_status(self.equipment))
 
+    def set_ph(self, ph: float) -> None:
+        """The water's pH drifts to `ph`: IntelliChem pushes its reading and alarms."""
+        self.equipment.chemistry.ph = ph
+        self.changed()
+        self.push(wire.CHEMISTRY_CHANGED, wire.chemistry(self.equipment))
+
     def set_circuit(self, circuit_id: int, on: bool) -> None:
         """Switch a circuit at the controller."""
         self.equipment.circuit(circuit_id).on = on

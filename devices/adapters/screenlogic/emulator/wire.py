@@ -182,7 +182,9 @@ def chemistry(equipment: Equipment) -> bytes:
                 int(equipment.celsius),
                 round(equipment.bodies[0].temperature),
             ),
-            struct.pack("<BBBBBBB", 0, 0, 0xA0, 0, 5, 1, 0),
+            struct.pack(
+                "<BBBBBBB", chem.alarms if equipment.intellichem else 0, 0, 0xA0, 0, 5, 1, 0
+            ),
             struct.pack("<BBB", 0, 0, 0),
         ]
     )

@@ -19,7 +19,8 @@ from devices.adapters.envisalink.emulator import EnvisalinkEmulator
 from devices.adapters.envisalink.emulator.sample import sample_emulator, sample_settings
 from devices.blocking import BlockingRunner
 from devices.capabilities import validate_command
-from devices.errors import DeviceAuthError, DeviceRefusedError
+from devices.coordinator import FAILURES_BEFORE_UNAVAILABLE, deliver
+from devices.errors import DeviceAuthError, DeviceRefusedError, DeviceUnconfirmedError
 from devices.plugin import AdapterContext
 from devices.registry import Registry
 from devices.testing import fresh_hosts
@@ -167,8 +168,45 @@ async def test_an_open_door_refuses_arming_and_names_it(panel_type: str) -> None
         assert house.emulator.panel.partitions[1].mode == "disarmed"
 
 
-async def test_a_wrong_code_is_refused_without_showing_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    async with running("dsc") as house:
+@FAMILIES
+async def test_an_acknowledged_arm_that_never_shows_is_unconfirmed_not_a_timeout(
+    panel_type: str,
+) -> None:
+    """The module took the arm (it acknowledged) and the panel never armed: reported so,
+    sent once, and the panel stays available (it answered)."""
+    async with running(panel_type, request_timeout=1.0) as house:
+        house.emulator.faults.stuck = True
+        before = len(house.emulator.commands)
+        entity = house.registry.entity(ALARM)
+        spec, typed = validate_command(
+            ALARM, entity.domain, entity.features, "alarm_panel.arm", {"mode": "night"}
+        )
+        with pytest.raises(DeviceUnconfirmedError, match="accepted the command"):
+            await deliver(
+                lambda: house.adapter.execute(entity, spec, typed),
+                spec,
+                available=True,
+                within=5.0,
+            )
+        sent = house.emulator.commands[before:]
+        if panel_type == "dsc":
+            assert [line[:3] for line in sent if line[:3] in ("030", "031", "032")] == ["032"]
+        else:
+            assert [line for line in sent if line.startswith("^03,1,")] == [
+                *(f"^03,1,{digit}$" for digit in CODE),
+                "^03,1,7$",
+            ]
+        assert house.emulator.panel.partitions[1].mode == "disarmed"
+        assert house.registry.entity(ALARM).available
+
+
+@FAMILIES
+async def test_a_wrong_code_is_refused_without_showing_it(
+    panel_type: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DSC says 670 (invalid access code); a Vista only beeps three times: both are a
+    wrong code, not a timeout."""
+    async with running(panel_type) as house:
         house.emulator.arm("away")
         await house.until(ALARM, "armed_away")
         monkeypatch.setenv(CODE_ENV, "9999")
@@ -296,9 +334,12 @@ async def test_the_demo_hook_starts_a_panel_the_adapter_reaches() -> None:
         blocking.shutdown()
 
 
-async def test_an_unanswered_poll_marks_the_panel_unavailable_until_it_answers() -> None:
+async def test_unanswered_polls_mark_the_panel_unavailable_until_it_answers() -> None:
     async with running("dsc", request_timeout=0.5) as house:
         house.emulator.faults.latency = 2.0
+        for _ in range(FAILURES_BEFORE_UNAVAILABLE - 1):
+            await house.adapter.refresh()
+            assert house.registry.entity(PATIO).available, "one slow answer is not enough"
         await house.adapter.refresh()
         assert not house.registry.entity(PATIO).available
         house.emulator.faults.clear()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from devices.adapters.envisalink import EnvisalinkConfig
 from devices.adapters.envisalink.adapter import EnvisalinkAdapter
 from devices.adapters.envisalink.emulator.sample import sample_emulator, sample_settings
@@ -23,8 +25,16 @@ def texts(notices: list[Notice]) -> list[str]:
     return [n.text for n in notices]
 
 
-async def test_an_envisalink_trip_and_a_zone_while_armed_reach_the_household() -> None:
-    emulator = sample_emulator(fresh_hosts().allocate(), "dsc", password=PASSWORD, code=CODE)
+@pytest.mark.parametrize("panel_type", ["dsc", "honeywell"])
+async def test_an_envisalink_trip_and_a_zone_while_armed_reach_the_household(
+    panel_type: str,
+) -> None:
+    emulator = sample_emulator(
+        fresh_hosts().allocate(),
+        panel_type,  # type: ignore[arg-type]
+        password=PASSWORD,
+        code=CODE,
+    )
     await emulator.start()
     registry = Registry()
     blocking = BlockingRunner()
@@ -45,6 +55,10 @@ async def test_an_envisalink_trip_and_a_zone_while_armed_reach_the_household() -
         current = registry.entity(entity_id).state
         return current.state if current else None
 
+    def trouble(entity_id: str) -> str | None:
+        current = registry.entity(entity_id).state
+        return getattr(current, "trouble", None)
+
     try:
         await adapter.start()
         emulator.fault_zone(2)  # motion while disarmed: no news
@@ -60,7 +74,17 @@ async def test_an_envisalink_trip_and_a_zone_while_armed_reach_the_household() -
         await watch.settle()
         assert texts(heard) == [
             "Patio Door opened while House Alarm is armed home.",
-            "House Alarm is going off (Hall Motion, Patio Door)!",
+            "ALARM: Patio Door, zone 3",
+        ]
+        heard.clear()
+        emulator.lose_ac_power()
+        assert await registry.wait_until(lambda: bool(trouble(ALARM)), 10)
+        emulator.restore_ac_power()
+        assert await registry.wait_until(lambda: trouble(ALARM) is None, 10)
+        await watch.settle()
+        assert texts(heard) == [
+            "House Alarm reports a trouble: AC power lost.",
+            "House Alarm: the trouble is over (AC power lost).",
         ]
     finally:
         await watch.stop()

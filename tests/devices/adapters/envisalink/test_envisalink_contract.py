@@ -25,7 +25,6 @@ CASES = [
 
 
 class _EnvisalinkContract(AdapterContract):
-    lifecycle = False  # not on the coordinator yet (issue 14): its own availability rules
     adapter_class = EnvisalinkAdapter
     entity_count = 4
     command_cases = CASES

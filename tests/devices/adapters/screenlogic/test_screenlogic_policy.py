@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path as FilePath
 
 import pytest
 import yaml
@@ -27,23 +28,8 @@ POOL_HEAT_LIMITS = {
     "climate.spa_heater": TemperatureBounds(min=10, max=40),
 }
 """What config/home.yaml says under policy.temperature_by_entity."""
-HOME_YAML_POLICY = """
-policy:
-  temperature: {min: 10, max: 30}
-  temperature_by_entity:
-    climate.pool_heater: {min: 10, max: 34}
-    climate.spa_heater: {min: 10, max: 40}
-  confirm:
-    - {command: lock.unlock, reason: unlocking a door}
-    - {command: alarm_panel.disarm, reason: disarming the alarm}
-    - {command: cover.open, device_classes: [garage, gate], reason: opening the garage}
-    - {command: cover.set_position, device_classes: [garage, gate], reason: opening the garage}
-    - {command: climate.set_hvac_mode, device_classes: [pool_heater],
-       reason: turning on the pool heater}
-    - {command: climate.set_temperature, device_classes: [pool_heater],
-       reason: turning on the pool heater}
-"""
-"""The policy lines proposed for config/home.yaml (read here exactly as written there)."""
+HOME_YAML = FilePath(__file__).resolve().parents[4] / "config" / "home.yaml"
+"""Its policy section is read here exactly as written there."""
 
 
 @dataclass
@@ -79,7 +65,7 @@ async def bounded() -> AsyncIterator[Pool]:
 
 @pytest.fixture
 async def confirming() -> AsyncIterator[Pool]:
-    policy = PolicyConfig.model_validate(yaml.safe_load(HOME_YAML_POLICY)["policy"])
+    policy = PolicyConfig.model_validate(yaml.safe_load(HOME_YAML.read_text())["policy"])
     assert policy.temperature_by_entity == POOL_HEAT_LIMITS
     assert policy.confirm[:4] == PolicyConfig().confirm, "the defaults are kept"
     async for pool in pool_house(policy):
@@ -131,7 +117,7 @@ async def test_turning_the_pool_heater_on_waits_for_a_confirmation(confirming: P
     assert outcome.results == []
     assert outcome.pending is not None
     assert outcome.pending.question == (
-        "Please confirm: turning on the pool heater needs a confirmation."
+        "Please confirm: turning up the pool heater needs a confirmation."
     )
     assert confirming.gateway.equipment.body(0).heat_mode == 0
     approved = await confirming.house.confirm(outcome.pending.token, ADMIN, approve=True)
@@ -154,3 +140,37 @@ async def test_a_confirmed_plan_above_the_limit_is_still_refused(confirming: Poo
     assert [d.reason for d in outcome.refused] == [
         "36° is outside the allowed range for Pool Heater (10° to 34°)"
     ]
+
+
+async def test_turning_the_pool_heater_down_or_off_never_asks(confirming: Pool) -> None:
+    """The rule reads the direction, not the command: lower setpoints and "off" run at
+    once, for a member, on every path; raising it again asks."""
+    on = await confirming.house.carry_out(heat("climate.pool_heater", 30, MEMBER))
+    assert on.pending is not None
+    await confirming.house.confirm(on.pending.token, ADMIN, approve=True)
+    assert confirming.gateway.equipment.body(0).heat_mode == 3
+    for path in Path:
+        lower = Action(
+            entity_id="climate.pool_heater",
+            command="climate.set_temperature",
+            params={"temperature": 25},
+        )
+        outcome = await confirming.house.carry_out(Plan([lower], MEMBER, path))
+        assert outcome.pending is None, path
+        assert [r.ok for r in outcome.results] == [True], path
+    assert confirming.gateway.equipment.body(0).setpoint == 77  # 25 °C
+    off = Action(
+        entity_id="climate.pool_heater",
+        command="climate.set_hvac_mode",
+        params={"hvac_mode": "off"},
+    )
+    outcome = await confirming.house.carry_out(Plan([off], MEMBER, Path.LLM))
+    assert outcome.pending is None
+    assert [r.ok for r in outcome.results] == [True]
+    assert confirming.gateway.equipment.body(0).heat_mode == 0
+    up = Action(
+        entity_id="climate.pool_heater",
+        command="climate.set_temperature",
+        params={"temperature": 26},
+    )
+    assert (await confirming.house.carry_out(Plan([up], MEMBER, Path.LLM))).pending is not None
