@@ -14,12 +14,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiohttp
+from aiopvapi.resources.shade import ShadePosition  # type: ignore[import-untyped]
 
 from devices.adapters.powerview.hub import HubLink, ShadeKind
 from devices.adapters.powerview.manifest import MANIFEST, PowerViewConfig
-from devices.adapters.powerview.motion import Motion
+from devices.adapters.powerview.motion import Axis, Motion
 from devices.capabilities import CommandSpec, CoverState, Domain, Params, State, cover
-from devices.capabilities.cover import SetPosition, SetTilt
+from devices.capabilities.cover import SetPosition, SetTilt, SetTopPosition
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import UnsupportedCommandError
 from devices.plugin import (
@@ -82,9 +83,15 @@ class HubShades(DeviceLink):
         return device, [entity]
 
     def _state_of(self, unique_id: str, kind: ShadeKind, shade: Any) -> CoverState:
-        position, tilt = kind.position(shade), kind.tilt(shade)
+        now = kind.read(shade)
         motion = self._motion.setdefault(unique_id, Motion())
-        return CoverState(state=motion.observe(position, tilt), position=position, tilt=tilt)
+        return CoverState(
+            state=motion.observe(now.position, now.tilt, now.top),
+            position=now.position,
+            tilt=now.tilt,
+            top_position=now.top,
+            battery_level=self.hub.battery(shade),
+        )
 
     async def read(self) -> Mapping[str, State]:
         """Every shade's position (one request)."""
@@ -102,43 +109,50 @@ class HubShades(DeviceLink):
         return False
 
     async def command(self, unique_id: str, command: CommandSpec, params: Params) -> None:
-        """Send the command to the hub; the shade then travels, and polls follow it."""
+        """Send the command to the hub, then read the shade back: it travels, and the
+        state says where it is and where it is going (polls follow it from there)."""
         shade_id = int(unique_id.rpartition("-")[2])
         shade = self.hub.shades.get(shade_id)
         if shade is None:
             raise UnsupportedCommandError("the hub no longer knows this shade.")
         kind = ShadeKind.of(shade)
         motion = self._motion.setdefault(unique_id, Motion())
-        primary: int | None
-        tilt: int | None
+        now = shade.current_position
         match command, params:
             case cover.STOP, _:
                 await self.hub.stop(shade_id)
                 motion.stopped()
-                shade = await self.hub.read_shade(shade_id)
-                self._tell(unique_id, self._state_of(unique_id, kind, shade))
+                await self._read_back(unique_id, shade_id, kind)
                 return
-            case cover.OPEN | cover.CLOSE, _:
-                opening = command == cover.OPEN
-                target = shade.open_position if opening else shade.close_position
-                if target.primary is None and target.tilt is None:  # a tilt-only shade
-                    target = shade.open_position_tilt if opening else shade.close_position_tilt
-                primary, tilt = target.primary, target.tilt
+            case cover.OPEN, _:
+                sent = shade.open_position_tilt if kind.tilt_only else shade.open_position
+            case cover.CLOSE, _:
+                sent = shade.close_position_tilt if kind.tilt_only else shade.close_position
             case cover.SET_POSITION, SetPosition(position=position):
-                primary, tilt = kind.to_primary(position), None
+                sent = kind.target(position, now)
             case cover.SET_TILT, SetTilt(tilt=wanted):
-                primary, tilt = None, wanted
+                sent = ShadePosition(tilt=wanted)
+            case cover.SET_TOP_POSITION, SetTopPosition(position=top):
+                bottom = round(float(now.primary or 0))
+                sent = ShadePosition(primary=bottom, secondary=min(top, 100 - bottom))
             case _:
                 raise UnsupportedCommandError(f"a PowerView shade cannot do {command.name}.")
-        await self.hub.move(shade_id, primary=primary, tilt=tilt)
-        if primary is not None and kind.has_position:
-            motion.sent("position", kind.to_primary(round(primary)))
-        if tilt is not None and kind.has_tilt:
-            motion.sent("tilt", round(tilt))
-        now = CoverState(
-            state=motion.headline(), position=kind.position(shade), tilt=kind.tilt(shade)
+        await self.hub.move(shade_id, sent)
+        expected = kind.expected(sent, now)
+        axes: tuple[tuple[Axis, int | None], ...] = (
+            ("position", expected.position),
+            ("tilt", expected.tilt),
+            ("top", expected.top),
         )
-        self._tell(unique_id, now)
+        for axis, value in axes:
+            if value is not None:
+                motion.sent(axis, value)
+        await self._read_back(unique_id, shade_id, kind)
+
+    async def _read_back(self, unique_id: str, shade_id: int, kind: ShadeKind) -> None:
+        """Read the shade from the hub (not the library's copy, which holds what was sent)."""
+        shade = await self.hub.read_shade(shade_id)
+        self._tell(unique_id, self._state_of(unique_id, kind, shade))
 
     def _tell(self, unique_id: str, state: CoverState) -> None:
         if self._sink is not None:
