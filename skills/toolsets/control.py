@@ -167,7 +167,7 @@ async def climate(
 async def cover(
     ctx: RunContext[HouseDeps],
     entity_ids: EntityIds,
-    action: Literal["open", "close", "stop", "set_position", "set_tilt"],
+    action: Literal["open", "close", "stop", "set_position", "set_tilt", "set_top_position"],
     position: MaybePercent = None,
     tilt: MaybePercent = None,
 ) -> str:
@@ -177,12 +177,15 @@ async def cover(
 
     Args:
         entity_ids: Cover entity ids, e.g. ["cover.bedroom_shade"].
-        action: open, close, stop, set_position (needs position) or set_tilt (needs tilt).
-        position: Position in percent: 0 is closed, 100 is open.
+        action: open, close, stop, set_position (needs position), set_tilt (needs tilt), or
+            set_top_position (needs position) for the top rail of a top-down/bottom-up
+            shade (one with a top_position).
+        position: Position in percent: 0 is closed, 100 is open. For the top rail: 0 at
+            the top, 100 all the way down.
         tilt: Slat tilt in percent: 0 is closed, 100 is open.
     """
-    if action == "set_position":
-        return await act(ctx, _actions(entity_ids, "cover.set_position", position=position))
+    if action in ("set_position", "set_top_position"):
+        return await act(ctx, _actions(entity_ids, f"cover.{action}", position=position))
     if action == "set_tilt":
         return await act(ctx, _actions(entity_ids, "cover.set_tilt", tilt=tilt))
     return await act(ctx, _actions(entity_ids, f"cover.{action}"))
