@@ -221,9 +221,20 @@ async def alarm_panel(
     return await act(ctx, _actions(entity_ids, "alarm_panel.arm", mode=mode))
 
 
+async def scene(ctx: RunContext[HouseDeps], entity_ids: EntityIds) -> str:
+    """Activate scenes a hub or bridge keeps (a shade hub's "Movie", a light bridge's
+    "Relax"): their devices go to the states the scene holds.
+
+    Args:
+        entity_ids: Scene entity ids, e.g. ["scene.movie"].
+    """
+    return await act(ctx, _actions(entity_ids, "scene.activate"))
+
+
+_TOOLS = (light, switch, media_player, climate, cover, lock, alarm_panel, scene)
+
 CONTROL_DOMAINS: dict[str, Domain] = {
-    f"{PREFIX}_{tool.__name__}": Domain(tool.__name__)
-    for tool in (light, switch, media_player, climate, cover, lock, alarm_panel)
+    f"{PREFIX}_{tool.__name__}": Domain(tool.__name__) for tool in _TOOLS
 }
 """The domain each control tool acts on, by tool name."""
 
@@ -242,7 +253,5 @@ def _shown(ctx: RunContext[HouseDeps], tool: ToolDefinition) -> bool:
 def control_toolset() -> FilteredToolset[HouseDeps]:
     """The control tools, `control_<domain>`, for the domains the house has and the turn
     is about (`HouseDeps.focus`)."""
-    tools = FunctionToolset[HouseDeps](
-        [light, switch, media_player, climate, cover, lock, alarm_panel], id="house_control"
-    )
+    tools = FunctionToolset[HouseDeps](list(_TOOLS), id="house_control")
     return tools.prefixed(PREFIX).filtered(_shown)
