@@ -2,8 +2,9 @@
 
 Each hub is one device link run by a coordinator (keyed by the hub's serial number); each
 shade is a device of its own with one `cover` entity, its unique id the hub's serial and
-the shade's hub id. Hub rooms propose areas. Hub scenes are activated by name through
-`activate_scene`. A hub that stops answering marks its shades unavailable (after the
+the shade's hub id. Hub rooms propose areas. Each hub scene is a `scene` entity of the
+hub's own device (`scene.activate`, read back through the shades it moves); `activate_scene`
+activates one by name. A hub that stops answering marks its shades unavailable (after the
 coordinator's count of failures); the next answer brings them back.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -19,7 +21,16 @@ from aiopvapi.resources.shade import ShadePosition  # type: ignore[import-untype
 from devices.adapters.powerview.hub import HubLink, ShadeKind
 from devices.adapters.powerview.manifest import MANIFEST, PowerViewConfig
 from devices.adapters.powerview.motion import Axis, Motion
-from devices.capabilities import CommandSpec, CoverState, Domain, Params, State, cover
+from devices.capabilities import (
+    CommandSpec,
+    CoverState,
+    Domain,
+    Params,
+    SceneState,
+    State,
+    cover,
+    scene,
+)
 from devices.capabilities.cover import SetPosition, SetTilt, SetTopPosition
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import UnsupportedCommandError
@@ -36,6 +47,8 @@ from devices.plugin import (
 _LOGGER = logging.getLogger(__name__)
 
 HTTP_PORT = 80
+SCENE_MARK = "-scene-"
+"""A scene's unique id is the hub's serial, this, and the scene's hub id."""
 
 
 class HubShades(DeviceLink):
@@ -47,6 +60,8 @@ class HubShades(DeviceLink):
         super().__init__(address)
         self.hub = HubLink(address, session, timeout)
         self._motion: dict[str, Motion] = {}
+        self._activated: dict[str, str] = {}
+        """When each scene was last activated through Dobby (ISO 8601), by unique id."""
         self._sink: Sink | None = None
 
     async def connect(self) -> None:
@@ -55,8 +70,33 @@ class HubShades(DeviceLink):
         self.unique_id = self.hub.serial
 
     def describe(self) -> Sequence[tuple[DeviceInfo, Sequence[EntitySpec]]]:
-        """One device with one cover per shade."""
-        return [self._shade(shade_id, shade) for shade_id, shade in self.hub.shades.items()]
+        """One device with one cover per shade, and the hub with a scene entity for each
+        of its scenes."""
+        described = [self._shade(shade_id, shade) for shade_id, shade in self.hub.shades.items()]
+        if self.hub.scenes:
+            hub = DeviceInfo(
+                unique_id=self.hub.serial,
+                name=self.hub.name,
+                host=self.address,
+                manufacturer="Hunter Douglas",
+                model=self.hub.model,
+                sw_version=self.hub.firmware,
+            )
+            scenes = [
+                EntitySpec(
+                    unique_id=f"{self.hub.serial}{SCENE_MARK}{scene_id}",
+                    domain=Domain.SCENE,
+                    name=hub_scene.name,
+                    state=self._scene_state(f"{self.hub.serial}{SCENE_MARK}{scene_id}"),
+                    suggested_area=self.hub.room_of_scene(hub_scene),
+                )
+                for scene_id, hub_scene in self.hub.scenes.items()
+            ]
+            described.append((hub, scenes))
+        return described
+
+    def _scene_state(self, unique_id: str) -> SceneState:
+        return SceneState(state=self._activated.get(unique_id, "unknown"))
 
     def _shade(self, shade_id: int, shade: Any) -> tuple[DeviceInfo, Sequence[EntitySpec]]:
         kind = ShadeKind.of(shade)
@@ -96,12 +136,16 @@ class HubShades(DeviceLink):
     async def read(self) -> Mapping[str, State]:
         """Every shade's position (one request)."""
         shades = await self.hub.read_shades()
-        return {
+        states: dict[str, State] = {
             f"{self.unique_id}-{shade_id}": self._state_of(
                 f"{self.unique_id}-{shade_id}", ShadeKind.of(shade), shade
             )
             for shade_id, shade in shades.items()
         }
+        for scene_id in self.hub.scenes:
+            unique_id = f"{self.unique_id}{SCENE_MARK}{scene_id}"
+            states[unique_id] = self._scene_state(unique_id)
+        return states
 
     async def subscribe(self, sink: Sink) -> bool:
         """A hub pushes nothing: it is polled. The sink hears where a shade was sent."""
@@ -111,6 +155,9 @@ class HubShades(DeviceLink):
     async def command(self, unique_id: str, command: CommandSpec, params: Params) -> None:
         """Send the command to the hub, then read the shade back: it travels, and the
         state says where it is and where it is going (polls follow it from there)."""
+        if SCENE_MARK in unique_id:
+            await self._activate(unique_id, command)
+            return
         shade_id = int(unique_id.rpartition("-")[2])
         shade = self.hub.shades.get(shade_id)
         if shade is None:
@@ -149,12 +196,29 @@ class HubShades(DeviceLink):
                 motion.sent(axis, value)
         await self._read_back(unique_id, shade_id, kind)
 
+    async def _activate(self, unique_id: str, command: CommandSpec) -> None:
+        """Activate a hub scene, then read back the shades it moves (one request)."""
+        if command != scene.ACTIVATE:
+            raise UnsupportedCommandError(f"a PowerView scene cannot do {command.name}.")
+        scene_id = int(unique_id.rpartition(SCENE_MARK)[2])
+        if scene_id not in self.hub.scenes:
+            raise UnsupportedCommandError("the hub no longer knows this scene.")
+        moved = await self.hub.activate(scene_id)
+        self._activated[unique_id] = datetime.now(UTC).isoformat(timespec="seconds")
+        self._tell(unique_id, self._scene_state(unique_id))
+        shades = await self.hub.read_shades()
+        for shade_id in moved:
+            shade = shades.get(shade_id)
+            if shade is not None:
+                shade_uid = f"{self.unique_id}-{shade_id}"
+                self._tell(shade_uid, self._state_of(shade_uid, ShadeKind.of(shade), shade))
+
     async def _read_back(self, unique_id: str, shade_id: int, kind: ShadeKind) -> None:
         """Read the shade from the hub (not the library's copy, which holds what was sent)."""
         shade = await self.hub.read_shade(shade_id)
         self._tell(unique_id, self._state_of(unique_id, kind, shade))
 
-    def _tell(self, unique_id: str, state: CoverState) -> None:
+    def _tell(self, unique_id: str, state: State) -> None:
         if self._sink is not None:
             self._sink.pushed(unique_id, state)
 
@@ -215,8 +279,8 @@ class PowerViewAdapter(Adapter):
         moved: list[str] = []
         found = False
         for link in self.devices.links():
-            for scene_id, scene in list(link.hub.scenes.items()):
-                if scene.name.casefold() != wanted:
+            for scene_id, hub_scene in list(link.hub.scenes.items()):
+                if hub_scene.name.casefold() != wanted:
                     continue
                 found = True
                 for shade_id in await link.hub.activate(scene_id):

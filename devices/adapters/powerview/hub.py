@@ -318,6 +318,14 @@ class HubLink:
         name = self.rooms.get(shade.room_id) if shade.room_id is not None else None
         return None if name is None or name.casefold() in NO_AREA else name
 
+    def room_of_scene(self, scene: Any) -> str | None:
+        """The name of the (first) hub room a scene belongs to."""
+        for room_id in scene.room_id or []:
+            name = self.rooms.get(room_id)
+            if name is not None and name.casefold() not in NO_AREA:
+                return name
+        return None
+
     def battery(self, shade: Any) -> int | None:
         """A battery-powered shade's level in percent (None: hardwired, or not reported)."""
         try:

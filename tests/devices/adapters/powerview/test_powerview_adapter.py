@@ -87,7 +87,9 @@ async def rig(generation: Generation = 3, *, travel_time: float = 1.0) -> AsyncI
     try:
         await adapter.start()
         await discovery.start()
-        assert await registry.wait_until(lambda: len(registry.entities) == 2, 10)
+        assert await registry.wait_until(
+            lambda: len(registry.entities) == 4, 10
+        )  # two shades, two scenes
         yield Rig(hub, adapter, registry, discovery)
     finally:
         await discovery.stop()
@@ -218,7 +220,7 @@ async def test_a_hub_back_at_a_new_address_is_followed_through_mdns() -> None:
         await r.until(lambda: all(e.available for e in entities))
         device = r.registry.devices[entities[0].device_id]
         assert device.info.host == f"{new_host}:{PORT}"
-        assert len(r.registry.entities) == 2
+        assert len(r.registry.entities) == 4
 
 
 async def test_a_configured_hub_that_is_not_up_yet_is_added_when_it_is() -> None:
@@ -258,7 +260,9 @@ async def test_the_demo_hub_is_found_with_the_houses_shades() -> None:
     )
     try:
         await discovery.start()
-        assert await registry.wait_until(lambda: len(registry.entities) == 2, 10)
+        assert await registry.wait_until(
+            lambda: len(registry.entities) == 4, 10
+        )  # two shades, two scenes
         for entity_id, area in (
             ("cover.living_room_shade", "Living Room"),
             ("cover.bedroom_blackout", "Bedroom"),
@@ -271,7 +275,9 @@ async def test_the_demo_hub_is_found_with_the_houses_shades() -> None:
                 "position": 100,
                 "battery_level": 100,
             }
-        assert len({e.device_id for e in registry.entities.values()}) == 2
+        assert (
+            len({e.device_id for e in registry.entities.values()}) == 3
+        )  # two shades and the hub (its scenes)
         assert {d.info.host for d in registry.devices.values()} == {emulation.hubs[0].address}
     finally:
         await discovery.stop()
@@ -441,3 +447,28 @@ async def test_the_top_rail_is_set_and_read_back(generation: Generation) -> None
             "top_position": 0,
             "battery_level": 0,
         }
+
+
+@pytest.mark.parametrize("generation", [2, 3])
+async def test_hub_scenes_are_scene_entities_read_back_through_their_shades(
+    generation: Generation,
+) -> None:
+    async with rig(generation) as r:
+        scene = r.registry.entity("scene.close_all")
+        assert scene.state is not None
+        assert scene.state.state == "unknown"
+        assert r.registry.area_name(scene) == "Living Room"
+        executor = Executor(r.registry, {"powerview": r.adapter})
+        [result] = await executor.run(run(r, "scene.close_all", "scene.activate"))
+        assert result.ok, result.error
+        assert r.state("scene.close_all")["state"] != "unknown"  # when it was activated
+        # The shades it moves are read back from the hub at once, then followed.
+        assert r.state("cover.living_room_shade")["state"] in ("open", "closing")
+        await r.until(
+            lambda: all(
+                r.state(e)["state"] == "closed"
+                for e in ("cover.living_room_shade", "cover.bedroom_blackout")
+            )
+        )
+        assert r.hub.shade("Living Room Shade").percent == 0
+        assert r.state("scene.open_all")["state"] == "unknown"
