@@ -65,8 +65,9 @@ TURN_OFF: dict[Domain, str] = {
 ROUTINE_DOMAINS = frozenset({"scene", "script"})
 """Home Assistant domains whose names are, in Dobby, routines."""
 
-_BUSY = frozenset({"on", "open", "opening", "playing", "paused", "heat", "cool", "auto"})
-"""States "turn off the ..." with no place acts on."""
+_BUSY = frozenset({"on", "open", "opening", "playing", "paused", "heat", "cool", "auto", "unknown"})
+"""States "turn off the ..." with no place acts on (a shade whose position is unknown may
+well be open: "close all the shades" closes it too)."""
 
 PHRASES: Phrases = {
     "en": {

@@ -70,3 +70,33 @@ def test_a_shade_without_a_top_rail_says_so() -> None:
     assert result is not None
     assert result.actions == []
     assert result.reply == "Bedroom Blackout cannot open from the top: it has no top rail."
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [("en", "close all the shades"), ("en", "shut all shades"), ("de", "schließe alle Rollos")],
+)
+def test_close_all_the_shades_includes_one_whose_position_is_unknown(
+    language: str, sentence: str
+) -> None:
+    registry = house()
+    registry.upsert_device(
+        "fake",
+        DeviceInfo(unique_id="lost", name="Lost Shade", suggested_area="Kitchen"),
+        [
+            EntitySpec(
+                "lost",
+                Domain.COVER,
+                "Lost Shade",
+                device_class="shade",
+                state=CoverState(state="unknown"),
+            )
+        ],
+    )
+    result = IntentReader(registry, language).read(sentence)
+    assert result is not None
+    assert described(result) == [
+        "cover.close() on cover.bedroom_blackout",
+        "cover.close() on cover.living_room_shade",
+        "cover.close() on cover.lost_shade",
+    ]  # the Bedroom Duette is closed already
