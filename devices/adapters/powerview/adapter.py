@@ -10,6 +10,7 @@ coordinator's count of failures); the next answer brings them back.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from typing import Any
 import aiohttp
 from aiopvapi.resources.shade import ShadePosition  # type: ignore[import-untyped]
 
-from devices.adapters.powerview.hub import HubLink, ShadeKind
+from devices.adapters.powerview.hub import HubLink, Reading, ShadeKind
 from devices.adapters.powerview.manifest import MANIFEST, PowerViewConfig
 from devices.adapters.powerview.motion import Axis, Motion
 from devices.capabilities import (
@@ -47,6 +48,9 @@ from devices.plugin import (
 _LOGGER = logging.getLogger(__name__)
 
 HTTP_PORT = 80
+FOLLOW_WITHIN = 1.5
+"""Seconds to read the shades an activated scene moves until they are seen moving."""
+FOLLOW_EVERY = 0.15
 SCENE_MARK = "-scene-"
 """A scene's unique id is the hub's serial, this, and the scene's hub id."""
 
@@ -206,12 +210,34 @@ class HubShades(DeviceLink):
         moved = await self.hub.activate(scene_id)
         self._activated[unique_id] = datetime.now(UTC).isoformat(timespec="seconds")
         self._tell(unique_id, self._scene_state(unique_id))
-        shades = await self.hub.read_shades()
-        for shade_id in moved:
-            shade = shades.get(shade_id)
-            if shade is not None:
+        await self._follow(moved)
+
+    async def _follow(self, shade_ids: Sequence[int]) -> None:
+        """Read the shades a scene moves until each has been seen moving (or FOLLOW_WITHIN
+        has passed: some were there already). A hub's scene says which shades it moves,
+        not where to, so the way they go is learnt from their positions."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + FOLLOW_WITHIN
+        first: dict[int, Reading] = {}
+        while True:
+            shades = await self.hub.read_shades()
+            for shade_id in shade_ids:
+                shade = shades.get(shade_id)
+                if shade is None:
+                    continue
+                kind = ShadeKind.of(shade)
+                first.setdefault(shade_id, kind.read(shade))
                 shade_uid = f"{self.unique_id}-{shade_id}"
-                self._tell(shade_uid, self._state_of(shade_uid, ShadeKind.of(shade), shade))
+                self._tell(shade_uid, self._state_of(shade_uid, kind, shade))
+            still = [
+                shade_id
+                for shade_id, was in first.items()
+                if (shade := shades.get(shade_id)) is not None
+                and ShadeKind.of(shade).read(shade) == was
+            ]
+            if not still or loop.time() >= deadline:
+                return
+            await asyncio.sleep(FOLLOW_EVERY)
 
     async def _read_back(self, unique_id: str, shade_id: int, kind: ShadeKind) -> None:
         """Read the shade from the hub (not the library's copy, which holds what was sent)."""
