@@ -55,6 +55,7 @@ KINDS: dict[Domain | None, tuple[str, ...]] = {
         *("schalter", "steckdose", "pumpe", "ventilator"),
     ),
     Domain.ALARM_PANEL: ("alarm", "alarmanlage"),
+    Domain.SCENE: ("scene", "scenes", "szene", "szenen"),
     None: (
         *("door", "doors", "window", "windows", "temperature", "temp", "sensor", "sensors"),
         *("device", "devices", "thing", "tür", "fenster", "temperatur", "gerät"),

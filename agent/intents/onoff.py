@@ -8,11 +8,14 @@
 | lock           | lock.lock ("lock the door")   | lock.unlock ("unlock")   |
 | media_player   | media_player.play             | media_player.stop        |
 | climate        | climate.set_hvac_mode(heat)   | climate.turn_off         |
+| scene          | scene.activate                | (nothing)                |
 
 Targets come by name, area, floor, domain and device class (`targets.select`). With no
 place, "turn off the lights" means the ones that are on and "turn on the lights" the ones in
 the only room that has any (else a question); "turn off all the lights" means all of them.
-A routine's name works like a Home Assistant scene or script: "activate movie night".
+A routine's name works like a Home Assistant scene or script: "activate movie night". A
+name that is no routine's is a scene entity's (a hub's or bridge's own scene): "activate the
+movie scene", "movie scene in the living room".
 
 DobbyAllOff ("switch everything off in the bedroom") turns off what is on or playing there
 (lights, switches, speakers; in the whole house with no place): "off" is not closing the
@@ -36,7 +39,7 @@ from agent.intents.targets import busy_or_ask, one_place_or_ask, select
 from devices.capabilities import ClimateState, Commands, Domain, HVACMode
 from devices.entities import Entity
 from skills.actions import Action
-from skills.routines import expand
+from skills.routines import Routine, expand
 
 TURN_ON: dict[Domain, str] = {
     Domain.LIGHT: "light.turn_on",
@@ -45,6 +48,7 @@ TURN_ON: dict[Domain, str] = {
     Domain.LOCK: "lock.lock",
     Domain.MEDIA_PLAYER: "media_player.play",
     Domain.CLIMATE: "climate.set_hvac_mode",
+    Domain.SCENE: "scene.activate",
 }
 """The command HassTurnOn sends to each domain."""
 
@@ -61,8 +65,9 @@ TURN_OFF: dict[Domain, str] = {
 ROUTINE_DOMAINS = frozenset({"scene", "script"})
 """Home Assistant domains whose names are, in Dobby, routines."""
 
-_BUSY = frozenset({"on", "open", "opening", "playing", "paused", "heat", "cool", "auto"})
-"""States "turn off the ..." with no place acts on."""
+_BUSY = frozenset({"on", "open", "opening", "playing", "paused", "heat", "cool", "auto", "unknown"})
+"""States "turn off the ..." with no place acts on (a shade whose position is unknown may
+well be open: "close all the shades" closes it too)."""
 
 PHRASES: Phrases = {
     "en": {
@@ -78,6 +83,7 @@ PHRASES: Phrases = {
         "media_player.stop": "Stopping {targets}.",
         "climate.set_hvac_mode": "Turning on {targets}.",
         "climate.turn_off": "Turning off {targets}.",
+        "scene.activate": "Activating {targets}.",
         "routine": "Running {routine}.",
         "all_off_nothing": "Nothing is on there.",
     },
@@ -94,6 +100,7 @@ PHRASES: Phrases = {
         "media_player.stop": "Stoppe {targets}.",
         "climate.set_hvac_mode": "Schalte {targets} ein.",
         "climate.turn_off": "Schalte {targets} aus.",
+        "scene.activate": "Aktiviere {targets}.",
         "routine": "Starte {routine}.",
         "all_off_nothing": "Dort ist nichts an.",
     },
@@ -112,7 +119,15 @@ def _turn(commands: dict[Domain, str]) -> IntentSpec:
 
     def handle(request: IntentRequest) -> IntentResult:
         if on and request.context_domains and request.context_domains <= ROUTINE_DOMAINS:
-            return _run_routine(request)
+            if _routine(request) is not None or not _has_scenes(request):
+                return _run_routine(request)
+            targets = select(request, (Domain.SCENE,), one_place_or_ask)
+            if not targets.entities:
+                return request.result(
+                    targets.question or targets.problem or "", [], targets.question
+                )
+            actions = [_action("scene.activate", e) for e in targets.entities]
+            return request.result(_reply(request, actions, targets.entities), actions)
         targets = select(request, commands.keys(), unplaced)
         if not targets.entities:
             return request.result(targets.question or targets.problem or "", [], targets.question)
@@ -149,13 +164,22 @@ def _reply(request: IntentRequest, actions: list[Action], entities: list[Entity]
     )
 
 
-def _run_routine(request: IntentRequest) -> IntentResult:
-    """ "activate movie night": the routine of that name, expanded against this house."""
+def _routine(request: IntentRequest) -> Routine | None:
+    """The routine the request names, by its name or one of its phrases."""
     wanted = str(request.slots.get("name", "")).casefold()
-    routine = next(
+    return next(
         (r for r in request.routines if wanted in (p.casefold() for p in (r.name, *r.phrases))),
         None,
     )
+
+
+def _has_scenes(request: IntentRequest) -> bool:
+    return any(e.domain is Domain.SCENE for e in request.registry.entities.values())
+
+
+def _run_routine(request: IntentRequest) -> IntentResult:
+    """ "activate movie night": the routine of that name, expanded against this house."""
+    routine = _routine(request)
     if routine is None:  # a name that only loosely matched: say so, never an empty reply
         said = str(request.slots.get("name", ""))
         return request.result(

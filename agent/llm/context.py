@@ -61,6 +61,7 @@ _KINDS: dict[str, Domain] = {
     **dict.fromkeys(("alarmanlage", "scharf", "unscharf"), Domain.ALARM_PANEL),
     **dict.fromkeys(("window", "windows", "motion", "leak", "open"), Domain.BINARY_SENSOR),
     **dict.fromkeys(("fenster", "bewegung", "offen"), Domain.BINARY_SENSOR),
+    **dict.fromkeys(("scene", "scenes", "szene", "szenen", "activate"), Domain.SCENE),
 }
 """Words that point at a kind of entity, when no name does (English and German)."""
 

@@ -5,7 +5,16 @@ Importing this package declares every command of every domain.
 
 from __future__ import annotations
 
-from devices.capabilities import climate, cover, light, media_player, security, sensors, switch
+from devices.capabilities import (
+    climate,
+    cover,
+    light,
+    media_player,
+    scene,
+    security,
+    sensors,
+    switch,
+)
 from devices.capabilities.base import (
     Commands,
     CommandSpec,
@@ -19,6 +28,7 @@ from devices.capabilities.climate import ClimateState, HVACMode
 from devices.capabilities.cover import CoverDeviceClass, CoverState
 from devices.capabilities.light import LightState
 from devices.capabilities.media_player import MediaPlayerFeature, MediaPlayerState
+from devices.capabilities.scene import SceneState
 from devices.capabilities.security import AlarmPanelState, ArmMode, LockState
 from devices.capabilities.sensors import BinarySensorDeviceClass, BinarySensorState, SensorState
 from devices.capabilities.switch import SwitchState
@@ -33,6 +43,7 @@ STATE_MODELS: dict[Domain, type[State]] = {
     Domain.ALARM_PANEL: AlarmPanelState,
     Domain.SENSOR: SensorState,
     Domain.BINARY_SENSOR: BinarySensorState,
+    Domain.SCENE: SceneState,
 }
 """The state model of each domain."""
 
@@ -55,6 +66,7 @@ __all__ = [
     "MediaPlayerState",
     "NoParams",
     "Params",
+    "SceneState",
     "SensorState",
     "State",
     "SwitchState",
@@ -62,6 +74,7 @@ __all__ = [
     "cover",
     "light",
     "media_player",
+    "scene",
     "security",
     "sensors",
     "switch",

@@ -29,6 +29,7 @@ class Domain(StrEnum):
     ALARM_PANEL = "alarm_panel"
     SENSOR = "sensor"
     BINARY_SENSOR = "binary_sensor"
+    SCENE = "scene"
 
 
 class Params(BaseModel):

@@ -20,6 +20,8 @@ class CoverFeature(StrEnum):
     STOP = "stop"
     SET_POSITION = "set_position"
     SET_TILT = "set_tilt"
+    SET_TOP_POSITION = "set_top_position"
+    """A top-down/bottom-up shade: its top rail comes down, opening the window from above."""
 
 
 class CoverDeviceClass(StrEnum):
@@ -37,11 +39,19 @@ class CoverDeviceClass(StrEnum):
 
 
 class CoverState(State):
-    """A cover's state; `position` 100 is fully open, 0 closed."""
+    """A cover's state; `position` 100 is fully open, 0 closed.
 
-    state: Literal["open", "closed", "opening", "closing"]
+    `unknown` is a cover whose position its controller does not know (a PowerView hub
+    that lost a shade reports nulls): not closed. A top-down/bottom-up shade is one cover
+    whose `position` is its bottom rail and `top_position` how far its top rail has come
+    down (0 at the top); it is closed only with both at 0.
+    """
+
+    state: Literal["open", "closed", "opening", "closing", "unknown"]
     position: Percent | None = None
     tilt: Percent | None = None
+    top_position: Percent | None = None
+    battery_level: Percent | None = None
 
 
 class SetPosition(Params):
@@ -54,6 +64,12 @@ class SetTilt(Params):
     """Tilt the slats to a percentage: 0 closed, 100 open."""
 
     tilt: Percent
+
+
+class SetTopPosition(Params):
+    """Bring the top rail down to a position in percent: 0 at the top, 100 all the way."""
+
+    position: Percent
 
 
 # A shade travels for seconds: its commands expect no state at once.
@@ -81,4 +97,15 @@ SET_TILT = Commands.define(
     feature=CoverFeature.SET_TILT,
     idempotent=True,
     summary="Tilt the slats (0 closed, 100 open).",
+)
+SET_TOP_POSITION = Commands.define(
+    Domain.COVER,
+    "set_top_position",
+    SetTopPosition,
+    feature=CoverFeature.SET_TOP_POSITION,
+    idempotent=True,
+    summary=(
+        "Move the top rail of a top-down/bottom-up shade (0 at the top, 100 all the way "
+        "down; it stops at the bottom rail)."
+    ),
 )

@@ -191,7 +191,7 @@ async def climate(
 async def cover(
     ctx: RunContext[HouseDeps],
     entity_ids: EntityIds,
-    action: Literal["open", "close", "stop", "set_position", "set_tilt"],
+    action: Literal["open", "close", "stop", "set_position", "set_tilt", "set_top_position"],
     position: MaybePercent = None,
     tilt: MaybePercent = None,
 ) -> str:
@@ -201,12 +201,15 @@ async def cover(
 
     Args:
         entity_ids: Cover entity ids, e.g. ["cover.bedroom_shade"].
-        action: open, close, stop, set_position (needs position) or set_tilt (needs tilt).
-        position: Position in percent: 0 is closed, 100 is open.
+        action: open, close, stop, set_position (needs position), set_tilt (needs tilt), or
+            set_top_position (needs position) for the top rail of a top-down/bottom-up
+            shade (one with a top_position).
+        position: Position in percent: 0 is closed, 100 is open. For the top rail: 0 at
+            the top, 100 all the way down.
         tilt: Slat tilt in percent: 0 is closed, 100 is open.
     """
-    if action == "set_position":
-        return await act(ctx, _actions(entity_ids, "cover.set_position", position=position))
+    if action in ("set_position", "set_top_position"):
+        return await act(ctx, _actions(entity_ids, f"cover.{action}", position=position))
     if action == "set_tilt":
         return await act(ctx, _actions(entity_ids, "cover.set_tilt", tilt=tilt))
     return await act(ctx, _actions(entity_ids, f"cover.{action}"))
@@ -242,9 +245,20 @@ async def alarm_panel(
     return await act(ctx, _actions(entity_ids, "alarm_panel.arm", mode=mode))
 
 
+async def scene(ctx: RunContext[HouseDeps], entity_ids: EntityIds) -> str:
+    """Activate scenes a hub or bridge keeps (a shade hub's "Movie", a light bridge's
+    "Relax"): their devices go to the states the scene holds.
+
+    Args:
+        entity_ids: Scene entity ids, e.g. ["scene.movie"].
+    """
+    return await act(ctx, _actions(entity_ids, "scene.activate"))
+
+
+_TOOLS = (light, switch, media_player, climate, cover, lock, alarm_panel, scene)
+
 CONTROL_DOMAINS: dict[str, Domain] = {
-    f"{PREFIX}_{tool.__name__}": Domain(tool.__name__)
-    for tool in (light, switch, media_player, climate, cover, lock, alarm_panel)
+    f"{PREFIX}_{tool.__name__}": Domain(tool.__name__) for tool in _TOOLS
 }
 """The domain each control tool acts on, by tool name."""
 
@@ -263,7 +277,5 @@ def _shown(ctx: RunContext[HouseDeps], tool: ToolDefinition) -> bool:
 def control_toolset() -> FilteredToolset[HouseDeps]:
     """The control tools, `control_<domain>`, for the domains the house has and the turn
     is about (`HouseDeps.focus`)."""
-    tools = FunctionToolset[HouseDeps](
-        [light, switch, media_player, climate, cover, lock, alarm_panel], id="house_control"
-    )
+    tools = FunctionToolset[HouseDeps](list(_TOOLS), id="house_control")
     return tools.prefixed(PREFIX).filtered(_shown)

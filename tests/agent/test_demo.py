@@ -37,7 +37,9 @@ LIGHTS = {
     "light.bedside_lamp",
     "light.pool_light",
 }
-SHADES = {"cover.living_room_shade", "cover.bedroom_blackout"}
+SHADES = {"cover.living_room_shade", "cover.bedroom_blackout", "cover.hallway_duette"}
+SCENES = {"scene.open_all", "scene.close_all", "scene.movie"}
+"""The shade hub's own scenes."""
 GARAGE = {"cover.garage_door"}
 SECURITY = {"climate.hallway_thermostat", "lock.front_door", "alarm_panel.house_alarm"}
 POOL = {"switch.pool_pump", "climate.pool_heater"}
@@ -92,7 +94,7 @@ def test_sleepy_time_puts_the_house_to_bed(tmp_path: Path) -> None:
     assert {r["entity_id"] for r in said["results"]} == ACTED_ON
     assert all(r["ok"] for r in said["results"]), said["results"]
     house = by_id(states)
-    assert set(house) == ACTED_ON | POOL | SENSORS | ZIGBEE
+    assert set(house) == ACTED_ON | POOL | SENSORS | ZIGBEE | SCENES
     assert all(entity["available"] for entity in house.values())
     for speaker in SPEAKERS:
         assert house[speaker]["state"] in ("stopped", "paused")
@@ -100,6 +102,7 @@ def test_sleepy_time_puts_the_house_to_bed(tmp_path: Path) -> None:
         assert house[light]["state"] == "off"
     for shade in SHADES:
         assert (house[shade]["state"], house[shade]["attributes"]["position"]) == ("closed", 0)
+    assert house["cover.hallway_duette"]["attributes"]["top_position"] == 0  # both rails
     assert house["cover.garage_door"]["state"] == "closed"  # closed for the night too
     thermostat = house["climate.hallway_thermostat"]
     assert (thermostat["state"], thermostat["attributes"]["temperature"]) == ("heat", 18)
@@ -154,6 +157,10 @@ async def test_start_state_is_the_demo_house(tmp_path: Path, capsys) -> None:
         "light.bedside_lamp": ("Bedroom", "off", None),
         "cover.living_room_shade": ("Living Room", "open", 100),
         "cover.bedroom_blackout": ("Bedroom", "open", 100),
+        "cover.hallway_duette": ("Hallway", "closed", None),
+        "scene.open_all": ("Living Room", "unknown", None),
+        "scene.close_all": ("Living Room", "unknown", None),
+        "scene.movie": ("Living Room", "unknown", None),
         "cover.garage_door": ("Garage", "closed", None),
         "climate.hallway_thermostat": ("Hallway", "heat", 21),
         "lock.front_door": ("Entrance", "unlocked", None),
@@ -177,8 +184,47 @@ async def test_start_state_is_the_demo_house(tmp_path: Path, capsys) -> None:
     }
     thermostat = by_id(states)["climate.hallway_thermostat"]["attributes"]
     assert thermostat["current_temperature"] == 20.5
+    assert by_id(states)["cover.hallway_duette"]["attributes"]["top_position"] == 0
     # Warm white: within a mirek step of 2700 K.
     assert abs(by_id(states)["light.floor_lamp"]["attributes"]["color_temp_kelvin"] - 2700) < 20
+
+
+async def test_close_all_the_shades_closes_every_one_read_back(tmp_path: Path, capsys) -> None:
+    """Every shade, the top-down/bottom-up one with both rails: closed, as read from the hub."""
+    top, said, states = await demo(
+        tmp_path, capsys, "open the top of the hallway duette", "close all the shades"
+    )
+    assert top["actions"] == [
+        {
+            "entity_id": "cover.hallway_duette",
+            "command": "cover.set_top_position",
+            "params": {"position": 100},
+        }
+    ]
+    assert top["results"][0]["ok"]
+    assert {(a["entity_id"], a["command"]) for a in said["actions"]} == {
+        (shade, "cover.close") for shade in SHADES
+    }
+    assert all(r["ok"] for r in said["results"]), said["results"]
+    house = by_id(states)
+    for shade in SHADES:
+        assert (house[shade]["state"], house[shade]["attributes"]["position"]) == ("closed", 0)
+    assert house["cover.hallway_duette"]["attributes"]["top_position"] == 0
+
+
+async def test_movie_night_runs_the_shade_hubs_movie_scene(tmp_path: Path, capsys) -> None:
+    said, states = await demo(tmp_path, capsys, "movie night")
+    assert {"entity_id": "scene.movie", "command": "scene.activate", "params": {}} in said[
+        "actions"
+    ]
+    assert all(r["ok"] for r in said["results"]), said["results"]
+    house = by_id(states)
+    assert house["scene.movie"]["state"] != "unknown"  # when it was activated
+    assert (house["cover.living_room_shade"]["state"], house["light.floor_lamp"]["state"]) == (
+        "closed",
+        "on",
+    )
+    assert house["cover.bedroom_blackout"]["state"] == "open"  # not in the Movie scene
 
 
 async def test_the_zigbee_corner_answers_in_words(tmp_path: Path, capsys) -> None:

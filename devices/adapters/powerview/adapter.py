@@ -2,24 +2,37 @@
 
 Each hub is one device link run by a coordinator (keyed by the hub's serial number); each
 shade is a device of its own with one `cover` entity, its unique id the hub's serial and
-the shade's hub id. Hub rooms propose areas. Hub scenes are activated by name through
-`activate_scene`. A hub that stops answering marks its shades unavailable (after the
+the shade's hub id. Hub rooms propose areas. Each hub scene is a `scene` entity of the
+hub's own device (`scene.activate`, read back through the shades it moves); `activate_scene`
+activates one by name. A hub that stops answering marks its shades unavailable (after the
 coordinator's count of failures); the next answer brings them back.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+from aiopvapi.resources.shade import ShadePosition  # type: ignore[import-untyped]
 
-from devices.adapters.powerview.hub import HubLink, ShadeKind
+from devices.adapters.powerview.hub import HubLink, Reading, ShadeKind
 from devices.adapters.powerview.manifest import MANIFEST, PowerViewConfig
-from devices.adapters.powerview.motion import Motion
-from devices.capabilities import CommandSpec, CoverState, Domain, Params, State, cover
-from devices.capabilities.cover import SetPosition, SetTilt
+from devices.adapters.powerview.motion import Axis, Motion
+from devices.capabilities import (
+    CommandSpec,
+    CoverState,
+    Domain,
+    Params,
+    SceneState,
+    State,
+    cover,
+    scene,
+)
+from devices.capabilities.cover import SetPosition, SetTilt, SetTopPosition
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import UnsupportedCommandError
 from devices.plugin import (
@@ -35,6 +48,11 @@ from devices.plugin import (
 _LOGGER = logging.getLogger(__name__)
 
 HTTP_PORT = 80
+FOLLOW_WITHIN = 1.5
+"""Seconds to read the shades an activated scene moves until they are seen moving."""
+FOLLOW_EVERY = 0.15
+SCENE_MARK = "-scene-"
+"""A scene's unique id is the hub's serial, this, and the scene's hub id."""
 
 
 class HubShades(DeviceLink):
@@ -46,6 +64,8 @@ class HubShades(DeviceLink):
         super().__init__(address)
         self.hub = HubLink(address, session, timeout)
         self._motion: dict[str, Motion] = {}
+        self._activated: dict[str, str] = {}
+        """When each scene was last activated through Dobby (ISO 8601), by unique id."""
         self._sink: Sink | None = None
 
     async def connect(self) -> None:
@@ -54,8 +74,33 @@ class HubShades(DeviceLink):
         self.unique_id = self.hub.serial
 
     def describe(self) -> Sequence[tuple[DeviceInfo, Sequence[EntitySpec]]]:
-        """One device with one cover per shade."""
-        return [self._shade(shade_id, shade) for shade_id, shade in self.hub.shades.items()]
+        """One device with one cover per shade, and the hub with a scene entity for each
+        of its scenes."""
+        described = [self._shade(shade_id, shade) for shade_id, shade in self.hub.shades.items()]
+        if self.hub.scenes:
+            hub = DeviceInfo(
+                unique_id=self.hub.serial,
+                name=self.hub.name,
+                host=self.address,
+                manufacturer="Hunter Douglas",
+                model=self.hub.model,
+                sw_version=self.hub.firmware,
+            )
+            scenes = [
+                EntitySpec(
+                    unique_id=f"{self.hub.serial}{SCENE_MARK}{scene_id}",
+                    domain=Domain.SCENE,
+                    name=hub_scene.name,
+                    state=self._scene_state(f"{self.hub.serial}{SCENE_MARK}{scene_id}"),
+                    suggested_area=self.hub.room_of_scene(hub_scene),
+                )
+                for scene_id, hub_scene in self.hub.scenes.items()
+            ]
+            described.append((hub, scenes))
+        return described
+
+    def _scene_state(self, unique_id: str) -> SceneState:
+        return SceneState(state=self._activated.get(unique_id, "unknown"))
 
     def _shade(self, shade_id: int, shade: Any) -> tuple[DeviceInfo, Sequence[EntitySpec]]:
         kind = ShadeKind.of(shade)
@@ -82,19 +127,29 @@ class HubShades(DeviceLink):
         return device, [entity]
 
     def _state_of(self, unique_id: str, kind: ShadeKind, shade: Any) -> CoverState:
-        position, tilt = kind.position(shade), kind.tilt(shade)
+        now = kind.read(shade)
         motion = self._motion.setdefault(unique_id, Motion())
-        return CoverState(state=motion.observe(position, tilt), position=position, tilt=tilt)
+        return CoverState(
+            state=motion.observe(now.position, now.tilt, now.top),
+            position=now.position,
+            tilt=now.tilt,
+            top_position=now.top,
+            battery_level=self.hub.battery(shade),
+        )
 
     async def read(self) -> Mapping[str, State]:
         """Every shade's position (one request)."""
         shades = await self.hub.read_shades()
-        return {
+        states: dict[str, State] = {
             f"{self.unique_id}-{shade_id}": self._state_of(
                 f"{self.unique_id}-{shade_id}", ShadeKind.of(shade), shade
             )
             for shade_id, shade in shades.items()
         }
+        for scene_id in self.hub.scenes:
+            unique_id = f"{self.unique_id}{SCENE_MARK}{scene_id}"
+            states[unique_id] = self._scene_state(unique_id)
+        return states
 
     async def subscribe(self, sink: Sink) -> bool:
         """A hub pushes nothing: it is polled. The sink hears where a shade was sent."""
@@ -102,45 +157,94 @@ class HubShades(DeviceLink):
         return False
 
     async def command(self, unique_id: str, command: CommandSpec, params: Params) -> None:
-        """Send the command to the hub; the shade then travels, and polls follow it."""
+        """Send the command to the hub, then read the shade back: it travels, and the
+        state says where it is and where it is going (polls follow it from there)."""
+        if SCENE_MARK in unique_id:
+            await self._activate(unique_id, command)
+            return
         shade_id = int(unique_id.rpartition("-")[2])
         shade = self.hub.shades.get(shade_id)
         if shade is None:
             raise UnsupportedCommandError("the hub no longer knows this shade.")
         kind = ShadeKind.of(shade)
         motion = self._motion.setdefault(unique_id, Motion())
-        primary: int | None
-        tilt: int | None
+        now = shade.current_position
         match command, params:
             case cover.STOP, _:
                 await self.hub.stop(shade_id)
                 motion.stopped()
-                shade = await self.hub.read_shade(shade_id)
-                self._tell(unique_id, self._state_of(unique_id, kind, shade))
+                await self._read_back(unique_id, shade_id, kind)
                 return
-            case cover.OPEN | cover.CLOSE, _:
-                opening = command == cover.OPEN
-                target = shade.open_position if opening else shade.close_position
-                if target.primary is None and target.tilt is None:  # a tilt-only shade
-                    target = shade.open_position_tilt if opening else shade.close_position_tilt
-                primary, tilt = target.primary, target.tilt
+            case cover.OPEN, _:
+                sent = shade.open_position_tilt if kind.tilt_only else shade.open_position
+            case cover.CLOSE, _:
+                sent = shade.close_position_tilt if kind.tilt_only else shade.close_position
             case cover.SET_POSITION, SetPosition(position=position):
-                primary, tilt = kind.to_primary(position), None
+                sent = kind.target(position, now)
             case cover.SET_TILT, SetTilt(tilt=wanted):
-                primary, tilt = None, wanted
+                sent = ShadePosition(tilt=wanted)
+            case cover.SET_TOP_POSITION, SetTopPosition(position=top):
+                bottom = round(float(now.primary or 0))
+                sent = ShadePosition(primary=bottom, secondary=min(top, 100 - bottom))
             case _:
                 raise UnsupportedCommandError(f"a PowerView shade cannot do {command.name}.")
-        await self.hub.move(shade_id, primary=primary, tilt=tilt)
-        if primary is not None and kind.has_position:
-            motion.sent("position", kind.to_primary(round(primary)))
-        if tilt is not None and kind.has_tilt:
-            motion.sent("tilt", round(tilt))
-        now = CoverState(
-            state=motion.headline(), position=kind.position(shade), tilt=kind.tilt(shade)
+        await self.hub.move(shade_id, sent)
+        expected = kind.expected(sent, now)
+        axes: tuple[tuple[Axis, int | None], ...] = (
+            ("position", expected.position),
+            ("tilt", expected.tilt),
+            ("top", expected.top),
         )
-        self._tell(unique_id, now)
+        for axis, value in axes:
+            if value is not None:
+                motion.sent(axis, value)
+        await self._read_back(unique_id, shade_id, kind)
 
-    def _tell(self, unique_id: str, state: CoverState) -> None:
+    async def _activate(self, unique_id: str, command: CommandSpec) -> None:
+        """Activate a hub scene, then read back the shades it moves (one request)."""
+        if command != scene.ACTIVATE:
+            raise UnsupportedCommandError(f"a PowerView scene cannot do {command.name}.")
+        scene_id = int(unique_id.rpartition(SCENE_MARK)[2])
+        if scene_id not in self.hub.scenes:
+            raise UnsupportedCommandError("the hub no longer knows this scene.")
+        moved = await self.hub.activate(scene_id)
+        self._activated[unique_id] = datetime.now(UTC).isoformat(timespec="seconds")
+        self._tell(unique_id, self._scene_state(unique_id))
+        await self._follow(moved)
+
+    async def _follow(self, shade_ids: Sequence[int]) -> None:
+        """Read the shades a scene moves until each has been seen moving (or FOLLOW_WITHIN
+        has passed: some were there already). A hub's scene says which shades it moves,
+        not where to, so the way they go is learnt from their positions."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + FOLLOW_WITHIN
+        first: dict[int, Reading] = {}
+        while True:
+            shades = await self.hub.read_shades()
+            for shade_id in shade_ids:
+                shade = shades.get(shade_id)
+                if shade is None:
+                    continue
+                kind = ShadeKind.of(shade)
+                first.setdefault(shade_id, kind.read(shade))
+                shade_uid = f"{self.unique_id}-{shade_id}"
+                self._tell(shade_uid, self._state_of(shade_uid, kind, shade))
+            still = [
+                shade_id
+                for shade_id, was in first.items()
+                if (shade := shades.get(shade_id)) is not None
+                and ShadeKind.of(shade).read(shade) == was
+            ]
+            if not still or loop.time() >= deadline:
+                return
+            await asyncio.sleep(FOLLOW_EVERY)
+
+    async def _read_back(self, unique_id: str, shade_id: int, kind: ShadeKind) -> None:
+        """Read the shade from the hub (not the library's copy, which holds what was sent)."""
+        shade = await self.hub.read_shade(shade_id)
+        self._tell(unique_id, self._state_of(unique_id, kind, shade))
+
+    def _tell(self, unique_id: str, state: State) -> None:
         if self._sink is not None:
             self._sink.pushed(unique_id, state)
 
@@ -201,8 +305,8 @@ class PowerViewAdapter(Adapter):
         moved: list[str] = []
         found = False
         for link in self.devices.links():
-            for scene_id, scene in list(link.hub.scenes.items()):
-                if scene.name.casefold() != wanted:
+            for scene_id, hub_scene in list(link.hub.scenes.items()):
+                if hub_scene.name.casefold() != wanted:
                     continue
                 found = True
                 for shade_id in await link.hub.activate(scene_id):

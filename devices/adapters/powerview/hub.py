@@ -68,9 +68,31 @@ async def library_errors(seconds: float) -> AsyncIterator[None]:
         raise DeviceResponseError("the hub answered with something that is not valid.") from error
 
 
+NO_AREA = frozenset({"default room", "repeaters"})
+"""Rooms every hub reports that are no place in the house: a shade there proposes none."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Where a shade is in Dobby's terms: position 100 open, tilt, top rail; None unknown."""
+
+    position: int | None
+    tilt: int | None = None
+    top: int | None = None
+
+
 @dataclass(frozen=True)
 class ShadeKind:
-    """What a shade can do, from its type and capabilities as aiopvapi classifies them."""
+    """What a shade can do, from its type and capabilities as aiopvapi classifies them.
+
+    The rails as Dobby shows them, one cover per shade:
+    - bottom-up, vertical, tilting shades: `position` is the rail (top-down: inverted);
+    - tilt-only shades: `position` is the vanes' tilt (they have no rail);
+    - top-down/bottom-up shades: `position` is the bottom rail, `top_position` how far
+      the top rail has come down;
+    - dual-overlapped shades (a front sheer and a rear blackout on one motor): one
+      position, 0-50 the rear fabric with the front one down, 50-100 the front one.
+    """
 
     features: frozenset[str]
     device_class: CoverDeviceClass
@@ -78,6 +100,9 @@ class ShadeKind:
     has_tilt: bool
     inverted: bool
     """A top-down shade: the library's 100 is closed."""
+    top_rail: bool = False
+    overlapped: bool = False
+    tilt_only: bool = False
 
     @classmethod
     def of(cls, shade: Any) -> ShadeKind:
@@ -86,11 +111,15 @@ class ShadeKind:
         has_tilt = isinstance(shade, BaseShadeTilt) and bool(
             caps.tilt_anywhere or caps.tilt_onclosed or caps.tilt_90 or caps.tilt_180
         )
+        tilt_only = has_tilt and not caps.primary
+        top_rail = bool(caps.secondary and not caps.secondary_overlapped)
         features = {CoverFeature.OPEN, CoverFeature.CLOSE}
-        if caps.primary:
+        if caps.primary or tilt_only:
             features.add(CoverFeature.SET_POSITION)
         if has_tilt:
             features.add(CoverFeature.SET_TILT)
+        if top_rail:
+            features.add(CoverFeature.SET_TOP_POSITION)
         if shade.is_supported("stop"):
             features.add(CoverFeature.STOP)
         if caps.vertical:
@@ -105,24 +134,87 @@ class ShadeKind:
             bool(caps.primary),
             has_tilt,
             bool(caps.primary_inverted),
+            top_rail=top_rail,
+            overlapped=bool(caps.secondary_overlapped),
+            tilt_only=tilt_only,
         )
 
-    def position(self, shade: Any) -> int | None:
-        """The position in Dobby's terms (100 open), from the shade's last read."""
-        primary = shade.current_position.primary if self.has_position else None
+    @staticmethod
+    def known(shade: Any) -> bool:
+        """Whether the hub knows where the shade is: a generation 2 hub leaves positions
+        out, a generation 3 one reports nulls (which aiopvapi would read as closed)."""
+        positions = shade.raw_data.get("positions")
+        return isinstance(positions, dict) and any(
+            value is not None for key, value in positions.items() if key != "velocity"
+        )
+
+    def read(self, shade: Any) -> Reading:
+        """Where the shade is, from its last read."""
+        if not self.known(shade):
+            return Reading(None)
+        if self.tilt_only:
+            tilt = self._vanes(shade)
+            return Reading(tilt, tilt)
+        return self.reading(shade.current_position)
+
+    @staticmethod
+    def _vanes(shade: Any) -> int | None:
+        """A tilt-only shade's vanes, from the hub's own words: a generation 3 hub reports
+        `tilt` (and a 0 `primary` that aiopvapi would take for the tilt), a generation 2
+        hub its only position, under kind 3 or (a known slip of real hubs) kind 1."""
+        positions = shade.raw_data["positions"]
+        raw = positions.get("tilt") if "tilt" in positions else positions.get("position1")
+        return None if raw is None else int(shade.api_to_percent(float(raw), "tilt"))
+
+    def reading(self, at: ShadePosition) -> Reading:
+        """A library position (percentages of each rail) in Dobby's terms."""
+        tilt = _percent(at.tilt) if self.has_tilt else None
+        if self.tilt_only:
+            return Reading(tilt, tilt)
+        primary = _percent(at.primary)
+        if self.overlapped:
+            if primary:
+                return Reading(round(50 + primary / 2), tilt)
+            rear = _percent(at.secondary)
+            return Reading(None if rear is None else round(rear / 2), tilt)
         if primary is None:
-            return None
-        percent = round(float(primary))
-        return 100 - percent if self.inverted else percent
+            return Reading(None, tilt)
+        top = (_percent(at.secondary) or 0) if self.top_rail else None
+        return Reading(100 - primary if self.inverted else primary, tilt, top)
 
-    def tilt(self, shade: Any) -> int | None:
-        """The tilt in percent, if the vanes tilt."""
-        tilt = shade.current_position.tilt if self.has_tilt else None
-        return None if tilt is None else round(float(tilt))
+    def target(self, position: int, now: ShadePosition) -> ShadePosition:
+        """The library position that puts the shade at Dobby's `position`."""
+        if self.tilt_only:
+            return ShadePosition(tilt=position)
+        if self.overlapped:
+            if position > 50:
+                return ShadePosition(primary=(position - 50) * 2)
+            return ShadePosition(secondary=position * 2)
+        if self.top_rail:  # the bottom rail stops at the top rail
+            return ShadePosition(primary=min(position, 100 - (_percent(now.secondary) or 0)))
+        return ShadePosition(primary=100 - position if self.inverted else position)
 
-    def to_primary(self, position: int) -> int:
-        """Dobby's position (100 open) as the library's primary percentage."""
-        return 100 - position if self.inverted else position
+    def expected(self, sent: ShadePosition, now: ShadePosition) -> Reading:
+        """Where a shade at `now` will be once it has carried out `sent`."""
+        if self.overlapped:  # one fabric moves at a time: the other is down, or up
+            if sent.primary is not None:
+                full = ShadePosition(sent.primary, 100 if sent.primary else now.secondary)
+            elif sent.secondary is not None:
+                full = ShadePosition(0, sent.secondary, sent.tilt)
+            else:
+                full = ShadePosition(0, 100, sent.tilt)
+            return self.reading(full)
+        return self.reading(
+            ShadePosition(
+                primary=now.primary if sent.primary is None else sent.primary,
+                secondary=now.secondary if sent.secondary is None else sent.secondary,
+                tilt=now.tilt if sent.tilt is None else sent.tilt,
+            )
+        )
+
+
+def _percent(value: float | None) -> int | None:
+    return None if value is None else round(float(value))
 
 
 class HubLink:
@@ -144,6 +236,8 @@ class HubLink:
         """aiopvapi shades by hub id, as last read."""
         self.scenes: dict[int, Any] = {}
         """aiopvapi scenes by hub id."""
+        self.primary = True
+        """False for the secondary gateway of a home with two: the primary has the shades."""
         self._log = logging.getLogger(f"{__name__}[{address}]")
 
     @property
@@ -167,11 +261,20 @@ class HubLink:
             rooms = await Rooms(self.request).get_rooms()
             self.rooms = {room_id: room.name for room_id, room in rooms.processed.items()}
         self._log.debug("Generation %d hub %s (%s)", self.generation, self.name, self.serial)
+        self.primary = self.hub.role != "Secondary"
+        if not self.primary:
+            self._log.info(
+                "%s is a secondary gateway: its shades are reached through the primary one",
+                self.name,
+            )
+            return
         await self.read_shades()
         await self.read_scenes()
 
     async def read_shades(self) -> dict[int, Any]:
         """Read every shade's state from the hub (one request)."""
+        if not self.primary:
+            return self.shades
         async with self.errors():
             shades = await Shades(self.request).get_shades()
             self.shades = dict(shades.processed)
@@ -179,6 +282,8 @@ class HubLink:
 
     async def read_scenes(self) -> dict[int, Any]:
         """Read the hub's scenes."""
+        if not self.primary:
+            return self.scenes
         async with self.errors():
             scenes = await Scenes(self.request).get_scenes()
             self.scenes = dict(scenes.processed)
@@ -191,14 +296,11 @@ class HubLink:
             await shade.refresh()
         return shade
 
-    async def move(self, shade_id: int, *, primary: int | None, tilt: int | None) -> None:
-        """Send a shade to a position and/or a tilt (library percentages)."""
+    async def move(self, shade_id: int, position: ShadePosition) -> None:
+        """Send a shade's rails and vanes where `position` says (library percentages)."""
         shade = self.shades[shade_id]
         async with self.errors():
-            if primary is not None:
-                await shade.move(ShadePosition(primary=primary, tilt=tilt))
-            elif tilt is not None:
-                await shade.tilt(ShadePosition(tilt=tilt))
+            await shade.move(position)
 
     async def stop(self, shade_id: int) -> None:
         """Stop a shade where it is."""
@@ -213,5 +315,23 @@ class HubLink:
 
     def room_of(self, shade: Any) -> str | None:
         """The name of the hub room a shade is in."""
-        room_id = shade.room_id
-        return self.rooms.get(room_id) if room_id is not None else None
+        name = self.rooms.get(shade.room_id) if shade.room_id is not None else None
+        return None if name is None or name.casefold() in NO_AREA else name
+
+    def room_of_scene(self, scene: Any) -> str | None:
+        """The name of the (first) hub room a scene belongs to."""
+        for room_id in scene.room_id or []:
+            name = self.rooms.get(room_id)
+            if name is not None and name.casefold() not in NO_AREA:
+                return name
+        return None
+
+    def battery(self, shade: Any) -> int | None:
+        """A battery-powered shade's level in percent (None: hardwired, or not reported)."""
+        try:
+            if not shade.is_battery_powered() or not shade.has_battery_info():
+                return None
+            level = int(shade.get_battery_strength())
+        except (KeyError, TypeError, ValueError):
+            return None
+        return min(max(level, 0), 100)

@@ -3,7 +3,8 @@
 A PowerView hub reports where a shade is, not whether it is on its way. A shade is
 `opening` or `closing` while it has not reached a position Dobby sent it to, or while
 its position keeps changing between reads (someone used the remote); it is at rest once
-it has arrived, or has not moved for a while.
+it has arrived, or has not moved for a while. A top rail coming down opens the shade. A
+shade whose position the hub does not know is `unknown`, not closed.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-Headline = Literal["open", "closed", "opening", "closing"]
-Axis = Literal["position", "tilt"]
+Headline = Literal["open", "closed", "opening", "closing", "unknown"]
+Axis = Literal["position", "tilt", "top"]
 
 
 @dataclass
@@ -45,7 +46,7 @@ class Motion:
         self.direction = None
         self.last_change = float("-inf")
 
-    def observe(self, position: int | None, tilt: int | None) -> Headline:
+    def observe(self, position: int | None, tilt: int | None, top: int | None = None) -> Headline:
         """Record what the hub reports now, and say what the shade is doing."""
         now = self.clock()
         seen: dict[Axis, int] = {}
@@ -53,7 +54,9 @@ class Motion:
             seen["position"] = position
         if tilt is not None:
             seen["tilt"] = tilt
-        for axis in ("position", "tilt"):
+        if top is not None:
+            seen["top"] = top
+        for axis in ("position", "tilt", "top"):
             before, after = self.last.get(axis), seen.get(axis)
             if before is not None and after is not None and before != after:
                 self.direction = "opening" if after > before else "closing"
@@ -74,7 +77,11 @@ class Motion:
             current = self.last.get(axis)
             if current is not None:
                 return "opening" if target > current else "closing"
+        if not self.last:
+            return "unknown"
         if self.direction is not None and now - self.last_change < self.settle:
             return self.direction
         level = self.last.get("position", self.last.get("tilt"))
-        return "closed" if level == 0 else "open"
+        if level is None:
+            return "unknown"
+        return "closed" if level == 0 and not self.last.get("top") else "open"

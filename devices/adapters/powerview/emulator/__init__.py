@@ -6,6 +6,7 @@ async with PowerViewHub("127.0.0.20", [ShadeSpec("Den Shade", "Den")], generatio
 """
 
 from devices.adapters.powerview.emulator.core import PowerViewHub, PowerViewHubs
+from devices.adapters.powerview.emulator.kinds import KINDS, Kind, KindSpec
 from devices.adapters.powerview.emulator.mdns import SERVICE_TYPES
 from devices.adapters.powerview.emulator.server import Generation
 from devices.adapters.powerview.emulator.state import (
@@ -17,10 +18,13 @@ from devices.adapters.powerview.emulator.state import (
 )
 
 __all__ = [
+    "KINDS",
     "SERVICE_TYPES",
     "EmulatedShade",
     "Generation",
     "HubState",
+    "Kind",
+    "KindSpec",
     "PowerViewHub",
     "PowerViewHubs",
     "SceneSpec",

@@ -8,7 +8,13 @@ from typing import Self
 
 from devices.adapters.powerview.emulator.mdns import SERVICE_TYPES, hub_service
 from devices.adapters.powerview.emulator.server import Generation, HubServer
-from devices.adapters.powerview.emulator.state import EmulatedShade, HubState, SceneSpec, ShadeSpec
+from devices.adapters.powerview.emulator.state import (
+    EmulatedShade,
+    HubState,
+    SceneSpec,
+    ShadeSpec,
+    gateway_named,
+)
 from devices.testing.faults import Faults
 from devices.testing.mdns import Announcer
 
@@ -32,6 +38,7 @@ class PowerViewHub:
         travel_time: float = 2.0,
         announce: bool = True,
         interface: str = "127.0.0.1",
+        second_gateway: str | None = None,
     ) -> None:
         self.host = host
         self.port = port or 0
@@ -42,10 +49,14 @@ class PowerViewHub:
         self.interface = interface
         self.faults = Faults()
         self.state = HubState(name, list(shades), list(scenes), travel_time=travel_time)
+        self.second_gateway = second_gateway
+        """Where a second, secondary gateway of the same home serves (generation 3)."""
+        if second_gateway is not None:
+            self.state.gateways.append(gateway_named(f"{name} 2", primary=False))
         self.requests: list[tuple[str, str]] = []
         """Every (method, path with query) the hub was asked, oldest first."""
-        self._server: HubServer | None = None
-        self._announcer: Announcer | None = None
+        self._servers: list[HubServer] = []
+        self._announcers: list[Announcer] = []
 
     @property
     def name(self) -> str:
@@ -75,7 +86,7 @@ class PowerViewHub:
     @property
     def running(self) -> bool:
         """Whether the hub is on the network."""
-        return self._server is not None
+        return bool(self._servers)
 
     def shade(self, key: str | int) -> EmulatedShade:
         """A shade by name or id."""
@@ -86,31 +97,38 @@ class PowerViewHub:
         return [self.faults]
 
     async def start(self) -> None:
-        """Serve the API and announce the hub."""
-        server = HubServer(
-            self.state,
-            self.host,
-            self._ports,
-            self.generation,
-            self.faults,
-            on_request=lambda method, path: self.requests.append((method, path)),
-        )
-        await server.start()
-        self._server = server
-        self.port = server.port
-        self._ports = (server.port,)  # it comes back on the same port
-        if self.announce:
-            info = hub_service(self.name, self.host, self.port, self.generation, self.serial)
-            self._announcer = Announcer([info], self.interface)
-            await self._announcer.start()
+        """Serve the API and announce the hub (and its second gateway, if it has one)."""
+        hosts = [self.host]
+        if self.second_gateway is not None:
+            hosts.append(self.second_gateway)
+        for host, gateway in zip(hosts, self.state.gateways, strict=False):
+            server = HubServer(
+                self.state,
+                host,
+                self._ports,
+                self.generation,
+                self.faults,
+                gateway=gateway,
+                on_request=lambda method, path: self.requests.append((method, path)),
+            )
+            await server.start()
+            self._servers.append(server)
+            if len(self._servers) == 1:
+                self.port = server.port
+                self._ports = (server.port,)  # both serve, and come back, on this port
+            if self.announce:
+                info = hub_service(gateway.name, host, server.port, self.generation, gateway.serial)
+                announcer = Announcer([info], self.interface)
+                await announcer.start()
+                self._announcers.append(announcer)
 
     async def vanish(self) -> None:
         """Leave the network: stop serving and withdraw the announcement; shades keep state."""
-        server, self._server = self._server, None
-        announcer, self._announcer = self._announcer, None
-        if announcer is not None:
+        servers, self._servers = self._servers, []
+        announcers, self._announcers = self._announcers, []
+        for announcer in announcers:
             await announcer.stop()
-        if server is not None:
+        for server in servers:
             await server.stop()
 
     async def reappear(self, host: str | None = None) -> None:

@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from devices.adapters.powerview.emulator import wire
-from devices.adapters.powerview.emulator.state import EmulatedShade, HubState
+from devices.adapters.powerview.emulator.state import EmulatedShade, Gateway, HubState
 from devices.testing.faults import Faults
 from devices.testing.http import HttpServer, fault_middleware
 
@@ -46,12 +46,15 @@ class HubServer:
         generation: Generation,
         faults: Faults,
         *,
+        gateway: Gateway | None = None,
         on_request: Callable[[str, str], None] | None = None,
     ) -> None:
         self.state = state
         self.host = host
         self.generation = generation
         self.faults = faults
+        self.gateway = gateway or state.gateways[0]
+        self.gateway.host = host
         self._on_request = on_request
         self._server = HttpServer(self.app, host, ports)
         self._log = logging.getLogger(f"{__name__}[{host}]")
@@ -150,8 +153,7 @@ class HubServer:
         if body.get("motion") == "stop":
             shade.stop()
         elif isinstance(body.get("positions"), dict):
-            targets = wire.v2_targets(body["positions"])
-            shade.move(primary=targets.get("primary"), tilt=targets.get("tilt"))
+            shade.move(**wire.v2_targets(shade, body["positions"]))
         return _json({"shade": wire.v2_shade(shade)})
 
     async def _v2_scenes(self, request: web.Request) -> web.Response:
@@ -170,13 +172,13 @@ class HubServer:
 
     async def _v3_info(self, request: web.Request) -> web.Response:
         version = "{revision}.{subRevision}.{build}".format(**wire.GEN3_FIRMWARE)
-        return _json({"fwVersion": version, "serialNumber": self.state.serial})
+        return _json({"fwVersion": version, "serialNumber": self.gateway.serial})
 
     async def _v3_gateway(self, request: web.Request) -> web.Response:
-        return _json(wire.v3_gateway(self.state, self.host))
+        return _json(wire.v3_gateway(self.state, self.gateway))
 
     async def _v3_home(self, request: web.Request) -> web.Response:
-        return _json(wire.v3_home(self.state, self.host))
+        return _json(wire.v3_home(self.state))
 
     async def _v3_rooms(self, request: web.Request) -> web.Response:
         shades = list(self.state.shades.values())
@@ -205,7 +207,7 @@ class HubServer:
             raise web.HTTPBadRequest(text='{"errMsg": "positions"}', content_type=JSON_TYPE)
         targets = wire.v3_targets(positions)
         for shade_id in ids:
-            self._shade(shade_id).move(primary=targets.get("primary"), tilt=targets.get("tilt"))
+            self._shade(shade_id).move(**targets)
         return _json({"responses": [{"id": i, "errorCode": 0} for i in ids]})
 
     async def _v3_stop(self, request: web.Request) -> web.Response:

@@ -12,16 +12,11 @@ import base64
 import contextlib
 import hashlib
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeGuard
 
-Axis = Literal["primary", "tilt"]
-Kind = Literal["roller", "venetian"]
+from devices.adapters.powerview.emulator.kinds import KINDS, Kind, KindSpec
 
-SHADE_TYPES: dict[Kind, tuple[int, int]] = {
-    "roller": (1, 0),  # Designer Roller: up and down only (type 1, capability 0)
-    "venetian": (51, 2),  # Venetian, tilt anywhere (type 51, capability 2)
-}
-"""Shade kind → (shade type number, capability number) as the hub reports them."""
+Axis = Literal["primary", "secondary", "tilt"]
 
 
 def encode_name(name: str) -> str:
@@ -37,23 +32,38 @@ def stable_number(text: str, modulo: int = 60000) -> int:
 
 @dataclass
 class ShadeSpec:
-    """A shade to emulate: its name, room, kind and where it starts (percent, 100 open)."""
+    """A shade to emulate: its name, room, kind and where it starts.
+
+    `position` is what a person sees, 100 open (a dual-overlapped shade: 0 both fabrics
+    down, 50 the front sheer down and the rear blackout up, 100 both up); None is a shade
+    whose position the hub does not know (it reports nulls). `top` is how far the top rail
+    of a top-down/bottom-up shade has come down, in percent.
+    """
 
     name: str
     room: str
-    position: int = 100
+    position: int | None = 100
     kind: Kind = "roller"
     tilt: int = 0
-    """Start tilt in percent; only a "venetian" shade has one."""
+    """Start tilt in percent; only a shade whose vanes tilt has one."""
+    top: int = 0
+    battery: int | None = 100
+    """Battery level in percent; None for a hardwired shade."""
+    type_id: int | None = None
+    """The type number the hub reports, if not the kind's usual one (a newer product)."""
 
 
 @dataclass
 class SceneSpec:
-    """A hub scene: a name, the room it belongs to, and shade name → position in percent."""
+    """A hub scene: a name, the room it belongs to, and where each shade goes.
+
+    A shade's target is a person's position (100 open, as `ShadeSpec.position`), or the
+    rails and vanes themselves as fractions (`{"primary": 0.0, "secondary": 0.71}`).
+    """
 
     name: str
     room: str
-    positions: dict[str, int]
+    positions: dict[str, int | dict[str, float]]
 
 
 @dataclass
@@ -66,24 +76,28 @@ class Room:
 
 @dataclass
 class Scene:
-    """A scene of the hub: shade id → target position as a fraction."""
+    """A scene of the hub: shade id → targets (fractions by axis)."""
 
     id: int
     name: str
     room_id: int
-    targets: dict[int, float]
+    targets: dict[int, dict[Axis, float]]
 
 
 @dataclass
 class EmulatedShade:
-    """One shade: where it is, where it is going, and how fast it travels."""
+    """One shade: where its rails and vanes are (fractions as the hub reports them, None
+    unknown), where they are going, and how fast they travel."""
 
     id: int
     name: str
     room_id: int
     kind: Kind
-    primary: float
-    tilt: float
+    primary: float | None
+    secondary: float | None = None
+    tilt: float | None = None
+    battery: int | None = 100
+    type_override: int | None = None
     travel_time: float = 2.0
     """Seconds from fully closed to fully open."""
     step: float = 0.1
@@ -92,19 +106,24 @@ class EmulatedShade:
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @property
+    def spec(self) -> KindSpec:
+        """What this kind of shade reports and can do."""
+        return KINDS[self.kind]
+
+    @property
     def type_id(self) -> int:
         """The shade type number the hub reports."""
-        return SHADE_TYPES[self.kind][0]
+        return self.type_override if self.type_override is not None else self.spec.type_id
 
     @property
     def capabilities(self) -> int:
         """The capability number the hub reports."""
-        return SHADE_TYPES[self.kind][1]
+        return self.spec.capability
 
     @property
     def has_tilt(self) -> bool:
         """Whether the vanes tilt."""
-        return self.kind == "venetian"
+        return self.spec.tilt is not None
 
     @property
     def moving(self) -> bool:
@@ -112,18 +131,111 @@ class EmulatedShade:
         return bool(self.targets)
 
     @property
-    def percent(self) -> int:
-        """The position in percent (100 open), as a person would read it."""
+    def percent(self) -> int | None:
+        """The position in percent (100 open) as a person would read it; None unknown.
+
+        A top-down shade is open with its rail at the top (0); a dual-overlapped one reads
+        0-50 for the rear fabric and 50-100 for the front; a tilt-only one is its vanes.
+        """
+        spec = self.spec
+        if not spec.primary:
+            return None if self.tilt is None else round(self.tilt * 100)
+        if self.primary is None:
+            return None
+        if spec.capability == KINDS["top_down"].capability:
+            return round((1 - self.primary) * 100)
+        if spec.secondary == "overlapped":
+            if self.primary > 0 or self.secondary is None:
+                return round(50 + self.primary * 50)
+            return round(self.secondary * 50)
         return round(self.primary * 100)
 
-    def move(self, *, primary: float | None = None, tilt: float | None = None) -> None:
-        """Start travelling toward new targets (fractions); returns at once."""
-        if primary is not None:
-            self.targets["primary"] = min(max(primary, 0.0), 1.0)
-        if tilt is not None and self.has_tilt:
-            self.targets["tilt"] = min(max(tilt, 0.0), 1.0)
+    @property
+    def top(self) -> int | None:
+        """How far the top rail has come down, in percent (top-down/bottom-up only)."""
+        if self.spec.secondary != "rail" or self.secondary is None:
+            return None
+        return round(self.secondary * 100)
+
+    def targets_for(self, percent: int) -> dict[Axis, float]:
+        """The rails' targets that put the shade where a person reads `percent`."""
+        spec, level = self.spec, percent / 100
+        if not spec.primary:
+            return {"tilt": level}
+        if spec.capability == KINDS["top_down"].capability:
+            return {"primary": 1 - level}
+        if spec.secondary == "overlapped":
+            if level > 0.5:
+                return {"primary": (level - 0.5) * 2, "secondary": 1.0}
+            return {"primary": 0.0, "secondary": level * 2}
+        if spec.secondary == "rail":
+            return {"primary": level, "secondary": 0.0}
+        return {"primary": level}
+
+    def at_rest(self, spec: ShadeSpec) -> tuple[float | None, float | None, float | None]:
+        """Primary, secondary and tilt of a shade that starts as `spec` says."""
+        kind = self.spec
+        targets = self.targets_for(spec.position if spec.position is not None else 0)
+        primary = targets.get("primary") if kind.primary else None
+        secondary = targets.get("secondary", 0.0) if kind.secondary is not None else None
+        if kind.secondary == "rail" and primary is not None:
+            secondary = min(spec.top / 100, 1 - primary)
+        tilt = spec.tilt / 100 if kind.tilt is not None else None
+        return primary, secondary, tilt
+
+    def move(
+        self,
+        *,
+        primary: float | None = None,
+        secondary: float | None = None,
+        tilt: float | None = None,
+    ) -> None:
+        """Start travelling toward new targets (fractions); returns at once.
+
+        What the shade cannot do is left out, and what its build forbids is put right as
+        a real shade does: a top rail never passes the bottom rail, the rear fabric of a
+        dual shade moves only with the front one down, vanes that tilt only when closed
+        close the shade first.
+        """
+        spec = self.spec
+        wanted: dict[Axis, float] = {}
+        if primary is not None and spec.primary:
+            wanted["primary"] = _fraction(primary)
+        if secondary is not None and spec.secondary is not None:
+            wanted["secondary"] = _fraction(secondary)
+        if tilt is not None and spec.tilt is not None:
+            wanted["tilt"] = _fraction(tilt)
+        self._within_build(wanted)
+        for axis in wanted:
+            if getattr(self, axis) is None:  # a rail the hub lost starts from closed
+                setattr(self, axis, 0.0)
+        self.targets.update(wanted)
         if self.targets and (self._task is None or self._task.done()):
             self._task = asyncio.get_running_loop().create_task(self._travel())
+
+    def _within_build(self, wanted: dict[Axis, float]) -> None:
+        """Put `wanted` right where the shade's build forbids it."""
+        spec = self.spec
+        if spec.secondary == "rail":
+            bottom = wanted.get("primary", self.targets.get("primary", self.primary or 0.0))
+            if "secondary" in wanted:
+                wanted["secondary"] = min(wanted["secondary"], 1 - bottom)
+            elif "primary" in wanted:
+                top = self.targets.get("secondary", self.secondary or 0.0)
+                wanted["secondary"] = min(top, 1 - bottom)
+        if spec.secondary == "overlapped":
+            if wanted.get("primary", 0.0) > 0:
+                wanted["secondary"] = 1.0
+            elif wanted.get("secondary", 1.0) < 1:
+                wanted["primary"] = 0.0
+        if "tilt" in wanted and spec.tilt == "closed":
+            wanted["primary"] = 0.0  # the vanes turn once the shade is down
+            if spec.secondary == "overlapped":
+                wanted["secondary"] = 1.0
+        elif spec.tilt == "closed" and (
+            wanted.get("primary", 0.0) > 0 or wanted.get("secondary", 1.0) < 1
+        ):
+            wanted["tilt"] = 0.0  # the shade leaves closed: the vanes shut first
 
     def stop(self) -> None:
         """Stop where it is."""
@@ -137,13 +249,10 @@ class EmulatedShade:
         while self.targets:
             await asyncio.sleep(self.step)
             for axis, target in list(self.targets.items()):
-                now = self.primary if axis == "primary" else self.tilt
+                now = getattr(self, axis) or 0.0
                 gap = target - now
                 moved = target if abs(gap) <= stride else now + stride * _sign(gap)
-                if axis == "primary":
-                    self.primary = moved
-                else:
-                    self.tilt = moved
+                setattr(self, axis, moved)
                 if moved == target:
                     del self.targets[axis]
 
@@ -157,8 +266,43 @@ class EmulatedShade:
                 await task
 
 
+def _fraction(value: float) -> float:
+    return min(max(float(value), 0.0), 1.0)
+
+
+def _is_axis(name: str) -> TypeGuard[Axis]:
+    return name in ("primary", "secondary", "tilt")
+
+
 def _sign(value: float) -> float:
     return 1.0 if value > 0 else -1.0
+
+
+@dataclass
+class Gateway:
+    """One gateway of a home (a generation 3 home may have several; one is primary)."""
+
+    serial: str
+    mac: str
+    name: str
+    host: str = ""
+    primary: bool = True
+
+
+def gateway_named(name: str, *, primary: bool = True) -> Gateway:
+    """A gateway whose serial and MAC address follow from its name."""
+    serial = f"PV{stable_number(name, 10**10):010d}"
+    mac = hashlib.sha256(name.encode("utf-8")).hexdigest()[:6].upper()
+    return Gateway(
+        serial,
+        "00:26:74:" + ":".join(mac[i : i + 2] for i in range(0, 6, 2)),
+        name,
+        primary=primary,
+    )
+
+
+HUB_ROOMS = ("Default Room", "Repeaters")
+"""Rooms every real hub reports, whether or not a shade is in them."""
 
 
 class HubState:
@@ -173,26 +317,37 @@ class HubState:
         travel_time: float,
     ) -> None:
         self.name = name
-        self.serial = f"PV{stable_number(name, 10**10):010d}"
-        mac = hashlib.sha256(name.encode("utf-8")).hexdigest()[:10].upper()
-        self.mac = "00:26:74:" + ":".join(mac[i : i + 2] for i in range(0, 6, 2))
+        self.gateways = [gateway_named(name)]
+        self.serial = self.gateways[0].serial
+        self.mac = self.gateways[0].mac
         self.rooms: dict[int, Room] = {}
         self.shades: dict[int, EmulatedShade] = {}
         self.scenes: dict[int, Scene] = {}
+        for room_name in HUB_ROOMS:
+            self.room(room_name)
         for spec in shades:
-            room = self.room(spec.room)
             shade_id = stable_number(f"{name}/{spec.name}")
-            self.shades[shade_id] = EmulatedShade(
+            shade = EmulatedShade(
                 id=shade_id,
                 name=spec.name,
-                room_id=room.id,
+                room_id=self.room(spec.room).id,
                 kind=spec.kind,
-                primary=spec.position / 100,
-                tilt=spec.tilt / 100 if spec.kind == "venetian" else 0.0,
+                primary=None,
+                battery=spec.battery,
+                type_override=spec.type_id,
                 travel_time=travel_time,
             )
+            if spec.position is not None:
+                shade.primary, shade.secondary, shade.tilt = shade.at_rest(spec)
+            self.shades[shade_id] = shade
         for scene in scenes:
-            targets = {self.shade(n).id: p / 100 for n, p in scene.positions.items()}
+            targets: dict[int, dict[Axis, float]] = {}
+            for shade_name, where in scene.positions.items():
+                shade = self.shade(shade_name)
+                if isinstance(where, dict):
+                    targets[shade.id] = {a: float(v) for a, v in where.items() if _is_axis(a)}
+                else:
+                    targets[shade.id] = shade.targets_for(where)
             scene_id = stable_number(f"{name}/scene/{scene.name}")
             self.scenes[scene_id] = Scene(scene_id, scene.name, self.room(scene.room).id, targets)
 
@@ -216,7 +371,7 @@ class HubState:
         """Send every member of a scene to its position; the ids of the shades that move."""
         scene = self.scenes[scene_id]
         for shade_id, target in scene.targets.items():
-            self.shades[shade_id].move(primary=target)
+            self.shades[shade_id].move(**target)
         return list(scene.targets)
 
     async def halt(self) -> None:
