@@ -4,10 +4,11 @@ The demo house's emulators (every family, as `dobby demo` runs them) run in a pr
 their own; a fake Telegram Bot API on loopback lets the Telegram channel start as in
 production. `dobby run` runs as a real process, told the house's addresses (other
 emulators may share loopback) and its wired devices' settings, as `dobby demo` does:
-`ready_s` is the time from spawning it to its first `/healthz` 200, `house_s` to every
-entity of the demo house found (`entities` of `expected`), `rss_mb` its resident memory
-after `--idle` seconds (30 by default) with the whole house found. Targets: 120 MB and
-1.5 s.
+`ready_s` is the time from spawning it to its first `/healthz` 200, `house_s` to the last
+entity found while idle (`entities`; `expected` counts the house file's own), `rss_mb` its
+resident memory after `--idle` seconds (30 by default). HomeKit accessories stay unpaired
+(`dobby demo` offers their setup codes in its own process; `dobby run` would need
+`dobby pair homekit`), so their entities are not found. Targets: 120 MB and 1.5 s.
 """
 
 from __future__ import annotations
@@ -35,10 +36,6 @@ from devices.virtual_house import read_house
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config"
-
-
-HOUSE_TIMEOUT = 20.0
-"""Seconds to wait for discovery to find the whole demo house."""
 
 
 def config_dir(directory: Path, house: HouseProcess) -> Path:
@@ -105,9 +102,9 @@ async def measure(
     command = [sys.executable, "-m", "agent", "run"]
     command += ["--config", str(config_dir(work / "config", house))]
     command += ["--state", str(work / "state")]
-    for host in house.hosts:
+    for host in house.addresses:
         command += ["--only-host", host]
-    expected = len(house.entity_ids)
+    expected = len(house.entity_ids)  # the house's own; adapters add more (batteries)
     started = time.perf_counter()
     log = (work / "dobby.log").open("wb")
     process = await asyncio.create_subprocess_exec(*command, env=env, cwd=work, stderr=log)
@@ -123,17 +120,16 @@ async def measure(
                 if health is None:
                     await asyncio.sleep(0.01)
             ready = time.perf_counter() - started
-            found = None
-            while (health.get("entities") or 0) < expected:
-                if time.perf_counter() - started > HOUSE_TIMEOUT:
-                    break
-                await asyncio.sleep(0.01)
-                health = await _health(session, url) or {}
-            else:
-                found = time.perf_counter() - started
+            # Discovery goes on after ready: the time the last entity came, while idle.
+            count, found = health.get("entities") or 0, ready
+            idle_until = time.perf_counter() + idle
             if warm is not None:
                 await warm(f"http://127.0.0.1:{port}", work)
-            await asyncio.sleep(idle)
+            while time.perf_counter() < idle_until:
+                await asyncio.sleep(0.05)
+                now = (await _health(session, url) or {}).get("entities") or 0
+                if now > count:
+                    count, found = now, time.perf_counter() - started
             memory = rss_mb(process.pid)
             health = await _health(session, url) or {}
         stop_started = time.perf_counter()
@@ -142,7 +138,7 @@ async def measure(
         return {
             "rss_mb": round(memory, 1),
             "ready_s": round(ready, 3),
-            "house_s": None if found is None else round(found, 3),
+            "house_s": round(found, 3),
             "entities": health.get("entities"),
             "expected": expected,
             "stop_s": round(time.perf_counter() - stop_started, 3),
