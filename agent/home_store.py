@@ -8,12 +8,15 @@ atomically, so a refused change leaves the file as it was.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from agent.config import HomeConfig
 from skills.yaml_edit import YamlEditError, change, plain
+
+if TYPE_CHECKING:
+    from ruamel.yaml.comments import CommentedMap
 
 
 class HomeStore:
@@ -25,6 +28,7 @@ class HomeStore:
     def add_alias(self, entity_id: str, alias: str) -> HomeConfig:
         """Add an alias to an entity under `entities:`; the new config. Raises
         YamlEditError (nothing written) when the file cannot take it."""
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq  # on the first change
 
         def edit(document: CommentedMap) -> None:
             entities = document.get("entities")

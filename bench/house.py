@@ -27,7 +27,14 @@ def _serve(devices: list[dict[str, Any]], latency: float, pipe: Connection) -> N
         for emulation in house.running:
             for faults in emulation.all_faults():  # type: ignore[attr-defined]
                 faults.latency = latency
-        pipe.send((sorted(house.hosts.allocated), house.entity_ids, house.settings))
+        pipe.send(
+            (
+                sorted(house.hosts.allocated),
+                sorted(house.addresses),
+                house.entity_ids,
+                house.settings,
+            )
+        )
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, pipe.recv)  # "stop"
         await house.stop()
@@ -45,12 +52,15 @@ class HouseProcess:
         payload = [d.model_dump() for d in devices]
         self._process = context.Process(target=_serve, args=(payload, latency, child), daemon=True)
         self.hosts: list[str] = []
+        """The devices' own addresses."""
+        self.addresses: list[str] = []
+        """Every address the house answers from (its devices' and its interface's)."""
         self.entity_ids: list[str] = []
         self.settings: dict[str, dict[str, Any]] = {}
 
     def __enter__(self) -> Self:
         self._process.start()
-        self.hosts, self.entity_ids, self.settings = self._pipe.recv()
+        self.hosts, self.addresses, self.entity_ids, self.settings = self._pipe.recv()
         return self
 
     def __exit__(

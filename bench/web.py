@@ -154,7 +154,7 @@ async def memory(idle: float) -> list[dict[str, Any]]:
     """Idle RSS of `dobby run` on the demo house, with the page and without it."""
     telegram = FakeBotAPI()
     rows = []
-    with HouseProcess(read_house(CONFIG / "demo" / "house.yaml").devices, latency=0.0):
+    with HouseProcess(read_house(CONFIG / "demo" / "house.yaml").devices, latency=0.0) as house:
         await telegram.start()
         try:
             for web in (True, False):
@@ -163,6 +163,7 @@ async def memory(idle: float) -> list[dict[str, Any]]:
                         idle,
                         Path(work),
                         telegram,
+                        house,
                         env_extra={"DOBBY_WEB": str(web).lower()},
                         warm=_open_page if web else None,
                     )

@@ -12,15 +12,16 @@ from collections.abc import Callable
 from datetime import time
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from devices.names import normalize
 from skills.routines import Routine, RoutinesFile, find_problems
 from skills.yaml_edit import YamlEditError, plain, read_document, write_document
+
+if TYPE_CHECKING:  # ruamel.yaml loads on the first change (see skills.yaml_edit)
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 _HEADER = "# Routines: phrases that run them, steps and schedules (see skills/routines.py).\n"
 
@@ -46,6 +47,8 @@ def _plain(value: Any, key: str = "") -> Any:
     if isinstance(value, list):
         return [_plain(v, key) for v in value]
     if isinstance(value, time):
+        from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
         return DoubleQuotedScalarString(value.strftime("%H:%M"))
     if isinstance(value, Enum):  # a condition's domain: `domain: lock`
         return value.value
@@ -70,6 +73,8 @@ class RoutineStore:
         self.path = path
 
     def _read(self) -> tuple[CommentedMap, CommentedSeq]:
+        from ruamel.yaml.comments import CommentedSeq
+
         try:
             document = read_document(self.path, _HEADER)
         except YamlEditError as error:
@@ -107,6 +112,7 @@ class RoutineStore:
 
     def save(self, routine: Routine, *, replace: bool = False) -> list[Routine]:
         """Add a routine (or, with `replace`, change the one of the same name)."""
+        from ruamel.yaml.comments import CommentedMap
 
         def edit(items: CommentedSeq) -> None:
             index = _index(items, routine.name)

@@ -4,7 +4,8 @@ ruamel.yaml's round trip keeps comments, key order, quoting and flow style. A ch
 checked as a whole document before anything is written (the caller's `check`), and written
 atomically (a temporary file renamed over the old one), so a refused change leaves the file
 exactly as it was. routines.yaml (`skills.routine_store`) and home.yaml (`agent.home_store`)
-are changed this way.
+are changed this way. ruamel.yaml loads on the first change: a running Dobby that is never
+asked to change a file does not carry it.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.error import YAMLError
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
 
 _T = TypeVar("_T")
 
@@ -29,6 +30,8 @@ class YamlEditError(Exception):
 
 def round_trip() -> YAML:
     """The YAML reader and writer that keeps a file as people wrote it."""
+    from ruamel.yaml import YAML
+
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 100
@@ -38,6 +41,9 @@ def round_trip() -> YAML:
 
 def read_document(path: Path, empty: str = "") -> CommentedMap:
     """The file's top-level mapping (`empty`'s, when there is no file yet)."""
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.error import YAMLError
+
     text = path.read_text(encoding="utf-8") if path.exists() else empty
     try:
         document = round_trip().load(text)

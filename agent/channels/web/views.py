@@ -164,6 +164,16 @@ class Card:
     """Why it is unavailable."""
     buttons: list[Button] = field(default_factory=list)
 
+    @property
+    def refused(self) -> str:
+        """Why this person may not use its controls (the first refused one's reason), when
+        it is available and one is refused; else empty."""
+        if self.available:
+            for button in self.buttons:
+                if not button.allowed:
+                    return button.why
+        return ""
+
 
 @dataclass
 class Room:
