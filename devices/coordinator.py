@@ -12,7 +12,8 @@ coordinator does the rest, the same way for every adapter:
   (`Devices.refresh`), which is all there is for a link that cannot push;
 - reconnect with backoff after the connection is lost;
 - availability: a device is unavailable after its connection is lost, after it answers
-  garbage, or after `FAILURES_BEFORE_UNAVAILABLE` failures in a row, and available again the
+  garbage or refuses Dobby's pairing (the reason says to pair again), or after
+  `FAILURES_BEFORE_UNAVAILABLE` failures in a row, and available again the
   moment it answers. A command to an unavailable device is still tried, once, within
   `TRY_UNAVAILABLE_WITHIN` seconds;
 - toggles read the device's state first and become `turn_on` or `turn_off`;
@@ -68,8 +69,11 @@ BACKOFF = (1.0, 2.0, 5.0, 15.0, 30.0, 60.0)
 
 _NOT_SENT = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL}
 _GARBAGE = (ValueError, KeyError, TypeError, AttributeError, IndexError, LookupError)
-_ANSWERED = (DeviceRefusedError, DeviceAuthError, UnsupportedCommandError, DeviceUnconfirmedError)
+_ANSWERED = (DeviceRefusedError, UnsupportedCommandError, DeviceUnconfirmedError)
 """Errors that prove the device is there: it answered, it just said no."""
+_UNUSABLE = (DeviceResponseError, DeviceAuthError)
+"""Errors that make a device unavailable at once: it answers garbage, or it no longer
+knows Dobby (its reason says to pair again)."""
 
 TOGGLES: Mapping[CommandSpec, tuple[CommandSpec, CommandSpec]] = {
     light.TOGGLE: (light.TURN_ON, light.TURN_OFF),
@@ -464,8 +468,8 @@ class Coordinator(Sink, Generic[_L]):
         if isinstance(error, _ANSWERED):
             self.answered()
             return error
-        if isinstance(error, DeviceResponseError):
-            self._mark_unavailable(str(error))  # garbage: the device is not itself
+        if isinstance(error, _UNUSABLE):
+            self._mark_unavailable(str(error))  # garbage, or wants pairing again
             return error
         self.failures += 1
         if self.failures >= FAILURES_BEFORE_UNAVAILABLE:
