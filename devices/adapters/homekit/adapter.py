@@ -47,6 +47,7 @@ class AccessoryLink(DeviceLink):
     """One HomeKit accessory (a bridge with several behind it, or one alone)."""
 
     device_word = "accessory"
+    setup_timeout = SETUP_TIMEOUT
 
     def __init__(self, address: str, adapter: HomeKitAdapter, found: Discovered) -> None:
         super().__init__(address)
@@ -76,7 +77,7 @@ class AccessoryLink(DeviceLink):
 
     async def _pair(self, device_id: str, code: str) -> None:
         try:
-            await pairings.pair_found(self.found, code, self._adapter.store)
+            await self._adapter.pair(self.found, device_id, code)
         except pairings.PairingError as error:
             raise DeviceAuthError(str(error)) from None
 
@@ -267,6 +268,21 @@ class HomeKitAdapter(Adapter):
         self.store = PairingStore(pairings_path(state_dir) if state_dir is not None else None)
         self.devices: Devices[AccessoryLink] = Devices(context, timeout=self.config.request_timeout)
         self._controller: IpController | None = None
+        self._pairing = Background()
+        """Pairings under way, by device id."""
+
+    async def pair(self, found: Discovered, device_id: str, code: str) -> None:
+        """Pair with an accessory with its offered set-up code (the demo's), once at a time.
+
+        A pairing runs to its end even if the set-up that asked for it gives up waiting: one
+        cut off between the accessory's last step and ours would leave the accessory paired
+        with keys nobody kept, and it never pairs again. The next set-up finds it paired.
+        """
+
+        async def pairing() -> None:
+            await pairings.pair_found(found, code, self.store)
+
+        await asyncio.shield(self._pairing.once(device_id, pairing))
 
     def controller(self) -> IpController:
         """aiohomekit's controller, made at first use."""
@@ -292,6 +308,7 @@ class HomeKitAdapter(Adapter):
     async def stop(self) -> None:
         """Close every session."""
         await self.devices.close()
+        await self._pairing.cancel()
 
 
 def _device_uid(device_id: str, aid: int) -> str:

@@ -179,5 +179,11 @@ class PairedAccessory:
         await self._call(lambda: self.pairing.subscribe(self.evented()))  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
-        """End the session for good."""
-        await self.pairing.shutdown()
+        """End the session for good.
+
+        Shielded: aiohomekit's close cancels its reconnect task and awaits it, catching
+        CancelledError, which also swallows a cancellation of whoever is closing. A stop
+        that came while a set-up was closing a session would be lost, and Dobby would wait
+        for that set-up forever.
+        """
+        await asyncio.shield(self.pairing.shutdown())
