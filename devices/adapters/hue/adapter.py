@@ -22,6 +22,7 @@ from devices.adapters.hue.bridge import BridgeLink, HueLink
 from devices.adapters.hue.bridge_v1 import V1BridgeLink
 from devices.adapters.hue.manifest import MANIFEST, HueConfig
 from devices.adapters.hue.pairing import (
+    PAIR_AGAIN,
     LinkButtonNotPressedError,
     StoredKey,
     address,
@@ -87,7 +88,10 @@ class HueBridge(DeviceLink):
         try:
             self.link = await self._open(stored.application_key)
         except DeviceAuthError:
-            stored = await adapter.pair_now(host, bridge_id, "refused Dobby's key", self._scheme)
+            try:
+                stored = await adapter.pair_now(host, bridge_id, "", self._scheme)
+            except DeviceAuthError:
+                raise DeviceAuthError(PAIR_AGAIN) from None  # as a refused command says
             self.link = await self._open(stored.application_key)
         every = self.link.poll_interval
         if every is not None:  # it cannot tell of changes: poll it that often

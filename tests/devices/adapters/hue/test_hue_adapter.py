@@ -21,7 +21,7 @@ from devices.adapters.hue.adapter import HueAdapter
 from devices.adapters.hue.demo import start_demo
 from devices.adapters.hue.emulator import HueBridgeEmulator, LightSpec, SceneSpec
 from devices.adapters.hue.emulator.v1 import render_light
-from devices.adapters.hue.pairing import StoredKey, key_path, load_key, store_key
+from devices.adapters.hue.pairing import PAIR_AGAIN, StoredKey, key_path, load_key, store_key
 from devices.blocking import BlockingRunner
 from devices.capabilities import validate_command
 from devices.errors import DeviceAuthError, UnsupportedCommandError
@@ -395,13 +395,27 @@ async def test_a_rejected_key_says_pair_again(
         blocking.shutdown()
 
 
-async def test_a_key_revoked_later_says_pair_again() -> None:
+async def test_a_key_revoked_later_says_pair_again(caplog: pytest.LogCaptureFixture) -> None:
     paired = await paired_bridge(fresh_hosts())
     async with hue(paired) as (registry, adapter):
         paired.bridge.keys.clear()
-        with pytest.raises(DeviceAuthError, match=r"pair again with `dobby pair hue`"):
+        with (
+            caplog.at_level(logging.WARNING),
+            pytest.raises(DeviceAuthError, match=r"pair again with `dobby pair hue`"),
+        ):
             await send(adapter, registry, "light.alpha", "light.turn_off")
         assert paired.bridge.model.light("Alpha").on
+        # Unavailable at once (the bridge drops its event stream too): each light's device
+        # says why in one line, with the command that mends it, and keeps saying it.
+        await adapter.refresh()
+        devices = list(registry.devices.values())
+        assert [d.available for d in devices] == [False] * len(devices)
+        assert {d.unavailable_reason for d in devices} == {PAIR_AGAIN}
+        said = [r.getMessage() for r in caplog.records if PAIR_AGAIN in r.getMessage()]
+        assert sorted(said) == sorted(
+            f"{d.info.name} is unavailable: {PAIR_AGAIN}" for d in devices
+        )
+        assert not any(r.exc_info for r in caplog.records)
 
 
 async def test_a_bridge_found_with_its_button_pressed_pairs_by_itself(
