@@ -497,6 +497,9 @@ def config_check(config: ConfigOption = None) -> None:
 def run(
     config: ConfigOption = None,
     state: StateOption = Path("data"),
+    only_host: Annotated[
+        list[str] | None, typer.Option("--only-host", hidden=True, help="Talk only to these.")
+    ] = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Run Dobby as a service: devices, schedules, chat channels and /healthz."""
@@ -516,7 +519,7 @@ def run(
         typer.echo(f"Settings error: {problems}", err=True)
         raise typer.Exit(2) from None
     try:
-        _run(lambda: Service(loaded, state, settings).run())
+        _run(lambda: Service(loaded, state, settings, only_hosts=only_host).run())
     except SettingsError as error:
         typer.echo(f"Settings error: {error}", err=True)
         raise typer.Exit(2) from None
