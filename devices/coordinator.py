@@ -6,13 +6,15 @@ coordinator does the rest, the same way for every adapter:
 
 - set-up: one connection attempt per address at a time; the device is keyed by the unique id
   it reports (never its address), so a device at a new address is the same device; a device
-  that cannot be set up is logged in one line and tried again at each poll;
+  that cannot be set up is logged in one line and tried again at each poll; its entities
+  are published once it is ready and subscribed, never before;
 - errors: whatever the library raises leaves as an error of `devices.errors`;
 - push first: a link that subscribes gets its changes pushed; every device is polled too
   (`Devices.refresh`), which is all there is for a link that cannot push;
 - reconnect with backoff after the connection is lost;
 - availability: a device is unavailable after its connection is lost, after it answers
-  garbage, or after `FAILURES_BEFORE_UNAVAILABLE` failures in a row, and available again the
+  garbage or refuses Dobby's pairing (the reason says to pair again), or after
+  `FAILURES_BEFORE_UNAVAILABLE` failures in a row, and available again the
   moment it answers. A command to an unavailable device is still tried, once, within
   `TRY_UNAVAILABLE_WITHIN` seconds;
 - toggles read the device's state first and become `turn_on` or `turn_off`;
@@ -68,8 +70,11 @@ BACKOFF = (1.0, 2.0, 5.0, 15.0, 30.0, 60.0)
 
 _NOT_SENT = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL}
 _GARBAGE = (ValueError, KeyError, TypeError, AttributeError, IndexError, LookupError)
-_ANSWERED = (DeviceRefusedError, DeviceAuthError, UnsupportedCommandError, DeviceUnconfirmedError)
+_ANSWERED = (DeviceRefusedError, UnsupportedCommandError, DeviceUnconfirmedError)
 """Errors that prove the device is there: it answered, it just said no."""
+_UNUSABLE = (DeviceResponseError, DeviceAuthError)
+"""Errors that make a device unavailable at once: it answers garbage, or it no longer
+knows Dobby (its reason says to pair again)."""
 
 TOGGLES: Mapping[CommandSpec, tuple[CommandSpec, CommandSpec]] = {
     light.TOGGLE: (light.TURN_ON, light.TURN_OFF),
@@ -190,6 +195,10 @@ class DeviceLink(ABC):
     """What the device is to a person, in the read-back message ("the controller ...")."""
     backoff: tuple[float, ...] = BACKOFF
     """Seconds between attempts to reconnect after the connection was lost; the last repeats."""
+    setup_timeout: float | None = None
+    """Seconds `connect` and `ready` may each take; None for three request timeouts. A link
+    whose set-up is more than a few requests says so (HomeKit's pair-setup and pair-verify
+    are key exchanges whose arithmetic the accessory does too, slowly on a busy host)."""
 
     def __init__(self, address: str) -> None:
         self.address = address
@@ -256,6 +265,10 @@ class Coordinator(Sink, Generic[_L]):
         self._open_read: asyncio.Task[Mapping[str, State]] | None = None
         self._commands_sent = 0
         """Commands sent so far: a read that a command overtook says nothing new."""
+        self._early: dict[str, State] | None = None
+        """While starting, what the device pushed before its entities were published."""
+        self._reason = ""
+        """Why it was last marked unavailable."""
         self._log = logging.getLogger(f"{__name__}[{link.address}]")
 
     @property
@@ -266,17 +279,28 @@ class Coordinator(Sink, Generic[_L]):
     # -- life -----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Publish the devices of a freshly connected link and subscribe to its events."""
-        async with asyncio.timeout(self.timeout * 3):
-            await self._call(self.link.ready())
-        self.connected = True
-        self.publish()
+        """Make a freshly connected link ready, subscribe to its events, then publish its
+        devices: nothing is in the registry (so nothing is asked of the device) before it
+        is ready and subscribed. What it pushes meanwhile is recorded once published."""
+        early: dict[str, State] = {}
+        self._early = early
         try:
-            async with asyncio.timeout(self.timeout):
-                self.pushing = await self._call(self.link.subscribe(self))
-        except (DeviceError, TimeoutError) as error:
-            self._log.info("No events from %s, polling it: %s", self.unique_id, error)
-            self.pushing = False
+            async with asyncio.timeout(self.link.setup_timeout or self.timeout * 3):
+                await self._call(self.link.ready())
+            self.connected = True
+            try:
+                async with asyncio.timeout(self.timeout):
+                    self.pushing = await self._call(self.link.subscribe(self))
+            except (DeviceError, TimeoutError) as error:
+                self._log.info("No events from %s, polling it: %s", self.unique_id, error)
+                self.pushing = False
+            self.publish()
+            if not self.available:  # the connection dropped while it was starting
+                self._mark_unavailable(self._reason)
+        finally:
+            self._early = None
+        for unique_id, state in early.items():
+            self.context.push_state(unique_id, state)
 
     def publish(self) -> None:
         """Add (or update) the link's devices and entities in the registry."""
@@ -303,7 +327,10 @@ class Coordinator(Sink, Generic[_L]):
 
     def pushed(self, unique_id: str, state: State) -> None:
         """A pushed state: the device is evidently there."""
-        self.context.push_state(unique_id, state)
+        if self._early is not None:  # still starting: recorded once published
+            self._early[unique_id] = state
+        else:
+            self.context.push_state(unique_id, state)
         self.answered()
 
     def connection_lost(self, reason: str) -> None:
@@ -464,12 +491,12 @@ class Coordinator(Sink, Generic[_L]):
         if isinstance(error, _ANSWERED):
             self.answered()
             return error
-        if isinstance(error, DeviceResponseError):
-            self._mark_unavailable(str(error))  # garbage: the device is not itself
+        if isinstance(error, _UNUSABLE):
+            self._mark_unavailable(str(error))  # garbage, or wants pairing again
             return error
         self.failures += 1
-        if self.failures >= FAILURES_BEFORE_UNAVAILABLE:
-            self._mark_unavailable(str(error))
+        if self.failures >= FAILURES_BEFORE_UNAVAILABLE and self.available:
+            self._mark_unavailable(str(error))  # later failures keep the first reason
         return error
 
     def answered(self) -> None:
@@ -482,6 +509,7 @@ class Coordinator(Sink, Generic[_L]):
 
     def _mark_unavailable(self, reason: str) -> None:
         self.available = False
+        self._reason = reason
         for device_id in self.device_ids:
             self.context.set_available(device_id, available=False, reason=reason)
 
@@ -533,13 +561,19 @@ class Devices(Generic[_L]):
 
     async def _set_up(self, address: str, make: Callable[[str], _L], *, retry: bool) -> None:
         link = make(address)
+        limit = link.setup_timeout or self.timeout * 3
         try:
-            async with asyncio.timeout(self.timeout * 3):
+            async with asyncio.timeout(limit):
                 await self._connect(link)
             await self._adopt(link, address)
+        except asyncio.CancelledError:
+            # Stopped in the middle (Dobby is stopping): the link may hold a session, an
+            # event stream or a reconnect loop; none of it may outlive the set-up.
+            await _close_quietly(link)
+            raise
         except (DeviceError, TimeoutError) as error:
             await _close_quietly(link)
-            reason = str(error) or f"did not answer within {self.timeout * 3:g} s."
+            reason = str(error) or f"did not answer within {limit:g} s."
             if retry:
                 _LOGGER.warning(
                     "%s device at %s: %s Trying again later.", self.context.name, address, reason
@@ -604,8 +638,13 @@ class Devices(Generic[_L]):
     async def refresh(self) -> None:
         """Poll every device at once, and try the addresses that did not answer yet."""
         await asyncio.gather(
-            *(self._try_again(address, make) for address, make in list(self._unreached.items())),
-            *(c.refresh() for c in list(self.coordinators.values())),
+            self.try_unreached(), *(c.refresh() for c in list(self.coordinators.values()))
+        )
+
+    async def try_unreached(self) -> None:
+        """Try again to set up the devices that could not be set up yet (part of the poll)."""
+        await asyncio.gather(
+            *(self._try_again(address, make) for address, make in list(self._unreached.items()))
         )
 
     async def close(self) -> None:

@@ -194,6 +194,9 @@ class Discovery:
         for browser in self._browsers:
             await browser.async_cancel()
         self._browsers.clear()
+        # Resolutions under way end before zeroconf closes under them (they would fail with
+        # NotRunningException, never retrieved, in the log of every stop during start-up).
+        await self._tasks.cancel()
         if self._zeroconf is not None:
             await self._zeroconf.async_close()
             self._zeroconf = None

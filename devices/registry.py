@@ -218,7 +218,8 @@ class Registry:
         """Mark a device and all its entities reachable or not."""
         device = self.devices[device_id]
         flipped = device.available != available
-        if flipped:
+        new_reason = not available and bool(reason) and reason != device.unavailable_reason
+        if flipped or new_reason:  # a new reason is news too ("pair again" after "lost")
             log = _LOGGER.info if available else _LOGGER.warning
             log(
                 "%s is %s%s",

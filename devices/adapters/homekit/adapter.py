@@ -1,15 +1,18 @@
 """The HomeKit adapter: aiohomekit as the controller of paired HAP accessories over IP.
 
-Accessories are found by mDNS `_hap._tcp.local.` through Dobby's one discovery; each
-paired one gets a session that aiohomekit keeps (and re-opens after the accessory
-restarts), its services mapped onto capabilities, and its changes pushed as events.
+Accessories are found by mDNS `_hap._tcp.local.` through Dobby's one discovery. Each is one
+device link run by a coordinator, keyed by its HomeKit device id: a paired one gets a
+session that aiohomekit keeps (and re-opens after the accessory restarts), its services
+mapped onto capabilities, and its changes pushed as events. An accessory not paired with
+Dobby yet is logged once and tried again at each poll, so that one paired later (`dobby
+pair homekit`) is set up at the next poll.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 from aiohomekit.characteristic_cache import CharacteristicCacheMemory
 from aiohomekit.controller.ip.controller import IpController
@@ -18,125 +21,129 @@ from aiohomekit.model.services import Service
 from devices.adapters.homekit import pairing as pairings
 from devices.adapters.homekit.connection import Changes, PairedAccessory
 from devices.adapters.homekit.manifest import MANIFEST, HomeKitConfig
-from devices.adapters.homekit.mapping import BY_SERVICE_TYPE, Family, View
+from devices.adapters.homekit.mapping import BY_SERVICE_TYPE, View
 from devices.adapters.homekit.store import PairingStore, pairings_path
 from devices.background import Background
-from devices.capabilities import CommandSpec, Params
-from devices.coordinator import TOGGLES
+from devices.capabilities import CommandSpec, Params, State
+from devices.coordinator import never_sent
 from devices.entities import DeviceInfo, Entity, EntitySpec
-from devices.errors import DeviceAuthError, DeviceError, DeviceUnavailableError
-from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered
+from devices.errors import DeviceAuthError, DeviceConnectionError, UnsupportedCommandError
+from devices.plugin import (
+    Adapter,
+    AdapterConfig,
+    AdapterContext,
+    DeviceLink,
+    Devices,
+    Discovered,
+    Sink,
+)
 
 _LOGGER = logging.getLogger(__name__)
 SETUP_TIMEOUT = 10.0
 """Seconds the first connection (pair-verify and the list of services) may take."""
 
 
-class HomeKitAdapter(Adapter):
-    """Paired HomeKit accessories: climate, locks, alarms, covers, sensors, lights, switches."""
+class AccessoryLink(DeviceLink):
+    """One HomeKit accessory (a bridge with several behind it, or one alone)."""
 
-    manifest = MANIFEST
-    poll_interval = 15.0
+    device_word = "accessory"
+    setup_timeout = SETUP_TIMEOUT
 
-    config: HomeKitConfig
-
-    def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
-        super().__init__(context, config)
-        state_dir = context.state_dir
-        self.store = PairingStore(pairings_path(state_dir) if state_dir is not None else None)
-        self.accessories: dict[str, PairedAccessory] = {}
-        """By lower-case HomeKit device id."""
-        self._controller: IpController | None = None
-        self._services: dict[str, tuple[str, int, Service]] = {}
-        """Entity unique id → (device id, aid, service)."""
-        self._setting_up = Background()
+    def __init__(self, address: str, adapter: HomeKitAdapter, found: Discovered) -> None:
+        super().__init__(address)
+        self._adapter = adapter
+        self.found = found
+        self.name = pairings.instance_name(found)
+        self.accessory: PairedAccessory | None = None
+        self._services: dict[str, tuple[int, Service]] = {}
+        """Entity unique id → (aid, service)."""
+        self._sink: Sink | None = None
         self._tasks = Background()
-        self._retry: dict[str, Discovered] = {}
-        """Accessories whose set-up failed, tried again at the next poll."""
+        self._opening = asyncio.Lock()
 
-    def _controller_now(self) -> IpController:
-        if self._controller is None:
-            self._controller = IpController(CharacteristicCacheMemory(), None)  # type: ignore[arg-type]
-        return self._controller
+    async def connect(self) -> None:
+        """Learn which accessory answers (its HomeKit id) and check Dobby is paired with it;
+        pair now if it offers the demo's set-up code and is not paired with anyone."""
+        device_id = self.found.properties.get("id", "").lower()
+        store, code = self._adapter.store, pairings.offered_setup_code(device_id)
+        if store.get(device_id) is None and code is not None and pairings.is_unpaired(self.found):
+            await self._pair(device_id, code)
+        if store.get(device_id) is None:
+            raise DeviceAuthError(
+                f"({self.name}) is not paired with Dobby: dobby pair homekit"
+                f' "{self.name}" <setup code>.'
+            )
+        self.unique_id = device_id
 
-    async def discovered(self, found: Discovered) -> None:
-        """An accessory answered mDNS: set it up if paired (once per device at a time)."""
-        device_id = found.properties.get("id", "").lower()
-        if not device_id:
-            return
-        known = self.accessories.get(device_id)
-        if known is not None:
-            if known.host != found.host:
-                known.move(found.host, found.port)
-            known.reconnect_soon()
-            return
-        setting_up = self._setting_up.once(device_id, lambda: self._set_up(device_id, found))
-        await asyncio.shield(setting_up)
-
-    async def _set_up(self, device_id: str, found: Discovered) -> None:
-        name = pairings.instance_name(found)
-        code = pairings.offered_setup_code(device_id)
-        stored = self.store.get(device_id)
+    async def _pair(self, device_id: str, code: str) -> None:
         try:
-            if stored is None and code is not None and pairings.is_unpaired(found):
-                await pairings.pair_found(found, code, self.store)
-                stored = self.store.get(device_id)
-            if stored is None:
-                _LOGGER.info("HomeKit accessory %s is not paired with Dobby", name)
-                return
+            await self._adapter.pair(self.found, device_id, code)
+        except pairings.PairingError as error:
+            raise DeviceAuthError(str(error)) from None
+
+    async def ready(self) -> None:
+        """Open the session and read the accessory's services (pairing again with the
+        offered set-up code, the demo's, if the accessory forgot Dobby)."""
+        async with self._opening:  # a poll and the reconnect may both get here
+            await self._close_accessory()
             try:
-                accessory = await self._connect(device_id, name, stored, found)
+                self.accessory = await self._open()
             except DeviceAuthError:
+                code = pairings.offered_setup_code(self.unique_id)
                 if code is None:
                     raise
-                await pairings.pair_found(found, code, self.store)  # the demo's accessories
-                stored = self.store.get(device_id) or stored
-                accessory = await self._connect(device_id, name, stored, found)
-        except pairings.PairingError as error:
-            _LOGGER.warning("%s", error)
-            return
-        except DeviceAuthError as error:
-            self._unavailable(device_id, str(error))
-            _LOGGER.warning("HomeKit accessory %s %s", name, error)
-            return
-        except DeviceError as error:
-            self._unavailable(device_id, str(error))
-            self._retry[device_id] = found
-            _LOGGER.warning("Setting up HomeKit accessory %s failed: %s", name, error)
-            return
-        self._retry.pop(device_id, None)
-        self.accessories[device_id] = accessory
-        if stored.get("Name") != accessory.name:
-            self.store.put(device_id, {**stored, "Name": accessory.name})
-        self._register(accessory)
+                await self._pair(self.unique_id, code)
+                self.accessory = await self._open()
+        stored = self._adapter.store.get(self.unique_id) or {}
+        if stored.get("Name") != self.accessory.name:
+            self._adapter.store.put(self.unique_id, {**stored, "Name": self.accessory.name})
 
-    async def _connect(
-        self, device_id: str, name: str, stored: dict[str, Any], found: Discovered
-    ) -> PairedAccessory:
+    async def _open(self) -> PairedAccessory:
+        stored = self._adapter.store.get(self.unique_id)
+        if stored is None:
+            raise DeviceAuthError(f"({self.name}) is not paired with Dobby.")
+        found = self.found
         data = {
             **stored,
             "AccessoryIP": found.host,
             "AccessoryIPs": [found.host],
             "AccessoryPort": found.port,
         }
+        timeout = self._adapter.config.request_timeout
         accessory = PairedAccessory(
-            self._controller_now(),
-            device_id,
-            str(stored.get("Name", name)),
+            self._adapter.controller(),
+            self.unique_id,
+            str(stored.get("Name", self.name)),
             data,
-            timeout=max(self.config.request_timeout, SETUP_TIMEOUT),
+            timeout=max(timeout, SETUP_TIMEOUT),
         )
         try:
             await accessory.load()
-            await accessory.subscribe(lambda changes: self._on_event(accessory, changes))
-        except DeviceError:
+            # Subscribed before its entities are published: nothing is asked of the
+            # accessory (a command) while the subscription is still on its way.
+            await accessory.subscribe(self._on_event)
+        except BaseException:
             await accessory.close()
             raise
-        accessory.timeout = self.config.request_timeout
+        # A little under the coordinator's bound, so that a timeout is the session's to
+        # explain (the accessory refused the connection, or wants pairing again).
+        accessory.timeout = timeout * 0.9
         return accessory
 
-    def _register(self, accessory: PairedAccessory) -> None:
+    def _open_accessory(self) -> PairedAccessory:
+        if self.accessory is None:
+            raise DeviceConnectionError("is not connected.")
+        return self.accessory
+
+    def _view(self, aid: int, service: Service) -> View:
+        return View(aid, service, self._adapter.config.temperature_unit)
+
+    def describe(self) -> Sequence[tuple[DeviceInfo, Sequence[EntitySpec]]]:
+        """Each accessory behind the session with the services Dobby maps."""
+        accessory = self._open_accessory()
         assert accessory.accessories is not None
+        self._services.clear()
+        found: list[tuple[DeviceInfo, Sequence[EntitySpec]]] = []
         for served in accessory.accessories:
             specs: list[EntitySpec] = []
             for service in served.services:
@@ -144,8 +151,8 @@ class HomeKitAdapter(Adapter):
                 if family is None:
                     continue
                 unique_id = f"{accessory.device_id}:{served.aid}:{service.iid}"
-                self._services[unique_id] = (accessory.device_id, served.aid, service)
-                view = View(served.aid, service, self.config.temperature_unit)
+                self._services[unique_id] = (served.aid, service)
+                view = self._view(served.aid, service)
                 label = served.name if not specs else f"{served.name} {service.type[:8]}"
                 specs.append(
                     EntitySpec(
@@ -167,78 +174,141 @@ class HomeKitAdapter(Adapter):
                 model=served.model,
                 sw_version=served.firmware_revision or None,
             )
-            self.context.add_device(info, specs)
+            found.append((info, specs))
+        return found
 
-    def _on_event(self, accessory: PairedAccessory, changes: Changes) -> None:
-        """HomeKit pushed values (or the session came back, with no values)."""
-        if not changes:
-            self._tasks.spawn(self._refresh_one(accessory))
-            return
-        accessory.apply(changes)
-        self._push(accessory)
+    def states(self) -> dict[str, State]:
+        """Every mapped service's state, from the model."""
+        return {
+            unique_id: BY_SERVICE_TYPE[service.type].state(self._view(aid, service))
+            for unique_id, (aid, service) in self._services.items()
+        }
 
-    def _push(self, accessory: PairedAccessory) -> None:
-        for unique_id, (device_id, aid, service) in self._services.items():
-            if device_id == accessory.device_id:
-                family = BY_SERVICE_TYPE[service.type]
-                view = View(aid, service, self.config.temperature_unit)
-                self.context.push_state(unique_id, family.state(view))
-
-    def _unavailable(self, device_id: str, reason: str) -> None:
-        for uid in list(self.context.registry.devices):
-            if uid.startswith(f"{self.manifest.name}:{device_id}"):
-                self.context.set_available(uid.split(":", 1)[1], available=False, reason=reason)
-
-    def _target(self, entity: Entity) -> tuple[PairedAccessory, Family, View]:
-        found = self._services.get(entity.adapter_unique_id)
-        accessory = self.accessories.get(found[0]) if found else None
-        if found is None or accessory is None:
-            raise DeviceUnavailableError("has not been found on the network.")
-        _, aid, service = found
-        return (
-            accessory,
-            BY_SERVICE_TYPE[service.type],
-            View(aid, service, self.config.temperature_unit),
-        )
-
-    async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
-        """Write the characteristics the command needs, then read the service back."""
-        accessory, family, view = self._target(entity)
-        readable = [
-            (view.aid, char.iid) for char in view.service.characteristics if "pr" in char.perms
-        ]
-        if command in TOGGLES:
-            await accessory.read(readable)  # flip what it shows now, not what was last heard
-        await accessory.write(family.writes(view, command, params))
-        await accessory.read(readable)
-        self.context.push_state(entity.adapter_unique_id, family.state(view))
-
-    async def refresh(self) -> None:
-        """Read every accessory; one that does not answer is marked unavailable."""
-        for found in list(self._retry.values()):
-            await self.discovered(found)
-        await asyncio.gather(*(self._refresh_one(a) for a in list(self.accessories.values())))
-
-    async def _refresh_one(self, accessory: PairedAccessory) -> None:
+    async def read(self) -> Mapping[str, State]:
+        """Read every readable characteristic (reconnecting at once if the session is down)."""
+        accessory = self._open_accessory()
         accessory.reconnect_soon()
         try:
             await accessory.read()
-        except DeviceError as error:
-            self._unavailable(accessory.device_id, str(error))
-            if isinstance(error, DeviceAuthError):
-                _LOGGER.warning("%s %s", accessory.name, error)
+        except DeviceConnectionError as error:
+            refused = accessory.pairing.connection.last_connector_error
+            if self._sink is not None and refused is not None and never_sent(refused):
+                # Nothing listens there any more (it was switched off): the session is gone.
+                self._sink.connection_lost(str(error))
+            raise
+        return self.states()
+
+    async def command(self, unique_id: str, command: CommandSpec, params: Params) -> None:
+        """Write the characteristics the command needs, then read the service back."""
+        accessory = self._open_accessory()
+        target = self._services.get(unique_id)
+        if target is None:
+            raise UnsupportedCommandError("the accessory no longer has this service.")
+        aid, service = target
+        family, view = BY_SERVICE_TYPE[service.type], self._view(aid, service)
+        await accessory.write(family.writes(view, command, params))
+        await accessory.read(
+            [(aid, char.iid) for char in service.characteristics if "pr" in char.perms]
+        )
+        if self._sink is not None:
+            self._sink.pushed(unique_id, family.state(view))
+
+    async def subscribe(self, sink: Sink) -> bool:
+        """Hear every change the accessory pushes (subscribed when the session opened;
+        aiohomekit subscribes again on reconnect)."""
+        self._sink = sink
+        return True
+
+    def _on_event(self, changes: Changes) -> None:
+        """HomeKit pushed values (or the session came back, with no values: read it all)."""
+        if not changes:
+            self._tasks.spawn(self._reread())
             return
-        for uid in list(self.context.registry.devices):
-            if uid.startswith(f"{self.manifest.name}:{accessory.device_id}"):
-                self.context.set_available(uid.split(":", 1)[1], available=True)
-        self._push(accessory)
+        accessory, sink = self.accessory, self._sink
+        if accessory is None:
+            return
+        accessory.apply(changes)
+        if sink is not None:
+            for unique_id, state in self.states().items():
+                sink.pushed(unique_id, state)
+
+    async def _reread(self) -> None:
+        try:
+            states = await self.read()
+        except Exception as error:  # noqa: BLE001 - the next poll reads it again and tells
+            _LOGGER.debug("Reading %s after it came back: %r", self.name, error)
+            return
+        if self._sink is not None:
+            for unique_id, state in states.items():
+                self._sink.pushed(unique_id, state)
+
+    async def close(self) -> None:
+        """End the session for good."""
+        self._sink = None
+        await self._tasks.cancel()
+        await self._close_accessory()
+
+    async def _close_accessory(self) -> None:
+        accessory, self.accessory = self.accessory, None
+        if accessory is not None:
+            await accessory.close()
+
+
+class HomeKitAdapter(Adapter):
+    """Paired HomeKit accessories: climate, locks, alarms, covers, sensors, lights, switches."""
+
+    manifest = MANIFEST
+    poll_interval = 15.0
+
+    config: HomeKitConfig
+
+    def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
+        super().__init__(context, config)
+        state_dir = context.state_dir
+        self.store = PairingStore(pairings_path(state_dir) if state_dir is not None else None)
+        self.devices: Devices[AccessoryLink] = Devices(context, timeout=self.config.request_timeout)
+        self._controller: IpController | None = None
+        self._pairing = Background()
+        """Pairings under way, by device id."""
+
+    async def pair(self, found: Discovered, device_id: str, code: str) -> None:
+        """Pair with an accessory with its offered set-up code (the demo's), once at a time.
+
+        A pairing runs to its end even if the set-up that asked for it gives up waiting: one
+        cut off between the accessory's last step and ours would leave the accessory paired
+        with keys nobody kept, and it never pairs again. The next set-up finds it paired.
+        """
+
+        async def pairing() -> None:
+            await pairings.pair_found(found, code, self.store)
+
+        await asyncio.shield(self._pairing.once(device_id, pairing))
+
+    def controller(self) -> IpController:
+        """aiohomekit's controller, made at first use."""
+        if self._controller is None:
+            self._controller = IpController(CharacteristicCacheMemory(), None)  # type: ignore[arg-type]
+        return self._controller
+
+    async def discovered(self, found: Discovered) -> None:
+        """An accessory answered mDNS: set it up (once per address at a time)."""
+        if not found.properties.get("id"):
+            return
+        where = f"{found.host}:{found.port}" if found.port else found.host
+        await self.devices.set_up(where, lambda at: AccessoryLink(at, self, found))
+
+    async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
+        """Carry out a command through the accessory's coordinator."""
+        await self.devices.execute(entity, command, params)
+
+    async def refresh(self) -> None:
+        """Read every accessory, and try again those that could not be set up yet."""
+        await self.devices.refresh()
 
     async def stop(self) -> None:
         """Close every session."""
-        await asyncio.gather(self._setting_up.cancel(), self._tasks.cancel())
-        for accessory in self.accessories.values():
-            await accessory.close()
-        self.accessories.clear()
+        await self.devices.close()
+        await self._pairing.cancel()
 
 
 def _device_uid(device_id: str, aid: int) -> str:

@@ -91,7 +91,14 @@ class PairedAccessory:
             async with asyncio.timeout(self.timeout):
                 return await call()
         except TimeoutError:
-            failure = self.pairing.connection.last_connector_error
+            connection = self.pairing.connection
+            if connection.is_connected and connection.transport is not None:
+                # Connected, and the request went unanswered. HAP answers a session's
+                # requests in order, so this one is wedged: drop it, and aiohomekit opens
+                # a new one (at once, at the next call).
+                connection.transport.close()
+                raise DeviceTimeoutError(f"did not answer within {self.timeout:g} s.") from None
+            failure = connection.last_connector_error
             if isinstance(failure, (*AUTH_ERRORS, InvalidError)):
                 # pair-verify refused: a reset accessory answers it without its keys
                 raise DeviceAuthError(pair_again(self.name)) from None
@@ -172,5 +179,11 @@ class PairedAccessory:
         await self._call(lambda: self.pairing.subscribe(self.evented()))  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
-        """End the session for good."""
-        await self.pairing.shutdown()
+        """End the session for good.
+
+        Shielded: aiohomekit's close cancels its reconnect task and awaits it, catching
+        CancelledError, which also swallows a cancellation of whoever is closing. A stop
+        that came while a set-up was closing a session would be lost, and Dobby would wait
+        for that set-up forever.
+        """
+        await asyncio.shield(self.pairing.shutdown())

@@ -3,7 +3,9 @@
 A bridge needs pairing once (its link button, `dobby pair hue`); the application key is
 kept in `<state dir>/hue/<bridge id>.json`. Each Hue light becomes a light entity whose
 proposed area is its Hue room; with `groups: true`, every room and zone is a light entity
-too. States arrive by the bridge's event stream; the poll only checks the bridge is there.
+too. Each bridge is one device link run by a coordinator, keyed by its bridge id. States
+arrive by the bridge's event stream (a stream that drops is a lost connection, reconnected
+with backoff); the poll reads the bridge and checks it is there.
 A bridge from before 2019 that has no API v2 (give its address under `hosts:`: it does not
 announce itself on mDNS) is driven through API v1 and polled (bridge_v1.py). aiohue is
 imported with this module, which Dobby imports only when a bridge is found or configured
@@ -12,16 +14,15 @@ imported with this module, which Dobby imports only when a bridge is found or co
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from devices.adapters.hue.bridge import BridgeLink, HueLink
 from devices.adapters.hue.bridge_v1 import V1BridgeLink
 from devices.adapters.hue.manifest import MANIFEST, HueConfig
 from devices.adapters.hue.pairing import (
+    PAIR_AGAIN,
     LinkButtonNotPressedError,
     StoredKey,
     address,
@@ -32,18 +33,123 @@ from devices.adapters.hue.pairing import (
     request_key,
     store_key,
 )
-from devices.background import Background
-from devices.capabilities import CommandSpec, LightState, Params
-from devices.entities import Entity
-from devices.errors import (
-    DeviceAuthError,
-    DeviceError,
-    DeviceUnavailableError,
-    UnsupportedCommandError,
+from devices.capabilities import CommandSpec, LightState, Params, State
+from devices.entities import DeviceInfo, Entity, EntitySpec
+from devices.errors import DeviceAuthError, DeviceConnectionError, UnsupportedCommandError
+from devices.plugin import (
+    Adapter,
+    AdapterConfig,
+    AdapterContext,
+    DeviceLink,
+    Devices,
+    Discovered,
+    Sink,
 )
-from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered
 
 _LOGGER = logging.getLogger(__name__)
+
+
+class HueBridge(DeviceLink):
+    """One bridge through aiohue (API v2, or v1 for the oldest): what its coordinator calls.
+
+    `connect` only learns which bridge answers (its id, and which API it speaks); `ready`
+    opens aiohue's connection with the stored key, pairing first if the adapter may.
+    """
+
+    device_word = "bridge"
+
+    def __init__(self, address: str, adapter: HueAdapter, bridge_id: str | None) -> None:
+        super().__init__(address)
+        self._adapter = adapter
+        self._bridge_id = bridge_id
+        self._scheme = "https"
+        self.link: HueLink | None = None
+        self._sink: Sink | None = None
+
+    async def connect(self) -> None:
+        """Learn which API the bridge speaks and its bridge id."""
+        self._scheme = await self._adapter.probe(self.address)
+        if self._bridge_id is None:
+            self._bridge_id = await read_bridge_id(
+                self.address,
+                request_timeout=self._adapter.config.request_timeout,
+                scheme=self._scheme,
+            )
+        self.unique_id = self._bridge_id.lower()
+
+    async def ready(self) -> None:
+        """Open aiohue's connection (reading the whole bridge), pairing first if need be."""
+        await self._close_link()
+        adapter, host, bridge_id = self._adapter, self.address, self.unique_id
+        stored = load_key(adapter.key_dir, bridge_id)
+        if stored is None:
+            problem = "has not been paired with Dobby"
+            stored = await adapter.pair_now(host, bridge_id, problem, self._scheme)
+        try:
+            self.link = await self._open(stored.application_key)
+        except DeviceAuthError:
+            try:
+                stored = await adapter.pair_now(host, bridge_id, "", self._scheme)
+            except DeviceAuthError:
+                raise DeviceAuthError(PAIR_AGAIN) from None  # as a refused command says
+            self.link = await self._open(stored.application_key)
+        every = self.link.poll_interval
+        if every is not None:  # it cannot tell of changes: poll it that often
+            adapter.poll_interval = min(adapter.poll_interval or every, every)
+
+    async def _open(self, key: str) -> HueLink:
+        kind = V1BridgeLink if self._scheme == "http" else BridgeLink
+        timeout = self._adapter.config.request_timeout
+        link = kind(self.unique_id, self.address, key, timeout=timeout, push=self._pushed)
+        try:
+            await link.connect()
+        except BaseException:
+            await link.close()
+            raise
+        link.on_availability(self._stream)
+        return link
+
+    def _open_link(self) -> HueLink:
+        if self.link is None:
+            raise DeviceConnectionError("is not connected.")
+        return self.link
+
+    def describe(self) -> Sequence[tuple[DeviceInfo, Sequence[EntitySpec]]]:
+        """Each light as a device (and, with `groups`, the bridge with its rooms and zones)."""
+        return self._open_link().devices(groups=self._adapter.config.groups)
+
+    async def read(self) -> Mapping[str, State]:
+        """Every light's (and room's and zone's) state, read from the bridge now."""
+        return await self._open_link().read()
+
+    async def command(self, unique_id: str, command: CommandSpec, params: Params) -> None:
+        """Send a light command; the new state is pushed (and read back by the coordinator)."""
+        await self._open_link().command(unique_id, command, params)
+
+    async def subscribe(self, sink: Sink) -> bool:
+        """A v2 bridge pushes its changes by its event stream; a v1 bridge is polled."""
+        self._sink = sink
+        return self._open_link().poll_interval is None
+
+    async def close(self) -> None:
+        """Close aiohue's connection."""
+        self._sink = None
+        await self._close_link()
+
+    async def _close_link(self) -> None:
+        link, self.link = self.link, None
+        if link is not None:
+            await link.close()
+
+    def _pushed(self, unique_id: str, state: LightState) -> None:
+        if self._sink is not None:
+            self._sink.pushed(unique_id, state)
+        else:
+            self._adapter.context.push_state(unique_id, state)
+
+    def _stream(self, available: bool, reason: str) -> None:
+        if not available and self._sink is not None:
+            self._sink.connection_lost(reason)
 
 
 class HueAdapter(Adapter):
@@ -56,11 +162,7 @@ class HueAdapter(Adapter):
 
     def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
         super().__init__(context, config)
-        self.bridges: dict[str, HueLink] = {}
-        """By bridge id."""
-        self._owner: dict[str, str] = {}
-        """Entity unique id (a light or grouped_light id) → bridge id."""
-        self._setting_up = Background()
+        self.devices: Devices[HueBridge] = Devices(context, timeout=self.config.request_timeout)
         self._on_v1: set[str] = set()
         """Bridges (by address) already logged as driven through API v1."""
 
@@ -75,55 +177,29 @@ class HueAdapter(Adapter):
     # -- finding bridges ----------------------------------------------------------------
 
     async def start(self) -> None:
-        """Connect to the bridges named in config; one that fails does not stop the others."""
+        """Connect to the bridges named in config (one that fails is tried again later)."""
         for host in self.config.hosts:
-            await self._quietly(self.add_bridge(host))
+            await self.add_bridge(host)
 
     async def discovered(self, found: Discovered) -> None:
         """A bridge answered mDNS: connect to it (once per address at a time)."""
         bridge_id = found.properties.get("bridgeid") or None
-        await self._quietly(self.add_bridge(address(found.host, found.port), bridge_id))
-
-    async def _quietly(self, setting_up: Coroutine[Any, Any, None]) -> None:
-        try:
-            await setting_up
-        except DeviceError as error:
-            _LOGGER.warning("Hue bridge: %s", error)
+        await self.add_bridge(address(found.host, found.port), bridge_id)
 
     async def add_bridge(self, host: str, bridge_id: str | None = None) -> None:
-        """Connect to the bridge at `host` and add its lights (idempotent).
+        """Connect to the bridge at `host` and add its lights (idempotent). A bridge that
+        cannot be set up (not paired, its key refused) is logged and tried at each poll."""
+        await self.devices.set_up(host, lambda at: HueBridge(at, self, bridge_id))
 
-        Raises DeviceAuthError when the bridge has no key for Dobby or refuses it.
-        """
-        await asyncio.shield(self._setting_up.once(host, lambda: self._add_bridge(host, bridge_id)))
-
-    async def _add_bridge(self, host: str, bridge_id: str | None) -> None:
+    async def probe(self, host: str) -> str:
+        """The scheme the bridge at `host` speaks; a fall back to v1 is logged once."""
         scheme, why = await probe_scheme(host, request_timeout=self.config.request_timeout)
         if scheme == "http" and host not in self._on_v1:
             self._on_v1.add(host)
             _LOGGER.warning("Hue bridge at %s is driven through API v1: %s", host, why)
-        if bridge_id is None:
-            bridge_id = await read_bridge_id(
-                host, request_timeout=self.config.request_timeout, scheme=scheme
-            )
-        bridge_id = bridge_id.lower()
-        known = self.bridges.get(bridge_id)
-        if known is not None and known.host == host and known.connected:
-            return
-        stored = load_key(self.key_dir, bridge_id)
-        if stored is None:
-            stored = await self._pair_now(host, bridge_id, "has not been paired with Dobby", scheme)
-        try:
-            link = await self._connect(bridge_id, host, stored.application_key, scheme)
-        except DeviceAuthError:
-            stored = await self._pair_now(host, bridge_id, "refused Dobby's key", scheme)
-            link = await self._connect(bridge_id, host, stored.application_key, scheme)
-        if known is not None:
-            await known.close()
-        self.bridges[bridge_id] = link
-        self._add_entities(link)
+        return scheme
 
-    async def _pair_now(
+    async def pair_now(
         self, host: str, bridge_id: str, problem: str, scheme: str = "https"
     ) -> StoredKey:
         """Pair without waiting if the link button was just pressed; else DeviceAuthError."""
@@ -141,71 +217,21 @@ class HueAdapter(Adapter):
         _LOGGER.info("Paired with Hue bridge %s at %s (link button pressed)", bridge_id, host)
         return stored
 
-    async def _connect(self, bridge_id: str, host: str, key: str, scheme: str) -> HueLink:
-        kind = V1BridgeLink if scheme == "http" else BridgeLink
-        link = kind(bridge_id, host, key, timeout=self.config.request_timeout, push=self._push)
-        try:
-            await link.connect()
-        except BaseException:
-            await link.close()
-            raise
-        if link.poll_interval is not None:  # it cannot tell of changes: poll it that often
-            self.poll_interval = min(self.poll_interval or link.poll_interval, link.poll_interval)
-        link.on_availability(lambda up, why: self._set_bridge_available(link, up, why))
-        return link
-
-    def _add_entities(self, link: HueLink) -> None:
-        for info, specs in link.devices(groups=self.config.groups):
-            for spec in specs:
-                self._owner[spec.unique_id] = link.bridge_id
-            self.context.add_device(info, specs)
-
-    # -- states -------------------------------------------------------------------------
-
-    def _push(self, unique_id: str, state: LightState) -> None:
-        self.context.push_state(unique_id, state)
-
-    def _set_bridge_available(self, link: HueLink, available: bool, reason: str) -> None:
-        for device_id in self._devices_of(link):
-            self.context.set_available(device_id, available=available, reason=reason)
-
-    def _devices_of(self, link: HueLink) -> set[str]:
-        registry, prefix = self.context.registry, f"{self.manifest.name}:"
-        devices = set()
-        for unique_id, bridge_id in self._owner.items():
-            entity = registry.by_unique_id(prefix + unique_id)
-            if bridge_id == link.bridge_id and entity is not None:
-                devices.add(entity.device_id.removeprefix(prefix))
-        return devices
-
     async def refresh(self) -> None:
-        """Read every bridge again; one that does not answer marks its lights unavailable."""
-        await asyncio.gather(*(self._refresh_one(link) for link in list(self.bridges.values())))
-
-    async def _refresh_one(self, link: HueLink) -> None:
-        try:
-            await link.refresh()
-        except DeviceError as error:
-            self._set_bridge_available(link, False, str(error))
-            return
-        self._set_bridge_available(link, True, "")
+        """Read every bridge (the coordinators keep track of who answers)."""
+        await self.devices.refresh()
 
     # -- commands -----------------------------------------------------------------------
 
-    def _link_of(self, entity: Entity) -> HueLink:
-        bridge_id = self._owner.get(entity.adapter_unique_id)
-        link = self.bridges.get(bridge_id) if bridge_id else None
-        if link is None:
-            raise DeviceUnavailableError("its Hue bridge has not been found on the network.")
-        return link
-
     async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
-        """Send a light command through the entity's bridge; the new state is pushed."""
-        await self._link_of(entity).command(entity.adapter_unique_id, command, params)
+        """Send a light command through the entity's bridge coordinator."""
+        await self.devices.execute(entity, command, params)
 
     def _v2_links(self) -> list[BridgeLink]:
         """The bridges with API v2 (a v1 bridge's scenes are not offered)."""
-        return [link for link in self.bridges.values() if isinstance(link, BridgeLink)]
+        return [
+            bridge.link for bridge in self.devices.links() if isinstance(bridge.link, BridgeLink)
+        ]
 
     async def activate_scene(self, name: str, *, area: str | None = None) -> None:
         """Activate the Hue scene called `name` (in the room or zone `area`, if given).
@@ -246,7 +272,4 @@ class HueAdapter(Adapter):
 
     async def stop(self) -> None:
         """Close every bridge connection."""
-        await self._setting_up.cancel()
-        for link in list(self.bridges.values()):
-            await link.close()
-        self.bridges.clear()
+        await self.devices.close()

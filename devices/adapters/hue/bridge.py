@@ -40,7 +40,6 @@ from devices.adapters.hue.mapping import (
 from devices.adapters.hue.pairing import PAIR_AGAIN
 from devices.background import Background
 from devices.capabilities import CommandSpec, Domain, LightState, Params
-from devices.capabilities import light as light_commands
 from devices.entities import DeviceInfo, EntitySpec
 from devices.errors import (
     DeviceAuthError,
@@ -124,8 +123,8 @@ class HueLink(ABC):
         """Carry out a validated light command; the new state is pushed."""
 
     @abstractmethod
-    async def refresh(self) -> None:
-        """Read every light again and push its state (the poll)."""
+    async def read(self) -> dict[str, LightState]:
+        """Read every light (and room and zone) from the bridge, by its unique id."""
 
 
 class BridgeLink(HueLink):
@@ -206,23 +205,17 @@ class BridgeLink(HueLink):
             return group_state(grouped, self.members(resource_id))
         return None
 
-    async def read_now(self, resource_id: str) -> LightState | None:
-        """Whether a light (or grouped_light) is on, asked of the bridge itself."""
-        kind = "light" if resource_id in self.api.lights else "grouped_light"
-        async with hue_errors(self.timeout):
-            found = await self.api.request("get", f"clip/v2/resource/{kind}/{resource_id}")
-        try:
-            on = bool(found[0]["on"]["on"])
-        except (IndexError, KeyError, TypeError) as error:
-            raise DeviceResponseError("answered with a light that makes no sense.") from error
-        return LightState(state="on" if on else "off")
+    def states(self) -> dict[str, LightState]:
+        """The state of every light and grouped_light, as aiohue last heard it."""
+        found = {light.id: light_state(light) for light in self.lights}
+        for _, grouped in self.groups():
+            found[grouped.id] = group_state(grouped, self.members(grouped.id))
+        return found
 
     def push_all(self) -> None:
         """Push the state of every light and grouped_light."""
-        for light in self.lights:
-            self._push(light.id, light_state(light))
-        for _, grouped in self.groups():
-            self._push(grouped.id, group_state(grouped, self.members(grouped.id)))
+        for unique_id, state in self.states().items():
+            self._push(unique_id, state)
 
     def devices(self, *, groups: bool) -> Devices:
         """Each light as a device of its own; with `groups`, the bridge as a device whose
@@ -281,12 +274,7 @@ class BridgeLink(HueLink):
         if light is not None and light.color_temperature is not None:
             schema = light.color_temperature.mirek_schema
             mirek_range = (schema.mirek_minimum, schema.mirek_maximum)
-        current = self.state_of(unique_id)
-        if command == light_commands.TOGGLE:
-            # The bridge's event for the last change may still be on its way (it comes
-            # after the reply): ask the bridge what the light shows now.
-            current = await self.read_now(unique_id)
-        hue = command_for(command, params, current, mirek_range)
+        hue = command_for(command, params, self.state_of(unique_id), mirek_range)
         await self.command_light(unique_id, **hue.kwargs())
         if light is not None:
             self._push(unique_id, light_state(expected_light(light, hue)))
@@ -368,11 +356,12 @@ class BridgeLink(HueLink):
         async with hue_errors(self.timeout):
             await self.api.scenes.recall(scene_id, duration=transition_ms)
 
-    async def refresh(self) -> None:
-        """Read every resource again and push every state (the poll)."""
+    async def read(self) -> dict[str, LightState]:
+        """Read every resource again (one request): what the lights show now, not what
+        an event that may still be on its way would tell."""
         async with hue_errors(self.timeout):
             await self.api.fetch_full_state()
-        self.push_all()
+            return self.states()
 
     # -- events -------------------------------------------------------------------------
 

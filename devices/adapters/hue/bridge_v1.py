@@ -18,9 +18,8 @@ from devices.adapters.hue.bridge import Devices, HueLink, StatePush, hue_errors
 from devices.adapters.hue.color import mirek_to_kelvin, xy_to_rgb
 from devices.adapters.hue.mapping import command_for, features
 from devices.capabilities import CommandSpec, Domain, LightState, Params
-from devices.capabilities import light as light_commands
 from devices.entities import DeviceInfo, EntitySpec
-from devices.errors import DeviceUnavailableError
+from devices.errors import UnsupportedCommandError
 
 V1_POLL_INTERVAL = 5.0
 """Seconds between reads of a v1 bridge (it cannot tell Dobby of changes)."""
@@ -140,19 +139,17 @@ class V1BridgeLink(HueLink):
 
     async def command(self, unique_id: str, command: CommandSpec, params: Params) -> None:
         """Send a light command, then read the lights back and push what they show."""
-        if command == light_commands.TOGGLE:
-            await self.refresh()  # what it shows now, not at the last poll
         light = self._light(unique_id)
         if light is None:
-            raise DeviceUnavailableError("is no longer on its Hue bridge.")
+            raise UnsupportedCommandError("the bridge no longer knows this light.")
         hue = command_for(command, params, light_state(light), mirek_range(light))
         async with hue_errors(self.timeout):
             await light.set_state(**v1_arguments(hue.kwargs()))
-        await self.refresh()
+        for light_id, state in (await self.read()).items():
+            self._push(light_id, state)
 
-    async def refresh(self) -> None:
-        """Read every light again and push its state (the poll)."""
+    async def read(self) -> dict[str, LightState]:
+        """Read every light again (the poll)."""
         async with hue_errors(self.timeout):
             await self.api.lights.update()
-        for light in self.api.lights.values():
-            self._push(str(light.uniqueid), light_state(light))
+            return {str(light.uniqueid): light_state(light) for light in self.api.lights.values()}

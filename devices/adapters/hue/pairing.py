@@ -38,7 +38,8 @@ _LOGGER = logging.getLogger(__name__)
 
 SERVICE_TYPE = "_hue._tcp.local."
 DEVICE_TYPE = "dobby"
-PAIR_AGAIN = "the bridge refused Dobby's key: pair again with `dobby pair hue`."
+PAIR_AGAIN = "the Hue bridge refused Dobby's key: pair again with `dobby pair hue`."
+"""Why a bridge whose key is refused is unavailable (the same words however it was found)."""
 LINK_BUTTON_NOT_PRESSED = 101
 HTTPS_PORT = 443
 

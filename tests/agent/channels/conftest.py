@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,11 +93,16 @@ async def household(tmp_path: Path) -> AsyncIterator[Household]:
         await telegram.stop()
 
 
-async def start_dobby_run(config: Path, state: Path, **settings: str) -> asyncio.subprocess.Process:
+async def start_dobby_run(
+    config: Path, state: Path, *, only_hosts: Iterable[str] = (), **settings: str
+) -> asyncio.subprocess.Process:
     """`dobby run` in a process of its own, with no chat channel but those `settings` (the
-    DOBBY_ variables, by their lower-case names) give it; stderr is piped."""
+    DOBBY_ variables, by their lower-case names) give it; stderr is piped. With
+    `only_hosts`, it talks to devices at those addresses only (its own virtual house, not
+    the other houses on the machine)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOBBY_")}
     env |= {"DOBBY_HTTP_HOST": "127.0.0.1", "DOBBY_HTTP_PORT": "0"}
+    env["PYTHONFAULTHANDLER"] = "1"  # a test that finds it stuck sends SIGABRT: the stacks
     env |= {f"DOBBY_{name.upper()}": value for name, value in settings.items()}
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -108,6 +113,7 @@ async def start_dobby_run(config: Path, state: Path, **settings: str) -> asyncio
         str(config),
         "--state",
         str(state),
+        *(f"--only-host={host}" for host in only_hosts),
         cwd=state,
         env=env,
         stderr=asyncio.subprocess.PIPE,

@@ -80,12 +80,14 @@ TROUBLE = (
 
 
 @pytest.mark.timeout(240)  # a whole demo house and a dobby run, on a busy machine
-@pytest.mark.parametrize("moment", ["while starting", "once ready"])
+@pytest.mark.parametrize("moment", ["while starting", "while setting up devices", "once ready"])
 async def test_a_stop_right_after_start_ends_cleanly(
     tmp_path: Path, dobby_run, moment: str
 ) -> None:
     """SIGTERM while the demo house is still being found and set up (the HTTP server
-    answers 503), or the moment it is ready: a clean exit, nothing left in the log."""
+    answers 503), once its first devices are in while the others are still being paired,
+    connected and subscribed, or the moment it is ready: a clean exit, nothing left in the
+    log."""
     house = VirtualHouse(
         read_house(ROOT / "config" / "demo" / "house.yaml"), load_adapters().manifests
     )
@@ -99,37 +101,47 @@ async def test_a_stop_right_after_start_ends_cleanly(
             home.setdefault("adapters", {}).setdefault(name, {}).update(settings)
         (config / "home.yaml").write_text(yaml.safe_dump(home))
         port = free_port()
-        process = await dobby_run(config, tmp_path, http_port=str(port))
+        # Its own house only: another house's devices that vanish mid-way are no test of this.
+        process = await dobby_run(config, tmp_path, only_hosts=house.addresses, http_port=str(port))
+        assert process.stderr is not None
+        reading = asyncio.create_task(process.stderr.read())  # all along: the pipe never fills
         try:
             wanted = {200} if moment == "once ready" else {200, 503}
-            await first_answer(port, wanted, process)
+            some = 1 if moment == "while setting up devices" else 0
+            if not await first_answer(port, wanted, process, entities=some):
+                await process.wait()
+                pytest.fail(f"dobby run ended by itself:\n{(await reading).decode()}")
             process.send_signal(signal.SIGTERM)
             try:
-                _, raw = await asyncio.wait_for(process.communicate(), 120)
+                await asyncio.wait_for(process.wait(), 120)
             except TimeoutError:
-                process.kill()
-                _, raw = await process.communicate()
-                pytest.fail(f"dobby run did not stop within 120 s:\n{raw.decode()}")
+                process.send_signal(signal.SIGABRT)  # faulthandler: where every thread is
+                await process.wait()
+                pytest.fail(f"dobby run did not stop within 120 s:\n{(await reading).decode()}")
         finally:
             if process.returncode is None:
                 process.kill()
                 await process.wait()
+            stderr = (await reading).decode()
     finally:
         await house.stop()
-    stderr = raw.decode()
     assert process.returncode == 0, stderr
     assert [line for line in TROUBLE if line in stderr] == [], stderr
 
 
-async def first_answer(port: int, wanted: set[int], process: asyncio.subprocess.Process) -> None:
-    """Wait for a /healthz status in `wanted` (polling while the process lives)."""
+async def first_answer(
+    port: int, wanted: set[int], process: asyncio.subprocess.Process, *, entities: int = 0
+) -> bool:
+    """Wait for a /healthz status in `wanted` with at least `entities` entities found
+    (polling while the process lives); False if it ended first."""
     async with aiohttp.ClientSession() as session:
-        while True:
-            assert process.returncode is None
+        while process.returncode is None:
             try:
                 async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
-                    if response.status in wanted:
-                        return
+                    found = (await response.json()).get("entities", 0)
+                    if response.status in wanted and found >= entities:
+                        return True
             except aiohttp.ClientError:
                 pass
             await asyncio.sleep(0.02)
+    return False

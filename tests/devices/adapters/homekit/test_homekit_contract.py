@@ -28,7 +28,6 @@ KINDS: list[tuple[str, Any]] = [
 
 
 class TestHomeKitContract(AdapterContract):
-    lifecycle = False  # not on the coordinator yet (issue 14): its own availability rules
     adapter_class = HomeKitAdapter
     entity_count = len(KINDS)
     discovery_timeout = 30.0
@@ -80,7 +79,6 @@ class TestHomeKitGarageDoorContract(AdapterContract):
     """A garage door opener is a cover of class garage that only opens and closes."""
 
     adapter_class = HomeKitAdapter
-    lifecycle = False  # not on the coordinator yet (issue 14): its own availability rules
     entity_count = 1
     discovery_timeout = 30.0
     command_cases = [  # noqa: RUF012 - the kit's declared shape

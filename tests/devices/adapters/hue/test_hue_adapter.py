@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import shutil
 import stat
 import tempfile
@@ -20,7 +21,7 @@ from devices.adapters.hue.adapter import HueAdapter
 from devices.adapters.hue.demo import start_demo
 from devices.adapters.hue.emulator import HueBridgeEmulator, LightSpec, SceneSpec
 from devices.adapters.hue.emulator.v1 import render_light
-from devices.adapters.hue.pairing import StoredKey, key_path, load_key, store_key
+from devices.adapters.hue.pairing import PAIR_AGAIN, StoredKey, key_path, load_key, store_key
 from devices.blocking import BlockingRunner
 from devices.capabilities import validate_command
 from devices.errors import DeviceAuthError, UnsupportedCommandError
@@ -66,7 +67,6 @@ async def paired_bridge(hosts: HostAllocator, **options: Any) -> PairedBridge:
 
 
 class TestHueContract(AdapterContract):
-    lifecycle = False  # not on the coordinator yet (issue 14): its own availability rules
     adapter_class = HueAdapter
     entity_count = 3
     command_cases = [  # noqa: RUF012 - the kit's declared shape
@@ -360,20 +360,34 @@ async def test_scenes_are_activated_by_name() -> None:
             await adapter.activate_scene("Party")
 
 
+async def add_unpaired(
+    adapter: HueAdapter, address: str, caplog: pytest.LogCaptureFixture, match: str
+) -> None:
+    """Add a bridge that cannot be set up: logged in one line that says why, not raised
+    (the coordinator tries it again at each poll)."""
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="devices.coordinator"):
+        await adapter.add_bridge(address)
+    said = [r.getMessage() for r in caplog.records if "Hue bridge" in r.getMessage()]
+    assert len(said) == 1, said
+    assert re.search(match, said[0]), said[0]
+
+
 def bare_adapter(key_dir: Path, **options: Any) -> tuple[Registry, HueAdapter, BlockingRunner]:
     registry, blocking = Registry(), BlockingRunner()
     config = HueConfig(key_dir=key_dir, **options)
     return registry, HueAdapter(AdapterContext("hue", registry, blocking), config), blocking
 
 
-async def test_a_rejected_key_says_pair_again(tmp_path: Path) -> None:
+async def test_a_rejected_key_says_pair_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     bridge = HueBridgeEmulator(fresh_hosts().allocate(), study_lights(), keys=[KEY])
     await bridge.start()
     store_key(tmp_path, StoredKey(bridge.bridge_id, "a-key-the-bridge-forgot", None, bridge.host))
     registry, adapter, blocking = bare_adapter(tmp_path)
     try:
-        with pytest.raises(DeviceAuthError, match=r"pair again with `dobby pair hue`"):
-            await adapter.add_bridge(bridge.address)
+        await add_unpaired(adapter, bridge.address, caplog, r"pair again with `dobby pair hue`")
         assert not registry.entities
     finally:
         await adapter.stop()
@@ -381,24 +395,39 @@ async def test_a_rejected_key_says_pair_again(tmp_path: Path) -> None:
         blocking.shutdown()
 
 
-async def test_a_key_revoked_later_says_pair_again() -> None:
+async def test_a_key_revoked_later_says_pair_again(caplog: pytest.LogCaptureFixture) -> None:
     paired = await paired_bridge(fresh_hosts())
     async with hue(paired) as (registry, adapter):
         paired.bridge.keys.clear()
-        with pytest.raises(DeviceAuthError, match=r"pair again with `dobby pair hue`"):
+        with (
+            caplog.at_level(logging.WARNING),
+            pytest.raises(DeviceAuthError, match=r"pair again with `dobby pair hue`"),
+        ):
             await send(adapter, registry, "light.alpha", "light.turn_off")
         assert paired.bridge.model.light("Alpha").on
+        # Unavailable at once (the bridge drops its event stream too): each light's device
+        # says why in one line, with the command that mends it, and keeps saying it.
+        await adapter.refresh()
+        devices = list(registry.devices.values())
+        assert [d.available for d in devices] == [False] * len(devices)
+        assert {d.unavailable_reason for d in devices} == {PAIR_AGAIN}
+        said = [r.getMessage() for r in caplog.records if PAIR_AGAIN in r.getMessage()]
+        assert sorted(said) == sorted(
+            f"{d.info.name} is unavailable: {PAIR_AGAIN}" for d in devices
+        )
+        assert not any(r.exc_info for r in caplog.records)
 
 
-async def test_a_bridge_found_with_its_button_pressed_pairs_by_itself(tmp_path: Path) -> None:
+async def test_a_bridge_found_with_its_button_pressed_pairs_by_itself(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     bridge = HueBridgeEmulator(fresh_hosts().allocate(), study_lights())
     await bridge.start()
     registry, adapter, blocking = bare_adapter(tmp_path)
     try:
-        with pytest.raises(DeviceAuthError, match="has not been paired"):
-            await adapter.add_bridge(bridge.address)
+        await add_unpaired(adapter, bridge.address, caplog, "has not been paired")
         bridge.press_link_button()
-        await adapter.add_bridge(bridge.address)
+        await adapter.refresh()  # the coordinator tries the bridge again at the poll
         assert sorted(registry.entities) == ["light.alpha", "light.beta", "light.gamma"]
         stored = load_key(tmp_path, bridge.bridge_id)
         assert stored is not None
@@ -410,14 +439,16 @@ async def test_a_bridge_found_with_its_button_pressed_pairs_by_itself(tmp_path: 
         blocking.shutdown()
 
 
-async def test_without_auto_pairing_a_pressed_button_is_not_used(tmp_path: Path) -> None:
+async def test_without_auto_pairing_a_pressed_button_is_not_used(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     bridge = HueBridgeEmulator(fresh_hosts().allocate(), study_lights())
     await bridge.start()
     bridge.press_link_button()
     _, adapter, blocking = bare_adapter(tmp_path, pair_when_button_pressed=False)
     try:
-        with pytest.raises(DeviceAuthError, match="dobby pair hue"):
-            await adapter.add_bridge(bridge.address)
+        await add_unpaired(adapter, bridge.address, caplog, "dobby pair hue")
+        await adapter.refresh()
         assert bridge.paired == []
     finally:
         await adapter.stop()
