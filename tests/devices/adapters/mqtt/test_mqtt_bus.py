@@ -178,7 +178,7 @@ async def test_a_command_for_a_device_no_longer_listed_is_refused() -> None:
     """An entity whose device left the list: DeviceUnavailableError, nothing sent."""
     async with running_bus([("Hallway/Plug", "plug")], 5) as bus:
         entity = bus.entity("switch.hallway_plug")
-        bus.adapter.devices.clear()  # as after a restart with the device removed meanwhile
+        bus.adapter.listed.clear()  # as after a restart with the device removed meanwhile
         spec, typed = validate_command(
             entity.entity_id, entity.domain, entity.features, "switch.turn_on", {}
         )
