@@ -440,6 +440,7 @@ class MqttAdapter(Adapter):
             return
         device.payload.update(said)
         device.heard = True
+        self._events(device, said)
         if device.problem is not None:
             device.problem = None
             self._publish_availability(device)
@@ -574,6 +575,15 @@ class MqttAdapter(Adapter):
             )
             for entity in device.entities
         ]
+
+    def _events(self, device: ZigbeeDevice, said: Mapping[str, Any]) -> None:
+        """A remote's action in this message is an event (a second press of the same
+        button changes no state, and is a press all the same)."""
+        for entity in device.entities:
+            action = entity.roles.get("action")
+            value = said.get(action.property) if action is not None else None
+            if isinstance(value, str) and value:
+                self.context.fire_event(f"{device.ieee}:{entity.key}", value)
 
     def _push(self, device: ZigbeeDevice) -> None:
         coordinator = self._coordinator(device)
