@@ -204,7 +204,9 @@ class MqttAdapter(Adapter):
         self.device_lists = 0
         """How many device lists have been read (tests wait on it)."""
         self._background = Background()
-        self._discovery_waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self._discovery_waiters: dict[str, list[tuple[asyncio.Future[None], set[str]]]] = {}
+        """Commands waiting for a discovered entity to report, with the topic roles that
+        answer them (a mode command is answered on the mode's state topic)."""
         self.log = _LOGGER
         self.announced: dict[str, discovery.DiscoveredEntity] = {}
         """Home Assistant discovery's entities, by discovery key."""
@@ -514,21 +516,38 @@ class MqttAdapter(Adapter):
             if up or down:
                 self.context.set_available(f"ha:{entity.device_id}", available=up)
             return
-        template = entity.template if role == "state" else discovery.Template(None)
-        value = template.render(payload)
-        if value is None:
-            self.log.warning("%s: no value in %r", entity.key, payload[:60])
-            return
-        entity.values[role] = value
+        if role == "attributes":
+            self._discovered_attributes(entity, payload)
+        else:
+            value = entity.template(role).render(payload)
+            if value is None:
+                self.log.warning("%s: no value in %r", entity.key, payload[:60])
+                return
+            entity.values[role] = value
         state = discovery.state_of(entity)
         if state is None:
             return
         entity.state = state
         if self.announced.get(entity.key) is entity:
             self.context.push_state(f"ha:{entity.unique_id}", state)
-        for waiter in self._discovery_waiters.pop(entity.key, []):
-            if not waiter.done():
+        waiting = self._discovery_waiters.get(entity.key, [])
+        for waiter, roles in waiting:
+            if role in roles and not waiter.done():
                 waiter.set_result(None)
+        waiting[:] = [(w, r) for w, r in waiting if not w.done()]
+
+    def _discovered_attributes(self, entity: discovery.DiscoveredEntity, payload: bytes) -> None:
+        """A `json_attributes_topic` message: a JSON object (or one inside it, by template)."""
+        try:
+            said: Any = json.loads(payload)
+        except ValueError:
+            said = None
+        for step in entity.template("attributes").path or ():
+            said = said.get(step) if isinstance(said, Mapping) else None
+        if not isinstance(said, Mapping):
+            self.log.warning("%s: the attributes are not a JSON object", entity.key)
+            return
+        entity.attributes = dict(said)
 
     async def _execute_discovered(
         self, entity: discovery.DiscoveredEntity, verb: str, params: Params
@@ -536,17 +555,22 @@ class MqttAdapter(Adapter):
         link = self.link
         if link is None:
             raise DeviceConnectionError("cannot be reached: no MQTT broker is configured.")
+        messages = discovery.command(entity, verb, params.model_dump())
+        roles = discovery.answered_on(entity, [topic for topic, _ in messages])
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._discovery_waiters.setdefault(entity.key, []).append(waiter)
-        for topic, payload in discovery.command(entity, verb, params.model_dump()):
-            await link.publish(topic, payload)
-        if not entity.topics().get("state"):
-            return  # optimistic: the device reports nothing back
+        waiting = self._discovery_waiters.setdefault(entity.key, [])
+        waiting.append((waiter, roles))
         try:
+            for topic, payload in messages:
+                await link.publish(topic, payload)
+            if not roles:
+                return  # optimistic: the device reports nothing back
             async with asyncio.timeout(self.config.request_timeout):
                 await waiter
         except TimeoutError:
             raise DeviceTimeoutError("did not answer in time.") from None
+        finally:
+            waiting[:] = [(w, r) for w, r in waiting if w is not waiter]
 
     # -- the registry ---------------------------------------------------------------------
 
