@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiomqtt
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from devices.capabilities import CommandSpec, Params, State
 from devices.coordinator import DeviceLink, Sink
@@ -180,7 +181,7 @@ class BrokerSession(DeviceLink):
             raise DeviceConnectionError("cannot be reached.") from None
         try:
             for topic in self.subscriptions:
-                await client.subscribe(topic, qos=1)
+                await self._subscribe(client, topic)
         except aiomqtt.MqttError as error:
             self.problem = UNREACHABLE
             await _leave(client)
@@ -208,6 +209,14 @@ class BrokerSession(DeviceLink):
         self.on_connection(False, UNREACHABLE)
         if self._sink is not None:
             self._sink.connection_lost(UNREACHABLE)
+
+    async def _subscribe(self, client: aiomqtt.Client, topic: str) -> None:
+        """Subscribe with QoS 1; with MQTT 5, without our own publishes ("no local"): a
+        routine's hundred /set messages need not come back to us."""
+        if self.settings.protocol == "5":
+            await client.subscribe(topic, options=SubscribeOptions(qos=1, noLocal=True))
+        else:
+            await client.subscribe(topic, qos=1)
 
     def describe(self) -> Sequence[tuple[DeviceInfo, Sequence[EntitySpec]]]:
         """The broker is no device of the house: the devices behind it are."""
@@ -251,7 +260,7 @@ class BrokerSession(DeviceLink):
         client = self._client
         if client is not None:
             try:
-                await client.subscribe(topic, qos=1)
+                await self._subscribe(client, topic)
             except aiomqtt.MqttError as error:
                 self.log.debug("Subscribing to %s: %s", topic, error)
 
