@@ -54,6 +54,8 @@ class Path(StrEnum):
     """A device event ran a routine (a button pressed): nobody is there to approve either."""
     WEB = "web"
     MCP = "mcp"
+    MQTT = "mqtt"
+    """A command on Dobby's own entities published on the MQTT broker (agent.bus)."""
 
 
 @dataclass(frozen=True)

@@ -235,18 +235,18 @@ class MqttAdapter(Adapter):
         self.log = logging.getLogger(f"{__name__}[{host}]")
         await self.brokers.set_up(f"{host}:{port}", self._session)
 
-    def _session(self, address: str) -> BrokerSession:
-        host, _, port = address.rpartition(":")
+    def broker_settings(self, host: str, port: int, *, client_id: str = "") -> BrokerSettings:
+        """How to reach the broker at host:port with the configured login and TLS."""
         username, password = self.config.credentials()
-        settings = BrokerSettings(
+        return BrokerSettings(
             host,
-            int(port),
+            port,
             username=username,
             password=password,
             tls=self.config.tls,
             ca_file=self.config.ca_file,
             protocol=self.config.protocol,
-            client_id=self.config.client_id,
+            client_id=client_id or self.config.client_id,
             keepalive=self.config.keepalive,
             reconnect_min=self.config.reconnect_min,
             reconnect_max=self.config.reconnect_max,
@@ -257,6 +257,10 @@ class MqttAdapter(Adapter):
                 f"{self.config.password_env} in the environment"
             ),
         )
+
+    def _session(self, address: str) -> BrokerSession:
+        host, _, port = address.rpartition(":")
+        settings = self.broker_settings(host, int(port))
         base = self.config.base_topic
         prefix = self.config.discovery_prefix
         self.link = BrokerSession(
