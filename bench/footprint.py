@@ -3,7 +3,8 @@
 The demo house's emulators run in a process of their own; a fake Telegram Bot API on
 loopback lets the Telegram channel start as in production. `dobby run` runs as a real
 process: `ready_s` is the time from spawning it to its first `/healthz` 200, `rss_mb` its
-resident memory after `--idle` seconds (30 by default). Targets: 120 MB and 1.5 s.
+resident memory after `--idle` seconds (30 by default). Targets: 120 MB and 1.5 s. The
+demo's Zigbee corner gains `--zigbee` bulbs (100 by default) on the same Mosquitto.
 """
 
 from __future__ import annotations
@@ -33,11 +34,16 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config"
 
 
-def config_dir(directory: Path) -> Path:
-    """The shipped config, discovering on loopback only."""
+def config_dir(directory: Path, settings: dict[str, dict[str, Any]] | None = None) -> Path:
+    """The shipped config, discovering on loopback only, with the emulated house's adapter
+    settings (the Zigbee corner's broker)."""
     directory.mkdir(parents=True, exist_ok=True)
     home = yaml.safe_load((CONFIG / "home.yaml").read_text(encoding="utf-8"))
     home["discovery"] = {"interfaces": ["127.0.0.1"]}
+    adapters = home.setdefault("adapters", {}) or {}
+    for name, extra in (settings or {}).items():
+        adapters[name] = {**(adapters.get(name) or {}), **extra}
+    home["adapters"] = adapters
     (directory / "home.yaml").write_text(yaml.safe_dump(home, allow_unicode=True), "utf-8")
     (directory / "routines.yaml").write_text((CONFIG / "routines.yaml").read_text("utf-8"))
     return directory
@@ -77,6 +83,7 @@ async def measure(
     *,
     env_extra: dict[str, str] | None = None,
     warm: Warm | None = None,
+    settings: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Start `dobby run`, time it to ready, let it idle, read its memory, stop it."""
     port = free_port()
@@ -88,7 +95,8 @@ async def measure(
         "DOBBY_HTTP_HOST": "127.0.0.1",
         "DOBBY_HTTP_PORT": str(port),
     }
-    command = [sys.executable, "-m", "agent", "run", "--config", str(config_dir(work / "config"))]
+    config = config_dir(work / "config", settings)
+    command = [sys.executable, "-m", "agent", "run", "--config", str(config)]
     command += ["--state", str(work / "state")]
     started = time.perf_counter()
     log = (work / "dobby.log").open("wb")
@@ -131,13 +139,23 @@ async def run(argv: list[str], *, json_out: bool) -> dict[str, Any]:
     """Run the benchmark and report it."""
     parser = argparse.ArgumentParser(prog="python -m bench footprint")
     parser.add_argument("--idle", type=float, default=30.0, help="Seconds idle before RSS.")
+    parser.add_argument(
+        "--zigbee", type=int, default=100, help="Zigbee bulbs added to the demo's broker."
+    )
     args = parser.parse_args(argv)
     telegram = FakeBotAPI()
-    with HouseProcess(read_house(CONFIG / "demo" / "house.yaml").devices, latency=0.0):
+    from bench.routine import zigbee_bulb
+
+    devices = [
+        *read_house(CONFIG / "demo" / "house.yaml").devices,
+        *(zigbee_bulb(k + 1) for k in range(args.zigbee)),
+    ]
+    with HouseProcess(devices, latency=0.0) as house:
         await telegram.start()
         try:
             with tempfile.TemporaryDirectory() as work:
-                row = await measure(args.idle, Path(work), telegram)
+                row = await measure(args.idle, Path(work), telegram, settings=house.settings)
+                row["zigbee_bulbs"] = args.zigbee
         finally:
             await telegram.stop()
     document = {"benchmark": "footprint", "results": [row]}
