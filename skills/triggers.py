@@ -75,7 +75,8 @@ class RoutineTriggers:
             return
         who: Requester = replace(current, channel=owner.channel, chat=owner.chat)
         report = await self.run_routine(routine, who, None)
-        await self._tell(f"{trigger.describe().capitalize()}: {report.summary()}", who)
+        said = trigger.describe()
+        await self._tell(f"{said[:1].upper()}{said[1:]}: {report.summary()}", who)
 
     async def _tell(self, text: str, to: Requester) -> None:
         await self.notify(Notice(NoticeKind.SCHEDULE, text, to=to.address))
