@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from agent.config import BusConfig
+from devices.adapters.mqtt.discovery import OWN_NODE
 from devices.adapters.mqtt.link import BrokerLink, BrokerSettings, Will
 from devices.background import Background
 from devices.capabilities import Domain
@@ -99,7 +100,12 @@ class DobbyBus:
         await self.link.stop()
 
     async def unpublish(self) -> None:
-        """Withdraw every entity from the bus: an empty retained config each."""
+        """Withdraw every entity from the bus: an empty retained config each (and announce
+        no more of them until the next start)."""
+        if self._stop_listening is not None:
+            self._stop_listening()
+            self._stop_listening = None
+        await self._background.cancel()  # announcements on their way would undo this
         for topic in list(self.published.values()):
             await self.link.publish(topic, b"", retain=True)
         self.published.clear()
@@ -171,7 +177,7 @@ class DobbyBus:
             return
         component = COMPONENT[entity.domain]
         object_id = entity.entity_id.partition(".")[2]
-        topic = f"{self.config.discovery_prefix}/{component}/dobby/{object_id}/config"
+        topic = f"{self.config.discovery_prefix}/{component}/{OWN_NODE}/{object_id}/config"
         if entity.entity_id not in self.published:
             await self.link.publish(topic, config, retain=True)
             self.published[entity.entity_id] = topic

@@ -233,7 +233,22 @@ class MqttAdapter(Adapter):
         if link is not None and (link.settings.host, link.settings.port) != (host, port):
             await self.brokers.close()  # another broker now: one at a time
         self.log = logging.getLogger(f"{__name__}[{host}]")
-        await self.brokers.set_up(f"{host}:{port}", self._session)
+        address = f"{host}:{port}"
+        await self.brokers.set_up(address, self._session)
+        if not self.brokers.coordinators:  # not reached yet: its coordinator reconnects it after
+            self._background.once("first connection", self._first_connection)
+
+    async def _first_connection(self) -> None:
+        """Try a broker not reached at start with the configured backoff (not only at the
+        rare poll), until it answers; from then on its coordinator keeps it connected."""
+        backoff = BrokerSettings(
+            "", 0, reconnect_min=self.config.reconnect_min, reconnect_max=self.config.reconnect_max
+        ).backoff
+        attempt = 0
+        while not self.brokers.coordinators:
+            await asyncio.sleep(backoff[min(attempt, len(backoff) - 1)])
+            attempt += 1
+            await self.brokers.refresh()
 
     def broker_settings(self, host: str, port: int, *, client_id: str = "") -> BrokerSettings:
         """How to reach the broker at host:port with the configured login and TLS."""

@@ -42,6 +42,8 @@ from devices.capabilities.climate import ClimateFeature, HVACMode
 from devices.capabilities.cover import CoverFeature
 from devices.capabilities.light import LightFeature
 
+OWN_NODE = "dobby"
+"""The node id under which Dobby announces its own entities: never read back as devices."""
 TOPIC = re.compile(r"(?P<component>[^/]+)/(?:(?P<node>[^/]+)/)?(?P<object>[^/]+)/config")
 COMPONENTS = {
     "switch": Domain.SWITCH,
@@ -213,6 +215,8 @@ def read_config(prefix: str, topic: str, payload: bytes) -> DiscoveredEntity | s
     if matched is None:
         raise ConfigProblemError("is not a discovery config topic")
     key = "/".join(p for p in (matched["node"], matched["object"]) if p)
+    if matched["node"] == OWN_NODE:
+        return None  # Dobby's own entities, announced by Dobby on the bus (agent.bus)
     if not payload.strip():
         return key
     domain = COMPONENTS.get(matched["component"])

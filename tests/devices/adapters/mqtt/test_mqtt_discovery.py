@@ -232,3 +232,10 @@ async def test_an_esphome_thermostat_takes_a_mode_and_a_temperature() -> None:
         )
         await adapter.execute(registry.entity(climate), spec, typed)
         assert emulator.mode == "heat"
+
+
+def test_dobbys_own_announcements_are_not_devices() -> None:
+    """What Dobby announces on the bus (node id `dobby`) is never read back as a device."""
+    payload = json.dumps({"name": "Plug", "cmd_t": "dobby/switch/plug/set"}).encode()
+    assert read_config("homeassistant", "homeassistant/switch/dobby/plug/config", payload) is None
+    assert read_config("homeassistant", "homeassistant/switch/dobby/plug/config", b"") is None

@@ -102,6 +102,10 @@ async def test_dobbys_entities_are_announced_and_commanded_through_the_policy() 
                 lambda: "does not take 'EXPLODE'" in heard.messages[f"{PLUG}/refused"].decode()
             )
 
+            # The adapter on the same broker does not take Dobby's own announcements for
+            # devices of the house.
+            assert not [e for e in bus.registry.entities if e.startswith("switch.hallway_plug_")]
+
             await dobby.unpublish()
             assert await until(lambda: heard.messages.get(CONFIG) == b"")
             assert dobby.published == {}
