@@ -51,6 +51,7 @@ from skills.routines import Routine, find_routine
 from skills.yaml_edit import YamlEditError
 
 if TYPE_CHECKING:
+    from agent.bus import DobbyBus
     from agent.llm.agent import Turn
 
 _LOGGER = logging.getLogger(__name__)
@@ -175,6 +176,8 @@ class Dobby:
         self.notifications = Notifications(database_path(state_dir))
         """News for the household chat, kept in an outbox until each channel has sent it."""
         self.alarm_watch = watch_alarms(self.registry, self.notifications)
+        self.bus: DobbyBus | None = None
+        """Dobby's own entities on the MQTT broker, when home.yaml's `bus` says so."""
         self.routines = build_book(
             self.house,
             config.routines.routines,
@@ -265,6 +268,22 @@ class Dobby:
         if freeze:
             freeze_startup_objects()
         await self.routines.start()
+        if self.config.home.bus.enabled:
+            await self._start_bus()
+
+    async def _start_bus(self) -> None:
+        """Dobby's own entities on the mqtt adapter's broker (agent.bus)."""
+        from agent.bus import DobbyBus
+        from devices.adapters.mqtt.adapter import MqttAdapter
+
+        adapter = await self._adapter("mqtt") if "mqtt" in self.enabled else None
+        host = adapter.config.broker_host if isinstance(adapter, MqttAdapter) else None
+        if not isinstance(adapter, MqttAdapter) or host is None:
+            _LOGGER.warning("bus.enabled needs the mqtt adapter with a broker (adapters.mqtt)")
+            return
+        settings = adapter.broker_settings(host, adapter.config.broker_port, client_id="dobby-bus")
+        self.bus = DobbyBus(self.house, settings, self.config.home.bus)
+        self.bus.start()
 
     def _routines_changed(self, routines: list[Routine]) -> None:
         """Routines were saved, renamed or deleted: every reader sees the new ones."""
@@ -532,6 +551,9 @@ class Dobby:
 
     async def stop(self) -> None:
         """Stop pollers, discovery and adapters, and close the database."""
+        if self.bus is not None:
+            await self.bus.stop()
+            self.bus = None
         self.outside.stop()
         await self.routines.stop()
         await self.alarm_watch.stop()

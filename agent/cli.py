@@ -268,6 +268,35 @@ def discover(
             item["source"], item["type"], item["host"], item["name"], item["adapter"] or "unknown"
         )
     console.print(found)
+    broker = report.get("broker")
+    if broker is not None:
+        _print_broker(console, broker)
+
+
+def _print_broker(console: Console, broker: dict[str, Any]) -> None:
+    """The configured MQTT broker and what it announced."""
+    state = "reached" if broker["connected"] else f"not reached: {broker['problem']}"
+    console.print(f"MQTT broker {broker['address']}: {state}")
+    zigbee = broker["zigbee2mqtt"]
+    online = {True: "online", False: "offline", None: "not heard"}[zigbee["online"]]
+    devices = Table(
+        "friendly name",
+        "ieee",
+        "model",
+        "entities",
+        title=f"Zigbee2MQTT ({zigbee['base_topic']}, {online})",
+    )
+    for item in zigbee["devices"]:
+        model = " ".join(str(p) for p in (item["vendor"], item["model"]) if p)
+        devices.add_row(item["friendly_name"], item["ieee"], model, ", ".join(item["entities"]))
+    console.print(devices)
+    found = broker["discovery"]
+    entities = Table(
+        "topic", "domain", "name", title=f"Home Assistant discovery ({found['prefix']})"
+    )
+    for item in found["entities"]:
+        entities.add_row(item["key"], item["domain"], item["name"])
+    console.print(entities)
 
 
 def _pairing(adapter: str, *, unpair: bool) -> tuple[PairHook, Manifest]:

@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from devices.capabilities import Domain
 from devices.lan import interface_addresses
 from skills.actions import Role
 from skills.policy import PolicyConfig
@@ -188,6 +189,29 @@ class AssistantConfig(BaseModel):
     """The name people address it by ("Dobby, it's sleepy time"); ignored when reading."""
 
 
+class BusConfig(BaseModel):
+    """The `bus` section of home.yaml: Dobby's entities on the MQTT broker."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    base_topic: str = "dobby"
+    discovery_prefix: str = "homeassistant"
+    role: Role = Role.MEMBER
+    """What a command from the bus may do: the role of the request it becomes."""
+    sensitive: Literal["refuse", "allow"] = "refuse"
+    """Sensitive commands from the bus: refused (nobody can approve them there), or allowed."""
+    domains: list[Domain] = [
+        Domain.LIGHT,
+        Domain.SWITCH,
+        Domain.COVER,
+        Domain.LOCK,
+        Domain.SENSOR,
+        Domain.BINARY_SENSOR,
+    ]
+    """The kinds of entity published."""
+
+
 class HomeConfig(BaseModel):
     """The shape of home.yaml."""
 
@@ -221,6 +245,8 @@ class HomeConfig(BaseModel):
     """MCP servers whose allowed tools the LLM agent may use, by a short name."""
     whatsapp: WhatsAppConfig = WhatsAppConfig()
     """The approved templates for notices outside the 24-hour window, and the alarm's bound."""
+    bus: BusConfig = BusConfig()
+    """Dobby's own entities on the MQTT broker (agent.bus); off unless enabled."""
 
     @field_validator("language")
     @classmethod

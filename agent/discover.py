@@ -7,12 +7,35 @@ from typing import Any
 
 from agent.config import Config
 from devices.discovery import Discovery
-from devices.plugin import Discovered, load_adapters
+from devices.plugin import Discovered, LoadedAdapters, load_adapters
+
+
+def _broker(config: Config, loaded: LoadedAdapters) -> Any:
+    """A survey of the configured MQTT broker, if the mqtt adapter is on and has one."""
+    from agent.app import enabled_adapters
+    from agent.config import ConfigError
+
+    try:
+        enabled = enabled_adapters(config, loaded).get("mqtt")
+    except ConfigError:
+        return None  # `dobby config check` says what is wrong
+    if enabled is None:
+        return None
+    from devices.adapters.mqtt.config import MqttConfig
+
+    settings = enabled.config
+    if not isinstance(settings, MqttConfig) or settings.broker_host is None:
+        return None
+    from devices.adapters.mqtt.survey import Survey
+
+    return Survey(settings)
 
 
 async def scan(config: Config, seconds: float, interfaces: list[str] | None) -> dict[str, Any]:
-    """Listen for `seconds` and report adapters, plugin problems and every answer."""
+    """Listen for `seconds` and report adapters, plugin problems and every answer, and what
+    the configured MQTT broker announces."""
     loaded = load_adapters()
+    broker = _broker(config, loaded)
 
     async def ignore(_: Discovered) -> None:
         return None
@@ -24,10 +47,15 @@ async def scan(config: Config, seconds: float, interfaces: list[str] | None) -> 
         list_unknown=True,
     )
     await discovery.start()
+    heard: dict[str, Any] | None = None
     try:
+        if broker is not None:
+            await broker.start()
         await asyncio.sleep(seconds)
     finally:
         await discovery.stop()
+        if broker is not None:
+            heard = await broker.stop()
     found = [
         {
             "source": f.found.source,
@@ -44,4 +72,4 @@ async def scan(config: Config, seconds: float, interfaces: list[str] | None) -> 
         described.pop("config")
         adapters.append(described)
     problems = [{"entry_point": p.entry_point, "reason": p.reason} for p in loaded.problems]
-    return {"adapters": adapters, "problems": problems, "found": found}
+    return {"adapters": adapters, "problems": problems, "found": found, "broker": heard}

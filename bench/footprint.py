@@ -8,7 +8,8 @@ emulators may share loopback) and its wired devices' settings, as `dobby demo` d
 entity found while idle (`entities`; `expected` counts the house file's own), `rss_mb` its
 resident memory after `--idle` seconds (30 by default). HomeKit accessories stay unpaired
 (`dobby demo` offers their setup codes in its own process; `dobby run` would need
-`dobby pair homekit`), so their entities are not found. Targets: 120 MB and 1.5 s.
+`dobby pair homekit`), so their entities are not found. Targets: 120 MB and 1.5 s. The
+demo's Zigbee corner gains `--zigbee` bulbs (100 by default) on the same Mosquitto.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def config_dir(directory: Path, house: HouseProcess) -> Path:
     home["discovery"] = {"interfaces": ["127.0.0.1"]}
     adapters = home.get("adapters") or {}
     for name, extra in house.settings.items():
-        adapters[name] = {**adapters.get(name, {}), **extra}
+        adapters[name] = {**(adapters.get(name) or {}), **extra}
     home["adapters"] = adapters
     (directory / "home.yaml").write_text(yaml.safe_dump(home, allow_unicode=True), "utf-8")
     (directory / "routines.yaml").write_text((CONFIG / "routines.yaml").read_text("utf-8"))
@@ -155,13 +156,23 @@ async def run(argv: list[str], *, json_out: bool) -> dict[str, Any]:
     """Run the benchmark and report it."""
     parser = argparse.ArgumentParser(prog="python -m bench footprint")
     parser.add_argument("--idle", type=float, default=30.0, help="Seconds idle before RSS.")
+    parser.add_argument(
+        "--zigbee", type=int, default=100, help="Zigbee bulbs added to the demo's broker."
+    )
     args = parser.parse_args(argv)
     telegram = FakeBotAPI()
-    with HouseProcess(read_house(CONFIG / "demo" / "house.yaml").devices, latency=0.0) as house:
+    from bench.routine import zigbee_bulb
+
+    devices = [
+        *read_house(CONFIG / "demo" / "house.yaml").devices,
+        *(zigbee_bulb(k + 1) for k in range(args.zigbee)),
+    ]
+    with HouseProcess(devices, latency=0.0) as house:
         await telegram.start()
         try:
             with tempfile.TemporaryDirectory() as work:
                 row = await measure(args.idle, Path(work), telegram, house)
+                row["zigbee_bulbs"] = args.zigbee
         finally:
             await telegram.stop()
     document = {"benchmark": "footprint", "results": [row]}

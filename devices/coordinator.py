@@ -182,6 +182,15 @@ class Sink(ABC):
     def connection_lost(self, reason: str) -> None:
         """The device's connection (or its event stream) dropped."""
 
+    @abstractmethod
+    def unavailable(self, reason: str) -> None:
+        """The connection holds, but the device cannot act now (its hub says it is offline,
+        it sent garbage unasked): unavailable until it answers again."""
+
+    @abstractmethod
+    def answered(self) -> None:
+        """The device said something that proves it is there (its hub says it is back)."""
+
 
 class DeviceLink(ABC):
     """The client library's calls for one device; an adapter writes one per kind.
@@ -506,6 +515,10 @@ class Coordinator(Sink, Generic[_L]):
             self.available = True
             for device_id in self.device_ids:
                 self.context.set_available(device_id, available=True)
+
+    def unavailable(self, reason: str) -> None:
+        """Unavailable (the connection holds) until the device answers again."""
+        self._mark_unavailable(reason)
 
     def _mark_unavailable(self, reason: str) -> None:
         self.available = False

@@ -248,6 +248,15 @@ class AdapterContext:
             return
         self.registry.update_state(entity.entity_id, state)
 
+    def fire_event(self, unique_id: str, value: str) -> None:
+        """One of this adapter's entities did something that is no state (a button press):
+        routines with an event trigger for it run."""
+        entity = self.registry.by_unique_id(f"{self.name}:{unique_id}")
+        if entity is None:
+            _LOGGER.debug("%s fired %r for unknown entity %s", self.name, value, unique_id)
+            return
+        self.registry.fire_event(entity.entity_id, value)
+
     def remove_entity(self, unique_id: str) -> None:
         """Forget one of this adapter's entities (its device withdrew it)."""
         self.registry.remove_entity(f"{self.name}:{unique_id}")

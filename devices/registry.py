@@ -52,6 +52,18 @@ class Change:
 Listener = Callable[[Change], None]
 
 
+@dataclass(frozen=True)
+class DeviceEvent:
+    """Something a device did that is no state: a button pressed, a remote's action."""
+
+    entity: Entity
+    value: str
+    """What happened, in the device's words ("toggle", "single", "arrow_left_click")."""
+
+
+EventListener = Callable[[DeviceEvent], None]
+
+
 @dataclass
 class Registry:
     """The home as Dobby knows it."""
@@ -64,6 +76,7 @@ class Registry:
     """Keyed by the entity id the adapter's name would give, or by unique id."""
     _by_unique_id: dict[str, str] = field(default_factory=dict)
     _listeners: list[Listener] = field(default_factory=list)
+    _event_listeners: list[EventListener] = field(default_factory=list)
 
     # -- floors and areas ---------------------------------------------------------------
 
@@ -242,6 +255,20 @@ class Registry:
         """Call `listener` on every change; returns a function that stops it."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    def fire_event(self, entity_id: str, value: str) -> None:
+        """Tell the event listeners that an entity's device did `value` (a press)."""
+        event = DeviceEvent(self.entities[entity_id], value)
+        for listener in list(self._event_listeners):
+            try:
+                listener(event)
+            except Exception:
+                _LOGGER.exception("An event listener failed")
+
+    def listen_events(self, listener: EventListener) -> Callable[[], None]:
+        """Call `listener` on every device event; returns a function that stops it."""
+        self._event_listeners.append(listener)
+        return lambda: self._event_listeners.remove(listener)
 
     async def wait_until(self, predicate: Callable[[], bool], within: float) -> bool:
         """Wait until `predicate()` holds after some change, at most `within` seconds."""

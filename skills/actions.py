@@ -50,8 +50,12 @@ class Path(StrEnum):
     """A tool call of the LLM agent."""
     SCHEDULE = "schedule"
     """A schedule fired: a one-shot command, a routine's schedule, a catch-up run."""
+    TRIGGER = "trigger"
+    """A device event ran a routine (a button pressed): nobody is there to approve either."""
     WEB = "web"
     MCP = "mcp"
+    MQTT = "mqtt"
+    """A command on Dobby's own entities published on the MQTT broker (agent.bus)."""
 
 
 @dataclass(frozen=True)

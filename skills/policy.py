@@ -198,7 +198,7 @@ class Policy:
             return Decision(action, Verdict.REFUSE, bound)
         for rule in self.config.confirm:
             if rule.matches(action, entity) and not self.approval_holds(plan):
-                if plan.path is Path.SCHEDULE:  # nobody is there to press Approve now
+                if plan.path in (Path.SCHEDULE, Path.TRIGGER):  # nobody there to Approve now
                     return Decision(
                         action,
                         Verdict.REFUSE,

@@ -34,6 +34,7 @@ from skills.scheduler import (
     trigger_for,
 )
 from skills.sun import Location
+from skills.triggers import RoutineTriggers
 
 _BOOKS: weakref.WeakValueDictionary[int, RoutineBook] = weakref.WeakValueDictionary()
 """Books by `id(house)`: a House is a mutable dataclass, so it cannot be a weak key."""
@@ -70,6 +71,15 @@ class RoutineBook:
         self.store = store
         self.runner = RoutineRunner(house, lambda: self.routines, clock or SystemClock())
         self.scheduler: RoutineScheduler | None = None
+        self.triggers = RoutineTriggers(
+            house.registry,
+            lambda: self.routines,
+            lambda routine, who, approver: self.runner.run(
+                routine, who, path=ActionPath.TRIGGER, approved_by=approver
+            ),
+            self.publish,
+        )
+        """Device events (a button press) that run routines."""
         self.notices: list[Notice] = []
         """Notices this book published (scheduled runs, missed runs), the newest last."""
         self.notify: Notify | None = None
@@ -84,12 +94,14 @@ class RoutineBook:
             await self.notify(notice)
 
     async def start(self) -> None:
-        """Start the scheduler, if there is one."""
+        """Listen for device events that run routines; start the scheduler, if there is one."""
+        self.triggers.start()
         if self.scheduler is not None:
             await self.scheduler.start()
 
     async def stop(self) -> None:
-        """Stop the scheduler; stored schedules stay for the next start."""
+        """Stop the scheduler (stored schedules stay for the next start) and the triggers."""
+        await self.triggers.stop()
         if self.scheduler is not None:
             await self.scheduler.stop()
 
@@ -436,6 +448,7 @@ def build_book(
     book.notify = notify
     if directory is not None:
         book.runner.directory = directory
+        book.triggers.directory = directory
     if database is not None:
         book.scheduler = RoutineScheduler(
             database,

@@ -10,6 +10,7 @@ condition (a time window, the state of a device).
       - name: good morning
         phrases: [morning]
         schedules: [{at: "06:30", days: weekdays}, {sun: sunrise, offset: -15m}]
+        triggers: [{device: Bedside Button, action: single}]
         steps:
           - command: cover.open
             condition: {domain: alarm_panel, state: disarmed}
@@ -266,6 +267,30 @@ class Schedule(BaseModel):
         return f"{shift}{self.sun} {days}"
 
 
+class EventTrigger(BaseModel):
+    """A device event that runs a routine: a button pressed, a remote's action.
+
+    `{device: Hallway Remote, action: toggle}`: `device` names the entity that reports the
+    action (its name or entity id), `action` is the value it reports.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    device: str = Field(min_length=1)
+    action: str = Field(min_length=1)
+
+    def matches(self, entity_id: str, name: str, value: str) -> bool:
+        """Whether an event of the entity (`entity_id`, called `name`) is this trigger's."""
+        if value != self.action:
+            return False
+        wanted = normalize(self.device)
+        return self.device == entity_id or wanted in (normalize(name), normalize(entity_id))
+
+    def describe(self) -> str:
+        """ "when Hallway Remote sends toggle"."""
+        return f"when {self.device} sends {self.action}"
+
+
 class Routine(BaseModel):
     """A named list of steps, the phrases that run it, and when it runs by itself."""
 
@@ -279,6 +304,8 @@ class Routine(BaseModel):
     condition: Condition | None = None
     steps: list[Step] = Field(min_length=1)
     schedules: list[Schedule] = []
+    triggers: list[EventTrigger] = []
+    """Device events that run it (a button press), as the routine's owner."""
     made_by: str | None = None
     """The member who made it in chat (`telegram:1001`); its schedules act as them, with
     the role they have when it fires. Unset: the admin who wrote routines.yaml."""

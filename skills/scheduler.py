@@ -369,7 +369,7 @@ class RoutineScheduler:
         await self._settle(job_id)
         routine = find_routine(self.routines(), name)
         if requester is None and routine is not None:
-            requester = _owner(routine)
+            requester = routine_owner(routine)
         if routine is None:
             text = f"Scheduled routine {name!r} did not run: it no longer exists."
             await self._publish(text, requester)
@@ -434,7 +434,7 @@ class RoutineScheduler:
         task.add_done_callback(self._tasks.discard)
 
 
-def _owner(routine: Routine) -> Requester:
+def routine_owner(routine: Routine) -> Requester:
     """Who a routine's own schedule acts as: the member who made it (their role is looked
     up when it fires, and news goes to their own chat), or routines.yaml's admin."""
     if routine.made_by is None:

@@ -19,15 +19,16 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from devices.adapters.mqtt import discovery
 from devices.adapters.mqtt.config import MqttConfig
 from devices.adapters.mqtt.exposes import ZigbeeEntity, command_payload, gettable, plan, state_of
-from devices.adapters.mqtt.link import BrokerLink, BrokerSettings
+from devices.adapters.mqtt.link import BrokerSession, BrokerSettings
 from devices.adapters.mqtt.manifest import MANIFEST
+from devices.background import Background
 from devices.capabilities import CommandSpec, Params, State
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import (
@@ -39,7 +40,16 @@ from devices.errors import (
     DeviceUnavailableError,
     UnsupportedCommandError,
 )
-from devices.plugin import Adapter, AdapterConfig, AdapterContext, Discovered
+from devices.plugin import (
+    Adapter,
+    AdapterConfig,
+    AdapterContext,
+    Coordinator,
+    DeviceLink,
+    Devices,
+    Discovered,
+    Sink,
+)
 
 BROKER = "mqtt-broker"
 """The `Discovered.type` of a broker named by config or a demo."""
@@ -63,8 +73,7 @@ class ZigbeeDevice:
     payload: dict[str, Any] = field(default_factory=dict)
     """The device's state JSON, merged from every message."""
     heard: bool = False
-    """Whether a valid state has arrived (the device is added once it has, or on a timer)."""
-    added: bool = False
+    """Whether a valid state has arrived."""
     online: bool | None = None
     """What `<friendly_name>/availability` last said (None: it never said)."""
     problem: str | None = None
@@ -83,8 +92,99 @@ def _name_and_area(friendly_name: str) -> tuple[str, str | None]:
     return friendly_name, None
 
 
+class ZigbeeLink(DeviceLink):
+    """One Zigbee device behind Zigbee2MQTT, through the broker's session.
+
+    Its address is its friendly name (its place on the bus), its unique id its IEEE
+    address. A read asks with `/get` what may be asked and waits for the state the device
+    reports; a command publishes to `/set` and waits for the reported state, which is
+    then the read-back. A device that may be asked nothing is read from what it last
+    reported (it reports every change).
+    """
+
+    def __init__(self, address: str, adapter: MqttAdapter) -> None:
+        super().__init__(address)
+        self.adapter = adapter
+        self.sink: Sink | None = None
+        self.fresh = False
+        """The device reported its state after the last command: the read-back needs no
+        /get of its own."""
+
+    def _device(self) -> ZigbeeDevice:
+        device = self.adapter.listed.get(self.address)
+        if device is None or device.gone or (self.unique_id and device.ieee != self.unique_id):
+            raise DeviceUnavailableError("is no longer listed by Zigbee2MQTT.")
+        return device
+
+    async def connect(self) -> None:
+        """The broker is reached and Zigbee2MQTT lists the device."""
+        session = self.adapter.link
+        if session is None or not session.connected:
+            problem = session.problem if session is not None else "no MQTT broker"
+            raise DeviceConnectionError(f"cannot be reached: {problem}.")
+        self.unique_id = self._device().ieee
+
+    async def ready(self) -> None:
+        """Wait for the device's state (retained states come right after the list); a
+        device that says nothing within the request timeout is asked with /get, if it may be."""
+        device = self._device()
+        if device.heard:
+            return
+        with contextlib.suppress(DeviceError):
+            await self.adapter.heard(device)
+            return
+        asked = gettable(device.entities)
+        if asked and not device.heard:
+            with contextlib.suppress(DeviceError):
+                await self.adapter.send(device, "get", asked)
+
+    def describe(self) -> Sequence[tuple[DeviceInfo, Sequence[EntitySpec]]]:
+        """The device and its entities."""
+        device = self._device()
+        return [(device.info, self.adapter.specs(device))]
+
+    async def read(self) -> Mapping[str, State]:
+        """Ask the device with /get where it may be asked; else what it last reported."""
+        device = self._device()
+        asked = gettable(device.entities)
+        if self.fresh:
+            self.fresh = False
+        elif asked:
+            await self.adapter.send(device, "get", asked)
+        else:
+            reason = self.adapter.why_unavailable(device)
+            if reason is not None:
+                raise DeviceConnectionError(f"cannot be read: {reason}.")
+        return self.adapter.states(device)
+
+    async def command(self, unique_id: str, command: CommandSpec, params: Params) -> None:
+        """Publish to the device's /set; done when it reports its state after it."""
+        device = self._device()
+        key = unique_id.rpartition(":")[2]
+        planned = next((e for e in device.entities if e.key == key), None)
+        if planned is None:
+            raise UnsupportedCommandError("is no longer offered by the device.")
+        try:
+            payload = command_payload(planned, command.verb, params)
+        except ValueError as error:
+            raise UnsupportedCommandError(f"cannot {command.verb.replace('_', ' ')}.") from error
+        self.fresh = False
+        await self.adapter.send(device, "set", payload)
+        self.fresh = True
+
+    async def subscribe(self, sink: Sink) -> bool:
+        """Zigbee2MQTT pushes every change; the adapter hands them to `sink`."""
+        self.sink = sink
+        return True
+
+
 class MqttAdapter(Adapter):
-    """Devices announced on an MQTT broker: Zigbee2MQTT's."""
+    """Devices announced on an MQTT broker: Zigbee2MQTT's, and Home Assistant discovery's.
+
+    The broker's session is a device link of its own, on a coordinator that reconnects it
+    with backoff; every Zigbee device has its own link and coordinator (availability,
+    read-back, retries), its messages routed to it by friendly name.
+    """
 
     manifest = MANIFEST
     poll_interval = 300.0
@@ -94,19 +194,23 @@ class MqttAdapter(Adapter):
 
     def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
         super().__init__(context, config)
-        self.link: BrokerLink | None = None
-        self.devices: dict[str, ZigbeeDevice] = {}
-        """By friendly name."""
+        self.brokers: Devices[BrokerSession] = Devices(context, timeout=self.config.request_timeout)
+        self.devices: Devices[ZigbeeLink] = Devices(context, timeout=self.config.request_timeout)
+        self.link: BrokerSession | None = None
+        """The broker's session (the latest made)."""
+        self.listed: dict[str, ZigbeeDevice] = {}
+        """Zigbee2MQTT's device list, by friendly name."""
         self.bridge_online: bool | None = None
         self.device_lists = 0
         """How many device lists have been read (tests wait on it)."""
-        self._timers: set[asyncio.TimerHandle] = set()
-        self._discovery_waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self._background = Background()
+        self._discovery_waiters: dict[str, list[tuple[asyncio.Future[None], set[str]]]] = {}
+        """Commands waiting for a discovered entity to report, with the topic roles that
+        answer them (a mode command is answered on the mode's state topic)."""
         self.log = _LOGGER
         self.announced: dict[str, discovery.DiscoveredEntity] = {}
         """Home Assistant discovery's entities, by discovery key."""
         self._routes: dict[str, list[tuple[discovery.DiscoveredEntity, str]]] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- the broker -----------------------------------------------------------------------
 
@@ -124,14 +228,32 @@ class MqttAdapter(Adapter):
             await self.connect(found.host, found.port or self.config.broker_port)
 
     async def connect(self, host: str, port: int) -> None:
-        """Keep a connection to the broker at host:port (idempotent)."""
+        """Connect to the broker at host:port, kept by its coordinator (idempotent)."""
         link = self.link
-        if link is not None and (link.settings.host, link.settings.port) == (host, port):
-            return
-        if link is not None:
-            await link.stop()
+        if link is not None and (link.settings.host, link.settings.port) != (host, port):
+            await self.brokers.close()  # another broker now: one at a time
+        self.log = logging.getLogger(f"{__name__}[{host}]")
+        address = f"{host}:{port}"
+        await self.brokers.set_up(address, self._session)
+        if not self.brokers.coordinators:  # not reached yet: its coordinator reconnects it after
+            self._background.once("first connection", self._first_connection)
+
+    async def _first_connection(self) -> None:
+        """Try a broker not reached at start with the configured backoff (not only at the
+        rare poll), until it answers; from then on its coordinator keeps it connected."""
+        backoff = BrokerSettings(
+            "", 0, reconnect_min=self.config.reconnect_min, reconnect_max=self.config.reconnect_max
+        ).backoff
+        attempt = 0
+        while not self.brokers.coordinators:
+            await asyncio.sleep(backoff[min(attempt, len(backoff) - 1)])
+            attempt += 1
+            await self.brokers.refresh()
+
+    def broker_settings(self, host: str, port: int, *, client_id: str = "") -> BrokerSettings:
+        """How to reach the broker at host:port with the configured login and TLS."""
         username, password = self.config.credentials()
-        settings = BrokerSettings(
+        return BrokerSettings(
             host,
             port,
             username=username,
@@ -139,7 +261,7 @@ class MqttAdapter(Adapter):
             tls=self.config.tls,
             ca_file=self.config.ca_file,
             protocol=self.config.protocol,
-            client_id=self.config.client_id,
+            client_id=client_id or self.config.client_id,
             keepalive=self.config.keepalive,
             reconnect_min=self.config.reconnect_min,
             reconnect_max=self.config.reconnect_max,
@@ -150,24 +272,29 @@ class MqttAdapter(Adapter):
                 f"{self.config.password_env} in the environment"
             ),
         )
-        self.log = logging.getLogger(f"{__name__}[{host}]")
+
+    def _session(self, address: str) -> BrokerSession:
+        host, _, port = address.rpartition(":")
+        settings = self.broker_settings(host, int(port))
         base = self.config.base_topic
         prefix = self.config.discovery_prefix
-        self.link = BrokerLink(
+        self.link = BrokerSession(
             settings,
             [f"{base}/#", f"{prefix}/#", *self._routes],
             self._message,
             self._connection,
             logger=self.log,
         )
-        self.link.start()
+        return self.link
 
     def _connection(self, connected: bool, reason: str) -> None:
         if connected:
             self.bridge_online = None  # said again by the retained bridge/state
         else:
-            for device in self.devices.values():
+            for device in self.listed.values():
                 self._fail(device, DeviceConnectionError(f"cannot be reached: {reason}."))
+        for entity in self.announced.values():
+            self.context.set_available(f"ha:{entity.device_id}", available=connected, reason=reason)
         self._publish_availability()
 
     # -- messages -------------------------------------------------------------------------
@@ -210,14 +337,14 @@ class MqttAdapter(Adapter):
     def _bridge_state(self, payload: bytes) -> None:
         self.bridge_online = self._online(payload)
         if self.bridge_online is False:
-            for device in self.devices.values():
+            for device in self.listed.values():
                 self._fail(
                     device, DeviceConnectionError("cannot be reached: Zigbee2MQTT is offline.")
                 )
         self._publish_availability()
 
     def _availability(self, friendly_name: str, payload: bytes) -> None:
-        device = self.devices.get(friendly_name)
+        device = self.listed.get(friendly_name)
         if device is None:
             return
         device.online = self._online(payload)
@@ -233,7 +360,7 @@ class MqttAdapter(Adapter):
         if not isinstance(said, Mapping) or said.get("level") != "error":
             return
         failed = FAILED.search(str(said.get("message", "")))
-        if failed is None or (device := self.devices.get(failed["name"])) is None:
+        if failed is None or (device := self.listed.get(failed["name"])) is None:
             return
         why = failed["why"].removeprefix("Error: ").strip().rstrip(".")
         if any(word in why for word in UNREACHED):
@@ -256,19 +383,33 @@ class MqttAdapter(Adapter):
             if device is None:
                 continue
             seen.add(device.friendly_name)
-            known = self.devices.get(device.friendly_name)
+            known = self.listed.get(device.friendly_name)
             if known is not None and known.ieee == device.ieee:
-                known.info, known.entities, known.gone = device.info, device.entities, False
-                if known.added:
-                    self._add(known)
+                known.info, known.entities = device.info, device.entities
+                coordinator = self._coordinator(known)
+                if coordinator is not None:
+                    coordinator.publish()
+                if known.gone:
+                    known.gone = False
+                    self._publish_availability(known)
                 continue
-            self.devices[device.friendly_name] = device
-            self._meet(device)
-        for name, device in self.devices.items():
+            self.listed[device.friendly_name] = device
+            self._background.spawn(self.devices.set_up(device.friendly_name, self._zigbee_link))
+        for name, device in self.listed.items():
             if name not in seen and not device.gone:
                 device.gone = True
                 self._publish_availability(device)
         self.device_lists += 1
+
+    def _zigbee_link(self, friendly_name: str) -> ZigbeeLink:
+        return ZigbeeLink(friendly_name, self)
+
+    def _coordinator(self, device: ZigbeeDevice) -> Coordinator[ZigbeeLink] | None:
+        """The coordinator of a listed device, if it is set up under this name."""
+        coordinator = self.devices.coordinators.get(device.ieee)
+        if coordinator is None or coordinator.link.address != device.friendly_name:
+            return None
+        return coordinator
 
     def _read_entry(self, topic: str, entry: Any) -> ZigbeeDevice | None:
         if not isinstance(entry, Mapping) or entry.get("type") == "Coordinator":
@@ -299,31 +440,8 @@ class MqttAdapter(Adapter):
         )
         return ZigbeeDevice(ieee, name, info, planned.entities)
 
-    def _meet(self, device: ZigbeeDevice) -> None:
-        """A new device: added once its state is heard (retained states come with the list),
-        else after `request_timeout`, asking it with /get where it may be asked."""
-        if device.heard:
-            self._add(device)
-            return
-        loop = asyncio.get_running_loop()
-        timer = loop.call_later(self.config.request_timeout, self._add_late, device)
-        self._timers.add(timer)
-
-    def _add_late(self, device: ZigbeeDevice) -> None:
-        if device.added or self.devices.get(device.friendly_name) is not device:
-            return
-        self._add(device)
-        asked = gettable(device.entities)
-        if asked and self.link is not None and self.link.connected:
-            task = asyncio.create_task(self._get(device, asked))
-            task.add_done_callback(lambda t: t.cancelled() or t.exception())
-
-    async def _get(self, device: ZigbeeDevice, asked: dict[str, str]) -> None:
-        assert self.link is not None
-        await self.link.publish(f"{self.config.base_topic}/{device.friendly_name}/get", asked)
-
     def _state(self, friendly_name: str, topic: str, payload: bytes, retained: bool) -> None:
-        device = self.devices.get(friendly_name)
+        device = self.listed.get(friendly_name)
         if device is None:
             if not retained:
                 self.log.debug("%s: no such device in Zigbee2MQTT's list", topic)
@@ -342,12 +460,12 @@ class MqttAdapter(Adapter):
             self._publish_availability(device)
             return
         device.payload.update(said)
-        device.problem = None
         device.heard = True
-        if not device.added:
-            self._add(device)
-        else:
-            self._push(device)
+        self._events(device, said)
+        if device.problem is not None:
+            device.problem = None
+            self._publish_availability(device)
+        self._push(device)
         for waiter in device.waiters:
             if not waiter.done():
                 waiter.set_result(None)
@@ -376,13 +494,8 @@ class MqttAdapter(Adapter):
         for role, wanted in found.topics().items():
             self._routes.setdefault(wanted, []).append((found, role))
             if self.link is not None:
-                self._spawn(self.link.subscribe(wanted))
+                self._background.spawn(self.link.subscribe_topic(wanted))
         self._add_discovered(found)
-
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     def _add_discovered(self, found: discovery.DiscoveredEntity) -> None:
         same = [e for e in self.announced.values() if e.device_id == found.device_id]
@@ -422,21 +535,38 @@ class MqttAdapter(Adapter):
             if up or down:
                 self.context.set_available(f"ha:{entity.device_id}", available=up)
             return
-        template = entity.template if role == "state" else discovery.Template(None)
-        value = template.render(payload)
-        if value is None:
-            self.log.warning("%s: no value in %r", entity.key, payload[:60])
-            return
-        entity.values[role] = value
+        if role == "attributes":
+            self._discovered_attributes(entity, payload)
+        else:
+            value = entity.template(role).render(payload)
+            if value is None:
+                self.log.warning("%s: no value in %r", entity.key, payload[:60])
+                return
+            entity.values[role] = value
         state = discovery.state_of(entity)
         if state is None:
             return
         entity.state = state
         if self.announced.get(entity.key) is entity:
             self.context.push_state(f"ha:{entity.unique_id}", state)
-        for waiter in self._discovery_waiters.pop(entity.key, []):
-            if not waiter.done():
+        waiting = self._discovery_waiters.get(entity.key, [])
+        for waiter, roles in waiting:
+            if role in roles and not waiter.done():
                 waiter.set_result(None)
+        waiting[:] = [(w, r) for w, r in waiting if not w.done()]
+
+    def _discovered_attributes(self, entity: discovery.DiscoveredEntity, payload: bytes) -> None:
+        """A `json_attributes_topic` message: a JSON object (or one inside it, by template)."""
+        try:
+            said: Any = json.loads(payload)
+        except ValueError:
+            said = None
+        for step in entity.template("attributes").path or ():
+            said = said.get(step) if isinstance(said, Mapping) else None
+        if not isinstance(said, Mapping):
+            self.log.warning("%s: the attributes are not a JSON object", entity.key)
+            return
+        entity.attributes = dict(said)
 
     async def _execute_discovered(
         self, entity: discovery.DiscoveredEntity, verb: str, params: Params
@@ -444,54 +574,75 @@ class MqttAdapter(Adapter):
         link = self.link
         if link is None:
             raise DeviceConnectionError("cannot be reached: no MQTT broker is configured.")
+        messages = discovery.command(entity, verb, params.model_dump())
+        roles = discovery.answered_on(entity, [topic for topic, _ in messages])
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._discovery_waiters.setdefault(entity.key, []).append(waiter)
-        for topic, payload in discovery.command(entity, verb, params.model_dump()):
-            await link.publish(topic, payload)
-        if not entity.topics().get("state"):
-            return  # optimistic: the device reports nothing back
+        waiting = self._discovery_waiters.setdefault(entity.key, [])
+        waiting.append((waiter, roles))
         try:
+            for topic, payload in messages:
+                await link.publish(topic, payload)
+            if not roles:
+                return  # optimistic: the device reports nothing back
             async with asyncio.timeout(self.config.request_timeout):
                 await waiter
         except TimeoutError:
             raise DeviceTimeoutError("did not answer in time.") from None
+        finally:
+            waiting[:] = [(w, r) for w, r in waiting if w is not waiter]
 
     # -- the registry ---------------------------------------------------------------------
 
-    def _specs(self, device: ZigbeeDevice) -> list[EntitySpec]:
-        specs = []
+    def states(self, device: ZigbeeDevice) -> dict[str, State]:
+        """Every entity's state, from what the device reported, by the entity's unique id."""
+        states: dict[str, State] = {}
         for entity in device.entities:
             state = state_of(entity, device.payload, device.states.get(entity.key))
             if state is not None:
                 device.states[entity.key] = state
-            name = f"{device.info.name} {entity.label}".strip()
-            specs.append(
-                EntitySpec(
-                    unique_id=f"{device.ieee}:{entity.key}",
-                    domain=entity.domain,
-                    name=name,
-                    features=entity.features,
-                    device_class=entity.device_class,
-                    state=state,
-                    suggested_area=device.info.suggested_area,
-                )
-            )
-        return specs
+                states[f"{device.ieee}:{entity.key}"] = state
+        return states
 
-    def _add(self, device: ZigbeeDevice) -> None:
-        added = self.context.add_device(device.info, self._specs(device))
-        device.added = bool(added)
-        self._publish_availability(device)
+    def specs(self, device: ZigbeeDevice) -> list[EntitySpec]:
+        """The device's entities, with their states."""
+        states = self.states(device)
+        return [
+            EntitySpec(
+                unique_id=f"{device.ieee}:{entity.key}",
+                domain=entity.domain,
+                name=f"{device.info.name} {entity.label}".strip(),
+                features=entity.features,
+                device_class=entity.device_class,
+                state=states.get(f"{device.ieee}:{entity.key}"),
+                suggested_area=device.info.suggested_area,
+            )
+            for entity in device.entities
+        ]
+
+    def _events(self, device: ZigbeeDevice, said: Mapping[str, Any]) -> None:
+        """A remote's action in this message is an event (a second press of the same
+        button changes no state, and is a press all the same)."""
+        for entity in device.entities:
+            action = entity.roles.get("action")
+            value = said.get(action.property) if action is not None else None
+            if isinstance(value, str) and value:
+                self.context.fire_event(f"{device.ieee}:{entity.key}", value)
 
     def _push(self, device: ZigbeeDevice) -> None:
-        for entity in device.entities:
-            state = state_of(entity, device.payload, device.states.get(entity.key))
-            if state is not None and state != device.states.get(entity.key):
-                device.states[entity.key] = state
-                self.context.push_state(f"{device.ieee}:{entity.key}", state)
-        self._publish_availability(device)
+        coordinator = self._coordinator(device)
+        if coordinator is None:
+            return  # being set up: its description will carry the state
+        before = dict(device.states)
+        changed = False
+        for unique_id, state in self.states(device).items():
+            if state != before.get(unique_id.rpartition(":")[2]):
+                coordinator.pushed(unique_id, state)
+                changed = True
+        if not changed and self.why_unavailable(device) is None:
+            coordinator.answered()
 
-    def _why_unavailable(self, device: ZigbeeDevice) -> str | None:
+    def why_unavailable(self, device: ZigbeeDevice) -> str | None:
+        """Why Zigbee2MQTT's device cannot be used now, as far as the bus tells; or None."""
         if self.link is None or not self.link.connected:
             return self.link.problem if self.link is not None else "no MQTT broker"
         if self.bridge_online is False:
@@ -503,11 +654,17 @@ class MqttAdapter(Adapter):
         return device.problem
 
     def _publish_availability(self, only: ZigbeeDevice | None = None) -> None:
-        for device in [only] if only is not None else list(self.devices.values()):
-            if not device.added:
+        """What the bus said of a device's availability (or every device's), to its
+        coordinator: unavailable with the reason, or back."""
+        for device in [only] if only is not None else list(self.listed.values()):
+            coordinator = self._coordinator(device)
+            if coordinator is None:
                 continue
-            reason = self._why_unavailable(device)
-            self.context.set_available(device.ieee, available=reason is None, reason=reason or "")
+            reason = self.why_unavailable(device)
+            if reason is None:
+                coordinator.answered()
+            else:
+                coordinator.unavailable(reason)
 
     def _fail(self, device: ZigbeeDevice, error: DeviceError) -> None:
         for waiter in device.waiters:
@@ -517,24 +674,22 @@ class MqttAdapter(Adapter):
 
     # -- commands and polls ---------------------------------------------------------------
 
-    def _find(self, entity: Entity) -> tuple[ZigbeeDevice, ZigbeeEntity]:
-        ieee, _, key = entity.adapter_unique_id.rpartition(":")
-        for device in self.devices.values():
-            if device.ieee == ieee:
-                for planned in device.entities:
-                    if planned.key == key:
-                        return device, planned
-        raise DeviceUnavailableError("is no longer listed by Zigbee2MQTT.")
+    async def heard(self, device: ZigbeeDevice) -> None:
+        """Wait for the device's next state (DeviceTimeoutError after the request timeout)."""
+        await self.send(device, "", {})
 
-    async def _send(self, device: ZigbeeDevice, suffix: str, payload: Mapping[str, Any]) -> None:
-        """Publish to the device's /set or /get and wait for the state it reports after."""
+    async def send(self, device: ZigbeeDevice, suffix: str, payload: Mapping[str, Any]) -> None:
+        """Publish to the device's /set or /get and wait for the state it reports after
+        (with no `suffix`, publish nothing and wait)."""
         link = self.link
         if link is None:
             raise DeviceConnectionError("cannot be reached: no MQTT broker is configured.")
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         device.waiters.append(waiter)
         try:
-            await link.publish(f"{self.config.base_topic}/{device.friendly_name}/{suffix}", payload)
+            if suffix:
+                topic = f"{self.config.base_topic}/{device.friendly_name}/{suffix}"
+                await link.publish(topic, payload)
             async with asyncio.timeout(self.config.request_timeout):
                 await asyncio.shield(waiter)
         except TimeoutError:
@@ -548,7 +703,8 @@ class MqttAdapter(Adapter):
                 waiter.exception()  # retrieved: the error was raised above if there was one
 
     async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
-        """Publish the command to the device's /set; done when it reports its new state."""
+        """A Zigbee device's command through its coordinator; a discovered entity's on its
+        command topic."""
         if entity.adapter_unique_id.startswith("ha:"):
             uid = entity.adapter_unique_id.removeprefix("ha:")
             found = next((e for e in self.announced.values() if e.unique_id == uid), None)
@@ -556,35 +712,15 @@ class MqttAdapter(Adapter):
                 raise DeviceUnavailableError("is no longer announced on the MQTT broker.")
             await self._execute_discovered(found, command.verb, params)
             return
-        device, planned = self._find(entity)
-        try:
-            payload = command_payload(planned, command.verb, params)
-        except ValueError as error:
-            raise UnsupportedCommandError(f"cannot {command.verb.replace('_', ' ')}.") from error
-        await self._send(device, "set", payload)
+        await self.devices.execute(entity, command, params)
 
     async def refresh(self) -> None:
-        """Ask every device for what it lets be read with /get (the rest is pushed)."""
-        if self.link is None or not self.link.connected:
-            self._publish_availability()
-            return
-        asks = [
-            (device, asked)
-            for device in self.devices.values()
-            if not device.gone and (asked := gettable(device.entities))
-        ]
-        results = await asyncio.gather(
-            *(self._send(device, "get", asked) for device, asked in asks), return_exceptions=True
-        )
-        for (device, _), result in zip(asks, results, strict=True):
-            if isinstance(result, DeviceError) and not isinstance(result, DeviceResponseError):
-                self.log.debug("%s: %s", device.friendly_name, result)
-        self._publish_availability()
+        """The broker reconnected if it is not; every device asked what /get may ask."""
+        await self.brokers.refresh()
+        await self.devices.refresh()
 
     async def stop(self) -> None:
         """Disconnect from the broker."""
-        for timer in self._timers:
-            timer.cancel()
-        self._timers.clear()
-        if self.link is not None:
-            await self.link.stop()
+        await self._background.cancel()
+        await self.devices.close()
+        await self.brokers.close()

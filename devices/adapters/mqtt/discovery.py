@@ -12,7 +12,11 @@ home-assistant.io/integrations/mqtt.)
 Value templates are read only in their common forms, `{{ value }}`, `{{ value_json.x }}`,
 `{{ value_json.x.y }}` and `{{ value_json['x']['y'] }}`; any other template is an
 "unsupported template" and the entity is skipped with a log line saying so. Supported
-components: switch, light (on/off and brightness), sensor, binary_sensor, cover and lock.
+components: switch, light (on/off and brightness), sensor, binary_sensor, cover, lock and
+climate (mode and target temperature, each with its command and state topic, the current
+temperature, the action; "MQTT HVAC" in Home Assistant's documentation). A
+`json_attributes_topic` fills the attributes Dobby's state of the entity has (a climate's
+`current_humidity`, say); the others are left out.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 
 from devices.capabilities import (
     BinarySensorState,
+    ClimateState,
     CoverState,
     Domain,
     LightState,
@@ -33,9 +38,12 @@ from devices.capabilities import (
     State,
     SwitchState,
 )
+from devices.capabilities.climate import ClimateFeature, HVACMode
 from devices.capabilities.cover import CoverFeature
 from devices.capabilities.light import LightFeature
 
+OWN_NODE = "dobby"
+"""The node id under which Dobby announces its own entities: never read back as devices."""
 TOPIC = re.compile(r"(?P<component>[^/]+)/(?:(?P<node>[^/]+)/)?(?P<object>[^/]+)/config")
 COMPONENTS = {
     "switch": Domain.SWITCH,
@@ -44,6 +52,7 @@ COMPONENTS = {
     "binary_sensor": Domain.BINARY_SENSOR,
     "cover": Domain.COVER,
     "lock": Domain.LOCK,
+    "climate": Domain.CLIMATE,
 }
 ABBREVIATIONS = {
     "avty": "availability", "avty_t": "availability_topic", "bri_cmd_t": "brightness_command_topic",
@@ -61,7 +70,26 @@ ABBREVIATIONS = {
     "unit_of_meas": "unit_of_measurement", "val_tpl": "value_template", "t": "topic",
     "ids": "identifiers", "mf": "manufacturer", "mdl": "model", "sw": "sw_version",
     "cns": "connections", "sa": "suggested_area",
+    "mode_cmd_t": "mode_command_topic", "mode_stat_t": "mode_state_topic",
+    "mode_stat_tpl": "mode_state_template", "temp_cmd_t": "temperature_command_topic",
+    "temp_stat_t": "temperature_state_topic", "temp_stat_tpl": "temperature_state_template",
+    "curr_temp_t": "current_temperature_topic", "curr_temp_tpl": "current_temperature_template",
+    "act_t": "action_topic", "act_tpl": "action_template", "temp_unit": "temperature_unit",
+    "json_attr_tpl": "json_attributes_template",
 }  # fmt: skip
+ROLES = {
+    "state": ("state_topic", ("value_template", "state_value_template")),
+    "brightness": ("brightness_state_topic", ("brightness_value_template",)),
+    "position": ("position_topic", ("position_template",)),
+    "availability": ("availability_topic", ()),
+    "mode": ("mode_state_topic", ("mode_state_template",)),
+    "temperature": ("temperature_state_topic", ("temperature_state_template",)),
+    "current_temperature": ("current_temperature_topic", ("current_temperature_template",)),
+    "action": ("action_topic", ("action_template",)),
+    "attributes": ("json_attributes_topic", ("json_attributes_template",)),
+}
+"""Each topic role: the config key of its topic and of its value template."""
+HVAC_ACTIONS = {"heating": "heating", "cooling": "cooling", "idle": "idle", "off": "off"}
 REQUIRED = {
     Domain.SWITCH: ("command_topic",),
     Domain.LIGHT: ("command_topic",),
@@ -69,6 +97,7 @@ REQUIRED = {
     Domain.BINARY_SENSOR: ("state_topic",),
     Domain.COVER: (),
     Domain.LOCK: ("command_topic",),
+    Domain.CLIMATE: (),
 }
 _TEMPLATE = re.compile(
     r"\{\{\s*(?P<path>value(?:_json(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\s*'[^']*'\s*\]|\[\s*\"[^\"]*\"\s*\])*)?)"
@@ -144,11 +173,14 @@ class DiscoveredEntity:
     domain: Domain
     name: str
     config: dict[str, Any]
-    template: Template
+    templates: dict[str, Template]
+    """The value template of each topic role."""
     device: dict[str, Any] = field(default_factory=dict)
     features: frozenset[str] = frozenset()
     values: dict[str, str] = field(default_factory=dict)
-    """Last values by topic role (state, brightness, position)."""
+    """Last values by topic role (state, brightness, position, mode, temperature, ...)."""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    """What its `json_attributes_topic` last said."""
     state: State | None = None
 
     @property
@@ -168,13 +200,12 @@ class DiscoveredEntity:
 
     def topics(self) -> dict[str, str]:
         """The topics to subscribe to, by role."""
-        wanted = {
-            "state": self.config.get("state_topic"),
-            "brightness": self.config.get("brightness_state_topic"),
-            "position": self.config.get("position_topic"),
-            "availability": self.config.get("availability_topic"),
-        }
+        wanted = {role: self.config.get(key) for role, (key, _) in ROLES.items()}
         return {role: t for role, t in wanted.items() if isinstance(t, str) and t}
+
+    def template(self, role: str) -> Template:
+        """The value template of a topic role (the payload itself where none is given)."""
+        return self.templates.get(role, Template(None))
 
 
 def read_config(prefix: str, topic: str, payload: bytes) -> DiscoveredEntity | str | None:
@@ -184,6 +215,8 @@ def read_config(prefix: str, topic: str, payload: bytes) -> DiscoveredEntity | s
     if matched is None:
         raise ConfigProblemError("is not a discovery config topic")
     key = "/".join(p for p in (matched["node"], matched["object"]) if p)
+    if matched["node"] == OWN_NODE:
+        return None  # Dobby's own entities, announced by Dobby on the bus (agent.bus)
     if not payload.strip():
         return key
     domain = COMPONENTS.get(matched["component"])
@@ -196,16 +229,16 @@ def read_config(prefix: str, topic: str, payload: bytes) -> DiscoveredEntity | s
     if not isinstance(raw, Mapping):
         raise ConfigProblemError("is not a JSON object")
     config = expand(raw)
-    missing = [k for k in REQUIRED[domain] if not isinstance(config.get(k), str)]
-    if domain == Domain.COVER and not any(
-        isinstance(config.get(k), str) for k in ("command_topic", "set_position_topic")
-    ):
-        missing.append("command_topic or set_position_topic")
+    missing = _missing(domain, config)
     if missing:
         raise ConfigProblemError(f"lacks {', '.join(missing)}")
     if str(config.get("schema", "basic")) not in ("basic", "default"):
         raise ConfigProblemError(f"uses the {config['schema']} schema (only the default one)")
-    template = Template.parse(config.get("value_template") or config.get("state_value_template"))
+    templates: dict[str, Template] = {}
+    for role, (_, keys) in ROLES.items():
+        text = next((config[k] for k in keys if config.get(k)), None)
+        if text is not None:
+            templates[role] = Template.parse(text)
     raw_device = config.get("device")
     device: dict[str, Any] = dict(raw_device) if isinstance(raw_device, Mapping) else {}
     name = config.get("name")
@@ -214,10 +247,29 @@ def read_config(prefix: str, topic: str, payload: bytes) -> DiscoveredEntity | s
         name = device_name or key.replace("/", " ").replace("_", " ").title()
     elif device_name and not name.startswith(device_name):
         name = f"{device_name} {name}"
-    return DiscoveredEntity(key, domain, name, config, template, device, _features(domain, config))
+    features = _features(domain, config)
+    return DiscoveredEntity(key, domain, name, config, templates, device, features)
+
+
+def _missing(domain: Domain, config: Mapping[str, Any]) -> list[str]:
+    """The keys a config of this component needs and lacks."""
+    missing = [k for k in REQUIRED[domain] if not isinstance(config.get(k), str)]
+    either = {
+        Domain.COVER: ("command_topic", "set_position_topic"),
+        Domain.CLIMATE: ("mode_command_topic", "temperature_command_topic"),
+    }.get(domain)
+    if either and not any(isinstance(config.get(k), str) for k in either):
+        missing.append(" or ".join(either))
+    return missing
 
 
 def _features(domain: Domain, config: Mapping[str, Any]) -> frozenset[str]:
+    if domain == Domain.CLIMATE:
+        wanted = {
+            "temperature_command_topic": ClimateFeature.TARGET_TEMPERATURE.value,
+            "mode_command_topic": ClimateFeature.HVAC_MODE.value,
+        }
+        return frozenset(f for k, f in wanted.items() if isinstance(config.get(k), str))
     if domain == Domain.LIGHT and isinstance(config.get("brightness_command_topic"), str):
         return frozenset({LightFeature.BRIGHTNESS.value})
     if domain == Domain.COVER:
@@ -232,11 +284,67 @@ def _features(domain: Domain, config: Mapping[str, Any]) -> frozenset[str]:
     return frozenset()
 
 
-def state_of(entity: DiscoveredEntity) -> State | None:  # noqa: PLR0911 - one per component
-    """The entity's state from the values last heard on its topics."""
+def state_of(entity: DiscoveredEntity) -> State | None:
+    """The entity's state from the values last heard on its topics, with the attributes of
+    its `json_attributes_topic` that Dobby's state has."""
+    state = _state_of(entity)
+    if state is None or not entity.attributes:
+        return state
+    fields = type(state).model_fields
+    known = {k: v for k, v in entity.attributes.items() if k in fields and k != "state"}
+    if not known:
+        return state
+    try:
+        return type(state).model_validate({**state.model_dump(), **known})
+    except ValueError:
+        return state
+
+
+def _modes(entity: DiscoveredEntity) -> list[HVACMode]:
+    said = entity.config.get("modes", ["auto", "off", "cool", "heat", "dry", "fan_only"])
+    known = {m.value for m in HVACMode}
+    return (
+        [HVACMode(m) for m in said if isinstance(m, str) and m in known]
+        if isinstance(said, list)
+        else []
+    )
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _climate(entity: DiscoveredEntity) -> ClimateState | None:
+    c = entity.config
+    mode = entity.values.get("mode")
+    modes = _modes(entity)
+    if mode is None and not isinstance(c.get("mode_state_topic"), str):
+        mode = "heat" if HVACMode.HEAT in modes else None  # it reports no mode: it heats
+    if mode not in {m.value for m in HVACMode}:
+        return None
+    unit = c.get("temperature_unit")
+    action = HVAC_ACTIONS.get(str(entity.values.get("action")))
+    return ClimateState(
+        state=HVACMode(str(mode)),
+        hvac_modes=modes or None,
+        hvac_action=action,
+        temperature=_number(entity.values.get("temperature")),
+        current_temperature=_number(entity.values.get("current_temperature")),
+        min_temp=_number(str(c["min_temp"])) if "min_temp" in c else None,
+        max_temp=_number(str(c["max_temp"])) if "max_temp" in c else None,
+        temperature_unit=f"°{unit}" if unit in ("C", "F") else None,
+    )
+
+
+def _state_of(entity: DiscoveredEntity) -> State | None:  # noqa: PLR0911, PLR0912 - per component
     value = entity.values.get("state")
     c = entity.config
     domain = entity.domain
+    if domain == Domain.CLIMATE:
+        return _climate(entity)
     if domain == Domain.SENSOR:
         return (
             None
@@ -276,6 +384,27 @@ def state_of(entity: DiscoveredEntity) -> State | None:  # noqa: PLR0911 - one p
     return None
 
 
+ANSWERS = {
+    "command_topic": ("state", "position"),
+    "brightness_command_topic": ("brightness", "state"),
+    "set_position_topic": ("position", "state"),
+    "mode_command_topic": ("mode",),
+    "temperature_command_topic": ("temperature",),
+}
+"""The topic roles on which a device reports what a command on a topic changed."""
+
+
+def answered_on(entity: DiscoveredEntity, sent_to: list[str]) -> set[str]:
+    """The roles of the entity's topics that report the outcome of commands sent to
+    `sent_to` (none: the entity reports nothing, the command is optimistic)."""
+    reported = set(entity.topics())
+    roles: set[str] = set()
+    for key, answers in ANSWERS.items():
+        if entity.config.get(key) in sent_to:
+            roles |= set(answers) & reported
+    return roles
+
+
 def command(
     entity: DiscoveredEntity, verb: str, params: Mapping[str, Any]
 ) -> list[tuple[str, str]]:
@@ -291,6 +420,8 @@ def command(
             scale = float(c.get("brightness_scale", 255) or 255)
             sent.append((c["brightness_command_topic"], str(round(brightness * scale / 100))))
         return sent
+    if entity.domain == Domain.CLIMATE:
+        return _climate_command(c, verb, params)
     if entity.domain == Domain.LOCK:
         payload = (
             c.get("payload_lock", "LOCK") if verb == "lock" else c.get("payload_unlock", "UNLOCK")
@@ -300,3 +431,16 @@ def command(
         return [(str(c["set_position_topic"]), str(params["position"]))]
     payloads = {"open": c.get("payload_open", "OPEN"), "close": c.get("payload_close", "CLOSE")}
     return [(str(topic), str(payloads.get(verb, c.get("payload_stop", "STOP"))))]
+
+
+def _climate_command(
+    c: Mapping[str, Any], verb: str, params: Mapping[str, Any]
+) -> list[tuple[str, str]]:
+    sent: list[tuple[str, str]] = []
+    mode = "off" if verb == "turn_off" else params.get("hvac_mode")
+    if mode is not None:
+        sent.append((str(c["mode_command_topic"]), str(getattr(mode, "value", mode))))
+    temperature = params.get("temperature")
+    if verb == "set_temperature" and temperature is not None:
+        sent.append((str(c["temperature_command_topic"]), f"{float(temperature):g}"))
+    return sent

@@ -1,10 +1,14 @@
-"""The connection to the MQTT broker: connect, subscribe, reconnect with backoff.
+"""The connection to the MQTT broker, as a device link its coordinator runs.
 
-This is the one place that knows a connection can be lost. `BrokerLink` keeps a client of
-aiomqtt connected for as long as it runs: it subscribes again after every reconnect, hands
-each message to `on_message`, and tells `on_connection` when the broker is reached or
-lost (with a reason for a person), so that the adapter marks its devices available or not.
-When the device coordinator lands, this is what moves onto it.
+`BrokerSession` is one connection of aiomqtt's client: `connect` logs in and subscribes,
+every message goes to `on_message`, and when the broker goes away the session tells its
+coordinator (`connection_lost`), which reconnects with the backoff of the settings, and
+tells `on_connection` (connected or not, with a reason for a person), so that the adapter
+marks the devices behind the broker. A login the broker refuses is one error line naming
+the environment variables to check, never the password.
+
+`BrokerLink` keeps a session up by itself, for the emulators that publish on the broker
+(Zigbee2MQTT's bridge, the discovery announcer), which run without a coordinator.
 """
 
 from __future__ import annotations
@@ -14,13 +18,17 @@ import contextlib
 import json
 import logging
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import aiomqtt
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from devices.errors import DeviceConnectionError
+from devices.capabilities import CommandSpec, Params, State
+from devices.coordinator import DeviceLink, Sink
+from devices.entities import DeviceInfo, EntitySpec
+from devices.errors import DeviceAuthError, DeviceConnectionError, UnsupportedCommandError
 
 OnMessage = Callable[[str, bytes, bool], None]
 """(topic, payload, retained)"""
@@ -28,6 +36,9 @@ OnConnection = Callable[[bool, str], None]
 """(connected, reason when not)"""
 REFUSED_LOGIN = {4, 5, 134, 135}
 """CONNACK codes of a refused login: MQTT 3.1.1's 4 and 5, MQTT 5's 134 and 135."""
+UNREACHABLE = "the MQTT broker cannot be reached"
+REFUSED = "the MQTT broker refused Dobby's login"
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,14 @@ class BrokerSettings:
     def __repr__(self) -> str:
         return f"BrokerSettings({self.host}:{self.port}, user={self.username!r})"
 
+    @property
+    def backoff(self) -> tuple[float, ...]:
+        """Seconds between attempts to reconnect: doubling from the least to the most."""
+        steps = [self.reconnect_min]
+        while steps[-1] * 2 < self.reconnect_max and len(steps) < 20:
+            steps.append(steps[-1] * 2)
+        return (*steps, self.reconnect_max)
+
 
 @dataclass(frozen=True)
 class Will:
@@ -61,8 +80,13 @@ class Will:
     retain: bool = True
 
 
-class BrokerLink:
-    """A connection to one broker, kept up until `stop`."""
+class BrokerSession(DeviceLink):
+    """One connection to one broker; its coordinator connects it again when it is lost.
+
+    A broker says nothing of who it is: its unique id is its address, host:port.
+    """
+
+    device_word = "broker"
 
     def __init__(
         self,
@@ -74,7 +98,9 @@ class BrokerLink:
         will: Will | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
+        super().__init__(f"{settings.host}:{settings.port}")
         self.settings = settings
+        self.backoff = settings.backoff
         self.subscriptions = list(subscriptions)
         self.on_message = on_message
         self.on_connection = on_connection
@@ -83,18 +109,14 @@ class BrokerLink:
         self.problem: str | None = "has not connected yet"
         """Why the broker is not reachable now (None while connected)."""
         self._client: aiomqtt.Client | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._sink: Sink | None = None
         self._connected = asyncio.Event()
 
     @property
     def connected(self) -> bool:
         """Whether the broker is reached now."""
         return self._client is not None
-
-    def start(self) -> None:
-        """Connect in the background, and keep connecting."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._keep_connected(), name="mqtt-link")
 
     async def wait_connected(self, within: float) -> bool:
         """Wait until the broker is reached (True), or `within` seconds pass (False)."""
@@ -132,56 +154,105 @@ class BrokerLink:
         client.pending_calls_threshold = 1000
         return client
 
-    async def _keep_connected(self) -> None:
-        delay = self.settings.reconnect_min
-        while True:
-            reason = await self._session()
-            if reason is None:
-                delay = self.settings.reconnect_min
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.settings.reconnect_max)
+    # -- the link's life ------------------------------------------------------------------
 
-    async def _session(self) -> str | None:
-        """One connection, until it ends; returns why it could not be made (None: it was)."""
-        where = f"{self.settings.host}:{self.settings.port}"
+    async def connect(self) -> None:
+        """Log in to the broker and subscribe; messages flow from here on."""
+        self.unique_id = self.address
         client = self._client_for()
-        made = False
         try:
-            async with client:
-                for topic in self.subscriptions:
-                    await client.subscribe(topic, qos=1)
-                made = True
-                self._client, self.problem = client, None
-                self._connected.set()
-                self.log.info("Connected to the MQTT broker at %s", where)
-                self.on_connection(True, "")
-                async for message in client.messages:
-                    self.on_message(str(message.topic), _payload(message.payload), message.retain)
+            await client.__aenter__()
         except aiomqtt.MqttCodeError as error:
             code = getattr(error.rc, "value", error.rc)  # MQTT 5 gives a ReasonCode
             if code in REFUSED_LOGIN:
                 hint = self.settings.credentials_hint
                 self.log.error(
-                    "The MQTT broker at %s refused the login%s", where, f" ({hint})" if hint else ""
+                    "The MQTT broker at %s refused the login%s",
+                    self.address,
+                    f" ({hint})" if hint else "",
                 )
-                self._lost(made, "the MQTT broker refused Dobby's login")
-                return "the MQTT broker refused Dobby's login"
-            self.log.warning("MQTT broker at %s: %s", where, error)
+                self.problem = REFUSED
+                raise DeviceAuthError("refused Dobby's login.") from None
+            self.problem = UNREACHABLE
+            raise DeviceConnectionError(f"said no: {error}.") from None
         except aiomqtt.MqttError as error:
-            if made:
-                self.log.warning("Lost the MQTT broker at %s: %s", where, error)
-            else:
-                self.log.debug("Cannot reach the MQTT broker at %s: %s", where, error)
-        self._lost(made, "the MQTT broker cannot be reached")
-        return None if made else "the MQTT broker cannot be reached"
+            self.problem = UNREACHABLE
+            self.log.debug("Cannot reach the MQTT broker at %s: %s", self.address, error)
+            raise DeviceConnectionError("cannot be reached.") from None
+        try:
+            for topic in self.subscriptions:
+                await self._subscribe(client, topic)
+        except aiomqtt.MqttError as error:
+            self.problem = UNREACHABLE
+            await _leave(client)
+            raise DeviceConnectionError("went away while Dobby subscribed.") from error
+        self._client, self.problem = client, None
+        self._connected.set()
+        self.log.info("Connected to the MQTT broker at %s", self.address)
+        self._reader = asyncio.get_running_loop().create_task(self._read_messages(client))
+        self.on_connection(True, "")
 
-    def _lost(self, made: bool, reason: str) -> None:
-        self._client, self.problem = None, reason
+    async def _read_messages(self, client: aiomqtt.Client) -> None:
+        try:
+            async for message in client.messages:
+                try:
+                    self.on_message(str(message.topic), _payload(message.payload), message.retain)
+                except Exception:  # a bug reading one message must not drop the broker
+                    self.log.exception("Reading a message on %s failed", message.topic)
+        except aiomqtt.MqttError as error:
+            self.log.warning("Lost the MQTT broker at %s: %s", self.address, error)
+        if self._client is not client:
+            return  # closed by us
+        self._client, self.problem = None, UNREACHABLE
         self._connected.clear()
-        if made:
-            self.on_connection(False, reason)
+        await _leave(client)
+        self.on_connection(False, UNREACHABLE)
+        if self._sink is not None:
+            self._sink.connection_lost(UNREACHABLE)
 
-    async def subscribe(self, topic: str) -> None:
+    async def _subscribe(self, client: aiomqtt.Client, topic: str) -> None:
+        """Subscribe with QoS 1; with MQTT 5, without our own publishes ("no local"): a
+        routine's hundred /set messages need not come back to us."""
+        if self.settings.protocol == "5":
+            await client.subscribe(topic, options=SubscribeOptions(qos=1, noLocal=True))
+        else:
+            await client.subscribe(topic, qos=1)
+
+    def describe(self) -> Sequence[tuple[DeviceInfo, Sequence[EntitySpec]]]:
+        """The broker is no device of the house: the devices behind it are."""
+        return []
+
+    async def read(self) -> Mapping[str, State]:
+        """Nothing to read: the devices behind the broker are read by their own links."""
+        if self._client is None:
+            raise DeviceConnectionError(f"cannot be reached: {self.problem}.")
+        return {}
+
+    async def command(self, unique_id: str, command: CommandSpec, params: Params) -> None:
+        """A broker takes no commands of its own."""
+        del unique_id, params
+        raise UnsupportedCommandError(f"a broker cannot do {command.name}.")
+
+    async def subscribe(self, sink: Sink) -> bool:
+        """Its coordinator hears when the broker goes away."""
+        self._sink = sink
+        return True
+
+    async def close(self) -> None:
+        """Disconnect; `connect` may be called again."""
+        client, self._client = self._client, None
+        reader, self._reader = self._reader, None
+        self._connected.clear()
+        if reader is not None:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+        if client is not None:
+            await _leave(client)
+
+    # -- topics ---------------------------------------------------------------------------
+
+    async def subscribe_topic(self, topic: str) -> None:
         """Subscribe now (if connected) and after every reconnect."""
         if topic in self.subscriptions:
             return
@@ -189,7 +260,7 @@ class BrokerLink:
         client = self._client
         if client is not None:
             try:
-                await client.subscribe(topic, qos=1)
+                await self._subscribe(client, topic)
             except aiomqtt.MqttError as error:
                 self.log.debug("Subscribing to %s: %s", topic, error)
 
@@ -209,6 +280,52 @@ class BrokerLink:
         except aiomqtt.MqttError as error:
             raise DeviceConnectionError("cannot be reached: the MQTT broker went away.") from error
 
+
+class _Ended(Sink):
+    """Tells a `BrokerLink` that its session ended."""
+
+    def __init__(self) -> None:
+        self.lost = asyncio.Event()
+
+    def pushed(self, unique_id: str, state: State) -> None:
+        del unique_id, state
+
+    def connection_lost(self, reason: str) -> None:
+        del reason
+        self.lost.set()
+
+    def unavailable(self, reason: str) -> None:
+        del reason
+
+    def answered(self) -> None:
+        return
+
+
+class BrokerLink(BrokerSession):
+    """A session that keeps itself connected until `stop` (for the emulators)."""
+
+    _task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Connect in the background, and keep connecting."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._keep_connected())
+
+    async def _keep_connected(self) -> None:
+        attempt = 0
+        while True:
+            ended = _Ended()
+            await self.subscribe(ended)
+            try:
+                await self.connect()
+            except (DeviceConnectionError, DeviceAuthError):
+                pass
+            else:
+                attempt = 0
+                await ended.lost.wait()
+            await asyncio.sleep(self.backoff[min(attempt, len(self.backoff) - 1)])
+            attempt += 1
+
     async def stop(self) -> None:
         """Disconnect and stop reconnecting."""
         task, self._task = self._task, None
@@ -216,7 +333,13 @@ class BrokerLink:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._client = None
+        await self.close()
+
+
+async def _leave(client: aiomqtt.Client) -> None:
+    with contextlib.suppress(aiomqtt.MqttError, OSError, TimeoutError):
+        async with asyncio.timeout(2):
+            await client.__aexit__(None, None, None)
 
 
 def _payload(payload: Any) -> bytes:

@@ -9,6 +9,13 @@
   under `homeassistant/sensor/<node>/<object>/config`, publishes the bare value on
   `<node>/sensor/<object>/state` and `online`/`offline` on `<node>/status`
   (ESPHome's documentation, "MQTT Client Component", esphome.io/components/mqtt.html).
+- An ESPHome-style thermostat: ESPHome's MQTT climate announces itself with abbreviated
+  keys (`mode_cmd_t`, `mode_stat_t`, `temp_cmd_t`, `temp_stat_t`, `curr_temp_t`, `act_t`,
+  `modes`, `min_temp`, `max_temp`) under `<node>/climate/<object>/...`, takes a mode and a
+  target temperature as plain text on the command topics and reports each on its state
+  topic (ESPHome's "MQTT Client Component", the climate part; Home Assistant's "MQTT HVAC").
+  Its humidity comes on a `json_attributes_topic` as `{"current_humidity": 45}` (the key is
+  Home Assistant's climate attribute; the topic is this emulation's choice).
 
 The discovery format itself is Home Assistant's ("MQTT Discovery",
 home-assistant.io/integrations/mqtt/#mqtt-discovery).
@@ -25,6 +32,7 @@ from devices.adapters.mqtt.link import BrokerLink, BrokerSettings
 _LOGGER = logging.getLogger(__name__)
 PLUG = "tasmota_A1B2C3"
 NODE = "livingroom"
+CLIMATE = f"{NODE}/climate/thermostat"
 
 
 class DiscoveryEmulator:
@@ -34,9 +42,12 @@ class DiscoveryEmulator:
         self.prefix = prefix
         self.power = "ON"
         self.temperature = 21.5
+        self.mode = "heat"
+        self.target = 20.0
+        self.humidity = 45
         self.link = BrokerLink(
             BrokerSettings(host, port, client_id="ha-discovery-emulator", reconnect_min=0.2),
-            [f"cmnd/{PLUG}/POWER"],
+            [f"cmnd/{PLUG}/POWER", f"{CLIMATE}/mode/command", f"{CLIMATE}/target/command"],
             self._message,
             self._connection,
             logger=_LOGGER,
@@ -74,6 +85,17 @@ class DiscoveryEmulator:
                            "sw_version": "esphome v2024.6.0", "model": "esp32dev",
                            "manufacturer": "espressif"},
             },
+            f"{self.prefix}/climate/{NODE}/thermostat/config": {
+                "name": "Thermostat", "uniq_id": "ESPclimatethermostat",
+                "avty_t": f"{NODE}/status",
+                "mode_cmd_t": f"{CLIMATE}/mode/command", "mode_stat_t": f"{CLIMATE}/mode/state",
+                "temp_cmd_t": f"{CLIMATE}/target/command",
+                "temp_stat_t": f"{CLIMATE}/target/state",
+                "curr_temp_t": f"{CLIMATE}/current/state", "act_t": f"{CLIMATE}/action/state",
+                "json_attr_t": f"{CLIMATE}/attributes",
+                "modes": ["off", "heat"], "min_temp": 7, "max_temp": 28, "temp_step": 0.5,
+                "dev": {"ids": ["24a160abcdef"], "name": "Living Room Sensor"},
+            },
         }  # fmt: skip
 
     async def start(self) -> None:
@@ -101,6 +123,7 @@ class DiscoveryEmulator:
         await self.link.publish(f"{NODE}/status", b"online", retain=True)
         await self.report()
         await self.set_temperature(self.temperature)
+        await self.report_climate()
         self.online.set()
 
     async def report(self) -> None:
@@ -116,13 +139,32 @@ class DiscoveryEmulator:
             f"{NODE}/sensor/temperature/state", f"{value:.1f}".encode(), retain=True
         )
 
+    async def report_climate(self) -> None:
+        """The thermostat's mode, target, reading, action and attributes."""
+        heating = self.mode == "heat" and self.target > self.temperature
+        for topic, value in (
+            ("mode/state", self.mode),
+            ("target/state", f"{self.target:.1f}"),
+            ("current/state", f"{self.temperature:.1f}"),
+            ("action/state", "heating" if heating else ("off" if self.mode == "off" else "idle")),
+        ):
+            await self.link.publish(f"{CLIMATE}/{topic}", value.encode(), retain=True)
+        await self.link.publish(
+            f"{CLIMATE}/attributes", {"current_humidity": self.humidity}, retain=True
+        )
+
     async def withdraw_plug(self) -> None:
         """The plug's announcements removed: empty retained configs."""
         for topic in list(self.configs())[:2]:
             await self.link.publish(topic, b"", retain=True)
 
     def _message(self, topic: str, payload: bytes, retained: bool) -> None:
-        if topic != f"cmnd/{PLUG}/POWER" or retained:
+        if retained:
+            return
+        if topic.startswith(CLIMATE):
+            self._climate_command(topic, payload.decode(errors="replace").strip())
+            return
+        if topic != f"cmnd/{PLUG}/POWER":
             return
         said = payload.decode(errors="replace").strip().upper()
         if said == "TOGGLE":
@@ -132,3 +174,17 @@ class DiscoveryEmulator:
             task = asyncio.create_task(self.report())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    def _climate_command(self, topic: str, said: str) -> None:
+        if topic.endswith("/mode/command") and said in ("off", "heat"):
+            self.mode = said
+        elif topic.endswith("/target/command"):
+            try:
+                self.target = min(28.0, max(7.0, round(float(said) * 2) / 2))
+            except ValueError:
+                return
+        else:
+            return
+        task = asyncio.create_task(self.report_climate())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

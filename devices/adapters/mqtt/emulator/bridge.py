@@ -15,7 +15,8 @@ It speaks Zigbee2MQTT's topic API as documented in "MQTT Topics and Messages"
 
 Each device has a `Faults` switch, applied to each /set and /get: `latency` answers late,
 `silent` not at all, `drop` takes the device off the network (availability offline),
-`garbage` publishes a state that is not JSON, `error` logs a failed publish.
+`garbage` publishes a state that is not JSON, `error` logs a failed publish, `stuck`
+answers a /set with the state it had.
 """
 
 from __future__ import annotations
@@ -278,7 +279,7 @@ class Zigbee2MqttEmulator:
                 "'Error: ZCL command 0x0001/1 genOnOff.on({}) failed (Status 'FAILURE')'"
             )
             return
-        if verb == "set":
+        if verb == "set" and not faults.stuck:  # stuck: answers with the state unchanged
             for key, value in asked.items():
                 problem = self._write(device, key, value)
                 if problem is not None:

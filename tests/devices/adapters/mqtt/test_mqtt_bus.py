@@ -7,8 +7,15 @@ import logging
 
 import pytest
 
+from devices.adapters.mqtt import MqttConfig
+from devices.adapters.mqtt.adapter import MqttAdapter
+from devices.adapters.mqtt.demo import start_zigbee
+from devices.blocking import BlockingRunner
 from devices.capabilities import validate_command
 from devices.errors import DeviceConnectionError, DeviceUnavailableError
+from devices.plugin import AdapterContext
+from devices.registry import Registry
+from devices.testing import HostAllocator
 
 from .helpers import Bus, running_bus, until
 
@@ -178,9 +185,31 @@ async def test_a_command_for_a_device_no_longer_listed_is_refused() -> None:
     """An entity whose device left the list: DeviceUnavailableError, nothing sent."""
     async with running_bus([("Hallway/Plug", "plug")], 5) as bus:
         entity = bus.entity("switch.hallway_plug")
-        bus.adapter.devices.clear()  # as after a restart with the device removed meanwhile
+        bus.adapter.listed.clear()  # as after a restart with the device removed meanwhile
         spec, typed = validate_command(
             entity.entity_id, entity.domain, entity.features, "switch.turn_on", {}
         )
         with pytest.raises(DeviceUnavailableError):
             await bus.adapter.execute(entity, spec, typed)
+
+
+async def test_a_broker_that_comes_up_after_dobby() -> None:
+    """Mosquitto down when the adapter starts: tried again with the configured backoff, and
+    the devices arrive once it is up, without a poll or a restart."""
+    zigbee = await start_zigbee(HostAllocator(), [("Hallway/Plug", "plug")])
+    registry, blocking = Registry(), BlockingRunner()
+    config = MqttConfig(
+        broker=zigbee.broker.host, port=zigbee.broker.port, reconnect_min=0.1, reconnect_max=0.3
+    )
+    adapter = MqttAdapter(AdapterContext("mqtt", registry, blocking), config)
+    try:
+        await zigbee.broker.kill()
+        await adapter.start()
+        assert adapter.link is not None
+        assert not adapter.link.connected
+        await zigbee.broker.start()
+        assert await registry.wait_until(lambda: "switch.hallway_plug" in registry.entities, 20)
+    finally:
+        await adapter.stop()
+        await zigbee.stop()
+        blocking.shutdown()

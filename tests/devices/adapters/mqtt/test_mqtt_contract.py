@@ -43,7 +43,7 @@ CASES = [
 
 class TestZigbee2MqttContract(AdapterContract):
     adapter_class = MqttAdapter
-    lifecycle = False  # not on the coordinator yet (issue 14): its broker link's own rules
+    stuck_supported = True
     entity_count = (
         10  # light; switch + power, current, voltage, energy; climate + battery; cover + battery
     )

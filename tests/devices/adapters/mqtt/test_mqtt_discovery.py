@@ -20,6 +20,7 @@ from devices.adapters.mqtt.discovery import ConfigProblemError, Template, expand
 from devices.adapters.mqtt.emulator.announcer import DiscoveryEmulator
 from devices.blocking import BlockingRunner
 from devices.capabilities import validate_command
+from devices.errors import UnsupportedCommandError
 from devices.plugin import AdapterContext
 from devices.registry import Registry
 from devices.testing import HostAllocator
@@ -174,3 +175,67 @@ def test_any_config_payload_is_read_or_refused(payload: bytes) -> None:
     """Whatever a config topic carries: an entity, a removal, or a ConfigProblemError."""
     with contextlib.suppress(ConfigProblemError):
         read_config("homeassistant", "homeassistant/light/node/thing/config", payload)
+
+
+async def test_an_esphome_thermostat_takes_a_mode_and_a_temperature() -> None:
+    """A climate announced with abbreviated keys: mode, target, reading, action and the
+    humidity from its attributes topic; a setpoint and a mode sent on their command topics
+    and read back from their state topics."""
+    async with announced() as (adapter, registry, emulator):
+        climate = "climate.living_room_sensor_thermostat"
+        assert await registry.wait_until(
+            lambda: (
+                climate in registry.entities
+                and registry.entity(climate).state is not None
+                and registry.entity(climate).state.attributes().get("current_humidity") == 45  # type: ignore[union-attr]
+            ),
+            5,
+        )
+        entity = registry.entity(climate)
+        state = entity.state
+        assert state is not None
+        assert state.state == "heat"
+        fields = state.attributes()
+        assert (fields["temperature"], fields["current_temperature"]) == (20.0, 21.5)
+        assert (fields["hvac_modes"], fields["min_temp"], fields["max_temp"]) == (
+            ["off", "heat"],
+            7.0,
+            28.0,
+        )
+        assert fields["hvac_action"] == "idle"
+        spec, typed = validate_command(
+            climate, entity.domain, entity.features, "climate.set_temperature", {"temperature": 23}
+        )
+        await adapter.execute(entity, spec, typed)
+        assert emulator.target == 23.0
+        assert await registry.wait_until(
+            lambda: registry.entity(climate).state.attributes()["hvac_action"] == "heating",  # type: ignore[union-attr]
+            5,
+        )
+        spec, typed = validate_command(
+            climate, entity.domain, entity.features, "climate.turn_off", {}
+        )
+        await adapter.execute(registry.entity(climate), spec, typed)
+        assert emulator.mode == "off"
+        assert await registry.wait_until(lambda: registry.entity(climate).state.state == "off", 5)  # type: ignore[union-attr]
+        with pytest.raises(UnsupportedCommandError, match="offers the modes off, heat"):
+            validate_command(
+                climate,
+                entity.domain,
+                entity.features,
+                "climate.set_hvac_mode",
+                {"hvac_mode": "cool"},
+                state=registry.entity(climate).state,
+            )
+        spec, typed = validate_command(
+            climate, entity.domain, entity.features, "climate.set_hvac_mode", {"hvac_mode": "heat"}
+        )
+        await adapter.execute(registry.entity(climate), spec, typed)
+        assert emulator.mode == "heat"
+
+
+def test_dobbys_own_announcements_are_not_devices() -> None:
+    """What Dobby announces on the bus (node id `dobby`) is never read back as a device."""
+    payload = json.dumps({"name": "Plug", "cmd_t": "dobby/switch/plug/set"}).encode()
+    assert read_config("homeassistant", "homeassistant/switch/dobby/plug/config", payload) is None
+    assert read_config("homeassistant", "homeassistant/switch/dobby/plug/config", b"") is None
