@@ -440,6 +440,10 @@ def _upnp_pairs(
             continue
         get, put = power
         argument = put.inputs[0][0]
+        assert result.description is not None
+        control = next(
+            s.control for s in result.description.services if s.service_type == service_type
+        )
         reads = {
             "state": Read(
                 soap_action=get.name,
@@ -449,9 +453,11 @@ def _upnp_pairs(
             )
         }
         commands = {
-            "turn_on": Command(method="SOAP", path="/", soap_action=put.name, body={argument: "1"}),
+            "turn_on": Command(
+                method="SOAP", path=control, soap_action=put.name, body={argument: "1"}
+            ),
             "turn_off": Command(
-                method="SOAP", path="/", soap_action=put.name, body={argument: "0"}
+                method="SOAP", path=control, soap_action=put.name, body={argument: "0"}
             ),
         }
         level = next(
@@ -463,7 +469,7 @@ def _upnp_pairs(
             )
             commands["set_level"] = Command(
                 method="SOAP",
-                path="/",
+                path=control,
                 soap_action=level[1].name,
                 body={level[1].inputs[0][0]: "$level"},
                 params={"level": Parameter(type="int", minimum=0, maximum=100)},
