@@ -174,6 +174,8 @@ class Recipe(BaseModel):
     port: int = Field(default=80, ge=1, le=65535)
     upnp_service: str | None = None
     """The UPnP service type its SOAP reads and commands use."""
+    upnp_control: str | None = Field(default=None, pattern=r"^/[!-~]*$", max_length=256)
+    """That service's control path."""
     poll_interval: float = Field(default=30.0, ge=2.0, le=3600.0)
     sensitive: bool = False
     """A lock, alarm or garage door: saved only after a second confirmation."""
@@ -184,8 +186,8 @@ class Recipe(BaseModel):
         uses_soap = any(r.soap_action for e in self.entities for r in e.reads.values()) or any(
             c.method == "SOAP" for e in self.entities for c in e.commands.values()
         )
-        if uses_soap and not self.upnp_service:
-            raise ValueError("SOAP reads and commands need upnp_service")
+        if uses_soap and not (self.upnp_service and self.upnp_control):
+            raise ValueError("SOAP reads and commands need upnp_service and upnp_control")
         return self
 
 

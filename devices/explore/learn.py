@@ -283,6 +283,7 @@ class Learner:
             return None
         entity: RecipeEntity | None = None
         service: str | None = None
+        control: str | None = None
         family_id = result.family.id if result.family is not None else None
         if isinstance(self._documents.get("/json/state"), dict):
             entity = _json_light(label, area, self._documents["/json/state"])
@@ -290,6 +291,10 @@ class Learner:
             entity = _shelly_switch(label, area)
         elif result.description is not None:
             service, entity = _upnp_pairs(label, area, result)
+            control = next(
+                (s.control for s in result.description.services if s.service_type == service),
+                None,
+            )
         if entity is None:
             result.notes.append("no common shape found (on/bri JSON, a Switch, Get/Set pairs)")
             return None
@@ -300,6 +305,7 @@ class Learner:
             host=result.host,
             port=result.port,
             upnp_service=service,
+            upnp_control=control,
             poll_interval=10.0,
             entities=[entity],
         )

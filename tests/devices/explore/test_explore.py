@@ -24,7 +24,7 @@ def _family(host: Host) -> str | None:
     return host.family.id if host.family is not None else None
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(180)
 async def test_the_unknown_devices_are_found_and_recognised() -> None:
     hosts = HostAllocator()
     unknown = await start_unknown(HOUSE, hosts, interface=LOOPBACK)
@@ -33,21 +33,29 @@ async def test_the_unknown_devices_are_found_and_recognised() -> None:
         name="wled", title="WLED", domains=(Domain.LIGHT,), mdns_types=("_wled._tcp.local.",)
     )
     audit: list[ProbeRecord] = []
+    strip_host = unknown.named("Desk Strip").host
     try:
-        found: list[Host] = []
-        for _ in range(3):  # discovery on a busy machine: listen again if one is missing
-            found = await explore(
+        seen: dict[str, Host] = {}
+        for _ in range(6):  # discovery on a busy loopback: listen again if one is missing
+            for host in await explore(
                 {},
-                seconds=3.0,
+                seconds=4.0,
                 interfaces=[LOOPBACK],
                 only_hosts=hosts.allocated,
                 record=audit.append,
-            )
-            if len(found) == 3 and all(h.family for h in found):
+            ):
+                if host.family is not None:
+                    seen[host.address] = host
+            if len(seen) == 3:
                 break
-        with_adapter = await explore(
-            {"wled": wled}, seconds=3.0, interfaces=[LOOPBACK], only_hosts=hosts.allocated
-        )
+        found = list(seen.values())
+        with_adapter: list[Host] = []
+        for _ in range(6):
+            with_adapter = await explore(
+                {"wled": wled}, seconds=4.0, interfaces=[LOOPBACK], only_hosts={strip_host}
+            )
+            if with_adapter:
+                break
     finally:
         await unknown.stop()
     by_host = {h.address: h for h in found}
@@ -67,7 +75,7 @@ async def test_the_unknown_devices_are_found_and_recognised() -> None:
     assert relay.requests == []
     assert {(r.method, r.path) for r in fan.requests} == {("GET", "/description.xml")}
     assert {r.host for r in audit} == {fan.host}
-    assert {h.address: h.status for h in with_adapter}.get(strip.host) == "driven"
+    assert [h.status for h in with_adapter] == ["driven"]
 
 
 def test_hosts_outside_the_local_ranges_are_not_looked_at() -> None:
