@@ -17,12 +17,14 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from devices.discovery import Discovery
-from devices.explore.fingerprints import Evidence, Family, recognise
+from devices.explore.fingerprints import Evidence, Family, recognise, table
 from devices.explore.probe import Prober, ProbeRecord, parse_xml
 from devices.explore.ranges import is_local
 from devices.plugin import Discovered, Manifest
 
 DESCRIPTION_BUDGET = 2
+TABLE = "(signature table)"
+"""Discovery's name for the table's own service types (no adapter takes them)."""
 UPNP_DEVICE = "urn:schemas-upnp-org:device-1-0"
 
 Status = Literal["driven", "not driven yet", "not smart-home gear", "unknown"]
@@ -236,13 +238,21 @@ async def explore(
     async def ignore(_: Discovered) -> None:
         return None
 
-    discovery = Discovery(dict(manifests), ignore, interfaces=interfaces, list_unknown=True)
+    # The table's own service types are browsed at once too, not only once the service
+    # type enumeration has named them (a round trip that a busy network makes slow).
+    known = tuple(sorted({t for f in table().families for t in f.match.mdns}))
+    table_types = Manifest(name=TABLE, title="Signature table", domains=(), mdns_types=known)
+    discovery = Discovery(
+        {**manifests, TABLE: table_types}, ignore, interfaces=interfaces, list_unknown=True
+    )
     await discovery.start(search_interval=max(1.0, seconds / 2))
     try:
         await asyncio.sleep(seconds)
     finally:
         await discovery.stop()
-    findings = [(f.found, f.adapter) for f in discovery.findings.values()]
+    findings = [
+        (f.found, None if f.adapter == TABLE else f.adapter) for f in discovery.findings.values()
+    ]
     hosts = gather(findings, only_hosts)
     await asyncio.gather(*(describe(host, record) for host in hosts.values()))
     for host in hosts.values():

@@ -26,7 +26,7 @@ def test_explore_lists_the_demo_house(tmp_path: Path) -> None:
             "--demo",
             "--json",
             "--seconds",
-            "8",
+            "15",
             "--config",
             str(CONFIG),
             "--state",
