@@ -299,6 +299,87 @@ def _print_broker(console: Console, broker: dict[str, Any]) -> None:
     console.print(entities)
 
 
+@app.command()
+def explore(
+    host: Annotated[
+        str | None,
+        typer.Argument(help="Learn this host (ADDRESS or ADDRESS:PORT; in the demo, a name)."),
+    ] = None,
+    json_out: JsonOption = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Run the virtual house and explore only it.")
+    ] = False,
+    seconds: Annotated[float, typer.Option(help="How long to listen.")] = 4.0,
+    interface: Annotated[
+        list[str] | None, typer.Option(help="Interface address to explore on (repeatable).")
+    ] = None,
+    budget: Annotated[int, typer.Option(help="At most this many requests to HOST.")] = 40,
+    area: Annotated[str | None, typer.Option(help="The area of the learned device.")] = None,
+    config: ConfigOption = None,
+    state: StateOption = Path("data"),
+    verbose: VerboseOption = False,
+) -> None:
+    """What is on the local network and what Dobby makes of it; or, with HOST, probe that
+    host read-only and draft a recipe (nothing is switched)."""
+    from agent import explore as exploring
+    from devices.explore.ranges import OutsideLocalNetworkError
+
+    _setup_logging(verbose)
+    loaded = _load(config)
+    if host is None:
+        hosts = _run(
+            lambda: exploring.scan_network(
+                loaded, state, seconds=seconds, interfaces=interface, demo=demo
+            )
+        )
+        if json_out:
+            _print_json(exploring.host_rows(hosts))
+            return
+        table = Table("host", "name", "what", "identity", "Dobby", title="On the network")
+        for found in hosts:
+            name = found.names[0] if found.names else ""
+            table.add_row(found.address, name, found.what, found.identity, found.how)
+        Console().print(table)
+        return
+    try:
+        learned = _run(
+            lambda: exploring.learn_host(
+                loaded,
+                state,
+                host,
+                seconds=seconds,
+                interfaces=interface,
+                demo=demo,
+                budget=budget,
+                area=area,
+            )
+        )
+    except (OutsideLocalNetworkError, ValueError) as error:
+        typer.echo(f"Not explored: {error}.", err=True)
+        raise typer.Exit(2) from None
+    if json_out:
+        _print_json(learned.as_json())
+    else:
+        _print_learned(learned)
+    raise typer.Exit(0 if learned.draft is not None else 1)
+
+
+def _print_learned(learned: Any) -> None:
+    from devices.recipe import dump_recipe
+
+    what = learned.family.title if learned.family is not None else "a device I do not know"
+    typer.echo(f"{learned.host}:{learned.port} is {what} ({learned.identity or 'no identity'}).")
+    typer.echo(f"{learned.requests} read-only requests, each in the audit log.")
+    for note in learned.notes:
+        typer.echo(f"  note: {note}")
+    if learned.draft is None:
+        typer.echo("No recipe drafted.")
+        return
+    tried = ", ".join(f"{key} = {value!r}" for key, value in learned.tried.items())
+    typer.echo(f"Draft recipe (every read tried: {tried}); its commands are not tried yet:")
+    typer.echo(dump_recipe(learned.draft))
+
+
 def _pairing(adapter: str, *, unpair: bool) -> tuple[PairHook, Manifest]:
     """The adapter's pairing hook, from its manifest (the plugin API), or a clear exit."""
     from devices.plugin import load_adapters
@@ -535,16 +616,18 @@ def config_check(config: ConfigOption = None) -> None:
     from agent.app import enabled_adapters
     from agent.config import ChannelSettings
     from devices.plugin import load_adapters
+    from devices.recipe import RecipeError, load_recipes
 
     loaded = _load(config)
     try:
         enabled_adapters(loaded, load_adapters())
-    except ConfigError as error:
+        recipes = load_recipes(loaded.directory)
+    except (ConfigError, RecipeError) as error:
         typer.echo(f"Config error: {error}", err=True)
         raise typer.Exit(2) from None
     typer.echo(
         f"{loaded.directory}: OK ({len(loaded.home.areas)} areas, "
-        f"{len(loaded.routines.routines)} routines)"
+        f"{len(loaded.routines.routines)} routines, {len(recipes)} recipes)"
     )
     settings = ChannelSettings()
     uses_whatsapp = settings.whatsapp_token is not None or "whatsapp" in loaded.home_doc.data

@@ -19,6 +19,7 @@ from devices.entities import slugify
 from devices.plugin import Emulation, Manifest, load_emulator_hook
 from devices.testing.addresses import HostAllocator
 from devices.testing.house import DemoDevice
+from devices.testing.unknown.house import UnknownDevice, UnknownDevices, start_unknown
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -49,6 +50,9 @@ class HouseFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     devices: list[HouseDevice]
+    unknown: list[UnknownDevice] = []
+    """Devices no adapter drives (a WLED strip, a Shelly relay, a UPnP fan): `dobby explore`
+    finds them, and learns them as recipes."""
 
 
 def read_house(path: Path) -> HouseFile:
@@ -76,6 +80,8 @@ class VirtualHouse:
     """Adapter settings the emulators hand over (addresses, for devices with no
     announcement of their own), by adapter name."""
     running: list[Emulation] = field(default_factory=list)
+    unknown: UnknownDevices | None = None
+    """The running emulators of the house's unknown devices."""
 
     @property
     def devices(self) -> list[HouseDevice]:
@@ -111,6 +117,11 @@ class VirtualHouse:
         try:
             for name, devices in by_adapter.items():
                 await self._start(name, devices)
+            if self.house.unknown:
+                self.unknown = await start_unknown(
+                    self.house.unknown, self.hosts, interface=self.interface
+                )
+                self.running.append(self.unknown)
         except BaseException:
             await self.stop()  # a port that is taken: what started goes again
             raise
@@ -131,3 +142,4 @@ class VirtualHouse:
         for emulation in reversed(self.running):
             await emulation.stop()
         self.running.clear()
+        self.unknown = None

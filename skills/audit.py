@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from skills.actions import ActionResult, Plan
+from skills.actions import ActionResult, Plan, Requester
 from skills.database import connect
 
 _SCHEMA = """
@@ -161,6 +161,39 @@ class AuditLog:
             self._db.executemany(
                 f"INSERT INTO audit ({_FIELDS}) VALUES ({', '.join('?' * len(rows[0]))})",
                 rows,
+            )
+
+    def record_probe(
+        self,
+        requester: Requester,
+        host: str,
+        method: str,
+        target: str,
+        status: int | None,
+        note: str | None,
+    ) -> None:
+        """One request `dobby explore` sent to a device: path `explore`, entity
+        `host:<address>`, command `GET /json/info` (or `POST <control>#GetPower` for SOAP)."""
+        ok = note is None and status is not None and 200 <= status < 400
+        row = (
+            stamp(datetime.now(UTC)),
+            requester.id,
+            requester.role.value,
+            "explore",
+            f"host:{host}",
+            f"{method} {target}",
+            json.dumps({"status": status}),
+            int(ok),
+            note,
+            requester.name,
+            requester.channel,
+            None,
+            None,
+            None,
+        )
+        with self._lock, self._db:
+            self._db.execute(
+                f"INSERT INTO audit ({_FIELDS}) VALUES ({', '.join('?' * len(row))})", row
             )
 
     def recent(

@@ -18,7 +18,7 @@ runner = CliRunner()
 def test_config_check_passes_on_the_shipped_config() -> None:
     result = runner.invoke(app, ["config", "check", "--config", str(CONFIG)])
     assert result.exit_code == 0, result.output
-    assert "OK (7 areas, 4 routines)" in result.output
+    assert "OK (7 areas, 4 routines, 0 recipes)" in result.output
 
 
 def test_config_check_names_file_line_and_field(tmp_path: Path) -> None:

@@ -1,0 +1,148 @@
+"""`dobby explore [HOST]`: what is on the network; or what one host is, and a draft recipe.
+
+With `--demo`, the virtual house runs first and only its devices are looked at (other
+emulators may share loopback); HOST may then be the name of one of its unknown devices.
+Every request a probe sends is written to the audit log, as the person at the terminal.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import AsyncIterator, Callable, Collection
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agent.config import Config
+from devices.explore.learn import Learned, Learner
+from devices.explore.probe import ProbeRecord
+from devices.explore.ranges import local_address
+from devices.explore.scan import Host, explore
+from devices.plugin import load_adapters
+from skills.actions import Requester
+from skills.audit import AuditLog
+from skills.database import database_path
+
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass
+class Where:
+    """Where to explore: interfaces, and the hosts to look at (None: every local one)."""
+
+    interfaces: list[str] | None
+    only_hosts: Collection[str] | None
+    names: dict[str, tuple[str, int, str | None]]
+    """The demo's unknown devices by name: (host, port, UPnP location)."""
+
+
+@asynccontextmanager
+async def _where(config: Config, demo: bool, interfaces: list[str] | None) -> AsyncIterator[Where]:
+    if not demo:
+        yield Where(interfaces or config.home.discovery.addresses(), None, {})
+        return
+    from agent.demo import demo_house
+
+    async with demo_house(config, load_adapters()) as house:
+        names: dict[str, tuple[str, int, str | None]] = {}
+        if house.unknown is not None:
+            for emulator in house.unknown.emulators:
+                location = getattr(emulator, "location", None)
+                names[emulator.name.lower()] = (emulator.host, emulator.port, location)
+        yield Where([LOOPBACK], house.addresses, names)
+
+
+def _auditor(state: Path) -> tuple[AuditLog, Callable[[ProbeRecord], None]]:
+    audit = AuditLog(database_path(state))
+    who = Requester.local_admin()
+
+    def record(probe: ProbeRecord) -> None:
+        audit.record_probe(who, probe.host, probe.method, probe.target, probe.status, probe.note)
+
+    return audit, record
+
+
+async def scan_network(
+    config: Config, state: Path, *, seconds: float, interfaces: list[str] | None, demo: bool
+) -> list[Host]:
+    """Every local host that answered, recognised."""
+    audit, record = _auditor(state)
+    try:
+        async with _where(config, demo, interfaces) as where:
+            return await explore(
+                load_adapters().manifests,
+                seconds=seconds,
+                interfaces=where.interfaces,
+                only_hosts=where.only_hosts,
+                record=record,
+            )
+    finally:
+        audit.close()
+
+
+def split_target(target: str) -> tuple[str, int | None]:
+    """`192.168.1.40`, `192.168.1.40:8080` or `[fd00::5]:80` as (address, port or None);
+    ValueError (OutsideLocalNetworkError) for anything outside the local ranges."""
+    text = target.strip()
+    port: int | None = None
+    if text.startswith("["):
+        address, _, rest = text[1:].partition("]")
+        if rest.startswith(":"):
+            port = int(rest[1:])
+    elif text.count(":") == 1:
+        address, _, port_text = text.partition(":")
+        port = int(port_text)
+    else:
+        address = text
+    return str(local_address(address)), port
+
+
+async def learn_host(
+    config: Config,
+    state: Path,
+    target: str,
+    *,
+    seconds: float,
+    interfaces: list[str] | None,
+    demo: bool,
+    budget: int,
+    area: str | None,
+) -> Learned:
+    """Probe one host read-only and draft its recipe."""
+    audit, record = _auditor(state)
+    try:
+        async with _where(config, demo, interfaces) as where:
+            named = where.names.get(target.strip().lower())
+            if named is not None:
+                host, port, location = named
+                name = target.strip()
+            else:
+                host, given = split_target(target)
+                port, location, name = given or 80, None, ""
+                if given is None or where.only_hosts is not None:
+                    found = await explore(
+                        {}, seconds=seconds, interfaces=where.interfaces, only_hosts={host}
+                    )
+                    if found:
+                        port = given or _port(found[0]) or 80
+                        location = found[0].location
+                        name = found[0].names[0] if found[0].names else ""
+            learner = Learner(host, port, budget=budget, record=record, location=location)
+            return await learner.learn(name, area)
+    finally:
+        audit.close()
+
+
+def _port(host: Host) -> int | None:
+    return min(host.ports) if host.ports else None
+
+
+def host_rows(hosts: list[Host]) -> list[dict[str, Any]]:
+    """The `--json` of a scan."""
+    return [h.as_json() for h in hosts]
+
+
+def sort_key(address: str) -> Any:
+    """Addresses in numeric order."""
+    return ipaddress.ip_address(address)

@@ -1,0 +1,260 @@
+"""`dobby explore`: every host that answers discovery, with what it is and who drives it.
+
+Discovery lists every mDNS service type (`_services._dns-sd._udp`) and every instance of
+each, and searches SSDP for `ssdp:all`; each UPnP device's description is fetched (a
+read-only probe of that host, within a small budget). Only hosts in the local ranges are
+looked at, and only those in `only_hosts` when given (the demo's own emulators, when other
+emulators share loopback). Each host is then recognised from the signature table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from devices.discovery import Discovery
+from devices.explore.fingerprints import Evidence, Family, recognise, table
+from devices.explore.probe import Prober, ProbeRecord, parse_xml
+from devices.explore.ranges import is_local
+from devices.plugin import Discovered, Manifest
+
+DESCRIPTION_BUDGET = 2
+TABLE = "(signature table)"
+"""Discovery's name for the table's own service types (no adapter takes them)."""
+UPNP_DEVICE = "urn:schemas-upnp-org:device-1-0"
+
+Status = Literal["driven", "not driven yet", "not smart-home gear", "unknown"]
+
+
+@dataclass
+class Service:
+    """A UPnP service of a device description."""
+
+    service_type: str
+    scpd: str
+    control: str
+
+
+@dataclass
+class Description:
+    """What a UPnP device description says."""
+
+    device_type: str = ""
+    friendly_name: str = ""
+    manufacturer: str = ""
+    model: str = ""
+    udn: str = ""
+    services: list[Service] = field(default_factory=list)
+
+
+def read_description(body: bytes) -> Description | None:
+    """The root device of a UPnP description, or None if it is not one."""
+    root = parse_xml(body)
+    if root is None:
+        return None
+    device = root.find(f"{{{UPNP_DEVICE}}}device")
+    if device is None:
+        return None
+
+    def text(element: Any, name: str) -> str:
+        found = element.find(f"{{{UPNP_DEVICE}}}{name}")
+        return (found.text or "").strip() if found is not None else ""
+
+    services = [
+        Service(text(s, "serviceType"), text(s, "SCPDURL"), text(s, "controlURL"))
+        for s in device.iter(f"{{{UPNP_DEVICE}}}service")
+    ]
+    return Description(
+        text(device, "deviceType"),
+        text(device, "friendlyName"),
+        text(device, "manufacturer"),
+        text(device, "modelName"),
+        text(device, "UDN"),
+        services,
+    )
+
+
+@dataclass
+class Host:
+    """One host that answered, and what Dobby makes of it."""
+
+    address: str
+    evidence: Evidence = field(default_factory=Evidence)
+    names: list[str] = field(default_factory=list)
+    ports: set[int] = field(default_factory=set)
+    identity: str = ""
+    """A stable identity: the MAC (mDNS TXT), a Shelly id, or the UPnP UDN."""
+    description: Description | None = None
+    location: str | None = None
+    family: Family | None = None
+    adapter: str | None = None
+    """The installed adapter that takes its announcements, if any."""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> Status:
+        """Whether Dobby drives it, could drive it, leaves it alone, or does not know it."""
+        if self.adapter is not None:
+            return "driven"
+        if self.family is None:
+            return "unknown"
+        if not self.family.smart_home:
+            return "not smart-home gear"
+        return "not driven yet"
+
+    @property
+    def what(self) -> str:
+        """What it is, in a few words."""
+        if self.family is not None:
+            title = self.family.title
+        elif self.description is not None and self.description.manufacturer:
+            title = "UPnP device"
+        else:
+            return "not recognised"
+        if self.description is not None and self.description.manufacturer:
+            return f"{title}: {self.description.manufacturer} {self.description.model}".strip()
+        return title
+
+    @property
+    def how(self) -> str:
+        """What Dobby can do about it."""
+        if self.adapter is not None:
+            return f"driven by the {self.adapter} adapter"
+        if self.family is None:
+            return "unknown: `dobby explore HOST` may learn it"
+        if not self.family.smart_home:
+            return "left alone"
+        ways = []
+        if self.family.adapter is not None:
+            ways.append(f"the {self.family.adapter} adapter, once installed")
+        if self.family.learnable:
+            ways.append(f"a recipe: `dobby explore {self.address}`")
+        return "could be driven by " + " or ".join(ways) if ways else "no way to drive it yet"
+
+    def as_json(self) -> dict[str, Any]:
+        """The host for `--json`."""
+        return {
+            "host": self.address,
+            "name": self.names[0] if self.names else "",
+            "identity": self.identity,
+            "family": self.family.id if self.family is not None else None,
+            "kind": self.family.kind if self.family is not None else None,
+            "what": self.what,
+            "status": self.status,
+            "adapter": self.adapter,
+            "how": self.how,
+            "mdns_types": sorted(self.evidence.mdns_types),
+            "ssdp_types": sorted(self.evidence.ssdp_targets),
+            "ports": sorted(self.ports),
+            "notes": self.notes,
+        }
+
+
+def _instance(name: str, service_type: str) -> str:
+    suffix = f".{service_type}"
+    return name.removesuffix(suffix)
+
+
+def gather(
+    findings: Sequence[tuple[Discovered, str | None]], only_hosts: Collection[str] | None
+) -> dict[str, Host]:
+    """Group what answered by host (local hosts only, and only `only_hosts` if given)."""
+    hosts: dict[str, Host] = {}
+    for found, adapter in findings:
+        if not is_local(found.host) or (only_hosts is not None and found.host not in only_hosts):
+            continue
+        host = hosts.setdefault(found.host, Host(found.host))
+        if adapter is not None:
+            host.adapter = host.adapter or adapter
+        evidence = host.evidence
+        if found.source == "mdns":
+            evidence.mdns_types.add(found.type)
+            evidence.mdns_names.add(found.name)
+            evidence.txt.update(found.properties)
+            instance = _instance(found.name, found.type)
+            if instance and instance not in host.names:
+                host.names.append(instance)
+            if found.port:
+                host.ports.add(found.port)
+            host.identity = (
+                host.identity or found.properties.get("mac", "") or (found.properties.get("id", ""))
+            )
+        else:
+            evidence.ssdp_targets.add(found.type)
+            server = found.properties.get("SERVER", "")
+            if server:
+                evidence.servers.add(server)
+            if found.location and host.location is None:
+                host.location = found.location
+    return hosts
+
+
+async def describe(host: Host, record: Callable[[ProbeRecord], None] | None = None) -> None:
+    """Fetch the UPnP description the host announced (only from itself), and read it."""
+    if host.location is None:
+        return
+    parts = urlsplit(host.location)
+    if parts.scheme != "http" or parts.hostname != host.address:
+        host.notes.append(f"its description is elsewhere ({host.location}): not fetched")
+        return
+    async with Prober(
+        host.address, parts.port or 80, budget=DESCRIPTION_BUDGET, record=record
+    ) as probe:
+        answer = await probe.document(parts.path or "/")
+    if answer.note is not None:
+        host.notes.append(f"description: {answer.note}")
+        return
+    server = answer.headers.get("Server", "")
+    if server:
+        host.evidence.servers.add(server)
+    description = read_description(answer.body or b"")
+    if description is None:
+        host.notes.append("its description is not a UPnP device description")
+        return
+    host.description = description
+    host.ports.add(parts.port or 80)
+    host.evidence.manufacturer = description.manufacturer
+    host.evidence.model = description.model
+    host.evidence.device_type = description.device_type
+    host.identity = host.identity or description.udn
+    if description.friendly_name and description.friendly_name not in host.names:
+        host.names.append(description.friendly_name)
+
+
+async def explore(
+    manifests: Mapping[str, Manifest],
+    *,
+    seconds: float,
+    interfaces: Sequence[str] | None,
+    only_hosts: Collection[str] | None = None,
+    record: Callable[[ProbeRecord], None] | None = None,
+) -> list[Host]:
+    """Listen for `seconds`, then recognise every local host that answered."""
+
+    async def ignore(_: Discovered) -> None:
+        return None
+
+    # The table's own service types are browsed at once too, not only once the service
+    # type enumeration has named them (a round trip that a busy network makes slow).
+    known = tuple(sorted({t for f in table().families for t in f.match.mdns}))
+    table_types = Manifest(name=TABLE, title="Signature table", domains=(), mdns_types=known)
+    discovery = Discovery(
+        {**manifests, TABLE: table_types}, ignore, interfaces=interfaces, list_unknown=True
+    )
+    await discovery.start(search_interval=max(1.0, seconds / 2))
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        await discovery.stop()
+    findings = [
+        (f.found, None if f.adapter == TABLE else f.adapter) for f in discovery.findings.values()
+    ]
+    hosts = gather(findings, only_hosts)
+    await asyncio.gather(*(describe(host, record) for host in hosts.values()))
+    for host in hosts.values():
+        host.family = recognise(host.evidence)
+    return sorted(hosts.values(), key=lambda h: ipaddress.ip_address(h.address))
