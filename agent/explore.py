@@ -35,6 +35,9 @@ class Where:
     only_hosts: Collection[str] | None
     names: dict[str, tuple[str, int, str | None]]
     """The demo's unknown devices by name: (host, port, UPnP location)."""
+    expected: frozenset[str] = frozenset()
+    """Hosts that will answer (the demo's unknown devices): listened for a while longer
+    on a busy machine, if they are late."""
 
 
 @asynccontextmanager
@@ -50,7 +53,8 @@ async def _where(config: Config, demo: bool, interfaces: list[str] | None) -> As
             for emulator in house.unknown.emulators:
                 location = getattr(emulator, "location", None)
                 names[emulator.name.lower()] = (emulator.host, emulator.port, location)
-        yield Where([LOOPBACK], house.addresses, names)
+        expected = frozenset(host for host, _, _ in names.values())
+        yield Where([LOOPBACK], house.addresses, names, expected)
 
 
 def _auditor(state: Path) -> tuple[AuditLog, Callable[[ProbeRecord], None]]:
@@ -76,6 +80,7 @@ async def scan_network(
                 interfaces=where.interfaces,
                 only_hosts=where.only_hosts,
                 record=record,
+                expect=where.expected,
             )
     finally:
         audit.close()

@@ -34,7 +34,7 @@ def round_trip() -> YAML:
 
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
-    yaml.width = 100
+    yaml.width = 4096  # never re-wrap a line someone wrote long
     yaml.indent(mapping=2, sequence=4, offset=2)
     return yaml
 

@@ -225,6 +225,10 @@ async def describe(host: Host, record: Callable[[ProbeRecord], None] | None = No
         host.names.append(description.friendly_name)
 
 
+def _heard(discovery: Discovery) -> set[str]:
+    return {f.found.host for f in discovery.findings.values()}
+
+
 async def explore(
     manifests: Mapping[str, Manifest],
     *,
@@ -232,8 +236,10 @@ async def explore(
     interfaces: Sequence[str] | None,
     only_hosts: Collection[str] | None = None,
     record: Callable[[ProbeRecord], None] | None = None,
+    expect: Collection[str] = (),
 ) -> list[Host]:
-    """Listen for `seconds`, then recognise every local host that answered."""
+    """Listen for `seconds` (and, while a host of `expect` has not answered yet, up to
+    three times as long again), then recognise every local host that answered."""
 
     async def ignore(_: Discovered) -> None:
         return None
@@ -248,6 +254,10 @@ async def explore(
     await discovery.start(search_interval=max(1.0, seconds / 2))
     try:
         await asyncio.sleep(seconds)
+        waited = 0.0
+        while waited < 3 * seconds and not set(expect) <= _heard(discovery):
+            await asyncio.sleep(0.25)
+            waited += 0.25
     finally:
         await discovery.stop()
     findings = [

@@ -205,7 +205,7 @@ def test_a_raising_rule_asks_only_when_the_heat_goes_up(
         params={"temperature": wanted},
     )
     verdict = policy.decide(action, Plan([action], member, path)).verdict
-    asks = Verdict.REFUSE if path is Path.SCHEDULE else Verdict.CONFIRM
+    asks = Verdict.REFUSE if path in (Path.SCHEDULE, Path.TRIGGER) else Verdict.CONFIRM
     assert verdict is (asks if wanted > present else Verdict.ALLOW)
     for off in (
         Action(entity_id="climate.pool_heater", command="climate.turn_off"),

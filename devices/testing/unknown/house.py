@@ -48,16 +48,18 @@ def udn_of(name: str) -> str:
 
 
 def make(device: UnknownDevice, host: str) -> UnknownEmulator:
-    """The emulator of one unknown device, on `host`."""
+    """The emulator of one unknown device, on `host`: its MAC, UDN (and so its mDNS host
+    name) come from its name and address, so two virtual houses never share one."""
+    unique = f"{device.name}@{host}"
     match device.kind:
         case "wled":
             return WledStrip(
-                host, device.name, mac_of(device.name), on=device.on, brightness=device.level
+                host, device.name, mac_of(unique), on=device.on, brightness=device.level
             )
         case "shelly_plus_1":
-            return ShellyPlus1(host, device.name, mac_of(device.name), on=device.on)
+            return ShellyPlus1(host, device.name, mac_of(unique), on=device.on)
         case "upnp_fan":
-            return UpnpFan(host, device.name, udn_of(device.name), on=device.on, speed=device.level)
+            return UpnpFan(host, device.name, udn_of(unique), on=device.on, speed=device.level)
 
 
 class UnknownDevices:

@@ -10,7 +10,9 @@ from devices.explore.probe import ProbeRecord
 from devices.explore.scan import Host, explore, gather
 from devices.plugin import Discovered, Manifest
 from devices.testing.addresses import HostAllocator
-from devices.testing.unknown.house import UnknownDevice, mac_of, start_unknown, udn_of
+from devices.testing.unknown.house import UnknownDevice, start_unknown
+from devices.testing.unknown.upnp_fan import UpnpFan
+from devices.testing.unknown.wled import WledStrip
 
 LOOPBACK = "127.0.0.1"
 HOUSE = [
@@ -62,11 +64,13 @@ async def test_the_unknown_devices_are_found_and_recognised() -> None:
     strip, relay, fan = (unknown.named(d.name) for d in HOUSE)
     assert set(by_host) == {strip.host, relay.host, fan.host}
     assert _family(by_host[strip.host]) == "wled"
-    assert by_host[strip.host].identity == mac_of("Desk Strip").replace(":", "")
+    assert isinstance(strip, WledStrip)
+    assert by_host[strip.host].identity == strip.mac
     assert _family(by_host[relay.host]) == "shelly_gen2"
     assert by_host[relay.host].identity == relay.device_id
     assert _family(by_host[fan.host]) == "upnp"
-    assert by_host[fan.host].identity == udn_of("Bedroom Fan")
+    assert isinstance(fan, UpnpFan)
+    assert by_host[fan.host].identity == fan.udn
     assert "Breezeline" in by_host[fan.host].what
     assert {h.status for h in found} == {"not driven yet"}
     assert by_host[fan.host].as_json()["name"] == "Bedroom Fan"
