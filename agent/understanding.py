@@ -183,9 +183,9 @@ class Understander:
         if found is None and not several:
             found = self._read(text, loose=True, strict=False)
         if found is None and several:
-            found = self._compound(text) or self._read(text)
+            found = self._compound(text) or self._read(text, strict=False)
         if found is None and corrected is not None:
-            found = self._read(corrected)
+            found = self._read(corrected, strict=False)
         if found is None and not several:
             found = self._about_kind(text)
         return found

@@ -310,13 +310,10 @@ def _play_together(request: IntentRequest) -> IntentResult:
         return request.result(request.say(PHRASES, "one_place", area=places[0], other=places[1]))
     playing = [e for e in players if e.state is not None and e.state.state in _PLAYING]
     leader = playing[0] if playing else players[0]
-    members = [e.entity_id for e in players if e is not leader]
-    actions = [
-        Action(entity_id=leader.entity_id, command="media_player.join", params={"members": members})
-    ]
-    names = join_names(
-        [leader.name, *(e.name for e in players if e is not leader)], request.language
-    )
+    members = [e for e in players if e is not leader]
+    join = {"members": [e.entity_id for e in members]}
+    actions = [Action(entity_id=leader.entity_id, command="media_player.join", params=join)]
+    names = join_names([e.name for e in (leader, *members)], request.language)
     if str(request.slots.get("search_query", "")).strip() or request.slots.get("media_class"):
         source, problem = _wanted_source(request, leader)
         if source is None:

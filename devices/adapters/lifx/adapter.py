@@ -245,7 +245,8 @@ class BulbLink(DeviceLink):
         if params.brightness_step is not None:
             target = (word_to_percent(brightness) if reading.on else 0) + params.brightness_step
         if params.zones is not None:
-            await self._turn_on_zones(bulb, params.zones, reading, target, params)
+            zoned = Hsbk(hue, saturation, brightness, kelvin)
+            await self._turn_on_zones(bulb, params.zones, zoned, target, reading.on, duration)
             return
         if target is not None and target <= 0:
             await bulb.set_power(False, duration)
@@ -283,9 +284,10 @@ class BulbLink(DeviceLink):
         self,
         bulb: Bulb,
         zones: tuple[int, int],
-        reading: Reading,
+        colour: Hsbk,
         target: int | None,
-        params: LightTurnOn,
+        was_on: bool,
+        duration: int,
     ) -> None:
         """The zones take the colour (dimmed to nothing, they go dark); the strip, one
         power for all its zones, comes on if it was off."""
@@ -293,13 +295,10 @@ class BulbLink(DeviceLink):
         first, last = zones
         if last > self.info.zones:
             raise UnsupportedCommandError(f"it has zones 1 to {self.info.zones}, not {last}")
-        hue, saturation, brightness, kelvin = self._colour(params, reading.hsbk)
         if target is not None:
-            brightness = percent_to_word(max(0, min(target, 100)))
-        duration = _milliseconds(params.transition)
-        colour = Hsbk(hue, saturation, brightness, kelvin)
+            colour = colour._replace(brightness=percent_to_word(max(0, min(target, 100))))
         await bulb.set_zones(first - 1, last - 1, colour, duration)
-        if not reading.on:
+        if not was_on:
             await bulb.set_power(True, duration)
 
     async def close(self) -> None:

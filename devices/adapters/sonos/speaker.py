@@ -143,7 +143,7 @@ class Speaker:
         for favourite in favourites:
             uri = favourite.resources[0].uri if favourite.resources else ""
             items.setdefault(favourite.title, favourite)
-            if soco.SoCo.music_source_from_uri(uri) in (MUSIC_SRC_RADIO, MUSIC_SRC_LINE_IN):
+            if _is_stream(uri):
                 radio.append(favourite.title)
         for playlist in playlists:
             items.setdefault(playlist.title, playlist)
@@ -229,20 +229,18 @@ class Speaker:
         if isinstance(source, DidlFavorite):
             source = source.reference
         uri = source.get_uri()
-        if soco.SoCo.music_source_from_uri(uri) in (MUSIC_SRC_RADIO, MUSIC_SRC_LINE_IN):
+        if _is_stream(uri):
             coordinator.play_uri(uri, title=title)
         else:
             coordinator.clear_queue()
             coordinator.add_to_queue(source)
             coordinator.play_from_queue(0)
-        info = coordinator.get_current_transport_info()
-        changed: dict[str, Any] = {
-            "state": TRANSPORT_STATES.get(info["current_transport_state"], "idle"),
+        return {
+            **_transport_state(coordinator),
             "source_list": sources.names,
             "radio_sources": sources.radio,
+            **_track_fields(self._track_info(coordinator)),
         }
-        changed.update(_track_fields(self._track_info(coordinator)))
-        return changed
 
     def _transport(self, command: CommandSpec) -> dict[str, Any]:
         """Play, pause, stop or skip on the group's coordinator; read back what changed."""
@@ -255,13 +253,21 @@ class Speaker:
             media_player.PREVIOUS_TRACK: coordinator.previous,
         }
         steps[command]()
-        info = coordinator.get_current_transport_info()
-        changed: dict[str, Any] = {
-            "state": TRANSPORT_STATES.get(info["current_transport_state"], "idle")
-        }
+        changed = _transport_state(coordinator)
         if command in (media_player.NEXT_TRACK, media_player.PREVIOUS_TRACK):
             changed.update(_track_fields(self._track_info(coordinator)))
         return changed
+
+
+def _is_stream(uri: str) -> bool:
+    """Whether a player plays `uri` as a stream (a station, line-in), not through its queue."""
+    return soco.SoCo.music_source_from_uri(uri) in (MUSIC_SRC_RADIO, MUSIC_SRC_LINE_IN)
+
+
+def _transport_state(coordinator: soco.SoCo) -> dict[str, Any]:
+    """The group's transport state, read back from its coordinator (one request)."""
+    info = coordinator.get_current_transport_info()
+    return {"state": TRANSPORT_STATES.get(info["current_transport_state"], "idle")}
 
 
 def _track_fields(track: dict[str, Any]) -> dict[str, Any]:
