@@ -43,6 +43,7 @@ UPNP_ERRORS = {
     "712": "it has nothing to play",
     "800": "only the group's coordinator can do that",
 }
+NOT_COORDINATOR = "800"
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,19 @@ class Speaker:
         group = self.device.group
         return group.coordinator if group is not None else self.device
 
+    def read_topology(self) -> None:
+        """Read who plays with whom from the speaker itself (blocking: one request).
+
+        While topology events are subscribed, SoCo answers `group` from what the last event
+        said; a join or unjoin Dobby has just made, or one made in the Sonos app a moment
+        ago, may not have reached us yet. Reading it here means the next command goes to
+        the group's coordinator as it is now, not as it was.
+        """
+        payload = self.device.zoneGroupTopology.GetZoneGroupState()["ZoneGroupState"]
+        self.device.zone_group_state.process_payload(
+            payload=payload, source="read", source_ip=self.host
+        )
+
     def run(
         self, command: CommandSpec, params: Params, resolve_member: Callable[[str], soco.SoCo]
     ) -> dict[str, Any] | None:
@@ -182,39 +196,54 @@ class Speaker:
         Returns the state fields the command changed, read back with as few requests as
         the command allows, or None when the whole state must be read again.
         """
-        changed: dict[str, Any] | None
         with soco_errors():
-            match command, params:
-                case (
-                    (
-                        media_player.PLAY
-                        | media_player.PAUSE
-                        | media_player.STOP
-                        | media_player.NEXT_TRACK
-                        | media_player.PREVIOUS_TRACK
-                    ),
-                    _,
-                ):
-                    changed = self._transport(command)
-                case media_player.SET_VOLUME, SetVolume(volume=volume):
-                    self.device.volume = volume
-                    changed = {"volume": volume}
-                case media_player.STEP_VOLUME, StepVolume(delta=delta):
-                    changed = {"volume": int(self.device.set_relative_volume(delta))}
-                case media_player.MUTE, Mute(muted=muted):
-                    self.device.mute = muted
-                    changed = {"muted": muted}
-                case media_player.JOIN, Join(members=members):
-                    for member in members:
-                        resolve_member(member).join(self.device)
-                    changed = None
-                case media_player.SELECT_SOURCE, SelectSource(source=name):
-                    changed = self._play_source(name)
-                case media_player.UNJOIN, _:
-                    self.device.unjoin()
-                    changed = None
-                case _:
-                    raise UnsupportedCommandError(f"A Sonos speaker cannot do {command.name}.")
+            try:
+                return self._run(command, params, resolve_member)
+            except SoCoUPnPException as error:
+                if str(error.error_code) != NOT_COORDINATOR:
+                    raise
+                # Sent to a speaker that no longer leads its group (the group changed after
+                # the last topology event): read who leads it now and send it there, once.
+                self.read_topology()
+                return self._run(command, params, resolve_member)
+
+    def _run(
+        self, command: CommandSpec, params: Params, resolve_member: Callable[[str], soco.SoCo]
+    ) -> dict[str, Any] | None:
+        changed: dict[str, Any] | None
+        match command, params:
+            case (
+                (
+                    media_player.PLAY
+                    | media_player.PAUSE
+                    | media_player.STOP
+                    | media_player.NEXT_TRACK
+                    | media_player.PREVIOUS_TRACK
+                ),
+                _,
+            ):
+                changed = self._transport(command)
+            case media_player.SET_VOLUME, SetVolume(volume=volume):
+                self.device.volume = volume
+                changed = {"volume": volume}
+            case media_player.STEP_VOLUME, StepVolume(delta=delta):
+                changed = {"volume": int(self.device.set_relative_volume(delta))}
+            case media_player.MUTE, Mute(muted=muted):
+                self.device.mute = muted
+                changed = {"muted": muted}
+            case media_player.JOIN, Join(members=members):
+                for member in members:
+                    resolve_member(member).join(self.device)
+                self.read_topology()
+                changed = None
+            case media_player.SELECT_SOURCE, SelectSource(source=name):
+                changed = self._play_source(name)
+            case media_player.UNJOIN, _:
+                self.device.unjoin()
+                self.read_topology()
+                changed = None
+            case _:
+                raise UnsupportedCommandError(f"A Sonos speaker cannot do {command.name}.")
         return changed
 
     def _play_source(self, name: str) -> dict[str, Any]:

@@ -123,7 +123,7 @@ async def test_configs_that_cannot_be_used_are_named_in_the_log(
             "homeassistant/sensor/fine/config",
             json.dumps({"name": "Fine", "stat_t": "fine/state", "uniq_id": "fine-1"}).encode(),
         )
-        assert await registry.wait_until(lambda: "sensor.fine" in registry.entities, 5)
+        assert await registry.wait_until(lambda: "sensor.fine" in registry.entities, 30)
         assert "homeassistant/switch/nocmd/config lacks command_topic; skipped" in caplog.text
         assert "homeassistant/sensor/fancy/config unsupported template" in caplog.text
         assert "homeassistant/binary_sensor/broken/config is not JSON; skipped" in caplog.text
