@@ -6,6 +6,12 @@ times; one-shot jobs ("in 20 minutes ...") get `once:<token>`. Job functions are
 importable (`skills.scheduler:fire_routine`, `skills.scheduler:fire_actions`) and their
 arguments are plain data; at run time they find the live scheduler of their event loop.
 
+One Dobby runs the schedules of a state directory. `dobby run`, `dobby mcp`, `dobby say`
+or a second demo may all open the same job store; the first to take `dobby.db.lock` runs the
+jobs, the others keep their scheduler paused (they still add, list and cancel jobs in the
+store) and take over when the lock comes free. The one that runs them looks at the store
+every `shared_check` seconds, so a job another process added runs on time.
+
 The missed-run rule: jobs coalesce (several missed runs count as one) and have a grace
 time. A run missed while Dobby was down runs once on start if it is at most `grace`
 late; otherwise it is reported as missed. The job store moves the next run time on
@@ -15,6 +21,8 @@ before the run starts, so a run never happens twice, even after a crash mid-run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
@@ -24,13 +32,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from apscheduler.events import (  # type: ignore[import-untyped]
     EVENT_JOB_ERROR,
     EVENT_JOB_MISSED,
     JobExecutionEvent,
 )
+from apscheduler.jobstores.base import ConflictingIdError  # type: ignore[import-untyped]
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 from apscheduler.triggers.date import DateTrigger  # type: ignore[import-untyped]
@@ -56,6 +65,9 @@ class SchedulerSettings(BaseModel):
     """How late a run missed while Dobby was down may still run (default 15 min)."""
     settle: Duration = Field(default=5.0, ge=0)
     """Seconds a catch-up run waits after start-up, so discovery can find the devices."""
+    shared_check: Duration = Field(default=10.0, gt=0)
+    """How often the Dobby that runs the schedules looks for jobs another Dobby on the same
+    state directory added, and how often the others check whether it is still there."""
 
 
 ONCE = "once:"
@@ -111,11 +123,15 @@ _LIVE: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[RoutineSchedule
 
 
 def _live(job_id: str) -> RoutineScheduler:
-    """The running scheduler that owns a job (usually the only one in the loop)."""
+    """The running scheduler that owns a job (usually the only one in the loop); a job
+    another process added belongs to the one leading scheduler here."""
     running = _LIVE.get(asyncio.get_running_loop(), [])
     for scheduler in running:
         if job_id in scheduler._titles:
             return scheduler
+    leading = [s for s in running if s.leading]
+    if len(leading) == 1:
+        return leading[0]
     raise RuntimeError(f"no routine scheduler in this event loop knows job {job_id}")
 
 
@@ -197,6 +213,9 @@ class RoutineScheduler:
     _catch_up: set[str] = field(default_factory=set)
     _titles: dict[str, str] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _lock: IO[bytes] | None = None
+    """The open lock file while this scheduler runs the state directory's jobs."""
+    _watch: asyncio.Task[None] | None = None
     problems: list[str] = field(default_factory=list)
     """Schedules that could not be set up (a sunrise with no location), in words."""
 
@@ -204,6 +223,11 @@ class RoutineScheduler:
     def running(self) -> bool:
         """Whether the scheduler has started and not stopped."""
         return self._scheduler is not None
+
+    @property
+    def leading(self) -> bool:
+        """Whether this scheduler runs the jobs (no other Dobby on the state directory does)."""
+        return self._lock is not None
 
     @property
     def time_zone(self) -> tzinfo:
@@ -236,6 +260,31 @@ class RoutineScheduler:
         _LIVE.setdefault(loop, []).append(self)
         self._scheduler.start(paused=True)
         self.sync()
+        for job in self._scheduler.get_jobs():
+            self._titles[job.id] = job.name
+        if self._take_lead():
+            self._lead()
+        else:
+            _LOGGER.info(
+                "Another Dobby runs the schedules in %s; this one adds and lists jobs only.",
+                self.database.parent,
+            )
+        self._watch = loop.create_task(self._keep_watch())
+
+    def _take_lead(self) -> bool:
+        """Take the state directory's scheduler lock, if no other Dobby holds it."""
+        lock = self.database.with_name(self.database.name + ".lock").open("ab")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            return False
+        self._lock = lock
+        return True
+
+    def _lead(self) -> None:
+        """Start running jobs: whatever came due while nobody ran them runs now, within
+        its grace time."""
         now = self.now()
         grace = max(1, round(self.settings.grace))
         for job in self._scheduler.get_jobs():
@@ -246,8 +295,23 @@ class RoutineScheduler:
                 self._catch_up.add(job.id)
         self._scheduler.resume()
 
+    async def _keep_watch(self) -> None:
+        """Leading: look at the store for jobs others added. Following: take over when the
+        Dobby that ran the schedules has gone."""
+        while True:
+            await asyncio.sleep(self.settings.shared_check)
+            if self.leading:
+                self._scheduler.wakeup()
+            elif self._take_lead():
+                _LOGGER.info("This Dobby now runs the schedules in %s.", self.database.parent)
+                self._lead()
+
     async def stop(self) -> None:
         """Stop running jobs and close the job store; stored jobs stay for the next start."""
+        if self._watch is not None:
+            self._watch.cancel()
+            await asyncio.gather(self._watch, return_exceptions=True)
+            self._watch = None
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)  # runs on the loop soon; closes the store
             for _ in range(100):
@@ -260,6 +324,9 @@ class RoutineScheduler:
         running = _LIVE.get(asyncio.get_running_loop(), [])
         running[:] = [s for s in running if s is not self]
         self._scheduler = None
+        if self._lock is not None:  # another Dobby on this state directory may take over
+            self._lock.close()
+            self._lock = None
 
     def sync(self) -> None:
         """Make the stored routine jobs match the routines' schedules, keeping unchanged ones.
@@ -282,13 +349,14 @@ class RoutineScheduler:
                 job.remove()
         for job_id, (routine, trigger) in wanted.items():
             if self._scheduler.get_job(job_id) is None:
-                self._scheduler.add_job(
-                    fire_routine,
-                    trigger,
-                    kwargs={"routine": routine.name, "job_id": job_id},
-                    id=job_id,
-                    name=routine.name,
-                )
+                with contextlib.suppress(ConflictingIdError):  # another Dobby just added it
+                    self._scheduler.add_job(
+                        fire_routine,
+                        trigger,
+                        kwargs={"routine": routine.name, "job_id": job_id},
+                        id=job_id,
+                        name=routine.name,
+                    )
                 self._titles[job_id] = routine.name
         for problem in self.problems:
             _LOGGER.warning("Schedule not set up: %s", problem)

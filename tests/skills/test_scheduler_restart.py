@@ -418,3 +418,59 @@ def test_dobby_scheduled_with_nothing_stored(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert result.output.strip() == "Nothing is scheduled."
     assert not (tmp_path / "none").exists(), "reading creates nothing"
+
+
+async def test_two_dobbys_on_one_state_directory_run_a_schedule_once(
+    rig, tmp_path: Path, rewind
+) -> None:
+    """`dobby run` and, say, `dobby mcp` on the same state directory: only one runs the
+    jobs; the other adds jobs the first one runs, and takes over when the first one stops."""
+    database = tmp_path / "dobby.db"
+    inbox = Inbox()
+    fast = SchedulerSettings(grace=3600, settle=0, shared_check=0.2)
+
+    def book() -> RoutineBook:
+        made = book_on(rig, database, inbox)
+        assert made.scheduler is not None
+        made.scheduler.settings = fast
+        return made
+
+    first = book()
+    await first.start()
+    assert first.scheduler is not None
+    [job] = first.scheduler.jobs()
+    await first.stop()
+    await rewind(database, job.id, first.scheduler.now() - timedelta(minutes=10))
+
+    # Both start while the wake-up run is due: it runs once, in the one that leads.
+    running, other = book(), book()
+    await running.start()
+    await other.start()
+    assert running.scheduler is not None and other.scheduler is not None
+    assert running.scheduler.leading and not other.scheduler.leading
+    notice = await inbox.next()
+    assert notice.text.startswith("Scheduled: wake: 1 of 1 actions done.")
+
+    # A one-shot made in the other process runs, once, in the one that leads.
+    fan_off = Action(entity_id="switch.two_1", command="switch.turn_off")
+    at = other.scheduler.now() + timedelta(seconds=1)
+    other.schedule(at, ALICE, actions=[fan_off], what="turn off switch two")
+    notice = await inbox.next()
+    assert notice.text == "Scheduled: turn off switch two: 1 of 1 actions done."
+
+    # The leader stops; the other one takes over and runs what comes due next.
+    await running.stop()
+    fan_on = Action(entity_id="switch.two_1", command="switch.turn_on")
+    at = other.scheduler.now() + timedelta(seconds=1)
+    other.schedule(at, ALICE, actions=[fan_on], what="turn on switch two")
+    notice = await inbox.next()
+    assert notice.text == "Scheduled: turn on switch two: 1 of 1 actions done."
+    assert other.scheduler.leading
+    await other.stop()
+
+    assert len(inbox.seen) == 3
+    assert [c for c, _ in rig.adapter.script("switch.one_1").calls] == ["switch.turn_on"]
+    assert [c for c, _ in rig.adapter.script("switch.two_1").calls] == [
+        "switch.turn_off",
+        "switch.turn_on",
+    ]
