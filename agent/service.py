@@ -382,8 +382,23 @@ class Service:
             with suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
         try:
-            await self.start()
-            await stop.wait()
+            # A stop asked for while starting (SIGTERM from systemd, Ctrl-C) is acted on at
+            # once: start-up is cancelled where it is, and stop() closes what it opened.
+            starting = asyncio.ensure_future(self.start())
+            stopping = asyncio.ensure_future(stop.wait())
+            try:
+                await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not starting.done():
+                    _LOGGER.warning("Stopping while starting: start-up cancelled")
+                    starting.cancel()
+                await asyncio.wait({starting})
+                if not starting.cancelled():
+                    starting.result()  # a start-up that failed fails the run
+                await stopping
+            finally:
+                for task in (starting, stopping):
+                    task.cancel()  # nothing, once done
+                await asyncio.gather(starting, stopping, return_exceptions=True)
             _LOGGER.warning("Stopping: finishing what is in hand")
         finally:
             await self.stop()

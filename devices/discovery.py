@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from zeroconf import IPVersion, ServiceStateChange, Zeroconf
+from zeroconf import IPVersion, NotRunningException, ServiceStateChange, Zeroconf
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
 from devices.background import Background
@@ -142,14 +142,17 @@ class Discovery:
         name: str,
         state_change: ServiceStateChange,
     ) -> None:
-        if state_change is ServiceStateChange.Removed:
+        if state_change is ServiceStateChange.Removed or self._zeroconf is None:
             return
-        self._tasks.spawn(self._resolve_mdns(service_type, name))
+        self._tasks.spawn(self._resolve_mdns(self._zeroconf.zeroconf, service_type, name))
 
-    async def _resolve_mdns(self, service_type: str, name: str) -> None:
-        assert self._zeroconf is not None
+    async def _resolve_mdns(self, zeroconf: Zeroconf, service_type: str, name: str) -> None:
         info = AsyncServiceInfo(service_type, name)
-        if not await info.async_request(self._zeroconf.zeroconf, 3000):
+        try:
+            resolved = await info.async_request(zeroconf, 3000)
+        except NotRunningException:  # closed under it: discovery is stopping
+            return
+        if not resolved:
             _LOGGER.debug("mDNS service %s did not resolve", name)
             return
         addresses = info.parsed_addresses(IPVersion.V4Only)
@@ -194,12 +197,12 @@ class Discovery:
         for browser in self._browsers:
             await browser.async_cancel()
         self._browsers.clear()
-        # Resolutions under way end before zeroconf closes under them (they would fail with
-        # NotRunningException, never retrieved, in the log of every stop during start-up).
+        # Resolutions under way end before zeroconf closes under them; an announcement that
+        # arrives meanwhile starts none (a late one gives up quietly, see _resolve_mdns).
+        zeroconf, self._zeroconf = self._zeroconf, None
         await self._tasks.cancel()
-        if self._zeroconf is not None:
-            await self._zeroconf.async_close()
-            self._zeroconf = None
+        if zeroconf is not None:
+            await zeroconf.async_close()
         if self._ssdp is not None:
             await self._ssdp.stop()
         await self._tasks.cancel()

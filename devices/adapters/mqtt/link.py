@@ -41,6 +41,21 @@ REFUSED = "the MQTT broker refused Dobby's login"
 _LOGGER = logging.getLogger(__name__)
 
 
+class _LateAcknowledgement(logging.Filter):
+    """aiomqtt logs an acknowledgement for a subscribe that is no longer waited for (it was
+    cancelled because Dobby is stopping, or it timed out) as an error with a traceback.
+    Nothing is wrong then: it becomes one debug line of ours."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Unexpected message ID"):
+            _LOGGER.debug("An acknowledgement came after its request was given up on.")
+            return False
+        return True
+
+
+logging.getLogger("mqtt").addFilter(_LateAcknowledgement())  # aiomqtt's own logger
+
+
 @dataclass(frozen=True)
 class BrokerSettings:
     """Where the broker is and how to log in; the password never reaches a log."""

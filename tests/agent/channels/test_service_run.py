@@ -79,6 +79,54 @@ TROUBLE = (
 """What a stop in the middle of start-up used to leave in the log."""
 
 
+async def test_a_stop_while_start_up_waits_on_a_silent_server_is_acted_on_at_once(
+    tmp_path: Path, dobby_run
+) -> None:
+    """SIGTERM while start-up waits on something that does not answer (here the Bot API:
+    a server that takes the connection and says nothing): start-up is cancelled where it
+    is and Dobby stops cleanly, rather than after the wait runs out."""
+    connections: list[asyncio.StreamWriter] = []
+
+    async def silent(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    bot_api = server.sockets[0].getsockname()[1]
+    config = tmp_path / "config"
+    config.mkdir()
+    off = {name: {"enabled": False} for name in load_adapters().manifests}
+    home = {"name": "Test House", "discovery": {"interfaces": ["127.0.0.1"]}, "adapters": off}
+    (config / "home.yaml").write_text(yaml.safe_dump(home))
+    process = await dobby_run(
+        config,
+        tmp_path,
+        http_port=str(free_port()),
+        telegram_token="123456:silent",
+        telegram_base_url=f"http://127.0.0.1:{bot_api}/bot",
+    )
+    assert process.stderr is not None
+    reading = asyncio.create_task(process.stderr.read())
+    try:
+        while not connections:  # start-up has reached the Bot API, and waits
+            assert process.returncode is None, (await reading).decode()
+            await asyncio.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 120)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        stderr = (await reading).decode()
+        for writer in connections:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+    assert process.returncode == 0, stderr
+    assert "Stopping while starting: start-up cancelled" in stderr
+    assert "Dobby is ready" not in stderr
+    assert [line for line in TROUBLE if line in stderr] == [], stderr
+
+
 @pytest.mark.timeout(240)  # a whole demo house and a dobby run, on a busy machine
 @pytest.mark.parametrize("moment", ["while starting", "while setting up devices", "once ready"])
 async def test_a_stop_right_after_start_ends_cleanly(
