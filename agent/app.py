@@ -167,6 +167,7 @@ class Dobby:
                 llm_first=config.home.llm_first,
                 database=database_path(state_dir),
                 mcp_servers=config.home.mcp_servers,
+                name=config.home.assistant.name,
             ),
         )
         self.choices = Choices()

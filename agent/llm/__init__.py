@@ -64,11 +64,13 @@ def from_environment(
     llm_first: bool | None = None,
     database: Path | None = None,
     mcp_servers: Mapping[str, McpServerConfig] | None = None,
+    name: str = "Dobby",
 ) -> HouseAgent | None:
     """The house agent for the configured model, or None (local understanding only).
 
     `model`, `model_base_url` and `llm_first` come from home.yaml (see `load_settings`),
-    and so do `mcp_servers`, whose allowed tools the agent may use;
+    and so do `mcp_servers`, whose allowed tools the agent may use, and `name` (what the
+    household calls its assistant);
     `database` is the state database, where conversations outlive a restart (in memory
     without it). A model that cannot be set up (unknown name, missing API key) is logged by
     name and reason, never with its key, and Dobby goes on with local understanding.
@@ -105,4 +107,5 @@ def from_environment(
         settings=settings,
         conversations=conversations,
         toolsets=toolsets,
+        name=name,
     )

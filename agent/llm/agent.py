@@ -44,7 +44,7 @@ from skills.toolsets import Focus, HouseDeps, house_toolsets
 _LOGGER = logging.getLogger(__name__)
 
 INSTRUCTIONS = """\
-You are Dobby, a household's assistant. Read and change the house only through your \
+You are {name}, a household's assistant. Read and change the house only through your \
 tools; never claim what no tool did. Use entity ids from the context or find_entities, \
 never invented ones. If a request could mean several devices, ask one short question \
 instead of guessing. Unlocking, disarming and opening the garage wait for a person's \
@@ -127,9 +127,11 @@ class HouseAgent:
         settings: LLMSettings | None = None,
         conversations: Conversations | None = None,
         toolsets: Sequence[AbstractToolset[HouseDeps]] = (),
+        name: str = "Dobby",
     ) -> None:
         """`toolsets`: more tools beside the house's (the household's MCP servers,
-        `agent.llm.mcp_servers`)."""
+        `agent.llm.mcp_servers`); `name`: what the household calls its assistant
+        (`assistant.name` in home.yaml)."""
         self.house = house
         self.routines = list(routines)
         self.settings = settings or LLMSettings(model=None)
@@ -141,7 +143,7 @@ class HouseAgent:
             model,
             deps_type=HouseDeps,
             output_type=[str, DeferredToolRequests],
-            instructions=INSTRUCTIONS + (OTHER_TOOLS if toolsets else ""),
+            instructions=INSTRUCTIONS.format(name=name) + (OTHER_TOOLS if toolsets else ""),
             toolsets=[*house_toolsets(), *toolsets],
             retries=2,
             defer_model_check=True,

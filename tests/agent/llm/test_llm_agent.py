@@ -381,3 +381,19 @@ async def test_the_history_tool_answers_why_from_the_audit_log(llm_home, tmp_pat
     await agent_for(llm_home, script.model).run("dim the kitchen ceiling a bit", ADMIN)
     assert "audit_log" not in script.tools[0]  # not a question about the past
     llm_home.house.executor.audit.close()
+
+
+async def test_the_model_is_told_the_name_the_household_calls_its_assistant(llm_home):
+    script = Script(say("Hello."))
+    agent = HouseAgent(
+        llm_home.house,
+        llm_home.routines,
+        script.model,
+        settings=LLMSettings(model="test"),
+        name="Jeeves",
+    )
+    await agent.run("hello", ADMIN)
+    [instructions] = script.instructions
+    assert instructions is not None
+    assert instructions.startswith("You are Jeeves, a household's assistant.")
+    assert "Dobby" not in instructions
