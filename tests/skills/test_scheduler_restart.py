@@ -446,8 +446,10 @@ async def test_two_dobbys_on_one_state_directory_run_a_schedule_once(
     running, other = book(), book()
     await running.start()
     await other.start()
-    assert running.scheduler is not None and other.scheduler is not None
-    assert running.scheduler.leading and not other.scheduler.leading
+    assert running.scheduler is not None
+    assert other.scheduler is not None
+    assert running.scheduler.leading
+    assert not other.scheduler.leading
     notice = await inbox.next()
     assert notice.text.startswith("Scheduled: wake: 1 of 1 actions done.")
 

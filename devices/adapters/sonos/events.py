@@ -149,5 +149,14 @@ class SpeakerEvents:
 
 
 async def _unsubscribe(subscriptions: list[events_asyncio.Subscription]) -> None:
+    """Unsubscribe, as a courtesy to the speaker: one that is gone cannot be told, and that
+    is one line in the log, not SoCo's traceback (the subscription ends here either way)."""
     for subscription in subscriptions:
-        await subscription.unsubscribe(strict=False)
+        try:
+            await subscription.unsubscribe(strict=True)
+        except Exception as error:  # noqa: BLE001 - whatever it was, the speaker is not listening
+            _LOGGER.info(
+                "Could not unsubscribe from %s (%s): it ends on the speaker when it expires",
+                subscription.service.soco.ip_address,
+                error or type(error).__name__,
+            )

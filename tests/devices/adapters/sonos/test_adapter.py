@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from soco import events_asyncio
 
 from devices.adapters.sonos import SonosConfig
@@ -300,6 +302,23 @@ async def test_groups_made_in_the_sonos_app_arrive_as_events() -> None:
         )
         rig.emulator.unjoin("Study")
         assert await rig.registry.wait_until(lambda: fields(den).get("group_members") is None, 30)
+
+
+async def test_a_speaker_gone_at_stop_is_one_line_not_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Unsubscribing from a speaker that has gone cannot reach it: that is said in one line
+    (the subscription ends on the speaker when it expires), not as SoCo's error traceback."""
+    async with configured("Den") as rig:
+        speaker = rig.emulator.speaker("Den")
+        assert rig.adapter.events.subscribed(speaker.uid)
+        speaker.faults.drop = True
+        with caplog.at_level(logging.INFO):
+            await rig.adapter.events.stop()
+    gone = [r for r in caplog.records if "Could not unsubscribe" in r.getMessage()]
+    assert len(gone) == 3  # transport, rendering and topology
+    assert all(speaker.host in r.getMessage() for r in gone)
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
 
 
 async def test_polled_rarely_while_events_flow_and_at_once_when_they_stop() -> None:
