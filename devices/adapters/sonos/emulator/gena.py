@@ -217,6 +217,10 @@ class EventPublisher:
 
         return inputs
 
+    async def delivered(self) -> None:
+        """Wait until every event sent so far has been delivered (or given up on)."""
+        await self._tasks.finish()
+
     def _schedule(self, subscription: Subscription, body: str, delay: float) -> None:
         seq = subscription.next_seq()
         self._tasks.spawn(self._deliver(subscription, body, seq, delay))
