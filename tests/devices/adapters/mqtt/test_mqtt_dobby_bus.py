@@ -115,7 +115,10 @@ async def test_dobbys_entities_are_announced_and_commanded_through_the_policy(
             assert await until(lambda: plug.state["state"] == "OFF")
             assert await until(lambda: heard.messages.get(f"{PLUG}/state") == b"OFF")
             # The audit log names the member the bus acts as, their role and the channel.
-            [entry] = dobby.house.executor.audit.recent()  # type: ignore[union-attr]
+            audit = dobby.house.executor.audit
+            assert audit is not None
+            assert await until(lambda: bool(audit.recent()))  # written once it is done
+            [entry] = audit.recent()
             assert (entry.requester, entry.name, entry.role, entry.channel) == (
                 BUS_MEMBER,
                 "Home Assistant",
