@@ -5,6 +5,7 @@ Mosquitto."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,15 +15,22 @@ from typing import Any
 import aiomqtt
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from agent.app import Dobby
-from agent.bus import DobbyBus
+from agent.bus import LEAVES, DobbyBus, order_for
 from agent.channels.members import Members
 from agent.config import BusConfig, ConfigError, MemberConfig, load_config
 from agent.demo import running_demo
 from devices.adapters.mqtt.demo import MqttDemo, start_zigbee
 from devices.adapters.mqtt.link import BrokerSettings
-from devices.capabilities import Domain
+from devices.capabilities import Domain, validate_command
+from devices.capabilities.climate import ClimateFeature
+from devices.capabilities.media_player import MediaPlayerFeature
+from devices.capabilities.security import AlarmPanelFeature
+from devices.entities import Entity
+from devices.errors import UnsupportedCommandError
 from devices.plugin import LoadedAdapters, load_adapters
 from devices.testing import HostAllocator
 from skills.actions import Role
@@ -344,3 +352,58 @@ async def test_the_demo_house_on_the_bus(tmp_path: Path) -> None:
         assert ("alarm_panel.house_alarm", "alarm_panel.arm") in done
         assert ("alarm_panel.house_alarm", "alarm_panel.disarm") not in done
         assert {e.requester for e in demo.dobby.audit.recent()} == {BUS_MEMBER}
+
+
+CLIMATE_ALL = [f.value for f in ClimateFeature]
+MEDIA_ALL = [f.value for f in MediaPlayerFeature]
+ALARM_ALL = [f.value for f in AlarmPanelFeature]
+THERMOSTAT = Entity(
+    "climate.hall", "x:hall", Domain.CLIMATE, "Hall", "x:hall", features=frozenset(CLIMATE_ALL)
+)
+SPEAKER = Entity(
+    "media_player.den", "x:den", Domain.MEDIA_PLAYER, "Den", "x:den", features=frozenset(MEDIA_ALL)
+)
+PANEL = Entity(
+    "alarm_panel.house", "x:house", Domain.ALARM_PANEL, "House", "x:house",
+    features=frozenset(ALARM_ALL),
+)  # fmt: skip
+
+
+@given(
+    entity=st.sampled_from([THERMOSTAT, SPEAKER, PANEL]),
+    leaf=st.sampled_from(sorted(LEAVES)),
+    said=st.one_of(
+        st.text(max_size=20),
+        st.sampled_from(["19", "19.5", "-3", "nan", "inf", "1e400", "HEAT", "dry", "PLAY"]),
+        st.sampled_from(["ARM_NIGHT", "DISARM", "30", "150", "PAUSE", "NEXT", "off"]),
+    ),
+)
+def test_whatever_comes_on_a_command_topic_is_a_command_or_nothing(
+    entity: Entity, leaf: str, said: str
+) -> None:
+    """Any payload on any command topic is a command of the entity's domain with parameters
+    that it takes or refuses with a reason, or nothing (refused as not taken); never a crash."""
+    order = order_for(entity, leaf, said)
+    if order is None:
+        return
+    command, params = order
+    assert command.startswith(f"{entity.domain.value}.")
+    with contextlib.suppress(UnsupportedCommandError):  # refused with a reason: published
+        validate_command(entity.name, entity.domain, entity.features, command, params)
+
+
+def test_the_payloads_home_assistant_sends() -> None:
+    assert order_for(THERMOSTAT, "temperature_set", "19.5") == (
+        "climate.set_temperature",
+        {"temperature": 19.5},
+    )
+    assert order_for(THERMOSTAT, "mode_set", "heat") == (
+        "climate.set_hvac_mode",
+        {"hvac_mode": "heat"},
+    )
+    assert order_for(THERMOSTAT, "temperature_set", "nan") is None
+    assert order_for(PANEL, "set", "ARM_NIGHT") == ("alarm_panel.arm", {"mode": "night"})
+    assert order_for(PANEL, "set", "DISARM") == ("alarm_panel.disarm", {})
+    assert order_for(SPEAKER, "volume_set", "30.4") == ("media_player.set_volume", {"volume": 30})
+    assert order_for(SPEAKER, "set", "NEXT") == ("media_player.next_track", {})
+    assert order_for(SPEAKER, "mode_set", "heat") is None
