@@ -283,7 +283,7 @@ class Dobby:
             _LOGGER.warning("bus.enabled needs the mqtt adapter with a broker (adapters.mqtt)")
             return
         settings = adapter.broker_settings(host, adapter.config.broker_port, client_id="dobby-bus")
-        self.bus = DobbyBus(self.house, settings, self.config.home.bus)
+        self.bus = DobbyBus(self.house, settings, self.config.home.bus, self.members)
         self.bus.start()
 
     def _routines_changed(self, routines: list[Routine]) -> None:

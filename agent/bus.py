@@ -6,25 +6,33 @@ Dobby's devices there. Off unless home.yaml says so:
 
     bus:
       enabled: true             # the broker is the mqtt adapter's (adapters.mqtt.broker)
+      member: mqtt:homeassistant  # who the bus acts as: one of `members:`, with their role
       base_topic: dobby
       discovery_prefix: homeassistant
-      role: member              # what a command from the bus may do, as any member
       sensitive: refuse         # or allow: unlock, disarm... on the bus's word alone
 
 For each entity: `<prefix>/<component>/dobby/<object_id>/config` (retained; an empty
 retained config when Dobby unpublishes), its state on `<base>/<domain>/<object_id>/state`
-(retained), commands on `.../set`. Every command is a request of the "mqtt" channel with the
-configured role, reviewed by the policy like any other; a refused command changes nothing
-and its reason is published on `.../refused` as `{"command": ..., "reason": ...}`. A
-sensitive command (unlocking a door) needs a person to approve it, and nobody is on the bus
-to press Approve: it is refused unless `sensitive: allow`. `<base>/status` says `online`,
-and `offline` as the broker's last will when Dobby vanishes.
+(retained), commands on `.../set` (and `.../mode_set`, `.../temperature_set` for climate,
+`.../volume_set` for a media player). Home Assistant has no MQTT media player: a media
+player is a sensor of its state (what plays and the volume as attributes), a button per
+transport command it offers, and a volume number.
+
+Every command is a request of the "mqtt" channel made by the configured member (their
+current role; the audit log names them), reviewed by the policy like any other; with no
+member named, or one no longer in the household, every command is refused. A refused
+command changes nothing and its reason is published on `.../refused` as
+`{"command": ..., "reason": ...}`. A sensitive command (unlocking a door, disarming the
+alarm) needs a person to approve it, and nobody is on the bus to press Approve: it is
+refused unless `sensitive: allow`. `<base>/status` says `online`, and `offline` as the
+broker's last will when Dobby vanishes.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -33,10 +41,13 @@ from devices.adapters.mqtt.discovery import OWN_NODE
 from devices.adapters.mqtt.link import BrokerLink, BrokerSettings, Will
 from devices.background import Background
 from devices.capabilities import Domain
+from devices.capabilities.climate import ClimateState, HVACMode
+from devices.capabilities.media_player import MediaPlayerFeature
+from devices.capabilities.security import AlarmPanelFeature
 from devices.entities import Entity
 from devices.errors import DeviceError
 from devices.registry import Change
-from skills.actions import Action, Path, Plan, Requester
+from skills.actions import Action, Directory, Path, Plan, Requester, Role
 from skills.house import House
 from skills.policy import Verdict
 
@@ -51,34 +62,97 @@ COMPONENT = {
     Domain.LOCK: "lock",
     Domain.SENSOR: "sensor",
     Domain.BINARY_SENSOR: "binary_sensor",
+    Domain.CLIMATE: "climate",
+    Domain.ALARM_PANEL: "alarm_control_panel",
+    Domain.MEDIA_PLAYER: "sensor",
 }
-COMMANDS: Mapping[Domain, Mapping[str, str]] = {
-    Domain.LIGHT: {"ON": "light.turn_on", "OFF": "light.turn_off"},
-    Domain.SWITCH: {"ON": "switch.turn_on", "OFF": "switch.turn_off"},
-    Domain.COVER: {"OPEN": "cover.open", "CLOSE": "cover.close", "STOP": "cover.stop"},
-    Domain.LOCK: {"LOCK": "lock.lock", "UNLOCK": "lock.unlock"},
+"""The Home Assistant component each kind is announced as (a media player's state: a sensor)."""
+Order = tuple[str, Mapping[str, Any]]
+"""A command and its parameters."""
+COMMANDS: Mapping[Domain, Mapping[str, Order]] = {
+    Domain.LIGHT: {"ON": ("light.turn_on", {}), "OFF": ("light.turn_off", {})},
+    Domain.SWITCH: {"ON": ("switch.turn_on", {}), "OFF": ("switch.turn_off", {})},
+    Domain.COVER: {
+        "OPEN": ("cover.open", {}),
+        "CLOSE": ("cover.close", {}),
+        "STOP": ("cover.stop", {}),
+    },
+    Domain.LOCK: {"LOCK": ("lock.lock", {}), "UNLOCK": ("lock.unlock", {})},
+    Domain.ALARM_PANEL: {
+        "ARM_HOME": ("alarm_panel.arm", {"mode": "home"}),
+        "ARM_AWAY": ("alarm_panel.arm", {"mode": "away"}),
+        "ARM_NIGHT": ("alarm_panel.arm", {"mode": "night"}),
+        "DISARM": ("alarm_panel.disarm", {}),
+    },
+    Domain.MEDIA_PLAYER: {
+        "PLAY": ("media_player.play", {}),
+        "PAUSE": ("media_player.pause", {}),
+        "STOP": ("media_player.stop", {}),
+        "NEXT": ("media_player.next_track", {}),
+        "PREVIOUS": ("media_player.previous_track", {}),
+    },
 }
-"""What each command topic takes (Home Assistant's default payloads) and what it becomes."""
+"""What each `.../set` topic takes (Home Assistant's default payloads; a media player's
+buttons press these) and what it becomes."""
+BUTTONS = {
+    MediaPlayerFeature.PLAY: ("play", "Play", "PLAY"),
+    MediaPlayerFeature.PAUSE: ("pause", "Pause", "PAUSE"),
+    MediaPlayerFeature.STOP: ("stop", "Stop", "STOP"),
+    MediaPlayerFeature.NEXT_TRACK: ("next", "Next", "NEXT"),
+    MediaPlayerFeature.PREVIOUS_TRACK: ("previous", "Previous", "PREVIOUS"),
+}
+"""A media player's buttons, by the feature each needs: object id suffix, name, payload."""
+LEAVES = frozenset({"set", "mode_set", "temperature_set", "volume_set"})
+"""The last part of every command topic."""
+JSON_STATE = frozenset({Domain.CLIMATE, Domain.MEDIA_PLAYER})
+"""The kinds whose state topic carries JSON (several values), not one word."""
+
+
+def _number(said: str) -> float | None:
+    try:
+        number = float(said)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def order_for(entity: Entity, leaf: str, said: str) -> Order | None:
+    """What a payload on one of an entity's command topics asks for (None: nothing it takes)."""
+    if leaf == "set":
+        return COMMANDS.get(entity.domain, {}).get(said.upper())
+    if leaf == "mode_set" and entity.domain is Domain.CLIMATE:
+        modes = {mode.value: mode for mode in HVACMode}
+        mode = modes.get(said.lower())
+        return None if mode is None else ("climate.set_hvac_mode", {"hvac_mode": mode.value})
+    number = _number(said)
+    if number is not None and leaf == "temperature_set" and entity.domain is Domain.CLIMATE:
+        return ("climate.set_temperature", {"temperature": number})
+    if number is not None and leaf == "volume_set" and entity.domain is Domain.MEDIA_PLAYER:
+        return ("media_player.set_volume", {"volume": round(number)})
+    return None
 
 
 class DobbyBus:
     """Dobby's entities on a broker, and the commands that come back."""
 
-    def __init__(self, house: House, broker: BrokerSettings, config: BusConfig) -> None:
+    def __init__(
+        self, house: House, broker: BrokerSettings, config: BusConfig, members: Directory
+    ) -> None:
         self.house = house
         self.config = config
+        self.members = members
+        """Who is who now: the bus's member, with their current role, for every command."""
         base = config.base_topic
-        self.requester = Requester(f"{CHANNEL}:{base}", config.role, "MQTT", channel=CHANNEL)
         self.link = BrokerLink(
             broker,
-            [f"{base}/+/+/set"],
+            [f"{base}/+/+/{leaf}" for leaf in sorted(LEAVES)],
             self._message,
             self._connection,
             will=Will(f"{base}/status", b"offline"),
             logger=_LOGGER,
         )
-        self.published: dict[str, str] = {}
-        """The config topic of every entity published, by entity id."""
+        self.published: dict[str, list[str]] = {}
+        """The config topics of every entity published, by entity id."""
         self._background = Background()
         self._stop_listening: Callable[[], None] | None = None
 
@@ -106,8 +180,9 @@ class DobbyBus:
             self._stop_listening()
             self._stop_listening = None
         await self._background.cancel()  # announcements on their way would undo this
-        for topic in list(self.published.values()):
-            await self.link.publish(topic, b"", retain=True)
+        for topics in list(self.published.values()):
+            for topic in topics:
+                await self.link.publish(topic, b"", retain=True)
         self.published.clear()
         await self.link.publish(f"{self.config.base_topic}/status", b"offline", retain=True)
 
@@ -127,15 +202,78 @@ class DobbyBus:
         domain, _, object_id = entity.entity_id.partition(".")
         return f"{self.config.base_topic}/{domain}/{object_id}/{leaf}"
 
-    def config_for(self, entity: Entity) -> dict[str, Any] | None:
-        """The discovery config of an entity (None: its kind is not published)."""
+    def configs_for(self, entity: Entity) -> dict[str, dict[str, Any]]:
+        """The discovery configs of an entity, by config topic (none: its kind is not
+        published)."""
         component = COMPONENT.get(entity.domain)
         if component is None or entity.domain not in self.config.domains:
-            return None
+            return {}
+        object_id = entity.entity_id.partition(".")[2]
+        prefix = f"{self.config.discovery_prefix}/{{}}/{OWN_NODE}/{{}}/config"
+        main = self._common(entity, entity.name, entity.entity_id)
+        configs = {prefix.format(component, object_id): main}
+        if entity.device_class:
+            main["device_class"] = entity.device_class
+        if entity.domain in (Domain.LIGHT, Domain.SWITCH, Domain.COVER, Domain.LOCK):
+            main["command_topic"] = self._topic(entity, "set")
+        if entity.domain in (Domain.LIGHT, Domain.SWITCH, Domain.BINARY_SENSOR):
+            main |= {"payload_on": "ON", "payload_off": "OFF"}
+        if entity.domain == Domain.LOCK:
+            main |= {"state_locked": "LOCKED", "state_unlocked": "UNLOCKED"}
+        if entity.domain == Domain.SENSOR and entity.state is not None:
+            unit = entity.state.attributes().get("unit_of_measurement")
+            if unit:
+                main["unit_of_measurement"] = unit
+        if entity.domain == Domain.CLIMATE:
+            self._climate(entity, main)
+        if entity.domain == Domain.ALARM_PANEL:
+            main |= {
+                "command_topic": self._topic(entity, "set"),
+                "supported_features": sorted(
+                    f for f in entity.features if f != AlarmPanelFeature.TRIGGER
+                ),
+                "code_arm_required": False,
+                "code_disarm_required": False,
+            }
+        if entity.domain == Domain.MEDIA_PLAYER:
+            configs |= self._media_player(entity, main, prefix)
+        return configs
+
+    def _media_player(
+        self, entity: Entity, main: dict[str, Any], prefix: str
+    ) -> dict[str, dict[str, Any]]:
+        """A media player: its state a sensor (the rest as attributes), a button for each
+        transport command it offers, and its volume a number."""
+        main |= {
+            "value_template": "{{ value_json.state }}",
+            "json_attributes_topic": self._topic(entity, "state"),
+        }
+        object_id = entity.entity_id.partition(".")[2]
+        configs: dict[str, dict[str, Any]] = {}
+        for feature, (suffix, name, payload) in BUTTONS.items():
+            if feature in entity.features:
+                button = self._common(entity, name, f"{entity.entity_id}_{suffix}")
+                del button["state_topic"]
+                button |= {"command_topic": self._topic(entity, "set"), "payload_press": payload}
+                configs[prefix.format("button", f"{object_id}_{suffix}")] = button
+        if MediaPlayerFeature.VOLUME_SET in entity.features:
+            volume = self._common(entity, "Volume", f"{entity.entity_id}_volume")
+            volume |= {
+                "value_template": "{{ value_json.volume }}",
+                "command_topic": self._topic(entity, "volume_set"),
+                "min": 0,
+                "max": 100,
+                "unit_of_measurement": "%",
+            }
+            configs[prefix.format("number", f"{object_id}_volume")] = volume
+        return configs
+
+    def _common(self, entity: Entity, name: str, unique: str) -> dict[str, Any]:
+        """What every config of an entity says: its name, ids, state and device."""
         device = self.house.registry.devices.get(entity.device_id)
-        config: dict[str, Any] = {
-            "name": entity.name,
-            "unique_id": f"dobby_{entity.entity_id.replace('.', '_')}",
+        return {
+            "name": name,
+            "unique_id": f"dobby_{unique.replace('.', '_')}",
             "state_topic": self._topic(entity, "state"),
             "availability_topic": f"{self.config.base_topic}/status",
             "device": {
@@ -146,25 +284,48 @@ class DobbyBus:
                 "via_device": "dobby",
             },
         }
-        if entity.device_class:
-            config["device_class"] = entity.device_class
-        if entity.domain in COMMANDS:
-            config["command_topic"] = self._topic(entity, "set")
-        if entity.domain in (Domain.LIGHT, Domain.SWITCH, Domain.BINARY_SENSOR):
-            config |= {"payload_on": "ON", "payload_off": "OFF"}
-        if entity.domain == Domain.LOCK:
-            config |= {"state_locked": "LOCKED", "state_unlocked": "UNLOCKED"}
-        if entity.domain == Domain.SENSOR and entity.state is not None:
-            unit = entity.state.attributes().get("unit_of_measurement")
-            if unit:
-                config["unit_of_measurement"] = unit
-        return config
+
+    def _climate(self, entity: Entity, config: dict[str, Any]) -> None:
+        """A thermostat: its mode and target from the JSON state, both commanded."""
+        state = self._topic(entity, "state")
+        bounds = self.house.policy.bounds_for(entity.entity_id)
+        config |= {
+            "mode_state_topic": state,
+            "mode_state_template": "{{ value_json.mode }}",
+            "mode_command_topic": self._topic(entity, "mode_set"),
+            "temperature_state_topic": state,
+            "temperature_state_template": "{{ value_json.temperature }}",
+            "temperature_command_topic": self._topic(entity, "temperature_set"),
+            "current_temperature_topic": state,
+            "current_temperature_template": "{{ value_json.current_temperature }}",
+            "min_temp": bounds.min,
+            "max_temp": bounds.max,
+        }
+        if isinstance(entity.state, ClimateState):
+            modes = entity.state.hvac_modes or list(HVACMode)
+            config["modes"] = [mode.value for mode in modes]
+            if entity.state.temperature_unit:
+                config["temperature_unit"] = entity.state.temperature_unit.removeprefix("°")
+        del config["state_topic"]
 
     def state_for(self, entity: Entity) -> str | None:
-        """The state payload in Home Assistant's default words."""
+        """The state payload: Home Assistant's default words, or JSON for several values."""
         if entity.state is None:
             return None
         state = entity.state.state
+        if entity.domain == Domain.CLIMATE:
+            said = entity.state.attributes()
+            return json.dumps(
+                {
+                    "mode": str(state),
+                    "temperature": said.get("temperature"),
+                    "current_temperature": said.get("current_temperature"),
+                }
+            )
+        if entity.domain == Domain.MEDIA_PLAYER:
+            said = entity.state.attributes()
+            keep = ("volume", "muted", "media_title", "media_artist", "media_album")
+            return json.dumps({"state": str(state)} | {k: said.get(k) for k in keep})
         if entity.domain in (Domain.LIGHT, Domain.SWITCH, Domain.BINARY_SENSOR):
             return "ON" if state == "on" else "OFF"
         if entity.domain == Domain.LOCK:
@@ -172,15 +333,13 @@ class DobbyBus:
         return str(state)
 
     async def _announce(self, entity: Entity) -> None:
-        config = self.config_for(entity)
-        if config is None:
+        configs = self.configs_for(entity)
+        if not configs:
             return
-        component = COMPONENT[entity.domain]
-        object_id = entity.entity_id.partition(".")[2]
-        topic = f"{self.config.discovery_prefix}/{component}/{OWN_NODE}/{object_id}/config"
         if entity.entity_id not in self.published:
-            await self.link.publish(topic, config, retain=True)
-            self.published[entity.entity_id] = topic
+            for topic, config in configs.items():
+                await self.link.publish(topic, config, retain=True)
+            self.published[entity.entity_id] = list(configs)
         await self._publish_state(entity)
 
     async def _publish_state(self, entity: Entity) -> None:
@@ -205,23 +364,49 @@ class DobbyBus:
         if retained:
             return  # an old command left on the broker is no request of now
         parts = topic.split("/")
-        if len(parts) < 4 or parts[-1] != "set":
+        if len(parts) < 4 or parts[-1] not in LEAVES:
             return
         entity_id = f"{parts[-3]}.{parts[-2]}"
         said = payload.decode(errors="replace").strip()
-        self._background.spawn(self._quietly(self.command, entity_id, said))
+        self._background.spawn(self._quietly(self.command, entity_id, said, parts[-1]))
 
-    async def command(self, entity_id: str, said: str) -> None:
-        """A command from the bus, through the policy as the bus's request."""
+    def requester(self) -> Requester | None:
+        """Who a command from the bus comes from now: the configured member with their
+        current role, on the mqtt channel (None: nobody, so refuse)."""
+        if self.config.member is None:
+            return None
+        named = Requester(self.config.member, Role.GUEST, channel=CHANNEL)
+        current = self.members.current(named)
+        if current is None:
+            return None
+        return Requester(
+            current.id, current.role, current.name, channel=CHANNEL, chat=self.config.base_topic
+        )
+
+    async def command(self, entity_id: str, said: str, leaf: str = "set") -> None:
+        """A command from the bus, through the policy as the bus member's request."""
         entity = self.house.registry.entities.get(entity_id)
         if entity is None or entity_id not in self.published:
             _LOGGER.info("MQTT: a command for %s, which Dobby does not publish", entity_id)
             return
-        command = COMMANDS.get(entity.domain, {}).get(said.upper())
-        if command is None:
-            await self._refused(entity, said, f"{entity.name} does not take {said!r}")
+        order = order_for(entity, leaf, said)
+        if order is None:
+            topic = self._topic(entity, leaf)
+            await self._refused(entity, said, f"{entity.name} does not take {said!r} on {topic}")
             return
-        plan = Plan([Action(entity_id=entity_id, command=command)], self.requester, Path.MQTT)
+        command, params = order
+        requester = self.requester()
+        if requester is None:
+            who = self.config.member
+            reason = (
+                "the bus acts as nobody: name a household member as bus.member in home.yaml"
+                if who is None
+                else f"bus.member {who!r} is not a member of the household"
+            )
+            await self._refused(entity, command, reason)
+            return
+        action = Action(entity_id=entity_id, command=command, params=dict(params))
+        plan = Plan([action], requester, Path.MQTT)
         review = self.house.policy.review(plan)
         for decision in review.decisions:
             if decision.verdict is Verdict.REFUSE:
@@ -237,7 +422,7 @@ class DobbyBus:
                         "MQTT (bus.sensitive: allow lets the bus do it alone)",
                     )
                     return
-                plan = plan.approved(self.requester)
+                plan = plan.approved(requester)
         outcome = await self.house.carry_out(plan)
         for result in outcome.results:
             if not result.ok:

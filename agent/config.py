@@ -197,8 +197,10 @@ class BusConfig(BaseModel):
     enabled: bool = False
     base_topic: str = "dobby"
     discovery_prefix: str = "homeassistant"
-    role: Role = Role.MEMBER
-    """What a command from the bus may do: the role of the request it becomes."""
+    member: str | None = None
+    """The household member the bus acts as, by id (one of `members:`): their role says what
+    a command from the bus may do, and the audit log names them. Required when enabled: with
+    nobody named, every command from the bus is refused."""
     sensitive: Literal["refuse", "allow"] = "refuse"
     """Sensitive commands from the bus: refused (nobody can approve them there), or allowed."""
     domains: list[Domain] = [
@@ -208,6 +210,9 @@ class BusConfig(BaseModel):
         Domain.LOCK,
         Domain.SENSOR,
         Domain.BINARY_SENSOR,
+        Domain.CLIMATE,
+        Domain.ALARM_PANEL,
+        Domain.MEDIA_PLAYER,
     ]
     """The kinds of entity published."""
 
@@ -433,6 +438,7 @@ def load_config(directory: Path) -> Config:
         raise home_doc.error([], "expected a mapping of settings at the top")
     home = home_doc.validate(HomeConfig)
     _check_places(home, home_doc)
+    _check_bus(home, home_doc)
 
     routines_path = directory / ROUTINES_FILE
     routines = RoutinesFile()
@@ -462,6 +468,21 @@ def _check_places(home: HomeConfig, doc: YamlDocument) -> None:
             raise doc.error(
                 ["entities", entity_id, "area"], f"unknown area {entity.area!r} (areas: {known})"
             )
+
+
+def _check_bus(home: HomeConfig, doc: YamlDocument) -> None:
+    """The bus acts as a household member of home.yaml: named, and one of `members:`."""
+    if not home.bus.enabled:
+        return
+    known = ", ".join(m.id for m in home.members) or "none defined"
+    if home.bus.member is None:
+        raise doc.error(
+            ["bus", "member"],
+            "is required with the bus enabled: the id of the household member whose rights "
+            f"apply to commands from MQTT (members: {known})",
+        )
+    if home.bus.member not in {m.id for m in home.members}:
+        raise doc.error(["bus", "member"], f"unknown member {home.bus.member!r} (members: {known})")
 
 
 def _check_routines(routines: RoutinesFile, doc: YamlDocument, home: HomeConfig) -> None:

@@ -24,7 +24,9 @@ def report(name: str, document: dict[str, Any], *, json_out: bool) -> None:
         print(json.dumps(document))
         return
     rows: list[dict[str, Any]] = document["results"]
-    table = Table(*rows[0].keys(), title=name) if rows else Table(title=name)
+    columns = list(dict.fromkeys(key for row in rows for key in row))  # rows may add some
+    table = Table(*columns, title=name)
     for row in rows:
-        table.add_row(*(f"{v:.3g}" if isinstance(v, float) else str(v) for v in row.values()))
+        values = [row.get(key, "") for key in columns]
+        table.add_row(*(f"{v:.3g}" if isinstance(v, float) else str(v) for v in values))
     Console().print(table)

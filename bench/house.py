@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from multiprocessing.connection import Connection
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -43,6 +45,15 @@ def _serve(devices: list[dict[str, Any]], latency: float, pipe: Connection) -> N
     asyncio.run(main())
 
 
+def _stat_fields(path: Path) -> list[str]:
+    """/proc/<pid>/stat after the command name (state, ppid, ...); [] if it is gone."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return []
+    return text[text.rindex(")") + 2 :].split()
+
+
 class HouseProcess:
     """The emulators of some house-file devices, in a child process."""
 
@@ -57,6 +68,29 @@ class HouseProcess:
         """Every address the house answers from (its devices' and its interface's)."""
         self.entity_ids: list[str] = []
         self.settings: dict[str, dict[str, Any]] = {}
+
+    def cpu_seconds(self) -> float:
+        """The CPU time the house has used so far, its children (a broker) included, from
+        /proc (Linux; 0.0 elsewhere)."""
+        pid = self._process.pid
+        if pid is None:
+            return 0.0
+        parents: dict[int, int] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            fields = _stat_fields(stat)
+            if fields:
+                parents[int(stat.parent.name)] = int(fields[1])
+        tree, grew = {pid}, True
+        while grew:
+            more = {child for child, parent in parents.items() if parent in tree} - tree
+            tree |= more
+            grew = bool(more)
+        ticks = 0
+        for member in tree:
+            fields = _stat_fields(Path(f"/proc/{member}/stat"))
+            if fields:
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def __enter__(self) -> Self:
         self._process.start()

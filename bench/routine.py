@@ -9,7 +9,10 @@ Every emulated device answers with an injected latency (50 ms by default). Repor
 
 - zigbee: 1 and 100 Zigbee2MQTT bulbs behind one emulated bridge and one Mosquitto
   broker, each wall time over the one-bulb wall time (the latency is the bridge's, per
-  command).
+  command), with where the time goes: the CPU time Dobby's process used during the
+  routine (`dobby_cpu_ms`) and the house's, bridge and broker (`house_cpu_ms`, from /proc,
+  in clock ticks of 10 ms). A wall time well above latency plus both is time spent
+  waiting for a core.
 
 A blocking client library must not be throttled by a small thread pool, nor one slow
 kind hold up the others: the target is a ratio of at most 1.5 at 30 devices.
@@ -102,6 +105,14 @@ def wake_up(dobby: Dobby) -> Plan:
 
 async def measure(devices: list[HouseDevice], latency: float, repeats: int, work: Path) -> float:
     """The median wall time of "sleepy time" over these devices, in milliseconds."""
+    return (await measure_cpu(devices, latency, repeats, work))[0]
+
+
+async def measure_cpu(
+    devices: list[HouseDevice], latency: float, repeats: int, work: Path
+) -> tuple[float, float, float]:
+    """The medians of "sleepy time" over these devices, in milliseconds: its wall time, the
+    CPU time Dobby's process used meanwhile, and the house's (emulators and broker)."""
     with HouseProcess(devices, latency) as house:
         config = load_config(CONFIG)
         for name, extra in house.settings.items():
@@ -114,19 +125,23 @@ async def measure(devices: list[HouseDevice], latency: float, repeats: int, work
             missing = await dobby.wait_for(house.entity_ids, 60)
             if missing:
                 raise RuntimeError(f"not found by discovery: {', '.join(missing)}")
-            times = []
+            times, dobby_cpu, house_cpu = [], [], []
             for _ in range(repeats):
                 await dobby.house.carry_out(wake_up(dobby))
+                house_before, dobby_before = house.cpu_seconds(), time.process_time()
                 started = time.perf_counter()
                 reply = await dobby.handle("sleepy time", ME)
                 times.append((time.perf_counter() - started) * 1000)
+                dobby_cpu.append((time.process_time() - dobby_before) * 1000)
+                house_cpu.append((house.cpu_seconds() - house_before) * 1000)
                 failed = [r for r in reply.results if not r["ok"]]
                 reached = {r["entity_id"] for r in reply.results}
                 if reached != set(house.entity_ids) or failed:
                     raise RuntimeError(
                         f"sleepy time reached {sorted(reached)} of {house.entity_ids}: {failed}"
                     )
-            return statistics.median(times)
+            median = statistics.median
+            return median(times), median(dobby_cpu), median(house_cpu)
         finally:
             await dobby.stop()
 
@@ -223,13 +238,16 @@ async def run(argv: list[str], *, json_out: bool) -> dict[str, Any]:
             results.append(row("mixed", args.mixed, args.latency_ms, wall, slowest))
         if args.zigbee:
             zigbee = {
-                n: await measure(
+                n: await measure_cpu(
                     [zigbee_bulb(k + 1) for k in range(n)], latency, args.repeats, work
                 )
                 for n in args.zigbee
             }
-            one = zigbee[min(zigbee)]
-            results += [row("zigbee", n, args.latency_ms, w, one) for n, w in zigbee.items()]
+            one = zigbee[min(zigbee)][0]
+            for n, (wall, dobby_cpu, house_cpu) in zigbee.items():
+                # Where the time goes: Dobby's CPU and the house's (bridge and broker).
+                cpu = {"dobby_cpu_ms": round(dobby_cpu, 1), "house_cpu_ms": round(house_cpu, 1)}
+                results.append(row("zigbee", n, args.latency_ms, wall, one) | cpu)
     document: dict[str, Any] = {"benchmark": "routine", "results": results}
     if args.floor:
         # What Dobby adds to the library's own cost: ~1.0 means the rest is SoCo's.

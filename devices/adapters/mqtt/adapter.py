@@ -208,9 +208,14 @@ class MqttAdapter(Adapter):
         """Commands waiting for a discovered entity to report, with the topic roles that
         answer them (a mode command is answered on the mode's state topic)."""
         self.log = _LOGGER
+        self.discovery_configs = 0
+        """How many discovery configs have been read (tests wait on it)."""
         self.announced: dict[str, discovery.DiscoveredEntity] = {}
         """Home Assistant discovery's entities, by discovery key."""
         self._routes: dict[str, list[tuple[discovery.DiscoveredEntity, str]]] = {}
+        self._nonsense_from: set[str] = set()
+        """Discovered devices (by device id) unavailable since they said something that
+        makes no sense, until they say something that does."""
 
     # -- the broker -----------------------------------------------------------------------
 
@@ -301,7 +306,7 @@ class MqttAdapter(Adapter):
 
     def _message(self, topic: str, payload: bytes, retained: bool) -> None:
         for entity, role in self._routes.get(topic, ()):
-            self._discovered_value(entity, role, payload)
+            self._discovered_value(entity, role, payload, retained)
         if topic.startswith(self.config.discovery_prefix + "/") and topic.endswith("/config"):
             self._discovery_config(topic, payload)
             return
@@ -474,6 +479,7 @@ class MqttAdapter(Adapter):
     # -- Home Assistant discovery -------------------------------------------------------
 
     def _discovery_config(self, topic: str, payload: bytes) -> None:
+        self.discovery_configs += 1
         try:
             found = discovery.read_config(self.config.discovery_prefix, topic, payload)
         except discovery.ConfigProblemError as problem:
@@ -525,24 +531,27 @@ class MqttAdapter(Adapter):
         self.context.add_device(info, specs)
 
     def _discovered_value(
-        self, entity: discovery.DiscoveredEntity, role: str, payload: bytes
+        self, entity: discovery.DiscoveredEntity, role: str, payload: bytes, retained: bool
     ) -> None:
-        config = entity.config
+        """A message on one of a discovered entity's topics. Only a fresh one (not retained:
+        the broker's copy of an old report) answers a command."""
         if role == "availability":
-            online = payload.decode(errors="replace").strip()
-            up = online == str(config.get("payload_available", "online"))
-            down = online == str(config.get("payload_not_available", "offline"))
-            if up or down:
-                self.context.set_available(f"ha:{entity.device_id}", available=up)
+            self._discovered_availability(entity, payload)
             return
         if role == "attributes":
             self._discovered_attributes(entity, payload)
         else:
             value = entity.template(role).render(payload)
+            if discovery.makes_no_sense(entity, role, payload, value):
+                self._nonsense(entity, role, payload, answer=not retained)
+                return
             if value is None:
                 self.log.warning("%s: no value in %r", entity.key, payload[:60])
                 return
             entity.values[role] = value
+        if entity.device_id in self._nonsense_from:
+            self._nonsense_from.discard(entity.device_id)
+            self.context.set_available(f"ha:{entity.device_id}", available=True)
         state = discovery.state_of(entity)
         if state is None:
             return
@@ -551,9 +560,45 @@ class MqttAdapter(Adapter):
             self.context.push_state(f"ha:{entity.unique_id}", state)
         waiting = self._discovery_waiters.get(entity.key, [])
         for waiter, roles in waiting:
-            if role in roles and not waiter.done():
+            if role in roles and not retained and not waiter.done():
                 waiter.set_result(None)
         waiting[:] = [(w, r) for w, r in waiting if not w.done()]
+
+    def _discovered_availability(self, entity: discovery.DiscoveredEntity, payload: bytes) -> None:
+        config = entity.config
+        online = payload.decode(errors="replace").strip()
+        up = online == str(config.get("payload_available", "online"))
+        down = online == str(config.get("payload_not_available", "offline"))
+        if up or down:
+            self.context.set_available(f"ha:{entity.device_id}", available=up)
+        if down:  # a command waiting for an answer from it gets none
+            gone = DeviceConnectionError("went offline.")
+            for same in self.announced.values():
+                if same.device_id == entity.device_id:
+                    self._fail_waiters(same.key, gone)
+
+    def _nonsense(
+        self, entity: discovery.DiscoveredEntity, role: str, payload: bytes, *, answer: bool
+    ) -> None:
+        """A discovered device said something that makes no sense: unavailable until it
+        says something that does, and (a fresh `answer`) a command waiting for it fails."""
+        self.log.warning(
+            "%s: %r on its %s topic makes no sense; unavailable until it reports again",
+            entity.key,
+            payload[:60],
+            role,
+        )
+        said = "answered with something that makes no sense."
+        self._nonsense_from.add(entity.device_id)
+        self.context.set_available(f"ha:{entity.device_id}", available=False, reason=said)
+        if answer:
+            self._fail_waiters(entity.key, DeviceResponseError(said), role)
+
+    def _fail_waiters(self, key: str, error: DeviceError, role: str | None = None) -> None:
+        """Commands of one entity waiting for an answer (on `role`'s topic, or any) fail."""
+        for waiter, roles in self._discovery_waiters.get(key, []):
+            if (role is None or role in roles) and not waiter.done():
+                waiter.set_exception(error)
 
     def _discovered_attributes(self, entity: discovery.DiscoveredEntity, payload: bytes) -> None:
         """A `json_attributes_topic` message: a JSON object (or one inside it, by template)."""

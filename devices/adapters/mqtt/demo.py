@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from devices.adapters.mqtt.emulator import MODELS, Zigbee2MqttEmulator
+from devices.adapters.mqtt.emulator.announcer import DiscoveryEmulator
 from devices.testing.addresses import HostAllocator
 from devices.testing.faults import Faults
 from devices.testing.house import DemoDevice
@@ -40,6 +41,37 @@ class MqttDemo:
         """Stop the bridge, then the broker."""
         await self.bridge.stop()
         await self.broker.stop()
+
+
+class DiscoveryDemo:
+    """The running broker and the devices that announce themselves with Home Assistant MQTT
+    discovery (a Tasmota plug, an ESPHome node)."""
+
+    def __init__(self, broker: Mosquitto, announcer: DiscoveryEmulator) -> None:
+        self.broker = broker
+        self.announcer = announcer
+
+    def all_faults(self) -> list[Faults]:
+        """The faults switch of each device."""
+        return self.announcer.all_faults()
+
+    async def stop(self) -> None:
+        """Stop the devices, then the broker."""
+        await self.announcer.stop()
+        await self.broker.stop()
+
+
+async def start_discovery(hosts: HostAllocator) -> DiscoveryDemo:
+    """A broker on an address of its own and the Home Assistant discovery devices on it."""
+    broker = Mosquitto(hosts.allocate())
+    await broker.start()
+    try:
+        announcer = DiscoveryEmulator(broker.host, broker.port)
+        await announcer.start()
+    except BaseException:
+        await broker.stop()
+        raise
+    return DiscoveryDemo(broker, announcer)
 
 
 def friendly_name(device: DemoDevice) -> str:

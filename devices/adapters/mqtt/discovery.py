@@ -89,6 +89,8 @@ ROLES = {
     "attributes": ("json_attributes_topic", ("json_attributes_template",)),
 }
 """Each topic role: the config key of its topic and of its value template."""
+NUMERIC_ROLES = frozenset({"brightness", "position", "temperature", "current_temperature"})
+"""The topic roles whose values are numbers."""
 HVAC_ACTIONS = {"heating": "heating", "cooling": "cooling", "idle": "idle", "off": "off"}
 REQUIRED = {
     Domain.SWITCH: ("command_topic",),
@@ -145,6 +147,16 @@ class Template:
             return cls(None)
         steps = tuple(a or b or c for a, b, c in _STEP.findall(path[len("value_json") :]))
         return cls(steps)
+
+    def unreadable(self, payload: bytes) -> bool:
+        """Whether the payload is not JSON where this template reads JSON: no answer at all."""
+        if self.path is None:
+            return False
+        try:
+            json.loads(payload.decode(errors="replace"))
+        except ValueError:
+            return True
+        return False
 
     def render(self, payload: bytes) -> str | None:
         """The value in the payload, as text; None when the payload does not have it."""
@@ -206,6 +218,14 @@ class DiscoveredEntity:
     def template(self, role: str) -> Template:
         """The value template of a topic role (the payload itself where none is given)."""
         return self.templates.get(role, Template(None))
+
+
+def makes_no_sense(entity: DiscoveredEntity, role: str, payload: bytes, value: str | None) -> bool:
+    """Whether a message on one of an entity's topics is garbage (not a value that is merely
+    absent): not JSON where the template reads JSON, or not a number where a number belongs."""
+    if entity.template(role).unreadable(payload):
+        return True
+    return role in NUMERIC_ROLES and value is not None and _number(value) is None
 
 
 def read_config(prefix: str, topic: str, payload: bytes) -> DiscoveredEntity | str | None:

@@ -19,15 +19,24 @@
 
 The discovery format itself is Home Assistant's ("MQTT Discovery",
 home-assistant.io/integrations/mqtt/#mqtt-discovery).
+
+The plug and the ESPHome node each have a `Faults` switch, applied to each command:
+`latency` answers late, `silent` not at all, `drop` takes the device off the network (its
+last will: `Offline`/`offline` on its availability topic; back at the next command after
+`clear()`), `garbage` reports a state that makes no sense (not JSON where JSON is read, not
+a number where a number is). Neither firmware answers a command with an error on the topics
+announced, so `error` is not emulated, nor `stuck`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from devices.adapters.mqtt.link import BrokerLink, BrokerSettings
+from devices.testing.faults import Faults
 
 _LOGGER = logging.getLogger(__name__)
 PLUG = "tasmota_A1B2C3"
@@ -53,7 +62,16 @@ class DiscoveryEmulator:
             logger=_LOGGER,
         )
         self.online = asyncio.Event()
+        self.plug_faults = Faults()
+        """The Tasmota plug's faults switch."""
+        self.node_faults = Faults()
+        """The ESPHome node's (its sensor and thermostat)."""
+        self.plug_online = self.node_online = True
         self._tasks: set[asyncio.Task[None]] = set()
+
+    def all_faults(self) -> list[Faults]:
+        """The faults switch of each device: the plug, the ESPHome node."""
+        return [self.plug_faults, self.node_faults]
 
     def configs(self) -> dict[str, dict[str, Any]]:
         """Every discovery config by topic."""
@@ -112,11 +130,12 @@ class DiscoveryEmulator:
     def _connection(self, connected: bool, reason: str) -> None:
         del reason
         if connected:
-            task = asyncio.create_task(self._announce())
+            task = asyncio.create_task(self.announce())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _announce(self) -> None:
+    async def announce(self) -> None:
+        """Every discovery config (retained), the devices online, and their states."""
         for topic, config in self.configs().items():
             await self.link.publish(topic, config, retain=True)
         await self.link.publish(f"tele/{PLUG}/LWT", b"Online", retain=True)
@@ -161,21 +180,66 @@ class DiscoveryEmulator:
     def _message(self, topic: str, payload: bytes, retained: bool) -> None:
         if retained:
             return
+        said = payload.decode(errors="replace").strip()
         if topic.startswith(CLIMATE):
-            self._climate_command(topic, payload.decode(errors="replace").strip())
+            work = self._serve_node(topic, said)
+        elif topic == f"cmnd/{PLUG}/POWER":
+            work = self._serve_plug(said.upper())
+        else:
             return
-        if topic != f"cmnd/{PLUG}/POWER":
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _faulty(
+        self,
+        faults: Faults,
+        online: Callable[[bool], Awaitable[None]],
+        garbage: Callable[[], Awaitable[None]],
+    ) -> bool:
+        """Apply a device's faults to a command; whether to carry it out."""
+        await faults.delay()
+        if faults.silent:
+            return False
+        if faults.drop:
+            await online(False)
+            return False
+        await online(True)
+        if faults.garbage:
+            await garbage()
+            return False
+        return True
+
+    async def _plug_online(self, online: bool) -> None:
+        if online != self.plug_online:
+            self.plug_online = online
+            said = b"Online" if online else b"Offline"
+            await self.link.publish(f"tele/{PLUG}/LWT", said, retain=True)
+
+    async def _node_online(self, online: bool) -> None:
+        if online != self.node_online:
+            self.node_online = online
+            said = b"online" if online else b"offline"
+            await self.link.publish(f"{NODE}/status", said, retain=True)
+
+    async def _serve_plug(self, said: str) -> None:
+        async def garbage() -> None:
+            await self.link.publish(f"tele/{PLUG}/STATE", b"\x00POWER=?")
+
+        if not await self._faulty(self.plug_faults, self._plug_online, garbage):
             return
-        said = payload.decode(errors="replace").strip().upper()
         if said == "TOGGLE":
             said = "OFF" if self.power == "ON" else "ON"
         if said in ("ON", "OFF"):
             self.power = said
-            task = asyncio.create_task(self.report())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            await self.report()
 
-    def _climate_command(self, topic: str, said: str) -> None:
+    async def _serve_node(self, topic: str, said: str) -> None:
+        async def garbage() -> None:
+            await self.link.publish(f"{CLIMATE}/target/state", b"}{not a number")
+
+        if not await self._faulty(self.node_faults, self._node_online, garbage):
+            return
         if topic.endswith("/mode/command") and said in ("off", "heat"):
             self.mode = said
         elif topic.endswith("/target/command"):
@@ -185,6 +249,4 @@ class DiscoveryEmulator:
                 return
         else:
             return
-        task = asyncio.create_task(self.report_climate())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        await self.report_climate()
