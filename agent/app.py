@@ -212,7 +212,13 @@ class Dobby:
     def _instantiate(self, name: str, cls: type[Adapter]) -> Adapter:
         interfaces, state_dir, only_hosts = self._context
         context = AdapterContext(
-            name, self.registry, self.blocking, interfaces, state_dir, only_hosts
+            name,
+            self.registry,
+            self.blocking,
+            interfaces,
+            state_dir,
+            only_hosts,
+            config_dir=self.config.directory,
         )
         return cls(context, self.enabled[name].config)
 

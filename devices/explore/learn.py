@@ -177,6 +177,16 @@ class Learner:
         self.result.requests = self.prober.sent
         return self.result
 
+    async def identify(self) -> Learned:
+        """Only who the host says it is (its family, identity and name): no draft."""
+        async with self.prober:
+            try:
+                await self._identify()
+            except ProbeRefusedError as refused:
+                self.result.notes.append(str(refused))
+        self.result.requests = self.prober.sent
+        return self.result
+
     async def _json(self, path: str) -> Any:
         if path in self._documents:
             return self._documents[path]
@@ -277,7 +287,7 @@ class Learner:
     def _draft(self, name: str, area: str | None) -> Recipe | None:
         result = self.result
         label = name or result.name or f"Device at {result.host}"
-        identity = _identity(result.identity)
+        identity = identity_of(result.identity)
         if identity is None:
             result.notes.append("no stable identity (MAC, UDN, device id): nothing drafted")
             return None
@@ -367,7 +377,8 @@ def read_scpd(body: bytes) -> list[UpnpAction]:
     return actions
 
 
-def _identity(text: str) -> Identity | None:
+def identity_of(text: str) -> Identity | None:
+    """The stable identity a device reported (a MAC in any spelling, a UDN, an id)."""
     if not text:
         return None
     if text.startswith("uuid:"):

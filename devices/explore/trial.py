@@ -44,6 +44,10 @@ class RecipeCommandError(Exception):
     """A command the device did not take (an HTTP error, a SOAP fault, no answer)."""
 
 
+class RecipeUnreachableError(RecipeCommandError):
+    """A command that got no answer at all (refused, unreachable, timed out)."""
+
+
 class RecipeClient:
     """The reads and commands of one recipe, to its host only."""
 
@@ -118,12 +122,12 @@ class RecipeClient:
                 status = response.status
                 await response.content.read(64 * 1024)
         except (aiohttp.ClientError, OSError, TimeoutError) as error:
-            raise RecipeCommandError(f"could not be reached ({type(error).__name__})") from None
+            raise RecipeUnreachableError(f"could not be reached ({type(error).__name__})") from None
         finally:
             if self._record is not None:
                 self._record(ProbeRecord(self.host, method, command.path, status, None))
         if not 200 <= status < 300:
-            raise RecipeCommandError(f"answered HTTP {status}")
+            raise RecipeCommandError(f"{method} {command.path} answered HTTP {status}")
 
 
 def fill(body: Any, params: dict[str, Parameter], values: dict[str, Any]) -> Any:
