@@ -1,5 +1,9 @@
 """`dobby explore [HOST]`: what is on the network; or what one host is, and a draft recipe.
 
+Learning a host shows the draft first (`show`), then asks (`approve`) before each of its
+commands is tried; only verified commands are saved, to `<config>/recipes/`, and a lock,
+alarm or garage door only after a second confirmation.
+
 With `--demo`, the virtual house runs first and only its devices are looked at (other
 emulators may share loopback); HOST may then be the name of one of its unknown devices.
 Every request a probe sends is written to the audit log, as the person at the terminal.
@@ -19,6 +23,7 @@ from devices.explore.learn import Learned, Learner
 from devices.explore.probe import ProbeRecord
 from devices.explore.ranges import local_address
 from devices.explore.scan import Host, explore
+from devices.explore.trial import Approve, RecipeClient, Tried, save_recipe, trial
 from devices.plugin import load_adapters
 from skills.actions import Requester
 from skills.audit import AuditLog
@@ -103,6 +108,16 @@ def split_target(target: str) -> tuple[str, int | None]:
     return str(local_address(address)), port
 
 
+@dataclass
+class Lesson:
+    """What learning one host came to: the draft, the commands tried, the recipe saved."""
+
+    learned: Learned
+    tried: Tried | None = None
+    saved: Path | None = None
+    """The recipe file written (None: nothing verified, or a second confirmation refused)."""
+
+
 async def learn_host(
     config: Config,
     state: Path,
@@ -113,8 +128,11 @@ async def learn_host(
     demo: bool,
     budget: int,
     area: str | None,
-) -> Learned:
-    """Probe one host read-only and draft its recipe."""
+    approve: Approve | None = None,
+    show: Callable[[Learned], None] | None = None,
+) -> Lesson:
+    """Probe one host read-only and draft its recipe; with `approve`, try each command of
+    the draft after its approval and save the verified ones."""
     audit, record = _auditor(state)
     try:
         async with _where(config, demo, interfaces) as where:
@@ -134,9 +152,34 @@ async def learn_host(
                         location = found[0].location
                         name = found[0].names[0] if found[0].names else ""
             learner = Learner(host, port, budget=budget, record=record, location=location)
-            return await learner.learn(name, area)
+            lesson = Lesson(await learner.learn(name, area))
+            if show is not None:
+                show(lesson.learned)
+            draft = lesson.learned.draft
+            if approve is None or draft is None:
+                return lesson
+            lesson.tried = await trial(RecipeClient(draft, record=record), approve)
+            lesson.saved = await keep(config.directory, lesson.tried, approve)
+            return lesson
     finally:
         audit.close()
+
+
+async def keep(directory: Path, tried: Tried, approve: Approve) -> Path | None:
+    """Save a tried recipe if a command was verified; a sensitive one (a lock, an alarm, a
+    garage door) only after a second confirmation."""
+    if not tried.verified:
+        return None
+    recipe = tried.recipe
+    twice = False
+    if recipe.sensitive:
+        twice = await approve(
+            f"{recipe.name} is a lock, an alarm or a garage door. Save its recipe, so that"
+            " Dobby drives it (with the confirmations every lock has)?"
+        )
+        if not twice:
+            return None
+    return save_recipe(directory, recipe, second_confirmation=twice)
 
 
 def _port(host: Host) -> int | None:
