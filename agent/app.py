@@ -19,7 +19,7 @@ from agent.choices import AliasProposal, Choice, Choices, answered, proposal, re
 from agent.config import HOME_FILE, Config
 from agent.explore_chat import ChatExplorer, Learn, TrialQuestion, read_explore
 from agent.home_store import HomeStore
-from agent.llm import from_environment
+from agent.llm import configured_model, from_environment
 from agent.outcome_text import reviewed, summarize
 from agent.understanding import Understander, Understanding
 from devices.blocking import BlockingRunner
@@ -229,6 +229,7 @@ class Dobby:
             self._recipes,
             interfaces=interfaces,
             only_hosts=only_hosts,
+            model=configured_model(config.home.model, config.home.model_base_url),
         )
         """ "What's on my network?" and "learn the device at ..." in chat."""
 

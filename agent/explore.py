@@ -151,8 +151,18 @@ async def learn_host(
                         port = given or _port(found[0]) or 80
                         location = found[0].location
                         name = found[0].names[0] if found[0].names else ""
-            learner = Learner(host, port, budget=budget, record=record, location=location)
-            lesson = Lesson(await learner.learn(name, area))
+            lesson = Lesson(
+                await draft_recipe(
+                    config,
+                    host,
+                    port,
+                    budget=budget,
+                    record=record,
+                    location=location,
+                    name=name,
+                    area=area,
+                )
+            )
             if show is not None:
                 show(lesson.learned)
             draft = lesson.learned.draft
@@ -163,6 +173,38 @@ async def learn_host(
             return lesson
     finally:
         audit.close()
+
+
+async def draft_recipe(
+    config: Config,
+    host: str,
+    port: int,
+    *,
+    budget: int,
+    record: Callable[[ProbeRecord], None],
+    location: str | None = None,
+    name: str = "",
+    area: str | None = None,
+) -> Learned:
+    """Probe read-only and draft: by the configured model if there is one, else heuristics."""
+    from agent.llm import configured_model
+
+    model = configured_model(config.home.model, config.home.model_base_url)
+    if model is not None:
+        from agent.llm.drafter import draft_with_model
+
+        return await draft_with_model(
+            model,
+            host,
+            port,
+            budget=budget,
+            record=record,
+            location=location,
+            name=name,
+            area=area,
+        )
+    learner = Learner(host, port, budget=budget, record=record, location=location)
+    return await learner.learn(name, area)
 
 
 async def keep(directory: Path, tried: Tried, approve: Approve) -> Path | None:

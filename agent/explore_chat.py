@@ -19,6 +19,7 @@ import re
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.explore import split_target
 from devices.explore.learn import Learned, Learner
@@ -32,6 +33,9 @@ from skills.actions import Requester
 from skills.audit import AuditLog
 from skills.confirmations import CONFIRMATION_TTL, Confirmations, Request
 from skills.policy import Policy
+
+if TYPE_CHECKING:
+    from pydantic_ai.models import Model
 
 _HOST = r"(?P<host>\[[0-9a-f:]+\](?::\d+)?|[0-9a-z.:-]+?)"
 _AREA_EN = r"(?:\s+in\s+(?:the\s+)?(?P<area>[^\W\d][\w ]{0,40}?))?"
@@ -198,10 +202,18 @@ async def learn_in_chat(
     area: str | None = None,
     location: str | None = None,
     budget: int = DEFAULT_BUDGET,
+    model: Model | None = None,
 ) -> tuple[Learned, Request | str]:
     """Probe read-only, draft, and start trying; the draft and the first question."""
-    learner = Learner(host, port, budget=budget, record=record, location=location)
-    learned = await learner.learn(area=area)
+    if model is not None:
+        from agent.llm.drafter import draft_with_model
+
+        learned = await draft_with_model(
+            model, host, port, budget=budget, record=record, location=location, area=area
+        )
+    else:
+        learner = Learner(host, port, budget=budget, record=record, location=location)
+        learned = await learner.learn(area=area)
     if learned.draft is None:
         return learned, draft_text(learned)
     lesson.start(RecipeClient(learned.draft, record=record))
@@ -231,6 +243,8 @@ class ChatExplorer:
     only_hosts: Collection[str] | None = None
     seconds: float = 4.0
     """How long a scan listens."""
+    model: Model | None = None
+    """The model that drafts recipes (None: heuristics only)."""
 
     def _record(self, requester: Requester) -> Callable[[ProbeRecord], None]:
         def record(probe: ProbeRecord) -> None:
@@ -265,7 +279,12 @@ class ChatExplorer:
         area = found.name if found is not None else asked.area
         lesson = ChatLesson(self.confirmations, requester, self.directory, self.adopt)
         learned, word = await learn_in_chat(
-            host, port=port or 80, record=self._record(requester), lesson=lesson, area=area
+            host,
+            port=port or 80,
+            record=self._record(requester),
+            lesson=lesson,
+            area=area,
+            model=self.model,
         )
         return _with(draft_text(learned), word)
 

@@ -167,11 +167,11 @@ class Learner:
         """Probe, draft, try the draft's reads."""
         async with self.prober:
             try:
-                await self._identify()
+                await self.read_identity()
                 await self._read_family()
                 draft = self._draft(name, area)
                 if draft is not None:
-                    await self._try(draft)
+                    await self.try_reads(draft)
             except ProbeRefusedError as refused:  # the budget, mostly
                 self.result.notes.append(str(refused))
         self.result.requests = self.prober.sent
@@ -181,7 +181,7 @@ class Learner:
         """Only who the host says it is (its family, identity and name): no draft."""
         async with self.prober:
             try:
-                await self._identify()
+                await self.read_identity()
             except ProbeRefusedError as refused:
                 self.result.notes.append(str(refused))
         self.result.requests = self.prober.sent
@@ -204,7 +204,8 @@ class Learner:
         if answer.note is not None:
             self.result.notes.append(f"{answer.path}: {answer.note}")
 
-    async def _identify(self) -> None:
+    async def read_identity(self) -> None:
+        """Who the host says it is, at the table's identity endpoints (prober open)."""
         result = self.result
         if self.location is not None:
             path = urlsplit(self.location).path or "/"
@@ -320,7 +321,7 @@ class Learner:
             entities=[entity],
         )
 
-    async def _try(self, draft: Recipe) -> None:
+    async def try_reads(self, draft: Recipe) -> None:
         """Every read of the draft, tried now: a read that fails drops the draft."""
         for entity in draft.entities:
             for key, read in entity.reads.items():
@@ -343,13 +344,10 @@ class Learner:
         assert read.soap_action is not None
         assert read.argument is not None
         assert recipe.upnp_service is not None
-        assert self.result.description is not None
-        control = next(
-            s.control
-            for s in self.result.description.services
-            if s.service_type == recipe.upnp_service
+        assert recipe.upnp_control is not None
+        answer, values = await self.prober.soap_get(
+            recipe.upnp_control, recipe.upnp_service, read.soap_action
         )
-        answer, values = await self.prober.soap_get(control, recipe.upnp_service, read.soap_action)
         if read.argument not in values:
             raise ValueError(answer.note or f"{read.soap_action} gave no {read.argument}")
         return typed(values[read.argument], read.type)
