@@ -36,6 +36,8 @@ READ_BACK_WITHIN = 3.0
 TRIAL_VALUES = {"brightness": 200, "level": 60}
 """The value a parameter is tried with (then read back); others take their midpoint."""
 SENSITIVE_DOMAINS = frozenset({Domain.LOCK, Domain.ALARM_PANEL})
+SENSITIVE_CLASSES = frozenset({"garage", "gate", "pool_heater", "spa_heater"})
+"""Besides locks and alarms: garage doors, gates and heaters need a second confirmation."""
 
 Approve = Callable[[str], Awaitable[bool]]
 
@@ -175,6 +177,11 @@ def expected(entity: RecipeEntity, name: str, values: dict[str, Any]) -> dict[st
     return wanted
 
 
+def is_sensitive(entity: RecipeEntity) -> bool:
+    """A lock, an alarm panel, a garage door or gate, a heater."""
+    return entity.domain in SENSITIVE_DOMAINS or entity.device_class in SENSITIVE_CLASSES
+
+
 @dataclass
 class Tried:
     """How each command went, and the recipe with only the verified ones."""
@@ -217,7 +224,7 @@ async def trial(
             else:
                 results[key] = "not confirmed: the device did not show the change"
         entities.append(entity.model_copy(update={"commands": kept}))
-    sensitive = recipe.sensitive or any(e.domain in SENSITIVE_DOMAINS for e in recipe.entities)
+    sensitive = recipe.sensitive or any(is_sensitive(e) for e in recipe.entities)
     return Tried(recipe.model_copy(update={"entities": entities, "sensitive": sensitive}), results)
 
 

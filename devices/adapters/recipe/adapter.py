@@ -106,6 +106,7 @@ class RecipeLink(DeviceLink):
                 domain=entity.domain,
                 name=entity.name,
                 features=features(entity),
+                device_class=entity.device_class,
                 state=self._states.get(f"{self.unique_id}{MARK}{entity.key}"),
                 suggested_area=entity.area,
             )
