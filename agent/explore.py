@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,8 @@ class Where:
     only_hosts: Collection[str] | None
     names: dict[str, tuple[str, int, str | None]]
     """The demo's unknown devices by name: (host, port, UPnP location)."""
+    areas: dict[str, str] = field(default_factory=dict)
+    """The demo's unknown devices by name: the area the house file puts them in."""
     expected: frozenset[str] = frozenset()
     """Hosts that will answer (the demo's unknown devices): listened for a while longer
     on a busy machine, if they are late."""
@@ -59,7 +61,8 @@ async def _where(config: Config, demo: bool, interfaces: list[str] | None) -> As
                 location = getattr(emulator, "location", None)
                 names[emulator.name.lower()] = (emulator.host, emulator.port, location)
         expected = frozenset(host for host, _, _ in names.values())
-        yield Where([LOOPBACK], house.addresses, names, expected)
+        areas = {d.name.lower(): d.area for d in house.house.unknown}
+        yield Where([LOOPBACK], house.addresses, names, areas, expected)
 
 
 def _auditor(state: Path) -> tuple[AuditLog, Callable[[ProbeRecord], None]]:
@@ -140,6 +143,7 @@ async def learn_host(
             if named is not None:
                 host, port, location = named
                 name = target.strip()
+                area = area or where.areas.get(name.lower())
             else:
                 host, given = split_target(target)
                 port, location, name = given or 80, None, ""
