@@ -230,6 +230,7 @@ class Dobby:
             interfaces=interfaces,
             only_hosts=only_hosts,
             model=configured_model(config.home.model, config.home.model_base_url),
+            tcp=config.home.explore.tcp_scan,
         )
         """ "What's on my network?" and "learn the device at ..." in chat."""
 

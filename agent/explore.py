@@ -89,6 +89,7 @@ async def scan_network(
                 only_hosts=where.only_hosts,
                 record=record,
                 expect=where.expected,
+                tcp=config.home.explore.tcp_scan,
             )
     finally:
         audit.close()

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from agent.explore import split_target
 from devices.explore.learn import Learned, Learner
+from devices.explore.portscan import TcpScanConfig
 from devices.explore.probe import DEFAULT_BUDGET, ProbeRecord
 from devices.explore.scan import Host, explore
 from devices.explore.trial import RecipeClient, Tried, save_recipe, trial
@@ -245,6 +246,8 @@ class ChatExplorer:
     """How long a scan listens."""
     model: Model | None = None
     """The model that drafts recipes (None: heuristics only)."""
+    tcp: TcpScanConfig | None = None
+    """The optional TCP scan of home.yaml's `explore.tcp_scan`."""
 
     def _record(self, requester: Requester) -> Callable[[ProbeRecord], None]:
         def record(probe: ProbeRecord) -> None:
@@ -265,6 +268,7 @@ class ChatExplorer:
                 interfaces=self.interfaces,
                 only_hosts=self.only_hosts,
                 record=self._record(requester),
+                tcp=self.tcp,
             )
             return summary(hosts, self.recipes()), None
         if not self.policy.may_learn_devices(requester.role):

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from devices.discovery import Discovery
 from devices.explore.fingerprints import Evidence, Family, recognise, table
+from devices.explore.portscan import TcpScanConfig, tcp_scan
 from devices.explore.probe import Prober, ProbeRecord, parse_xml
 from devices.explore.ranges import is_local
 from devices.plugin import Discovered, Manifest
@@ -237,6 +238,7 @@ async def explore(
     only_hosts: Collection[str] | None = None,
     record: Callable[[ProbeRecord], None] | None = None,
     expect: Collection[str] = (),
+    tcp: TcpScanConfig | None = None,
 ) -> list[Host]:
     """Listen for `seconds` (and, while a host of `expect` has not answered yet, up to
     three times as long again), then recognise every local host that answered."""
@@ -264,6 +266,16 @@ async def explore(
         (f.found, None if f.adapter == TABLE else f.adapter) for f in discovery.findings.values()
     ]
     hosts = gather(findings, only_hosts)
+    if tcp is not None and tcp.enabled:
+        opened = await tcp_scan(
+            tcp.subnets, ports=tcp.ports, rate=tcp.rate, connect_within=tcp.timeout, record=record
+        )
+        for address, ports in opened.items():
+            if only_hosts is not None and address not in only_hosts:
+                continue
+            host = hosts.setdefault(address, Host(address))
+            host.ports |= ports
+            host.notes.append(f"open TCP ports: {', '.join(str(p) for p in sorted(ports))}")
     await asyncio.gather(*(describe(host, record) for host in hosts.values()))
     for host in hosts.values():
         host.family = recognise(host.evidence)
