@@ -117,14 +117,15 @@ def draft_text(learned: Learned) -> str:
     if draft is None:
         notes = "; ".join(learned.notes) or "it did not say what it is"
         return f"I could not draft a recipe for {learned.host}: {notes}."
-    what = learned.family.title if learned.family is not None else "a device"
+    what = learned.family.title if learned.family is not None else "device"
+    article = "an" if what[:1].lower() in "aeiou" else "a"
     parts = []
     for entity in draft.entities:
         can = ", ".join(n.replace("_", " ") for n in entity.commands) or "nothing to switch"
         area = f" in the {entity.area}" if entity.area else ""
         parts.append(f"a {entity.domain.value.replace('_', ' ')}{area} ({can})")
     return (
-        f"I think {learned.host} is {what}, {draft.name}: {', '.join(parts)}. "
+        f"I think {learned.host} is {article} {what} ({draft.name}): {', '.join(parts)}. "
         f"I read it with {learned.requests} read-only requests and switched nothing."
     )
 

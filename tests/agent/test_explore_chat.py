@@ -70,7 +70,9 @@ async def test_learning_in_chat_asks_before_each_command(
         f"learn the device at {strip.host}:{strip.port} in the office", ADMIN
     )
     assert reply.intent == "LearnDevice"
-    assert f"I think {strip.host} is WLED" in reply.reply
+    assert f"I think {strip.host} is a WLED light strip (Desk Strip): a light in the Office" in (
+        reply.reply
+    )
     assert "May I test turn on on Desk Strip (brightness 200)?" in reply.reply
     assert reply.confirmation is not None
     assert strip.changing_requests() == []  # nothing switched before the Approve
