@@ -608,6 +608,7 @@ class Dobby:
             await self.bus.stop()
             self.bus = None
         self.outside.stop()
+        await self.explorer.close()
         await self.routines.stop()
         await self.alarm_watch.stop()
         await self.notifications.close()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import AsyncIterator, Callable, Collection
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,9 +22,10 @@ from agent.config import Config
 from devices.explore.learn import Learned, Learner
 from devices.explore.probe import ProbeRecord
 from devices.explore.ranges import local_address
-from devices.explore.scan import Host, explore
+from devices.explore.scan import Host, explore, mark_learned
 from devices.explore.trial import Approve, RecipeClient, Tried, save_recipe, trial
 from devices.plugin import load_adapters
+from devices.recipe import RecipeError, load_recipes
 from skills.actions import Requester
 from skills.audit import AuditLog
 from skills.database import database_path
@@ -82,7 +83,7 @@ async def scan_network(
     audit, record = _auditor(state)
     try:
         async with _where(config, demo, interfaces) as where:
-            return await explore(
+            hosts = await explore(
                 load_adapters().manifests,
                 seconds=seconds,
                 interfaces=where.interfaces,
@@ -91,6 +92,9 @@ async def scan_network(
                 expect=where.expected,
                 tcp=config.home.explore.tcp_scan,
             )
+        with suppress(RecipeError):  # `dobby config check` says which file and where
+            mark_learned(hosts, load_recipes(config.directory))
+        return hosts
     finally:
         audit.close()
 

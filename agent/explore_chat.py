@@ -25,7 +25,7 @@ from agent.explore import split_target
 from devices.explore.learn import Learned, Learner
 from devices.explore.portscan import TcpScanConfig
 from devices.explore.probe import DEFAULT_BUDGET, ProbeRecord
-from devices.explore.scan import Host, explore
+from devices.explore.scan import Host, explore, mark_learned
 from devices.explore.trial import RecipeClient, Tried, save_recipe, trial
 from devices.plugin import Manifest
 from devices.recipe import Recipe
@@ -102,12 +102,11 @@ def summary(hosts: list[Host], recipes: list[Recipe]) -> str:
     """The scan in a few lines: each host, what it is, and whether Dobby drives it."""
     if not hosts:
         return "I found nothing on the local network just now."
-    learned = {r.host for r in recipes}
+    mark_learned(hosts, recipes)
     lines = [f"I found {len(hosts)} on the local network:"]
     for host in hosts:
         name = f" {host.names[0]}" if host.names else ""
-        how = "driven by its recipe" if host.address in learned else host.how
-        lines.append(f"- {host.address}{name}: {host.what}; {how}")
+        lines.append(f"- {host.address}{name}: {host.what}; {host.how}")
     return "\n".join(lines)
 
 
@@ -250,6 +249,17 @@ class ChatExplorer:
     tcp: TcpScanConfig | None = None
     """The optional TCP scan of home.yaml's `explore.tcp_scan`."""
 
+    lessons: list[ChatLesson] = field(default_factory=list)
+    """Trials under way (each waits at its question)."""
+
+    async def close(self) -> None:
+        """Stop the trials still waiting for an answer (Dobby is stopping)."""
+        tasks = [lesson.task for lesson in self.lessons if lesson.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.lessons.clear()
+
     def _record(self, requester: Requester) -> Callable[[ProbeRecord], None]:
         def record(probe: ProbeRecord) -> None:
             self.audit.record_probe(
@@ -283,6 +293,8 @@ class ChatExplorer:
         found = self.registry.find_area(asked.area) if asked.area else None
         area = found.name if found is not None else asked.area
         lesson = ChatLesson(self.confirmations, requester, self.directory, self.adopt)
+        self.lessons[:] = [x for x in self.lessons if x.task is None or not x.task.done()]
+        self.lessons.append(lesson)
         learned, word = await learn_in_chat(
             host,
             port=port or 80,

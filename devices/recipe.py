@@ -179,6 +179,18 @@ class Identity(BaseModel):
         return self.mac or self.udn or self.device_id or ""
 
 
+def identity_of(text: str) -> Identity | None:
+    """The stable identity a device reported (a MAC in any spelling, a UDN, an id)."""
+    if not text:
+        return None
+    if text.startswith("uuid:"):
+        return Identity(udn=text)
+    bare = text.replace(":", "").lower()
+    if len(bare) == 12 and all(c in "0123456789abcdef" for c in bare):
+        return Identity(mac=":".join(bare[i : i + 2] for i in range(0, 12, 2)))
+    return Identity(device_id=text)
+
+
 class Recipe(BaseModel):
     """A learned device."""
 

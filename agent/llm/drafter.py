@@ -23,10 +23,10 @@ from pydantic_ai import Agent, RunContext
 from pydantic_ai.exceptions import AgentRunError, UnexpectedModelBehavior
 from pydantic_ai.models import Model
 
-from devices.explore.learn import Learned, Learner, identity_of
+from devices.explore.learn import Learned, Learner
 from devices.explore.probe import DEFAULT_BUDGET, Answer, Prober, ProbeRecord
 from devices.explore.rules import ProbeRefusedError
-from devices.recipe import Recipe
+from devices.recipe import Recipe, identity_of
 
 MAX_SHOWN = 6000
 """Characters of an answer's body the model is shown."""

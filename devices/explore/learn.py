@@ -23,7 +23,7 @@ from devices.explore.fingerprints import Family, family, table
 from devices.explore.probe import DEFAULT_BUDGET, Answer, Prober, ProbeRecord, parse_xml
 from devices.explore.rules import ProbeRefusedError
 from devices.explore.scan import Description, read_description
-from devices.recipe import Command, Identity, Parameter, Read, Recipe, RecipeEntity
+from devices.recipe import Command, Parameter, Read, Recipe, RecipeEntity, identity_of
 
 SCPD = "urn:schemas-upnp-org:service-1-0"
 MAX_READINGS = 200
@@ -373,18 +373,6 @@ def read_scpd(body: bytes) -> list[UpnpAction]:
             (inputs if direction == "in" else outputs).append((name, kind))
         actions.append(UpnpAction(action.findtext(f"{{{SCPD}}}name") or "", inputs, outputs))
     return actions
-
-
-def identity_of(text: str) -> Identity | None:
-    """The stable identity a device reported (a MAC in any spelling, a UDN, an id)."""
-    if not text:
-        return None
-    if text.startswith("uuid:"):
-        return Identity(udn=text)
-    bare = text.replace(":", "").lower()
-    if len(bare) == 12 and all(c in "0123456789abcdef" for c in bare):
-        return Identity(mac=":".join(bare[i : i + 2] for i in range(0, 12, 2)))
-    return Identity(device_id=text)
 
 
 _ON_OFF = {"true": "on", "false": "off"}

@@ -22,6 +22,7 @@ from devices.explore.portscan import TcpScanConfig, tcp_scan
 from devices.explore.probe import Prober, ProbeRecord, parse_xml
 from devices.explore.ranges import is_local
 from devices.plugin import Discovered, Manifest
+from devices.recipe import Recipe, identity_of
 
 DESCRIPTION_BUDGET = 2
 TABLE = "(signature table)"
@@ -92,6 +93,8 @@ class Host:
     description: Description | None = None
     location: str | None = None
     family: Family | None = None
+    recipe: str | None = None
+    """The name of the recipe Dobby drives it by, if it learned it."""
     adapter: str | None = None
     """The installed adapter that takes its announcements, if any."""
     notes: list[str] = field(default_factory=list)
@@ -99,7 +102,7 @@ class Host:
     @property
     def status(self) -> Status:
         """Whether Dobby drives it, could drive it, leaves it alone, or does not know it."""
-        if self.adapter is not None:
+        if self.adapter is not None or self.recipe is not None:
             return "driven"
         if self.family is None:
             return "unknown"
@@ -125,6 +128,8 @@ class Host:
         """What Dobby can do about it."""
         if self.adapter is not None:
             return f"driven by the {self.adapter} adapter"
+        if self.recipe is not None:
+            return f"driven by its recipe ({self.recipe})"
         if self.family is None:
             return "unknown: `dobby explore HOST` may learn it"
         if not self.family.smart_home:
@@ -224,6 +229,21 @@ async def describe(host: Host, record: Callable[[ProbeRecord], None] | None = No
     host.identity = host.identity or description.udn
     if description.friendly_name and description.friendly_name not in host.names:
         host.names.append(description.friendly_name)
+
+
+def mark_learned(hosts: Sequence[Host], recipes: Sequence[Recipe]) -> None:
+    """Mark the hosts Dobby drives by a recipe: the same identity (MAC, UDN, id), or, where
+    the host said none, the recipe's address."""
+    by_identity = {r.identity.key.lower(): r for r in recipes}
+    by_address = {r.host: r for r in recipes}
+    for host in hosts:
+        said = identity_of(host.identity) if host.identity else None
+        if said is not None:
+            recipe = by_identity.get(said.key.lower())
+        else:
+            recipe = by_address.get(host.address)
+        if recipe is not None:
+            host.recipe = recipe.name
 
 
 def _heard(discovery: Discovery) -> set[str]:

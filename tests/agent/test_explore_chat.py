@@ -109,3 +109,37 @@ async def test_a_host_outside_the_local_network_is_not_probed(dobby: Dobby) -> N
     reply = await dobby.handle("learn the device at 8.8.8.8", ADMIN)
     assert reply.reply.startswith("I only learn devices on the local network")
     assert reply.confirmation is None
+
+
+async def test_whats_on_my_network_names_what_dobby_drives(
+    tmp_path: Path, strip: WledStrip
+) -> None:
+    directory = tmp_path / "config"
+    directory.mkdir()
+    (directory / "home.yaml").write_text(
+        "adapters: {}\nexplore:\n  tcp_scan: {enabled: true, subnets: ["
+        f"{strip.host}/32], ports: [{strip.port}]}}\n"
+    )
+    dobby = Dobby(
+        load_config(directory),
+        tmp_path / "state",
+        loaded=LoadedAdapters({"recipe": MANIFEST}, []),
+        interfaces=["127.0.0.1"],
+        only_hosts={strip.host},
+    )
+    dobby.explorer.seconds = 0.5
+    await dobby.start(discover=False, freeze=False)
+    try:
+        guest = Requester("telegram:3", Role.GUEST, "Gus", "telegram", "3")
+        refused = await dobby.handle("what's on my network?", guest)
+        assert refused.reply.startswith("Only members")
+        before = await dobby.handle("find new devices", MEMBER)
+        assert before.intent == "ExploreNetwork"
+        assert f"- {strip.host}: not recognised; unknown" in before.reply
+        reply = await dobby.handle(f"learn the device at {strip.host}:{strip.port}", ADMIN)
+        while reply.confirmation is not None:
+            reply = await dobby.confirm(reply.confirmation, ADMIN, approve=True)
+        after = await dobby.handle("Was ist in meinem Netzwerk?", MEMBER)
+        assert f"- {strip.host}: not recognised; driven by its recipe (Desk Strip)" in after.reply
+    finally:
+        await dobby.stop()

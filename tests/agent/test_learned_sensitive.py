@@ -12,9 +12,16 @@ from agent.app import Dobby
 from agent.config import load_config
 from devices.adapters.recipe.manifest import MANIFEST
 from devices.capabilities import Domain
-from devices.explore.learn import identity_of
 from devices.plugin import LoadedAdapters
-from devices.recipe import RECIPES_DIR, Command, Read, Recipe, RecipeEntity, dump_recipe
+from devices.recipe import (
+    RECIPES_DIR,
+    Command,
+    Read,
+    Recipe,
+    RecipeEntity,
+    dump_recipe,
+    identity_of,
+)
 from devices.testing.addresses import HostAllocator
 from devices.testing.unknown.house import mac_of
 from devices.testing.unknown.wled import WledStrip

@@ -34,7 +34,7 @@ from devices.errors import (
     DeviceTimeoutError,
     UnsupportedCommandError,
 )
-from devices.explore.learn import Learner, identity_of, resolve, typed
+from devices.explore.learn import Learner, resolve, typed
 from devices.explore.probe import Answer, Prober
 from devices.explore.trial import RecipeClient, RecipeCommandError, RecipeUnreachableError
 from devices.plugin import Adapter, AdapterConfig, AdapterContext
@@ -45,6 +45,7 @@ from devices.recipe import (
     Recipe,
     RecipeEntity,
     RecipeError,
+    identity_of,
     load_recipe,
 )
 
