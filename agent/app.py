@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 from collections.abc import Collection, Iterable, Iterator
@@ -229,7 +230,9 @@ class Dobby:
             self._recipes,
             interfaces=interfaces,
             only_hosts=only_hosts,
-            model=configured_model(config.home.model, config.home.model_base_url),
+            model=functools.cache(
+                functools.partial(configured_model, config.home.model, config.home.model_base_url)
+            ),
             tcp=config.home.explore.tcp_scan,
         )
         """ "What's on my network?" and "learn the device at ..." in chat."""

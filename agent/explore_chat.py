@@ -244,8 +244,8 @@ class ChatExplorer:
     only_hosts: Collection[str] | None = None
     seconds: float = 4.0
     """How long a scan listens."""
-    model: Model | None = None
-    """The model that drafts recipes (None: heuristics only)."""
+    model: Callable[[], Model | None] = lambda: None
+    """The model that drafts recipes, made when first needed (None: heuristics only)."""
     tcp: TcpScanConfig | None = None
     """The optional TCP scan of home.yaml's `explore.tcp_scan`."""
 
@@ -301,7 +301,7 @@ class ChatExplorer:
             record=self._record(requester),
             lesson=lesson,
             area=area,
-            model=self.model,
+            model=self.model(),
         )
         return _with(draft_text(learned), word)
 
