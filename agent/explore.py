@@ -21,7 +21,7 @@ from typing import Any
 from agent.config import Config
 from devices.explore.learn import Learned, Learner
 from devices.explore.probe import ProbeRecord
-from devices.explore.ranges import local_address
+from devices.explore.ranges import split_target
 from devices.explore.scan import Host, explore, mark_learned
 from devices.explore.trial import Approve, RecipeClient, Tried, save_recipe, trial
 from devices.plugin import load_adapters
@@ -97,23 +97,6 @@ async def scan_network(
         return hosts
     finally:
         audit.close()
-
-
-def split_target(target: str) -> tuple[str, int | None]:
-    """`192.168.1.40`, `192.168.1.40:8080` or `[fd00::5]:80` as (address, port or None);
-    ValueError (OutsideLocalNetworkError) for anything outside the local ranges."""
-    text = target.strip()
-    port: int | None = None
-    if text.startswith("["):
-        address, _, rest = text[1:].partition("]")
-        if rest.startswith(":"):
-            port = int(rest[1:])
-    elif text.count(":") == 1:
-        address, _, port_text = text.partition(":")
-        port = int(port_text)
-    else:
-        address = text
-    return str(local_address(address)), port
 
 
 @dataclass

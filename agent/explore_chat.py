@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agent.explore import split_target
 from devices.explore.learn import Learned, Learner
 from devices.explore.portscan import TcpScanConfig
 from devices.explore.probe import DEFAULT_BUDGET, ProbeRecord
+from devices.explore.ranges import split_target
 from devices.explore.scan import Host, explore, mark_learned
 from devices.explore.trial import RecipeClient, Tried, save_recipe, trial
 from devices.plugin import Manifest
