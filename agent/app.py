@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 from collections.abc import Collection, Iterable, Iterator
@@ -17,8 +18,9 @@ from pydantic import Field, ValidationError
 from agent.channels.members import Members
 from agent.choices import AliasProposal, Choice, Choices, answered, proposal, restated
 from agent.config import HOME_FILE, Config
+from agent.explore_chat import ChatExplorer, Learn, TrialQuestion, read_explore
 from agent.home_store import HomeStore
-from agent.llm import from_environment
+from agent.llm import configured_model, from_environment
 from agent.outcome_text import reviewed, summarize
 from agent.understanding import Understander, Understanding
 from devices.blocking import BlockingRunner
@@ -33,12 +35,13 @@ from devices.plugin import (
     Manifest,
     load_adapters,
 )
+from devices.recipe import Recipe
 from devices.registry import EntityOverride, Registry
 from skills.actions import Action, Plan, Requester
 from skills.actions import Path as ActionPath
 from skills.alarm_watch import watch_alarms
 from skills.audit import AuditLog
-from skills.confirmations import ConfirmationError
+from skills.confirmations import ConfirmationError, Request
 from skills.database import database_path
 from skills.device_changes import OutsideChanges
 from skills.executor import Executor
@@ -66,6 +69,14 @@ class Reply(Understanding):
     results: list[dict[str, Any]] = Field(default_factory=list)
     confirmation: str | None = Field(default=None, exclude=True)
     """The token of a confirmation request, when something waits for approval."""
+
+
+def _said(text: str, intent: str, said: str, question: Request | None) -> Reply:
+    """The explorer's answer as a reply, with its question's buttons if it asks one."""
+    reply = Reply(text=text, source="intent", intent=intent, reply=said)
+    reply.needs_confirmation = question is not None
+    reply.confirmation = question.token if question is not None else None
+    return reply
 
 
 def build_registry(config: Config) -> Registry:
@@ -209,11 +220,48 @@ class Dobby:
             only_hosts=only_hosts,
         )
         self._pollers: list[asyncio.Task[None]] = []
+        self.explorer = ChatExplorer(
+            self.loaded.manifests,
+            self.house.confirmations,
+            self.house.policy,
+            self.audit,
+            self.registry,
+            config.directory,
+            self._adopt_recipe,
+            self._recipes,
+            interfaces=interfaces,
+            only_hosts=only_hosts,
+            model=functools.cache(
+                functools.partial(configured_model, config.home.model, config.home.model_base_url)
+            ),
+            tcp=config.home.explore.tcp_scan,
+        )
+        """ "What's on my network?" and "learn the device at ..." in chat."""
+
+    async def _adopt_recipe(self, recipe: Recipe) -> None:
+        """A recipe saved from chat: its device is set up by the recipe adapter now."""
+        from devices.adapters.recipe.adapter import RecipeAdapter
+
+        adapter = await self._adapter("recipe") if "recipe" in self.enabled else None
+        if isinstance(adapter, RecipeAdapter):
+            await adapter.add(recipe)
+
+    def _recipes(self) -> list[Recipe]:
+        from devices.adapters.recipe.adapter import RecipeAdapter
+
+        adapter = self.adapters.get("recipe")
+        return list(adapter.recipes) if isinstance(adapter, RecipeAdapter) else []
 
     def _instantiate(self, name: str, cls: type[Adapter]) -> Adapter:
         interfaces, state_dir, only_hosts = self._context
         context = AdapterContext(
-            name, self.registry, self.blocking, interfaces, state_dir, only_hosts
+            name,
+            self.registry,
+            self.blocking,
+            interfaces,
+            state_dir,
+            only_hosts,
+            config_dir=self.config.directory,
         )
         return cls(context, self.enabled[name].config)
 
@@ -389,6 +437,11 @@ class Dobby:
             answer = await self._answered(choice, text, requester)
             if answer is not None:
                 return answer
+        asked = read_explore(text)
+        if asked is not None:
+            said, question = await self.explorer.answer(asked, requester)
+            intent = "LearnDevice" if isinstance(asked, Learn) else "ExploreNetwork"
+            return _said(text, intent, said, question)
         return await self._request(text, requester, chat)
 
     async def _request(self, text: str, requester: Requester, chat: str) -> Reply:
@@ -497,6 +550,9 @@ class Dobby:
         if isinstance(waiting, HeldSchedule):
             later = self.routines.answer(waiting, approver, approve=approve)
             return Reply(text="", source="intent", intent="Schedule", reply=later.reply)
+        if isinstance(waiting, TrialQuestion):
+            said, question = await self.explorer.go_on(waiting, approve=approve)
+            return _said("", "LearnDevice", said, question)
         llm = self.understander.llm
         if llm is not None and llm.owns(waiting):
             return llm_reply("", await llm.go_on(waiting, approver, approve=approve))
@@ -556,6 +612,7 @@ class Dobby:
             await self.bus.stop()
             self.bus = None
         self.outside.stop()
+        await self.explorer.close()
         await self.routines.stop()
         await self.alarm_watch.stop()
         await self.notifications.close()

@@ -315,12 +315,16 @@ def explore(
     ] = None,
     budget: Annotated[int, typer.Option(help="At most this many requests to HOST.")] = 40,
     area: Annotated[str | None, typer.Option(help="The area of the learned device.")] = None,
+    draft_only: Annotated[
+        bool, typer.Option("--draft-only", help="Show the draft; try no command.")
+    ] = False,
     config: ConfigOption = None,
     state: StateOption = Path("data"),
     verbose: VerboseOption = False,
 ) -> None:
     """What is on the local network and what Dobby makes of it; or, with HOST, probe that
-    host read-only and draft a recipe (nothing is switched)."""
+    host read-only, draft a recipe, and ask before trying each of its commands (with
+    `--json` or `--draft-only`, nothing is switched); verified ones are saved."""
     from agent import explore as exploring
     from devices.explore.ranges import OutsideLocalNetworkError
 
@@ -341,8 +345,9 @@ def explore(
             table.add_row(found.address, name, found.what, found.identity, found.how)
         Console().print(table)
         return
+    asks = not (json_out or draft_only)
     try:
-        learned = _run(
+        lesson = _run(
             lambda: exploring.learn_host(
                 loaded,
                 state,
@@ -352,16 +357,28 @@ def explore(
                 demo=demo,
                 budget=budget,
                 area=area,
+                approve=_ask if asks else None,
+                show=None if json_out else _print_learned,
             )
         )
     except (OutsideLocalNetworkError, ValueError) as error:
         typer.echo(f"Not explored: {error}.", err=True)
         raise typer.Exit(2) from None
     if json_out:
-        _print_json(learned.as_json())
-    else:
-        _print_learned(learned)
-    raise typer.Exit(0 if learned.draft is not None else 1)
+        _print_json(lesson.learned.as_json())
+    elif lesson.tried is not None:
+        for command, result in lesson.tried.results.items():
+            typer.echo(f"  {command}: {result}")
+        if lesson.saved is not None:
+            typer.echo(f"Saved {lesson.saved}: Dobby drives it from its next start.")
+        else:
+            typer.echo("Nothing saved: no command was verified (or saving was refused).")
+    raise typer.Exit(0 if lesson.learned.draft is not None else 1)
+
+
+async def _ask(question: str) -> bool:
+    """Ask the person at the terminal; only a yes approves."""
+    return await asyncio.to_thread(typer.confirm, question, default=False)
 
 
 def _print_learned(learned: Any) -> None:
@@ -376,6 +393,8 @@ def _print_learned(learned: Any) -> None:
         typer.echo("No recipe drafted.")
         return
     tried = ", ".join(f"{key} = {value!r}" for key, value in learned.tried.items())
+    kind = learned.draft.entities[0].domain.value.replace("_", " ")
+    typer.echo(f"I think {learned.host} is a {kind} ({learned.draft.name}).")
     typer.echo(f"Draft recipe (every read tried: {tried}); its commands are not tried yet:")
     typer.echo(dump_recipe(learned.draft))
 

@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from devices.capabilities import Domain
+from devices.explore.portscan import TcpScanConfig, local_network
 from devices.lan import interface_addresses
 from skills.actions import Role
 from skills.policy import PolicyConfig
@@ -110,6 +111,23 @@ class DiscoveryConfig(BaseModel):
     def addresses(self) -> list[str] | None:
         """The IPv4 addresses of the configured interfaces (None: every LAN interface)."""
         return None if self.interfaces is None else interface_addresses(self.interfaces)
+
+
+class ExploreConfig(BaseModel):
+    """`explore:` in home.yaml: what `dobby explore` may do beyond listening."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tcp_scan: TcpScanConfig = TcpScanConfig()
+    """A TCP connect scan of a few well-known ports on these subnets (off unless enabled;
+    local ranges only, whatever is written here)."""
+
+    @field_validator("tcp_scan")
+    @classmethod
+    def _local(cls, value: TcpScanConfig) -> TcpScanConfig:
+        for subnet in value.subnets:
+            local_network(subnet)  # OutsideLocalNetworkError (a ValueError) names it
+        return value
 
 
 class McpServerConfig(BaseModel):
@@ -232,6 +250,8 @@ class HomeConfig(BaseModel):
     entities: dict[str, EntityConfig] = {}
     members: list[MemberConfig] = []
     discovery: DiscoveryConfig = DiscoveryConfig()
+    explore: ExploreConfig = ExploreConfig()
+    """The device explorer's optional TCP scan."""
     adapters: dict[str, dict[str, Any]] = {}
     """Settings per adapter, checked against each adapter's own config model."""
     policy: PolicyConfig = PolicyConfig()

@@ -1,5 +1,9 @@
 """`dobby explore [HOST]`: what is on the network; or what one host is, and a draft recipe.
 
+Learning a host shows the draft first (`show`), then asks (`approve`) before each of its
+commands is tried; only verified commands are saved, to `<config>/recipes/`, and a lock,
+alarm or garage door only after a second confirmation.
+
 With `--demo`, the virtual house runs first and only its devices are looked at (other
 emulators may share loopback); HOST may then be the name of one of its unknown devices.
 Every request a probe sends is written to the audit log, as the person at the terminal.
@@ -9,17 +13,19 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import AsyncIterator, Callable, Collection
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from agent.config import Config
 from devices.explore.learn import Learned, Learner
 from devices.explore.probe import ProbeRecord
-from devices.explore.ranges import local_address
-from devices.explore.scan import Host, explore
+from devices.explore.ranges import split_target
+from devices.explore.scan import Host, explore, mark_learned
+from devices.explore.trial import Approve, RecipeClient, Tried, save_recipe, trial
 from devices.plugin import load_adapters
+from devices.recipe import RecipeError, load_recipes
 from skills.actions import Requester
 from skills.audit import AuditLog
 from skills.database import database_path
@@ -35,6 +41,8 @@ class Where:
     only_hosts: Collection[str] | None
     names: dict[str, tuple[str, int, str | None]]
     """The demo's unknown devices by name: (host, port, UPnP location)."""
+    areas: dict[str, str] = field(default_factory=dict)
+    """The demo's unknown devices by name: the area the house file puts them in."""
     expected: frozenset[str] = frozenset()
     """Hosts that will answer (the demo's unknown devices): listened for a while longer
     on a busy machine, if they are late."""
@@ -54,7 +62,8 @@ async def _where(config: Config, demo: bool, interfaces: list[str] | None) -> As
                 location = getattr(emulator, "location", None)
                 names[emulator.name.lower()] = (emulator.host, emulator.port, location)
         expected = frozenset(host for host, _, _ in names.values())
-        yield Where([LOOPBACK], house.addresses, names, expected)
+        areas = {d.name.lower(): d.area for d in house.house.unknown}
+        yield Where([LOOPBACK], house.addresses, names, areas, expected)
 
 
 def _auditor(state: Path) -> tuple[AuditLog, Callable[[ProbeRecord], None]]:
@@ -74,33 +83,30 @@ async def scan_network(
     audit, record = _auditor(state)
     try:
         async with _where(config, demo, interfaces) as where:
-            return await explore(
+            hosts = await explore(
                 load_adapters().manifests,
                 seconds=seconds,
                 interfaces=where.interfaces,
                 only_hosts=where.only_hosts,
                 record=record,
                 expect=where.expected,
+                tcp=config.home.explore.tcp_scan,
             )
+        with suppress(RecipeError):  # `dobby config check` says which file and where
+            mark_learned(hosts, load_recipes(config.directory))
+        return hosts
     finally:
         audit.close()
 
 
-def split_target(target: str) -> tuple[str, int | None]:
-    """`192.168.1.40`, `192.168.1.40:8080` or `[fd00::5]:80` as (address, port or None);
-    ValueError (OutsideLocalNetworkError) for anything outside the local ranges."""
-    text = target.strip()
-    port: int | None = None
-    if text.startswith("["):
-        address, _, rest = text[1:].partition("]")
-        if rest.startswith(":"):
-            port = int(rest[1:])
-    elif text.count(":") == 1:
-        address, _, port_text = text.partition(":")
-        port = int(port_text)
-    else:
-        address = text
-    return str(local_address(address)), port
+@dataclass
+class Lesson:
+    """What learning one host came to: the draft, the commands tried, the recipe saved."""
+
+    learned: Learned
+    tried: Tried | None = None
+    saved: Path | None = None
+    """The recipe file written (None: nothing verified, or a second confirmation refused)."""
 
 
 async def learn_host(
@@ -113,8 +119,11 @@ async def learn_host(
     demo: bool,
     budget: int,
     area: str | None,
-) -> Learned:
-    """Probe one host read-only and draft its recipe."""
+    approve: Approve | None = None,
+    show: Callable[[Learned], None] | None = None,
+) -> Lesson:
+    """Probe one host read-only and draft its recipe; with `approve`, try each command of
+    the draft after its approval and save the verified ones."""
     audit, record = _auditor(state)
     try:
         async with _where(config, demo, interfaces) as where:
@@ -122,6 +131,7 @@ async def learn_host(
             if named is not None:
                 host, port, location = named
                 name = target.strip()
+                area = area or where.areas.get(name.lower())
             else:
                 host, given = split_target(target)
                 port, location, name = given or 80, None, ""
@@ -133,10 +143,77 @@ async def learn_host(
                         port = given or _port(found[0]) or 80
                         location = found[0].location
                         name = found[0].names[0] if found[0].names else ""
-            learner = Learner(host, port, budget=budget, record=record, location=location)
-            return await learner.learn(name, area)
+            lesson = Lesson(
+                await draft_recipe(
+                    config,
+                    host,
+                    port,
+                    budget=budget,
+                    record=record,
+                    location=location,
+                    name=name,
+                    area=area,
+                )
+            )
+            if show is not None:
+                show(lesson.learned)
+            draft = lesson.learned.draft
+            if approve is None or draft is None:
+                return lesson
+            lesson.tried = await trial(RecipeClient(draft, record=record), approve)
+            lesson.saved = await keep(config.directory, lesson.tried, approve)
+            return lesson
     finally:
         audit.close()
+
+
+async def draft_recipe(
+    config: Config,
+    host: str,
+    port: int,
+    *,
+    budget: int,
+    record: Callable[[ProbeRecord], None],
+    location: str | None = None,
+    name: str = "",
+    area: str | None = None,
+) -> Learned:
+    """Probe read-only and draft: by the configured model if there is one, else heuristics."""
+    from agent.llm import configured_model
+
+    model = configured_model(config.home.model, config.home.model_base_url)
+    if model is not None:
+        from agent.llm.drafter import draft_with_model
+
+        return await draft_with_model(
+            model,
+            host,
+            port,
+            budget=budget,
+            record=record,
+            location=location,
+            name=name,
+            area=area,
+        )
+    learner = Learner(host, port, budget=budget, record=record, location=location)
+    return await learner.learn(name, area)
+
+
+async def keep(directory: Path, tried: Tried, approve: Approve) -> Path | None:
+    """Save a tried recipe if a command was verified; a sensitive one (a lock, an alarm, a
+    garage door) only after a second confirmation."""
+    if not tried.verified:
+        return None
+    recipe = tried.recipe
+    twice = False
+    if recipe.sensitive:
+        twice = await approve(
+            f"{recipe.name} is a lock, an alarm or a garage door. Save its recipe, so that"
+            " Dobby drives it (with the confirmations every lock has)?"
+        )
+        if not twice:
+            return None
+    return save_recipe(directory, recipe, second_confirmation=twice)
 
 
 def _port(host: Host) -> int | None:

@@ -230,6 +230,8 @@ class AdapterContext:
     """Take devices at these addresses only (the virtual house's own, when other emulators
     share the loopback network); None takes every device. It applies to devices an adapter
     finds by its own broadcast as well as to mDNS and SSDP answers."""
+    config_dir: Path | None = None
+    """The config dir (`--config`), where the recipe adapter finds `recipes/`."""
 
     def add_device(self, info: DeviceInfo, entities: Sequence[EntitySpec]) -> list[Entity]:
         """Add or update a device and its entities (idempotent by unique id)."""

@@ -19,7 +19,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from devices.capabilities import Domain
+from devices.capabilities import BinarySensorDeviceClass, CoverDeviceClass, Domain
+from devices.capabilities.climate import ClimateDeviceClass
 from devices.explore.rules import check_path, check_soap_action
 
 RECIPES_DIR = "recipes"
@@ -27,6 +28,12 @@ _PARAMETER = re.compile(r"^\$[a-z_][a-z0-9_]{0,31}$")
 _POINTER = re.compile(r"^(/([^/~]|~[01])*)*$")
 
 ValueType = Literal["bool", "int", "float", "string"]
+DEVICE_CLASSES: dict[Domain, frozenset[str]] = {
+    Domain.COVER: frozenset(CoverDeviceClass),
+    Domain.CLIMATE: frozenset(ClimateDeviceClass),
+    Domain.BINARY_SENSOR: frozenset(BinarySensorDeviceClass),
+}
+"""The device classes a recipe's entity of each domain may name."""
 
 
 class RecipeError(ValueError):
@@ -129,6 +136,9 @@ class RecipeEntity(BaseModel):
     domain: Domain
     name: str = Field(min_length=1)
     area: str | None = None
+    device_class: str | None = None
+    """What kind of cover, climate or binary sensor it is (`garage`, `pool_heater`,
+    `door`): the policy's confirmations go by it, as for every other device."""
     reads: dict[str, Read] = Field(min_length=1)
     """`state` first; then attributes such as `brightness`."""
     commands: dict[str, Command] = {}
@@ -137,6 +147,14 @@ class RecipeEntity(BaseModel):
     def _has_state(self) -> RecipeEntity:
         if "state" not in self.reads:
             raise ValueError("reads needs a `state`")
+        if self.device_class is not None:
+            classes = DEVICE_CLASSES.get(self.domain)
+            if classes is None or self.device_class not in classes:
+                known = ", ".join(sorted(classes or ())) or "none"
+                raise ValueError(
+                    f"a {self.domain.value} has no device class {self.device_class!r}"
+                    f" (known: {known})"
+                )
         return self
 
 
@@ -159,6 +177,18 @@ class Identity(BaseModel):
     def key(self) -> str:
         """One string for it."""
         return self.mac or self.udn or self.device_id or ""
+
+
+def identity_of(text: str) -> Identity | None:
+    """The stable identity a device reported (a MAC in any spelling, a UDN, an id)."""
+    if not text:
+        return None
+    if text.startswith("uuid:"):
+        return Identity(udn=text)
+    bare = text.replace(":", "").lower()
+    if len(bare) == 12 and all(c in "0123456789abcdef" for c in bare):
+        return Identity(mac=":".join(bare[i : i + 2] for i in range(0, 12, 2)))
+    return Identity(device_id=text)
 
 
 class Recipe(BaseModel):

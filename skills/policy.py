@@ -240,6 +240,15 @@ class Policy:
                 )
         return None
 
+    def may_learn_devices(self, role: Role) -> bool:
+        """Whether a person of this role may teach Dobby a device (probe it, try its
+        commands, save its recipe): admins only, whatever the config says."""
+        return role == Role.ADMIN
+
+    def may_explore(self, role: Role) -> bool:
+        """Whether a person of this role may ask what is on the network (read-only)."""
+        return role in (Role.ADMIN, Role.MEMBER)
+
     def may_confirm(self, role: Role) -> bool:
         """Whether a person of this role may approve a sensitive action."""
         rules = self.config.roles.get(role)

@@ -17,6 +17,8 @@ from skills.house import House
 from skills.routines import Routine
 
 if TYPE_CHECKING:
+    from pydantic_ai.models import Model
+
     from agent.config import McpServerConfig
     from agent.llm.agent import HouseAgent
     from agent.llm.settings import LLMSettings
@@ -109,3 +111,21 @@ def from_environment(
         toolsets=toolsets,
         name=name,
     )
+
+
+def configured_model(model: str | None, model_base_url: str | None) -> Model | None:
+    """The model home.yaml or the environment names, for drafting recipes (None: no model
+    is configured, or it cannot be used: heuristics only). Imports pydantic-ai only when
+    a model is configured."""
+    settings = load_settings(model, model_base_url=model_base_url)
+    if settings is None:
+        return None
+    from pydantic_ai import UserError
+
+    from agent.llm.agent import build_model
+
+    try:
+        return build_model(settings)
+    except (UserError, ValueError) as error:
+        _LOGGER.error("The model %s cannot draft recipes (%s)", settings.model, error)
+        return None

@@ -23,7 +23,7 @@ from devices.explore.fingerprints import Family, family, table
 from devices.explore.probe import DEFAULT_BUDGET, Answer, Prober, ProbeRecord, parse_xml
 from devices.explore.rules import ProbeRefusedError
 from devices.explore.scan import Description, read_description
-from devices.recipe import Command, Identity, Parameter, Read, Recipe, RecipeEntity
+from devices.recipe import Command, Parameter, Read, Recipe, RecipeEntity, identity_of
 
 SCPD = "urn:schemas-upnp-org:service-1-0"
 MAX_READINGS = 200
@@ -167,12 +167,22 @@ class Learner:
         """Probe, draft, try the draft's reads."""
         async with self.prober:
             try:
-                await self._identify()
+                await self.read_identity()
                 await self._read_family()
                 draft = self._draft(name, area)
                 if draft is not None:
-                    await self._try(draft)
+                    await self.try_reads(draft)
             except ProbeRefusedError as refused:  # the budget, mostly
+                self.result.notes.append(str(refused))
+        self.result.requests = self.prober.sent
+        return self.result
+
+    async def identify(self) -> Learned:
+        """Only who the host says it is (its family, identity and name): no draft."""
+        async with self.prober:
+            try:
+                await self.read_identity()
+            except ProbeRefusedError as refused:
                 self.result.notes.append(str(refused))
         self.result.requests = self.prober.sent
         return self.result
@@ -194,7 +204,8 @@ class Learner:
         if answer.note is not None:
             self.result.notes.append(f"{answer.path}: {answer.note}")
 
-    async def _identify(self) -> None:
+    async def read_identity(self) -> None:
+        """Who the host says it is, at the table's identity endpoints (prober open)."""
         result = self.result
         if self.location is not None:
             path = urlsplit(self.location).path or "/"
@@ -277,7 +288,7 @@ class Learner:
     def _draft(self, name: str, area: str | None) -> Recipe | None:
         result = self.result
         label = name or result.name or f"Device at {result.host}"
-        identity = _identity(result.identity)
+        identity = identity_of(result.identity)
         if identity is None:
             result.notes.append("no stable identity (MAC, UDN, device id): nothing drafted")
             return None
@@ -310,7 +321,7 @@ class Learner:
             entities=[entity],
         )
 
-    async def _try(self, draft: Recipe) -> None:
+    async def try_reads(self, draft: Recipe) -> None:
         """Every read of the draft, tried now: a read that fails drops the draft."""
         for entity in draft.entities:
             for key, read in entity.reads.items():
@@ -333,13 +344,10 @@ class Learner:
         assert read.soap_action is not None
         assert read.argument is not None
         assert recipe.upnp_service is not None
-        assert self.result.description is not None
-        control = next(
-            s.control
-            for s in self.result.description.services
-            if s.service_type == recipe.upnp_service
+        assert recipe.upnp_control is not None
+        answer, values = await self.prober.soap_get(
+            recipe.upnp_control, recipe.upnp_service, read.soap_action
         )
-        answer, values = await self.prober.soap_get(control, recipe.upnp_service, read.soap_action)
         if read.argument not in values:
             raise ValueError(answer.note or f"{read.soap_action} gave no {read.argument}")
         return typed(values[read.argument], read.type)
@@ -365,17 +373,6 @@ def read_scpd(body: bytes) -> list[UpnpAction]:
             (inputs if direction == "in" else outputs).append((name, kind))
         actions.append(UpnpAction(action.findtext(f"{{{SCPD}}}name") or "", inputs, outputs))
     return actions
-
-
-def _identity(text: str) -> Identity | None:
-    if not text:
-        return None
-    if text.startswith("uuid:"):
-        return Identity(udn=text)
-    bare = text.replace(":", "").lower()
-    if len(bare) == 12 and all(c in "0123456789abcdef" for c in bare):
-        return Identity(mac=":".join(bare[i : i + 2] for i in range(0, 12, 2)))
-    return Identity(device_id=text)
 
 
 _ON_OFF = {"true": "on", "false": "off"}

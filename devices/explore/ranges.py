@@ -54,3 +54,20 @@ def is_local(text: str) -> bool:
     except OutsideLocalNetworkError:
         return False
     return True
+
+
+def split_target(target: str) -> tuple[str, int | None]:
+    """`192.168.1.40`, `192.168.1.40:8080` or `[fd00::5]:80` as (address, port or None);
+    ValueError (OutsideLocalNetworkError) for anything outside the local ranges."""
+    text = target.strip()
+    port: int | None = None
+    if text.startswith("["):
+        address, _, rest = text[1:].partition("]")
+        if rest.startswith(":"):
+            port = int(rest[1:])
+    elif text.count(":") == 1:
+        address, _, port_text = text.partition(":")
+        port = int(port_text)
+    else:
+        address = text
+    return str(local_address(address)), port

@@ -18,9 +18,11 @@ from urllib.parse import urlsplit
 
 from devices.discovery import Discovery
 from devices.explore.fingerprints import Evidence, Family, recognise, table
+from devices.explore.portscan import TcpScanConfig, tcp_scan
 from devices.explore.probe import Prober, ProbeRecord, parse_xml
 from devices.explore.ranges import is_local
 from devices.plugin import Discovered, Manifest
+from devices.recipe import Recipe, identity_of
 
 DESCRIPTION_BUDGET = 2
 TABLE = "(signature table)"
@@ -91,6 +93,8 @@ class Host:
     description: Description | None = None
     location: str | None = None
     family: Family | None = None
+    recipe: str | None = None
+    """The name of the recipe Dobby drives it by, if it learned it."""
     adapter: str | None = None
     """The installed adapter that takes its announcements, if any."""
     notes: list[str] = field(default_factory=list)
@@ -98,7 +102,7 @@ class Host:
     @property
     def status(self) -> Status:
         """Whether Dobby drives it, could drive it, leaves it alone, or does not know it."""
-        if self.adapter is not None:
+        if self.adapter is not None or self.recipe is not None:
             return "driven"
         if self.family is None:
             return "unknown"
@@ -124,6 +128,8 @@ class Host:
         """What Dobby can do about it."""
         if self.adapter is not None:
             return f"driven by the {self.adapter} adapter"
+        if self.recipe is not None:
+            return f"driven by its recipe ({self.recipe})"
         if self.family is None:
             return "unknown: `dobby explore HOST` may learn it"
         if not self.family.smart_home:
@@ -225,6 +231,21 @@ async def describe(host: Host, record: Callable[[ProbeRecord], None] | None = No
         host.names.append(description.friendly_name)
 
 
+def mark_learned(hosts: Sequence[Host], recipes: Sequence[Recipe]) -> None:
+    """Mark the hosts Dobby drives by a recipe: the same identity (MAC, UDN, id), or, where
+    the host said none, the recipe's address."""
+    by_identity = {r.identity.key.lower(): r for r in recipes}
+    by_address = {r.host: r for r in recipes}
+    for host in hosts:
+        said = identity_of(host.identity) if host.identity else None
+        if said is not None:
+            recipe = by_identity.get(said.key.lower())
+        else:
+            recipe = by_address.get(host.address)
+        if recipe is not None:
+            host.recipe = recipe.name
+
+
 def _heard(discovery: Discovery) -> set[str]:
     return {f.found.host for f in discovery.findings.values()}
 
@@ -237,6 +258,7 @@ async def explore(
     only_hosts: Collection[str] | None = None,
     record: Callable[[ProbeRecord], None] | None = None,
     expect: Collection[str] = (),
+    tcp: TcpScanConfig | None = None,
 ) -> list[Host]:
     """Listen for `seconds` (and, while a host of `expect` has not answered yet, up to
     three times as long again), then recognise every local host that answered."""
@@ -264,6 +286,16 @@ async def explore(
         (f.found, None if f.adapter == TABLE else f.adapter) for f in discovery.findings.values()
     ]
     hosts = gather(findings, only_hosts)
+    if tcp is not None and tcp.enabled:
+        opened = await tcp_scan(
+            tcp.subnets, ports=tcp.ports, rate=tcp.rate, connect_within=tcp.timeout, record=record
+        )
+        for address, ports in opened.items():
+            if only_hosts is not None and address not in only_hosts:
+                continue
+            host = hosts.setdefault(address, Host(address))
+            host.ports |= ports
+            host.notes.append(f"open TCP ports: {', '.join(str(p) for p in sorted(ports))}")
     await asyncio.gather(*(describe(host, record) for host in hosts.values()))
     for host in hosts.values():
         host.family = recognise(host.evidence)

@@ -36,12 +36,18 @@ READ_BACK_WITHIN = 3.0
 TRIAL_VALUES = {"brightness": 200, "level": 60}
 """The value a parameter is tried with (then read back); others take their midpoint."""
 SENSITIVE_DOMAINS = frozenset({Domain.LOCK, Domain.ALARM_PANEL})
+SENSITIVE_CLASSES = frozenset({"garage", "gate", "pool_heater", "spa_heater"})
+"""Besides locks and alarms: garage doors, gates and heaters need a second confirmation."""
 
 Approve = Callable[[str], Awaitable[bool]]
 
 
 class RecipeCommandError(Exception):
     """A command the device did not take (an HTTP error, a SOAP fault, no answer)."""
+
+
+class RecipeUnreachableError(RecipeCommandError):
+    """A command that got no answer at all (refused, unreachable, timed out)."""
 
 
 class RecipeClient:
@@ -118,12 +124,12 @@ class RecipeClient:
                 status = response.status
                 await response.content.read(64 * 1024)
         except (aiohttp.ClientError, OSError, TimeoutError) as error:
-            raise RecipeCommandError(f"could not be reached ({type(error).__name__})") from None
+            raise RecipeUnreachableError(f"could not be reached ({type(error).__name__})") from None
         finally:
             if self._record is not None:
                 self._record(ProbeRecord(self.host, method, command.path, status, None))
         if not 200 <= status < 300:
-            raise RecipeCommandError(f"answered HTTP {status}")
+            raise RecipeCommandError(f"{method} {command.path} answered HTTP {status}")
 
 
 def fill(body: Any, params: dict[str, Parameter], values: dict[str, Any]) -> Any:
@@ -171,6 +177,11 @@ def expected(entity: RecipeEntity, name: str, values: dict[str, Any]) -> dict[st
     return wanted
 
 
+def is_sensitive(entity: RecipeEntity) -> bool:
+    """A lock, an alarm panel, a garage door or gate, a heater."""
+    return entity.domain in SENSITIVE_DOMAINS or entity.device_class in SENSITIVE_CLASSES
+
+
 @dataclass
 class Tried:
     """How each command went, and the recipe with only the verified ones."""
@@ -213,7 +224,7 @@ async def trial(
             else:
                 results[key] = "not confirmed: the device did not show the change"
         entities.append(entity.model_copy(update={"commands": kept}))
-    sensitive = recipe.sensitive or any(e.domain in SENSITIVE_DOMAINS for e in recipe.entities)
+    sensitive = recipe.sensitive or any(is_sensitive(e) for e in recipe.entities)
     return Tried(recipe.model_copy(update={"entities": entities, "sensitive": sensitive}), results)
 
 

@@ -1,0 +1,1 @@
+"""The built-in `recipe` adapter: devices learned by the explorer, driven from their recipes."""
