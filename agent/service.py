@@ -28,6 +28,7 @@ from agent.channels.mcp.lazy import LazyMcpEndpoint
 from agent.channels.members import Members
 from agent.channels.redact import hide_secrets
 from agent.channels.seen import SeenMessages
+from agent.channels.telegram_import import telegram_channel
 from agent.config import ChannelSettings, Config
 from devices.background import Background
 from devices.plugin import LoadedAdapters
@@ -266,10 +267,8 @@ class Service:
             return
         self._seen = SeenMessages(database_path(self.state_dir))
         if settings.telegram_token is not None:
-            from agent.channels.telegram import TelegramChannel  # only when configured
-
             try:
-                telegram = TelegramChannel(
+                telegram = telegram_channel()(
                     self.dobby, self.members, settings, self._seen, self._telegram_secret
                 )
             except ValueError as error:

@@ -7,6 +7,7 @@ change a verdict: the policy reads the action, the entity and who asked, nothing
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
@@ -78,9 +79,14 @@ class SensitiveRule(BaseModel):
         """Whether this rule covers the action."""
         if not fnmatch.fnmatchcase(action.command, self.command):
             return False
+        return self.covers(action.command, action.params, entity)
+
+    def covers(self, command: str, params: Mapping[str, Any], entity: Entity) -> bool:
+        """Whether this rule covers a command its pattern matches, with these parameters,
+        on this entity."""
         if self.device_classes and entity.device_class not in self.device_classes:
             return False
-        return self.when == "always" or raises(action, entity)
+        return self.when == "always" or raises_with(command, params, entity)
 
 
 _OFF = ("off", "turn_off", "close")
@@ -97,24 +103,28 @@ _LEVELS = {
 
 def raises(action: Action, entity: Entity) -> bool:
     """Whether an action turns its device on or up (anything not surely down counts)."""
-    verb = action.command.rpartition(".")[2]
-    if verb in _OFF:
+    return raises_with(action.command, action.params, entity)
+
+
+def raises_with(command: str, params: Mapping[str, Any], entity: Entity) -> bool:
+    """Whether a command with these parameters turns the entity on or up."""
+    if command.rpartition(".")[2] in _OFF:
         return False
     present: dict[str, Any] = {}
     if entity.state is not None:
         present = {"state": entity.state.state, **entity.state.attributes()}
-    mode = action.params.get("hvac_mode")
+    mode = params.get("hvac_mode")
     if mode is not None:
         if mode == "off":
             return False
         if present.get("state") != mode:
             return True
-    levels = [key for key in _LEVELS if isinstance(action.params.get(key), int | float)]
+    levels = [key for key in _LEVELS if isinstance(params.get(key), int | float)]
     if not levels:
         return mode is None  # a mode already on, or a command that is not a level: asks
     for key in levels:
         now = present.get(_LEVELS[key])
-        if not isinstance(now, int | float) or action.params[key] > now:
+        if not isinstance(now, int | float) or params[key] > now:
             return True
     return False
 
@@ -189,23 +199,16 @@ class Policy:
         entity = self.registry.entities.get(action.entity_id)
         if entity is None:
             return Decision(action, Verdict.REFUSE, f"there is no {action.entity_id}")
-        role = plan.requester.role
-        rules = self.config.roles.get(role, RoleRules())
-        if entity.domain in rules.denied_domains:
-            return Decision(action, Verdict.REFUSE, f"a {role.value} may not control {entity.name}")
-        bound = self._bound_refusal(action, entity)
-        if bound:
-            return Decision(action, Verdict.REFUSE, bound)
-        for rule in self.config.confirm:
-            if rule.matches(action, entity) and not self.approval_holds(plan):
-                if plan.path in (Path.SCHEDULE, Path.TRIGGER):  # nobody there to Approve now
-                    return Decision(
-                        action,
-                        Verdict.REFUSE,
-                        f"{rule.reason} needs a confirmation, and no approval holds for it now",
-                    )
-                return Decision(action, Verdict.CONFIRM, f"{rule.reason} needs a confirmation")
-        return Decision(action, Verdict.ALLOW)
+        permissions = self.permissions(
+            plan.requester.role, plan.path, approved=self.approval_holds(plan)
+        )
+        verdict, reason = permissions.verdict(entity, action.command, action.params)
+        return Decision(action, verdict, reason)
+
+    def permissions(self, role: Role, path: Path, *, approved: bool = False) -> Permissions:
+        """The verdicts for a person of `role` asking through `path` (`approved`: with an
+        approval that holds), for any number of commands."""
+        return Permissions(self, role, path, approved)
 
     def approval_holds(self, plan: Plan) -> bool:
         """Whether the plan carries an approval by a person who may confirm."""
@@ -227,19 +230,6 @@ class Policy:
         """The setpoint bounds of a climate entity."""
         return self.config.temperature_by_entity.get(entity_id, self.config.temperature)
 
-    def _bound_refusal(self, action: Action, entity: Entity) -> str | None:
-        if entity.domain is not Domain.CLIMATE or action.command != "climate.set_temperature":
-            return None
-        bounds = self.bounds_for(entity.entity_id)
-        for key in ("temperature", "target_temp_low", "target_temp_high"):
-            value = action.params.get(key)
-            if isinstance(value, int | float) and not bounds.min <= value <= bounds.max:
-                return (
-                    f"{value:g}° is outside the allowed range for {entity.name} "
-                    f"({bounds.min:g}° to {bounds.max:g}°)"
-                )
-        return None
-
     def may_learn_devices(self, role: Role) -> bool:
         """Whether a person of this role may teach Dobby a device (probe it, try its
         commands, save its recipe): admins only, whatever the config says."""
@@ -253,3 +243,62 @@ class Policy:
         """Whether a person of this role may approve a sensitive action."""
         rules = self.config.roles.get(role)
         return bool(rules and rules.may_confirm)
+
+
+class Permissions:
+    """What the policy says of one person's commands on one path, worked out once per
+    command: the role's rules are read once and each command is matched against the
+    confirmation rules once, so a verdict costs a few lookups, not a plan of its own.
+    `Policy.decide` asks it for every action; the web page asks it for every quick control
+    it shows a person, so the buttons say what pressing them will meet."""
+
+    def __init__(self, policy: Policy, role: Role, path: Path, approved: bool = False) -> None:
+        self.policy, self.role, self.path, self.approved = policy, role, path, approved
+        rules = policy.config.roles.get(role)
+        self._denied = frozenset(rules.denied_domains if rules else ())
+        self._sensitive: dict[str, list[SensitiveRule]] = {}
+
+    def _rules(self, command: str) -> list[SensitiveRule]:
+        """The confirmation rules whose pattern names this command."""
+        rules = self._sensitive.get(command)
+        if rules is None:
+            confirm = self.policy.config.confirm
+            rules = [r for r in confirm if fnmatch.fnmatchcase(command, r.command)]
+            self._sensitive[command] = rules
+        return rules
+
+    def verdict(
+        self, entity: Entity, command: str, params: Mapping[str, Any]
+    ) -> tuple[Verdict, str]:
+        """The verdict on `command` with `params` for `entity`, and its reason in words."""
+        if entity.domain in self._denied:
+            return Verdict.REFUSE, f"a {self.role.value} may not control {entity.name}"
+        if entity.domain is Domain.CLIMATE and command == "climate.set_temperature":
+            bound = _bound_refusal(self.policy.bounds_for(entity.entity_id), entity, params)
+            if bound:
+                return Verdict.REFUSE, bound
+        if self.approved:
+            return Verdict.ALLOW, ""
+        for rule in self._rules(command):
+            if rule.covers(command, params, entity):
+                if self.path in (Path.SCHEDULE, Path.TRIGGER):  # nobody there to Approve now
+                    return (
+                        Verdict.REFUSE,
+                        f"{rule.reason} needs a confirmation, and no approval holds for it now",
+                    )
+                return Verdict.CONFIRM, f"{rule.reason} needs a confirmation"
+        return Verdict.ALLOW, ""
+
+
+def _bound_refusal(
+    bounds: TemperatureBounds, entity: Entity, params: Mapping[str, Any]
+) -> str | None:
+    """Why a setpoint is refused: a value outside the entity's bounds."""
+    for key in ("temperature", "target_temp_low", "target_temp_high"):
+        value = params.get(key)
+        if isinstance(value, int | float) and not bounds.min <= value <= bounds.max:
+            return (
+                f"{value:g}° is outside the allowed range for {entity.name} "
+                f"({bounds.min:g}° to {bounds.max:g}°)"
+            )
+    return None

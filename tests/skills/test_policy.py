@@ -239,3 +239,49 @@ def test_a_raising_rule_asks_when_the_present_setpoint_is_unknown() -> None:
     )
     plan = Plan([action], Requester("m", Role.MEMBER), Path.LLM)
     assert policy.decide(action, plan).verdict is Verdict.CONFIRM
+
+
+WILDCARDS = PolicyConfig(
+    confirm=[
+        SensitiveRule(command="lock.*", reason="touching a lock"),
+        SensitiveRule(
+            command="cover.*", device_classes=["garage"], reason="the garage", when="raising"
+        ),
+        SensitiveRule(command="climate.set_*", reason="the heat", when="raising"),
+    ]
+)
+COMMANDS = [
+    ("lock.front_door", "lock.unlock", {}),
+    ("lock.front_door", "lock.lock", {}),
+    ("cover.garage", "cover.open", {}),
+    ("cover.garage", "cover.close", {}),
+    ("cover.garage", "cover.set_position", {"position": 40}),
+    ("cover.shade", "cover.set_position", {"position": 90}),
+    ("cover.shade", "cover.open", {}),
+    ("climate.thermostat", "climate.set_temperature", {"temperature": 22}),
+    ("climate.thermostat", "climate.set_temperature", {"temperature": 35}),
+    ("climate.thermostat", "climate.set_hvac_mode", {"hvac_mode": "off"}),
+    ("climate.pool_heater", "climate.set_temperature", {"temperature": 18}),
+]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    config=st.sampled_from([PolicyConfig(), WILDCARDS]),
+    role=st.sampled_from(list(Role)),
+    path=st.sampled_from(list(Path)),
+    asked=st.lists(st.sampled_from(COMMANDS), min_size=1, max_size=20),
+)
+def test_one_persons_permissions_answer_every_command_as_a_fresh_decision(
+    config: PolicyConfig, role: Role, path: Path, asked: list[tuple[str, str, dict[str, int]]]
+) -> None:
+    """The web page asks one `Permissions` about every button of the house: what it has
+    worked out for one command and entity never leaks into another's verdict."""
+    policy = Policy(house(), config)
+    who = Requester("p", role)
+    permissions = policy.permissions(role, path)
+    for entity_id, command, params in asked:
+        action = Action(entity_id=entity_id, command=command, params=params)
+        fresh = policy.decide(action, Plan([action], who, path))
+        entity = policy.registry.entities[entity_id]
+        assert permissions.verdict(entity, command, params) == (fresh.verdict, fresh.reason)

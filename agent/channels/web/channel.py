@@ -14,10 +14,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from aiohttp import web
 
 from agent.app import Dobby, Reply
@@ -38,6 +38,9 @@ from skills.actions import Requester
 from skills.confirmations import ConfirmationError, Request
 from skills.notifications import Notice, NoticeKind
 from skills.runner import RoutineError
+
+if TYPE_CHECKING:
+    import jinja2
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -70,14 +73,6 @@ class WebChannel:
     ) -> None:
         self.dobby, self.members, self.settings = dobby, members, settings
         self._port = port
-        self.templates = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(HERE / "templates"),
-            autoescape=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            auto_reload=False,
-        )
-        self.templates.filters["clock"] = _clock
         self.glance = Glance(dobby.registry, dobby.house.policy, dobby.config.home.temperature_unit)
         self.live = Live(dobby.registry, self._card, self.members.web_session)
         self.chats: dict[str, deque[Line]] = {}
@@ -86,6 +81,23 @@ class WebChannel:
         """Confirmation tokens put to the household (a guest's request)."""
         self._static = {name: (HERE / "static" / name).read_bytes() for name in STATIC}
         self._stop_notices: Callable[[], None] | None = None
+
+    @cached_property
+    def templates(self) -> jinja2.Environment:
+        """The page's templates, loaded with Jinja when the first page is asked for: a
+        `dobby run` nobody has looked at does not carry them."""
+        import jinja2  # the one place the page loads Jinja
+
+        templates = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(HERE / "templates"),
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+        )
+        templates.filters["clock"] = _clock
+        templates.filters["number"] = _number
+        return templates
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -176,7 +188,7 @@ class WebChannel:
         entity = self.dobby.registry.entities.get(entity_id)
         if entity is None:
             return None
-        card = self.glance.card(entity, session.requester())
+        card = self.glance.card(entity, self.glance.permissions(session.requester()))
         macro = self.templates.get_template("_card.html").module.card  # type: ignore[attr-defined]
         return str(macro(card, session.csrf))
 
@@ -495,6 +507,11 @@ def _said(reply: Reply) -> str:
 
 def _wants_json(request: web.Request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
+
+
+def _number(value: float) -> str:
+    """A slider's bound or value as short as it reads: 20, 20.5."""
+    return f"{value:g}"
 
 
 def _chunks(parts: Iterator[str], size: int = 16 * 1024) -> Iterator[bytes]:

@@ -5,11 +5,13 @@ A control names what a tap does (`light.turn_off`, `cover.set_position` with the
 its slider). Whether the person may use it is the policy's answer, asked the way the
 control will be carried out (`Path.WEB`, as this person): a guest sees the lock's buttons
 but cannot press them, with the reason; an unlock is marked as asking for an approval.
+A page asks it through one `Permissions` for the person, which reads their role's rules
+and matches each command once, however many buttons the house has.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,10 +19,10 @@ from typing import Any
 from devices.capabilities import Domain, State
 from devices.entities import Entity
 from devices.registry import Registry
-from skills.actions import Action, Plan, Requester
+from skills.actions import Action, Requester
 from skills.actions import Path as ActionPath
 from skills.audit import AuditEntry, DeviceChange
-from skills.policy import Policy, Verdict
+from skills.policy import Permissions, Policy, Verdict
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,14 @@ class Control:
 
     def action(self, entity_id: str, value: float | None = None) -> Action:
         """The action this control asks for."""
+        return Action(entity_id=entity_id, command=self.command, params=self.params_for(value))
+
+    def params_for(self, value: float | None = None) -> Mapping[str, Any]:
+        """The command's parameters, with the slider's value if it has one."""
         params = dict(self.params)
         if self.value is not None and value is not None:
             params[self.value] = value
-        return Action(entity_id=entity_id, command=self.command, params=params)
+        return params
 
 
 CONTROLS: dict[Domain, tuple[Control, ...]] = {
@@ -227,7 +233,11 @@ class Glance:
     def __init__(self, registry: Registry, policy: Policy, unit: str = "°C") -> None:
         self.registry, self.policy, self.unit = registry, policy, unit
 
-    def card(self, entity: Entity, requester: Requester) -> Card:
+    def permissions(self, requester: Requester) -> Permissions:
+        """What the policy says of this person's controls on the page (one per render)."""
+        return self.policy.permissions(requester.role, ActionPath.WEB)
+
+    def card(self, entity: Entity, permissions: Permissions) -> Card:
         """One entity's card, its controls as this person may use them."""
         state = entity.state
         device = self.registry.devices.get(entity.device_id)
@@ -253,14 +263,13 @@ class Glance:
             if each.feature is not None and entity.features and each.feature not in entity.features:
                 continue
             value = _value(state, each)
-            card.buttons.append(self._button(entity, each, value, requester))
+            card.buttons.append(self._button(entity, each, value, permissions))
         return card
 
     def _button(
-        self, entity: Entity, each: Control, value: float | None, requester: Requester
+        self, entity: Entity, each: Control, value: float | None, permissions: Permissions
     ) -> Button:
-        plan = Plan([each.action(entity.entity_id, value)], requester, ActionPath.WEB)
-        decision = self.policy.decide(plan.actions[0], plan)
+        verdict, why = permissions.verdict(entity, each.command, each.params_for(value))
         low, high = each.low, each.high
         if entity.domain is Domain.CLIMATE:
             bounds = self.policy.bounds_for(entity.entity_id)
@@ -268,9 +277,9 @@ class Glance:
         return Button(
             each.key,
             each.label,
-            allowed=entity.available and decision.verdict is not Verdict.REFUSE,
-            why=decision.reason,
-            asks=decision.verdict is Verdict.CONFIRM,
+            allowed=entity.available and verdict is not Verdict.REFUSE,
+            why=why,
+            asks=verdict is Verdict.CONFIRM,
             active=entity.state is not None and _ACTIVE.get(each.key) == entity.state.state,
             slider=each.value is not None,
             value=value,
@@ -289,9 +298,10 @@ class Glance:
         )
         for entity in ordered:
             rooms.setdefault(entity.area_id, []).append(entity)
+        permissions = self.permissions(requester)
 
         def room(name: str, entities: list[Entity]) -> Room:
-            return Room(name, (self.card(e, requester) for e in entities))
+            return Room(name, (self.card(e, permissions) for e in entities))
 
         floors: dict[str | None, list[Room]] = {}
         for area in registry.areas.values():

@@ -13,21 +13,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from aiohomekit.characteristic_cache import CharacteristicCacheMemory
-from aiohomekit.controller.ip.controller import IpController
-from aiohomekit.model.services import Service
-
-from devices.adapters.homekit import pairing as pairings
-from devices.adapters.homekit.connection import Changes, PairedAccessory
+from devices.adapters.homekit import store as pairings
 from devices.adapters.homekit.manifest import MANIFEST, HomeKitConfig
-from devices.adapters.homekit.mapping import BY_SERVICE_TYPE, View
 from devices.adapters.homekit.store import PairingStore, pairings_path
 from devices.background import Background
 from devices.capabilities import CommandSpec, Params, State
 from devices.coordinator import never_sent
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import DeviceAuthError, DeviceConnectionError, UnsupportedCommandError
+from devices.lazy import lazy_module
 from devices.plugin import (
     Adapter,
     AdapterConfig,
@@ -37,6 +33,14 @@ from devices.plugin import (
     Discovered,
     Sink,
 )
+
+if TYPE_CHECKING:
+    from aiohomekit.model.services import Service
+
+    from devices.adapters.homekit import session
+    from devices.adapters.homekit.session import Changes, IpController, PairedAccessory, View
+else:
+    session = lazy_module("devices.adapters.homekit.session")  # aiohomekit, at first use
 
 _LOGGER = logging.getLogger(__name__)
 SETUP_TIMEOUT = 10.0
@@ -110,7 +114,7 @@ class AccessoryLink(DeviceLink):
             "AccessoryPort": found.port,
         }
         timeout = self._adapter.config.request_timeout
-        accessory = PairedAccessory(
+        accessory = session.PairedAccessory(
             self._adapter.controller(),
             self.unique_id,
             str(stored.get("Name", self.name)),
@@ -136,7 +140,7 @@ class AccessoryLink(DeviceLink):
         return self.accessory
 
     def _view(self, aid: int, service: Service) -> View:
-        return View(aid, service, self._adapter.config.temperature_unit)
+        return session.View(aid, service, self._adapter.config.temperature_unit)
 
     def describe(self) -> Sequence[tuple[DeviceInfo, Sequence[EntitySpec]]]:
         """Each accessory behind the session with the services Dobby maps."""
@@ -147,7 +151,7 @@ class AccessoryLink(DeviceLink):
         for served in accessory.accessories:
             specs: list[EntitySpec] = []
             for service in served.services:
-                family = BY_SERVICE_TYPE.get(service.type)
+                family = session.BY_SERVICE_TYPE.get(service.type)
                 if family is None:
                     continue
                 unique_id = f"{accessory.device_id}:{served.aid}:{service.iid}"
@@ -180,7 +184,7 @@ class AccessoryLink(DeviceLink):
     def states(self) -> dict[str, State]:
         """Every mapped service's state, from the model."""
         return {
-            unique_id: BY_SERVICE_TYPE[service.type].state(self._view(aid, service))
+            unique_id: session.BY_SERVICE_TYPE[service.type].state(self._view(aid, service))
             for unique_id, (aid, service) in self._services.items()
         }
 
@@ -205,7 +209,7 @@ class AccessoryLink(DeviceLink):
         if target is None:
             raise UnsupportedCommandError("the accessory no longer has this service.")
         aid, service = target
-        family, view = BY_SERVICE_TYPE[service.type], self._view(aid, service)
+        family, view = session.BY_SERVICE_TYPE[service.type], self._view(aid, service)
         await accessory.write(family.writes(view, command, params))
         await accessory.read(
             [(aid, char.iid) for char in service.characteristics if "pr" in char.perms]
@@ -280,14 +284,14 @@ class HomeKitAdapter(Adapter):
         """
 
         async def pairing() -> None:
-            await pairings.pair_found(found, code, self.store)
+            await session.pair_found(found, code, self.store)
 
         await asyncio.shield(self._pairing.once(device_id, pairing))
 
     def controller(self) -> IpController:
         """aiohomekit's controller, made at first use."""
         if self._controller is None:
-            self._controller = IpController(CharacteristicCacheMemory(), None)  # type: ignore[arg-type]
+            self._controller = session.new_controller()
         return self._controller
 
     async def discovered(self, found: Discovered) -> None:

@@ -21,13 +21,15 @@ from aiohomekit.exceptions import AuthenticationError, HomeKitException, Malform
 from aiohomekit.model import Categories
 from aiohomekit.model.feature_flags import FeatureFlags
 from aiohomekit.model.status_flags import StatusFlags
-from aiohomekit.zeroconf import HAP_TYPE_TCP, HomeKitService
+from aiohomekit.zeroconf import HomeKitService
 
 from devices.adapters.homekit.manifest import MANIFEST
 from devices.adapters.homekit.store import (
     PAIRINGS_FILE,
     PairingError,
     PairingStore,
+    instance_name,
+    is_unpaired,
     offer_setup_code,
     offered_setup_code,
     pairings_path,
@@ -58,11 +60,6 @@ SRP_ATTEMPTS = 4
 """Pair-setup runs before a refused code counts as wrong (see `_pair_setup`)."""
 
 
-def instance_name(found: Discovered) -> str:
-    """The accessory's mDNS instance name, without the service type."""
-    return found.name.removesuffix(f".{found.type}").removesuffix(f".{HAP_TYPE_TCP}")
-
-
 def matches(found: Discovered, name: str) -> bool:
     """Whether an answer is the accessory a person named (HAP adds an id after the name)."""
     wanted = name.strip().casefold()
@@ -89,11 +86,6 @@ def description_of(found: Discovered) -> HomeKitService:
         addresses=[found.host],
         port=found.port or 80,
     )
-
-
-def is_unpaired(found: Discovered) -> bool:
-    """Whether the accessory says it has no controller (status flag 1)."""
-    return bool(int(found.properties.get("sf", "0") or 0) & StatusFlags.UNPAIRED)
 
 
 async def pair_found(found: Discovered, code: str, store: PairingStore) -> str:

@@ -1,7 +1,8 @@
 """The pairings file and the setup codes offered to the adapter, without aiohomekit.
 
-The adapter opens this store when it is made; aiohomekit itself is only loaded when an
-accessory is found or paired (pairing.py, connection.py).
+The adapter opens this store when it is made, and reads what discovery heard of an
+accessory here (its name, whether it is paired with anyone); aiohomekit itself is only
+loaded when an accessory Dobby is paired with opens, or one is paired (session.py).
 """
 
 from __future__ import annotations
@@ -17,12 +18,25 @@ from devices import plugin
 HAP_TYPE = "_hap._tcp.local."
 """The mDNS service type of HomeKit accessories on IP (aiohomekit's HAP_TYPE_TCP)."""
 PAIRINGS_FILE = "homekit-pairings.json"
+UNPAIRED = 0x01
+"""The status flag (`sf`) an accessory with no controller announces (aiohomekit's
+StatusFlags.UNPAIRED)."""
 
 _offered_codes: dict[str, str] = {}
 
 
 class PairingError(plugin.PairingError):
     """Pairing or unpairing a HomeKit accessory failed; the message says why, for a person."""
+
+
+def instance_name(found: plugin.Discovered) -> str:
+    """The accessory's mDNS instance name, without the service type."""
+    return found.name.removesuffix(f".{found.type}").removesuffix(f".{HAP_TYPE}")
+
+
+def is_unpaired(found: plugin.Discovered) -> bool:
+    """Whether the accessory says it has no controller (status flag 1)."""
+    return bool(int(found.properties.get("sf", "0") or 0) & UNPAIRED)
 
 
 def offer_setup_code(device_id: str, code: str) -> None:
