@@ -4,6 +4,7 @@ of them learned read-only, every request in the audit log."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,9 @@ def test_explore_lists_the_demo_house(tmp_path: Path) -> None:
         by_family.setdefault(host["family"], []).append(host)
     for unknown in ("wled", "shelly_gen2", "upnp"):
         assert [h["status"] for h in by_family[unknown]] == ["not driven yet"]
-    assert by_family["wled"][0]["name"] == "Desk Strip"
+    # Another house on this machine's loopback may announce a "Desk Strip" too: mDNS then
+    # gives the later one a numbered name, as it would on a real network.
+    assert re.fullmatch(r"Desk Strip(-\d+)?", str(by_family["wled"][0]["name"]))
     assert by_family["upnp"][0]["name"] == "Bedroom Fan"
     assert by_family["sonos"][0]["status"] == "driven"
 
