@@ -547,6 +547,7 @@ async def test_the_demo_house_lights(tmp_path: Path) -> None:
             "light.floor_lamp": ("Living Room", "on"),
             "light.kitchen_pendant": ("Kitchen", "on"),
             "light.bedside_lamp": ("Bedroom", "off"),
+            "scene.relax": ("Living Room", "unknown"),  # the bridge's scene for the room
         }
         lamp = registry.entity("light.floor_lamp").state
         assert lamp is not None
