@@ -5,7 +5,10 @@ LIFX bulbs announce nothing over mDNS or SSDP: a client broadcasts GetService on
 broadcast (now, and again every `discovery_interval`) from each discovery interface; the
 adapter sets up every bulb that answers, as a `BulbLink` run by a coordinator keyed by the
 bulb's serial. Bulbs push nothing, so state comes from the coordinator's read-back after
-every command and from the poll. A LIFX Switch (a product with relays and no light) is a
+every command and from the poll. A bulb's effects are the firmware's own, started with
+`light.turn_on(effect=...)`: "pulse" (a blink, LightSetWaveform PULSE) and "breathe" (a
+slow fade, SINE), three times and back to where it was; a strip or beam also has "move"
+(its Move firmware effect, until "stop"). A LIFX Switch (a product with relays and no light) is a
 device whose relays are `switch` entities ("Hall Switch 1" to "4"), read and switched
 with GetRPower and SetRPower.
 """
@@ -108,7 +111,11 @@ class _Discovery(aiolifx.LifxDiscovery):  # type: ignore[misc]
 
 def features_of(info: BulbInfo) -> frozenset[str]:
     """What a bulb's product can do: every bulb dims and fades; colour and warmth vary."""
-    features = {LightFeature.BRIGHTNESS.value, LightFeature.TRANSITION.value}
+    features = {
+        LightFeature.BRIGHTNESS.value,
+        LightFeature.TRANSITION.value,
+        LightFeature.EFFECT.value,
+    }
     low, high = info.min_kelvin, info.max_kelvin
     if low is not None and high is not None and low < high:
         features.add(LightFeature.COLOR_TEMP.value)
@@ -127,7 +134,11 @@ def light_state(reading: Reading, info: BulbInfo) -> LightState:
     zones = info.zones or None
     if not reading.on:
         return LightState(
-            state="off", min_color_temp_kelvin=low, max_color_temp_kelvin=high, zone_count=zones
+            state="off",
+            min_color_temp_kelvin=low,
+            max_color_temp_kelvin=high,
+            zone_count=zones,
+            effect_list=effects_of(info),
         )
     hue, saturation, brightness, kelvin = reading.hsbk
     coloured = info.color and saturation > 0
@@ -139,7 +150,20 @@ def light_state(reading: Reading, info: BulbInfo) -> LightState:
         min_color_temp_kelvin=low,
         max_color_temp_kelvin=high,
         zone_count=zones,
+        effect_list=effects_of(info),
     )
+
+
+WAVEFORMS = {"pulse": (4, 500), "breathe": (1, 2000)}
+"""Effect → (LightSetWaveform's waveform: 4 PULSE, 1 SINE; one cycle in milliseconds)."""
+EFFECT_CYCLES = 3
+STRIP_EFFECTS = ("move", "stop")
+"""A multizone strip's Move firmware effect, and stopping it."""
+
+
+def effects_of(info: BulbInfo) -> list[str]:
+    """The effects a bulb offers."""
+    return sorted([*WAVEFORMS, *(STRIP_EFFECTS if info.zones else ())])
 
 
 RELAY_MARK = "-relay-"
@@ -276,7 +300,25 @@ class BulbLink(DeviceLink):
             for unique_id, state in states.items():
                 self.sink.pushed(unique_id, state)
 
+    async def _effect(self, bulb: Bulb, effect: str) -> None:
+        """Start an effect (the light comes on for it if it was off)."""
+        assert self.info is not None
+        if effect not in effects_of(self.info):
+            raise UnsupportedCommandError(f"it has no effect called {effect!r}")
+        if effect in STRIP_EFFECTS:
+            await bulb.set_move(effect == "move")
+            return
+        reading = await bulb.read()
+        if not reading.on:
+            await bulb.set_power(True)
+        waveform, period = WAVEFORMS[effect]
+        dark = reading.hsbk._replace(brightness=0)
+        await bulb.set_waveform(dark, waveform, period_ms=period, cycles=EFFECT_CYCLES)
+
     async def _turn_on(self, bulb: Bulb, params: LightTurnOn) -> None:
+        if params.effect is not None:
+            await self._effect(bulb, params.effect)
+            return
         reading = await bulb.read()
         hue, saturation, brightness, kelvin = self._colour(params, reading.hsbk)
         changed = (hue, saturation, kelvin) != (reading.hsbk[0], reading.hsbk[1], reading.hsbk[3])

@@ -263,6 +263,29 @@ class Bulb:
             lambda answered: self.light.set_power(on, callb=answered, duration=duration_ms)
         )
 
+    async def set_waveform(
+        self, hsbk: Hsbk, waveform: int, *, period_ms: int, cycles: float, skew_ratio: int = 0
+    ) -> None:
+        """Run a waveform from the bulb's colour to `hsbk` and back, `cycles` times
+        (LightSetWaveform, transient: the bulb ends where it began; acknowledged)."""
+        value = {
+            "transient": 1,
+            "color": list(hsbk),
+            "period": period_ms,
+            "cycles": cycles,
+            "skew_ratio": skew_ratio,
+            "waveform": waveform,
+        }
+        await self._request(lambda answered: self.light.set_waveform(value, callb=answered))
+
+    async def set_move(self, on: bool, speed_s: float = 3.0) -> None:
+        """Start (or stop) a strip's Move firmware effect (MultiZoneSetEffect)."""
+        await self._request(
+            lambda answered: self.light.set_multizone_effect(
+                effect=1 if on else 0, speed=speed_s, callb=answered
+            )
+        )
+
     async def set_color(self, hsbk: Hsbk, duration_ms: int = 0) -> None:
         """Change colour, fading over `duration_ms` (LightSetColor, acknowledged)."""
         await self._request(
