@@ -38,8 +38,8 @@ LIGHTS = {
     "light.pool_light",
 }
 SHADES = {"cover.living_room_shade", "cover.bedroom_blackout", "cover.hallway_duette"}
-SCENES = {"scene.open_all", "scene.close_all", "scene.movie"}
-"""The shade hub's own scenes."""
+SCENES = {"scene.open_all", "scene.close_all", "scene.movie", "scene.relax"}
+"""The shade hub's own scenes, and the Hue bridge's Relax."""
 GARAGE = {"cover.garage_door"}
 SECURITY = {"climate.hallway_thermostat", "lock.front_door", "alarm_panel.house_alarm"}
 POOL = {"switch.pool_pump", "climate.pool_heater"}
@@ -161,6 +161,7 @@ async def test_start_state_is_the_demo_house(tmp_path: Path, capsys) -> None:
         "scene.open_all": ("Living Room", "unknown", None),
         "scene.close_all": ("Living Room", "unknown", None),
         "scene.movie": ("Living Room", "unknown", None),
+        "scene.relax": ("Living Room", "unknown", None),
         "cover.garage_door": ("Garage", "closed", None),
         "climate.hallway_thermostat": ("Hallway", "heat", 21),
         "lock.front_door": ("Entrance", "unlocked", None),

@@ -3,7 +3,9 @@
 A bridge needs pairing once (its link button, `dobby pair hue`); the application key is
 kept in `<state dir>/hue/<bridge id>.json`. Each Hue light becomes a light entity whose
 proposed area is its Hue room; with `groups: true`, every room and zone is a light entity
-too. Each bridge is one device link run by a coordinator, keyed by its bridge id. States
+too. Every Hue scene (v2, and v1 bridges' scenes) is a `scene` entity of the bridge,
+proposing its room as its area ("relax scene in the study"), read back through the lights
+it changes. Each bridge is one device link run by a coordinator, keyed by its bridge id. States
 arrive by the bridge's event stream (a stream that drops is a lost connection, reconnected
 with backoff); the poll reads the bridge and checks it is there.
 A bridge from before 2019 that has no API v2 (give its address under `hosts:`: it does not
@@ -33,7 +35,7 @@ from devices.adapters.hue.pairing import (
     request_key,
     store_key,
 )
-from devices.capabilities import CommandSpec, LightState, Params, State
+from devices.capabilities import CommandSpec, Params, State
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import DeviceAuthError, DeviceConnectionError, UnsupportedCommandError
 from devices.plugin import (
@@ -141,7 +143,7 @@ class HueBridge(DeviceLink):
         if link is not None:
             await link.close()
 
-    def _pushed(self, unique_id: str, state: LightState) -> None:
+    def _pushed(self, unique_id: str, state: State) -> None:
         if self._sink is not None:
             self._sink.pushed(unique_id, state)
         else:
@@ -228,7 +230,8 @@ class HueAdapter(Adapter):
         await self.devices.execute(entity, command, params)
 
     def _v2_links(self) -> list[BridgeLink]:
-        """The bridges with API v2 (a v1 bridge's scenes are not offered)."""
+        """The bridges with API v2 (whose scenes `activate_scene` finds by name; a v1
+        bridge's scenes are reached as entities)."""
         return [
             bridge.link for bridge in self.devices.links() if isinstance(bridge.link, BridgeLink)
         ]

@@ -3,7 +3,9 @@
 aiohue keeps a model of every resource, fed by the bridge's event stream
 (`/eventstream/clip/v2`); the link turns each light and grouped_light update into a
 state pushed to Dobby's registry, and marks the bridge's devices unavailable while the
-stream is down.
+stream is down. Each scene is a `scene` entity of the bridge (its room proposes the
+area); its state is when the bridge last recalled it, and a recall is read back through
+the lights it changes.
 
 Lights told the same thing at the same moment ("everything off") go out as few commands
 as the bridge's groups allow: the whole home's grouped_light, or a room's or zone's, when
@@ -21,6 +23,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -39,7 +42,7 @@ from devices.adapters.hue.mapping import (
 )
 from devices.adapters.hue.pairing import PAIR_AGAIN
 from devices.background import Background
-from devices.capabilities import CommandSpec, Domain, LightState, Params
+from devices.capabilities import CommandSpec, Domain, LightState, Params, SceneState, State, scene
 from devices.entities import DeviceInfo, EntitySpec
 from devices.errors import (
     DeviceAuthError,
@@ -47,9 +50,10 @@ from devices.errors import (
     DeviceRefusedError,
     DeviceResponseError,
     DeviceTimeoutError,
+    UnsupportedCommandError,
 )
 
-StatePush = Callable[[str, LightState], None]
+StatePush = Callable[[str, State], None]
 Waiting = dict[str, list["asyncio.Future[None]"]]
 """Per light id, the commands waiting for it to be sent."""
 Availability = Callable[["BridgeLink", bool, str], None]
@@ -123,8 +127,36 @@ class HueLink(ABC):
         """Carry out a validated light command; the new state is pushed."""
 
     @abstractmethod
-    async def read(self) -> dict[str, LightState]:
-        """Read every light (and room and zone) from the bridge, by its unique id."""
+    async def read(self) -> dict[str, State]:
+        """Read every light (and room and zone, and scene) from the bridge, by unique id."""
+
+    def bridge_device(self) -> DeviceInfo:
+        """The bridge itself: the device its rooms, zones and scenes belong to."""
+        return DeviceInfo(
+            unique_id=self.bridge_id,
+            name="Hue Bridge",
+            host=self.host,
+            manufacturer="Signify",
+            model="Hue Bridge",
+        )
+
+
+def scene_spec(unique_id: str, name: str, state: SceneState, room: str | None) -> EntitySpec:
+    """A Hue scene as a `scene` entity, proposing its room as its area."""
+    return EntitySpec(
+        unique_id=unique_id, domain=Domain.SCENE, name=name, state=state, suggested_area=room
+    )
+
+
+def check_activate(command: CommandSpec) -> None:
+    """A scene does one thing: UnsupportedCommandError for anything else."""
+    if command != scene.ACTIVATE:
+        raise UnsupportedCommandError(f"A Hue scene cannot do {command.name}.")
+
+
+def now_iso() -> str:
+    """The time now as a scene's state gives it."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class BridgeLink(HueLink):
@@ -139,6 +171,9 @@ class BridgeLink(HueLink):
         self._batches: dict[str, tuple[dict[str, Any], Waiting]] = {}
         """Light commands of this moment: by command, its arguments and who waits per light."""
         self._sending = Background()
+        self._recalled: dict[str, str] = {}
+        """When Dobby recalled each scene, for a bridge that does not say (`last_recall`
+        came with later firmware)."""
 
     async def connect(self) -> None:
         """Read every resource (checking the key), then listen to the event stream."""
@@ -147,6 +182,7 @@ class BridgeLink(HueLink):
         self._unsubscribe = [
             self.api.lights.subscribe(self._light_event),
             self.api.groups.grouped_light.subscribe(self._group_event),
+            self.api.scenes.scene.subscribe(self._scene_event),
             self.api.events.subscribe(
                 self._stream_event,
                 (EventType.CONNECTED, EventType.DISCONNECTED, EventType.RECONNECTED),
@@ -205,12 +241,30 @@ class BridgeLink(HueLink):
             return group_state(grouped, self.members(resource_id))
         return None
 
-    def states(self) -> dict[str, LightState]:
-        """The state of every light and grouped_light, as aiohue last heard it."""
-        found = {light.id: light_state(light) for light in self.lights}
+    def states(self) -> dict[str, State]:
+        """The state of every light, grouped_light and scene, as aiohue last heard it."""
+        found: dict[str, State] = {light.id: light_state(light) for light in self.lights}
         for _, grouped in self.groups():
             found[grouped.id] = group_state(grouped, self.members(grouped.id))
+        for hue_scene in self.api.scenes.scene:
+            found[hue_scene.id] = self.scene_state(hue_scene)
         return found
+
+    def scene_state(self, hue_scene: Any) -> SceneState:
+        """When the bridge last recalled a scene (ISO 8601), else when Dobby did, else
+        `unknown`."""
+        status = hue_scene.status
+        recalled = status.last_recall if status is not None else None
+        if recalled is not None:
+            return SceneState(state=recalled.isoformat(timespec="seconds"))
+        return SceneState(state=self._recalled.get(hue_scene.id, "unknown"))
+
+    def scene_room(self, scene_id: str) -> str | None:
+        """The name of the room a scene belongs to (a zone's scene proposes no area)."""
+        group = self.api.scenes.scene.get_group(scene_id)
+        if group is None or group.type != ResourceTypes.ROOM:
+            return None
+        return str(group.metadata.name)
 
     def push_all(self) -> None:
         """Push the state of every light and grouped_light."""
@@ -241,17 +295,11 @@ class BridgeLink(HueLink):
                 state=light_state(light),
             )
             found.append((info, [spec]))
-        if not groups:
-            return found
-        bridge = DeviceInfo(
-            unique_id=self.bridge_id,
-            name="Hue Bridge",
-            host=self.host,
-            manufacturer="Signify",
-            model="Hue Bridge",
-        )
-        specs = []
-        for group, grouped in self.groups():
+        specs = [
+            scene_spec(s.id, str(s.metadata.name), self.scene_state(s), self.scene_room(s.id))
+            for s in self.api.scenes.scene
+        ]
+        for group, grouped in self.groups() if groups else ():
             name = str(group.metadata.name)
             specs.append(
                 EntitySpec(
@@ -263,12 +311,19 @@ class BridgeLink(HueLink):
                     suggested_area=name if group.type.value == "room" else None,
                 )
             )
-        return [*found, (bridge, specs)]
+        return [*found, (self.bridge_device(), specs)] if specs else found
 
     # -- commands -----------------------------------------------------------------------
 
     async def command(self, unique_id: str, command: CommandSpec, params: Params) -> None:
-        """Send a light command; the new state is pushed at once and confirmed by an event."""
+        """Send a light command; the new state is pushed at once and confirmed by an event.
+        A scene is recalled, then the lights it changes are read back."""
+        if unique_id in self.api.scenes.scene:
+            check_activate(command)
+            await self.recall_scene(unique_id)
+            self._recalled[unique_id] = now_iso()
+            await self._read_back_scene(unique_id)
+            return
         light = self.api.lights.get(unique_id)
         mirek_range = (153, 500)
         if light is not None and light.color_temperature is not None:
@@ -356,7 +411,17 @@ class BridgeLink(HueLink):
         async with hue_errors(self.timeout):
             await self.api.scenes.recall(scene_id, duration=transition_ms)
 
-    async def read(self) -> dict[str, LightState]:
+    async def _read_back_scene(self, scene_id: str) -> None:
+        """Read the bridge again and push the scene and the lights it changes (the events
+        of the recall may still be on their way)."""
+        states = await self.read()
+        hue_scene = self.api.scenes.scene[scene_id]
+        changed = {action.target.rid for action in hue_scene.actions}
+        for unique_id in (scene_id, *sorted(changed)):
+            if unique_id in states:
+                self._push(unique_id, states[unique_id])
+
+    async def read(self) -> dict[str, State]:
         """Read every resource again (one request): what the lights show now, not what
         an event that may still be on its way would tell."""
         async with hue_errors(self.timeout):
@@ -372,6 +437,10 @@ class BridgeLink(HueLink):
     def _group_event(self, event_type: Any, grouped: Any) -> None:
         if event_type == EventType.RESOURCE_UPDATED:
             self._push(grouped.id, group_state(grouped, self.members(grouped.id)))
+
+    def _scene_event(self, event_type: Any, hue_scene: Any) -> None:
+        if event_type == EventType.RESOURCE_UPDATED:
+            self._push(hue_scene.id, self.scene_state(hue_scene))
 
     def _stream_event(self, event_type: Any, _: Any = None) -> None:
         available = event_type != EventType.DISCONNECTED

@@ -2,7 +2,8 @@
 
 Kinds: "light" is a Hue white ambiance bulb (dimming and colour temperature), "colour
 light" a Hue colour bulb, "white light" a dimmable white bulb. Each house area becomes a
-Hue room. The bridge's link button is pressed as it starts, so Dobby pairs by itself on
+Hue room. The bridge keeps a "Relax" scene for the Living Room's lights (dimmed, warm
+white). The bridge's link button is pressed as it starts, so Dobby pairs by itself on
 the first run (and again on later runs, since an emulator forgets its keys).
 """
 
@@ -11,7 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from devices.adapters.hue.color import kelvin_to_mirek, rgb_to_xy
-from devices.adapters.hue.emulator import HueBridgeEmulator, LightKind, LightSpec, bridge_id_for
+from devices.adapters.hue.emulator import (
+    HueBridgeEmulator,
+    LightKind,
+    LightSpec,
+    SceneSpec,
+    bridge_id_for,
+)
 from devices.testing.addresses import HostAllocator
 from devices.testing.house import DemoDevice
 
@@ -22,6 +29,10 @@ KINDS: dict[str, LightKind] = {
     "color light": "color",
     "white light": "white",
 }
+RELAX_ROOM = "Living Room"
+RELAX = {"on": {"on": True}, "dimming": {"brightness": 30.0}}
+RELAX_MIREK = 400
+"""The Relax scene: its room's lights at 30 %, warm white (2500 K) where they have it."""
 DEMO_BRIDGE_SEED = "dobby-demo-hue-bridge"
 """The demo bridge's id derives from this, so it stays the same from run to run."""
 
@@ -51,13 +62,27 @@ def light_spec(device: DemoDevice) -> LightSpec:
     return spec
 
 
+def demo_scenes(lights: Sequence[LightSpec]) -> list[SceneSpec]:
+    """The bridge's scenes: Relax over the lights of RELAX_ROOM, if it has any."""
+    actions = {
+        light.name: {**RELAX, "color_temperature": {"mirek": RELAX_MIREK}}
+        if light.kind != "white"
+        else dict(RELAX)
+        for light in lights
+        if light.room == RELAX_ROOM
+    }
+    return [SceneSpec("Relax", RELAX_ROOM, actions)] if actions else []
+
+
 async def start_demo(
     devices: Sequence[DemoDevice], hosts: HostAllocator, *, interface: str
 ) -> HueBridgeEmulator:
     """Start one bridge with every Hue light of the house, announced on `interface`."""
+    lights = [light_spec(device) for device in devices]
     bridge = HueBridgeEmulator(
         hosts.allocate(),
-        [light_spec(device) for device in devices],
+        lights,
+        scenes=demo_scenes(lights),
         bridge_id=bridge_id_for(DEMO_BRIDGE_SEED),
         mdns_interface=interface,
     )

@@ -5,7 +5,12 @@ LIFX bulbs announce nothing over mDNS or SSDP: a client broadcasts GetService on
 broadcast (now, and again every `discovery_interval`) from each discovery interface; the
 adapter sets up every bulb that answers, as a `BulbLink` run by a coordinator keyed by the
 bulb's serial. Bulbs push nothing, so state comes from the coordinator's read-back after
-every command and from the poll.
+every command and from the poll. A bulb's effects are the firmware's own, started with
+`light.turn_on(effect=...)`: "pulse" (a blink, LightSetWaveform PULSE) and "breathe" (a
+slow fade, SINE), three times and back to where it was; a strip or beam also has "move"
+(its Move firmware effect, until "stop"). A LIFX Switch (a product with relays and no light) is a
+device whose relays are `switch` entities ("Hall Switch 1" to "4"), read and switched
+with GetRPower and SetRPower.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from devices.adapters.lifx.color import (
 )
 from devices.adapters.lifx.manifest import MANIFEST, LifxConfig
 from devices.background import Background
-from devices.capabilities import CommandSpec, Domain, Params, State, light
+from devices.capabilities import CommandSpec, Domain, Params, State, SwitchState, light, switch
 from devices.capabilities.light import LightFeature, LightState, LightTurnOff, LightTurnOn
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import UnsupportedCommandError
@@ -106,7 +111,11 @@ class _Discovery(aiolifx.LifxDiscovery):  # type: ignore[misc]
 
 def features_of(info: BulbInfo) -> frozenset[str]:
     """What a bulb's product can do: every bulb dims and fades; colour and warmth vary."""
-    features = {LightFeature.BRIGHTNESS.value, LightFeature.TRANSITION.value}
+    features = {
+        LightFeature.BRIGHTNESS.value,
+        LightFeature.TRANSITION.value,
+        LightFeature.EFFECT.value,
+    }
     low, high = info.min_kelvin, info.max_kelvin
     if low is not None and high is not None and low < high:
         features.add(LightFeature.COLOR_TEMP.value)
@@ -125,7 +134,11 @@ def light_state(reading: Reading, info: BulbInfo) -> LightState:
     zones = info.zones or None
     if not reading.on:
         return LightState(
-            state="off", min_color_temp_kelvin=low, max_color_temp_kelvin=high, zone_count=zones
+            state="off",
+            min_color_temp_kelvin=low,
+            max_color_temp_kelvin=high,
+            zone_count=zones,
+            effect_list=effects_of(info),
         )
     hue, saturation, brightness, kelvin = reading.hsbk
     coloured = info.color and saturation > 0
@@ -137,7 +150,29 @@ def light_state(reading: Reading, info: BulbInfo) -> LightState:
         min_color_temp_kelvin=low,
         max_color_temp_kelvin=high,
         zone_count=zones,
+        effect_list=effects_of(info),
     )
+
+
+WAVEFORMS = {"pulse": (4, 500), "breathe": (1, 2000)}
+"""Effect → (LightSetWaveform's waveform: 4 PULSE, 1 SINE; one cycle in milliseconds)."""
+EFFECT_CYCLES = 3
+STRIP_EFFECTS = ("move", "stop")
+"""A multizone strip's Move firmware effect, and stopping it."""
+
+
+def effects_of(info: BulbInfo) -> list[str]:
+    """The effects a bulb offers."""
+    return sorted([*WAVEFORMS, *(STRIP_EFFECTS if info.zones else ())])
+
+
+RELAY_MARK = "-relay-"
+"""A relay's unique id is the switch's serial, this, and the relay's number from 1."""
+
+
+def relay_id(serial: str, index: int) -> str:
+    """The unique id of relay `index` (from 0) of a switch."""
+    return f"{serial}{RELAY_MARK}{index + 1}"
 
 
 def where(mac_addr: str, host: str, port: int) -> str:
@@ -159,6 +194,8 @@ class BulbLink(DeviceLink):
         self.bulb: Bulb | None = None
         self.info: BulbInfo | None = None
         self.reading: Reading | None = None
+        self.relays: list[bool] = []
+        """A switch's relays, as last read."""
         self.sink: Sink | None = None
         self._follow_ups = Background()
 
@@ -170,6 +207,7 @@ class BulbLink(DeviceLink):
         bulb = Bulb(protocol, timeout=self.config.request_timeout, attempts=self.config.attempts)
         try:
             self.info, self.reading = await bulb.describe()
+            self.relays = [await bulb.relay(i) for i in range(self.info.relays)]
         except BaseException:
             bulb.close()
             raise
@@ -177,9 +215,9 @@ class BulbLink(DeviceLink):
         self.unique_id = self.info.serial
 
     def describe(self) -> Sequence[tuple[DeviceInfo, Sequence[EntitySpec]]]:
-        """One bulb, one light; its LIFX group proposes the area."""
+        """One bulb, one light (a switch: one switch per relay); its LIFX group proposes
+        the area."""
         assert self.info is not None
-        assert self.reading is not None
         info = self.info
         device = DeviceInfo(
             unique_id=info.serial,
@@ -189,6 +227,18 @@ class BulbLink(DeviceLink):
             model=info.model,
             suggested_area=info.group or None,
         )
+        if info.relays:
+            relays = [
+                EntitySpec(
+                    unique_id=relay_id(info.serial, index),
+                    domain=Domain.SWITCH,
+                    name=f"{info.label} {index + 1}",
+                    state=SwitchState(state="on" if on else "off"),
+                )
+                for index, on in enumerate(self.relays)
+            ]
+            return [(device, relays)]
+        assert self.reading is not None
         entity = EntitySpec(
             unique_id=info.serial,
             domain=Domain.LIGHT,
@@ -199,9 +249,15 @@ class BulbLink(DeviceLink):
         return [(device, [entity])]
 
     async def read(self) -> Mapping[str, State]:
-        """The bulb's power and colour (one request)."""
+        """The bulb's power and colour (one request); a switch's relays (one each)."""
         assert self.bulb is not None
         assert self.info is not None
+        if self.info.relays:
+            self.relays = [await self.bulb.relay(i) for i in range(self.info.relays)]
+            return {
+                relay_id(self.info.serial, index): SwitchState(state="on" if on else "off")
+                for index, on in enumerate(self.relays)
+            }
         self.reading = await self.bulb.read()
         return {self.unique_id: light_state(self.reading, self.info)}
 
@@ -213,6 +269,14 @@ class BulbLink(DeviceLink):
     async def command(self, unique_id: str, command: CommandSpec, params: Params) -> None:
         """Send the command (the coordinator reads the bulb back)."""
         assert self.bulb is not None
+        if RELAY_MARK in unique_id:
+            index = int(unique_id.rpartition(RELAY_MARK)[2]) - 1
+            match command:
+                case switch.TURN_ON | switch.TURN_OFF:
+                    await self.bulb.set_relay(index, command == switch.TURN_ON)
+                case _:
+                    raise UnsupportedCommandError(f"A LIFX Switch cannot do {command.name}.")
+            return
         match command, params:
             case light.TURN_ON, LightTurnOn() as turn_on:
                 await self._turn_on(self.bulb, turn_on)
@@ -236,7 +300,25 @@ class BulbLink(DeviceLink):
             for unique_id, state in states.items():
                 self.sink.pushed(unique_id, state)
 
+    async def _effect(self, bulb: Bulb, effect: str) -> None:
+        """Start an effect (the light comes on for it if it was off)."""
+        assert self.info is not None
+        if effect not in effects_of(self.info):
+            raise UnsupportedCommandError(f"it has no effect called {effect!r}")
+        if effect in STRIP_EFFECTS:
+            await bulb.set_move(effect == "move")
+            return
+        reading = await bulb.read()
+        if not reading.on:
+            await bulb.set_power(True)
+        waveform, period = WAVEFORMS[effect]
+        dark = reading.hsbk._replace(brightness=0)
+        await bulb.set_waveform(dark, waveform, period_ms=period, cycles=EFFECT_CYCLES)
+
     async def _turn_on(self, bulb: Bulb, params: LightTurnOn) -> None:
+        if params.effect is not None:
+            await self._effect(bulb, params.effect)
+            return
         reading = await bulb.read()
         hue, saturation, brightness, kelvin = self._colour(params, reading.hsbk)
         changed = (hue, saturation, kelvin) != (reading.hsbk[0], reading.hsbk[1], reading.hsbk[3])

@@ -18,9 +18,11 @@ from typing import Any
 from aiolifx import aiolifx  # type: ignore[import-untyped]
 from aiolifx.msgtypes import (  # type: ignore[import-untyped]
     GetGroup,
+    GetLabel,
     GetLocation,
     GetVersion,
     StateGroup,
+    StateLabel,
     StateLocation,
     StateVersion,
 )
@@ -38,6 +40,9 @@ from devices.errors import (
 
 STATE_UNHANDLED = 223
 """The LIFX reply that says "I do not handle that kind of message"."""
+RELAYS = 4
+"""The relays of a LIFX Switch (a product with `relays`): the product list does not say how
+many, and aiolifx asks for four (a two-gang switch leaves the last two unanswered)."""
 GRACE = 0.5
 """Seconds our own guard waits beyond aiolifx's retries before giving up on a callback."""
 
@@ -100,6 +105,8 @@ class BulbInfo:
     max_kelvin: int | None
     zones: int = 0
     """How many zones a strip or beam (a multizone product) has; 0 for a bulb."""
+    relays: int = 0
+    """How many relays a LIFX Switch has; 0 for a light."""
 
 
 @dataclass(frozen=True)
@@ -172,15 +179,9 @@ class Bulb:
             raise DeviceResponseError("sent a state that makes no sense.") from None
         return Reading(power, Hsbk(hue, saturation, brightness, kelvin))
 
-    async def describe(self) -> tuple[BulbInfo, Reading]:
-        """Ask who the bulb is (label, group, location, product) and how it is."""
-        state = await self._request(lambda answered: self.light.get_color(callb=answered))
-        group = await self._request(
-            lambda answered: self.light.req_with_resp(GetGroup, StateGroup, callb=answered)
-        )
-        location = await self._request(
-            lambda answered: self.light.req_with_resp(GetLocation, StateLocation, callb=answered)
-        )
+    async def describe(self) -> tuple[BulbInfo, Reading | None]:
+        """Ask who the bulb is (product, label, group, location) and how it is; a LIFX
+        Switch (a product with relays, which refuses light messages) has no Reading."""
         version = await self._request(
             lambda answered: self.light.req_with_resp(GetVersion, StateVersion, callb=answered)
         )
@@ -189,6 +190,19 @@ class Bulb:
             product = products_dict.get(product_id)
         except (AttributeError, TypeError, ValueError):
             raise DeviceResponseError("described itself in a way that makes no sense.") from None
+        relays = RELAYS if product is not None and product.relays else 0
+        if relays:
+            state = await self._request(
+                lambda answered: self.light.req_with_resp(GetLabel, StateLabel, callb=answered)
+            )
+        else:
+            state = await self._request(lambda answered: self.light.get_color(callb=answered))
+        group = await self._request(
+            lambda answered: self.light.req_with_resp(GetGroup, StateGroup, callb=answered)
+        )
+        location = await self._request(
+            lambda answered: self.light.req_with_resp(GetLocation, StateLocation, callb=answered)
+        )
         zones = await self.zone_count() if product is not None and product.multizone else 0
         try:
             info = BulbInfo(
@@ -198,14 +212,29 @@ class Bulb:
                 location=_text(location.label),
                 product=product_id,
                 model=product.name if product else None,
-                color=bool(product.color) if product else True,
+                color=bool(product.color) if product else not relays,
                 min_kelvin=product.min_kelvin if product else None,
                 max_kelvin=product.max_kelvin if product else None,
                 zones=zones,
+                relays=relays,
             )
         except (AttributeError, TypeError, ValueError):
             raise DeviceResponseError("described itself in a way that makes no sense.") from None
-        return info, self._reading(state)
+        return info, None if relays else self._reading(state)
+
+    async def relay(self, index: int) -> bool:
+        """Whether relay `index` (from 0) is on (GetRPower → StateRPower)."""
+        state = await self._request(lambda answered: self.light.get_rpower(index, callb=answered))
+        try:
+            if int(state.relay_index) != index:
+                raise DeviceResponseError(f"answered for relay {state.relay_index + 1}.")
+            return int(state.level) > 0
+        except (AttributeError, TypeError, ValueError):
+            raise DeviceResponseError("sent a relay state that makes no sense.") from None
+
+    async def set_relay(self, index: int, on: bool) -> None:
+        """Switch relay `index` (from 0) on or off (SetRPower, answered by StateRPower)."""
+        await self._request(lambda answered: self.light.set_rpower(index, on, callb=answered))
 
     async def zone_count(self) -> int:
         """How many zones a strip has (MultiZoneGetColorZones for its first eight: one
@@ -232,6 +261,29 @@ class Bulb:
         """Switch on or off, fading over `duration_ms` (LightSetPower, acknowledged)."""
         await self._request(
             lambda answered: self.light.set_power(on, callb=answered, duration=duration_ms)
+        )
+
+    async def set_waveform(
+        self, hsbk: Hsbk, waveform: int, *, period_ms: int, cycles: float, skew_ratio: int = 0
+    ) -> None:
+        """Run a waveform from the bulb's colour to `hsbk` and back, `cycles` times
+        (LightSetWaveform, transient: the bulb ends where it began; acknowledged)."""
+        value = {
+            "transient": 1,
+            "color": list(hsbk),
+            "period": period_ms,
+            "cycles": cycles,
+            "skew_ratio": skew_ratio,
+            "waveform": waveform,
+        }
+        await self._request(lambda answered: self.light.set_waveform(value, callb=answered))
+
+    async def set_move(self, on: bool, speed_s: float = 3.0) -> None:
+        """Start (or stop) a strip's Move firmware effect (MultiZoneSetEffect)."""
+        await self._request(
+            lambda answered: self.light.set_multizone_effect(
+                effect=1 if on else 0, speed=speed_s, callb=answered
+            )
         )
 
     async def set_color(self, hsbk: Hsbk, duration_ms: int = 0) -> None:

@@ -33,11 +33,13 @@ from lifx_emulator import (  # type: ignore[import-untyped]
 )
 from lifx_emulator.devices import DeviceManager  # type: ignore[import-untyped]
 from lifx_emulator.devices.observers import PacketEvent  # type: ignore[import-untyped]
+from lifx_emulator.factories import create_switch  # type: ignore[import-untyped]
 from lifx_emulator.protocol.protocol_types import LightHsbk  # type: ignore[import-untyped]
 from lifx_emulator.repositories import DeviceRepository  # type: ignore[import-untyped]
 from lifx_emulator.scenarios import ScenarioConfig  # type: ignore[import-untyped]
 
 from devices.adapters.lifx.color import Hsbk, percent_to_word, rgb_to_hue_saturation
+from devices.adapters.lifx.relays import RELAYS, add_relays
 from devices.testing.addresses import HostAllocator
 from devices.testing.faults import Faults
 from devices.testing.house import DemoDevice
@@ -75,6 +77,8 @@ class BulbSpec:
     serial: str = ""
     zones: int = 0
     """A strip's zones (a LIFX Beam, product 38, as lifx-emulator makes one); 0: a bulb."""
+    relays: list[bool] | None = None
+    """A LIFX Switch (product 70): its relays' power, kept here as the switch changes it."""
 
     def __post_init__(self) -> None:
         if not self.serial:
@@ -88,6 +92,11 @@ class BulbSpec:
 
 def _device(spec: BulbSpec) -> EmulatedLifxDevice:
     labels = {"location_label": spec.location, "group_label": spec.group}
+    if spec.relays is not None:
+        device = create_switch(spec.serial, mdns_enabled=False, **labels)
+        device.state.label = spec.label
+        add_relays(device, spec.relays)
+        return device
     if spec.zones:
         device = create_multizone_light(
             spec.serial, zone_count=spec.zones, mdns_enabled=False, **labels
@@ -226,6 +235,7 @@ def bulb_spec(device: DemoDevice) -> BulbSpec:
         if isinstance(rgb, list | tuple) and len(rgb) == 3
         else None,
         zones=STRIP_ZONES if device.kind == "light_strip" else 0,
+        relays=[state.get("state", "on") == "on"] * RELAYS if device.kind == "switch" else None,
     )
 
 

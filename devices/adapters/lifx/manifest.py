@@ -27,7 +27,7 @@ MANIFEST = Manifest(
     name="lifx",
     title="LIFX",
     adapter="devices.adapters.lifx.adapter:LifxAdapter",
-    domains=(Domain.LIGHT,),
+    domains=(Domain.LIGHT, Domain.SWITCH),
     config_model=LifxConfig,
     emulator="devices.adapters.lifx.demo:start_demo",
     broadcast_probes=(BroadcastProbe(port=56700, description="LIFX GetService"),),

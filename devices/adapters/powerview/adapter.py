@@ -6,19 +6,27 @@ the shade's hub id. Hub rooms propose areas. Each hub scene is a `scene` entity 
 hub's own device (`scene.activate`, read back through the shades it moves); `activate_scene`
 activates one by name. A hub that stops answering marks its shades unavailable (after the
 coordinator's count of failures); the next answer brings them back.
+
+A generation 3 hub tells of its shades moving through its event stream (events.py): a
+shade reads opening or closing the moment it starts, and where it stopped the moment it
+stops, whoever moved it. While every hub's stream is open, the hubs are read every
+`EVENTS_POLL_INTERVAL` seconds (to see that they are there), as a Hue bridge is; while a
+hub has none (generation 2) or its stream is down, every `POLL_INTERVAL` seconds. A stream
+that comes back is followed by one read, for what happened while it was down.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 from aiopvapi.resources.shade import ShadePosition  # type: ignore[import-untyped]
 
+from devices.adapters.powerview.events import ShadeEvent, ShadeEvents
 from devices.adapters.powerview.hub import HubLink, Reading, ShadeKind
 from devices.adapters.powerview.manifest import MANIFEST, PowerViewConfig
 from devices.adapters.powerview.motion import Axis, Motion
@@ -34,7 +42,7 @@ from devices.capabilities import (
 )
 from devices.capabilities.cover import SetPosition, SetTilt, SetTopPosition
 from devices.entities import DeviceInfo, Entity, EntitySpec
-from devices.errors import UnsupportedCommandError
+from devices.errors import DeviceError, UnsupportedCommandError
 from devices.plugin import (
     Adapter,
     AdapterConfig,
@@ -53,6 +61,10 @@ FOLLOW_WITHIN = 1.5
 FOLLOW_EVERY = 0.15
 SCENE_MARK = "-scene-"
 """A scene's unique id is the hub's serial, this, and the scene's hub id."""
+POLL_INTERVAL = 5.0
+"""Seconds between polls while a hub tells nothing by itself."""
+EVENTS_POLL_INTERVAL = 60.0
+"""Seconds between polls while every hub's event stream is open."""
 
 
 class HubShades(DeviceLink):
@@ -60,9 +72,20 @@ class HubShades(DeviceLink):
 
     device_word = "hub"
 
-    def __init__(self, address: str, session: aiohttp.ClientSession, timeout: float) -> None:
+    def __init__(
+        self,
+        address: str,
+        session: aiohttp.ClientSession,
+        timeout: float,
+        on_stream: Callable[[], None] = lambda: None,
+    ) -> None:
         super().__init__(address)
         self.hub = HubLink(address, session, timeout)
+        self._session = session
+        self._timeout = timeout
+        self._events: ShadeEvents | None = None
+        self._on_stream = on_stream
+        """Told when the event stream opens or drops."""
         self._motion: dict[str, Motion] = {}
         self._activated: dict[str, str] = {}
         """When each scene was last activated through Dobby (ISO 8601), by unique id."""
@@ -137,6 +160,11 @@ class HubShades(DeviceLink):
             battery_level=self.hub.battery(shade),
         )
 
+    @property
+    def streaming(self) -> bool:
+        """Whether the hub's event stream is open (so it need not be polled often)."""
+        return self._events is not None and self._events.streaming
+
     async def read(self) -> Mapping[str, State]:
         """Every shade's position (one request)."""
         shades = await self.hub.read_shades()
@@ -152,9 +180,69 @@ class HubShades(DeviceLink):
         return states
 
     async def subscribe(self, sink: Sink) -> bool:
-        """A hub pushes nothing: it is polled. The sink hears where a shade was sent."""
+        """Listen to a generation 3 hub's event stream; a generation 2 hub pushes nothing
+        and is polled. The sink hears where a shade was sent, and the events."""
         self._sink = sink
-        return False
+        await self._close_events()
+        if self.hub.generation < 3 or not self.hub.primary:
+            return False
+        self._events = ShadeEvents(
+            self.address, self._session, self._timeout, self._heard, self._stream_changed
+        )
+        return await self._events.start()
+
+    async def _stream_changed(self, reopened: bool) -> None:
+        """The stream opened or dropped; once it is back, read what it missed."""
+        self._on_stream()
+        if not reopened:
+            return
+        try:
+            states = await self.read()
+        except DeviceError as error:
+            _LOGGER.debug("Reading %s after its event stream came back: %s", self.address, error)
+            return
+        for unique_id, state in states.items():
+            self._tell(unique_id, state)
+
+    async def close(self) -> None:
+        """Stop listening to the event stream (the HTTP session is the adapter's)."""
+        await self._close_events()
+        self._on_stream()
+
+    async def _close_events(self) -> None:
+        events, self._events = self._events, None
+        if events is not None:
+            await events.close()
+
+    def _heard(self, event: ShadeEvent) -> None:
+        """A shade started moving (toward `targetPositions`) or stopped (at
+        `currentPositions`): its state says so at once."""
+        shade = self.hub.shades.get(event["id"])
+        if shade is None:
+            return  # a shade added since: the next read publishes it
+        kind = ShadeKind.of(shade)
+        unique_id = f"{self.unique_id}-{shade.id}"
+        motion = self._motion.setdefault(unique_id, Motion())
+        current = event.get("currentPositions")
+        if isinstance(current, dict):  # where it is (the library's copy holds what was sent)
+            shade.raw_data["positions"] = dict(current)
+        match event.get("evt"), event:
+            case "motion-started", {"targetPositions": dict(target)}:
+                going = kind.reading(shade.raw_to_structured({"positions": target}))
+                axes: tuple[tuple[Axis, int | None], ...] = (
+                    ("position", going.position),
+                    ("tilt", going.tilt),
+                    ("top", going.top),
+                )
+                for axis, value in axes:
+                    if value is not None:
+                        motion.sent(axis, value)
+            case "motion-stopped", {"currentPositions": dict()}:
+                self._state_of(unique_id, kind, shade)  # where it stopped, seen
+                motion.stopped()
+            case _:
+                return
+        self._tell(unique_id, self._state_of(unique_id, kind, shade))
 
     async def command(self, unique_id: str, command: CommandSpec, params: Params) -> None:
         """Send the command to the hub, then read the shade back: it travels, and the
@@ -253,7 +341,7 @@ class PowerViewAdapter(Adapter):
     """Hunter Douglas PowerView hubs of generation 2 and 3, one cover per shade."""
 
     manifest = MANIFEST
-    poll_interval = 5.0
+    poll_interval = POLL_INTERVAL
 
     config: PowerViewConfig
 
@@ -283,7 +371,13 @@ class PowerViewAdapter(Adapter):
     def _link(self, address: str) -> HubShades:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession()
-        return HubShades(address, self._session, self.config.request_timeout)
+        return HubShades(address, self._session, self.config.request_timeout, self._streams_changed)
+
+    def _streams_changed(self) -> None:
+        """Poll seldom while every hub tells of its shades, often while one does not."""
+        hubs = [link for link in self.devices.links() if link.hub.primary]
+        streaming = bool(hubs) and all(hub.streaming for hub in hubs)  # a secondary has none
+        self.poll_interval = EVENTS_POLL_INTERVAL if streaming else POLL_INTERVAL
 
     # -- commands -----------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from devices.testing.faults import Faults
@@ -217,6 +218,8 @@ class Scene:
     group: Group
     targets: dict[str, Light]
     active: bool = False
+    last_recall: str | None = None
+    """When it was last recalled (ISO 8601, as the bridge's `status.last_recall`)."""
 
     def render(self) -> dict[str, Any]:
         """The scene resource."""
@@ -232,9 +235,15 @@ class Scene:
             "group": {"rid": self.group.id, "rtype": self.group.kind},
             "speed": 0.6,
             "auto_dynamic": False,
-            "status": {"active": "static" if self.active else "inactive"},
+            "status": self._status(),
             "type": "scene",
         }
+
+    def _status(self) -> dict[str, Any]:
+        status: dict[str, Any] = {"active": "static" if self.active else "inactive"}
+        if self.last_recall is not None:
+            status["last_recall"] = self.last_recall
+        return status
 
 
 class BridgeModel:
@@ -388,14 +397,15 @@ class BridgeModel:
             for light in group.lights:
                 light.apply(body)
         elif rtype == "scene":
-            self._recall(next(s for s in self.scenes if s.id == rid), body)
+            self.recall(next(s for s in self.scenes if s.id == rid), body)
         elif rtype == "geofence_client":
             if isinstance(body.get("name"), str):
                 self.geofence_clients[rid] = body["name"]
         else:
             raise ClipError(405, f"method PUT not available for resource type {rtype}")
 
-    def _recall(self, scene: Scene, body: dict[str, Any]) -> None:
+    def recall(self, scene: Scene, body: dict[str, Any]) -> None:
+        """Recall a scene as a PUT of `body` (`{"recall": {"action": ...}}`) does."""
         recall = body.get("recall")
         if not isinstance(recall, dict) or recall.get("action") not in ("active", "static"):
             raise ClipError(400, "invalid recall: only active and static are emulated")
@@ -408,6 +418,7 @@ class BridgeModel:
         for other in self.scenes:
             if other.group is scene.group:
                 other.active = other is scene
+        scene.last_recall = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
     def add_geofence_client(self, name: str) -> str:
         """Create a geofence client (aiohue's keep-alive uses one); returns its id."""

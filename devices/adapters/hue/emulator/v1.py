@@ -4,6 +4,7 @@ Bridges from before 2019 speak only this, over plain HTTP, and announce nothing 
 Lights are numbered; brightness is 1-254, colour temperature `ct` in mirek, colour `xy`,
 `transitiontime` in tenths of a second. A wrong key is not an HTTP error but a list with
 an error of type 1, as every v1 error is. Changes go to the same model the v2 API serves.
+Scenes are GroupScenes of their room, recalled by `{"scene": id}` in a group's action.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from devices.adapters.hue.emulator.model import (
     PRODUCTS,
     Bridge,
     Light,
+    Scene,
 )
 
 _TYPES = {"color": "Extended color light", "ambiance": "Color temperature light"}
@@ -84,6 +86,28 @@ def as_v2_body(body: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
+def render_scene(scene: Scene) -> dict[str, Any]:
+    """A scene as `GET /api/<key>/scenes` shows it (a GroupScene of its room)."""
+    return {
+        "name": scene.spec.name,
+        "type": "GroupScene",
+        "group": str(scene.group.number),
+        "lights": [str(light.number) for light in scene.targets.values()],
+        "owner": "dobby-emulator",
+        "recycle": False,
+        "locked": False,
+        "appdata": {},
+        "picture": "",
+        "lastupdated": "2024-01-01T00:00:00",
+        "version": 2,
+    }
+
+
+def scene_id(scene: Scene) -> str:
+    """A scene's v1 id (the last part of its v2 `id_v1`)."""
+    return scene.id[:15]
+
+
 class BridgeV1:
     """The v1 routes of one emulated bridge."""
 
@@ -98,6 +122,7 @@ class BridgeV1:
         app.router.add_put("/api/{key}/lights/{number}/state", self.light_state)
         app.router.add_get("/api/{key}/groups", self.groups)
         app.router.add_put("/api/{key}/groups/{number}/action", self.group_action)
+        app.router.add_get("/api/{key}/scenes", self.scenes)
 
     def _known(self, request: web.Request) -> bool:
         return request.match_info["key"] in self.bridge.keys
@@ -124,15 +149,29 @@ class BridgeV1:
             }
         return groups
 
+    def _scenes(self) -> dict[str, Any]:
+        return {scene_id(scene): render_scene(scene) for scene in self.bridge.model.scenes}
+
     async def everything(self, request: web.Request) -> web.Response:
-        """The whole bridge: config, lights, groups (no scenes or sensors emulated)."""
+        """The whole bridge: config, lights, groups, scenes (no sensors emulated)."""
         if not self._known(request):
             return self._unauthorized(request)
         config = self.bridge.public_config()
         config.update(modelid="BSB001", apiversion="1.16.0", swversion="01041302")
         return web.json_response(
-            {"config": config, "lights": self._lights(), "groups": self._groups(), "scenes": {}}
+            {
+                "config": config,
+                "lights": self._lights(),
+                "groups": self._groups(),
+                "scenes": self._scenes(),
+            }
         )
+
+    async def scenes(self, request: web.Request) -> web.Response:
+        """Every scene."""
+        if not self._known(request):
+            return self._unauthorized(request)
+        return web.json_response(self._scenes())
 
     async def lights(self, request: web.Request) -> web.Response:
         """Every light."""
@@ -173,6 +212,14 @@ class BridgeV1:
         if found is None:
             return v1_error(3, f"/groups/{number}", f"resource, /groups/{number}, not available")
         self.bridge.requests.append(("PUT", f"v1/groups/{number}", body))
+        if "scene" in body:
+            wanted = body["scene"]
+            scene = next((s for s in model.scenes if scene_id(s) == wanted), None)
+            if scene is None:
+                missing = f"/scenes/{wanted}"
+                return v1_error(3, missing, f"resource, {missing}, not available")
+            model.recall(scene, {"recall": {"action": "active"}})
+            return web.json_response([{"success": {f"/groups/{number}/action/scene": wanted}}])
         for light in found.lights:
             light.apply(as_v2_body(body))
         return web.json_response(

@@ -57,6 +57,8 @@ class PowerViewHub:
         """Every (method, path with query) the hub was asked, oldest first."""
         self._servers: list[HubServer] = []
         self._announcers: list[Announcer] = []
+        self.events_offered = True
+        """Whether the generation 3 hub serves its shade event stream."""
 
     @property
     def name(self) -> str:
@@ -96,6 +98,20 @@ class PowerViewHub:
         """The hub's faults switch (one per hub: the shades answer through it)."""
         return [self.faults]
 
+    @property
+    def event_listeners(self) -> int:
+        """How many shade event streams are open on the hub (generation 3)."""
+        return sum(server.event_listeners for server in self._servers)
+
+    def offer_events(self, offered: bool) -> None:
+        """Serve the shade event stream or not (`False` also ends the open ones): a hub
+        whose stream drops, or a firmware without one."""
+        self.events_offered = offered
+        for server in self._servers:
+            server.events_offered = offered
+            if not offered:
+                server.drop_event_streams()
+
     async def start(self) -> None:
         """Serve the API and announce the hub (and its second gateway, if it has one)."""
         hosts = [self.host]
@@ -111,6 +127,7 @@ class PowerViewHub:
                 gateway=gateway,
                 on_request=lambda method, path: self.requests.append((method, path)),
             )
+            server.events_offered = self.events_offered
             await server.start()
             self._servers.append(server)
             if len(self._servers) == 1:

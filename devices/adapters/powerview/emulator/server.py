@@ -1,5 +1,9 @@
 """The HTTP side of an emulated PowerView hub: the endpoints aiopvapi uses, per generation.
 
+A generation 3 hub also serves its shade event stream, `GET /home/shades/events`: a
+server-sent event each time a shade starts moving (`motion-started`, with where it is
+going) and each time it stops (`motion-stopped`, with where it is).
+
 Every request passes through the hub's `Faults` first (the kit's `fault_middleware`):
 latency, no answer, a dropped connection, garbage (a body that claims to be JSON and is
 not), or an error (HTTP 500).
@@ -7,6 +11,7 @@ not), or an error (HTTP 500).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any, Literal
@@ -15,7 +20,12 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from devices.adapters.powerview.emulator import wire
-from devices.adapters.powerview.emulator.state import EmulatedShade, Gateway, HubState
+from devices.adapters.powerview.emulator.state import (
+    EmulatedShade,
+    Gateway,
+    HubState,
+    MotionEvent,
+)
 from devices.testing.faults import Faults
 from devices.testing.http import HttpServer, fault_middleware
 
@@ -56,6 +66,9 @@ class HubServer:
         self.gateway = gateway or state.gateways[0]
         self.gateway.host = host
         self._on_request = on_request
+        self.events_offered = True
+        """Whether `/home/shades/events` answers (a hub whose stream is off: 404)."""
+        self._streams: set[asyncio.Queue[bytes | None]] = set()
         self._server = HttpServer(self.app, host, ports)
         self._log = logging.getLogger(f"{__name__}[{host}]")
 
@@ -83,6 +96,7 @@ class HubServer:
             app.router.add_get("/home", self._v3_home)
             app.router.add_get("/home/rooms", self._v3_rooms)
             app.router.add_get("/home/shades", self._v3_shades)
+            app.router.add_get("/home/shades/events", self._v3_events)
             app.router.add_put("/home/shades/positions", self._v3_positions)
             app.router.add_put("/home/shades/stop", self._v3_stop)
             app.router.add_get("/home/shades/{id}", self._v3_shade)
@@ -102,8 +116,19 @@ class HubServer:
         self._log.debug("Generation %d hub on port %s", self.generation, self.port)
 
     async def stop(self) -> None:
-        """Stop listening and close open connections."""
+        """Stop listening and close open connections (event streams end first)."""
+        self.drop_event_streams()
         await self._server.stop()
+
+    @property
+    def event_listeners(self) -> int:
+        """How many event streams are open."""
+        return len(self._streams)
+
+    def drop_event_streams(self) -> None:
+        """End every open event stream (the hub keeps answering requests)."""
+        for queue in self._streams:
+            queue.put_nowait(None)
 
     @web.middleware
     async def _record(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -221,6 +246,31 @@ class HubServer:
         if (await self._body(request)).get("motion") == "stop":
             shade.stop()
         return _json({"responses": [{"id": shade.id, "errorCode": 0}]})
+
+    async def _v3_events(self, request: web.Request) -> web.StreamResponse:
+        if not self.events_offered:
+            raise web.HTTPNotFound(text='{"errMsg": "no events"}', content_type=JSON_TYPE)
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        await response.prepare(request)
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+
+        def heard(shade: EmulatedShade, event: MotionEvent) -> None:
+            queue.put_nowait(wire.v3_shade_event(shade, event))
+
+        self._streams.add(queue)
+        self.state.motion_listeners.append(heard)
+        try:
+            await response.write(b": hello\n\n")
+            while (message := await queue.get()) is not None:
+                await response.write(message)
+        except (ConnectionError, RuntimeError):
+            self._log.debug("An event stream listener went away")
+        finally:
+            self._streams.discard(queue)
+            self.state.motion_listeners.remove(heard)
+        return response
 
     async def _v3_scenes(self, request: web.Request) -> web.Response:
         return _json([wire.v3_scene(s) for s in self.state.scenes.values()])

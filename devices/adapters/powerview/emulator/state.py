@@ -11,12 +11,16 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, TypeGuard
 
 from devices.adapters.powerview.emulator.kinds import KINDS, Kind, KindSpec
 
 Axis = Literal["primary", "secondary", "tilt"]
+MotionEvent = Literal["motion-started", "motion-stopped"]
+"""What a generation 3 hub's shade event stream says of a shade's motion (`evt`)."""
+MotionListener = Callable[["EmulatedShade", MotionEvent], None]
 
 
 def encode_name(name: str) -> str:
@@ -103,6 +107,8 @@ class EmulatedShade:
     step: float = 0.1
     """Seconds between two steps of a movement."""
     targets: dict[Axis, float] = field(default_factory=dict)
+    on_motion: MotionListener | None = field(default=None, repr=False)
+    """Told when the shade starts moving and when it stops (a generation 3 hub's events)."""
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @property
@@ -212,6 +218,12 @@ class EmulatedShade:
         self.targets.update(wanted)
         if self.targets and (self._task is None or self._task.done()):
             self._task = asyncio.get_running_loop().create_task(self._travel())
+        if wanted:
+            self._tell("motion-started")
+
+    def _tell(self, event: MotionEvent) -> None:
+        if self.on_motion is not None:
+            self.on_motion(self, event)
 
     def _within_build(self, wanted: dict[Axis, float]) -> None:
         """Put `wanted` right where the shade's build forbids it."""
@@ -239,10 +251,13 @@ class EmulatedShade:
 
     def stop(self) -> None:
         """Stop where it is."""
+        moving = bool(self.targets)
         self.targets.clear()
         if self._task is not None:
             self._task.cancel()
             self._task = None
+        if moving:
+            self._tell("motion-stopped")
 
     async def _travel(self) -> None:
         stride = self.step / self.travel_time if self.travel_time > 0 else 1.0
@@ -255,6 +270,7 @@ class EmulatedShade:
                 setattr(self, axis, moved)
                 if moved == target:
                     del self.targets[axis]
+        self._tell("motion-stopped")
 
     async def halt(self) -> None:
         """Stop moving and wait until the movement task has ended."""
@@ -323,6 +339,8 @@ class HubState:
         self.rooms: dict[int, Room] = {}
         self.shades: dict[int, EmulatedShade] = {}
         self.scenes: dict[int, Scene] = {}
+        self.motion_listeners: list[MotionListener] = []
+        """Who hears of shades starting and stopping (the event streams being served)."""
         for room_name in HUB_ROOMS:
             self.room(room_name)
         for spec in shades:
@@ -336,6 +354,7 @@ class HubState:
                 battery=spec.battery,
                 type_override=spec.type_id,
                 travel_time=travel_time,
+                on_motion=self._motion,
             )
             if spec.position is not None:
                 shade.primary, shade.secondary, shade.tilt = shade.at_rest(spec)
@@ -350,6 +369,10 @@ class HubState:
                     targets[shade.id] = shade.targets_for(where)
             scene_id = stable_number(f"{name}/scene/{scene.name}")
             self.scenes[scene_id] = Scene(scene_id, scene.name, self.room(scene.room).id, targets)
+
+    def _motion(self, shade: EmulatedShade, event: MotionEvent) -> None:
+        for listener in list(self.motion_listeners):
+            listener(shade, event)
 
     def room(self, name: str) -> Room:
         """The room called `name`, made if it is new."""

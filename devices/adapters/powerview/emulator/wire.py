@@ -8,6 +8,8 @@ gives positions as fractions (`{"primary": 0.4, "tilt": 0.7}`).
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 from devices.adapters.powerview.emulator.state import (
@@ -15,6 +17,7 @@ from devices.adapters.powerview.emulator.state import (
     EmulatedShade,
     Gateway,
     HubState,
+    MotionEvent,
     Room,
     Scene,
     encode_name,
@@ -238,6 +241,23 @@ def v3_shade(shade: EmulatedShade) -> dict[str, Any]:
         "bleName": f"R23:{shade.id % 0xFFFF:04X}",
         "shadeGroupIds": [],
     }
+
+
+def v3_shade_event(shade: EmulatedShade, event: MotionEvent) -> bytes:
+    """A shade event as `/home/shades/events` sends it: one server-sent event whose data is
+    the event's JSON (`evt`, `isoDate`, `id`, `bleName`, `currentPositions`, and where a
+    movement goes, `targetPositions`)."""
+    body: dict[str, Any] = {
+        "evt": event,
+        "isoDate": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        "id": shade.id,
+        "bleName": f"R23:{shade.id % 0xFFFF:04X}",
+        "currentPositions": v3_positions(shade),
+    }
+    if event == "motion-started":
+        target = {**body["currentPositions"], **shade.targets}
+        body["targetPositions"] = {k: (round(v, 4) if v else v) for k, v in target.items()}
+    return f"data: {json.dumps(body)}\n\n".encode()
 
 
 def v3_room(room: Room, shades: list[EmulatedShade]) -> dict[str, Any]:

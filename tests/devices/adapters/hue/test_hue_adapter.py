@@ -11,11 +11,13 @@ import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from agent.intents import IntentReader
 from devices.adapters.hue import HueConfig
 from devices.adapters.hue.adapter import HueAdapter
 from devices.adapters.hue.demo import start_demo
@@ -23,7 +25,7 @@ from devices.adapters.hue.emulator import HueBridgeEmulator, LightSpec, SceneSpe
 from devices.adapters.hue.emulator.v1 import render_light
 from devices.adapters.hue.pairing import PAIR_AGAIN, StoredKey, key_path, load_key, store_key
 from devices.blocking import BlockingRunner
-from devices.capabilities import validate_command
+from devices.capabilities import Commands, validate_command
 from devices.errors import DeviceAuthError, UnsupportedCommandError
 from devices.plugin import AdapterContext
 from devices.registry import Registry
@@ -360,6 +362,68 @@ async def test_scenes_are_activated_by_name() -> None:
             await adapter.activate_scene("Party")
 
 
+STUDY_SCENES = [
+    SceneSpec("Relax", "Study", {"Alpha": {"on": {"on": True}, "dimming": {"brightness": 25}}}),
+    SceneSpec("Bright", "Study", {"Beta": {"on": {"on": True}, "dimming": {"brightness": 90}}}),
+    SceneSpec("Bright", "Hall", {"Gamma": {"on": {"on": True}, "dimming": {"brightness": 80}}}),
+]
+
+
+@pytest.mark.parametrize("api", ["v2", "v1"])
+async def test_scenes_are_scene_entities_read_back_through_their_lights(api: str) -> None:
+    paired = await paired_bridge(fresh_hosts(), scenes=STUDY_SCENES, api=api)
+    async with hue(paired) as (registry, adapter):
+        scenes = {e.entity_id: e for e in registry.entities.values() if e.domain.value == "scene"}
+        assert sorted((e.name, registry.area_name(e)) for e in scenes.values()) == [
+            ("Bright", "Hall"),
+            ("Bright", "Study"),
+            ("Relax", "Study"),
+        ]
+        assert {e.state.state for e in scenes.values()} == {"unknown"}
+        hall = next(e for e in scenes.values() if registry.area_name(e) == "Hall")
+        await send(adapter, registry, hall.entity_id, "scene.activate")
+        gamma = paired.bridge.model.light("Gamma")
+        assert (gamma.on, gamma.brightness) == (True, 80.0)
+        assert paired.bridge.model.light("Beta").brightness == 50.0  # the Study's Bright: not
+        light = registry.entity("light.gamma").state
+        assert (light.state, light.attributes().get("brightness")) == ("on", 80)  # type: ignore[union-attr]
+        recalled = registry.entity(hall.entity_id).state.state
+        assert recalled != "unknown"
+        assert datetime.fromisoformat(recalled).tzinfo is not None
+        spec = Commands.get("light.turn_on")
+        with pytest.raises(UnsupportedCommandError, match=r"cannot do light\.turn_on"):
+            await adapter.execute(registry.entity(hall.entity_id), spec, spec.params())
+
+
+async def test_a_scene_recalled_in_the_hue_app_arrives_by_the_event_stream() -> None:
+    paired = await paired_bridge(fresh_hosts(), scenes=STUDY_SCENES)
+    async with hue(paired) as (registry, _):
+        await paired.bridge.wait_for_listener()
+        relax = paired.bridge.model.scene("Relax")
+        with paired.bridge.changing():
+            paired.bridge.model.recall(relax, {"recall": {"action": "active"}})
+        entity = registry.by_unique_id(f"hue:{relax.id}")
+        assert entity is not None
+        assert await registry.wait_until(lambda: entity.state.state != "unknown", 30)
+        assert await registry.wait_until(
+            lambda: registry.entity("light.alpha").state.attributes().get("brightness") == 25,  # type: ignore[union-attr]
+            30,
+        )
+
+
+async def test_a_hue_scene_is_activated_from_a_sentence() -> None:
+    paired = await paired_bridge(fresh_hosts(), scenes=STUDY_SCENES)
+    async with hue(paired) as (registry, adapter):
+        reader = IntentReader(registry, "en", routines=[])
+        result = reader.read("bright scene in the hall")
+        assert result is not None
+        assert [(a.command, registry.entity(a.entity_id).name) for a in result.actions] == [
+            ("scene.activate", "Bright")
+        ]
+        await send(adapter, registry, result.actions[0].entity_id, "scene.activate")
+        assert paired.bridge.model.light("Gamma").brightness == 80.0
+
+
 async def add_unpaired(
     adapter: HueAdapter, address: str, caplog: pytest.LogCaptureFixture, match: str
 ) -> None:
@@ -483,6 +547,7 @@ async def test_the_demo_house_lights(tmp_path: Path) -> None:
             "light.floor_lamp": ("Living Room", "on"),
             "light.kitchen_pendant": ("Kitchen", "on"),
             "light.bedside_lamp": ("Bedroom", "off"),
+            "scene.relax": ("Living Room", "unknown"),  # the bridge's scene for the room
         }
         lamp = registry.entity("light.floor_lamp").state
         assert lamp is not None

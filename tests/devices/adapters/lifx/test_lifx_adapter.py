@@ -116,14 +116,15 @@ async def test_bulbs_propose_their_lifx_group_as_area_and_their_product_as_featu
         lamp = registry.entity("light.desk_lamp")
         assert registry.area_name(strip) == "Kitchen"
         assert registry.area_name(lamp) == "Study"
-        assert strip.features == {"brightness", "color", "color_temp", "transition"}
-        assert lamp.features == {"brightness", "color_temp", "transition"}
+        assert strip.features == {"brightness", "color", "color_temp", "transition", "effect"}
+        assert lamp.features == {"brightness", "color_temp", "transition", "effect"}
         assert strip.state is not None
         assert strip.state.attributes() == {
             "brightness": 60,
             "color_temp_kelvin": 3500,
             "min_color_temp_kelvin": 1500,
             "max_color_temp_kelvin": 9000,
+            "effect_list": ["breathe", "pulse"],
         }
         assert registry.devices[strip.device_id].info.manufacturer == "LIFX"
 
