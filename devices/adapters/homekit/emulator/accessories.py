@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pyhap import const  # type: ignore[import-untyped]
-from pyhap.accessory import Accessory  # type: ignore[import-untyped]
+from pyhap.accessory import Accessory, Bridge  # type: ignore[import-untyped]
 
 from devices.adapters.homekit.emulator.spec import AccessorySpec
 
@@ -84,6 +84,12 @@ KINDS: dict[str, tuple[int, str, list[str], dict[str, Any]]] = {
         {"CurrentRelativeHumidity": 50.0},
     ),
     "lightbulb": (const.CATEGORY_LIGHTBULB, "Lightbulb", ["Brightness"], {"On": False}),
+    "color_lightbulb": (
+        const.CATEGORY_LIGHTBULB,
+        "Lightbulb",
+        ["Brightness", "Hue", "Saturation", "ColorTemperature"],
+        {"On": False, "Brightness": 100, "Hue": 0.0, "Saturation": 0.0, "ColorTemperature": 370},
+    ),
     "switch": (const.CATEGORY_SWITCH, "Switch", [], {"On": False}),
     "outlet": (const.CATEGORY_OUTLET, "Outlet", [], {"On": False, "OutletInUse": True}),
 }
@@ -103,20 +109,51 @@ FOLLOWS = {
 }
 
 
+def _identify(accessory: Accessory, spec: AccessorySpec) -> None:
+    accessory.set_info_service(
+        firmware_revision="4.8.70226",
+        manufacturer="Dobby Emulators",
+        model=f"HAP-{spec.kind}",
+        serial_number=spec.device_id.replace(":", ""),
+    )
+
+
+class EmulatedBridge(Bridge):  # type: ignore[misc]
+    """A bridge: one HAP server for the accessories behind it (aids 2, 3, ...)."""
+
+    def __init__(self, driver: Any, spec: AccessorySpec) -> None:
+        super().__init__(driver, spec.name)
+        self.spec = spec
+        _identify(self, spec)
+        self.bridged: list[EmulatedAccessory] = []
+        for child in spec.bridged:
+            accessory = EmulatedAccessory(driver, child)
+            self.add_accessory(accessory)
+            self.bridged.append(accessory)
+
+    def setup_message(self) -> None:
+        """Quiet: the emulator's stdout is its control channel."""
+
+    def start_drift(self) -> None:
+        """Start the drift of the thermostats behind the bridge."""
+        for accessory in self.bridged:
+            accessory.start_drift()
+
+    def stop_drift(self) -> None:
+        """Stop their drift."""
+        for accessory in self.bridged:
+            accessory.stop_drift()
+
+
 class EmulatedAccessory(Accessory):  # type: ignore[misc]
-    """One standalone accessory of a given kind, behaving like the real device."""
+    """One accessory of a given kind (standalone or bridged), behaving like the real device."""
 
     def __init__(self, driver: Any, spec: AccessorySpec) -> None:
         category, service_name, optional, defaults = KINDS[spec.kind]
         super().__init__(driver, spec.name)
         self.category = category
         self.spec = spec
-        self.set_info_service(
-            firmware_revision="4.8.70226",
-            manufacturer="Dobby Emulators",
-            model=f"HAP-{spec.kind}",
-            serial_number=spec.device_id.replace(":", ""),
-        )
+        _identify(self, spec)
         self.service = self.add_preload_service(service_name, chars=optional or None)
         for name, props in RANGES.items():
             if self._has(name):
@@ -133,6 +170,9 @@ class EmulatedAccessory(Accessory):  # type: ignore[misc]
                     self._on_write(name, lambda _: self._thermostat_action())
         if self._has("HoldPosition"):
             self._on_write("HoldPosition", lambda _: self.set("PositionState", 2))
+        if self._has("ColorTemperature") and self._has("Saturation"):
+            # A white is no colour: the bulb leaves its colour mode.
+            self._on_write("ColorTemperature", lambda _: self.set("Saturation", 0.0))
         self._drift: asyncio.Task[None] | None = None
 
     def _has(self, name: str) -> bool:
