@@ -20,7 +20,12 @@ KINDS: dict[str, tuple[int, str, list[str], dict[str, Any]]] = {
     "thermostat": (
         const.CATEGORY_THERMOSTAT,
         "Thermostat",
-        ["CoolingThresholdTemperature", "HeatingThresholdTemperature", "CurrentRelativeHumidity"],
+        [
+            "CoolingThresholdTemperature",
+            "HeatingThresholdTemperature",
+            "CurrentRelativeHumidity",
+            "TargetRelativeHumidity",
+        ],
         {
             "TargetHeatingCoolingState": 1,
             "CurrentHeatingCoolingState": 1,
@@ -29,6 +34,7 @@ KINDS: dict[str, tuple[int, str, list[str], dict[str, Any]]] = {
             "HeatingThresholdTemperature": 19.0,
             "CoolingThresholdTemperature": 25.0,
             "CurrentRelativeHumidity": 45.0,
+            "TargetRelativeHumidity": 40.0,
         },
     ),
     "heater_cooler": (
@@ -131,6 +137,22 @@ class EmulatedBridge(Bridge):  # type: ignore[misc]
             self.add_accessory(accessory)
             self.bridged.append(accessory)
 
+    def _wire_thermostat(self) -> None:
+        for name in ("TargetHeatingCoolingState", "TargetTemperature", *RANGES):
+            if self._has(name):
+                self._on_write(name, lambda _: self._thermostat_action())
+        for name in ("Active", "TargetFanState"):  # the fan blows while on, or auto and working
+            self._on_write(name, lambda _: self._fan_action())
+
+    def _fan_action(self) -> None:
+        if not self.get("Active"):
+            blowing = 0
+        elif self.get("TargetFanState") == 0 or self.get("CurrentHeatingCoolingState"):
+            blowing = 2
+        else:
+            blowing = 1
+        self.set("CurrentFanState", blowing)
+
     def setup_message(self) -> None:
         """Quiet: the emulator's stdout is its control channel."""
 
@@ -155,6 +177,14 @@ class EmulatedAccessory(Accessory):  # type: ignore[misc]
         self.spec = spec
         _identify(self, spec)
         self.service = self.add_preload_service(service_name, chars=optional or None)
+        self.services_with_state = [self.service]
+        if spec.kind == "thermostat":  # its fan, a linked Fanv2 service: auto, or on
+            fan = self.add_preload_service("Fanv2", chars=["TargetFanState", "CurrentFanState"])
+            self.service.add_linked_service(fan)
+            self.services_with_state.append(fan)
+            fan.get_characteristic("Active").set_value(1, should_notify=False)
+            fan.get_characteristic("TargetFanState").set_value(1, should_notify=False)
+            fan.get_characteristic("CurrentFanState").set_value(2, should_notify=False)
         for name, props in RANGES.items():
             if self._has(name):
                 self.service.get_characteristic(name).override_properties(properties=props)
@@ -165,9 +195,7 @@ class EmulatedAccessory(Accessory):  # type: ignore[misc]
             if self._has(target):
                 self._on_write(target, self._follow(current))
         if spec.kind == "thermostat":
-            for name in ("TargetHeatingCoolingState", "TargetTemperature", *RANGES):
-                if self._has(name):
-                    self._on_write(name, lambda _: self._thermostat_action())
+            self._wire_thermostat()
         if self._has("HoldPosition"):
             self._on_write("HoldPosition", lambda _: self.set("PositionState", 2))
         if self._has("ColorTemperature") and self._has("Saturation"):
@@ -178,8 +206,14 @@ class EmulatedAccessory(Accessory):  # type: ignore[misc]
     def _has(self, name: str) -> bool:
         return any(c.display_name == name for c in self.service.characteristics)
 
+    def _characteristic(self, name: str) -> Any:
+        for service in self.services_with_state:
+            if any(c.display_name == name for c in service.characteristics):
+                return service.get_characteristic(name)
+        raise KeyError(name)
+
     def _on_write(self, name: str, callback: Callable[[Any], None]) -> None:
-        self.service.get_characteristic(name).setter_callback = callback
+        self._characteristic(name).setter_callback = callback
 
     def _follow(self, current: str) -> Callable[[Any], None]:
         def follow(value: Any) -> None:
@@ -190,16 +224,20 @@ class EmulatedAccessory(Accessory):  # type: ignore[misc]
         return follow
 
     def get(self, name: str) -> Any:
-        """The value of one characteristic of the main service."""
-        return self.service.get_characteristic(name).get_value()
+        """The value of one characteristic (of the main service, or a thermostat's fan)."""
+        return self._characteristic(name).get_value()
 
     def set(self, name: str, value: Any) -> None:
         """Change a characteristic at the device; subscribed controllers hear of it."""
-        self.service.get_characteristic(name).set_value(value)
+        self._characteristic(name).set_value(value)
 
     def values(self) -> dict[str, Any]:
-        """Every characteristic of the main service, by name."""
-        return {c.display_name: c.get_value() for c in self.service.characteristics}
+        """Every characteristic of the main service (and a thermostat's fan), by name."""
+        return {
+            c.display_name: c.get_value()
+            for service in reversed(self.services_with_state)
+            for c in service.characteristics
+        }
 
     def _thermostat_action(self) -> None:
         mode = self.get("TargetHeatingCoolingState")
@@ -211,6 +249,22 @@ class EmulatedAccessory(Accessory):  # type: ignore[misc]
         elif mode in (1, 2) and (room >= target if mode == 1 else room <= target):
             mode = 0
         self.set("CurrentHeatingCoolingState", mode)
+
+    def _wire_thermostat(self) -> None:
+        for name in ("TargetHeatingCoolingState", "TargetTemperature", *RANGES):
+            if self._has(name):
+                self._on_write(name, lambda _: self._thermostat_action())
+        for name in ("Active", "TargetFanState"):  # the fan blows while on, or auto and working
+            self._on_write(name, lambda _: self._fan_action())
+
+    def _fan_action(self) -> None:
+        if not self.get("Active"):
+            blowing = 0
+        elif self.get("TargetFanState") == 0 or self.get("CurrentHeatingCoolingState"):
+            blowing = 2
+        else:
+            blowing = 1
+        self.set("CurrentFanState", blowing)
 
     def setup_message(self) -> None:
         """Quiet: the emulator's stdout is its control channel."""
