@@ -23,6 +23,8 @@ _ASK: dict[str, str] = {
     "climate.set_temperature": "set {names} to {temperature}°",
     "climate.set_hvac_mode": "switch {names} to {hvac_mode}",
     "climate.turn_off": "turn off {names}",
+    "climate.set_humidity": "set {names} to {humidity}% humidity",
+    "climate.set_fan_mode": "set the fan of {names} to {fan_mode}",
     "switch.turn_on": "turn on {names}",
     "switch.turn_off": "turn off {names}",
     "light.turn_on": "turn on {names}",

@@ -142,6 +142,16 @@ def _default_sensitive() -> list[SensitiveRule]:
             reason="opening the garage",
             when="raising",
         ),
+        SensitiveRule(
+            command="switch.turn_on",
+            device_classes=["zone_bypass"],
+            reason="bypassing an alarm zone",
+        ),
+        SensitiveRule(
+            command="switch.toggle",
+            device_classes=["zone_bypass"],
+            reason="bypassing an alarm zone",
+        ),
     ]
 
 

@@ -36,6 +36,10 @@ class ClimateFeature(StrEnum):
     TARGET_TEMPERATURE = "target_temperature"
     TARGET_TEMPERATURE_RANGE = "target_temperature_range"
     HVAC_MODE = "hvac_mode"
+    TARGET_HUMIDITY = "target_humidity"
+    """A humidity to keep (a thermostat that humidifies or dehumidifies)."""
+    FAN_MODE = "fan_mode"
+    """A fan whose mode is set apart from heating and cooling (auto, or on)."""
 
 
 class ClimateState(State):
@@ -50,6 +54,10 @@ class ClimateState(State):
     target_temp_low: float | None = None
     target_temp_high: float | None = None
     current_humidity: Humidity | None = None
+    humidity: Humidity | None = None
+    """The target humidity, where the device keeps one."""
+    fan_mode: str | None = None
+    fan_modes: list[str] | None = None
     min_temp: float | None = None
     max_temp: float | None = None
     temperature_unit: Literal["°C", "°F"] | None = None
@@ -104,6 +112,37 @@ class SetHVACMode(Params):
         return _mode_refusal(self.hvac_mode, state)
 
 
+class SetHumidity(Params):
+    """Set the humidity to keep, in percent."""
+
+    humidity: Humidity
+
+
+class SetFanMode(Params):
+    """Set the fan's mode (one of the device's `fan_modes`)."""
+
+    fan_mode: str
+
+    def refusal(self, state: State | None) -> str | None:
+        """A fan mode the device does not offer is refused."""
+        modes = state.fan_modes if isinstance(state, ClimateState) else None
+        if modes is not None and self.fan_mode not in modes:
+            return f"its fan modes are {', '.join(modes)}, not {self.fan_mode}"
+        return None
+
+
+def _humidity_is(params: Params) -> Mapping[str, Collection[Any]]:
+    """set_humidity is confirmed by the target it set."""
+    assert isinstance(params, SetHumidity)
+    return {"humidity": (params.humidity,)}
+
+
+def _fan_mode_is(params: Params) -> Mapping[str, Collection[Any]]:
+    """set_fan_mode is confirmed by the fan mode it set."""
+    assert isinstance(params, SetFanMode)
+    return {"fan_mode": (params.fan_mode,)}
+
+
 def _mode_is(params: Params) -> Mapping[str, Collection[Any]]:
     """set_hvac_mode is confirmed by the mode it set."""
     assert isinstance(params, SetHVACMode)
@@ -140,4 +179,22 @@ TURN_OFF = Commands.define(
     idempotent=True,
     expect=headline_is("off"),
     summary="Turn heating and cooling off.",
+)
+SET_HUMIDITY = Commands.define(
+    Domain.CLIMATE,
+    "set_humidity",
+    SetHumidity,
+    feature=ClimateFeature.TARGET_HUMIDITY,
+    idempotent=True,
+    expect=_humidity_is,
+    summary="Set the humidity to keep, in percent.",
+)
+SET_FAN_MODE = Commands.define(
+    Domain.CLIMATE,
+    "set_fan_mode",
+    SetFanMode,
+    feature=ClimateFeature.FAN_MODE,
+    idempotent=True,
+    expect=_fan_mode_is,
+    summary="Set the fan's mode (auto, or on).",
 )

@@ -162,8 +162,11 @@ async def climate(
     target_temp_low: Annotated[float | None, _NUMBER] = None,
     target_temp_high: Annotated[float | None, _NUMBER] = None,
     hvac_mode: HVACMode | None = None,
+    humidity: MaybePercent = None,
+    fan_mode: MaybeText = None,
 ) -> str:
-    """Set thermostats, and pool or spa heat: a target temperature, a range, or a mode.
+    """Set thermostats, and pool or spa heat: a target temperature, a range, or a mode;
+    on thermostats that have them, the humidity to keep and the fan mode.
 
     Temperatures are in the household's unit. The house has limits on setpoints; if a
     value is refused, tell the person the allowed range.
@@ -174,18 +177,29 @@ async def climate(
         target_temp_low: The low end of a range (auto mode), with target_temp_high.
         target_temp_high: The high end of a range (auto mode), with target_temp_low.
         hvac_mode: off, heat, cool or auto. Alone it only changes the mode.
+        humidity: The humidity to keep, in percent.
+        fan_mode: One of the thermostat's fan_modes (usually auto or on).
     """
+    extra = (
+        _actions(entity_ids, "climate.set_humidity", humidity=humidity)
+        if humidity is not None
+        else []
+    )
+    if fan_mode is not None:
+        extra += _actions(entity_ids, "climate.set_fan_mode", fan_mode=fan_mode)
     if temperature is None and target_temp_low is None and target_temp_high is None:
-        if hvac_mode is None:
-            return "Say what to change: a temperature, a range or a mode."
-        return await act(ctx, _actions(entity_ids, "climate.set_hvac_mode", hvac_mode=hvac_mode))
+        if hvac_mode is None and not extra:
+            return "Say what to change: a temperature, a range, a mode, humidity or fan."
+        if hvac_mode is not None:
+            extra += _actions(entity_ids, "climate.set_hvac_mode", hvac_mode=hvac_mode)
+        return await act(ctx, extra)
     params = {
         "temperature": temperature,
         "target_temp_low": target_temp_low,
         "target_temp_high": target_temp_high,
         "hvac_mode": hvac_mode,
     }
-    return await act(ctx, _actions(entity_ids, "climate.set_temperature", **params))
+    return await act(ctx, _actions(entity_ids, "climate.set_temperature", **params) + extra)
 
 
 async def cover(

@@ -50,6 +50,9 @@ SENSORS = {
     "sensor.pool_ph",
     "sensor.pool_orp",
     "sensor.pool_salt",
+    "sensor.pool_chlorinator_output",
+    "sensor.pool_pump_speed",
+    "sensor.pool_pump_power",
 }
 ZIGBEE_ACTED_ON = {"climate.hallway_radiator", "switch.hallway_plug"}
 """The hallway's Zigbee corner (Zigbee2MQTT through Mosquitto) that sleepy time changes."""

@@ -18,6 +18,8 @@ from pydantic_ai.messages import (
 )
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
+from devices.capabilities import ClimateState, Domain, HVACMode
+from devices.entities import DeviceInfo, EntitySpec
 from skills.actions import Requester
 from skills.toolsets import CONTROL_DOMAINS, HouseDeps, house_toolsets
 
@@ -97,3 +99,30 @@ async def test_unlock_becomes_a_deferred_approval_request(rig):
     assert rig.adapter.script("lock.front_door").calls == []
     assert deps.results == []
     assert json.dumps(meta)  # metadata is plain data, storable with the conversation
+
+
+async def test_the_climate_tool_sets_humidity_and_fan_mode(rig):
+    rig.registry.upsert_device(
+        "scripted",
+        DeviceInfo(unique_id="thermostat", name="Hallway Thermostat"),
+        [
+            EntitySpec(
+                unique_id="thermostat",
+                domain=Domain.CLIMATE,
+                name="Hallway Thermostat",
+                features=frozenset({"hvac_mode", "target_humidity", "fan_mode"}),
+                state=ClimateState(state=HVACMode.HEAT, fan_mode="auto", fan_modes=["auto", "on"]),
+            )
+        ],
+    )
+    target = ["climate.hallway_thermostat"]
+    model, returns, _ = scripted(
+        ("control_climate", {"entity_ids": target, "fan_mode": "high"}),
+        ("control_climate", {"entity_ids": target, "humidity": 55, "fan_mode": "on"}),
+    )
+    deps = HouseDeps(rig.house, Requester.local_admin())
+    await agent_with(model).run("more humid, fan on", deps=deps)
+
+    assert "fan modes are auto, on, not high" in str(returns[0])
+    calls = [c[0] for c in rig.adapter.script("climate.hallway_thermostat").calls]
+    assert calls == ["climate.set_humidity", "climate.set_fan_mode"]

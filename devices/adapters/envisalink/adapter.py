@@ -21,7 +21,16 @@ from devices.adapters.envisalink.manifest import MANIFEST
 from devices.adapters.envisalink.mapping import ARMED, partition_state, zone_state
 from devices.adapters.envisalink.module import EnvisalinkModule
 from devices.adapters.envisalink.redact import protect
-from devices.capabilities import ArmMode, CommandSpec, Domain, Params, State, security
+from devices.capabilities import (
+    ArmMode,
+    CommandSpec,
+    Domain,
+    Params,
+    State,
+    SwitchState,
+    security,
+    switch,
+)
 from devices.capabilities.security import AlarmPanelFeature, Arm
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import DeviceError, DeviceRefusedError, UnsupportedCommandError
@@ -45,6 +54,8 @@ ARM_MODES = frozenset(
         AlarmPanelFeature.ARM_NIGHT,
     )
 )
+ZONE_BYPASS = "zone_bypass"
+"""The device class of a zone's bypass switch (the policy asks before turning one on)."""
 _LOGGER = logging.getLogger(__name__)
 MAX_RECONNECT_INTERVAL = 60.0
 
@@ -75,6 +86,17 @@ class PanelLink(DeviceLink):
             raise
         self.error = None
         self.unique_id = self.config.panel_id
+
+    async def ready(self) -> None:
+        """With zone bypass on, ask for the bypass list: until it comes, the library's
+        bypass states are its defaults, and a bypass switch must never read one."""
+        if self.config.zone_bypass:
+            module = self.module
+            await module.command(
+                lambda p: p.ask_bypass_list(),
+                lambda: module.panel is not None and module.panel.bypass_known,
+                within=self.config.request_timeout,
+            )
 
     async def subscribe(self, sink: Sink) -> bool:
         """The module pushes every zone and partition change on the open connection."""
@@ -123,6 +145,11 @@ class PanelLink(DeviceLink):
             zone = alarm["zone"].get(number)
             if zone is not None:
                 states[f"{pid}:zone:{number}"] = zone_state(zone)
+        panel = self.module.panel
+        if config.zone_bypass and panel is not None and panel.bypass_known:
+            for number in config.zones:
+                bypassed = bool(alarm["zone"].get(number, {}).get("bypassed"))
+                states[f"{pid}:bypass:{number}"] = SwitchState(state="on" if bypassed else "off")
         return states
 
     def _alarm_source(self, partition: int) -> str | None:
@@ -146,11 +173,14 @@ class PanelLink(DeviceLink):
     # -- commands -------------------------------------------------------------------------
 
     async def command(self, unique_id: str, command: CommandSpec, params: Params) -> None:
-        """Arm, disarm or panic, once, confirmed by the state the panel pushes back."""
+        """Arm, disarm, panic or bypass, once, confirmed by what the panel pushes back."""
         kind, _, number_text = unique_id.rpartition(":")
+        number = int(number_text)
+        if kind.endswith("bypass"):
+            await self._bypass(number, command)
+            return
         if not kind.endswith("partition"):
             raise UnsupportedCommandError(f"is a zone; it takes no {command.name}.")
-        number = int(number_text)
         module = self.module
 
         def current() -> str:
@@ -177,6 +207,31 @@ class PanelLink(DeviceLink):
             case _:
                 raise UnsupportedCommandError(f"the panel cannot do {command.name}.")
 
+    async def _bypass(self, number: int, command: CommandSpec) -> None:
+        """Bypass a zone (turn_on) or end its bypass (turn_off). The panel only toggles, so
+        the bypass list is read first: sending the same command twice changes nothing."""
+        module = self.module
+        within = self.config.request_timeout * 0.9
+        match command:
+            case switch.TURN_ON:
+                wanted = True
+            case switch.TURN_OFF:
+                wanted = False
+            case _:
+                raise UnsupportedCommandError(f"a zone bypass cannot do {command.name}.")
+        zone = self.config.zones[number]
+        partition = module.alarm_state["partition"][zone.partition]["status"]
+        if partition_state(partition).state != "disarmed":
+            raise DeviceRefusedError("cannot change a bypass while the alarm is armed.")
+
+        def bypassed() -> bool:
+            return bool(module.alarm_state["zone"][number].get("bypassed"))
+
+        await self.ready()  # the bypass list as the panel has it now
+        await module.command(
+            lambda p: p.toggle_zone_bypass(number), lambda: bypassed() == wanted, within=within
+        )
+
     def _code(self) -> str:
         code = self.config.secret(self.config.code_env, "user code")
         protect(code)
@@ -198,6 +253,7 @@ class PanelLink(DeviceLink):
             for zone_number, zone in sorted(self.config.zones.items())
             if zone.partition == number
             and module.alarm_state["zone"][zone_number]["status"].get("open")
+            and not module.alarm_state["zone"][zone_number].get("bypassed")
         ]
         if opened:
             verb = "is" if len(opened) == 1 else "are"
@@ -241,6 +297,18 @@ def entity_specs(config: EnvisalinkConfig, states: Mapping[str, State]) -> list[
                 suggested_area=zone.area,
             )
         )
+        if config.zone_bypass:
+            bypass = f"{pid}:bypass:{number}"
+            specs.append(
+                EntitySpec(
+                    unique_id=bypass,
+                    domain=Domain.SWITCH,
+                    name=f"{zone.name} Bypass",
+                    device_class=ZONE_BYPASS,
+                    state=states.get(bypass),
+                    suggested_area=zone.area,
+                )
+            )
     return specs
 
 

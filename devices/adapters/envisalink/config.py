@@ -67,6 +67,9 @@ class EnvisalinkConfig(AdapterConfig):
     doubles at each failed attempt, up to a minute."""
     panic: Literal["Police", "Fire", "Ambulance"] | None = "Police"
     """The panic alarm `alarm_panel.trigger` raises on partition 1 (None: no trigger)."""
+    zone_bypass: bool = False
+    """Offer each zone's bypass as a switch (DSC panels whose bypass needs no code:
+    pyenvisalink bypasses with the *1 keys and reads the bypass list the panel sends)."""
     partitions: dict[int, PartitionConfig] = Field(
         default_factory=lambda: {1: PartitionConfig(name="Alarm")}
     )
@@ -88,6 +91,8 @@ class EnvisalinkConfig(AdapterConfig):
             raise ValueError("one Envisalink module per adapter: list one address in hosts")
         if not self.partitions:
             raise ValueError("list at least one partition")
+        if self.zone_bypass and self.panel_type != "dsc":
+            raise ValueError("zone_bypass works with DSC panels only")
         for number in self.partitions:
             if not 1 <= number <= 8:
                 raise ValueError(f"partition {number}: panels have partitions 1 to 8")

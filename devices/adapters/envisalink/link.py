@@ -140,6 +140,20 @@ class DscLink(_Lifecycle, DSCClient):  # type: ignore[misc]
         """000: Poll."""
         self.send_command(DSC_KEEPALIVE, "")
 
+    bypass_known = False
+    """Whether a bypass list (616) came on this connection: until then the library's
+    bypass states are its defaults, not the panel's."""
+
+    def handle_zone_bypass_update(self, code: str, data: str) -> Any:
+        """616: the library records the bypass list; from now on it is the panel's."""
+        updates = super().handle_zone_bypass_update(code, data)
+        self.bypass_known = True
+        return updates
+
+    def ask_bypass_list(self) -> None:
+        """*1# on partition 1: the panel answers with its bypass list (616)."""
+        self.keypresses_to_partition(1, "*1#")
+
     def parseHandler(self, rawInput: str) -> dict[str, Any]:  # noqa: N802, N803 - the library's names
         """Parse as the library does; check the checksum and report what it ignores."""
         line = rawInput[9:] if re.match(r"\d\d:\d\d:\d\d\s", rawInput) else rawInput
@@ -220,6 +234,7 @@ class Panel(EnvisalinkAlarmPanel):  # type: ignore[misc]
         keepalive: float,
         zone_dump: float,
         timeout: float,
+        zone_bypass: bool = False,
     ) -> None:
         super().__init__(
             host,
@@ -231,6 +246,7 @@ class Panel(EnvisalinkAlarmPanel):  # type: ignore[misc]
             keepAliveInterval=keepalive,
             eventLoop=loop,
             connectionTimeout=timeout,
+            zoneBypassEnabled=zone_bypass,
         )
         self.events = events
         self.link: _Lifecycle | None = None
@@ -251,6 +267,16 @@ class Panel(EnvisalinkAlarmPanel):  # type: ignore[misc]
         """Send a keepalive."""
         if self.link is not None:
             self.link.poll()
+
+    @property
+    def bypass_known(self) -> bool:
+        """Whether the panel's bypass list came on this connection (DSC only)."""
+        return isinstance(self.link, DscLink) and self.link.bypass_known
+
+    def ask_bypass_list(self) -> None:
+        """Ask for the bypass list (DSC)."""
+        if isinstance(self.link, DscLink):
+            self.link.ask_bypass_list()
 
     def alarm_zones(self, partition: int) -> list[int]:
         """Zones the panel names as having set off an alarm (see the links)."""

@@ -10,7 +10,7 @@ MANIFEST = Manifest(
     name="envisalink",
     title="Envisalink (DSC / Honeywell)",
     adapter="devices.adapters.envisalink.adapter:EnvisalinkAdapter",
-    domains=(Domain.ALARM_PANEL, Domain.BINARY_SENSOR),
+    domains=(Domain.ALARM_PANEL, Domain.BINARY_SENSOR, Domain.SWITCH),
     config_model=EnvisalinkConfig,
     emulator="devices.adapters.envisalink.demo:start_demo",
 )

@@ -103,6 +103,7 @@ class EnvisalinkModule:
                 keepalive=self.config.keepalive_interval,
                 zone_dump=self.config.zone_dump_interval,
                 timeout=self.config.request_timeout,
+                zone_bypass=self.config.zone_bypass,
             )
             panel.callback_login_success = lambda _: _settle(login, None)
             panel.callback_login_failure = lambda _: _settle(
@@ -111,6 +112,7 @@ class EnvisalinkModule:
             for name in ("zone_state_change", "partition_state_change", "keypad_update"):
                 setattr(panel, f"callback_{name}", self._news)
             panel.callback_zone_timer_dump = self._news
+            panel.callback_zone_bypass_update = self._news
             panel.callback_realtime_cid_event = self._news
             self.panel = panel
             waiter = _Waiter(login)

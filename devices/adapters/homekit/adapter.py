@@ -211,8 +211,15 @@ class AccessoryLink(DeviceLink):
         aid, service = target
         family, view = session.BY_SERVICE_TYPE[service.type], self._view(aid, service)
         await accessory.write(family.writes(view, command, params))
+        # The whole accessory is read back: a command may write a service beside the one
+        # mapped (a thermostat's fan).
         await accessory.read(
-            [(aid, char.iid) for char in service.characteristics if "pr" in char.perms]
+            [
+                (aid, char.iid)
+                for served in service.accessory.services
+                for char in served.characteristics
+                if "pr" in char.perms
+            ]
         )
         if self._sink is not None:
             self._sink.pushed(unique_id, family.state(view))

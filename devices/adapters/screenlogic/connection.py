@@ -36,6 +36,7 @@ from screenlogicpy.requests import (  # type: ignore[import-untyped]
     async_request_pool_config,
     async_request_pool_lights_command,
     async_request_pool_status,
+    async_request_pump_status,
     async_request_scg_config,
     async_request_set_heat_mode,
     async_request_set_heat_setpoint,
@@ -50,6 +51,7 @@ from screenlogicpy.requests.login import (  # type: ignore[import-untyped]
 from screenlogicpy.requests.protocol import ScreenLogicProtocol  # type: ignore[import-untyped]
 from screenlogicpy.requests.status import decode_pool_status  # type: ignore[import-untyped]
 
+from devices.adapters.screenlogic.mapping import pump_indexes
 from devices.errors import (
     DeviceAuthError,
     DeviceConnectionError,
@@ -154,7 +156,7 @@ class GatewayConnection:
             return result
 
     async def refresh(self) -> None:
-        """Read the pool status, and the chemistry and chlorinator where there are some."""
+        """Read the pool status, and the pumps, chemistry and chlorinator there are."""
         await self.run(self._read)
 
     async def _read(self, protocol: ScreenLogicProtocol) -> None:
@@ -163,6 +165,8 @@ class GatewayConnection:
             await self._must(async_request_chemistry(protocol, self.data, NO_RETRIES))
         if self.flags & EQUIPMENT_FLAG.CHLORINATOR:
             await self._must(async_request_scg_config(protocol, self.data, NO_RETRIES))
+        for index in pump_indexes(self.flags):
+            await self._must(async_request_pump_status(protocol, self.data, index, NO_RETRIES))
 
     @staticmethod
     async def _must(request: Awaitable[bytes | None]) -> bytes:

@@ -3,7 +3,8 @@
 Circuits become switches (pump, cleaner, jets, waterfall, ...) or lights (colour lights
 offer the controller's shows as effects); each body of water's heat becomes a heat-only
 climate entity; air and water temperatures, and the chemistry the controller reports
-(pH, ORP, salt), become sensors. Temperatures are converted between the controller's
+(pH, ORP, salt), the chlorinator's output for pool and spa, and each IntelliFlo pump's
+speed and power become sensors. Temperatures are converted between the controller's
 unit and the household's.
 """
 
@@ -268,6 +269,58 @@ def _readings(data: dict[str, Any], mac: str, source: Unit, unit: Unit) -> Itera
             Domain.SENSOR,
             "Pool Salt",
             state=_sensor(salt, "ppm"),
+        )
+        bodies = {
+            BODY_NAMES.get(int(body.get(ATTR.BODY_TYPE, number)), "")
+            for number, body in data.get(DEVICE.BODY, {}).items()
+        }
+        yield from _chlorinator(data, mac, bodies)
+    yield from _pumps(data, mac, int(flags))
+
+
+def pump_indexes(flags: int) -> list[int]:
+    """The IntelliFlo pumps the controller's equipment flags name (indexes 0 to 7)."""
+    return [index for index in range(8) if flags & (EQUIPMENT_FLAG.INTELLIFLO_0 << index)]
+
+
+def _pumps(data: dict[str, Any], mac: str, flags: int) -> Iterator[EntitySpec]:
+    """Each pump's speed (RPM) and power (W), as sensors."""
+    pumps = data.get(DEVICE.PUMP, {})
+    for index in pump_indexes(flags):
+        pump = pumps.get(index, {})
+        rpm, watts = _value(pump.get(VALUE.RPM_NOW)), _value(pump.get(VALUE.WATTS_NOW))
+        if rpm is None or watts is None:
+            continue  # not read yet
+        # screenlogicpy names a pump after the first circuit it runs for, plus " Pump".
+        name = str(pump.get(VALUE.STATE, {}).get(ATTR.NAME) or f"Pump {index + 1}")
+        name = name.replace(" Pump Pump", " Pump")
+        yield EntitySpec(
+            unique_id(mac, Target("sensor", sensor=f"pump{index}_speed")),
+            Domain.SENSOR,
+            f"{name} Speed",
+            state=_sensor(rpm, "RPM"),
+        )
+        yield EntitySpec(
+            unique_id(mac, Target("sensor", sensor=f"pump{index}_power")),
+            Domain.SENSOR,
+            f"{name} Power",
+            device_class="power",
+            state=_sensor(watts, "W"),
+        )
+
+
+def _chlorinator(data: dict[str, Any], mac: str, bodies: set[str]) -> Iterator[EntitySpec]:
+    """The chlorinator's output (percent of the time it makes chlorine) for each body."""
+    config = data.get(DEVICE.SCG, {}).get(GROUP.CONFIGURATION, {})
+    for kind, key in (("Pool", VALUE.POOL_SETPOINT), ("Spa", VALUE.SPA_SETPOINT)):
+        output = _value(config.get(key))
+        if output is None or kind not in bodies:
+            continue
+        yield EntitySpec(
+            unique_id(mac, Target("sensor", sensor=f"{kind.lower()}_chlorinator_output")),
+            Domain.SENSOR,
+            f"{kind} Chlorinator Output",
+            state=_sensor(output, "%"),
         )
 
 

@@ -12,6 +12,8 @@ ARMED_DIGIT: dict[Mode, str] = {"away": "0", "stay": "1", "max": "2", "night": "
 SYNTAX_ERROR = "020"
 NOT_READY = "024"
 _FRAME = re.compile(r"(\d{3})(.*)([0-9A-F]{2})")
+_BYPASS_KEYS = re.compile(r"\*1(\d\d)?#")
+"""Keypresses *1zz# toggle zone zz's bypass; *1# alone asks for the bypass list (616)."""
 
 
 def checksum(text: str) -> str:
@@ -63,6 +65,14 @@ class DscDialect(Dialect):
             lines += self._partition(number)
         return lines
 
+    def bypass_bits(self) -> str:
+        """Zones 1-64 as 8 bytes in hex, zone 1 the lowest bit of the first byte."""
+        bits = 0
+        for zone in self.panel.zones.values():
+            if zone.bypassed and zone.number <= 64:
+                bits |= 1 << (zone.number - 1)
+        return "".join(f"{(bits >> (8 * byte)) & 0xFF:02X}" for byte in range(8))
+
     def _zone(self, number: int) -> str:
         return frame("609" if self.panel.zones[number].open else "610", f"{number:03d}")
 
@@ -106,6 +116,12 @@ class DscDialect(Dialect):
             return self._code(data, ack)
         if code == "060":
             return Answer([ack], lambda: self.panel.trip(1))
+        bypass = _BYPASS_KEYS.fullmatch(data[1:]) if code == "071" else None
+        if bypass is not None and data[:1].isdigit():
+            if bypass[1] is None:
+                return Answer([ack, frame("616", self.bypass_bits())])
+            zone = int(bypass[1])
+            return Answer([ack], lambda: self.panel.toggle_bypass(zone))
         if code == "071" and data[:1].isdigit():
             partition = int(data[0])
             woken = self._partition(partition) if "#" in data[1:] else []
@@ -137,6 +153,8 @@ class DscDialect(Dialect):
         if event.kind == "zone":
             partition = self.panel.zones[number].partition
             return [self._zone(number), self._ready(partition)]
+        if event.kind == "bypass":  # 616 Bypassed Zones Bitfield Dump
+            return [frame("616", self.bypass_bits())]
         if event.kind == "trouble":  # 802/803 AC trouble, 840/841 the trouble LED
             if self.panel.ac_power:
                 return [frame("803"), frame("841", str(number))]

@@ -167,6 +167,8 @@ class HoneywellDialect(Dialect):
             return [self._zones(), self._partitions(), self._keypad(partition)]
         if event.kind == "bad_code":
             return [self._keypad(event.number, beep=WRONG_CODE_BEEP)]
+        if event.kind == "bypass":
+            return [self._keypad(event.number)]
         if event.kind == "trouble":
             return [self._keypad(event.number)]
         return [self._partitions(), self._keypad(event.number)]

@@ -25,6 +25,7 @@ EventKind = Literal[
     "entry_delay",
     "bad_code",
     "trouble",
+    "bypass",
 ]
 
 INTERIOR: frozenset[str] = frozenset({"motion"})
@@ -40,6 +41,8 @@ class ZoneSpec:
     kind: ZoneKind = "door"
     partition: int = 1
     open: bool = False
+    bypassed: bool = False
+    """Left out of arming and alarms until the partition is next disarmed."""
 
 
 @dataclass
@@ -102,7 +105,8 @@ class Panel:
 
     def ready(self, partition: int) -> bool:
         """Whether the partition may be armed: disarmed, with every zone closed."""
-        return self.partitions[partition].mode == "disarmed" and not self.open_zones(partition)
+        opened = [z for z in self.open_zones(partition) if not z.bypassed]
+        return self.partitions[partition].mode == "disarmed" and not opened
 
     # -- what a person does at the keypad, or the module on a TPI command ---------------
 
@@ -132,6 +136,11 @@ class Panel:
         part.exit_delay = part.entry_delay = part.alarm = False
         part.alarm_zone = 0
         self._emit("disarmed", partition)
+        bypassed = [z for z in self.zones.values() if z.partition == partition and z.bypassed]
+        for zone in bypassed:  # a disarm ends every bypass of the partition
+            zone.bypassed = False
+        if bypassed:
+            self._emit("bypass", partition)
         return True
 
     def bad_code(self, partition: int) -> None:
@@ -148,6 +157,16 @@ class Panel:
             self._emit("zone_alarm", zone)
         self._emit("alarm", partition)
 
+    def toggle_bypass(self, number: int) -> bool:
+        """Bypass a zone, or end its bypass; False (nothing changes) unless its partition
+        is disarmed, as at a real keypad."""
+        zone = self.zones.get(number)
+        if zone is None or self.partitions[zone.partition].mode != "disarmed":
+            return False
+        zone.bypassed = not zone.bypassed
+        self._emit("bypass", zone.partition)
+        return True
+
     def set_ac_power(self, *, present: bool) -> None:
         """Lose or regain mains power: a trouble every partition's keypad shows."""
         if self.ac_power != present:
@@ -163,7 +182,7 @@ class Panel:
         zone.open = is_open
         self._emit("zone", number)
         part = self.partitions[zone.partition]
-        if not is_open or part.mode == "disarmed" or part.exit_delay or part.alarm:
+        if zone.bypassed or not is_open or part.mode == "disarmed" or part.exit_delay or part.alarm:
             return
         if part.mode in ("stay", "night") and zone.kind in INTERIOR:
             return

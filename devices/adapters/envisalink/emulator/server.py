@@ -147,6 +147,10 @@ class EnvisalinkEmulator:
         """Close a zone again."""
         self.panel.set_zone(number, is_open=False)
 
+    def bypassed(self) -> list[int]:
+        """The zones bypassed now."""
+        return sorted(z.number for z in self.panel.zones.values() if z.bypassed)
+
     def lose_ac_power(self) -> None:
         """Mains power goes: the panel reports a trouble."""
         self.panel.set_ac_power(present=False)

@@ -50,8 +50,8 @@ class HomeKitEmulator:
         self._lock = asyncio.Lock()
 
     def spec(self, name: str) -> AccessorySpec:
-        """The accessory called `name`."""
-        return next(s for s in self.specs if s.name == name)
+        """The accessory called `name` (or the bridge an accessory of that name is behind)."""
+        return next(s for s in self.specs if name in (s.name, *(b.name for b in s.bridged)))
 
     def all_faults(self) -> Sequence[Faults]:
         """The faults switch of every accessory."""

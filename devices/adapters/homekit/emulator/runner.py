@@ -20,7 +20,7 @@ from typing import Any
 from pyhap.accessory_driver import AccessoryDriver  # type: ignore[import-untyped]
 from zeroconf.asyncio import AsyncZeroconf
 
-from devices.adapters.homekit.emulator.accessories import EmulatedAccessory
+from devices.adapters.homekit.emulator.accessories import EmulatedAccessory, EmulatedBridge
 from devices.adapters.homekit.emulator.faults import FaultBoard
 from devices.adapters.homekit.emulator.server import FaultyHAPServer
 from devices.adapters.homekit.emulator.spec import AccessorySpec
@@ -40,6 +40,7 @@ class Runner:
         self.board = FaultBoard(Path(config["faults_file"]), len(self.specs), create=False)
         self.drivers: list[AccessoryDriver] = []
         self.accessories: dict[str, EmulatedAccessory] = {}
+        """Every accessory with services of its own (a bridge's are behind it), by name."""
         self.zeroconf: AsyncZeroconf | None = None
 
     async def start(self) -> None:
@@ -59,7 +60,13 @@ class Runner:
             driver.http_server = FaultyHAPServer(
                 (spec.host, spec.port), driver, functools.partial(self.board.read, slot)
             )
-            accessory = EmulatedAccessory(driver, spec)
+            accessory: EmulatedAccessory | EmulatedBridge
+            if spec.kind == "bridge":
+                accessory = EmulatedBridge(driver, spec)
+                self.accessories.update((a.spec.name, a) for a in accessory.bridged)
+            else:
+                accessory = EmulatedAccessory(driver, spec)
+                self.accessories[spec.name] = accessory
             driver.add_accessory(accessory)
             try:
                 await driver.async_start()
@@ -69,7 +76,6 @@ class Runner:
                 raise
             accessory.start_drift()
             self.drivers.append(driver)
-            self.accessories[spec.name] = accessory
 
     async def stop(self) -> None:
         """Withdraw the announcements and close every server."""
@@ -96,7 +102,8 @@ class Runner:
             return {"ok": True}
         if op == "get":
             service_iid = accessory.iid_manager.get_iid(accessory.service)
-            return {"ok": True, "values": accessory.values(), "aid": 1, "iid": service_iid}
+            values = accessory.values()
+            return {"ok": True, "values": values, "aid": accessory.aid, "iid": service_iid}
         return {"ok": False, "error": f"unknown op {op!r}"}
 
 

@@ -19,8 +19,10 @@ Kind = Literal[
     "temperature_sensor",
     "humidity_sensor",
     "lightbulb",
+    "color_lightbulb",
     "switch",
     "outlet",
+    "bridge",
 ]
 
 DEFAULT_SETUP_CODE = "031-45-154"
@@ -48,10 +50,16 @@ class AccessorySpec:
     drift_seconds: float = 0.0
     """For thermostats: every so many seconds the room moves 0.1 °C toward the target."""
     device_id: str = ""
+    bridged: list[AccessorySpec] = field(default_factory=list)
+    """For a bridge: the accessories behind it (aids 2, 3, ... in this order); their host,
+    port and set-up code are the bridge's."""
 
     def __post_init__(self) -> None:
         if not self.device_id:
             self.device_id = device_id_for(self.name, self.host)
+        self.bridged = [
+            AccessorySpec(**child) if isinstance(child, dict) else child for child in self.bridged
+        ]
 
     def as_json(self) -> dict[str, Any]:
         """The spec as JSON-ready data."""

@@ -13,9 +13,12 @@ from devices.capabilities import climate as climate_commands
 from devices.capabilities.climate import (
     ClimateDeviceClass,
     ClimateFeature,
+    SetFanMode,
+    SetHumidity,
     SetHVACMode,
     SetTemperature,
 )
+from devices.errors import UnsupportedCommandError
 
 THERMOSTAT_MODES = {0: HVACMode.OFF, 1: HVACMode.HEAT, 2: HVACMode.COOL, 3: HVACMode.AUTO}
 THERMOSTAT_TARGETS = {mode: code for code, mode in THERMOSTAT_MODES.items()}
@@ -26,9 +29,32 @@ HEATER_COOLER_ACTIONS: dict[int, Any] = {0: "off", 1: "idle", 2: "heating", 3: "
 RANGE = (C.TEMPERATURE_HEATING_THRESHOLD, C.TEMPERATURE_COOLING_THRESHOLD)
 
 
-def _humidity(view: View) -> int | None:
-    value = view.value(C.RELATIVE_HUMIDITY_CURRENT)
+FAN_MODES = {0: "on", 1: "auto"}
+"""A linked fan's TargetFanState: manual (on) or auto."""
+FAN_TARGETS = {mode: code for code, mode in FAN_MODES.items()}
+
+
+def _humidity(view: View, ctype: str = C.RELATIVE_HUMIDITY_CURRENT) -> int | None:
+    value = view.value(ctype)
     return round(value) if value is not None else None
+
+
+def _fan(view: View) -> View | None:
+    """The fan the thermostat's accessory has (a Fanv2 service, linked or beside it), if its
+    mode (TargetFanState) can be set."""
+    for service in (*view.service.linked, *view.service.accessory.services):
+        if service.type == S.FAN_V2 and service.has(C.FAN_STATE_TARGET):
+            return View(view.aid, service, view.unit)
+    return None
+
+
+def _fan_mode(view: View) -> str | None:
+    fan = _fan(view)
+    if fan is None:
+        return None
+    if not fan.value(C.ACTIVE, 1):
+        return "off"
+    return FAN_MODES.get(fan.value(C.FAN_STATE_TARGET, 1), "auto")
 
 
 class ThermostatFamily(Family):
@@ -47,10 +73,14 @@ class ThermostatFamily(Family):
         features = {ClimateFeature.TARGET_TEMPERATURE.value, ClimateFeature.HVAC_MODE.value}
         if all(view.has(c) for c in RANGE):
             features.add(ClimateFeature.TARGET_TEMPERATURE_RANGE.value)
+        if view.has(C.RELATIVE_HUMIDITY_TARGET):
+            features.add(ClimateFeature.TARGET_HUMIDITY.value)
+        if _fan(view) is not None:
+            features.add(ClimateFeature.FAN_MODE.value)
         return frozenset(features)
 
     def state(self, view: View) -> ClimateState:
-        """Mode, target, range, room temperature and humidity."""
+        """Mode, target, range, room temperature, humidity (and its target), fan mode."""
         mode = THERMOSTAT_MODES.get(view.value(C.HEATING_COOLING_TARGET, 0), HVACMode.OFF)
         valid = view.service[C.HEATING_COOLING_TARGET].valid_values
         action = THERMOSTAT_ACTIONS.get(view.value(C.HEATING_COOLING_CURRENT, 0), "idle")
@@ -63,6 +93,9 @@ class ThermostatFamily(Family):
             target_temp_low=view.temperature(C.TEMPERATURE_HEATING_THRESHOLD),
             target_temp_high=view.temperature(C.TEMPERATURE_COOLING_THRESHOLD),
             current_humidity=_humidity(view),
+            humidity=_humidity(view, C.RELATIVE_HUMIDITY_TARGET),
+            fan_mode=_fan_mode(view),
+            fan_modes=["auto", "on"] if _fan(view) is not None else None,
             min_temp=view.bound(C.TEMPERATURE_TARGET, "minValue"),
             max_temp=view.bound(C.TEMPERATURE_TARGET, "maxValue"),
             temperature_unit=view.unit,
@@ -74,6 +107,16 @@ class ThermostatFamily(Family):
             return [view.write(C.HEATING_COOLING_TARGET, 0)]
         if isinstance(params, SetHVACMode):
             return [view.write(C.HEATING_COOLING_TARGET, THERMOSTAT_TARGETS[params.hvac_mode])]
+        if isinstance(params, SetHumidity):
+            return [view.write(C.RELATIVE_HUMIDITY_TARGET, float(params.humidity))]
+        if isinstance(params, SetFanMode):
+            fan = _fan(view)
+            if fan is None:
+                raise UnsupportedCommandError("this thermostat has no fan mode.")
+            return [
+                fan.write(C.ACTIVE, 1),
+                fan.write(C.FAN_STATE_TARGET, FAN_TARGETS[params.fan_mode]),
+            ]
         assert isinstance(params, SetTemperature)
         writes: list[Write] = []
         if params.temperature is not None:

@@ -346,3 +346,37 @@ async def test_unanswered_polls_mark_the_panel_unavailable_until_it_answers() ->
         await asyncio.sleep(2.0)  # let the slow answer arrive and pass
         await house.adapter.refresh()
         assert house.registry.entity(PATIO).available
+
+
+async def test_bypassing_a_zone_asks_first_lets_the_panel_arm_and_ends_at_disarm() -> None:
+    bypass = "switch.patio_door_bypass"
+    async with running("dsc", zone_bypass=True) as house:
+        house.emulator.fault_zone(3)
+        await house.until(PATIO, "on")
+        executor = Executor(house.registry, {"envisalink": house.adapter})
+        door = House(house.registry, Policy(house.registry, PolicyConfig()), executor)
+        ann, bo = Requester("tg:7", Role.MEMBER, "Ann"), Requester("tg:8", Role.ADMIN, "Bo")
+        on = Plan([Action(entity_id=bypass, command="switch.turn_on")], ann, Path.LLM)
+        outcome = await door.carry_out(on)
+        assert outcome.pending is not None
+        assert "bypassing an alarm zone" in outcome.pending.question
+        assert house.emulator.bypassed() == []
+        approved = await door.confirm(outcome.pending.token, bo, approve=True)
+        assert [r.ok for r in approved.results] == [True]
+        assert house.emulator.bypassed() == [3]
+        assert house.fields(bypass)["state"] == "on"
+        await house.send(bypass, "switch.turn_on")  # once more: the panel only toggles
+        assert house.emulator.bypassed() == [3]
+        off = Plan([Action(entity_id=bypass, command="switch.turn_off")], ann, Path.LLM)
+        ended = await door.carry_out(off)  # protecting the zone again never asks
+        assert ended.pending is None
+        assert [r.ok for r in ended.results] == [True]
+        assert house.emulator.bypassed() == []
+        await house.send(bypass, "switch.turn_on")
+        await house.send(ALARM, "alarm_panel.arm", mode="away")  # the open door is bypassed
+        assert house.emulator.panel.partitions[1].mode == "away"
+        with pytest.raises(DeviceRefusedError, match="while the alarm is armed"):
+            await house.send(bypass, "switch.turn_off")
+        await house.send(ALARM, "alarm_panel.disarm")
+        await house.until(bypass, "off")  # a disarm ends every bypass
+        assert house.emulator.bypassed() == []

@@ -60,4 +60,17 @@ class TestHoneywellContract(_EnvisalinkContract):
 
 
 class TestDscContract(_EnvisalinkContract):
+    """With zone bypass on: a switch per zone besides the panel and its zones."""
+
     panel_type = "dsc"
+    entity_count = 7
+    command_cases: ClassVar[list[CommandCase]] = [
+        *CASES,
+        CommandCase("switch.turn_on", expect={"state": "on"}),
+        CommandCase("switch.turn_off", expect={"state": "off"}),
+        CommandCase("switch.toggle", expect={"state": "on"}),
+    ]
+
+    def adapter_config(self, emulated: Any) -> EnvisalinkConfig:
+        config = super().adapter_config(emulated)
+        return config.model_copy(update={"zone_bypass": True})

@@ -349,3 +349,27 @@ async def test_the_demo_pairs_its_accessories_itself(tmp_path: Path) -> None:
         assert len(PairingStore(tmp_path / PAIRINGS).load()) == 4
     finally:
         await emulator.stop()
+
+
+async def test_a_bridge_is_available_or_not_as_one(
+    start_emulator: Any, hosts: HostAllocator, tmp_path: Path
+) -> None:
+    host = hosts.allocate()
+    bridged = [
+        AccessorySpec("Reading Lamp", "color_lightbulb", host),
+        AccessorySpec("Kettle", "switch", host),
+    ]
+    emulator = await start_emulator([AccessorySpec("Bridge", "bridge", host, bridged=bridged)])
+    await pair_every(emulator, tmp_path)
+    async with running(emulator, tmp_path, 2) as house:
+        lamp, kettle = house.entity("light.reading_lamp"), house.entity("switch.kettle")
+        assert lamp.device_id != kettle.device_id
+        await emulator.set("Reading Lamp", On=True, Hue=120.0, Saturation=100.0)
+        await house.until("light.reading_lamp", state="on", rgb_color=[0, 255, 0])
+        await emulator.power_off()
+        await house.adapter.refresh()
+        assert not lamp.available
+        assert not kettle.available
+        await emulator.start()
+        await house.until("switch.kettle", refresh=True, state="off")
+        assert lamp.available

@@ -69,10 +69,14 @@ async def test_entities_map_the_controller_in_the_households_unit() -> None:
             "light.pool_light",
             "light.spa_light",
             "sensor.air_temperature",
+            "sensor.pool_chlorinator_output",
             "sensor.pool_orp",
             "sensor.pool_ph",
+            "sensor.pool_pump_power",
+            "sensor.pool_pump_speed",
             "sensor.pool_salt",
             "sensor.pool_temperature",
+            "sensor.spa_chlorinator_output",
             "sensor.spa_temperature",
             "switch.cleaner",
             "switch.pool",
@@ -105,6 +109,11 @@ async def test_entities_map_the_controller_in_the_households_unit() -> None:
             "unit_of_measurement": "ppm",
         }
         assert fields(registry, "switch.pool") == {"state": "on"}
+        assert fields(registry, "sensor.pool_chlorinator_output") == {
+            "state": "50",
+            "unit_of_measurement": "%",
+        }
+        assert fields(registry, "sensor.spa_chlorinator_output")["state"] == "10"
         light = fields(registry, "light.pool_light")
         assert light["state"] == "off"
         assert "Party" in light["effect_list"]
@@ -191,7 +200,7 @@ async def test_a_dropped_gateway_turns_unavailable_and_recovers() -> None:
 async def test_a_configured_host_needs_no_discovery() -> None:
     gateway = ScreenLogicEmulator(fresh_hosts().allocate(), pool_and_spa())
     async with running(gateway, discover=False) as (registry, adapter):
-        assert len(registry.entities) == 15
+        assert len(registry.entities) == 19
         assert set(adapter.devices.coordinators) == {gateway.mac}
         device = registry.devices[f"screenlogic:{gateway.mac}"]
         assert device.info.model == "EasyTouch2 8"
@@ -264,3 +273,16 @@ async def test_the_demo_pool_starts_as_the_demo_house_says() -> None:
         await adapter.stop()
         await house.stop()
         blocking.shutdown()
+
+
+async def test_the_pump_reports_its_speed_and_power_as_it_runs() -> None:
+    gateway = ScreenLogicEmulator(fresh_hosts().allocate(), pool_and_spa())
+    async with running(gateway) as (registry, adapter):
+        speed, power = "sensor.pool_pump_speed", "sensor.pool_pump_power"
+        assert fields(registry, speed) == {"state": "2500", "unit_of_measurement": "RPM"}
+        assert fields(registry, power) == {"state": "850", "unit_of_measurement": "W"}
+        assert registry.entity(power).device_class == "power"
+        await send(adapter, registry.entity("switch.pool"), "switch.turn_off")
+        await adapter.refresh()
+        assert fields(registry, speed)["state"] == "0"
+        assert fields(registry, power)["state"] == "0"

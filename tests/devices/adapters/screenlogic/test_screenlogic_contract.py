@@ -18,8 +18,9 @@ class TestScreenLogicContract(AdapterContract):
     stuck_supported = True
     # Switches: Spa, Cleaner, Spa Jets, Pool, Waterfall (Aux Extra is hidden); lights: Pool
     # Light, Spa Light; climate: Pool Heater, Spa Heater; sensors: Pool and Spa
-    # Temperature, Air Temperature, Pool pH, Pool ORP, Pool Salt.
-    entity_count = 15
+    # Temperature, Air Temperature, Pool pH, Pool ORP, Pool Salt, Pool and Spa Chlorinator
+    # Output, Pool Pump Speed and Power.
+    entity_count = 19
     command_cases = [  # noqa: RUF012 - the kit's declared shape
         CommandCase("switch.turn_on", expect={"state": "on"}),
         CommandCase("switch.turn_off", expect={"state": "off"}),
