@@ -34,14 +34,13 @@ from devices.adapters.hue.pairing import (
     store_key,
 )
 from devices.capabilities import CommandSpec, LightState, Params, State
-from devices.entities import DeviceInfo, Entity, EntitySpec
+from devices.entities import DeviceInfo, EntitySpec
 from devices.errors import DeviceAuthError, DeviceConnectionError, UnsupportedCommandError
 from devices.plugin import (
-    Adapter,
     AdapterConfig,
     AdapterContext,
+    CoordinatedAdapter,
     DeviceLink,
-    Devices,
     Discovered,
     Sink,
 )
@@ -152,7 +151,7 @@ class HueBridge(DeviceLink):
             self._sink.connection_lost(reason)
 
 
-class HueAdapter(Adapter):
+class HueAdapter(CoordinatedAdapter[HueBridge]):
     """Philips Hue bridges: their lights (and, if asked, their rooms and zones)."""
 
     manifest = MANIFEST
@@ -162,7 +161,6 @@ class HueAdapter(Adapter):
 
     def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
         super().__init__(context, config)
-        self.devices: Devices[HueBridge] = Devices(context, timeout=self.config.request_timeout)
         self._on_v1: set[str] = set()
         """Bridges (by address) already logged as driven through API v1."""
 
@@ -217,15 +215,7 @@ class HueAdapter(Adapter):
         _LOGGER.info("Paired with Hue bridge %s at %s (link button pressed)", bridge_id, host)
         return stored
 
-    async def refresh(self) -> None:
-        """Read every bridge (the coordinators keep track of who answers)."""
-        await self.devices.refresh()
-
-    # -- commands -----------------------------------------------------------------------
-
-    async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
-        """Send a light command through the entity's bridge coordinator."""
-        await self.devices.execute(entity, command, params)
+    # -- scenes -------------------------------------------------------------------------
 
     def _v2_links(self) -> list[BridgeLink]:
         """The bridges with API v2 (a v1 bridge's scenes are not offered)."""
@@ -269,7 +259,3 @@ class HueAdapter(Adapter):
                     (str(scene.metadata.name), str(group.metadata.name) if group else None)
                 )
         return sorted(names)
-
-    async def stop(self) -> None:
-        """Close every bridge connection."""
-        await self.devices.close()

@@ -41,9 +41,9 @@ from devices.errors import (
     UnsupportedCommandError,
 )
 from devices.plugin import (
-    Adapter,
     AdapterConfig,
     AdapterContext,
+    CoordinatedAdapter,
     Coordinator,
     DeviceLink,
     Devices,
@@ -178,7 +178,7 @@ class ZigbeeLink(DeviceLink):
         return True
 
 
-class MqttAdapter(Adapter):
+class MqttAdapter(CoordinatedAdapter[ZigbeeLink]):
     """Devices announced on an MQTT broker: Zigbee2MQTT's, and Home Assistant discovery's.
 
     The broker's session is a device link of its own, on a coordinator that reconnects it
@@ -195,7 +195,6 @@ class MqttAdapter(Adapter):
     def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
         super().__init__(context, config)
         self.brokers: Devices[BrokerSession] = Devices(context, timeout=self.config.request_timeout)
-        self.devices: Devices[ZigbeeLink] = Devices(context, timeout=self.config.request_timeout)
         self.link: BrokerSession | None = None
         """The broker's session (the latest made)."""
         self.listed: dict[str, ZigbeeDevice] = {}
@@ -712,15 +711,15 @@ class MqttAdapter(Adapter):
                 raise DeviceUnavailableError("is no longer announced on the MQTT broker.")
             await self._execute_discovered(found, command.verb, params)
             return
-        await self.devices.execute(entity, command, params)
+        await super().execute(entity, command, params)
 
     async def refresh(self) -> None:
         """The broker reconnected if it is not; every device asked what /get may ask."""
         await self.brokers.refresh()
-        await self.devices.refresh()
+        await super().refresh()
 
     async def stop(self) -> None:
         """Disconnect from the broker."""
         await self._background.cancel()
-        await self.devices.close()
+        await super().stop()
         await self.brokers.close()
