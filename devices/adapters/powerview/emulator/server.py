@@ -56,7 +56,7 @@ class HubServer:
         self.gateway = gateway or state.gateways[0]
         self.gateway.host = host
         self._on_request = on_request
-        self._server = HttpServer(self.app, host, ports)
+        self._server = HttpServer(self.app, host, ports, faults=faults)
         self._log = logging.getLogger(f"{__name__}[{host}]")
 
     def app(self) -> web.Application:
