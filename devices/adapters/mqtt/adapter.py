@@ -122,10 +122,7 @@ class ZigbeeLink(DeviceLink):
 
     async def connect(self) -> None:
         """The broker is reached and Zigbee2MQTT lists the device."""
-        session = self.adapter.link
-        if session is None or not session.connected:
-            problem = session.problem if session is not None else "no MQTT broker"
-            raise DeviceConnectionError(f"cannot be reached: {problem}.")
+        self.adapter.broker_reached()
         self.unique_id = self._device().ieee
 
     async def ready(self) -> None:
@@ -206,10 +203,7 @@ class AnnouncedLink(DeviceLink):
 
     async def connect(self) -> None:
         """The broker is reached and the device is announced."""
-        session = self.adapter.link
-        if session is None or not session.connected:
-            problem = session.problem if session is not None else "no MQTT broker"
-            raise DeviceConnectionError(f"cannot be reached: {problem}.")
+        self.adapter.broker_reached()
         self.entities()
         self.unique_id = self.address
 
@@ -345,6 +339,13 @@ class MqttAdapter(CoordinatedAdapter[ZigbeeLink]):
             await asyncio.sleep(backoff[min(attempt, len(backoff) - 1)])
             attempt += 1
             await self.brokers.refresh()
+
+    def broker_reached(self) -> None:
+        """DeviceConnectionError, saying why, unless the broker's session is connected."""
+        session = self.link
+        if session is None or not session.connected:
+            problem = session.problem if session is not None else "no MQTT broker"
+            raise DeviceConnectionError(f"cannot be reached: {problem}.")
 
     def broker_settings(self, host: str, port: int, *, client_id: str = "") -> BrokerSettings:
         """How to reach the broker at host:port with the configured login and TLS."""
