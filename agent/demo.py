@@ -8,7 +8,6 @@ for the person at the terminal.
 from __future__ import annotations
 
 import json
-import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -119,6 +118,8 @@ async def serving_demo(
             interfaces=[LOOPBACK],
             loaded=loaded,
             only_hosts=house.addresses,
+            # A second demo on the machine finds the default port taken: it takes another.
+            any_port_if_taken="http_port" not in settings.model_fields_set,
         )
         try:
             await service.start()
@@ -129,22 +130,10 @@ async def serving_demo(
             await service.stop()
 
 
-def _port(wanted: int) -> int:
-    """`wanted` if it is free on loopback, else 0 (any free port)."""
-    with socket.socket() as probe:
-        try:
-            probe.bind((LOOPBACK, wanted))
-        except OSError:
-            return 0
-    return wanted
-
-
 def page_settings(settings: ChannelSettings | None = None) -> ChannelSettings:
-    """The chatting demo's service: the web page on loopback (on `DOBBY_HTTP_PORT`, or any
-    free port when that is taken), and no chat channels."""
+    """The chatting demo's service: the web page on loopback, and no chat channels."""
     chosen = settings or ChannelSettings(_env_file=None, telegram_token=None, whatsapp_token=None)
-    update = {"http_host": LOOPBACK, "http_port": _port(chosen.http_port), "web": True}
-    return chosen.model_copy(update=update)
+    return chosen.model_copy(update={"http_host": LOOPBACK, "web": True})
 
 
 async def run_demo(

@@ -11,6 +11,7 @@ finish the ones in hand, then the house and its connections close.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import secrets
@@ -46,6 +47,10 @@ _LOGGER = logging.getLogger(__name__)
 
 class SettingsError(Exception):
     """A channel's settings are incomplete; the message names the missing variables."""
+
+
+class PortTakenError(SettingsError):
+    """The HTTP port the settings name is taken by another program."""
 
 
 class Channel(Protocol):
@@ -175,10 +180,14 @@ class Service:
         loaded: LoadedAdapters | None = None,
         only_hosts: Collection[str] | None = None,
         serve_http: bool = True,
+        any_port_if_taken: bool = False,
     ) -> None:
         self.config, self.state_dir = config, state_dir
         self.serve_http = serve_http
         """Listen on `DOBBY_HTTP_HOST`; off for `dobby mcp`, which talks over stdio."""
+        self.any_port_if_taken = any_port_if_taken
+        """Listen on any free port when `DOBBY_HTTP_PORT` is taken (the demo, on the
+        default port: a second demo on one machine); else a taken port is `PortTakenError`."""
         self.settings = settings if settings is not None else ChannelSettings()
         self._options: dict[str, Any] = {
             "interfaces": interfaces,
@@ -233,8 +242,7 @@ class Service:
         await self._runner.setup()
         self._serving = True
         if self.serve_http:
-            site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
-            await site.start()
+            await self._listen(self._runner)
         if self.mcp is not None:
             await self.mcp.start()
         # adapters, discovery, pollers and the scheduled routines; the heap is frozen below
@@ -372,6 +380,22 @@ class Service:
         if self._windows is not None:
             self._windows.close()
         self._unhide()
+
+    async def _listen(self, runner: web.AppRunner) -> None:
+        """Serve HTTP on `DOBBY_HTTP_HOST:DOBBY_HTTP_PORT` (see `any_port_if_taken`)."""
+        host, port = self.settings.http_host, self.settings.http_port
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            if not self.any_port_if_taken:
+                raise PortTakenError(
+                    f"port {port} on {host} is taken by another program: stop it, or set"
+                    " DOBBY_HTTP_PORT to a free port."
+                ) from None
+            await web.TCPSite(runner, host, 0).start()
+            _LOGGER.info("Port %s on %s is taken; listening on %s instead", port, host, self.port)
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Start, run until SIGTERM or SIGINT (or `stop` is set), then stop gracefully."""

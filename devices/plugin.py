@@ -19,9 +19,9 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, ClassVar, Literal, ParamSpec, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Literal, ParamSpec, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from devices.blocking import BlockingRunner
 from devices.capabilities import CommandSpec, Domain, Params, State
@@ -46,6 +46,7 @@ __all__ = [
     "Adapter",
     "AdapterConfig",
     "AdapterContext",
+    "CoordinatedAdapter",
     "Coordinator",
     "DeviceLink",
     "Devices",
@@ -60,6 +61,7 @@ _LOGGER = logging.getLogger(__name__)
 _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
+_Link = TypeVar("_Link", bound=DeviceLink)
 
 
 class AdapterConfig(BaseModel):
@@ -70,6 +72,8 @@ class AdapterConfig(BaseModel):
     enabled: bool = True
     hosts: list[str] = []
     """Addresses to connect to directly, for networks where discovery does not reach."""
+    request_timeout: float = Field(default=5.0, gt=0)
+    """Seconds one request to a device may take (an adapter may change the default)."""
 
 
 class BroadcastProbe(BaseModel):
@@ -308,6 +312,47 @@ class Adapter(ABC):
 
     async def stop(self) -> None:  # noqa: B027 - optional hook
         """Close connections, unsubscribe, stop threads."""
+
+
+class CoordinatedAdapter(Adapter, Generic[_Link]):
+    """An adapter whose devices each have a coordinator (see devices/README.md).
+
+    It keeps them in `self.devices`, a `Devices[YourLink]` bounded by the config's
+    `request_timeout`, and hands every command, poll and stop to it. A subclass writes
+    `new_link(address)`, or its own `start` and `discovered` where finding devices takes
+    more; a subclass that overrides `execute`, `refresh` or `stop` calls this one's too.
+    """
+
+    def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
+        super().__init__(context, config)
+        self.devices: Devices[_Link] = Devices(context, timeout=config.request_timeout)
+
+    def new_link(self, address: str) -> _Link:
+        """A link to the device at `address`, not connected yet (`connect` does that)."""
+        raise NotImplementedError(f"{type(self).__name__} makes no link for {address}")
+
+    async def start(self) -> None:
+        """Set up the device at each of the config's `hosts` (one that does not answer is
+        tried again at each poll)."""
+        for host in self.config.hosts:
+            await self.devices.set_up(host, self.new_link)
+
+    async def discovered(self, found: Discovered) -> None:
+        """Set up the device that answered, at `host:port` (`host` if it gave no port)."""
+        where = f"{found.host}:{found.port}" if found.port else found.host
+        await self.devices.set_up(where, self.new_link)
+
+    async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
+        """Carry out the command through the coordinator of the entity's device."""
+        await self.devices.execute(entity, command, params)
+
+    async def refresh(self) -> None:
+        """Poll every device, and try again those that could not be set up yet."""
+        await self.devices.refresh()
+
+    async def stop(self) -> None:
+        """Stop set-ups and reconnects, and close every device's link."""
+        await self.devices.close()
 
 
 class Emulation(Protocol):

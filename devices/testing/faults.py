@@ -10,7 +10,7 @@ misbehaves, until `clear()`:
     faults.garbage = True   # bytes that are no valid reply
     faults.error = True     # the protocol's own error (HTTP 500, a SOAP fault, an error frame)
     faults.clear()          # behave again
-    faults.requests         # requests served so far (counted by `delay()`)
+    faults.requests         # requests sent to it so far (see `requests`)
     faults.stuck = True     # acknowledge commands but change nothing (where supported)
 
 Every emulator checks them in this order for each request: it waits out `latency`, then
@@ -23,7 +23,7 @@ same order (`await faults.delay()` first).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -45,15 +45,29 @@ class Faults:
     controller that lost its bus). Emulators that support it say so; see the contract kit."""
     requests: int = 0
     """Requests this device has been sent so far, counted by `delay()`: how a test tells
-    whether a command was tried, and how often."""
+    whether a command was tried, and how often. A server that counts connections as it
+    accepts them (`accepted()`, the kit's HTTP server given the faults) counts a
+    connection's first request then, so that a client that gave up before its request was
+    read (a short try of a silent device, on a busy machine) was still heard."""
+    _counted: set[int] = field(default_factory=set, repr=False, compare=False)
+    """Connections (by id) whose first request was counted as they were accepted."""
 
     def clear(self) -> None:
         """Behave again."""
         self.latency = 0.0
         self.error = self.garbage = self.drop = self.silent = self.stuck = False
 
-    async def delay(self) -> None:
-        """Count the request and wait out the latency (the first thing for every request)."""
+    def accepted(self, connection: object) -> None:
+        """A connection was accepted: its first request is counted now, not once read."""
         self.requests += 1
+        self._counted.add(id(connection))
+
+    async def delay(self, connection: object = None) -> None:
+        """Count the request (unless counted as its `connection` was accepted) and wait out
+        the latency (the first thing for every request)."""
+        if id(connection) in self._counted:
+            self._counted.discard(id(connection))
+        else:
+            self.requests += 1
         if self.latency > 0:
             await asyncio.sleep(self.latency)

@@ -15,6 +15,7 @@ answer, an HTTP 500 by default).
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from collections.abc import Callable, Sequence
 
@@ -49,7 +50,7 @@ def fault_middleware(
 
     @web.middleware
     async def misbehave(request: web.Request, handler: Handler) -> web.StreamResponse:
-        await faults.delay()
+        await faults.delay(request.protocol)
         if faults.silent:
             await _hold(request)
             raise web.HTTPServiceUnavailable  # nobody is left to read it
@@ -70,7 +71,10 @@ class HttpServer:
     """Serves one aiohttp application on host and the first port of `ports` it may bind.
 
     `app` is an application, or a function making one (for a server started again after
-    `stop`, since an application serves once). A taken port is `PortTakenError`.
+    `stop`, since an application serves once). A taken port is `PortTakenError`. Given the
+    device's `faults`, it counts each connection's first request as it accepts the
+    connection (`Faults.accepted`), so that a request is counted even when its client gave
+    up before it was read; `fault_middleware` counts the ones after it.
     """
 
     def __init__(
@@ -81,6 +85,7 @@ class HttpServer:
         *,
         ssl_context: ssl.SSLContext | None = None,
         shutdown_timeout: float = 0.5,
+        faults: Faults | None = None,
     ) -> None:
         self.host = host
         self.ports = tuple(ports)
@@ -90,6 +95,8 @@ class HttpServer:
         self._ssl_context = ssl_context
         self._shutdown_timeout = shutdown_timeout
         self._runner: web.AppRunner | None = None
+        self._faults = faults
+        self._listener: asyncio.Server | None = None
 
     @property
     def running(self) -> bool:
@@ -107,7 +114,10 @@ class HttpServer:
         )
         try:
             await runner.setup()
-            await web.SockSite(runner, sock, ssl_context=self._ssl_context).start()
+            if self._faults is None:
+                await web.SockSite(runner, sock, ssl_context=self._ssl_context).start()
+            else:
+                self._listener = await self._counting(runner, sock, self._faults)
         except BaseException:
             sock.close()
             await runner.cleanup()
@@ -115,8 +125,28 @@ class HttpServer:
         self._runner = runner
         self.ports = (self.port,)  # a device started again comes back on its port
 
+    async def _counting(
+        self, runner: web.AppRunner, sock: socket.socket, faults: Faults
+    ) -> asyncio.Server:
+        """Serve `runner`'s application on `sock`, counting connections as accepted."""
+        server = runner.server
+        assert server is not None
+
+        def accept() -> asyncio.BaseProtocol:
+            connection = server()
+            faults.accepted(connection)
+            return connection
+
+        loop = asyncio.get_running_loop()
+        return await loop.create_server(accept, sock=sock, ssl=self._ssl_context)
+
     async def stop(self) -> None:
         """Stop listening and close open connections. Idempotent."""
         runner, self._runner = self._runner, None
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
         if runner is not None:
             await runner.cleanup()
+        if listener is not None:
+            await listener.wait_closed()

@@ -32,14 +32,11 @@ from devices.capabilities import (
     switch,
 )
 from devices.capabilities.security import AlarmPanelFeature, Arm
-from devices.entities import DeviceInfo, Entity, EntitySpec
+from devices.entities import DeviceInfo, EntitySpec
 from devices.errors import DeviceError, DeviceRefusedError, UnsupportedCommandError
 from devices.plugin import (
-    Adapter,
-    AdapterConfig,
-    AdapterContext,
+    CoordinatedAdapter,
     DeviceLink,
-    Devices,
     Discovered,
     Sink,
 )
@@ -312,17 +309,13 @@ def entity_specs(config: EnvisalinkConfig, states: Mapping[str, State]) -> list[
     return specs
 
 
-class EnvisalinkAdapter(Adapter):
+class EnvisalinkAdapter(CoordinatedAdapter[PanelLink]):
     """One Envisalink module: its partitions and zones."""
 
     manifest = MANIFEST
     poll_interval = 30.0
 
     config: EnvisalinkConfig
-
-    def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
-        super().__init__(context, config)
-        self.devices: Devices[PanelLink] = Devices(context, timeout=self.config.request_timeout)
 
     async def start(self) -> None:
         """Connect to the configured module."""
@@ -362,15 +355,3 @@ class EnvisalinkAdapter(Adapter):
         """The module's link, once it has been set up."""
         coordinator = self.devices.coordinators.get(self.config.panel_id)
         return coordinator.link if coordinator is not None else None
-
-    async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
-        """Arm, disarm or panic through the panel's coordinator."""
-        await self.devices.execute(entity, command, params)
-
-    async def refresh(self) -> None:
-        """Poll the module (reconnecting first if it is gone)."""
-        await self.devices.refresh()
-
-    async def stop(self) -> None:
-        """Stop reconnecting and hang up."""
-        await self.devices.close()

@@ -21,15 +21,14 @@ from devices.adapters.homekit.store import PairingStore, pairings_path
 from devices.background import Background
 from devices.capabilities import CommandSpec, Params, State
 from devices.coordinator import never_sent
-from devices.entities import DeviceInfo, Entity, EntitySpec
+from devices.entities import DeviceInfo, EntitySpec
 from devices.errors import DeviceAuthError, DeviceConnectionError, UnsupportedCommandError
 from devices.lazy import lazy_module
 from devices.plugin import (
-    Adapter,
     AdapterConfig,
     AdapterContext,
+    CoordinatedAdapter,
     DeviceLink,
-    Devices,
     Discovered,
     Sink,
 )
@@ -265,7 +264,7 @@ class AccessoryLink(DeviceLink):
             await accessory.close()
 
 
-class HomeKitAdapter(Adapter):
+class HomeKitAdapter(CoordinatedAdapter[AccessoryLink]):
     """Paired HomeKit accessories: climate, locks, alarms, covers, sensors, lights, switches."""
 
     manifest = MANIFEST
@@ -277,7 +276,6 @@ class HomeKitAdapter(Adapter):
         super().__init__(context, config)
         state_dir = context.state_dir
         self.store = PairingStore(pairings_path(state_dir) if state_dir is not None else None)
-        self.devices: Devices[AccessoryLink] = Devices(context, timeout=self.config.request_timeout)
         self._controller: IpController | None = None
         self._pairing = Background()
         """Pairings under way, by device id."""
@@ -301,6 +299,9 @@ class HomeKitAdapter(Adapter):
             self._controller = session.new_controller()
         return self._controller
 
+    async def start(self) -> None:
+        """Nothing to do: accessories are found by mDNS, with the id their pairing needs."""
+
     async def discovered(self, found: Discovered) -> None:
         """An accessory answered mDNS: set it up (once per address at a time)."""
         if not found.properties.get("id"):
@@ -308,17 +309,9 @@ class HomeKitAdapter(Adapter):
         where = f"{found.host}:{found.port}" if found.port else found.host
         await self.devices.set_up(where, lambda at: AccessoryLink(at, self, found))
 
-    async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
-        """Carry out a command through the accessory's coordinator."""
-        await self.devices.execute(entity, command, params)
-
-    async def refresh(self) -> None:
-        """Read every accessory, and try again those that could not be set up yet."""
-        await self.devices.refresh()
-
     async def stop(self) -> None:
-        """Close every session."""
-        await self.devices.close()
+        """Close every session, and stop the pairings under way."""
+        await super().stop()
         await self._pairing.cancel()
 
 

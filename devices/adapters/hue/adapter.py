@@ -36,14 +36,13 @@ from devices.adapters.hue.pairing import (
     store_key,
 )
 from devices.capabilities import CommandSpec, Params, State
-from devices.entities import DeviceInfo, Entity, EntitySpec
+from devices.entities import DeviceInfo, EntitySpec
 from devices.errors import DeviceAuthError, DeviceConnectionError, UnsupportedCommandError
 from devices.plugin import (
-    Adapter,
     AdapterConfig,
     AdapterContext,
+    CoordinatedAdapter,
     DeviceLink,
-    Devices,
     Discovered,
     Sink,
 )
@@ -154,7 +153,7 @@ class HueBridge(DeviceLink):
             self._sink.connection_lost(reason)
 
 
-class HueAdapter(Adapter):
+class HueAdapter(CoordinatedAdapter[HueBridge]):
     """Philips Hue bridges: their lights (and, if asked, their rooms and zones)."""
 
     manifest = MANIFEST
@@ -164,7 +163,6 @@ class HueAdapter(Adapter):
 
     def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
         super().__init__(context, config)
-        self.devices: Devices[HueBridge] = Devices(context, timeout=self.config.request_timeout)
         self._on_v1: set[str] = set()
         """Bridges (by address) already logged as driven through API v1."""
 
@@ -219,15 +217,7 @@ class HueAdapter(Adapter):
         _LOGGER.info("Paired with Hue bridge %s at %s (link button pressed)", bridge_id, host)
         return stored
 
-    async def refresh(self) -> None:
-        """Read every bridge (the coordinators keep track of who answers)."""
-        await self.devices.refresh()
-
-    # -- commands -----------------------------------------------------------------------
-
-    async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
-        """Send a light command through the entity's bridge coordinator."""
-        await self.devices.execute(entity, command, params)
+    # -- scenes -------------------------------------------------------------------------
 
     def _v2_links(self) -> list[BridgeLink]:
         """The bridges with API v2 (whose scenes `activate_scene` finds by name; a v1
@@ -272,7 +262,3 @@ class HueAdapter(Adapter):
                     (str(scene.metadata.name), str(group.metadata.name) if group else None)
                 )
         return sorted(names)
-
-    async def stop(self) -> None:
-        """Close every bridge connection."""
-        await self.devices.close()

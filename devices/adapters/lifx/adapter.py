@@ -38,14 +38,13 @@ from devices.adapters.lifx.manifest import MANIFEST, LifxConfig
 from devices.background import Background
 from devices.capabilities import CommandSpec, Domain, Params, State, SwitchState, light, switch
 from devices.capabilities.light import LightFeature, LightState, LightTurnOff, LightTurnOn
-from devices.entities import DeviceInfo, Entity, EntitySpec
+from devices.entities import DeviceInfo, EntitySpec
 from devices.errors import UnsupportedCommandError
 from devices.plugin import (
-    Adapter,
     AdapterConfig,
     AdapterContext,
+    CoordinatedAdapter,
     DeviceLink,
-    Devices,
     Sink,
 )
 from devices.ssdp import ipv4_interfaces
@@ -390,7 +389,7 @@ class BulbLink(DeviceLink):
             self.bulb.close()
 
 
-class LifxAdapter(Adapter):
+class LifxAdapter(CoordinatedAdapter[BulbLink]):
     """LIFX bulbs on the LAN, one light entity each."""
 
     manifest = MANIFEST
@@ -400,7 +399,6 @@ class LifxAdapter(Adapter):
 
     def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
         super().__init__(context, config)
-        self.devices: Devices[BulbLink] = Devices(context, timeout=self.config.request_timeout)
         self._discoveries: list[_Discovery] = []
         self._setting_up = Background()
         self._heard: set[str] = set()
@@ -447,18 +445,10 @@ class LifxAdapter(Adapter):
         make = lambda _: BulbLink(mac_addr, host, port, self.config)  # noqa: E731
         self._setting_up.spawn(self.devices.set_up(address, make))
 
-    async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
-        """Carry out the command through the bulb's coordinator."""
-        await self.devices.execute(entity, command, params)
-
-    async def refresh(self) -> None:
-        """Poll every bulb (the coordinators keep track of who answers)."""
-        await self.devices.refresh()
-
     async def stop(self) -> None:
         """Stop searching and close every bulb's socket."""
         for discovery in self._discoveries:
             discovery.cleanup()
         self._discoveries.clear()
         await self._setting_up.cancel()
-        await self.devices.close()
+        await super().stop()

@@ -10,6 +10,10 @@ Zigbee2MQTT logs (`bridge/logging`: "Publish 'set' ... failed") refuses it.
 A device is available while the broker is reached, the bridge is online, the device is
 not reported offline and its last state was valid JSON; the broker going away marks every
 device unavailable, and they come back when it does, without a restart.
+
+Devices announced by Home Assistant discovery (Tasmota, ESPHome) go the same way: one link
+and coordinator per announced device (its `identifiers`), available while the broker is
+reached and its availability topic does not say it is offline.
 """
 
 from __future__ import annotations
@@ -41,9 +45,9 @@ from devices.errors import (
     UnsupportedCommandError,
 )
 from devices.plugin import (
-    Adapter,
     AdapterConfig,
     AdapterContext,
+    CoordinatedAdapter,
     Coordinator,
     DeviceLink,
     Devices,
@@ -60,6 +64,8 @@ FAILED = re.compile(
 UNREACHED = ("Timeout", "Delivery failed", "No network route", "MAC no ack")
 """Words of such a failure that mean the device did not answer (not that it said no)."""
 _LOGGER = logging.getLogger(__name__)
+NONSENSE = "answered with something that makes no sense."
+"""Why a discovered device that said something unreadable is unavailable."""
 
 
 @dataclass
@@ -118,10 +124,7 @@ class ZigbeeLink(DeviceLink):
 
     async def connect(self) -> None:
         """The broker is reached and Zigbee2MQTT lists the device."""
-        session = self.adapter.link
-        if session is None or not session.connected:
-            problem = session.problem if session is not None else "no MQTT broker"
-            raise DeviceConnectionError(f"cannot be reached: {problem}.")
+        self.adapter.broker_reached()
         self.unique_id = self._device().ieee
 
     async def ready(self) -> None:
@@ -178,7 +181,91 @@ class ZigbeeLink(DeviceLink):
         return True
 
 
-class MqttAdapter(Adapter):
+class AnnouncedLink(DeviceLink):
+    """One device announced by Home Assistant discovery, through the broker's session.
+
+    Its address and unique id are `ha:` and the device's first identifier; its entities are
+    the discovery configs that name that device. A command publishes to the entity's
+    command topics and waits for its state topics to answer; a read is what they last said.
+    """
+
+    def __init__(self, address: str, adapter: MqttAdapter) -> None:
+        super().__init__(address)
+        self.adapter = adapter
+        self.fresh = False
+        """The device answered the last command: the read-back may read what it said."""
+
+    def entities(self) -> list[discovery.DiscoveredEntity]:
+        """The device's announced entities (DeviceUnavailableError when none is left)."""
+        device_id = self.address.removeprefix("ha:")
+        same = [e for e in self.adapter.announced.values() if e.device_id == device_id]
+        if not same:
+            raise DeviceUnavailableError("is no longer announced on the MQTT broker.")
+        return same
+
+    async def connect(self) -> None:
+        """The broker is reached and the device is announced."""
+        self.adapter.broker_reached()
+        self.entities()
+        self.unique_id = self.address
+
+    def describe(self) -> Sequence[tuple[DeviceInfo, Sequence[EntitySpec]]]:
+        """The device, from what every one of its configs tells of it, and its entities."""
+        same = self.entities()
+        device: dict[str, Any] = {}
+        for entity in same:  # one entity's config may tell more of the device than another's
+            device.update({k: v for k, v in entity.device.items() if v})
+        session = self.adapter.link
+        info = DeviceInfo(
+            unique_id=self.address,
+            name=str(device.get("name") or same[0].name),
+            host=session.settings.host if session is not None else None,
+            manufacturer=str(device.get("manufacturer") or "") or None,
+            model=str(device.get("model") or "") or None,
+            sw_version=str(device.get("sw_version") or "") or None,
+            suggested_area=str(device.get("suggested_area") or "") or None,
+        )
+        specs = [
+            EntitySpec(
+                unique_id=f"ha:{e.unique_id}",
+                domain=e.domain,
+                name=e.name,
+                features=e.features,
+                device_class=str(e.config.get("device_class") or "") or None,
+                state=e.state,
+            )
+            for e in same
+        ]
+        return [(info, specs)]
+
+    async def read(self) -> Mapping[str, State]:
+        """What the device's state topics last said (it reports every change); a device
+        the bus says is unavailable cannot be read, unless it just answered a command."""
+        reason = self.adapter.why_announced_unavailable(self.address)
+        if reason is not None and not self.fresh:
+            raise DeviceConnectionError(f"cannot be read: {reason}.")
+        self.fresh = False
+        return {f"ha:{e.unique_id}": e.state for e in self.entities() if e.state is not None}
+
+    async def command(self, unique_id: str, command: CommandSpec, params: Params) -> None:
+        """Publish to the entity's command topics; done when its state topics answer."""
+        found = next((e for e in self.entities() if f"ha:{e.unique_id}" == unique_id), None)
+        if found is None:
+            raise DeviceUnavailableError("is no longer announced on the MQTT broker.")
+        self.fresh = False
+        await self.adapter.execute_announced(found, command.verb, params)
+        self.adapter.offline.discard(self.address)  # it answered: online, whatever was said
+        self.fresh = True
+
+    async def subscribe(self, sink: Sink) -> bool:
+        """The device pushes every change; one said offline already is unavailable."""
+        reason = self.adapter.why_announced_unavailable(self.address)
+        if reason is not None:
+            sink.unavailable(reason)
+        return True
+
+
+class MqttAdapter(CoordinatedAdapter[ZigbeeLink]):
     """Devices announced on an MQTT broker: Zigbee2MQTT's, and Home Assistant discovery's.
 
     The broker's session is a device link of its own, on a coordinator that reconnects it
@@ -195,7 +282,12 @@ class MqttAdapter(Adapter):
     def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
         super().__init__(context, config)
         self.brokers: Devices[BrokerSession] = Devices(context, timeout=self.config.request_timeout)
-        self.devices: Devices[ZigbeeLink] = Devices(context, timeout=self.config.request_timeout)
+        self.announced_devices: Devices[AnnouncedLink] = Devices(
+            context, timeout=self.config.request_timeout
+        )
+        """The devices announced by Home Assistant discovery, by `ha:` and identifier."""
+        self.offline: set[str] = set()
+        """Announced devices (`ha:` ids) whose availability topic last said offline."""
         self.link: BrokerSession | None = None
         """The broker's session (the latest made)."""
         self.listed: dict[str, ZigbeeDevice] = {}
@@ -214,8 +306,8 @@ class MqttAdapter(Adapter):
         """Home Assistant discovery's entities, by discovery key."""
         self._routes: dict[str, list[tuple[discovery.DiscoveredEntity, str]]] = {}
         self._nonsense_from: set[str] = set()
-        """Discovered devices (by device id) unavailable since they said something that
-        makes no sense, until they say something that does."""
+        """Discovered devices (by address, ha:<device id>) unavailable since they said
+        something that makes no sense, until they say something that does."""
 
     # -- the broker -----------------------------------------------------------------------
 
@@ -254,6 +346,13 @@ class MqttAdapter(Adapter):
             await asyncio.sleep(backoff[min(attempt, len(backoff) - 1)])
             attempt += 1
             await self.brokers.refresh()
+
+    def broker_reached(self) -> None:
+        """DeviceConnectionError, saying why, unless the broker's session is connected."""
+        session = self.link
+        if session is None or not session.connected:
+            problem = session.problem if session is not None else "no MQTT broker"
+            raise DeviceConnectionError(f"cannot be reached: {problem}.")
 
     def broker_settings(self, host: str, port: int, *, client_id: str = "") -> BrokerSettings:
         """How to reach the broker at host:port with the configured login and TLS."""
@@ -298,9 +397,8 @@ class MqttAdapter(Adapter):
         else:
             for device in self.listed.values():
                 self._fail(device, DeviceConnectionError(f"cannot be reached: {reason}."))
-        for entity in self.announced.values():
-            self.context.set_available(f"ha:{entity.device_id}", available=connected, reason=reason)
         self._publish_availability()
+        self._publish_announced_availability()
 
     # -- messages -------------------------------------------------------------------------
 
@@ -504,31 +602,40 @@ class MqttAdapter(Adapter):
         self._add_discovered(found)
 
     def _add_discovered(self, found: discovery.DiscoveredEntity) -> None:
-        same = [e for e in self.announced.values() if e.device_id == found.device_id]
-        device: dict[str, Any] = {}
-        for entity in same:  # one entity's config may tell more of the device than another's
-            device.update({k: v for k, v in entity.device.items() if v})
-        info = DeviceInfo(
-            unique_id=f"ha:{found.device_id}",
-            name=str(device.get("name") or same[0].name),
-            host=self.link.settings.host if self.link is not None else None,
-            manufacturer=str(device.get("manufacturer") or "") or None,
-            model=str(device.get("model") or "") or None,
-            sw_version=str(device.get("sw_version") or "") or None,
-            suggested_area=str(device.get("suggested_area") or "") or None,
-        )
-        specs = [
-            EntitySpec(
-                unique_id=f"ha:{e.unique_id}",
-                domain=e.domain,
-                name=e.name,
-                features=e.features,
-                device_class=str(e.config.get("device_class") or "") or None,
-                state=e.state,
-            )
-            for e in same
-        ]
-        self.context.add_device(info, specs)
+        """An entity announced: its device set up on a coordinator, or published again
+        with the entity if it is set up already."""
+        address = f"ha:{found.device_id}"
+        coordinator = self.announced_devices.coordinators.get(address)
+        if coordinator is not None:
+            coordinator.publish()
+        else:
+            self._background.spawn(self.announced_devices.set_up(address, self._announced_link))
+
+    def _announced_link(self, address: str) -> AnnouncedLink:
+        return AnnouncedLink(address, self)
+
+    def why_announced_unavailable(self, address: str) -> str | None:
+        """Why an announced device cannot be used now, as far as the bus tells; or None."""
+        if self.link is None or not self.link.connected:
+            return self.link.problem if self.link is not None else "no MQTT broker"
+        if address in self.offline:
+            return "it reports itself offline"
+        if address in self._nonsense_from:
+            return NONSENSE
+        return None
+
+    def _publish_announced_availability(self, only: str | None = None) -> None:
+        """What the bus says of announced devices' availability, to their coordinators."""
+        coordinators = self.announced_devices.coordinators
+        for address in [only] if only is not None else list(coordinators):
+            coordinator = coordinators.get(address)
+            if coordinator is None:
+                continue  # being set up: its link says so as it subscribes
+            reason = self.why_announced_unavailable(address)
+            if reason is None:
+                coordinator.answered()
+            else:
+                coordinator.unavailable(reason)
 
     def _discovered_value(
         self, entity: discovery.DiscoveredEntity, role: str, payload: bytes, retained: bool
@@ -536,7 +643,7 @@ class MqttAdapter(Adapter):
         """A message on one of a discovered entity's topics. Only a fresh one (not retained:
         the broker's copy of an old report) answers a command."""
         if role == "availability":
-            self._discovered_availability(entity, payload)
+            self._announced_availability(entity, payload)
             return
         if role == "attributes":
             self._discovered_attributes(entity, payload)
@@ -549,33 +656,38 @@ class MqttAdapter(Adapter):
                 self.log.warning("%s: no value in %r", entity.key, payload[:60])
                 return
             entity.values[role] = value
-        if entity.device_id in self._nonsense_from:
-            self._nonsense_from.discard(entity.device_id)
-            self.context.set_available(f"ha:{entity.device_id}", available=True)
+        address = f"ha:{entity.device_id}"
+        if address in self._nonsense_from:  # it makes sense again
+            self._nonsense_from.discard(address)
+            self._publish_announced_availability(address)
         state = discovery.state_of(entity)
         if state is None:
             return
         entity.state = state
         if self.announced.get(entity.key) is entity:
-            self.context.push_state(f"ha:{entity.unique_id}", state)
+            self._push_announced(entity, state)
         waiting = self._discovery_waiters.get(entity.key, [])
         for waiter, roles in waiting:
             if role in roles and not retained and not waiter.done():
                 waiter.set_result(None)
         waiting[:] = [(w, r) for w, r in waiting if not w.done()]
 
-    def _discovered_availability(self, entity: discovery.DiscoveredEntity, payload: bytes) -> None:
-        config = entity.config
-        online = payload.decode(errors="replace").strip()
-        up = online == str(config.get("payload_available", "online"))
-        down = online == str(config.get("payload_not_available", "offline"))
-        if up or down:
-            self.context.set_available(f"ha:{entity.device_id}", available=up)
-        if down:  # a command waiting for an answer from it gets none
+    def _announced_availability(self, entity: discovery.DiscoveredEntity, payload: bytes) -> None:
+        """The device's availability topic said online or offline (or something else); a
+        command waiting for an answer from a device that went offline gets none."""
+        said = payload.decode(errors="replace").strip()
+        address = f"ha:{entity.device_id}"
+        if said == str(entity.config.get("payload_available", "online")):
+            self.offline.discard(address)
+        elif said == str(entity.config.get("payload_not_available", "offline")):
+            self.offline.add(address)
             gone = DeviceConnectionError("went offline.")
             for same in self.announced.values():
                 if same.device_id == entity.device_id:
                     self._fail_waiters(same.key, gone)
+        else:
+            return
+        self._publish_announced_availability(address)
 
     def _nonsense(
         self, entity: discovery.DiscoveredEntity, role: str, payload: bytes, *, answer: bool
@@ -588,17 +700,28 @@ class MqttAdapter(Adapter):
             payload[:60],
             role,
         )
-        said = "answered with something that makes no sense."
-        self._nonsense_from.add(entity.device_id)
-        self.context.set_available(f"ha:{entity.device_id}", available=False, reason=said)
+        address = f"ha:{entity.device_id}"
+        self._nonsense_from.add(address)
+        self._publish_announced_availability(address)
         if answer:
-            self._fail_waiters(entity.key, DeviceResponseError(said), role)
+            self._fail_waiters(entity.key, DeviceResponseError(NONSENSE), role)
 
     def _fail_waiters(self, key: str, error: DeviceError, role: str | None = None) -> None:
         """Commands of one entity waiting for an answer (on `role`'s topic, or any) fail."""
         for waiter, roles in self._discovery_waiters.get(key, []):
             if (role is None or role in roles) and not waiter.done():
                 waiter.set_exception(error)
+
+    def _push_announced(self, entity: discovery.DiscoveredEntity, state: State) -> None:
+        """A new state of an announced entity, to its device's coordinator."""
+        address = f"ha:{entity.device_id}"
+        coordinator = self.announced_devices.coordinators.get(address)
+        if coordinator is None:
+            return  # being set up: its description carries the state
+        if address in self.offline:  # a retained state of a device said offline: no answer
+            self.context.push_state(f"ha:{entity.unique_id}", state)
+        else:
+            coordinator.pushed(f"ha:{entity.unique_id}", state)
 
     def _discovered_attributes(self, entity: discovery.DiscoveredEntity, payload: bytes) -> None:
         """A `json_attributes_topic` message: a JSON object (or one inside it, by template)."""
@@ -613,9 +736,11 @@ class MqttAdapter(Adapter):
             return
         entity.attributes = dict(said)
 
-    async def _execute_discovered(
+    async def execute_announced(
         self, entity: discovery.DiscoveredEntity, verb: str, params: Params
     ) -> None:
+        """Publish a command on an announced entity's command topics and wait for the topics
+        that answer it (none: optimistic, done once published)."""
         link = self.link
         if link is None:
             raise DeviceConnectionError("cannot be reached: no MQTT broker is configured.")
@@ -748,24 +873,21 @@ class MqttAdapter(Adapter):
                 waiter.exception()  # retrieved: the error was raised above if there was one
 
     async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
-        """A Zigbee device's command through its coordinator; a discovered entity's on its
-        command topic."""
+        """A command through the coordinator of the entity's device (a Zigbee device's, or
+        one announced by Home Assistant discovery)."""
         if entity.adapter_unique_id.startswith("ha:"):
-            uid = entity.adapter_unique_id.removeprefix("ha:")
-            found = next((e for e in self.announced.values() if e.unique_id == uid), None)
-            if found is None:
-                raise DeviceUnavailableError("is no longer announced on the MQTT broker.")
-            await self._execute_discovered(found, command.verb, params)
+            await self.announced_devices.execute(entity, command, params)
             return
-        await self.devices.execute(entity, command, params)
+        await super().execute(entity, command, params)
 
     async def refresh(self) -> None:
-        """The broker reconnected if it is not; every device asked what /get may ask."""
+        """The broker reconnected if it is not; every device asked what /get may ask, and
+        every announced device read."""
         await self.brokers.refresh()
-        await self.devices.refresh()
+        await asyncio.gather(super().refresh(), self.announced_devices.refresh())
 
     async def stop(self) -> None:
         """Disconnect from the broker."""
         await self._background.cancel()
-        await self.devices.close()
+        await asyncio.gather(super().stop(), self.announced_devices.close())
         await self.brokers.close()

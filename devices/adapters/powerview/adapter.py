@@ -41,14 +41,13 @@ from devices.capabilities import (
     scene,
 )
 from devices.capabilities.cover import SetPosition, SetTilt, SetTopPosition
-from devices.entities import DeviceInfo, Entity, EntitySpec
+from devices.entities import DeviceInfo, EntitySpec
 from devices.errors import DeviceError, UnsupportedCommandError
 from devices.plugin import (
-    Adapter,
     AdapterConfig,
     AdapterContext,
+    CoordinatedAdapter,
     DeviceLink,
-    Devices,
     Discovered,
     Sink,
 )
@@ -337,7 +336,7 @@ class HubShades(DeviceLink):
             self._sink.pushed(unique_id, state)
 
 
-class PowerViewAdapter(Adapter):
+class PowerViewAdapter(CoordinatedAdapter[HubShades]):
     """Hunter Douglas PowerView hubs of generation 2 and 3, one cover per shade."""
 
     manifest = MANIFEST
@@ -347,7 +346,6 @@ class PowerViewAdapter(Adapter):
 
     def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
         super().__init__(context, config)
-        self.devices: Devices[HubShades] = Devices(context, timeout=self.config.request_timeout)
         self._session: aiohttp.ClientSession | None = None
 
     # -- finding hubs -------------------------------------------------------------------
@@ -366,9 +364,10 @@ class PowerViewAdapter(Adapter):
 
     async def add_address(self, address: str) -> None:
         """Connect to the hub at `address` and add its shades (idempotent)."""
-        await self.devices.set_up(address, self._link)
+        await self.devices.set_up(address, self.new_link)
 
-    def _link(self, address: str) -> HubShades:
+    def new_link(self, address: str) -> HubShades:
+        """The hub at `address`, through the adapter's HTTP session."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession()
         return HubShades(address, self._session, self.config.request_timeout, self._streams_changed)
@@ -378,12 +377,6 @@ class PowerViewAdapter(Adapter):
         hubs = [link for link in self.devices.links() if link.hub.primary]
         streaming = bool(hubs) and all(hub.streaming for hub in hubs)  # a secondary has none
         self.poll_interval = EVENTS_POLL_INTERVAL if streaming else POLL_INTERVAL
-
-    # -- commands -----------------------------------------------------------------------
-
-    async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
-        """Carry out a command through the shade's hub coordinator."""
-        await self.devices.execute(entity, command, params)
 
     # -- scenes -------------------------------------------------------------------------
 
@@ -416,15 +409,9 @@ class PowerViewAdapter(Adapter):
             )
         return moved
 
-    # -- polling ------------------------------------------------------------------------
-
-    async def refresh(self) -> None:
-        """Read every hub's shades (the coordinators keep track of who answers)."""
-        await self.devices.refresh()
-
     async def stop(self) -> None:
         """Close every hub's link and the HTTP session."""
-        await self.devices.close()
+        await super().stop()
         session, self._session = self._session, None
         if session is not None:
             await session.close()

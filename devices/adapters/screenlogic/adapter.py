@@ -37,11 +37,10 @@ from devices.capabilities.light import LightTurnOn
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import UnsupportedCommandError
 from devices.plugin import (
-    Adapter,
     AdapterConfig,
     AdapterContext,
+    CoordinatedAdapter,
     DeviceLink,
-    Devices,
     Sink,
 )
 
@@ -183,7 +182,7 @@ class GatewayLink(DeviceLink):
         await self.connection.close()
 
 
-class ScreenLogicAdapter(Adapter):
+class ScreenLogicAdapter(CoordinatedAdapter[GatewayLink]):
     """Pentair ScreenLogic gateways: circuits, pool and spa heat, lights and readings."""
 
     manifest = MANIFEST
@@ -193,7 +192,6 @@ class ScreenLogicAdapter(Adapter):
 
     def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
         super().__init__(context, config)
-        self.devices: Devices[GatewayLink] = Devices(context, timeout=self.config.request_timeout)
         self._search: GatewaySearch | None = None
         self._tasks = Background()
         self._setting_up = Background()
@@ -252,15 +250,11 @@ class ScreenLogicAdapter(Adapter):
 
     # -- state and commands -------------------------------------------------------------
 
-    async def refresh(self) -> None:
-        """Poll every gateway (the coordinators keep track of who answers)."""
-        await self.devices.refresh()
-
     async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
         """Carry out the command through the gateway's coordinator."""
         if entity.domain is Domain.SENSOR:
             raise UnsupportedCommandError(f"{entity.name} only reports a reading.")
-        await self.devices.execute(entity, command, params)
+        await super().execute(entity, command, params)
 
     # -- the end ------------------------------------------------------------------------
 
@@ -270,4 +264,4 @@ class ScreenLogicAdapter(Adapter):
         if search is not None:
             search.stop()
         await asyncio.gather(self._tasks.cancel(), self._setting_up.cancel())
-        await self.devices.close()
+        await super().stop()

@@ -27,14 +27,13 @@ from devices.capabilities import (
     Params,
     State,
 )
-from devices.entities import DeviceInfo, Entity, EntitySpec
+from devices.entities import DeviceInfo, EntitySpec
 from devices.errors import DeviceError, DeviceUnavailableError
 from devices.plugin import (
-    Adapter,
     AdapterConfig,
     AdapterContext,
+    CoordinatedAdapter,
     DeviceLink,
-    Devices,
     Discovered,
     Sink,
 )
@@ -138,7 +137,7 @@ class SpeakerLink(DeviceLink):
             self.sink.pushed(self.unique_id, self.state)
 
 
-class SonosAdapter(Adapter):
+class SonosAdapter(CoordinatedAdapter[SpeakerLink]):
     """Sonos speakers, one media_player entity each."""
 
     manifest = MANIFEST
@@ -148,7 +147,6 @@ class SonosAdapter(Adapter):
 
     def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
         super().__init__(context, config)
-        self.devices: Devices[SpeakerLink] = Devices(context, timeout=self.config.request_timeout)
         self._events: SpeakerEvents | None = None
         self._tasks = Background()
         self._regrouping: asyncio.Task[None] | None = None
@@ -253,17 +251,9 @@ class SonosAdapter(Adapter):
             raise DeviceUnavailableError(f"{entity_id} is not a Sonos speaker I know.")
         return speaker.device
 
-    async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
-        """Carry out the command through the speaker's coordinator."""
-        await self.devices.execute(entity, command, params)
-
-    async def refresh(self) -> None:
-        """Poll every speaker (the coordinators keep track of who answers)."""
-        await self.devices.refresh()
-
     async def stop(self) -> None:
         """Unsubscribe from every speaker's events (none if no speaker was ever set up)."""
         await self._tasks.cancel()
-        await self.devices.close()
+        await super().stop()
         if self._events is not None:
             await self._events.stop()

@@ -14,25 +14,15 @@ import aiohttp
 
 from devices.capabilities import CommandSpec, Domain, LightState, Params, State, light
 from devices.capabilities.light import LightFeature, LightTurnOn
-from devices.entities import DeviceInfo, Entity, EntitySpec
+from devices.entities import DeviceInfo, EntitySpec
 from devices.errors import DeviceResponseError, UnsupportedCommandError
-from devices.plugin import (
-    Adapter,
-    AdapterConfig,
-    AdapterContext,
-    DeviceLink,
-    Devices,
-    Discovered,
-    Manifest,
-)
+from devices.plugin import AdapterConfig, CoordinatedAdapter, DeviceLink, Manifest
 
 SERVICE = "_wled._tcp.local."
 
 
 class WledConfig(AdapterConfig):
-    """Settings under `adapters.wled` in home.yaml."""
-
-    request_timeout: float = 5.0
+    """Settings under `adapters.wled` in home.yaml (`hosts`, `request_timeout`: the base's)."""
 
 
 def to_percent(bri: int) -> int:
@@ -109,7 +99,7 @@ class Strip(DeviceLink):
         await self._json("/json/state", body)
 
 
-class WledAdapter(Adapter):
+class WledAdapter(CoordinatedAdapter[Strip]):
     """WLED-like strips as dimmable lights."""
 
     manifest = Manifest(
@@ -121,32 +111,14 @@ class WledAdapter(Adapter):
         emulator="dobby_wled.emulator:start_demo",
     )
     poll_interval = 10.0
-    config: WledConfig
+    _session: aiohttp.ClientSession | None = None
 
-    def __init__(self, context: AdapterContext, config: AdapterConfig) -> None:
-        super().__init__(context, config)
-        self.devices: Devices[Strip] = Devices(context, timeout=self.config.request_timeout)
-        self._session: aiohttp.ClientSession | None = None
-
-    def _strip(self, address: str) -> Strip:
+    def new_link(self, address: str) -> Strip:
         if self._session is None:
             self._session = aiohttp.ClientSession()
         return Strip(address, self._session, self.config.request_timeout)
 
-    async def start(self) -> None:
-        for host in self.config.hosts:
-            await self.devices.set_up(host, self._strip)
-
-    async def discovered(self, found: Discovered) -> None:
-        await self.devices.set_up(f"{found.host}:{found.port or 80}", self._strip)
-
-    async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
-        await self.devices.execute(entity, command, params)
-
-    async def refresh(self) -> None:
-        await self.devices.refresh()
-
     async def stop(self) -> None:
-        await self.devices.close()
+        await super().stop()
         if self._session is not None:
             await self._session.close()

@@ -27,7 +27,7 @@ class StripEmulator:
         app.router.add_get("/json/info", self._info)
         app.router.add_get("/json/state", self._state)
         app.router.add_post("/json/state", self._change)
-        self._server = HttpServer(app, host)
+        self._server = HttpServer(app, host, faults=self.faults)
         self._announcer: Announcer | None = None
 
     @property

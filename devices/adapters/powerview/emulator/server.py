@@ -69,7 +69,7 @@ class HubServer:
         self.events_offered = True
         """Whether `/home/shades/events` answers (a hub whose stream is off: 404)."""
         self._streams: set[asyncio.Queue[bytes | None]] = set()
-        self._server = HttpServer(self.app, host, ports)
+        self._server = HttpServer(self.app, host, ports, faults=faults)
         self._log = logging.getLogger(f"{__name__}[{host}]")
 
     def app(self) -> web.Application:

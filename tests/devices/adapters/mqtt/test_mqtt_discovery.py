@@ -3,6 +3,7 @@ sensor, and configs that cannot be used."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 from devices.adapters.mqtt import MqttConfig
 from devices.adapters.mqtt.adapter import MqttAdapter
 from devices.adapters.mqtt.discovery import ConfigProblemError, Template, expand, read_config
-from devices.adapters.mqtt.emulator.announcer import DiscoveryEmulator
+from devices.adapters.mqtt.emulator.announcer import PLUG, DiscoveryEmulator
 from devices.blocking import BlockingRunner
 from devices.capabilities import validate_command
 from devices.errors import UnsupportedCommandError
@@ -30,9 +31,14 @@ ENTITIES = {"switch.desk_plug", "sensor.desk_plug_power", "sensor.living_room_se
 
 
 @asynccontextmanager
-async def announced() -> AsyncIterator[tuple[MqttAdapter, Registry, DiscoveryEmulator]]:
+async def announced(
+    brokers: list[Mosquitto] | None = None,
+) -> AsyncIterator[tuple[MqttAdapter, Registry, DiscoveryEmulator]]:
+    """The adapter and the emulated devices on a real broker (added to `brokers`, if given)."""
     broker = Mosquitto(HostAllocator().allocate())
     await broker.start()
+    if brokers is not None:
+        brokers.append(broker)
     emulator = DiscoveryEmulator(broker.host, broker.port)
     registry, blocking = Registry(), BlockingRunner()
     config = MqttConfig(broker=broker.host, port=broker.port, request_timeout=2, reconnect_min=0.1)
@@ -87,6 +93,59 @@ async def test_a_tasmota_plug_and_an_esphome_sensor_announce_themselves() -> Non
         )
         await emulator.set_temperature(19.0)
         assert await registry.wait_until(lambda: sensor.state.state == "19.0", 5)  # type: ignore[union-attr]
+
+
+def _available(registry: Registry, entity_id: str) -> bool:
+    return registry.entity(entity_id).available
+
+
+async def test_an_announced_device_is_unavailable_and_back_through_its_coordinator() -> None:
+    """The plug's availability topic says Offline: the plug's entities are unavailable with
+    the reason, the sensor's are not; a command is still tried, and the plug answering it
+    is back. Offline, then Online: back. The broker killed: every announced device
+    unavailable; restarted: back, without a restart of the adapter, and taking commands."""
+    brokers: list[Mosquitto] = []
+    async with announced(brokers) as (adapter, registry, emulator):
+        plug, power = "switch.desk_plug", "sensor.desk_plug_power"
+        sensor = "sensor.living_room_sensor_temperature"
+        await _publish(adapter, f"tele/{PLUG}/LWT", b"Offline")
+        assert await registry.wait_until(lambda: not _available(registry, plug), 10)
+        device = registry.devices[registry.entity(plug).device_id]
+        assert device.unavailable_reason == "it reports itself offline"
+        assert not _available(registry, power)
+        assert _available(registry, sensor)
+
+        entity = registry.entity(plug)
+        spec, typed = validate_command(
+            entity.entity_id, entity.domain, entity.features, "switch.turn_off", {}
+        )
+        await adapter.execute(entity, spec, typed)  # tried all the same, and it answers
+        assert emulator.power == "OFF"
+        assert _available(registry, plug)
+
+        await _publish(adapter, f"tele/{PLUG}/LWT", b"Offline")
+        assert await registry.wait_until(lambda: not _available(registry, plug), 10)
+        await _publish(adapter, f"tele/{PLUG}/LWT", b"Online")
+        assert await registry.wait_until(lambda: _available(registry, plug), 10)
+
+        everything = [plug, power, sensor]
+        emulator.online.clear()  # set again once the devices have announced themselves again
+        await brokers[0].kill()
+        assert await registry.wait_until(
+            lambda: not any(_available(registry, e) for e in everything), 20
+        )
+        await brokers[0].start()
+        assert await registry.wait_until(
+            lambda: all(_available(registry, e) for e in everything), 30
+        )
+        async with asyncio.timeout(30):
+            await emulator.online.wait()  # the plug is on the broker again
+        entity = registry.entity(plug)
+        spec, typed = validate_command(
+            entity.entity_id, entity.domain, entity.features, "switch.turn_on", {}
+        )
+        await adapter.execute(entity, spec, typed)
+        assert emulator.power == "ON"
 
 
 async def test_an_empty_retained_config_removes_the_entity() -> None:
