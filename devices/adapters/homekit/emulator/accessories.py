@@ -137,22 +137,6 @@ class EmulatedBridge(Bridge):  # type: ignore[misc]
             self.add_accessory(accessory)
             self.bridged.append(accessory)
 
-    def _wire_thermostat(self) -> None:
-        for name in ("TargetHeatingCoolingState", "TargetTemperature", *RANGES):
-            if self._has(name):
-                self._on_write(name, lambda _: self._thermostat_action())
-        for name in ("Active", "TargetFanState"):  # the fan blows while on, or auto and working
-            self._on_write(name, lambda _: self._fan_action())
-
-    def _fan_action(self) -> None:
-        if not self.get("Active"):
-            blowing = 0
-        elif self.get("TargetFanState") == 0 or self.get("CurrentHeatingCoolingState"):
-            blowing = 2
-        else:
-            blowing = 1
-        self.set("CurrentFanState", blowing)
-
     def setup_message(self) -> None:
         """Quiet: the emulator's stdout is its control channel."""
 
