@@ -99,17 +99,21 @@ class Strip(DeviceLink):
         await self._json("/json/state", body)
 
 
+MANIFEST = Manifest(
+    name="wled",
+    title="WLED",
+    adapter="dobby_wled:WledAdapter",
+    domains=(Domain.LIGHT,),
+    mdns_types=(SERVICE,),
+    config_model=WledConfig,
+    emulator="dobby_wled.emulator:start_demo",
+)
+
+
 class WledAdapter(CoordinatedAdapter[Strip]):
     """WLED-like strips as dimmable lights."""
 
-    manifest = Manifest(
-        name="wled",
-        title="WLED",
-        domains=(Domain.LIGHT,),
-        mdns_types=(SERVICE,),
-        config_model=WledConfig,
-        emulator="dobby_wled.emulator:start_demo",
-    )
+    manifest = MANIFEST
     poll_interval = 10.0
     _session: aiohttp.ClientSession | None = None
 
