@@ -260,11 +260,11 @@ class RoutineScheduler:
         _LIVE.setdefault(loop, []).append(self)
         self._scheduler.start(paused=True)
         self.sync()
-        for job in self._scheduler.get_jobs():
-            self._titles[job.id] = job.name
         if self._take_lead():
             self._lead()
         else:
+            for job in self._scheduler.get_jobs():
+                self._titles[job.id] = job.name
             _LOGGER.info(
                 "Another Dobby runs the schedules in %s; this one adds and lists jobs only.",
                 self.database.parent,
