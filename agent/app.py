@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import gc
 import logging
@@ -351,10 +352,21 @@ class Dobby:
                 _LOGGER.exception("Polling %s failed", adapter.manifest.name)
 
     async def wait_for(self, entity_ids: Iterable[str], within: float) -> list[str]:
-        """Wait until these entities are in the registry; returns the ones still missing."""
+        """Wait until these entities are in the registry, and the learned devices that were
+        not at their addresses have been looked for; returns the entities still missing."""
         wanted = set(entity_ids)
         entities = self.registry.entities
+        started = asyncio.get_running_loop().time()
         await self.registry.wait_until(lambda: wanted <= entities.keys(), within)
+        learned = self.adapters.get("recipe")
+        if learned is not None:
+            from devices.adapters.recipe.adapter import RecipeAdapter
+
+            left = within - (asyncio.get_running_loop().time() - started)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(0.0, left)):
+                    if isinstance(learned, RecipeAdapter):
+                        await learned.looked()
         return sorted(wanted - entities.keys())
 
     async def understand(self, text: str, requester: Requester) -> Understanding:

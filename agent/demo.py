@@ -7,10 +7,12 @@ for the person at the terminal.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import secrets
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,7 @@ LOOPBACK = "127.0.0.1"
 DISCOVERY_TIMEOUT = 20.0
 SETTLE_TIMEOUT = 15.0
 """Seconds to let moving things (shades) arrive before the final state is read."""
+SEED_FILE = "virtual-house.seed"
 
 
 def house_file(config: Config) -> Path:
@@ -44,29 +47,62 @@ class RunningDemo:
     """Entities of the house that discovery did not find in time."""
 
 
+@contextmanager
+def kept_seed(state: Path | None) -> Iterator[str]:
+    """The seed of the virtual house's unknown devices, kept in `<state>/virtual-house.seed`
+    so that they keep their MACs and UDNs from one demo to the next (a recipe learned in one
+    finds its device in the next, at its new address). A demo that finds the file held by
+    another one running on the same state dir takes a seed of its own, so that two houses
+    never announce one device; so does a house with no state dir."""
+    if state is None:
+        yield secrets.token_hex(6)
+        return
+    state.mkdir(parents=True, exist_ok=True)
+    with (state / SEED_FILE).open("a+", encoding="utf-8") as kept:
+        try:
+            fcntl.flock(kept, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            held = True
+        else:
+            held = False
+        if held:
+            yield secrets.token_hex(6)
+            return
+        kept.seek(0)
+        seed = kept.read().strip()
+        if not seed:
+            seed = secrets.token_hex(6)
+            kept.write(f"{seed}\n")
+            kept.flush()
+        yield seed
+
+
 @asynccontextmanager
 async def demo_house(
-    config: Config, loaded: LoadedAdapters, *, alarm: str = "homekit"
+    config: Config, loaded: LoadedAdapters, *, alarm: str = "homekit", state: Path | None = None
 ) -> AsyncIterator[VirtualHouse]:
     """Start the config's virtual house on loopback and point the config at it; stop it
-    afterwards.
+    afterwards. With `state`, its unknown devices are the same devices as in the last demo
+    on that state dir (`kept_seed`).
 
     Devices with no announcement of their own (a wired alarm module) are written into the
     config's adapter settings. Give Dobby `interfaces=[LOOPBACK]` and
     `only_hosts=house.addresses`: other emulators may share the loopback network."""
-    house = VirtualHouse(
-        read_house(house_file(config)),
-        loaded.manifests,
-        interface=LOOPBACK,
-        choices={"alarm": alarm},
-    )
-    await house.start()
-    try:
-        for name, extra in house.settings.items():
-            config.home.adapters[name] = {**config.home.adapters.get(name, {}), **extra}
-        yield house
-    finally:
-        await house.stop()
+    with kept_seed(state) as seed:
+        house = VirtualHouse(
+            read_house(house_file(config)),
+            loaded.manifests,
+            interface=LOOPBACK,
+            choices={"alarm": alarm},
+            seed=seed,
+        )
+        await house.start()
+        try:
+            for name, extra in house.settings.items():
+                config.home.adapters[name] = {**config.home.adapters.get(name, {}), **extra}
+            yield house
+        finally:
+            await house.stop()
 
 
 @asynccontextmanager
@@ -75,7 +111,7 @@ async def running_demo(
 ) -> AsyncIterator[RunningDemo]:
     """Start the virtual house, then Dobby on it through discovery; stop both afterwards."""
     loaded = load_adapters()
-    async with demo_house(config, loaded, alarm=alarm) as house:
+    async with demo_house(config, loaded, alarm=alarm, state=state) as house:
         dobby = Dobby(
             config, state, interfaces=[LOOPBACK], loaded=loaded, only_hosts=house.addresses
         )
@@ -110,7 +146,7 @@ async def serving_demo(
     """Start the virtual house, then `dobby run`'s service on it through discovery (for
     tests and benchmarks of the channels); stop both afterwards."""
     loaded = load_adapters()
-    async with demo_house(config, loaded, alarm=alarm) as house:
+    async with demo_house(config, loaded, alarm=alarm, state=state) as house:
         service = Service(
             config,
             state,

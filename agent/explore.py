@@ -49,13 +49,15 @@ class Where:
 
 
 @asynccontextmanager
-async def _where(config: Config, demo: bool, interfaces: list[str] | None) -> AsyncIterator[Where]:
+async def _where(
+    config: Config, state: Path, demo: bool, interfaces: list[str] | None
+) -> AsyncIterator[Where]:
     if not demo:
         yield Where(interfaces or config.home.discovery.addresses(), None, {})
         return
     from agent.demo import demo_house
 
-    async with demo_house(config, load_adapters()) as house:
+    async with demo_house(config, load_adapters(), state=state) as house:
         names: dict[str, tuple[str, int, str | None]] = {}
         if house.unknown is not None:
             for emulator in house.unknown.emulators:
@@ -82,7 +84,7 @@ async def scan_network(
     """Every local host that answered, recognised."""
     audit, record = _auditor(state)
     try:
-        async with _where(config, demo, interfaces) as where:
+        async with _where(config, state, demo, interfaces) as where:
             hosts = await explore(
                 load_adapters().manifests,
                 seconds=seconds,
@@ -126,7 +128,7 @@ async def learn_host(
     the draft after its approval and save the verified ones."""
     audit, record = _auditor(state)
     try:
-        async with _where(config, demo, interfaces) as where:
+        async with _where(config, state, demo, interfaces) as where:
             named = where.names.get(target.strip().lower())
             if named is not None:
                 host, port, location = named

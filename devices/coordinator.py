@@ -632,6 +632,10 @@ class Devices(Generic[_L]):
             await self._set_up(address, make, retry=False)
             _LOGGER.info("%s device at %s answered at last", self.context.name, address)
 
+    def forget(self, address: str) -> None:
+        """Stop trying to set up a device at `address` (it was found elsewhere)."""
+        self._unreached.pop(address, None)
+
     def of(self, entity: Entity) -> Coordinator[_L]:
         """The coordinator of an entity's device."""
         device_unique_id = entity.device_id.partition(":")[2]

@@ -7,6 +7,7 @@ not installed is simply absent. Dobby then finds them through normal discovery.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +80,9 @@ class VirtualHouse:
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Adapter settings the emulators hand over (addresses, for devices with no
     announcement of their own), by adapter name."""
+    seed: str = field(default_factory=lambda: secrets.token_hex(6))
+    """Where the unknown devices' MACs and UDNs come from: a demo passes the one it keeps,
+    so that they stay the same from one start to the next."""
     running: list[Emulation] = field(default_factory=list)
     unknown: UnknownDevices | None = None
     """The running emulators of the house's unknown devices."""
@@ -119,7 +123,7 @@ class VirtualHouse:
                 await self._start(name, devices)
             if self.house.unknown:
                 self.unknown = await start_unknown(
-                    self.house.unknown, self.hosts, interface=self.interface
+                    self.house.unknown, self.hosts, interface=self.interface, seed=self.seed
                 )
                 self.running.append(self.unknown)
         except BaseException:

@@ -259,9 +259,11 @@ async def explore(
     record: Callable[[ProbeRecord], None] | None = None,
     expect: Collection[str] = (),
     tcp: TcpScanConfig | None = None,
+    enough: Callable[[Sequence[Discovered]], bool] | None = None,
 ) -> list[Host]:
     """Listen for `seconds` (and, while a host of `expect` has not answered yet, up to
-    three times as long again), then recognise every local host that answered."""
+    three times as long again; or only until `enough` of what answered says it has all it
+    looks for), then recognise every local host that answered."""
 
     async def ignore(_: Discovered) -> None:
         return None
@@ -275,11 +277,14 @@ async def explore(
     )
     await discovery.start(search_interval=max(1.0, seconds / 2))
     try:
-        await asyncio.sleep(seconds)
-        waited = 0.0
-        while waited < 3 * seconds and not set(expect) <= _heard(discovery):
+        listened = 0.0
+        while listened < seconds or (
+            listened < 4 * seconds and not set(expect) <= _heard(discovery)
+        ):
+            if enough is not None and enough([f.found for f in discovery.findings.values()]):
+                break
             await asyncio.sleep(0.25)
-            waited += 0.25
+            listened += 0.25
     finally:
         await discovery.stop()
     findings = [

@@ -257,8 +257,12 @@ def save_recipe(config_dir: Path, recipe: Recipe, *, second_confirmation: bool =
     ]
     if unverified:
         raise ValueError(f"only verified commands are saved, not {', '.join(unverified)}")
-    folder = config_dir / RECIPES_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{slugify(recipe.name)}.yaml"
+    path = recipe_path(config_dir, recipe)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(dump_recipe(recipe), encoding="utf-8")
     return path
+
+
+def recipe_path(config_dir: Path, recipe: Recipe) -> Path:
+    """Where a recipe is saved: `<config>/recipes/<name>.yaml`."""
+    return config_dir / RECIPES_DIR / f"{slugify(recipe.name)}.yaml"

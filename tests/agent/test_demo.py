@@ -16,7 +16,7 @@ import pytest
 
 from agent.cli import understanding_lines
 from agent.config import load_config
-from agent.demo import run_demo, running_demo
+from agent.demo import kept_seed, run_demo, running_demo
 from agent.understanding import Understanding
 from devices.adapters.sonos.emulator import SonosEmulator
 from skills.actions import Requester
@@ -486,3 +486,15 @@ async def test_the_dry_run_shows_what_the_policy_would_do(tmp_path: Path, capsys
         "  climate.set_temperature(temperature=40) on climate.hallway_thermostat"
         f"  (refused: {bounds})"
     )
+
+
+def test_the_demo_s_unknown_devices_keep_their_seed_but_two_demos_do_not_share_it(
+    tmp_path: Path,
+) -> None:
+    # a second demo on the same state dir, at the same time
+    with kept_seed(tmp_path) as first, kept_seed(tmp_path) as alongside:
+        assert alongside != first
+    with kept_seed(tmp_path) as next_start:
+        assert next_start == first
+    with kept_seed(None) as one, kept_seed(None) as another:
+        assert one != another

@@ -2,20 +2,27 @@
 
 A recipe's device is set up at the address it was last seen, and only once it says it is
 the same device (the MAC, UDN or id at its identity endpoint, read-only, as the explorer
-read it); it is keyed by that identity. Its entities are the recipe's: each state is read
-by the recipe's reads (a GET and a JSON pointer, or a SOAP `Get...` action) and mapped
-by the recipe's value mapping and scale; each command is the recipe's verified command of
-the same name, its `$parameters` filled from the command's own parameters (scaled to the
-device's range) or, where the command leaves one unchanged, from the device's current
-reading. Nothing is guessed: an answer the recipe does not describe (a 404, a missing
-pointer, a value of another type or one the mapping does not know) makes the device
-unavailable with the reason, until it answers as its recipe says again.
+read it); it is keyed by that identity. A device that is not there (its address answers
+nothing, or another device answers) is looked for on the network by that identity
+(`devices.explore.locate`), in the background, from the start and then every `look_again`
+seconds while it is missing; found elsewhere, it is set up there and its recipe file takes
+the new address.
+
+Its entities are the recipe's: each state is read by the recipe's reads (a GET and a JSON
+pointer, or a SOAP `Get...` action) and mapped by the recipe's value mapping and scale; each
+command is the recipe's verified command of the same name, its `$parameters` filled from the
+command's own parameters (scaled to the device's range) or, where the command leaves one
+unchanged, from the device's current reading. Nothing is guessed: an answer the recipe does
+not describe (a 404, a missing pointer, a value of another type or one the mapping does not
+know) makes the device unavailable with the reason, until it answers as its recipe says
+again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -24,6 +31,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from devices.adapters.recipe.manifest import MANIFEST, RecipeConfig
+from devices.background import Background
 from devices.capabilities import STATE_MODELS, Commands, CommandSpec, Domain, Params, State
 from devices.capabilities.light import LightFeature
 from devices.coordinator import DeviceLink, Devices
@@ -35,8 +43,14 @@ from devices.errors import (
     UnsupportedCommandError,
 )
 from devices.explore.learn import Learner, resolve, typed
+from devices.explore.locate import Place, key_of, locate
 from devices.explore.probe import Answer, Prober
-from devices.explore.trial import RecipeClient, RecipeCommandError, RecipeUnreachableError
+from devices.explore.trial import (
+    RecipeClient,
+    RecipeCommandError,
+    RecipeUnreachableError,
+    recipe_path,
+)
 from devices.plugin import Adapter, AdapterConfig, AdapterContext
 from devices.recipe import (
     RECIPES_DIR,
@@ -45,6 +59,7 @@ from devices.recipe import (
     Recipe,
     RecipeEntity,
     RecipeError,
+    dump_recipe,
     identity_of,
     load_recipe,
 )
@@ -77,8 +92,9 @@ class RecipeLink(DeviceLink):
         reported = identity_of(seen.identity)
         if reported is None:
             reason = "; ".join(seen.notes) or "it did not say who it is"
-            if any("could not be reached" in n or "no answer" in n for n in seen.notes):
-                raise DeviceConnectionError(f"cannot be reached ({reason}).")
+            unreached = [n for n in seen.notes if "could not be reached" in n or "no answer" in n]
+            if unreached:
+                raise DeviceConnectionError(f"cannot be reached ({unreached[0]}).")
             raise DeviceResponseError(f"{NOT_AS_ITS_RECIPE}: {reason}.")
         if reported.key.lower() != self.recipe.identity.key.lower():
             raise DeviceResponseError(
@@ -311,38 +327,130 @@ class RecipeAdapter(Adapter):
         super().__init__(context, config)
         self.devices: Devices[RecipeLink] = Devices(context, timeout=self.config.request_timeout)
         self.recipes: list[Recipe] = []
+        self._files: dict[str, Path] = {}
+        """Each recipe's file, by its identity key (where a new address is written)."""
+        self._looked = 0.0
+        """When the network was last looked at for missing devices (monotonic seconds)."""
+        self._looking = Background()
 
     async def start(self) -> None:
         """Load every recipe (one that does not validate is logged and left out) and set
-        up its device; one that does not answer is tried again at each poll."""
+        up its device, looking for those that are not where they were; one that is not
+        found is looked for again later."""
         directory = self.context.config_dir
         folder = directory / RECIPES_DIR if directory is not None else None
         paths: list[Path] = sorted(folder.glob("*.yaml")) if folder and folder.is_dir() else []
+        recipes: list[Recipe] = []
         for path in paths:
             try:
-                self.recipes.append(load_recipe(path))
+                recipe = load_recipe(path)
             except (RecipeError, OSError) as error:
                 _LOGGER.error("Recipe left out: %s", error)
-        await asyncio.gather(*(self.add(recipe) for recipe in self.recipes))
+                continue
+            recipes.append(recipe)
+            self._files[recipe.identity.key] = path
+        await self.add(*recipes)
 
-    async def add(self, recipe: Recipe) -> None:
-        """Set up the device of a recipe (a new one, saved while Dobby runs)."""
-        if recipe not in self.recipes:
-            self.recipes.append(recipe)
+    async def add(self, *recipes: Recipe) -> None:
+        """Set up the devices of these recipes (a new one, saved while Dobby runs); those
+        that are not where their recipes say are looked for in the background (`looked`)."""
+        for recipe in recipes:
+            if recipe not in self.recipes:
+                self.recipes.append(recipe)
+        if not self.recipes:
+            return
         self.poll_interval = min(r.poll_interval for r in self.recipes)
-        await self.devices.set_up(recipe.host, partial(self._link, recipe))
+        await asyncio.gather(
+            *(self.devices.set_up(r.host, partial(self._link, r)) for r in recipes)
+        )
+        self._look()
+
+    def _look(self) -> None:
+        """Look for the devices that do not answer (one look at a time)."""
+        self._looked = time.monotonic()
+        self._looking.once("look", lambda: self._look_for(list(self.recipes)))
+
+    async def looked(self) -> None:
+        """Wait until the look under way, if any, is over."""
+        await self._looking.finish()
 
     def _link(self, recipe: Recipe, address: str) -> RecipeLink:
         return RecipeLink(recipe, address, timeout=self.config.request_timeout)
+
+    def _answers(self, recipe: Recipe) -> bool:
+        coordinator = self.devices.coordinators.get(recipe.identity.key)
+        return coordinator is not None and coordinator.available and not coordinator.failures
+
+    async def _here(self, recipe: Recipe) -> bool:
+        """Whether the recipe's device says it is at the recipe's address (it may answer
+        its reads wrongly there: then it is unavailable with that reason, not moved)."""
+        seen = await Learner(
+            recipe.host, recipe.port, budget=12, timeout=self.config.request_timeout
+        ).identify()
+        return bool(seen.identity) and key_of(seen.identity) == recipe.identity.key.lower()
+
+    async def _look_for(self, recipes: Sequence[Recipe]) -> None:
+        """Find the devices of these recipes that are not where they were, by identity."""
+        candidates = [r for r in recipes if not self._answers(r)]
+        here = await asyncio.gather(*(self._here(r) for r in candidates))
+        missing = [r for r, there in zip(candidates, here, strict=True) if not there]
+        if not missing:
+            return
+        places = await locate(
+            missing,
+            interfaces=self.context.interfaces,
+            only_hosts=self.context.only_hosts,
+            seconds=self.config.look_for,
+            request_timeout=self.config.request_timeout,
+        )
+        for recipe in missing:
+            place = places.get(recipe.identity.key.lower())
+            if place is None:
+                _LOGGER.info(
+                    "%s is not at %s and was not heard on the network; looking again later",
+                    recipe.name,
+                    recipe.host,
+                )
+            elif place != Place(recipe.host, recipe.port):
+                await self._move(recipe, place)
+
+    async def _move(self, recipe: Recipe, place: Place) -> None:
+        """Drive the recipe's device where it answers now, and remember it there."""
+        moved = recipe.model_copy(update={"host": place.host, "port": place.port})
+        _LOGGER.info(
+            "%s (%s) moved from %s:%d to %s:%d",
+            recipe.name,
+            recipe.identity.key,
+            recipe.host,
+            recipe.port,
+            place.host,
+            place.port,
+        )
+        self.recipes[self.recipes.index(recipe)] = moved
+        self.devices.forget(recipe.host)
+        directory = self.context.config_dir
+        path = self._files.get(recipe.identity.key) or (
+            recipe_path(directory, recipe) if directory is not None else None
+        )
+        if path is not None and path.is_file():
+            try:
+                path.write_text(dump_recipe(moved), encoding="utf-8")
+            except OSError as error:
+                _LOGGER.warning("%s: the new address is not saved (%s)", path, error)
+        await self.devices.set_up(moved.host, partial(self._link, moved))
 
     async def execute(self, entity: Entity, command: CommandSpec, params: Params) -> None:
         """Carry out a command through the device's coordinator."""
         await self.devices.execute(entity, command, params)
 
     async def refresh(self) -> None:
-        """Read every learned device (the coordinators keep track of who answers)."""
+        """Read every learned device (the coordinators keep track of who answers), and
+        every `look_again` seconds look for those that do not answer."""
         await self.devices.refresh()
+        if time.monotonic() - self._looked >= self.config.look_again:
+            self._look()
 
     async def stop(self) -> None:
-        """Close every device."""
+        """Stop looking, close every device."""
+        await self._looking.cancel()
         await self.devices.close()

@@ -13,6 +13,11 @@ class RecipeConfig(AdapterConfig):
 
     request_timeout: float = Field(3.0, gt=0)
     """Seconds one request to a learned device may take."""
+    look_for: float = Field(10.0, gt=0)
+    """Seconds to listen on the network for a learned device that moved (less once heard)."""
+    look_again: float = Field(300.0, gt=0)
+    """Seconds between looks on the network for a learned device that no longer answers
+    where it was (found again by its MAC, UDN or id, and its recipe's address updated)."""
 
 
 MANIFEST = Manifest(

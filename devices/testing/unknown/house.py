@@ -2,7 +2,9 @@
 
 A house file lists them under `unknown:` (they have no adapter, so no `adapter:`), each
 with its `kind`: `wled`, `shelly_plus_1` or `upnp_fan`. Their MAC and UDN come from their
-names, so a recipe learned in one demo finds the same device in the next.
+names and the house's seed: a demo keeps its seed in its state dir, so a recipe learned in
+one demo names the same device in the next, although its address is new (as a real device
+keeps its MAC when its DHCP lease changes); two houses with different seeds never share one.
 """
 
 from __future__ import annotations
@@ -47,10 +49,10 @@ def udn_of(name: str) -> str:
     return f"uuid:{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:32]}"
 
 
-def make(device: UnknownDevice, host: str) -> UnknownEmulator:
+def make(device: UnknownDevice, host: str, seed: str) -> UnknownEmulator:
     """The emulator of one unknown device, on `host`: its MAC, UDN (and so its mDNS host
-    name) come from its name and address, so two virtual houses never share one."""
-    unique = f"{device.name}@{host}"
+    name) come from its name and the house's `seed`."""
+    unique = f"{device.name}@{seed}"
     match device.kind:
         case "wled":
             return WledStrip(
@@ -79,13 +81,14 @@ class UnknownDevices:
 
 
 async def start_unknown(
-    devices: Sequence[UnknownDevice], hosts: HostAllocator, *, interface: str
+    devices: Sequence[UnknownDevice], hosts: HostAllocator, *, interface: str, seed: str
 ) -> UnknownDevices:
-    """Start every unknown device on an address of its own, announced on `interface`."""
+    """Start every unknown device on an address of its own, announced on `interface`; their
+    identities come from `seed` (see the module's docstring)."""
     started = UnknownDevices([])
     try:
         for device in devices:
-            emulator = make(device, hosts.allocate())
+            emulator = make(device, hosts.allocate(), seed)
             await emulator.start(interface)
             started.emulators.append(emulator)
     except BaseException:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from devices.capabilities import Domain
@@ -29,7 +31,7 @@ def _family(host: Host) -> str | None:
 @pytest.mark.timeout(180)
 async def test_the_unknown_devices_are_found_and_recognised() -> None:
     hosts = HostAllocator()
-    unknown = await start_unknown(HOUSE, hosts, interface=LOOPBACK)
+    unknown = await start_unknown(HOUSE, hosts, interface=LOOPBACK, seed=secrets.token_hex(6))
     # An installed adapter that takes WLED's announcements: that strip is then "driven".
     wled = Manifest(
         name="wled", title="WLED", domains=(Domain.LIGHT,), mdns_types=("_wled._tcp.local.",)

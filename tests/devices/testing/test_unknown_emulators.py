@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -111,6 +112,7 @@ async def test_the_fan_answers_an_ssdp_search_from_its_own_address() -> None:
         [UnknownDevice(name="Bedroom Fan", area="Bedroom", kind="upnp_fan")],
         hosts,
         interface=LOOPBACK,
+        seed=secrets.token_hex(6),
     )
     found: list[Discovered] = []
     searcher = SSDPSearcher(["ssdp:all"], found.append, interfaces=[LOOPBACK])

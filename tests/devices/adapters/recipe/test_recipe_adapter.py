@@ -6,6 +6,7 @@ tried after its approval), saved to a config dir, and then loaded by the adapter
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +23,24 @@ from devices.errors import UnsupportedCommandError
 from devices.explore.learn import Learner
 from devices.explore.trial import Approve, RecipeClient, save_recipe, trial
 from devices.plugin import AdapterContext
+from devices.recipe import RECIPES_DIR, load_recipes
 from devices.registry import Registry
 from devices.testing.addresses import HostAllocator
-from devices.testing.unknown.house import mac_of, udn_of
+from devices.testing.unknown.house import (
+    UnknownDevice,
+    UnknownEmulator,
+    UnknownKind,
+    mac_of,
+    make,
+    udn_of,
+)
 from devices.testing.unknown.shelly import ShellyPlus1
 from devices.testing.unknown.upnp_fan import UpnpFan
 from devices.testing.unknown.wled import WledStrip
+
+LOOPBACK = "127.0.0.1"
+LOOK_FOR = 10.0
+"""Seconds a look for a moved device listens (less once the device is heard)."""
 
 
 class UpdatedStrip(WledStrip):
@@ -85,11 +98,30 @@ async def strip() -> AsyncIterator[UpdatedStrip]:
     await device.server.stop()
 
 
-async def start(config: Path) -> Running:
+async def start(
+    config: Path,
+    *,
+    only_hosts: set[str] | None = None,
+    look_for: float = LOOK_FOR,
+    look_again: float = 300.0,
+) -> Running:
+    """The recipe adapter on the recipes of `config`; a device it looks for is looked for
+    on loopback, at `only_hosts` (other tests' devices share loopback, some with the
+    same MAC)."""
     registry = Registry()
-    context = AdapterContext("recipe", registry, BlockingRunner(1), config_dir=config)
-    adapter = RecipeAdapter(context, RecipeConfig(request_timeout=2.0))
+    context = AdapterContext(
+        "recipe",
+        registry,
+        BlockingRunner(1),
+        interfaces=[LOOPBACK],
+        only_hosts=only_hosts,
+        config_dir=config,
+    )
+    adapter = RecipeAdapter(
+        context, RecipeConfig(request_timeout=2.0, look_for=look_for, look_again=look_again)
+    )
     await adapter.start()
+    await adapter.looked()
     return Running(adapter, registry)
 
 
@@ -158,7 +190,7 @@ async def test_another_device_at_the_recipe_s_address_is_not_driven(
     await learn(tmp_path, strip.host, strip.port, "Office")
     strip.mac = "02aabbccddee"  # another strip now answers at that address
     changes = len(strip.changing_requests())
-    running = await start(tmp_path)
+    running = await start(tmp_path, only_hosts={strip.host}, look_for=1.0)
     try:
         assert running.registry.entities == {}
     finally:
@@ -200,3 +232,106 @@ async def test_the_relay_and_the_fan_are_switches(tmp_path: Path) -> None:
     finally:
         await fan.server.stop()
         await relay.server.stop()
+
+
+def is_on(device: UnknownEmulator) -> bool:
+    """Whether the emulated device is on, as it says itself."""
+    match device:
+        case WledStrip():
+            return device.on
+        case ShellyPlus1():
+            return device.output
+        case UpnpFan():
+            return device.power
+
+
+async def learn_device(config: Path, device: UnknownEmulator) -> None:
+    location = device.location if isinstance(device, UpnpFan) else None
+    await learn(config, device.host, device.port, "Office", location=location)
+
+
+@pytest.mark.parametrize("kind", ["wled", "shelly_plus_1", "upnp_fan"])
+async def test_a_device_at_a_new_address_is_found_by_its_identity(
+    tmp_path: Path, kind: UnknownKind
+) -> None:
+    hosts, seed = HostAllocator(), secrets.token_hex(6)
+    device = UnknownDevice(name="Desk Thing", area="Office", kind=kind)
+    before = make(device, hosts.allocate(), seed)
+    await before.start(LOOPBACK)
+    try:
+        await learn_device(tmp_path, before)
+    finally:
+        await before.stop()
+    # The same device (its MAC, Shelly id or UDN) with a new DHCP lease, and nothing at
+    # the old address.
+    after = make(device, hosts.allocate(), seed)
+    await after.start(LOOPBACK)
+    try:
+        running = await start(tmp_path, only_hosts={before.host, after.host})
+        try:
+            [entity] = running.registry.entities.values()
+            assert entity.available
+            assert running.registry.devices[entity.device_id].info.host == after.host
+            turn_on = Commands.get(f"{entity.domain.value}.turn_on")
+            await running.adapter.execute(entity, turn_on, turn_on.params())
+            assert is_on(after)
+            assert entity.state is not None
+            assert entity.state.state == "on"
+            [recipe] = load_recipes(tmp_path)
+            assert (recipe.host, recipe.port) == (after.host, after.port)
+        finally:
+            await running.adapter.stop()
+    finally:
+        await after.stop()
+
+
+async def test_a_device_that_moves_while_dobby_runs_is_followed(tmp_path: Path) -> None:
+    hosts, seed = HostAllocator(), secrets.token_hex(6)
+    device = UnknownDevice(name="Desk Strip", area="Office", kind="wled")
+    before = make(device, hosts.allocate(), seed)
+    after = make(device, hosts.allocate(), seed)
+    await before.start(LOOPBACK)
+    try:
+        await learn_device(tmp_path, before)
+        running = await start(tmp_path, only_hosts={before.host, after.host}, look_again=0.01)
+    finally:
+        await before.stop()
+    try:
+        light = running.registry.entity("light.desk_strip")
+        assert running.registry.devices[light.device_id].info.host == before.host
+        await after.start(LOOPBACK)
+        await running.adapter.refresh()  # the poll: nothing where it was; found elsewhere
+        await running.adapter.looked()
+        assert light.available
+        assert running.registry.devices[light.device_id].info.host == after.host
+        turn_off = Commands.get("light.turn_off")
+        await running.adapter.execute(light, turn_off, turn_off.params())
+        assert not is_on(after)
+        assert [r.method for r in after.changing_requests()] == ["POST"]
+    finally:
+        await running.adapter.stop()
+        await after.stop()
+
+
+async def test_a_device_that_is_nowhere_is_left_where_it_was(tmp_path: Path) -> None:
+    hosts, seed = HostAllocator(), secrets.token_hex(6)
+    device = UnknownDevice(name="Desk Strip", area="Office", kind="wled")
+    gone = make(device, hosts.allocate(), seed)
+    other = make(device, hosts.allocate(), secrets.token_hex(6))  # another strip, its own MAC
+    await gone.start(LOOPBACK)
+    try:
+        await learn_device(tmp_path, gone)
+    finally:
+        await gone.stop()
+    saved = (tmp_path / RECIPES_DIR / "desk_strip.yaml").read_text(encoding="utf-8")
+    await other.start(LOOPBACK)
+    try:
+        running = await start(tmp_path, only_hosts={gone.host, other.host})
+        try:
+            assert running.registry.entities == {}  # not set up, and not another strip
+        finally:
+            await running.adapter.stop()
+    finally:
+        await other.stop()
+    assert other.changing_requests() == []
+    assert (tmp_path / RECIPES_DIR / "desk_strip.yaml").read_text(encoding="utf-8") == saved
