@@ -370,7 +370,10 @@ def explore(
         for command, result in lesson.tried.results.items():
             typer.echo(f"  {command}: {result}")
         if lesson.saved is not None:
-            typer.echo(f"Saved {lesson.saved}: Dobby drives it from its next start.")
+            typer.echo(
+                f"Saved {lesson.saved}: a running Dobby drives it from its next poll"
+                " (within 30 s), any other from its start."
+            )
         else:
             typer.echo("Nothing saved: no command was verified (or saving was refused).")
     raise typer.Exit(0 if lesson.learned.draft is not None else 1)

@@ -329,6 +329,8 @@ class RecipeAdapter(Adapter):
         self.recipes: list[Recipe] = []
         self._files: dict[str, Path] = {}
         """Each recipe's file, by its identity key (where a new address is written)."""
+        self._read: dict[Path, int] = {}
+        """The recipe files read, with their modification times then."""
         self._looked = 0.0
         """When the network was last looked at for missing devices (monotonic seconds)."""
         self._looking = Background()
@@ -337,31 +339,53 @@ class RecipeAdapter(Adapter):
         """Load every recipe (one that does not validate is logged and left out) and set
         up its device, looking for those that are not where they were; one that is not
         found is looked for again later."""
+        await self.add(*self._read_folder())
+
+    def _read_folder(self) -> list[Recipe]:
+        """The recipes of `<config>/recipes/` that are new or changed since it was last read
+        (saved by `dobby explore` in a terminal while Dobby runs); one that does not
+        validate is logged, once, and left out."""
         directory = self.context.config_dir
         folder = directory / RECIPES_DIR if directory is not None else None
-        paths: list[Path] = sorted(folder.glob("*.yaml")) if folder and folder.is_dir() else []
-        recipes: list[Recipe] = []
-        for path in paths:
+        if folder is None or not folder.is_dir():
+            return []
+        fresh: list[Recipe] = []
+        for path in sorted(folder.glob("*.yaml")):
+            try:
+                stamp = path.stat().st_mtime_ns
+            except OSError:  # removed meanwhile
+                continue
+            if self._read.get(path) == stamp:
+                continue
+            self._read[path] = stamp
             try:
                 recipe = load_recipe(path)
             except (RecipeError, OSError) as error:
                 _LOGGER.error("Recipe left out: %s", error)
                 continue
-            recipes.append(recipe)
             self._files[recipe.identity.key] = path
-        await self.add(*recipes)
+            fresh.append(recipe)
+        return fresh
 
     async def add(self, *recipes: Recipe) -> None:
-        """Set up the devices of these recipes (a new one, saved while Dobby runs); those
-        that are not where their recipes say are looked for in the background (`looked`)."""
+        """Set up the devices of these recipes (a new one, or one learned again, saved while
+        Dobby runs); those that are not where their recipes say are looked for in the
+        background (`looked`)."""
+        changed: list[Recipe] = []
         for recipe in recipes:
-            if recipe not in self.recipes:
+            known = next((r for r in self.recipes if r.identity.key == recipe.identity.key), None)
+            if known == recipe:
+                continue
+            if known is not None:
+                self.recipes[self.recipes.index(known)] = recipe
+            else:
                 self.recipes.append(recipe)
-        if not self.recipes:
+            changed.append(recipe)
+        if not changed:
             return
         self.poll_interval = min(r.poll_interval for r in self.recipes)
         await asyncio.gather(
-            *(self.devices.set_up(r.host, partial(self._link, r)) for r in recipes)
+            *(self.devices.set_up(r.host, partial(self._link, r)) for r in changed)
         )
         self._look()
 
@@ -444,8 +468,10 @@ class RecipeAdapter(Adapter):
         await self.devices.execute(entity, command, params)
 
     async def refresh(self) -> None:
-        """Read every learned device (the coordinators keep track of who answers), and
-        every `look_again` seconds look for those that do not answer."""
+        """Read every learned device (the coordinators keep track of who answers), take up
+        recipes saved meanwhile, and every `look_again` seconds look for the devices that
+        do not answer."""
+        await self.add(*self._read_folder())
         await self.devices.refresh()
         if time.monotonic() - self._looked >= self.config.look_again:
             self._look()

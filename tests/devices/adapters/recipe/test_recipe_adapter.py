@@ -335,3 +335,25 @@ async def test_a_device_that_is_nowhere_is_left_where_it_was(tmp_path: Path) -> 
         await other.stop()
     assert other.changing_requests() == []
     assert (tmp_path / RECIPES_DIR / "desk_strip.yaml").read_text(encoding="utf-8") == saved
+
+
+async def test_a_recipe_saved_while_dobby_runs_is_taken_up_at_the_next_poll(
+    tmp_path: Path, strip: UpdatedStrip
+) -> None:
+    running = await start(tmp_path)
+    try:
+        assert running.registry.entities == {}
+        # `dobby explore HOST` in a terminal saves it while this Dobby runs
+        await learn(tmp_path, strip.host, strip.port, "Office")
+        await running.adapter.refresh()
+        light = running.registry.entity("light.desk_strip")
+        turn_off = Commands.get("light.turn_off")
+        await running.adapter.execute(light, turn_off, turn_off.params())
+        assert strip.on is False
+        broken = tmp_path / RECIPES_DIR / "broken.yaml"
+        broken.write_text("recipe: 1\nname: Broken\n", encoding="utf-8")
+        await running.adapter.refresh()  # logged and left out; the strip is still driven
+        assert [r.name for r in running.adapter.recipes] == ["Desk Strip"]
+        assert light.available
+    finally:
+        await running.adapter.stop()
