@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agent.intents.base import Phrases, common_phrase, phrase
 from devices.explore.learn import Learned, Learner
 from devices.explore.portscan import TcpScanConfig
 from devices.explore.probe import DEFAULT_BUDGET, ProbeRecord
 from devices.explore.ranges import split_target
 from devices.explore.scan import Host, explore, mark_learned
-from devices.explore.trial import RecipeClient, Tried, save_recipe, trial
+from devices.explore.trial import RecipeClient, Tried, command_word, save_recipe, trial
 from devices.plugin import Manifest
 from devices.recipe import Recipe
 from devices.registry import Registry
@@ -68,6 +69,91 @@ _SCAN = (
 )
 
 
+PHRASES: Phrases = {
+    "en": {
+        "found_nothing": "I found nothing on the local network just now.",
+        "found": "I found {count} on the local network:",
+        "no_draft": "I could not draft a recipe for {host}: {notes}.",
+        "no_notes": "it did not say what it is",
+        "device": "device",
+        "entity": "{article} {domain}{area} ({can})",
+        "in_area": " in the {area}",
+        "nothing_to_switch": "nothing to switch",
+        "draft": (
+            "I think {host} is {article} {what} ({name}): {parts}. "
+            "I read it with {requests} read-only requests and switched nothing."
+        ),
+        "failed": "Trying it failed: {error}. Nothing was saved.",
+        "none_verified": "{results}. No command was verified, so nothing was saved.",
+        "twice": (
+            "{name} is a lock, an alarm or a garage door. Save its recipe, so that I drive it"
+            " (with the confirmations every lock has)?"
+        ),
+        "not_twice": "{results}. Not saved: it needs a second approval.",
+        "saved": "{results}. Saved as {file}: {name} is a device of the house now.",
+        "members_only": "Only members of the household may ask what is on the network.",
+        "admins_only": "Only an admin may teach me a new device.",
+        "local_only": "I only learn devices on the local network: {error}.",
+        "not_this_house": "{host} is not a device of this house.",
+        "tried": "Tried.",
+        "not_tried": "Not tried.",
+        "verified": "verified",
+        "not approved": "not approved",
+        "not confirmed": "not confirmed",
+        "failed:": "failed:",
+    },
+    "de": {
+        "found_nothing": "Ich habe gerade nichts im lokalen Netzwerk gefunden.",
+        "found": "Im lokalen Netzwerk habe ich {count} gefunden:",
+        "no_draft": "Für {host} konnte ich kein Rezept entwerfen: {notes}.",
+        "no_notes": "es hat nicht gesagt, was es ist",
+        "device": "Gerät",
+        "entity": "{domain}{area} ({can})",
+        "in_area": " im Bereich {area}",
+        "nothing_to_switch": "nichts zu schalten",
+        "draft": (
+            "Ich glaube, {host} ist ein {what} ({name}): {parts}. "
+            "Ich habe es mit {requests} lesenden Anfragen gelesen und nichts geschaltet."
+        ),
+        "failed": "Das Testen ist fehlgeschlagen: {error}. Nichts wurde gespeichert.",
+        "none_verified": "{results}. Kein Befehl wurde bestätigt, also nichts gespeichert.",
+        "twice": (
+            "{name} ist ein Schloss, eine Alarmanlage oder ein Garagentor. Soll ich sein Rezept"
+            " speichern und es steuern (mit den Bestätigungen, die jedes Schloss hat)?"
+        ),
+        "not_twice": "{results}. Nicht gespeichert: es braucht eine zweite Zustimmung.",
+        "saved": "{results}. Gespeichert als {file}: {name} gehört jetzt zum Haus.",
+        "members_only": "Nur Mitglieder des Haushalts dürfen fragen, was im Netzwerk ist.",
+        "admins_only": "Nur ein Admin darf mir ein neues Gerät beibringen.",
+        "local_only": "Ich lerne nur Geräte im lokalen Netzwerk: {error}.",
+        "not_this_house": "{host} ist kein Gerät dieses Hauses.",
+        "tried": "Getestet.",
+        "not_tried": "Nicht getestet.",
+        "verified": "bestätigt",
+        "not approved": "nicht erlaubt",
+        "not confirmed": "nicht bestätigt",
+        "failed:": "fehlgeschlagen:",
+    },
+}
+"""The explorer's words in chat, by language (the asker's)."""
+
+
+def _say(language: str, key: str, **values: object) -> str:
+    return phrase(PHRASES, language, key, **values)
+
+
+def results_text(results: Mapping[str, str], language: str) -> str:
+    """How each command went ("main.turn_on: verified"), in `language`."""
+
+    def outcome(result: str) -> str:
+        head, colon, rest = result.partition(":")
+        if colon and head in ("not confirmed", "failed"):
+            return f"{_say(language, head if head != 'failed' else 'failed:').rstrip(':')}:{rest}"
+        return _say(language, result) if result in PHRASES["en"] else result
+
+    return "; ".join(f"{key.replace('_', ' ')}: {outcome(v)}" for key, v in results.items())
+
+
 @dataclass(frozen=True)
 class Scan:
     """ "What's on my network?", "find new devices"."""
@@ -98,35 +184,57 @@ def read_explore(text: str) -> Scan | Learn | None:
     return None
 
 
-def summary(hosts: list[Host], recipes: list[Recipe]) -> str:
+def summary(hosts: list[Host], recipes: list[Recipe], language: str = "en") -> str:
     """The scan in a few lines: each host, what it is, and whether Dobby drives it."""
     if not hosts:
-        return "I found nothing on the local network just now."
+        return _say(language, "found_nothing")
     mark_learned(hosts, recipes)
-    lines = [f"I found {len(hosts)} on the local network:"]
+    lines = [_say(language, "found", count=len(hosts))]
     for host in hosts:
         name = f" {host.names[0]}" if host.names else ""
-        lines.append(f"- {host.address}{name}: {host.what}; {host.how}")
+        lines.append(f"- {host.address}{name}: {host.what_in(language)}; {host.how_in(language)}")
     return "\n".join(lines)
 
 
-def draft_text(learned: Learned) -> str:
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def draft_text(learned: Learned, language: str = "en") -> str:
     """The draft as a person reads it: what the host seems to be and what it can do."""
     draft = learned.draft
     if draft is None:
-        notes = "; ".join(learned.notes) or "it did not say what it is"
-        return f"I could not draft a recipe for {learned.host}: {notes}."
-    what = learned.family.title if learned.family is not None else "device"
-    article = "an" if what[:1].lower() in "aeiou" else "a"
+        notes = "; ".join(learned.notes) or _say(language, "no_notes")
+        return _say(language, "no_draft", host=learned.host, notes=notes)
+    family = learned.family
+    what = family.title_in(language) if family is not None else _say(language, "device")
     parts = []
     for entity in draft.entities:
-        can = ", ".join(n.replace("_", " ") for n in entity.commands) or "nothing to switch"
-        area = f" in the {entity.area}" if entity.area else ""
-        parts.append(f"a {entity.domain.value.replace('_', ' ')}{area} ({can})")
-    return (
-        f"I think {learned.host} is {article} {what} ({draft.name}): {', '.join(parts)}. "
-        f"I read it with {learned.requests} read-only requests and switched nothing."
+        commands = [command_word(language, n) for n in entity.commands]
+        can = ", ".join(commands) or _say(language, "nothing_to_switch")
+        area = _say(language, "in_area", area=entity.area) if entity.area else ""
+        domain = domain_word(language, entity.domain.value)
+        parts.append(
+            _say(language, "entity", article=_article(domain), domain=domain, area=area, can=can)
+        )
+    return _say(
+        language,
+        "draft",
+        host=learned.host,
+        article=_article(what),
+        what=what,
+        name=draft.name,
+        parts=", ".join(parts),
+        requests=learned.requests,
     )
+
+
+def domain_word(language: str, domain: str) -> str:
+    """A domain as a person says it ("light", "Licht")."""
+    try:
+        return common_phrase(language, domain)
+    except KeyError:
+        return domain.replace("_", " ")
 
 
 @dataclass
@@ -150,6 +258,8 @@ class ChatLesson:
     """The next question (a confirmation request) or the last word."""
     task: asyncio.Task[None] | None = None
     tried: Tried | None = None
+    language: str = "en"
+    """The asker's language: the questions and the last word are in it."""
 
     def start(self, client: RecipeClient) -> None:
         """Try the draft in the background; it waits at each question."""
@@ -167,27 +277,25 @@ class ChatLesson:
 
     async def _run(self, client: RecipeClient) -> None:
         try:
-            self.tried = await trial(client, self.approve)
+            self.tried = await trial(client, self.approve, language=self.language)
             await self.said.put(await self._keep(self.tried))
         except Exception as error:  # noqa: BLE001 - the chat hears it; the house goes on
-            await self.said.put(f"Trying it failed: {error}. Nothing was saved.")
+            await self.said.put(_say(self.language, "failed", error=error))
 
     async def _keep(self, tried: Tried) -> str:
-        results = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in tried.results.items())
+        language = self.language
+        results = results_text(tried.results, language)
         if not tried.verified:
-            return f"{results}. No command was verified, so nothing was saved."
+            return _say(language, "none_verified", results=results)
         recipe = tried.recipe
         twice = False
         if recipe.sensitive:
-            twice = await self.approve(
-                f"{recipe.name} is a lock, an alarm or a garage door. Save its recipe, so that"
-                " I drive it (with the confirmations every lock has)?"
-            )
+            twice = await self.approve(_say(language, "twice", name=recipe.name))
             if not twice:
-                return f"{results}. Not saved: it needs a second approval."
+                return _say(language, "not_twice", results=results)
         path = save_recipe(self.directory, recipe, second_confirmation=twice)
         await self.saved(recipe)
-        return f"{results}. Saved as {path.name}: {recipe.name} is a device of the house now."
+        return _say(language, "saved", results=results, file=path.name, name=recipe.name)
 
     async def next_word(self) -> Request | str:
         """The next question, or the last word once the trial is over."""
@@ -216,7 +324,7 @@ async def learn_in_chat(
         learner = Learner(host, port, budget=budget, record=record, location=location)
         learned = await learner.learn(area=area)
     if learned.draft is None:
-        return learned, draft_text(learned)
+        return learned, draft_text(learned, lesson.language)
     lesson.start(RecipeClient(learned.draft, record=record))
     return learned, await lesson.next_word()
 
@@ -272,7 +380,7 @@ class ChatExplorer:
         """Scan, or probe a host and ask about its first command."""
         if isinstance(asked, Scan):
             if not self.policy.may_explore(requester.role):
-                return "Only members of the household may ask what is on the network.", None
+                return _say(asked.language, "members_only"), None
             hosts = await explore(
                 self.manifests,
                 seconds=self.seconds,
@@ -281,18 +389,21 @@ class ChatExplorer:
                 record=self._record(requester),
                 tcp=self.tcp,
             )
-            return summary(hosts, self.recipes()), None
+            return summary(hosts, self.recipes(), asked.language), None
+        language = asked.language
         if not self.policy.may_learn_devices(requester.role):
-            return "Only an admin may teach me a new device.", None
+            return _say(language, "admins_only"), None
         try:
             host, port = split_target(asked.host)
         except ValueError as error:
-            return f"I only learn devices on the local network: {error}.", None
+            return _say(language, "local_only", error=error), None
         if self.only_hosts is not None and host not in self.only_hosts:
-            return f"{host} is not a device of this house.", None
+            return _say(language, "not_this_house", host=host), None
         found = self.registry.find_area(asked.area) if asked.area else None
         area = found.name if found is not None else asked.area
-        lesson = ChatLesson(self.confirmations, requester, self.directory, self.adopt)
+        lesson = ChatLesson(
+            self.confirmations, requester, self.directory, self.adopt, language=language
+        )
         self.lessons[:] = [x for x in self.lessons if x.task is None or not x.task.done()]
         self.lessons.append(lesson)
         learned, word = await learn_in_chat(
@@ -303,13 +414,14 @@ class ChatExplorer:
             area=area,
             model=self.model(),
         )
-        return _with(draft_text(learned), word)
+        return _with(draft_text(learned, language), word)
 
     async def go_on(self, question: TrialQuestion, *, approve: bool) -> Said:
         """An Approve or Deny of one question: the command tried (or not), the next one."""
         if not question.future.done():
             question.future.set_result(approve)
-        return _with("Tried." if approve else "Not tried.", await question.lesson.next_word())
+        said = _say(question.lesson.language, "tried" if approve else "not_tried")
+        return _with(said, await question.lesson.next_word())
 
 
 def _with(text: str, word: Request | str) -> Said:

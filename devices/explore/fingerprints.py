@@ -48,6 +48,8 @@ class Family(BaseModel):
 
     id: str
     title: str
+    title_de: str | None = None
+    """Its name in German (chat answers in the asker's language)."""
     kind: str
     smart_home: bool = True
     adapter: str | None = None
@@ -56,6 +58,10 @@ class Family(BaseModel):
     """Whether `dobby explore HOST` can draft a recipe for it."""
     match: Match
     read_only: tuple[str, ...] = ()
+
+    def title_in(self, language: str) -> str:
+        """Its name in `language` (English where the table has none)."""
+        return (self.title_de if language == "de" else None) or self.title
 
     @field_validator("read_only")
     @classmethod

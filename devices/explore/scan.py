@@ -30,6 +30,35 @@ TABLE = "(signature table)"
 UPNP_DEVICE = "urn:schemas-upnp-org:device-1-0"
 
 Status = Literal["driven", "not driven yet", "not smart-home gear", "unknown"]
+_SAYS: dict[str, dict[str, str]] = {
+    "en": {
+        "upnp": "UPnP device",
+        "not_recognised": "not recognised",
+        "by_adapter": "driven by the {adapter} adapter",
+        "by_recipe": "driven by its recipe ({recipe})",
+        "unknown": "unknown: `dobby explore HOST` may learn it",
+        "left_alone": "left alone",
+        "adapter_once": "the {adapter} adapter, once installed",
+        "recipe_way": "a recipe: `dobby explore {address}`",
+        "no_way": "no way to drive it yet",
+        "could": "could be driven by {ways}",
+        "or": "or",
+    },
+    "de": {
+        "upnp": "UPnP-Gerät",
+        "not_recognised": "nicht erkannt",
+        "by_adapter": "gesteuert vom Adapter {adapter}",
+        "by_recipe": "gesteuert nach seinem Rezept ({recipe})",
+        "unknown": "unbekannt: „lerne das Gerät unter HOST“ kann es lernen",
+        "left_alone": "bleibt unberührt",
+        "adapter_once": "den Adapter {adapter}, sobald er installiert ist",
+        "recipe_way": "ein Rezept: „lerne das Gerät unter {address}“",
+        "no_way": "noch keine Möglichkeit, es zu steuern",
+        "could": "steuerbar über {ways}",
+        "or": "oder",
+    },
+}
+"""How a host is described, by language (chat answers in the asker's)."""
 
 
 @dataclass
@@ -113,33 +142,45 @@ class Host:
     @property
     def what(self) -> str:
         """What it is, in a few words."""
-        if self.family is not None:
-            title = self.family.title
-        elif self.description is not None and self.description.manufacturer:
-            title = "UPnP device"
-        else:
-            return "not recognised"
-        if self.description is not None and self.description.manufacturer:
-            return f"{title}: {self.description.manufacturer} {self.description.model}".strip()
-        return title
+        return self.what_in("en")
 
     @property
     def how(self) -> str:
         """What Dobby can do about it."""
+        return self.how_in("en")
+
+    def what_in(self, language: str) -> str:
+        """What it is, in a few words of `language` (English or German)."""
+        says = _SAYS.get(language, _SAYS["en"])
+        if self.family is not None:
+            title = self.family.title_in(language)
+        elif self.description is not None and self.description.manufacturer:
+            title = says["upnp"]
+        else:
+            return says["not_recognised"]
+        if self.description is not None and self.description.manufacturer:
+            return f"{title}: {self.description.manufacturer} {self.description.model}".strip()
+        return title
+
+    def how_in(self, language: str) -> str:
+        """What Dobby can do about it, in `language` (English or German)."""
+        says = _SAYS.get(language, _SAYS["en"])
         if self.adapter is not None:
-            return f"driven by the {self.adapter} adapter"
+            return says["by_adapter"].format(adapter=self.adapter)
         if self.recipe is not None:
-            return f"driven by its recipe ({self.recipe})"
+            return says["by_recipe"].format(recipe=self.recipe)
         if self.family is None:
-            return "unknown: `dobby explore HOST` may learn it"
+            return says["unknown"]
         if not self.family.smart_home:
-            return "left alone"
+            return says["left_alone"]
         ways = []
         if self.family.adapter is not None:
-            ways.append(f"the {self.family.adapter} adapter, once installed")
+            ways.append(says["adapter_once"].format(adapter=self.family.adapter))
         if self.family.learnable:
-            ways.append(f"a recipe: `dobby explore {self.address}`")
-        return "could be driven by " + " or ".join(ways) if ways else "no way to drive it yet"
+            ways.append(says["recipe_way"].format(address=self.address))
+        if not ways:
+            return says["no_way"]
+        return says["could"].format(ways=f" {says['or']} ".join(ways))
 
     def as_json(self) -> dict[str, Any]:
         """The host for `--json`."""

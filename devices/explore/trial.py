@@ -195,10 +195,54 @@ class Tried:
         return [k for k, v in self.results.items() if v == "verified"]
 
 
+_ASK = {
+    "en": "May I test {command} on {name}{shown}?",
+    "de": "Darf ich an {name} „{command}“ testen{shown}?",
+}
+"""The question before each command, by language."""
+_WORDS_DE = {
+    "turn_on": "einschalten",
+    "turn_off": "ausschalten",
+    "toggle": "umschalten",
+    "open": "öffnen",
+    "close": "schließen",
+    "stop": "anhalten",
+    "set_position": "Position setzen",
+    "lock": "abschließen",
+    "unlock": "aufschließen",
+    "set_temperature": "Temperatur setzen",
+    "brightness": "Helligkeit",
+    "position": "Position",
+    "temperature": "Temperatur",
+    "speed": "Geschwindigkeit",
+}
+"""Command and parameter names in German questions (others as they are, `_` as spaces)."""
+
+
+def command_word(language: str, key: str) -> str:
+    """A command's or parameter's name as a person says it ("turn on", "einschalten")."""
+    return (_WORDS_DE.get(key) if language == "de" else None) or key.replace("_", " ")
+
+
+def question(language: str, command: str, name: str, values: dict[str, Any]) -> str:
+    """The question before trying a command, in English or German: "May I test turn on on
+    Desk Strip (brightness 200)?"."""
+    shown = ", ".join(f"{command_word(language, k)} {v}" for k, v in values.items())
+    template = _ASK.get(language, _ASK["en"])
+    return template.format(
+        command=command_word(language, command), name=name, shown=f" ({shown})" if shown else ""
+    )
+
+
 async def trial(
-    client: RecipeClient, approve: Approve, *, within: float = READ_BACK_WITHIN
+    client: RecipeClient,
+    approve: Approve,
+    *,
+    within: float = READ_BACK_WITHIN,
+    language: str = "en",
 ) -> Tried:
-    """Ask before each command, send it, read back; keep only what was verified."""
+    """Ask before each command (in `language`), send it, read back; keep only what was
+    verified."""
     recipe = client.recipe
     results: dict[str, str] = {}
     entities = []
@@ -207,10 +251,7 @@ async def trial(
         for name, command in entity.commands.items():
             key = f"{entity.key}.{name}"
             values = trial_values(command)
-            shown = ", ".join(f"{k} {v}" for k, v in values.items())
-            shown = f" ({shown})" if shown else ""
-            question = f"May I test {name.replace('_', ' ')} on {entity.name}{shown}?"
-            if not await approve(question):
+            if not await approve(question(language, name, entity.name, values)):
                 results[key] = "not approved"
                 continue
             try:

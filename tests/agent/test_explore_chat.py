@@ -99,6 +99,28 @@ async def test_learning_in_chat_asks_before_each_command(
     assert strip.on is True
 
 
+async def test_learning_in_german_asks_in_german(
+    dobby: Dobby, strip: WledStrip, tmp_path: Path
+) -> None:
+    reply = await dobby.handle(f"Lerne das Gerät unter {strip.host}:{strip.port} im Büro", ADMIN)
+    assert reply.intent == "LearnDevice"
+    assert f"Ich glaube, {strip.host} ist ein WLED-Lichtstreifen (Desk Strip): Licht" in (
+        reply.reply
+    )
+    assert "Darf ich an Desk Strip „einschalten“ testen (Helligkeit 200)?" in reply.reply
+    assert reply.confirmation is not None
+    second = await dobby.confirm(reply.confirmation, ADMIN, approve=True)
+    assert second.reply.startswith("Getestet.")
+    assert "Darf ich an Desk Strip „ausschalten“ testen?" in second.reply
+    assert second.confirmation is not None
+    last = await dobby.confirm(second.confirmation, ADMIN, approve=False)
+    assert last.reply.startswith("Nicht getestet.")
+    assert "main.turn on: bestätigt; main.turn off: nicht erlaubt" in last.reply
+    assert "Gespeichert als desk_strip.yaml: Desk Strip gehört jetzt zum Haus." in last.reply
+    [recipe] = load_recipes(tmp_path / "config")
+    assert list(recipe.entities[0].commands) == ["turn_on"]
+
+
 async def test_only_an_admin_may_teach_a_device(dobby: Dobby, strip: WledStrip) -> None:
     reply = await dobby.handle(f"learn the device at {strip.host}:{strip.port}", MEMBER)
     assert reply.reply == "Only an admin may teach me a new device."
@@ -140,6 +162,9 @@ async def test_whats_on_my_network_names_what_dobby_drives(
         while reply.confirmation is not None:
             reply = await dobby.confirm(reply.confirmation, ADMIN, approve=True)
         after = await dobby.handle("Was ist in meinem Netzwerk?", MEMBER)
-        assert f"- {strip.host}: not recognised; driven by its recipe (Desk Strip)" in after.reply
+        assert after.reply.startswith("Im lokalen Netzwerk habe ich 1 gefunden:")  # asked in German
+        assert f"- {strip.host}: nicht erkannt; gesteuert nach seinem Rezept (Desk Strip)" in (
+            after.reply
+        )
     finally:
         await dobby.stop()
