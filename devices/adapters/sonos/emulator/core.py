@@ -3,6 +3,8 @@
 Every speaker answers HTTP on host:1400 (description, SCPDs, SOAP control, GENA
 events); one SSDP responder answers searches for all of them; mDNS is optional.
 Direct changes to a speaker's state are published as events within `watch_interval`.
+A clip a player is told to play by its `http:` URL (an announcement) is fetched over HTTP,
+as a real player does, and played for as long as it lasts (`emulator.clips`, `fetched`).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import yaml
 from aiohttp import web
 
 from devices.adapters.sonos import SonosConfig
@@ -29,6 +30,9 @@ from skills.audit import AuditLog
 from skills.executor import Executor
 from skills.house import House
 from skills.policy import Policy, PolicyConfig
+from skills.routines import Routine
+from skills.runner import RoutineRunner
+from tests.scripted_model import model_calls
 
 needs_speech = pytest.mark.skipif(
     not speech_available(), reason="espeak-ng is not installed (apt-get install espeak-ng)"
@@ -189,6 +193,17 @@ async def test_a_group_hears_it_once_through_its_coordinator(tmp_path: FilePath)
     async with house(tmp_path) as rig:
         rig.emulator.join("Den", "Kitchen")
         kitchen, den = rig.emulator.speaker("Kitchen"), rig.emulator.speaker("Den")
+        # Grouped a while ago: Dobby has heard of it (an event still on its way when the
+        # announcement starts could leave the member at its own volume, never worse).
+        entity = rig.registry.entity("media_player.den")
+        assert await rig.registry.wait_until(
+            lambda: (
+                getattr(entity.state, "group_members", None)
+                == ["media_player.kitchen", "media_player.den"]
+            ),
+            10,
+        )
+        await rig.emulator.publisher.delivered()
         den.volume = 33
         async with watching(rig.emulator, "Den") as seen:
             results = await rig.announce(
@@ -249,3 +264,62 @@ async def test_without_an_http_server_speakers_do_not_offer_announcements(
         assert "select_source" in kitchen.features
         [result] = await rig.announce("media_player.kitchen", text="Dinner is ready")
         assert result.error == "Kitchen cannot do that: it has no announce support."
+
+
+@needs_speech
+async def test_the_language_models_tool_announces_in_german(tmp_path: FilePath) -> None:
+    """The model's control_media_player tool: announce, with the language of the text."""
+    call = {
+        "entity_ids": ["media_player.den"],
+        "action": "announce",
+        "text": "Das Essen ist fertig",
+        "language": "de",
+    }
+    async with house(tmp_path) as rig:
+        [answer] = await model_calls(
+            rig.registry, {"sonos": rig.adapter}, ("control_media_player", call)
+        )
+        assert answer == "Done: announce on Den."
+        [clip] = rig.emulator.fetched
+        assert (clip.speaker, clip.status, clip.channels) == ("Den", 200, 1)
+        den = rig.emulator.speaker("Den")
+        assert (den.transport_state, den.current, den.volume) == ("PLAYING", SPEAKER_SECOND, 20)
+        # Without a text there is nothing to say: the tool is told why, nothing is fetched.
+        [refused] = await model_calls(
+            rig.registry,
+            {"sonos": rig.adapter},
+            ("control_media_player", {"entity_ids": ["media_player.den"], "action": "announce"}),
+        )
+        assert "text: field required" in str(refused), refused
+        assert len(rig.emulator.fetched) == 1
+
+
+ROUTINE = """
+name: dinner time
+steps:
+  - command: media_player.announce
+    params: {text: "Dinner is ready", volume: 40}
+  - command: media_player.pause
+    target: {name: Den}
+"""
+
+
+@needs_speech
+async def test_a_routine_step_announces_on_every_speaker_then_goes_on(
+    tmp_path: FilePath,
+) -> None:
+    """An announce step with no target speaks on every speaker; the next step runs after
+    it, once the music is back."""
+    routine = Routine.model_validate(yaml.safe_load(ROUTINE))
+    async with house(tmp_path) as rig:
+        runner = RoutineRunner(rig.house, lambda: [routine])
+        report = await runner.run(routine, MEMBER)
+        assert not report.failed, report.failed
+        assert sorted(c.speaker for c in rig.emulator.fetched) == ["Den", "Kitchen"]
+        kitchen, den = rig.emulator.speaker("Kitchen"), rig.emulator.speaker("Den")
+        assert (kitchen.transport_state, kitchen.volume) == ("PLAYING", 20)
+        assert (den.transport_state, den.volume, den.current) == (
+            "PAUSED_PLAYBACK",
+            20,
+            SPEAKER_SECOND,
+        )
