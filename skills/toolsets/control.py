@@ -133,14 +133,14 @@ async def media_player(
         action: What to do. set_volume needs `volume`; volume_up and volume_down use `step`;
             play_source plays `source` (one of the player's source_list: favourites and
             playlists); group makes `members` play with the first entity (its coordinator);
-            ungroup makes each entity play on its own; announce speaks `text` on each entity
-            (a group hears it once), then what played resumes.
-        volume: The volume in percent, for set_volume; for announce, the volume to speak at.
+            ungroup makes each entity play on its own; announce speaks `text`, then what
+            played resumes.
+        volume: The volume in percent, for set_volume (or announce).
         step: Percentage points for volume_up and volume_down.
         source: A name from the player's source_list, for play_source.
         members: Media player entity ids to join the first entity's group, for group.
-        text: What to say, for announce: a short message in the person's words.
-        language: The language of `text` for announce (en, de); left out: the household's.
+        text: What to say, for announce.
+        language: The language of `text` (en, de), if not the household's.
     """
     if action == "play_source":
         actions = _actions(entity_ids, "media_player.select_source", source=source)
