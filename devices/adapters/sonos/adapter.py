@@ -4,6 +4,9 @@ Each speaker is one `SpeakerLink` run by a coordinator, keyed by the speaker's U
 (RINCON_...), never its address. SoCo (and `requests`, which it speaks HTTP with) is
 imported with this module, which Dobby imports (off the event loop) when the first speaker
 answers: a house without Sonos never loads it (the manifest is all Dobby reads before).
+
+An announcement (`media_player.announce`) is a clip Dobby serves (`devices.announcements`),
+played by URL on the group's coordinator between a SoCo snapshot and its restore.
 """
 
 from __future__ import annotations
