@@ -19,6 +19,10 @@ $(BIN)/dobby: pyproject.toml
 	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null) \
 	  || echo "note: mosquitto is not installed; the MQTT tests will be skipped"; }
+	@# espeak-ng speaks announcements on the speakers (a WAV Dobby serves them); offline.
+	@command -v espeak-ng >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null) \
+	  || echo "note: espeak-ng is not installed; announcements cannot be spoken and their tests will be skipped"; }
 	@# Chromium runs the web page's browser tests (Playwright drives it; it downloads no browser).
 	@[ -x /usr/bin/chromium ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \

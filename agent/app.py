@@ -57,6 +57,7 @@ from skills.yaml_edit import YamlEditError
 if TYPE_CHECKING:
     from agent.bus import DobbyBus
     from agent.llm.agent import Turn
+    from devices.announcements import Announcements
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -141,6 +142,7 @@ class Dobby:
         loaded: LoadedAdapters | None = None,
         action_timeout: float = 10.0,
         only_hosts: Collection[str] | None = None,
+        announcements: Announcements | None = None,
     ) -> None:
         self.config = config
         self.registry = build_registry(config)
@@ -150,6 +152,8 @@ class Dobby:
             interfaces = config.home.discovery.addresses()
         self.enabled = enabled_adapters(config, self.loaded)
         self._context = (interfaces, state_dir, only_hosts)
+        self.announcements = announcements
+        """Where speakers' announcements are served (None: no HTTP server, no announcing)."""
         self.adapters: dict[str, Adapter] = {}
         """The adapters loaded so far: those with devices configured or a discovery of their
         own at once, the others when discovery finds their first device."""
@@ -263,6 +267,7 @@ class Dobby:
             state_dir,
             only_hosts,
             config_dir=self.config.directory,
+            announcements=self.announcements,
         )
         return cls(context, self.enabled[name].config)
 

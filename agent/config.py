@@ -552,6 +552,10 @@ class ChannelSettings(BaseSettings):
     """Where `/healthz` and the webhooks listen: this machine only, unless set otherwise
     (`0.0.0.0` for every interface); put a reverse proxy with HTTPS in front for webhooks."""
     http_port: int = Field(default=8790, ge=0, le=65535)
+    announce_url: str | None = None
+    """Where speakers fetch announcements from: this service as the speakers on the LAN
+    reach it (`http://192.168.1.20:8790`). Unset: `DOBBY_HTTP_HOST` and the port, or, when
+    that is every interface (`0.0.0.0`), the first interface discovery runs on."""
     mcp_allowed_origins: str = ""
     """Origins besides this machine's whose pages may call `/mcp` (comma-separated,
     `https://dobby.example`); a request from any other origin is refused."""

@@ -31,9 +31,11 @@ from agent.channels.redact import hide_secrets
 from agent.channels.seen import SeenMessages
 from agent.channels.telegram_import import telegram_channel
 from agent.config import ChannelSettings, Config
+from devices.announcements import Announcements
 from devices.background import Background
 from devices.plugin import LoadedAdapters
 from devices.registry import Change, Registry
+from devices.ssdp import ipv4_interfaces
 from skills.database import database_path
 from skills.notifications import Notice, NoticeKind, Notifications
 
@@ -167,6 +169,19 @@ def telegram_webhook_secret(settings: ChannelSettings, state_dir: Path) -> str:
     return made
 
 
+def announce_base_url(settings: ChannelSettings, port: int, interfaces: list[str]) -> str:
+    """Where speakers fetch announcements: `DOBBY_ANNOUNCE_URL`, else the address the service
+    listens on, or the first LAN interface when it listens on every one."""
+    if settings.announce_url:
+        return settings.announce_url
+    host = settings.http_host
+    if host in ("", "0.0.0.0", "::") and interfaces:  # noqa: S104 - read, not bound
+        host = interfaces[0]
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 class Service:
     """Dobby as a service: the house, the channels and the HTTP endpoints."""
 
@@ -209,6 +224,11 @@ class Service:
         self.mcp: LazyMcpEndpoint | None = None
         self.web: WebChannel | None = None
         """The household's web page, unless `DOBBY_WEB=false`."""
+        self.announcements: Announcements | None = None
+        """The speakers' announcement clips, served beside `/healthz` (not without HTTP)."""
+        if serve_http:
+            self.announcements = Announcements(self.announce_url, language=config.home.language)
+            self._options["announcements"] = self.announcements
         hidden = secrets_of(self.settings)
         self._telegram_secret: str | None = None
         if self.settings.telegram_token is not None and self.settings.telegram_webhook_url:
@@ -222,11 +242,19 @@ class Service:
         assert self._runner is not None
         return int(self._runner.addresses[0][1])
 
+    def announce_url(self) -> str:
+        """Where speakers reach this service for announcements (`DOBBY_ANNOUNCE_URL`)."""
+        return announce_base_url(
+            self.settings, self.port, self.config.home.discovery.addresses() or ipv4_interfaces()
+        )
+
     async def start(self) -> None:
         """Start the HTTP server (answering 503 until ready), the house and the channels."""
         started = time.perf_counter()
         app = web.Application()
         app.router.add_get("/healthz", self.healthz)
+        if self.announcements is not None:
+            self.announcements.add_routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         with collection_paused():  # the house and the channels' libraries: all long-lived
             self.dobby = Dobby(self.config, self.state_dir, **self._options)

@@ -108,12 +108,14 @@ async def deliver(
 ) -> None:
     """Send a command the way Dobby does, the one place that decides about retries.
 
-    `send()` is one attempt (the adapter's `execute`), given `within` seconds. It is made
+    `send()` is one attempt (the adapter's `execute`), given `within` seconds (or what the
+    command says it takes, if longer: an announcement lasts as long as its text). It is made
     again, once, only where `retry_is_safe`. A device marked unavailable is tried all the
     same, once, within `UNAVAILABLE_TIMEOUT`: it may well be back. Raises the last
     attempt's `DeviceError`.
     """
     attempts = 2 if available else 1
+    within = max(within, command.takes or 0.0)
     limit = within if available else min(within, UNAVAILABLE_TIMEOUT)
     for attempt in range(1, attempts + 1):
         try:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Literal, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, ParamSpec, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,6 +37,9 @@ from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.registry import Registry
 from devices.testing.addresses import HostAllocator
 from devices.testing.house import DemoDevice
+
+if TYPE_CHECKING:
+    from devices.announcements import Announcements
 
 ENTRY_POINT_GROUP = "dobby.adapters"
 
@@ -236,6 +239,9 @@ class AdapterContext:
     finds by its own broadcast as well as to mDNS and SSDP answers."""
     config_dir: Path | None = None
     """The config dir (`--config`), where the recipe adapter finds `recipes/`."""
+    announcements: Announcements | None = None
+    """Where a speaker's announcement is made into sound and served for it to fetch (None:
+    Dobby serves no HTTP here, so no player can announce)."""
 
     def add_device(self, info: DeviceInfo, entities: Sequence[EntitySpec]) -> list[Entity]:
         """Add or update a device and its entities (idempotent by unique id)."""

@@ -12,6 +12,7 @@
 | HassMediaPlayerUnmute  | media_player.mute(muted=False)              | the playing ones  |
 | HassMediaSearchAndPlay | media_player.select_source(source=S)        | the playing ones  |
 | DobbyPlayTogether      | media_player.join, then play or select      | (two places)      |
+| DobbyAnnounce          | media_player.announce(text=T, language=L)   | every speaker     |
 
 HassMediaSearchAndPlay ("play my jazz playlist in the kitchen", "put the radio on") finds what
 was asked for among the player's `source_list` (its favourites and playlists): the words as
@@ -22,6 +23,11 @@ room together") groups the players of both places under the one that plays (or t
 then plays there.
 
 With no target and none busy, the only media player of the house is meant if there is one.
+
+DobbyAnnounce ("announce dinner is ready in the kitchen", "say dinner is ready on all
+speakers", "sag das Essen ist fertig in der Küche") speaks the text, in the language it was
+said in, on the players of the place named, or on every player; a group hears it once,
+through the player that leads it. Players that cannot announce are named in the reply.
 
 DobbyWhatsPlaying ("what's playing in the bedroom") answers from the players' state, with no
 action: the title and artist of what plays, else that nothing does.
@@ -43,7 +49,7 @@ from agent.intents.base import (
     kind_of,
 )
 from agent.intents.base import phrase as _phrase
-from devices.capabilities import Commands, Domain, MediaPlayerState
+from devices.capabilities import Commands, Domain, MediaPlayerFeature, MediaPlayerState
 from devices.entities import Entity
 from skills.actions import Action
 
@@ -78,6 +84,9 @@ PHRASES: Phrases = {
         "together": "Playing {source} on {targets} together.",
         "together_resume": "Playing on {targets} together.",
         "one_place": "The {area} and the {other} have only one speaker between them.",
+        "DobbyAnnounce": "Announcing “{text}” on {targets}.",
+        "cannot_announce": "{targets} cannot make announcements.",
+        "no_announcers": "No speaker here can make announcements.",
     },
     "de": {
         "HassMediaPause": "Pausiere {targets}.",
@@ -103,6 +112,9 @@ PHRASES: Phrases = {
         "together": "Spiele {source} auf {targets} zusammen.",
         "together_resume": "Spiele auf {targets} zusammen.",
         "one_place": "{area} und {other} haben zusammen nur einen Lautsprecher.",
+        "DobbyAnnounce": "Durchsage „{text}“ auf {targets}.",
+        "cannot_announce": "{targets} kann keine Durchsagen machen.",
+        "no_announcers": "Kein Lautsprecher hier kann Durchsagen machen.",
     },
 }
 
@@ -333,7 +345,52 @@ def _play_together(request: IntentRequest) -> IntentResult:
     return request.result(request.say(PHRASES, "together_resume", targets=names), actions)
 
 
+_QUOTES = "\"'\u201c\u201d\u201e\u201a\u2018\u2019\u00ab\u00bb"
+"""Quotation marks a text to announce may come in, straight or typeset."""
+
+
+def _announce(request: IntentRequest) -> IntentResult:
+    text = str(request.slots.get("announcement", "")).strip().strip(_QUOTES).strip()
+    if request.slots.get("everywhere"):
+        players = sorted(
+            (e for e in request.registry.entities.values() if e.domain in _PLAYERS and e.available),
+            key=lambda e: e.entity_id,
+        )
+        if not players:
+            return request.result(request.say(PHRASES, "no_announcers"))
+    else:
+        targets = find_targets(
+            request,
+            _PLAYERS,
+            busy_states=_PLAYING,
+            nothing=request.say(PHRASES, "no_announcers"),
+        )
+        if not targets.entities:
+            return request.result(targets.question or targets.problem or "", [], targets.question)
+        players = targets.entities
+    able = [e for e in players if MediaPlayerFeature.ANNOUNCE in e.features]
+    unable = [e.name for e in players if e not in able]
+    lines = []
+    actions = [
+        Action(
+            entity_id=e.entity_id,
+            command="media_player.announce",
+            params={"text": text, "language": request.language},
+        )
+        for e in _leaders(able)
+    ]
+    if able:
+        names = join_names([e.name for e in able], request.language, most=5)
+        lines.append(request.say(PHRASES, "DobbyAnnounce", text=text, targets=names))
+    if unable:
+        names = join_names(unable, request.language, most=5)
+        key = "cannot_announce" if able else "no_announcers"
+        lines.append(request.say(PHRASES, key, targets=names))
+    return request.result(" ".join(lines), actions)
+
+
 HANDLERS: dict[str, IntentSpec] = {
+    "DobbyAnnounce": IntentSpec(_PLAYERS, _announce),
     "HassMediaSearchAndPlay": IntentSpec(_PLAYERS, _search_and_play),
     "DobbyPlayTogether": IntentSpec(_PLAYERS, _play_together),
     "DobbyWhatsPlaying": IntentSpec(_PLAYERS, _whats_playing),

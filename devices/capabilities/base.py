@@ -98,6 +98,9 @@ class CommandSpec:
     expect: Expectation | None = field(default=None, compare=False)
     """The state that confirms the command, read back from the device afterwards; None
     where the device may rightly take longer (a shade travels, a speaker buffers)."""
+    takes: float | None = None
+    """Seconds one attempt may take where the command itself lasts (an announcement is
+    spoken to its end, then the music comes back); None: the executor's own timeout."""
 
     @property
     def name(self) -> str:
@@ -121,9 +124,10 @@ class Commands:
         summary: str,
         idempotent: bool = False,
         expect: Expectation | None = None,
+        takes: float | None = None,
     ) -> CommandSpec:
         """Declare a command; called once per command at import time."""
-        spec = CommandSpec(domain, verb, params, feature, summary, idempotent, expect)
+        spec = CommandSpec(domain, verb, params, feature, summary, idempotent, expect, takes)
         cls._all[spec.name] = spec
         return spec
 

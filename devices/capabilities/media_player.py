@@ -1,4 +1,5 @@
-"""Media players: transport, volume in percent, mute, grouping, sources, what is playing."""
+"""Media players: transport, volume in percent, mute, grouping, sources, what is playing,
+and spoken announcements."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class MediaPlayerFeature(StrEnum):
     MUTE = "mute"
     GROUPING = "grouping"
     SELECT_SOURCE = "select_source"
+    ANNOUNCE = "announce"
 
 
 class MediaPlayerState(State):
@@ -72,6 +74,27 @@ class SelectSource(Params):
     """Play one of the player's sources by its name (a favourite, a playlist)."""
 
     source: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+ANNOUNCEMENT_MAX_CHARS = 300
+"""The longest text an announcement speaks (some 20 seconds): a message, not a reading."""
+ANNOUNCEMENT_TAKES = 90.0
+"""Seconds an announcement may take: made into sound, spoken to its end, the music back."""
+
+
+class Announce(Params):
+    """Speak a short text on the player, then resume what it played at the volume it had."""
+
+    text: Annotated[str, Field(min_length=1, max_length=ANNOUNCEMENT_MAX_CHARS)]
+    language: Annotated[str | None, Field(pattern=r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")] = None
+    """The language to speak it in (`en`, `de`, `en-gb`); None: the household's."""
+    volume: Percent | None = None
+    """The volume to speak it at, for the announcement only; None: as it plays now."""
+
+    def refusal(self, state: State | None) -> str | None:
+        """An announcement of nothing but spaces says nothing."""
+        del state
+        return None if self.text.strip() else "there is nothing to announce."
 
 
 def _define(
@@ -136,4 +159,13 @@ SELECT_SOURCE = Commands.define(
     feature=MediaPlayerFeature.SELECT_SOURCE,
     idempotent=True,
     summary="Play a favourite, playlist or station by its name (one of source_list).",
+)
+ANNOUNCE = Commands.define(
+    Domain.MEDIA_PLAYER,
+    "announce",
+    Announce,
+    feature=MediaPlayerFeature.ANNOUNCE,
+    summary="Speak a short text on the player (its group hears it too); what played before "
+    "resumes afterwards.",
+    takes=ANNOUNCEMENT_TAKES,
 )

@@ -117,24 +117,30 @@ async def media_player(
         "play_source",
         "group",
         "ungroup",
+        "announce",
     ],
     volume: MaybePercent = None,
     step: Annotated[int, Field(ge=1, le=100)] = 10,
     source: MaybeText = None,
     members: MaybeIds = None,
+    text: MaybeText = None,
+    language: MaybeText = None,
 ) -> str:
-    """Control speakers: play, pause, skip, volume, mute, favourites and groups.
+    """Control speakers: play, pause, skip, volume, mute, favourites, groups, announcements.
 
     Args:
         entity_ids: Media player entity ids, e.g. ["media_player.kitchen"].
         action: What to do. set_volume needs `volume`; volume_up and volume_down use `step`;
             play_source plays `source` (one of the player's source_list: favourites and
             playlists); group makes `members` play with the first entity (its coordinator);
-            ungroup makes each entity play on its own.
-        volume: The volume in percent, for set_volume.
+            ungroup makes each entity play on its own; announce speaks `text`, then what
+            played resumes.
+        volume: The volume in percent, for set_volume (or announce).
         step: Percentage points for volume_up and volume_down.
         source: A name from the player's source_list, for play_source.
         members: Media player entity ids to join the first entity's group, for group.
+        text: What to say, for announce.
+        language: The language of `text` (en, de), if not the household's.
     """
     if action == "play_source":
         actions = _actions(entity_ids, "media_player.select_source", source=source)
@@ -143,6 +149,10 @@ async def media_player(
         actions = _actions(leader, "media_player.join", members=members)
     elif action == "ungroup":
         actions = _actions(entity_ids, "media_player.unjoin")
+    elif action == "announce":
+        actions = _actions(
+            entity_ids, "media_player.announce", text=text, language=language, volume=volume
+        )
     elif action == "set_volume":
         actions = _actions(entity_ids, "media_player.set_volume", volume=volume)
     elif action in ("volume_up", "volume_down"):

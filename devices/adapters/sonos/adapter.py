@@ -4,6 +4,9 @@ Each speaker is one `SpeakerLink` run by a coordinator, keyed by the speaker's U
 (RINCON_...), never its address. SoCo (and `requests`, which it speaks HTTP with) is
 imported with this module, which Dobby imports (off the event loop) when the first speaker
 answers: a house without Sonos never loads it (the manifest is all Dobby reads before).
+
+An announcement (`media_player.announce`) is a clip Dobby serves (`devices.announcements`),
+played by URL on the group's coordinator between a SoCo snapshot and its restore.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import soco
 from devices.adapters.sonos.events import SpeakerEvents
 from devices.adapters.sonos.manifest import MANIFEST, SonosConfig
 from devices.adapters.sonos.speaker import Speaker, SpeakerInfo
+from devices.announcements import Announcements
 from devices.background import Background
 from devices.capabilities import (
     CommandSpec,
@@ -26,9 +30,16 @@ from devices.capabilities import (
     MediaPlayerState,
     Params,
     State,
+    media_player,
 )
+from devices.capabilities.media_player import Announce
 from devices.entities import DeviceInfo, EntitySpec
-from devices.errors import DeviceError, DeviceUnavailableError
+from devices.errors import (
+    DeviceError,
+    DeviceRefusedError,
+    DeviceUnavailableError,
+    UnsupportedCommandError,
+)
 from devices.plugin import (
     AdapterConfig,
     AdapterContext,
@@ -41,11 +52,17 @@ from devices.plugin import (
 _LOGGER = logging.getLogger(__name__)
 
 FEATURES = frozenset(feature.value for feature in MediaPlayerFeature)
+"""What a speaker can do where Dobby serves announcements; without, all but `announce`."""
 
 POLL_WITHOUT_EVENTS = 10.0
 """Seconds between polls while some speaker cannot push its changes."""
 POLL_WITH_EVENTS = 60.0
 """Seconds between polls while every speaker pushes: a safety net, as for Hue."""
+ANNOUNCEMENT_POLL = 0.25
+"""Seconds between looks at whether an announcement still plays."""
+ANNOUNCEMENT_SLACK = 15.0
+"""Seconds an announcement may play beyond its clip's length (fetching, buffering) before
+what played before is put back all the same."""
 
 
 class SpeakerLink(DeviceLink):
@@ -93,7 +110,7 @@ class SpeakerLink(DeviceLink):
             unique_id=info.uid,
             domain=Domain.MEDIA_PLAYER,
             name=info.name,
-            features=FEATURES,
+            features=self.adapter.features,
             state=self.state,
         )
         return [(device, [entity])]
@@ -120,7 +137,11 @@ class SpeakerLink(DeviceLink):
         """Send the command, then take in what it changed (or read the whole state)."""
         assert self.speaker is not None
         run = self.adapter.context.run_blocking
-        changed = await run(self.speaker.run, command, params, self.adapter.soco_of)
+        if command == media_player.ANNOUNCE and isinstance(params, Announce):
+            await self.adapter.announce(self.speaker, params)
+            changed = None
+        else:
+            changed = await run(self.speaker.run, command, params, self.adapter.soco_of)
         if changed is None:
             await self.read()
             if self.state is not None and self.sink is not None:
@@ -151,6 +172,59 @@ class SonosAdapter(CoordinatedAdapter[SpeakerLink]):
         self._tasks = Background()
         self._regrouping: asyncio.Task[None] | None = None
         self._regroup_wanted = False
+        self._announcing: dict[str, asyncio.Lock] = {}
+        """One announcement at a time per group, by its coordinator's uid."""
+
+    @property
+    def features(self) -> frozenset[str]:
+        """What every speaker can do here: announce only where Dobby serves the clips."""
+        if self.context.announcements is None:
+            return FEATURES - {MediaPlayerFeature.ANNOUNCE.value}
+        return FEATURES
+
+    async def announce(self, speaker: Speaker, params: Announce) -> None:
+        """Speak `params.text` on the speaker's group, then put back what it played.
+
+        Two speakers of one group asked for the same announcement at once ("on all
+        speakers") hear it once, through their coordinator; different announcements to one
+        group take turns."""
+        announcements = self.context.announcements
+        if announcements is None:
+            raise UnsupportedCommandError("cannot announce: Dobby serves no HTTP here.")
+        group = await self.context.run_blocking(speaker.coordinator_uid)
+        task = self._tasks.once(
+            (group, params), lambda: self._announce(group, speaker, params, announcements)
+        )
+        await asyncio.shield(task)
+
+    async def _announce(
+        self, group: str, speaker: Speaker, params: Announce, announcements: Announcements
+    ) -> None:
+        run = self.context.run_blocking
+        async with self._announcing.setdefault(group, asyncio.Lock()):
+            clip = await announcements.publish(params.text, params.language)
+            try:
+                announcing = await run(
+                    speaker.start_announcement, clip.url, params.text, params.volume
+                )
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + clip.duration + ANNOUNCEMENT_SLACK
+                state = "playing"
+                while state == "playing" and loop.time() < deadline:
+                    await asyncio.sleep(ANNOUNCEMENT_POLL)
+                    state = await run(speaker.announcement_state, announcing)
+                if state == "replaced":
+                    _LOGGER.info("%s: the announcement was cut short; nothing put back", group)
+                    return
+                await run(speaker.end_announcement, announcing)
+                if not announcements.fetches(clip):
+                    raise DeviceRefusedError(
+                        f"did not fetch the announcement from {announcements.base_url}: Dobby "
+                        "must listen where the speakers reach it (DOBBY_HTTP_HOST, "
+                        "DOBBY_ANNOUNCE_URL)."
+                    )
+            finally:
+                announcements.withdraw(clip)
 
     @property
     def events(self) -> SpeakerEvents:

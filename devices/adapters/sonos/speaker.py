@@ -18,6 +18,7 @@ import soco
 from soco.core import MUSIC_SRC_LINE_IN, MUSIC_SRC_RADIO
 from soco.data_structures import DidlFavorite, DidlObject
 from soco.exceptions import SoCoException, SoCoUPnPException
+from soco.snapshot import Snapshot
 
 from devices.capabilities import CommandSpec, MediaPlayerState, Params, media_player
 from devices.capabilities.media_player import Join, Mute, SelectSource, SetVolume, StepVolume
@@ -65,6 +66,16 @@ class Sources:
         """The source called `name`, whatever its case."""
         wanted = name.strip().casefold()
         return next((v for k, v in self.items.items() if k.casefold() == wanted), None)
+
+
+@dataclass(frozen=True)
+class Announcing:
+    """An announcement a group's coordinator plays, and how to put back what it played."""
+
+    coordinator: soco.SoCo
+    uri: str
+    snapshots: list[Snapshot]
+    """The coordinator's first (what it played, its volume), then its members' (volume)."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +171,50 @@ class Speaker:
                 return None
             ordered = [group.coordinator, *(m for m in group.members if m != group.coordinator)]
             return [e for e in (uid_to_entity(m.uid) for m in ordered) if e] or None
+
+    def coordinator_uid(self) -> str:
+        """The uid of the speaker's group coordinator as it is now (blocking: one request)."""
+        with soco_errors():
+            self.read_topology()
+            return str(self._coordinator().uid)
+
+    def start_announcement(self, uri: str, title: str, volume: int | None) -> Announcing:
+        """Play the clip at `uri` on the group's coordinator, so the whole group hears it,
+        after taking a snapshot (SoCo's) of what it plays (blocking).
+
+        With a `volume`, every speaker of the group speaks at it, unmuted; the members'
+        volumes are then snapshotted as well, to be put back."""
+        with soco_errors():
+            coordinator = self._coordinator()
+            group = coordinator.group
+            members = [m for m in group.members if m != coordinator] if group else []
+            speakers = [coordinator, *(members if volume is not None else [])]
+            snapshots = [Snapshot(speaker) for speaker in speakers]
+            for snapshot in snapshots:
+                snapshot.snapshot()
+            if volume is not None:
+                for speaker in speakers:
+                    speaker.mute = False
+                    speaker.volume = volume
+            coordinator.play_uri(uri, title=title, mime_type="audio/wav")
+            return Announcing(coordinator, uri, snapshots)
+
+    def announcement_state(self, announcing: Announcing) -> str:
+        """`playing` while the coordinator plays the clip, `ended` once it has stopped,
+        `replaced` when someone made it play something else meanwhile (blocking)."""
+        with soco_errors():
+            coordinator = announcing.coordinator
+            media = coordinator.avTransport.GetMediaInfo([("InstanceID", 0)])
+            if media["CurrentURI"] != announcing.uri:
+                return "replaced"
+            state = coordinator.get_current_transport_info()["current_transport_state"]
+            return "playing" if state in ("PLAYING", "TRANSITIONING") else "ended"
+
+    def end_announcement(self, announcing: Announcing) -> None:
+        """Put back what the group played, where it was, and the volumes (blocking)."""
+        with soco_errors():
+            for snapshot in announcing.snapshots:
+                snapshot.restore()
 
     def _track_info(self, coordinator: soco.SoCo) -> dict[str, Any]:
         """What is playing; an optional read: a speaker that cannot say (no

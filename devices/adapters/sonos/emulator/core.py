@@ -3,6 +3,8 @@
 Every speaker answers HTTP on host:1400 (description, SCPDs, SOAP control, GENA
 events); one SSDP responder answers searches for all of them; mDNS is optional.
 Direct changes to a speaker's state are published as events within `watch_interval`.
+A clip a player is told to play by its `http:` URL (an announcement) is fetched over HTTP,
+as a real player does, and played for as long as it lasts (`emulator.clips`, `fetched`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
+from devices.adapters.sonos.emulator.clips import FetchedClip, play_clip
 from devices.adapters.sonos.emulator.gena import EventPublisher
 from devices.adapters.sonos.emulator.household import Household
 from devices.adapters.sonos.emulator.http import RequestRecord, SpeakerServer
@@ -56,6 +59,9 @@ class SonosEmulator:
         self.requests: deque[RequestRecord] = deque(maxlen=5000)
         """The latest requests the speakers received, oldest first."""
         self.publisher = EventPublisher(self.household)
+        self.fetched: list[FetchedClip] = []
+        """Every clip a player fetched to play it (an announcement), oldest first."""
+        self._clips: set[asyncio.Task[None]] = set()
         self._servers = [
             SpeakerServer(
                 self.household,
@@ -123,6 +129,9 @@ class SonosEmulator:
         await self._close()
 
     async def _close(self) -> None:
+        for task in list(self._clips):
+            task.cancel()
+        await asyncio.gather(*self._clips, return_exceptions=True)
         if self._mdns is not None:
             await self._mdns.stop()
             self._mdns = None
@@ -160,7 +169,17 @@ class SonosEmulator:
             return
         self.household.sync_groups()
         if self.running:
+            self._fetch_clips()
             self.publisher.publish()
+
+    def _fetch_clips(self) -> None:
+        """Start playing the clips players were told to play: each is fetched first."""
+        assert self._loop is not None
+        wanted, self.household.clips_to_fetch = self.household.clips_to_fetch, []
+        for speaker, uri in wanted:
+            task = self._loop.create_task(play_clip(self.household, speaker, uri, self.fetched))
+            self._clips.add(task)
+            task.add_done_callback(self._clips.discard)
 
     def join(self, member: str, coordinator: str) -> None:
         """Group `member` with `coordinator`'s group, as the Sonos app would."""

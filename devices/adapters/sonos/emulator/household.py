@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from devices.adapters.sonos.emulator.state import (
+    CLIP_SCHEMES,
     Favourite,
     Playlist,
     SpeakerState,
@@ -48,6 +49,8 @@ class Household:
                 raise ValueError(f"two speakers share the uid {speaker.uid}")
             self.speakers[speaker.uid] = speaker
         self.topology_version = 1
+        self.clips_to_fetch: list[tuple[SpeakerState, str]] = []
+        """Clips players were told to play, for the emulator to fetch (`emulator.clips`)."""
 
     def topology_fingerprint(self) -> tuple[object, ...]:
         """Everything the ZoneGroupState reports: the groups and their members."""
@@ -175,6 +178,11 @@ class Household:
         self.require_coordinator(speaker)
         if not speaker.stream_uri and not speaker.queue:
             raise UPnPError(701, "nothing to play")
+        if speaker.stream_uri.startswith(CLIP_SCHEMES):
+            if speaker.transport_state not in ("PLAYING", "TRANSITIONING"):
+                self.transport(speaker, "TRANSITIONING")  # fetching it first
+                self.clips_to_fetch.append((speaker, speaker.stream_uri))
+            return
         self.transport(speaker, "PLAYING")
 
     def pause(self, speaker: SpeakerState) -> None:

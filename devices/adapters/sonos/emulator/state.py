@@ -70,6 +70,8 @@ RADIO_SCHEMES = (
     "aac:",
 )
 """URI schemes a player plays as a radio station (no queue), as the Sonos app sets them."""
+CLIP_SCHEMES = ("http://", "https://")
+"""URIs a player fetches as a file and plays once (an announcement): `emulator.clips`."""
 
 
 @dataclass(frozen=True)

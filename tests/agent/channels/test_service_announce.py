@@ -1,0 +1,63 @@
+"""`dobby run` serves announcements beside /healthz: said in a chat, spoken on a speaker
+that fetches the clip from the service's own HTTP server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.config import ChannelSettings, load_config
+from agent.service import Service
+from devices.adapters.sonos.demo import DEMO_QUEUE
+from devices.adapters.sonos.emulator import SonosEmulator, SpeakerSpec
+from devices.announcements import speech_available
+from devices.testing import fresh_hosts
+from skills.actions import Requester
+
+pytestmark = pytest.mark.skipif(
+    not speech_available(), reason="espeak-ng is not installed (apt-get install espeak-ng)"
+)
+
+
+async def test_an_announcement_said_in_chat_is_fetched_from_the_service(tmp_path: Path) -> None:
+    host = fresh_hosts().allocate()
+    spec = SpeakerSpec("Kitchen", host, transport_state="PLAYING", queue=DEMO_QUEUE, current=1)
+    emulator = SonosEmulator([spec], ssdp_interface="127.0.0.1")
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "home.yaml").write_text(
+        f"name: Test House\nadapters:\n  sonos:\n    hosts: [{host}]\n", encoding="utf-8"
+    )
+    settings = ChannelSettings(
+        _env_file=None,  # type: ignore[call-arg]
+        http_host="127.0.0.1",
+        http_port=0,
+        web=False,
+    )
+    service = Service(
+        load_config(config),
+        tmp_path / "state",
+        settings,
+        interfaces=["127.0.0.1"],
+        only_hosts=[host],
+    )
+    await emulator.start()
+    try:
+        await service.start()
+        assert service.dobby is not None
+        registry = service.dobby.registry
+        assert await registry.wait_until(lambda: "media_player.kitchen" in registry.entities, 20)
+        reply = await service.dobby.handle(
+            "announce dinner is ready in the kitchen", Requester.local_admin()
+        )
+        assert reply.reply == "Announcing “dinner is ready” on Kitchen."
+        assert [r["ok"] for r in reply.results] == [True], reply.results
+        [clip] = emulator.fetched
+        assert clip.uri.startswith(f"http://127.0.0.1:{service.port}/announcements/")
+        assert (clip.status, clip.content_type) == (200, "audio/wav")
+        kitchen = emulator.speaker("Kitchen")
+        assert (kitchen.transport_state, kitchen.current) == ("PLAYING", 1)
+    finally:
+        await service.stop()
+        await emulator.stop()
