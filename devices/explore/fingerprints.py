@@ -25,6 +25,8 @@ class Match(BaseModel):
     manufacturer: str | None = None
     model: str | None = None
     server: str | None = None
+    title: str | None = None
+    """The HTML title of the host's page (`GET /`), a regular expression."""
 
     @field_validator("txt")
     @classmethod
@@ -33,7 +35,7 @@ class Match(BaseModel):
             re.compile(pattern)
         return value
 
-    @field_validator("name", "manufacturer", "model", "server")
+    @field_validator("name", "manufacturer", "model", "server", "title")
     @classmethod
     def _pattern(cls, value: str | None) -> str | None:
         if value is not None:
@@ -100,6 +102,8 @@ class Evidence:
     txt: dict[str, str] = field(default_factory=dict)
     ssdp_targets: set[str] = field(default_factory=set)
     servers: set[str] = field(default_factory=set)
+    titles: set[str] = field(default_factory=set)
+    """The HTML titles of its page."""
     manufacturer: str = ""
     model: str = ""
     device_type: str = ""
@@ -131,6 +135,7 @@ def _matches(match: Match, evidence: Evidence, types: set[str], targets: set[str
         (match.manufacturer, {evidence.manufacturer}),
         (match.model, {evidence.model}),
         (match.server, evidence.servers),
+        (match.title, evidence.titles),
     )
     return any(
         pattern is not None

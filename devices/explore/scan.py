@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -25,6 +26,10 @@ from devices.plugin import Discovered, Manifest
 from devices.recipe import Recipe, identity_of
 
 DESCRIPTION_BUDGET = 2
+HTTP_SERVICE = "_http._tcp.local."
+WEB_PORTS = (80, 8080)
+"""Ports where an unrecognised host's page is looked for, if it announced none."""
+_TITLE = re.compile(rb"<title[^>]*>([^<]{1,200})</title>", re.IGNORECASE)
 TABLE = "(signature table)"
 """Discovery's name for the table's own service types (no adapter takes them)."""
 UPNP_DEVICE = "urn:schemas-upnp-org:device-1-0"
@@ -121,6 +126,8 @@ class Host:
     """A stable identity: the MAC (mDNS TXT), a Shelly id, or the UPnP UDN."""
     description: Description | None = None
     location: str | None = None
+    http_ports: set[int] = field(default_factory=set)
+    """Where it announced a web page (`_http._tcp`)."""
     family: Family | None = None
     recipe: str | None = None
     """The name of the recipe Dobby drives it by, if it learned it."""
@@ -227,6 +234,8 @@ def gather(
                 host.names.append(instance)
             if found.port:
                 host.ports.add(found.port)
+                if found.type.lower() == HTTP_SERVICE:
+                    host.http_ports.add(found.port)
             host.identity = (
                 host.identity or found.properties.get("mac", "") or (found.properties.get("id", ""))
             )
@@ -270,6 +279,31 @@ async def describe(host: Host, record: Callable[[ProbeRecord], None] | None = No
     host.identity = host.identity or description.udn
     if description.friendly_name and description.friendly_name not in host.names:
         host.names.append(description.friendly_name)
+
+
+async def read_page(host: Host, record: Callable[[ProbeRecord], None] | None = None) -> None:
+    """GET / of a host nothing else recognised (one read-only request): the HTTP `Server`
+    header and the page's title, for the signature table."""
+    ports = sorted(host.http_ports) or [p for p in WEB_PORTS if p in host.ports]
+    if not ports:
+        return
+    async with Prober(host.address, ports[0], budget=1, record=record) as probe:
+        answer = await probe.get("/")
+    if answer.status is None:
+        host.notes.append(f"page: {answer.note or 'no answer'}")
+        return
+    server = answer.headers.get("Server", "")
+    if server:
+        host.evidence.servers.add(server)
+    title = page_title(answer.body or b"")
+    if title:
+        host.evidence.titles.add(title)
+
+
+def page_title(body: bytes) -> str:
+    """The HTML title of a page ("" without one)."""
+    found = _TITLE.search(body)
+    return found.group(1).decode("utf-8", errors="replace").strip() if found else ""
 
 
 def mark_learned(hosts: Sequence[Host], recipes: Sequence[Recipe]) -> None:
@@ -344,5 +378,9 @@ async def explore(
             host.notes.append(f"open TCP ports: {', '.join(str(p) for p in sorted(ports))}")
     await asyncio.gather(*(describe(host, record) for host in hosts.values()))
     for host in hosts.values():
+        host.family = recognise(host.evidence)
+    unknown = [host for host in hosts.values() if host.family is None]
+    await asyncio.gather(*(read_page(host, record) for host in unknown))
+    for host in unknown:
         host.family = recognise(host.evidence)
     return sorted(hosts.values(), key=lambda h: ipaddress.ip_address(h.address))

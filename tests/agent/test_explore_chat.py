@@ -157,13 +157,14 @@ async def test_whats_on_my_network_names_what_dobby_drives(
         assert refused.reply.startswith("Only members")
         before = await dobby.handle("find new devices", MEMBER)
         assert before.intent == "ExploreNetwork"
-        assert f"- {strip.host}: not recognised; unknown" in before.reply
+        # found by the TCP scan only: its page's title says what it is
+        assert f"- {strip.host}: WLED light strip; could be driven by" in before.reply
         reply = await dobby.handle(f"learn the device at {strip.host}:{strip.port}", ADMIN)
         while reply.confirmation is not None:
             reply = await dobby.confirm(reply.confirmation, ADMIN, approve=True)
         after = await dobby.handle("Was ist in meinem Netzwerk?", MEMBER)
         assert after.reply.startswith("Im lokalen Netzwerk habe ich 1 gefunden:")  # asked in German
-        assert f"- {strip.host}: nicht erkannt; gesteuert nach seinem Rezept (Desk Strip)" in (
+        assert f"- {strip.host}: WLED-Lichtstreifen; gesteuert nach seinem Rezept (Desk Strip)" in (
             after.reply
         )
     finally:

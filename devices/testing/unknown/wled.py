@@ -102,7 +102,8 @@ class WledStrip(HttpDevice):
 
     async def _page(self, request: web.Request) -> web.Response:
         del request
-        page = f"<!DOCTYPE html><html><head><title>{self.name}</title></head><body></body></html>"
+        # WLED's page: its title is WLED until its script names it after the device
+        page = "<!DOCTYPE html><html><head><title>WLED</title></head><body></body></html>"
         return web.Response(text=page, content_type="text/html")
 
     async def _all(self, request: web.Request) -> web.Response:

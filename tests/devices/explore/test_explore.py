@@ -7,14 +7,15 @@ import secrets
 import pytest
 
 from devices.capabilities import Domain
-from devices.explore.fingerprints import Evidence, recognise, table
+from devices.explore.fingerprints import Evidence, family, recognise, table
 from devices.explore.probe import ProbeRecord
-from devices.explore.scan import Host, explore, gather
+from devices.explore.scan import Host, explore, gather, page_title
 from devices.plugin import Discovered, Manifest
 from devices.testing.addresses import HostAllocator
-from devices.testing.unknown.house import UnknownDevice, start_unknown
+from devices.testing.mdns import Announcer, service_info
+from devices.testing.unknown.house import UnknownDevice, mac_of, start_unknown
 from devices.testing.unknown.upnp_fan import UpnpFan
-from devices.testing.unknown.wled import WledStrip
+from devices.testing.unknown.wled import HTTP_SERVICE, WledStrip
 
 LOOPBACK = "127.0.0.1"
 HOUSE = [
@@ -48,7 +49,7 @@ async def test_the_unknown_devices_are_found_and_recognised() -> None:
                 only_hosts=hosts.allocated,
                 record=audit.append,
             ):
-                if host.family is not None:
+                if host.family is not None and host.identity:  # heard in full
                     seen[host.address] = host
             if len(seen) == 3:
                 break
@@ -76,11 +77,12 @@ async def test_the_unknown_devices_are_found_and_recognised() -> None:
     assert "Breezeline" in by_host[fan.host].what
     assert {h.status for h in found} == {"not driven yet"}
     assert by_host[fan.host].as_json()["name"] == "Bedroom Fan"
-    # Exploring read only the fan's description; the strip and the relay heard nothing.
-    assert strip.requests == []
+    # Exploring read only the fan's description (and the strip's page, if a listen heard
+    # the strip only as a web page); the relay heard nothing.
+    assert {(r.method, r.path) for r in strip.requests} <= {("GET", "/")}
     assert relay.requests == []
     assert {(r.method, r.path) for r in fan.requests} == {("GET", "/description.xml")}
-    assert {r.host for r in audit} == {fan.host}
+    assert {r.host for r in audit} <= {fan.host, strip.host}
     assert [h.status for h in with_adapter] == ["driven"]
 
 
@@ -127,3 +129,44 @@ def test_the_table_recognises_by_any_one_signal() -> None:
     assert tasmota.id == "tasmota"
     assert recognise(Evidence(mdns_types={"_shelly._tcp.local."}, txt={"gen": "1"})) is None
     assert recognise(Evidence(mdns_types={"_http._tcp.local."})) is None
+
+
+class WebPageStrip(WledStrip):
+    """A strip whose `_wled._tcp` announcement was lost: only its web page is announced."""
+
+    async def start(self, interface: str) -> None:
+        await self.server.start()
+        server = f"wled-{self.mac[-6:]}.local."
+        page = service_info(HTTP_SERVICE, self.name, self.host, self.port, server=server)
+        self._announcer = Announcer([page], interface)
+        await self._announcer.start()
+
+
+@pytest.mark.timeout(120)
+async def test_a_host_known_only_by_its_web_page_is_recognised_by_its_title() -> None:
+    strip = WebPageStrip(HostAllocator().allocate(), "Desk Strip", mac_of(secrets.token_hex(6)))
+    await strip.start(LOOPBACK)
+    audit: list[ProbeRecord] = []
+    try:
+        found: list[Host] = []
+        for _ in range(6):  # discovery on a busy loopback: listen again if it is missing
+            found = await explore(
+                {}, seconds=2.0, interfaces=[LOOPBACK], only_hosts={strip.host}, record=audit.append
+            )
+            if found:
+                break
+    finally:
+        await strip.stop()
+    [host] = found
+    assert host.evidence.titles == {"WLED"}
+    assert _family(host) == "wled"
+    assert host.status == "not driven yet"
+    # one read-only request, its page, in the audit log too
+    assert {(r.method, r.path) for r in strip.requests} == {("GET", "/")}
+    assert {(r.host, r.method, r.target) for r in audit} == {(strip.host, "GET", "/")}
+
+
+def test_a_page_title_is_read_from_the_html() -> None:
+    assert page_title(b"<html><head><TITLE lang=en> WLED </TITLE></head>") == "WLED"
+    assert page_title(b"<html><body>no title</body></html>") == ""
+    assert recognise(Evidence(titles={"FRITZ!Box 7590"})) == family("router")
