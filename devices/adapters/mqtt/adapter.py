@@ -877,7 +877,7 @@ class MqttAdapter(CoordinatedAdapter[ZigbeeLink]):
                 topic = f"{self.config.base_topic}/{device.friendly_name}/{suffix}"
                 await link.publish(topic, payload)
             async with asyncio.timeout(self.config.request_timeout):
-                await asyncio.shield(waiter)
+                await waiter
         except TimeoutError:
             raise DeviceTimeoutError("did not answer in time.") from None
         finally:
