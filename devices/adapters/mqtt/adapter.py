@@ -183,6 +183,15 @@ class ZigbeeLink(DeviceLink):
         self.sink = sink
         return True
 
+    def reported_after_command(self, unique_id: str) -> State | None:
+        """The state the device reported after the last command, as read (and pushed) when
+        it arrived: the read-back, once."""
+        device = self.adapter.listed.get(self.address)
+        if not self.fresh or device is None:
+            return None
+        self.fresh = False
+        return device.states.get(unique_id.rpartition(":")[2])
+
 
 class AnnouncedLink(DeviceLink):
     """One device announced by Home Assistant discovery, through the broker's session.
