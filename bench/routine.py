@@ -17,6 +17,14 @@ Every emulated device answers with an injected latency (50 ms by default). Repor
 A blocking client library must not be throttled by a small thread pool, nor one slow
 kind hold up the others: the target is a ratio of at most 1.5 at 30 devices.
 
+Beside the zigbee rows, `zigbee-calls`: the same bulbs, each sent its /set (off) by the
+adapter's own broker session (aiomqtt, on paho) and waited for until it reports its state,
+without the rest of Dobby: what the client library, the broker and the emulated bridge
+cost at this latency here (the bridge, one Python process, handles each /set and state
+message too), with the CPU time of that session's process (`client_cpu_ms`: the library's
+share of `dobby_cpu_ms`) and the house's; and `zigbee_dobby_over_library`, each zigbee
+wall time over the zigbee-calls one with as many bulbs.
+
 Beside them, `sonos-calls`: the same speakers, each sent only the adapter's own blocking
 calls (stop, then the transport state read back) from Dobby's thread pool, without the
 rest of Dobby. Its ratio is the floor the released SoCo (and `requests`, 1.3 to 2 ms of
@@ -29,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import tempfile
 import time
@@ -181,6 +190,68 @@ async def library_floor(counts: list[int], latency: float, repeats: int) -> dict
             pool.shutdown()
 
 
+async def zigbee_floor(
+    counts: list[int], latency: float, repeats: int
+) -> dict[int, tuple[float, float, float]]:
+    """N Zigbee bulbs switched off by the MQTT adapter's own broker session alone (a /set
+    each, then each bulb's state report awaited), without the rest of Dobby: what aiomqtt,
+    the broker and the emulated bridge cost. The medians by N, in milliseconds: the wall
+    time, the CPU time of this process (the session's), and the house's."""
+    from devices.adapters.mqtt.link import BrokerSession, BrokerSettings
+
+    bulbs = [zigbee_bulb(k + 1) for k in range(max(counts))]
+    with HouseProcess(bulbs, latency) as house:
+        where = house.settings["mqtt"]
+        base = where["base_topic"]
+        waiting: dict[str, tuple[str, asyncio.Future[None]]] = {}
+        """By state topic: the state asked for, and what waits for the bulb to report it."""
+
+        def heard(topic: str, payload: bytes, retained: bool) -> None:
+            asked, waiter = waiting.get(topic, ("", None))
+            if waiter is None or retained or json.loads(payload).get("state") != asked:
+                return  # not the answer (the broker's copy, or a late answer to the last /set)
+            del waiting[topic]
+            waiter.set_result(None)
+
+        session = BrokerSession(
+            BrokerSettings(where["broker"], where["port"]),
+            [f"{base}/#"],
+            heard,
+            lambda connected, reason: None,
+        )
+        await session.connect()
+        try:
+
+            async def switch(chosen: list[HouseDevice], state: str) -> None:
+                loop = asyncio.get_running_loop()
+                answers = []
+                for bulb in chosen:
+                    answers.append(answer := loop.create_future())
+                    waiting[f"{base}/{bulb.name}"] = (state, answer)
+                await asyncio.gather(
+                    *(session.publish(f"{base}/{b.name}/set", {"state": state}) for b in chosen)
+                )
+                async with asyncio.timeout(30):
+                    await asyncio.gather(*answers)
+
+            medians: dict[int, tuple[float, float, float]] = {}
+            for count in counts:
+                times, own_cpu, house_cpu = [], [], []
+                for _ in range(repeats):
+                    await switch(bulbs[:count], "ON")
+                    house_before, own_before = house.cpu_seconds(), time.process_time()
+                    started = time.perf_counter()
+                    await switch(bulbs[:count], "OFF")
+                    times.append((time.perf_counter() - started) * 1000)
+                    own_cpu.append((time.process_time() - own_before) * 1000)
+                    house_cpu.append((house.cpu_seconds() - house_before) * 1000)
+                median = statistics.median
+                medians[count] = (median(times), median(own_cpu), median(house_cpu))
+            return medians
+        finally:
+            await session.close()
+
+
 def row(house: str, devices: int, latency_ms: float, wall_ms: float, base: float) -> dict[str, Any]:
     """One result row."""
     return {
@@ -248,7 +319,18 @@ async def run(argv: list[str], *, json_out: bool) -> dict[str, Any]:
                 # Where the time goes: Dobby's CPU and the house's (bridge and broker).
                 cpu = {"dobby_cpu_ms": round(dobby_cpu, 1), "house_cpu_ms": round(house_cpu, 1)}
                 results.append(row("zigbee", n, args.latency_ms, wall, one) | cpu)
+            if args.floor:
+                calls = await zigbee_floor(sorted(zigbee), latency, args.repeats)
+                lowest = calls[min(calls)][0]
+                for n, (wall, own_cpu, house_cpu) in calls.items():
+                    cpu = {"client_cpu_ms": round(own_cpu, 1), "house_cpu_ms": round(house_cpu, 1)}
+                    results.append(row("zigbee-calls", n, args.latency_ms, wall, lowest) | cpu)
     document: dict[str, Any] = {"benchmark": "routine", "results": results}
+    if args.floor and args.zigbee:
+        # What Dobby adds to what aiomqtt, the broker and the bridge cost.
+        document["zigbee_dobby_over_library"] = [
+            {"devices": n, "ratio": round(zigbee[n][0] / calls[n][0], 3)} for n in sorted(zigbee)
+        ]
     if args.floor:
         # What Dobby adds to the library's own cost: ~1.0 means the rest is SoCo's.
         document["dobby_over_library"] = [

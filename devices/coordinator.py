@@ -19,8 +19,9 @@ coordinator does the rest, the same way for every adapter:
   `TRY_UNAVAILABLE_WITHIN` seconds;
 - toggles read the device's state first and become `turn_on` or `turn_off`;
 - read-back: after a command whose spec says what state confirms it, the device is read
-  again until it shows that state, for up to `READ_BACK_WITHIN` seconds; a device that took
-  the command and did not change raises `DeviceUnconfirmedError`.
+  again until it shows that state, for up to `READ_BACK_WITHIN` seconds (the first look is
+  the state a link that waits for the device's report got, `reported_after_command`); a
+  device that took the command and did not change raises `DeviceUnconfirmedError`.
 
 Retries are decided in one place, `retry_is_safe`, which the executor asks.
 """
@@ -245,6 +246,13 @@ class DeviceLink(ABC):
         del sink
         return False
 
+    def reported_after_command(self, unique_id: str) -> State | None:
+        """The entity's state as the device pushed it in answer to the last command, where
+        `command` waited for that report (Zigbee2MQTT's): the read-back's first look, with
+        no read of its own. None (the default): the read-back reads the device."""
+        del unique_id
+        return None
+
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Close the connection; `connect` may be called again afterwards."""
 
@@ -461,14 +469,18 @@ class Coordinator(Sink, Generic[_L]):
         deadline = loop.time() + READ_BACK_WITHIN
         pause = 0.05
         state: State | None = None
+        reported = self.link.reported_after_command(unique_id)
         while True:
-            try:
-                state = (await self.read(self.timeout)).get(unique_id)
-            except DeviceError as error:
-                raise DeviceUnconfirmedError(
-                    f"the {self.link.device_word} took the command, then did not answer"
-                    f" when asked whether it worked ({str(error).rstrip('.')})."
-                ) from None
+            if reported is not None:
+                state, reported = reported, None
+            else:
+                try:
+                    state = (await self.read(self.timeout)).get(unique_id)
+                except DeviceError as error:
+                    raise DeviceUnconfirmedError(
+                        f"the {self.link.device_word} took the command, then did not answer"
+                        f" when asked whether it worked ({str(error).rstrip('.')})."
+                    ) from None
             if state is None:
                 return  # the link cannot read this entity back: nothing to check against
             fields = {"state": state.state, **state.model_dump(exclude={"state"})}

@@ -147,12 +147,15 @@ class ZigbeeLink(DeviceLink):
         return [(device.info, self.adapter.specs(device))]
 
     async def read(self) -> Mapping[str, State]:
-        """Ask the device with /get where it may be asked; else what it last reported."""
+        """Ask the device with /get where it may be asked; else what it last reported.
+        The read-back of a command is the state the device reported after it, as read
+        when it arrived (not read again)."""
         device = self._device()
-        asked = gettable(device.entities)
         if self.fresh:
             self.fresh = False
-        elif asked:
+            return self.adapter.reported(device)
+        asked = gettable(device.entities)
+        if asked:
             await self.adapter.send(device, "get", asked)
         else:
             reason = self.adapter.why_unavailable(device)
@@ -179,6 +182,15 @@ class ZigbeeLink(DeviceLink):
         """Zigbee2MQTT pushes every change; the adapter hands them to `sink`."""
         self.sink = sink
         return True
+
+    def reported_after_command(self, unique_id: str) -> State | None:
+        """The state the device reported after the last command, as read (and pushed) when
+        it arrived: the read-back, once."""
+        device = self.adapter.listed.get(self.address)
+        if not self.fresh or device is None:
+            return None
+        self.fresh = False
+        return device.states.get(unique_id.rpartition(":")[2])
 
 
 class AnnouncedLink(DeviceLink):
@@ -773,6 +785,16 @@ class MqttAdapter(CoordinatedAdapter[ZigbeeLink]):
                 states[f"{device.ieee}:{entity.key}"] = state
         return states
 
+    @staticmethod
+    def reported(device: ZigbeeDevice) -> dict[str, State]:
+        """Every entity's state as read from the device's last message (by `states`), by
+        the entity's unique id."""
+        return {
+            f"{device.ieee}:{entity.key}": state
+            for entity in device.entities
+            if (state := device.states.get(entity.key)) is not None
+        }
+
     def specs(self, device: ZigbeeDevice) -> list[EntitySpec]:
         """The device's entities, with their states."""
         states = self.states(device)
@@ -799,12 +821,15 @@ class MqttAdapter(CoordinatedAdapter[ZigbeeLink]):
                 self.context.fire_event(f"{device.ieee}:{entity.key}", value)
 
     def _push(self, device: ZigbeeDevice) -> None:
+        """The states in the device's new message, read once: kept (a command's read-back
+        is these) and the changed ones pushed to its coordinator."""
+        before = dict(device.states)
+        states = self.states(device)
         coordinator = self._coordinator(device)
         if coordinator is None:
             return  # being set up: its description will carry the state
-        before = dict(device.states)
         changed = False
-        for unique_id, state in self.states(device).items():
+        for unique_id, state in states.items():
             if state != before.get(unique_id.rpartition(":")[2]):
                 coordinator.pushed(unique_id, state)
                 changed = True
@@ -861,7 +886,7 @@ class MqttAdapter(CoordinatedAdapter[ZigbeeLink]):
                 topic = f"{self.config.base_topic}/{device.friendly_name}/{suffix}"
                 await link.publish(topic, payload)
             async with asyncio.timeout(self.config.request_timeout):
-                await asyncio.shield(waiter)
+                await waiter
         except TimeoutError:
             raise DeviceTimeoutError("did not answer in time.") from None
         finally:

@@ -1,7 +1,10 @@
 """The connection to the MQTT broker, as a device link its coordinator runs.
 
 `BrokerSession` is one connection of aiomqtt's client: `connect` logs in and subscribes,
-every message goes to `on_message`, and when the broker goes away the session tells its
+every message goes to `on_message` as it arrives (handed over by the client's queue of
+incoming messages, not through `client.messages`, which would make a task and a wait for
+each of them: a routine of a hundred Zigbee devices hears a hundred states at once), and
+when the broker goes away the session tells its
 coordinator (`connection_lost`), which reconnects with the backoff of the settings, and
 tells `on_connection` (connected or not, with a reason for a person), so that the adapter
 marks the devices behind the broker. A login the broker refuses is one error line naming
@@ -17,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import ssl
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -54,6 +58,29 @@ class _LateAcknowledgement(logging.Filter):
 
 
 logging.getLogger("mqtt").addFilter(_LateAcknowledgement())  # aiomqtt's own logger
+
+PUBLISH_WITHIN = 10.0
+"""Seconds a publish may wait to be written to the broker's socket (aiomqtt's own default)."""
+
+
+class _Handover(asyncio.Queue[aiomqtt.Message]):
+    """aiomqtt's queue of incoming messages (its `queue_type`), which hands each message to
+    a receiver as paho reads it, once one is given; until then (while the session
+    subscribes) messages wait in the queue, and the receiver gets them first."""
+
+    receiver: Callable[[aiomqtt.Message], None] | None = None
+
+    def put_nowait(self, item: aiomqtt.Message) -> None:
+        if self.receiver is None:
+            super().put_nowait(item)
+        else:
+            self.receiver(item)
+
+    def hand_to(self, receiver: Callable[[aiomqtt.Message], None]) -> None:
+        """From now on every message goes to `receiver`, the ones waiting first."""
+        while not self.empty():
+            receiver(self.get_nowait())
+        self.receiver = receiver
 
 
 @dataclass(frozen=True)
@@ -124,6 +151,8 @@ class BrokerSession(DeviceLink):
         self.problem: str | None = "has not connected yet"
         """Why the broker is not reachable now (None while connected)."""
         self._client: aiomqtt.Client | None = None
+        self._incoming: _Handover | None = None
+        """The incoming queue of the client being made (see `_Handover`)."""
         self._reader: asyncio.Task[None] | None = None
         self._sink: Sink | None = None
         self._connected = asyncio.Event()
@@ -141,6 +170,13 @@ class BrokerSession(DeviceLink):
         return self.connected
 
     def _client_for(self) -> aiomqtt.Client:
+        session = self
+
+        class Incoming(_Handover):
+            def __init__(self, maxsize: int = 0) -> None:
+                super().__init__(maxsize)
+                session._incoming = self
+
         s = self.settings
         tls: ssl.SSLContext | None = None
         if s.tls:
@@ -162,7 +198,8 @@ class BrokerSession(DeviceLink):
             keepalive=s.keepalive,
             tls_context=tls,
             will=will,
-            timeout=10,
+            timeout=PUBLISH_WITHIN,
+            queue_type=Incoming,
         )
         # A routine commands a hundred Zigbee devices at once: that many publishes in flight
         # is the plan, not a warning.
@@ -206,14 +243,23 @@ class BrokerSession(DeviceLink):
         self.log.info("Connected to the MQTT broker at %s", self.address)
         self._reader = asyncio.get_running_loop().create_task(self._read_messages(client))
         self.on_connection(True, "")
+        if self._incoming is not None:
+            self._incoming.hand_to(self._deliver)
+
+    def _deliver(self, message: aiomqtt.Message) -> None:
+        """One message, to `on_message` (which must not raise into paho's read: a bug
+        reading one message must not drop the broker)."""
+        try:
+            self.on_message(str(message.topic), _payload(message.payload), message.retain)
+        except Exception:
+            self.log.exception("Reading a message on %s failed", message.topic)
 
     async def _read_messages(self, client: aiomqtt.Client) -> None:
+        """Wait for the broker to go away (messages are handed over as they arrive; any
+        left in the queue are read here)."""
         try:
             async for message in client.messages:
-                try:
-                    self.on_message(str(message.topic), _payload(message.payload), message.retain)
-                except Exception:  # a bug reading one message must not drop the broker
-                    self.log.exception("Reading a message on %s failed", message.topic)
+                self._deliver(message)
         except aiomqtt.MqttError as error:
             self.log.warning("Lost the MQTT broker at %s: %s", self.address, error)
         if self._client is not client:
@@ -258,6 +304,8 @@ class BrokerSession(DeviceLink):
         client, self._client = self._client, None
         reader, self._reader = self._reader, None
         self._connected.clear()
+        if self._incoming is not None:
+            self._incoming.receiver = None  # closed by us: nothing more is read
         if reader is not None:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -291,8 +339,11 @@ class BrokerSession(DeviceLink):
         else:
             data = json.dumps(payload).encode()
         try:
-            await client.publish(topic, data, qos=0, retain=retain)
-        except aiomqtt.MqttError as error:
+            # Bounded here, not by aiomqtt's `timeout`: its `asyncio.wait_for` makes a task
+            # for each publish.
+            async with asyncio.timeout(PUBLISH_WITHIN):
+                await client.publish(topic, data, qos=0, retain=retain, timeout=math.inf)
+        except (aiomqtt.MqttError, TimeoutError) as error:
             raise DeviceConnectionError("cannot be reached: the MQTT broker went away.") from error
 
 

@@ -28,6 +28,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from devices.adapters.mqtt.emulator.models import MODELS, Model
@@ -49,8 +50,10 @@ class EmulatedDevice:
     faults: Faults = field(default_factory=Faults)
     online: bool = True
 
+    @cached_property
     def features(self) -> dict[str, dict[str, Any]]:
-        """Every feature by property, composites included, from the model's exposes."""
+        """Every feature by property, composites included, from the model's exposes (read
+        once: a routine sends a hundred devices a /set each)."""
         found: dict[str, dict[str, Any]] = {}
         for expose in self.model.exposes:
             for feature in expose.get("features", [expose]):
@@ -296,7 +299,7 @@ class Zigbee2MqttEmulator:
         """Apply one property of a /set, as the device would; a problem in words, or None."""
         if key == "transition":
             return None
-        feature = device.features().get(key)
+        feature = device.features.get(key)
         state = device.state
         if key == "brightness_step" and "brightness" in state:
             state["brightness"] = max(0, min(254, int(state["brightness"]) + int(value)))
