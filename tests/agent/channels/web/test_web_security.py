@@ -168,7 +168,7 @@ async def test_every_post_needs_the_csrf_token(bare_site) -> None:
     client = await bare_site.signed_in(ALICE)
     try:
         token = await csrf_of(client)
-        form = {"entity": "light.kitchen_pendant", "do": "off"}
+        form = {"do": "light.kitchen_pendant:off"}
         async with client.post("/control", data=form) as response:
             assert response.status == 403
             assert "security token" in await response.text()
