@@ -220,8 +220,8 @@ class WebChannel:
         response = web.StreamResponse(
             headers={**HEADERS, "Content-Type": "text/html; charset=utf-8"}
         )
-        await response.prepare(request)
         try:
+            await response.prepare(request)
             for chunk in _chunks(self.templates.get_template("house.html").generate(**context)):
                 await response.write(chunk)
             await response.write_eof()
