@@ -155,6 +155,23 @@ async def test_turning_a_light_off_from_the_page_changes_the_device(browser, sit
     )
 
 
+async def test_a_slider_sets_its_own_light_in_the_background(browser, site) -> None:
+    await site.set("light.kitchen_pendant", "light.turn_on", brightness=100)
+    await site.set("light.bedside_lamp", "light.turn_on", brightness=100)
+    page = await signed_in(browser, site, ALICE)
+    await page.evaluate("window.notReloaded = true")
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.post_data or "") if r.method == "POST" else None)
+    await page.fill(f"{card('light.kitchen_pendant')} input[type=range]", "30")  # sent on change
+    await page.locator(card("light.kitchen_pendant"), has_text="30%").wait_for()
+    assert await page.evaluate("window.notReloaded") is True
+    assert site.bridge.model.light("Kitchen Pendant").brightness == pytest.approx(30, abs=1)
+    assert site.bridge.model.light("Bedside Lamp").brightness == pytest.approx(100, abs=1)
+    # The tap and its own slider only, not every card's slider.
+    assert "do=light.kitchen_pendant%3Abrightness" in requests[-1]
+    assert "bedside" not in requests[-1]
+
+
 async def test_a_change_at_the_device_appears_on_the_page_within_a_second(browser, site) -> None:
     await site.set("light.bedside_lamp", "light.turn_off")
     page = await signed_in(browser, site, ALICE)
