@@ -153,6 +153,11 @@ async def test_turning_a_light_off_from_the_page_changes_the_device(browser, sit
         "web",
         "light.turn_off",
     )
+    # The card pushed in its place is part of the page's one form: its buttons work too.
+    await page.click(button("light.kitchen_pendant", "on"))
+    await page.wait_for_selector(f"{pendant}[data-state=on]")
+    assert await page.evaluate("window.notReloaded") is True
+    assert site.bridge.model.light("Kitchen Pendant").on is True
 
 
 async def test_a_slider_sets_its_own_light_in_the_background(browser, site) -> None:
