@@ -54,6 +54,29 @@ def _stat_fields(path: Path) -> list[str]:
     return text[text.rindex(")") + 2 :].split()
 
 
+def tree_cpu_seconds(pid: int, *, itself: bool = True) -> float:
+    """The CPU time (user and system) a process and all its descendants have used so far,
+    from /proc (Linux; 0.0 elsewhere); without the process's own when not `itself`."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        fields = _stat_fields(stat)
+        if fields:
+            parents[int(stat.parent.name)] = int(fields[1])
+    tree, grew = {pid}, True
+    while grew:
+        more = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    if not itself:
+        tree.discard(pid)
+    ticks = 0
+    for member in tree:
+        fields = _stat_fields(Path(f"/proc/{member}/stat"))
+        if fields:
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 class HouseProcess:
     """The emulators of some house-file devices, in a child process."""
 
@@ -73,24 +96,7 @@ class HouseProcess:
         """The CPU time the house has used so far, its children (a broker) included, from
         /proc (Linux; 0.0 elsewhere)."""
         pid = self._process.pid
-        if pid is None:
-            return 0.0
-        parents: dict[int, int] = {}
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            fields = _stat_fields(stat)
-            if fields:
-                parents[int(stat.parent.name)] = int(fields[1])
-        tree, grew = {pid}, True
-        while grew:
-            more = {child for child, parent in parents.items() if parent in tree} - tree
-            tree |= more
-            grew = bool(more)
-        ticks = 0
-        for member in tree:
-            fields = _stat_fields(Path(f"/proc/{member}/stat"))
-            if fields:
-                ticks += int(fields[11]) + int(fields[12])  # utime, stime
-        return ticks / os.sysconf("SC_CLK_TCK")
+        return 0.0 if pid is None else tree_cpu_seconds(pid)
 
     def __enter__(self) -> Self:
         self._process.start()

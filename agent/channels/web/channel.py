@@ -190,7 +190,7 @@ class WebChannel:
             return None
         card = self.glance.card(entity, self.glance.permissions(session.requester()))
         macro = self.templates.get_template("_card.html").module.card  # type: ignore[attr-defined]
-        return str(macro(card, session.csrf))
+        return str(macro(card))
 
     def approvals(self, session: WebSession) -> list[dict[str, Any]]:
         """The questions waiting that this person asked, or may answer."""
@@ -220,8 +220,8 @@ class WebChannel:
         response = web.StreamResponse(
             headers={**HEADERS, "Content-Type": "text/html; charset=utf-8"}
         )
-        await response.prepare(request)
         try:
+            await response.prepare(request)
             for chunk in _chunks(self.templates.get_template("house.html").generate(**context)):
                 await response.write(chunk)
             await response.write_eof()
@@ -397,18 +397,22 @@ class WebChannel:
         return _see_other(back if back in PAGES else "/")
 
     async def control(self, request: web.Request, session: WebSession) -> web.StreamResponse:
-        """A quick control: the same path and policy as a sentence in chat."""
+        """A quick control: the same path and policy as a sentence in chat. `do` names the
+        entity and the control (`light.desk:off`); a slider's value is the field named as
+        its button (`light.desk:brightness=40`), as the house page's one form posts them."""
         form = await request.post()
-        entity = self.dobby.registry.entities.get(str(form.get("entity", "")))
+        do = str(form.get("do", ""))
+        entity_id, _, key = do.rpartition(":")
+        entity = self.dobby.registry.entities.get(entity_id)
         if entity is None:
             return self.refuse(request, 400, "There is no such device.")
-        chosen = control(entity.domain, str(form.get("do", "")))
+        chosen = control(entity.domain, key)
         if chosen is None:
             return self.refuse(request, 400, f"{entity.name} has no such control.")
         value = None
         if chosen.value is not None:
             try:
-                value = float(str(form.get("value", "")))
+                value = float(str(form.get(do, "")))  # its slider, named as its button
             except ValueError:
                 return self.refuse(request, 400, f"{chosen.label} needs a number.")
             value = int(value) if value.is_integer() and chosen.step >= 1 else value

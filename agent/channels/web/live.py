@@ -113,10 +113,10 @@ class Live:
         response = web.StreamResponse(
             headers={**headers, "Content-Type": "text/event-stream", "X-Accel-Buffering": "no"}
         )
-        await response.prepare(request)
         stream = Stream(session, cookie)
         self.streams.append(stream)
         try:
+            await response.prepare(request)
             await response.write(b"retry: 2000\n\n")
             while not stream.closed:
                 with suppress(TimeoutError):
@@ -130,7 +130,7 @@ class Live:
                 stream.wake.clear()
                 await response.write(self._pending(stream))
         except ConnectionResetError:
-            pass  # the page was closed
+            pass  # the page was closed (or went elsewhere before its stream began)
         finally:
             self.streams.remove(stream)
         return response

@@ -198,10 +198,10 @@ class Level:
     rooms: list[Room]
 
 
-def _detail(state: State | None, unit: str) -> str:
+def _detail(state: State | None, a: Mapping[str, Any], unit: str) -> str:
+    """What else a card says at a glance, from the state and its attributes (`a`)."""
     if state is None:
         return ""
-    a = state.attributes()
     parts: list[str] = []
     if "brightness" in a and state.state == "on":
         parts.append(f"{a['brightness']}%")
@@ -220,10 +220,10 @@ def _detail(state: State | None, unit: str) -> str:
     return ", ".join(parts)
 
 
-def _value(state: State | None, control: Control) -> float | None:
-    if state is None or control.value is None:
+def _value(attributes: Mapping[str, Any], control: Control) -> float | None:
+    if control.value is None:
         return None
-    value = state.attributes().get(control.value)
+    value = attributes.get(control.value)
     return float(value) if isinstance(value, int | float) else None
 
 
@@ -240,13 +240,14 @@ class Glance:
     def card(self, entity: Entity, permissions: Permissions) -> Card:
         """One entity's card, its controls as this person may use them."""
         state = entity.state
+        attributes = state.attributes() if state is not None else {}  # once: a model dump
         device = self.registry.devices.get(entity.device_id)
         reason = ""
         if not entity.available:
             reason = (device.unavailable_reason if device else None) or "it does not answer"
         shown = state.state if state is not None and entity.available else "unavailable"
         if state is not None and entity.available and entity.domain is Domain.SENSOR:
-            shown = _detail(state, self.unit)
+            shown = _detail(state, attributes, self.unit)
         if entity.domain is Domain.BINARY_SENSOR and entity.device_class in _OPENINGS:
             shown = {"on": "open", "off": "closed"}.get(shown, shown)
         card = Card(
@@ -254,7 +255,7 @@ class Glance:
             entity.name,
             entity.domain.value,
             shown.replace("_", " "),
-            "" if entity.domain is Domain.SENSOR else _detail(state, self.unit),
+            "" if entity.domain is Domain.SENSOR else _detail(state, attributes, self.unit),
             entity.available and shown in LIT,
             entity.available,
             reason.rstrip("."),
@@ -262,7 +263,7 @@ class Glance:
         for each in CONTROLS.get(entity.domain, ()):
             if each.feature is not None and entity.features and each.feature not in entity.features:
                 continue
-            value = _value(state, each)
+            value = _value(attributes, each)
             card.buttons.append(self._button(entity, each, value, permissions))
         return card
 

@@ -20,12 +20,26 @@
     if (box && typeof html === "string") box.innerHTML = html;
   };
 
+  // The house is one form around every card: a tap sends its button and, for a Set, the
+  // slider named as it, not every card's slider. Other forms send what they hold.
+  function fields(form, submitter) {
+    if (form.id !== "house") {
+      const data = new FormData(form);
+      if (submitter && submitter.name) data.set(submitter.name, submitter.value);
+      return data;
+    }
+    const data = new FormData();
+    if (!submitter) return data;
+    data.set(submitter.name, submitter.value);
+    const slider = form.elements.namedItem(submitter.value);
+    if (slider instanceof HTMLInputElement) data.set(slider.name, slider.value);
+    return data;
+  }
+
   async function send(form, submitter) {
-    const data = new FormData(form);
-    if (submitter && submitter.name) data.set(submitter.name, submitter.value);
     const response = await fetch(form.action, {
       method: "POST",
-      body: new URLSearchParams(data),
+      body: new URLSearchParams(fields(form, submitter)),
       headers: { Accept: "application/json", "X-CSRF-Token": csrf },
       credentials: "same-origin",
     });
@@ -54,7 +68,7 @@
   document.addEventListener("change", (event) => {
     const input = event.target;
     if (!(input instanceof HTMLInputElement) || input.type !== "range" || !input.form) return;
-    const button = input.form.querySelector(`button[name="do"][value="${input.dataset.do}"]`);
+    const button = input.closest(".slider")?.querySelector("button");
     if (button && !button.disabled) input.form.requestSubmit(button);
   });
 

@@ -58,6 +58,11 @@ def card(entity_id: str) -> str:
     return f"[id='{entity_id}']"
 
 
+def button(entity_id: str, key: str) -> str:
+    """A card's control: its button names the entity and the control."""
+    return f"{card(entity_id)} button[value='{entity_id}:{key}']"
+
+
 async def test_signing_in_with_a_one_time_link(browser, site) -> None:
     link = site.link(ALICE)
     context = await browser.new_context()
@@ -115,9 +120,20 @@ async def test_the_glance_is_readable_without_javascript(browser, site) -> None:
     text = await page.inner_text(card("light.kitchen_pendant"))
     assert "Kitchen Pendant" in text
     await site.set("light.counter_strip", "light.turn_on")
-    await page.click(f"{card('light.counter_strip')} button[value=off]")  # a plain form post
+    await page.click(button("light.counter_strip", "off"))  # a plain form post
     await page.wait_for_url(f"{site.url}/")
     assert await page.get_attribute(card("light.counter_strip"), "data-state") == "off"
+    # A slider goes with its own Set button, of all the house's sliders in the one form.
+    await site.set("light.kitchen_pendant", "light.turn_on", brightness=100)
+    await site.set("light.bedside_lamp", "light.turn_on", brightness=100)
+    await page.reload()
+    await page.fill(f"{card('light.kitchen_pendant')} input[type=range]", "40")
+    await page.fill(f"{card('light.bedside_lamp')} input[type=range]", "70")
+    await page.click(button("light.kitchen_pendant", "brightness"))
+    await page.wait_for_url(f"{site.url}/")
+    assert "40%" in await page.inner_text(card("light.kitchen_pendant"))
+    assert site.bridge.model.light("Kitchen Pendant").brightness == pytest.approx(40, abs=1)
+    assert site.bridge.model.light("Bedside Lamp").brightness == pytest.approx(100, abs=1)
 
 
 async def test_turning_a_light_off_from_the_page_changes_the_device(browser, site) -> None:
@@ -126,7 +142,7 @@ async def test_turning_a_light_off_from_the_page_changes_the_device(browser, sit
     pendant = card("light.kitchen_pendant")
     await page.wait_for_selector(f"{pendant}[data-state=on]")
     await page.evaluate("window.notReloaded = true")
-    await page.click(f"{pendant} button[value=off]")
+    await page.click(button("light.kitchen_pendant", "off"))
     await page.wait_for_selector(f"{pendant}[data-state=off]")
     assert await page.evaluate("window.notReloaded") is True  # updated in place, pushed
     assert site.bridge.model.light("Kitchen Pendant").on is False  # the emulated bulb
@@ -137,6 +153,28 @@ async def test_turning_a_light_off_from_the_page_changes_the_device(browser, sit
         "web",
         "light.turn_off",
     )
+    # The card pushed in its place is part of the page's one form: its buttons work too.
+    await page.click(button("light.kitchen_pendant", "on"))
+    await page.wait_for_selector(f"{pendant}[data-state=on]")
+    assert await page.evaluate("window.notReloaded") is True
+    assert site.bridge.model.light("Kitchen Pendant").on is True
+
+
+async def test_a_slider_sets_its_own_light_in_the_background(browser, site) -> None:
+    await site.set("light.kitchen_pendant", "light.turn_on", brightness=100)
+    await site.set("light.bedside_lamp", "light.turn_on", brightness=100)
+    page = await signed_in(browser, site, ALICE)
+    await page.evaluate("window.notReloaded = true")
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.post_data or "") if r.method == "POST" else None)
+    await page.fill(f"{card('light.kitchen_pendant')} input[type=range]", "30")  # sent on change
+    await page.locator(card("light.kitchen_pendant"), has_text="30%").wait_for()
+    assert await page.evaluate("window.notReloaded") is True
+    assert site.bridge.model.light("Kitchen Pendant").brightness == pytest.approx(30, abs=1)
+    assert site.bridge.model.light("Bedside Lamp").brightness == pytest.approx(100, abs=1)
+    # The tap and its own slider only, not every card's slider.
+    assert "do=light.kitchen_pendant%3Abrightness" in requests[-1]
+    assert "bedside" not in requests[-1]
 
 
 async def test_a_change_at_the_device_appears_on_the_page_within_a_second(browser, site) -> None:
@@ -161,15 +199,15 @@ async def test_a_guests_page_refuses_the_lock(browser, site) -> None:
     await site.set("lock.front_door", "lock.lock")
     page = await signed_in(browser, site, GUS)
     door = card("lock.front_door")
-    assert await page.locator(f"{door} button[value=unlock]").is_disabled()
-    assert await page.locator(f"{door} button[value=lock]").is_disabled()
+    assert await page.locator(button("lock.front_door", "unlock")).is_disabled()
+    assert await page.locator(button("lock.front_door", "lock")).is_disabled()
     assert "guest may not control Front Door" in await page.inner_text(door)
     before = len(site.dobby.audit.query(entity_ids=["lock.front_door"]))
     # Sent anyway, around the disabled button: the policy refuses it all the same.
     answer = await page.evaluate(
         """async () => {
             const csrf = document.querySelector('meta[name=csrf]').content;
-            const body = new URLSearchParams({entity: 'lock.front_door', do: 'unlock', csrf});
+            const body = new URLSearchParams({do: 'lock.front_door:unlock', csrf});
             const r = await fetch('/control', {method: 'POST', body,
                                                headers: {Accept: 'application/json'}});
             return await r.json();
@@ -185,7 +223,7 @@ async def test_an_unlock_from_the_page_waits_for_approve(browser, site) -> None:
     await site.set("lock.front_door", "lock.lock")
     page = await signed_in(browser, site, ALICE)
     door = card("lock.front_door")
-    await page.click(f"{door} button[value=unlock]")
+    await page.click(button("lock.front_door", "unlock"))
     ask = page.locator("#approvals .ask")
     await ask.wait_for()
     assert "unlocking a door needs a confirmation" in await ask.inner_text()
@@ -207,7 +245,7 @@ async def test_an_unlock_from_the_page_waits_for_approve(browser, site) -> None:
 async def test_the_audit_view_lists_what_happened_with_the_requester(browser, site) -> None:
     await site.set("lock.front_door", "lock.lock")
     page = await signed_in(browser, site, ALICE)
-    await page.click(f"{card('lock.front_door')} button[value=unlock]")
+    await page.click(button("lock.front_door", "unlock"))
     await page.locator("#approvals .ask button[value=approve]").click()
     await page.wait_for_selector(f"{card('lock.front_door')}[data-state=unlocked]")
     await page.goto(f"{site.url}/audit?device=lock.front_door")
@@ -225,7 +263,7 @@ async def test_the_audit_view_lists_what_happened_with_the_requester(browser, si
 
 async def test_chat_on_the_page_answers_why(browser, site) -> None:
     page = await signed_in(browser, site, ALICE)
-    await page.click(f"{card('light.floor_lamp')} button[value=off]")
+    await page.click(button("light.floor_lamp", "off"))
     await page.wait_for_selector(f"{card('light.floor_lamp')}[data-state=off]")
     await page.goto(f"{site.url}/chat")
     await page.fill("#say input[name=text]", "why is the floor lamp off?")
@@ -244,7 +282,7 @@ async def test_a_link_from_another_site_opens_the_page_signed_in(browser, site) 
     elsewhere = (
         f'<a id="go" href="{site.url}/audit">the audit trail</a>'
         f'<form id="sneak" method="post" action="{site.url}/control">'
-        '<input name="entity" value="light.bedside_lamp"><input name="do" value="on">'
+        '<input name="do" value="light.bedside_lamp:on">'
         "</form>"
     )
 
