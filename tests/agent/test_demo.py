@@ -42,7 +42,10 @@ SCENES = {"scene.open_all", "scene.close_all", "scene.movie", "scene.relax"}
 """The shade hub's own scenes, and the Hue bridge's Relax."""
 GARAGE = {"cover.garage_door"}
 SECURITY = {"climate.hallway_thermostat", "lock.front_door", "alarm_panel.house_alarm"}
-POOL = {"switch.pool_pump", "climate.pool_heater"}
+NUMBERS = {"number.pool_chlorinator_output": "50", "number.pool_pump_speed_for_pool_pump": "2500"}
+"""What a person sets on the pool as a number: the chlorinator's output (%), the pump's
+speed for its one preset, the pool circuit (RPM)."""
+POOL = {"switch.pool_pump", "climate.pool_heater", *NUMBERS}
 SENSORS = {
     "binary_sensor.patio_door",
     "sensor.air_temperature",
@@ -50,7 +53,6 @@ SENSORS = {
     "sensor.pool_ph",
     "sensor.pool_orp",
     "sensor.pool_salt",
-    "sensor.pool_chlorinator_output",
     "sensor.pool_pump_speed",
     "sensor.pool_pump_power",
 }
@@ -177,7 +179,7 @@ async def test_start_state_is_the_demo_house(tmp_path: Path, capsys) -> None:
         "binary_sensor.hallway_door": ("Hallway", "off", None),
         "switch.hallway_plug": ("Hallway", "on", None),
         "sensor.hallway_remote": ("Hallway", "none", None),
-    } | {
+    } | {number: ("Backyard", value, None) for number, value in NUMBERS.items()} | {
         sensor: ("Backyard", readings[sensor], None)
         for sensor in SENSORS
         if sensor.startswith("sensor.")
