@@ -423,6 +423,41 @@ async def test_unlocking_waits_for_a_confirmation_and_bounds_are_refused(
     assert house["climate.hallway_thermostat"]["attributes"]["temperature"] == 21
 
 
+async def test_the_pool_pump_speed_and_the_chlorinator_are_set_and_read_back(
+    tmp_path: Path, capsys
+) -> None:
+    speed, output, too_fast, states = await demo(
+        tmp_path,
+        capsys,
+        "set the pool pump to 2000 rpm",
+        "set the chlorinator to 40 percent",
+        "set the pool pump to 3500 rpm",
+    )
+    assert [r["ok"] for r in speed["results"]] == [True]
+    assert speed["actions"] == [
+        {
+            "entity_id": "number.pool_pump_speed_for_pool_pump",
+            "command": "number.set_value",
+            "params": {"value": 2000},
+        }
+    ]
+    assert [r["ok"] for r in output["results"]] == [True]
+    assert too_fast["results"] == []
+    assert too_fast["reply"].startswith(
+        "Not done: 3500 RPM is outside the allowed range for Pool Pump Speed for Pool Pump "
+        "(450 RPM to 3450 RPM)"
+    )
+    house = by_id(states)
+    assert house["number.pool_pump_speed_for_pool_pump"]["state"] == "2000"
+    assert house["number.pool_pump_speed_for_pool_pump"]["attributes"] == {
+        "min": 450,
+        "max": 3450,
+        "step": 10,
+        "unit_of_measurement": "RPM",
+    }
+    assert house["number.pool_chlorinator_output"]["state"] == "40"
+
+
 async def test_the_chatting_demo_serves_the_web_page_with_a_sign_in_link(tmp_path: Path) -> None:
     import asyncio
     import os
