@@ -46,6 +46,8 @@ NUMBERS = {"number.pool_chlorinator_output": "50", "number.pool_pump_speed_for_p
 """What a person sets on the pool as a number: the chlorinator's output (%), the pump's
 speed for its one preset, the pool circuit (RPM)."""
 POOL = {"switch.pool_pump", "climate.pool_heater", *NUMBERS}
+BRIDGED = {"switch.coffee_maker", "binary_sensor.side_door"}
+"""The two accessories behind the demo's HomeKit bridge."""
 SENSORS = {
     "binary_sensor.patio_door",
     "sensor.air_temperature",
@@ -99,7 +101,7 @@ def test_sleepy_time_puts_the_house_to_bed(tmp_path: Path) -> None:
     assert {r["entity_id"] for r in said["results"]} == ACTED_ON
     assert all(r["ok"] for r in said["results"]), said["results"]
     house = by_id(states)
-    assert set(house) == ACTED_ON | POOL | SENSORS | ZIGBEE | SCENES
+    assert set(house) == ACTED_ON | POOL | SENSORS | ZIGBEE | SCENES | BRIDGED
     assert all(entity["available"] for entity in house.values())
     for speaker in SPEAKERS:
         assert house[speaker]["state"] in ("stopped", "paused")
@@ -172,6 +174,8 @@ async def test_start_state_is_the_demo_house(tmp_path: Path, capsys) -> None:
         "lock.front_door": ("Entrance", "unlocked", None),
         "alarm_panel.house_alarm": ("Entrance", "disarmed", None),
         "binary_sensor.patio_door": ("Living Room", "off", None),
+        "switch.coffee_maker": ("Kitchen", "off", None),
+        "binary_sensor.side_door": ("Garage", "off", None),
         "switch.pool_pump": ("Backyard", "on", None),
         "climate.pool_heater": ("Backyard", "heat", 27),
         "light.pool_light": ("Backyard", "off", None),
@@ -266,6 +270,43 @@ async def test_the_hallway_door_opened_at_the_door(tmp_path: Path) -> None:
         )
         assert opened
         reply = await demo.dobby.handle("is the hallway door open", Requester.local_admin())
+        assert reply.reply == "Yes."
+
+
+async def test_the_homekit_bridge_holds_an_outlet_and_a_door_sensor(tmp_path: Path) -> None:
+    """One HAP-python Bridge, paired once: its outlet is driven and its sensor reports, each
+    an entity of its own."""
+    from devices.adapters.homekit.emulator import HomeKitEmulator
+
+    async with running_demo(load_config(CONFIG), tmp_path) as demo:
+        assert demo.missing == []
+        [homekit] = [e for e in demo.house.running if isinstance(e, HomeKitEmulator)]
+        bridge = homekit.spec("Side Door")
+        assert (bridge.name, bridge.kind) == ("HomeKit Bridge", "bridge")
+        assert [(a.name, a.kind) for a in bridge.bridged] == [
+            ("Coffee Maker", "outlet"),
+            ("Side Door", "contact_sensor"),
+        ]
+        registry = demo.dobby.registry
+        outlet, door = (
+            registry.entity("switch.coffee_maker"),
+            registry.entity("binary_sensor.side_door"),
+        )
+        # Each accessory is a device of its own behind the bridge's one pairing: the
+        # bridge's device id, then the accessory's aid (2, 3 in the house file's order).
+        via = f"homekit:{bridge.device_id.lower()}"
+        assert (outlet.device_id, door.device_id) == (f"{via}:2", f"{via}:3")
+        reply = await demo.dobby.handle("turn on the coffee maker", Requester.local_admin())
+        assert [r["ok"] for r in reply.results] == [True]
+        assert (await homekit.values("Coffee Maker"))["On"] is True
+        assert registry.entity("switch.coffee_maker").state.state == "on"  # type: ignore[union-attr]
+        await homekit.set("Side Door", ContactSensorState=1)
+        opened = await registry.wait_until(
+            lambda: registry.entity("binary_sensor.side_door").state.state == "on",  # type: ignore[union-attr]
+            10,
+        )
+        assert opened
+        reply = await demo.dobby.handle("is the side door open", Requester.local_admin())
         assert reply.reply == "Yes."
 
 
