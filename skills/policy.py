@@ -108,6 +108,7 @@ _LEVELS = {
     "target_temp_low": "target_temp_low",
     "position": "position",
     "brightness": "brightness",
+    "value": "value",
 }
 """Parameters that set a level, and the state attribute that holds the present one."""
 
@@ -124,6 +125,8 @@ def raises_with(command: str, params: Mapping[str, Any], entity: Entity) -> bool
     present: dict[str, Any] = {}
     if entity.state is not None:
         present = {"state": entity.state.state, **entity.state.attributes()}
+    if isinstance(entity.state, NumberState):
+        present["value"] = entity.state.value
     mode = params.get("hvac_mode")
     if mode is not None:
         if mode == "off":

@@ -327,3 +327,16 @@ def test_the_households_number_bounds_narrow_the_devices_range() -> None:
         "3100 RPM is outside the allowed range for Pump Speed (450 RPM to 3000 RPM)"
     )
     assert verdict(policy, fast.model_copy(update={"params": {"value": 3000}})) is Verdict.ALLOW
+
+
+def test_a_raising_rule_on_a_number_asks_only_when_the_value_goes_up() -> None:
+    rule = SensitiveRule(
+        command="number.set_value", reason="running the pump faster", when="raising"
+    )
+    policy = Policy(pump_house(), PolicyConfig(confirm=[rule]))
+    faster = Action(
+        entity_id="number.pump_speed", command="number.set_value", params={"value": 3000}
+    )
+    assert verdict(policy, faster) is Verdict.CONFIRM
+    slower = faster.model_copy(update={"params": {"value": 2000}})
+    assert verdict(policy, slower) is Verdict.ALLOW
