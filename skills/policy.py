@@ -68,7 +68,11 @@ def _default_roles() -> dict[Role, RoleRules]:
     return {
         Role.ADMIN: RoleRules(may_confirm=True),
         Role.MEMBER: RoleRules(may_confirm=True),
-        Role.GUEST: RoleRules(denied_domains=[Domain.LOCK, Domain.ALARM_PANEL, Domain.CLIMATE]),
+        # A guest leaves the doors, the alarm, the heat and the equipment's settings (a
+        # pump's speed, a chlorinator's output) alone.
+        Role.GUEST: RoleRules(
+            denied_domains=[Domain.LOCK, Domain.ALARM_PANEL, Domain.CLIMATE, Domain.NUMBER]
+        ),
     }
 
 

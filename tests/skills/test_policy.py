@@ -340,3 +340,13 @@ def test_a_raising_rule_on_a_number_asks_only_when_the_value_goes_up() -> None:
     assert verdict(policy, faster) is Verdict.CONFIRM
     slower = faster.model_copy(update={"params": {"value": 2000}})
     assert verdict(policy, slower) is Verdict.ALLOW
+
+
+def test_guests_may_not_change_an_equipments_settings() -> None:
+    policy = Policy(pump_house(), PolicyConfig())
+    slower = Action(
+        entity_id="number.pump_speed", command="number.set_value", params={"value": 2000}
+    )
+    assert verdict(policy, slower, GUEST) is Verdict.REFUSE
+    assert verdict(policy, slower, GUEST, approved_by=ADMIN) is Verdict.REFUSE
+    assert verdict(policy, slower) is Verdict.ALLOW
