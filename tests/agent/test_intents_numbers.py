@@ -115,3 +115,17 @@ def test_a_light_in_percent_is_still_a_light() -> None:
     )
     assert result is not None
     assert result.intent == "HassLightSet"
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "reply"),
+    [
+        ("en", "what is the pool chlorinator output", "Pool Chlorinator Output is 50 %."),
+        ("en", "what is the chlorinator output", "Pool Chlorinator Output is 50 %."),
+        ("de", "wie hoch ist die Pool Chlorinator Output", "Pool Chlorinator Output ist 50 %."),
+    ],
+)
+def test_a_numbers_value_is_asked_like_a_readings(language: str, sentence: str, reply: str) -> None:
+    result = IntentReader(house(), language).read(sentence)
+    assert result is not None, sentence
+    assert (result.intent, result.actions, result.reply) == ("HassGetState", [], reply)
