@@ -99,6 +99,8 @@ class Target:
     """What an entity's unique id points at on its gateway."""
 
     kind: Literal["circuit", "body", "sensor"]
+    """`sensor`: a named reading or setting of the controller (`salt`,
+    `pool_chlorinator_output`, `pump0_preset1`), whatever its domain."""
     number: int = 0
     sensor: str = ""
 
