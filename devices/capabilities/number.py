@@ -24,9 +24,10 @@ class NumberState(State):
 
     state: str
     """The value, as text (`unknown` before the device has said)."""
-    min: float
-    max: float
-    step: float = 1
+    min: int | float
+    """The lowest value (whole numbers stay whole: `min=450`, not `450.0`)."""
+    max: int | float
+    step: int | float = 1
     unit_of_measurement: str | None = None
 
     @property
