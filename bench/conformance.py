@@ -59,6 +59,7 @@ _DEFAULT_STATES = {
     Domain.ALARM_PANEL: "disarmed",
     Domain.SENSOR: "0",
     Domain.BINARY_SENSOR: "off",
+    Domain.NUMBER: "0",
 }
 
 

@@ -38,6 +38,9 @@ class HouseDevice(BaseModel):
     state: dict[str, Any] = {}
     when: dict[str, str] = {}
     """Choices this device needs, e.g. `{alarm: envisalink}` (`dobby demo --alarm`)."""
+    via: str | None = None
+    """The bridge the device is behind, by name (a HomeKit bridge holding several
+    accessories); the bridge has no entity of its own and is not listed."""
 
     @property
     def entity_id(self) -> str:
@@ -116,7 +119,9 @@ class VirtualHouse:
         by_adapter: dict[str, list[DemoDevice]] = {}
         for device in self.devices:
             by_adapter.setdefault(device.adapter, []).append(
-                DemoDevice(device.name, device.area, device.kind, dict(device.state))
+                DemoDevice(
+                    device.name, device.area, device.kind, dict(device.state), via=device.via
+                )
             )
         try:
             for name, devices in by_adapter.items():

@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from devices.capabilities import Domain
+from devices.capabilities import Domain, NumberState
+from devices.capabilities.number import number_text
 from devices.entities import Entity
 from devices.registry import Registry
 from skills.actions import Action, Path, Plan, Requester, Role
@@ -43,6 +44,16 @@ class TemperatureBounds(BaseModel):
         return self
 
 
+class NumberBounds(BaseModel):
+    """The values a household lets a number entity be set to, in the entity's unit (a
+    narrower range than the device's own: the chlorinator never above 60 %)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min: float | None = None
+    max: float | None = None
+
+
 class RoleRules(BaseModel):
     """What one role may not do."""
 
@@ -57,7 +68,11 @@ def _default_roles() -> dict[Role, RoleRules]:
     return {
         Role.ADMIN: RoleRules(may_confirm=True),
         Role.MEMBER: RoleRules(may_confirm=True),
-        Role.GUEST: RoleRules(denied_domains=[Domain.LOCK, Domain.ALARM_PANEL, Domain.CLIMATE]),
+        # A guest leaves the doors, the alarm, the heat and the equipment's settings (a
+        # pump's speed, a chlorinator's output) alone.
+        Role.GUEST: RoleRules(
+            denied_domains=[Domain.LOCK, Domain.ALARM_PANEL, Domain.CLIMATE, Domain.NUMBER]
+        ),
     }
 
 
@@ -97,6 +112,7 @@ _LEVELS = {
     "target_temp_low": "target_temp_low",
     "position": "position",
     "brightness": "brightness",
+    "value": "value",
 }
 """Parameters that set a level, and the state attribute that holds the present one."""
 
@@ -113,6 +129,8 @@ def raises_with(command: str, params: Mapping[str, Any], entity: Entity) -> bool
     present: dict[str, Any] = {}
     if entity.state is not None:
         present = {"state": entity.state.state, **entity.state.attributes()}
+    if isinstance(entity.state, NumberState):
+        present["value"] = entity.state.value
     mode = params.get("hvac_mode")
     if mode is not None:
         if mode == "off":
@@ -164,6 +182,9 @@ class PolicyConfig(BaseModel):
     """Default setpoint bounds for every climate entity."""
     temperature_by_entity: dict[str, TemperatureBounds] = {}
     """Bounds for particular entities (pool and spa heat), by entity id."""
+    numbers: dict[str, NumberBounds] = {}
+    """Bounds for number entities (a pump's speed, a chlorinator's output), by entity id,
+    inside the range the device reports; without one, the device's own range holds."""
     confirm: list[SensitiveRule] = Field(default_factory=_default_sensitive)
     roles: dict[Role, RoleRules] = Field(default_factory=_default_roles)
 
@@ -240,6 +261,18 @@ class Policy:
         """The setpoint bounds of a climate entity."""
         return self.config.temperature_by_entity.get(entity_id, self.config.temperature)
 
+    def number_range(self, entity: Entity) -> tuple[float, float] | None:
+        """The values a number entity may be set to: the device's range, narrowed by the
+        household's `numbers` bounds; None while the device has not said its range."""
+        if not isinstance(entity.state, NumberState):
+            return None
+        low, high = entity.state.min, entity.state.max
+        bounds = self.config.numbers.get(entity.entity_id)
+        if bounds is not None:
+            low = max(low, bounds.min) if bounds.min is not None else low
+            high = min(high, bounds.max) if bounds.max is not None else high
+        return low, high
+
     def may_learn_devices(self, role: Role) -> bool:
         """Whether a person of this role may teach Dobby a device (probe it, try its
         commands, save its recipe): admins only, whatever the config says."""
@@ -277,16 +310,23 @@ class Permissions:
             self._sensitive[command] = rules
         return rules
 
+    def _out_of_bounds(self, entity: Entity, command: str, params: Mapping[str, Any]) -> str | None:
+        """Why a value is refused: a setpoint, or a number, outside its bounds."""
+        if entity.domain is Domain.CLIMATE and command == "climate.set_temperature":
+            return _bound_refusal(self.policy.bounds_for(entity.entity_id), entity, params)
+        if entity.domain is Domain.NUMBER and command == "number.set_value":
+            return _number_refusal(self.policy.number_range(entity), entity, params)
+        return None
+
     def verdict(
         self, entity: Entity, command: str, params: Mapping[str, Any]
     ) -> tuple[Verdict, str]:
         """The verdict on `command` with `params` for `entity`, and its reason in words."""
         if entity.domain in self._denied:
             return Verdict.REFUSE, f"a {self.role.value} may not control {entity.name}"
-        if entity.domain is Domain.CLIMATE and command == "climate.set_temperature":
-            bound = _bound_refusal(self.policy.bounds_for(entity.entity_id), entity, params)
-            if bound:
-                return Verdict.REFUSE, bound
+        bound = self._out_of_bounds(entity, command, params)
+        if bound:
+            return Verdict.REFUSE, bound
         if self.approved:
             return Verdict.ALLOW, ""
         for rule in self._rules(command):
@@ -312,3 +352,22 @@ def _bound_refusal(
                 f"({bounds.min:g}° to {bounds.max:g}°)"
             )
     return None
+
+
+def _number_refusal(
+    allowed: tuple[float, float] | None, entity: Entity, params: Mapping[str, Any]
+) -> str | None:
+    """Why a number's value is refused: outside the range the device and household allow."""
+    value = params.get("value")
+    if allowed is None or not isinstance(value, int | float):
+        return None
+    low, high = allowed
+    if low <= value <= high:
+        return None
+    unit = ""
+    if isinstance(entity.state, NumberState) and entity.state.unit_of_measurement:
+        unit = f" {entity.state.unit_of_measurement}"
+    return (
+        f"{number_text(value)}{unit} is outside the allowed range for {entity.name} "
+        f"({number_text(low)}{unit} to {number_text(high)}{unit})"
+    )

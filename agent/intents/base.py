@@ -51,6 +51,7 @@ _COMMON: Phrases = {
         "climate": "thermostat",
         "sensor": "sensor",
         "binary_sensor": "sensor",
+        "number": "setting",
         "more": "{names} and {count} more",
     },
     "de": {
@@ -71,6 +72,7 @@ _COMMON: Phrases = {
         "climate": "Thermostat",
         "sensor": "Sensor",
         "binary_sensor": "Sensor",
+        "number": "Einstellung",
         "more": "{names} und {count} weitere",
     },
 }

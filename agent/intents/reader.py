@@ -37,7 +37,18 @@ from hassil.recognize import MISSING_ENTITY, RecognizeResult, recognize_all
 from home_assistant_intents import get_intents
 
 from agent.config import parse_yaml
-from agent.intents import climate, cover, history, light, media, onoff, security, state, talk
+from agent.intents import (
+    climate,
+    cover,
+    history,
+    light,
+    media,
+    number,
+    onoff,
+    security,
+    state,
+    talk,
+)
 from agent.intents.base import (
     TARGET_SLOTS,
     IntentRequest,
@@ -64,6 +75,7 @@ HANDLERS: dict[str, IntentSpec] = {
     **light.HANDLERS,
     **climate.HANDLERS,
     **cover.HANDLERS,
+    **number.HANDLERS,
     **state.HANDLERS,
     **security.HANDLERS,
     **talk.HANDLERS,

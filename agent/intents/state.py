@@ -28,7 +28,7 @@ from agent.intents.base import (
     join_names,
 )
 from agent.intents.targets import HA_DOMAINS, select
-from devices.capabilities import Domain, SensorState
+from devices.capabilities import Domain, NumberState, SensorState
 from devices.entities import Entity
 
 _ALL = frozenset(Domain)
@@ -135,7 +135,7 @@ def _current(request: IntentRequest, entity: Entity) -> str:
     if not entity.available or entity.state is None:
         return request.say(PHRASES, "unavailable")
     state = entity.state
-    if isinstance(state, SensorState):
+    if isinstance(state, SensorState | NumberState):
         unit = f" {state.unit_of_measurement}" if state.unit_of_measurement else ""
         return f"{state.state}{unit}"
     return _words(entity, state.state, request.language)

@@ -46,6 +46,7 @@ _NOUNS: dict[Domain, tuple[str, str, str, str]] = {
     Domain.SWITCH: ("switch", "switches", "Schalter", "Schalter"),
     Domain.SENSOR: ("sensor", "sensors", "Sensor", "Sensoren"),
     Domain.SCENE: ("scene", "scenes", "Szene", "Szenen"),
+    Domain.NUMBER: ("setting", "settings", "Einstellung", "Einstellungen"),
     Domain.BINARY_SENSOR: (
         *("door or window sensor", "door and window sensors"),
         *("Tür- oder Fensterkontakt", "Tür- und Fensterkontakte"),

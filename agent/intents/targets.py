@@ -45,6 +45,7 @@ HA_DOMAINS: dict[str, tuple[Domain, str | None]] = {
     "binary_sensor": (Domain.BINARY_SENSOR, None),
     "alarm_control_panel": (Domain.ALARM_PANEL, None),
     "scene": (Domain.SCENE, None),
+    "number": (Domain.NUMBER, None),
 }
 """Home Assistant's domain → Dobby's domain and the device class that marks it."""
 

@@ -62,6 +62,8 @@ _KINDS: dict[str, Domain] = {
     **dict.fromkeys(("window", "windows", "motion", "leak", "open"), Domain.BINARY_SENSOR),
     **dict.fromkeys(("fenster", "bewegung", "offen"), Domain.BINARY_SENSOR),
     **dict.fromkeys(("scene", "scenes", "szene", "szenen", "activate"), Domain.SCENE),
+    **dict.fromkeys(("rpm", "gpm", "speed", "chlorinator", "output"), Domain.NUMBER),
+    **dict.fromkeys(("drehzahl", "umdrehungen", "chlorinierer", "chlorgenerator"), Domain.NUMBER),
 }
 """Words that point at a kind of entity, when no name does (English and German)."""
 

@@ -10,6 +10,7 @@ from devices.capabilities import (
     cover,
     light,
     media_player,
+    number,
     scene,
     security,
     sensors,
@@ -28,6 +29,7 @@ from devices.capabilities.climate import ClimateState, HVACMode
 from devices.capabilities.cover import CoverDeviceClass, CoverState
 from devices.capabilities.light import LightState
 from devices.capabilities.media_player import MediaPlayerFeature, MediaPlayerState
+from devices.capabilities.number import NumberState
 from devices.capabilities.scene import SceneState
 from devices.capabilities.security import AlarmPanelState, ArmMode, LockState
 from devices.capabilities.sensors import BinarySensorDeviceClass, BinarySensorState, SensorState
@@ -44,6 +46,7 @@ STATE_MODELS: dict[Domain, type[State]] = {
     Domain.SENSOR: SensorState,
     Domain.BINARY_SENSOR: BinarySensorState,
     Domain.SCENE: SceneState,
+    Domain.NUMBER: NumberState,
 }
 """The state model of each domain."""
 
@@ -65,6 +68,7 @@ __all__ = [
     "MediaPlayerFeature",
     "MediaPlayerState",
     "NoParams",
+    "NumberState",
     "Params",
     "SceneState",
     "SensorState",
@@ -74,6 +78,7 @@ __all__ = [
     "cover",
     "light",
     "media_player",
+    "number",
     "scene",
     "security",
     "sensors",

@@ -30,6 +30,7 @@ class Domain(StrEnum):
     SENSOR = "sensor"
     BINARY_SENSOR = "binary_sensor"
     SCENE = "scene"
+    NUMBER = "number"
 
 
 class Params(BaseModel):

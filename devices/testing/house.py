@@ -15,3 +15,5 @@ class DemoDevice:
     """What the adapter emulates (e.g. "speaker", "light"); adapters define their kinds."""
     state: dict[str, object] = field(default_factory=dict)
     """The start state, in the capability model's words (state, volume, brightness, ...)."""
+    via: str | None = None
+    """The bridge it is behind, by name (a HomeKit bridge), or None: it stands alone."""

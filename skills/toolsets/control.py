@@ -279,7 +279,19 @@ async def scene(ctx: RunContext[HouseDeps], entity_ids: EntityIds) -> str:
     return await act(ctx, _actions(entity_ids, "scene.activate"))
 
 
-_TOOLS = (light, switch, media_player, climate, cover, lock, alarm_panel, scene)
+async def number(ctx: RunContext[HouseDeps], entity_ids: EntityIds, value: float) -> str:
+    """Set a number a device lets a person set (a pool pump's speed, a chlorinator's
+    output), in the entity's own unit (its unit_of_measurement) and on its steps. A value
+    outside its min-max range is refused by the house, naming the range.
+
+    Args:
+        entity_ids: Number entity ids, e.g. ["number.pool_chlorinator_output"].
+        value: The new value, in the entity's unit.
+    """
+    return await act(ctx, _actions(entity_ids, "number.set_value", value=value))
+
+
+_TOOLS = (light, switch, media_player, climate, cover, lock, alarm_panel, scene, number)
 
 CONTROL_DOMAINS: dict[str, Domain] = {
     f"{PREFIX}_{tool.__name__}": Domain(tool.__name__) for tool in _TOOLS

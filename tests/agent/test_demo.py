@@ -42,7 +42,12 @@ SCENES = {"scene.open_all", "scene.close_all", "scene.movie", "scene.relax"}
 """The shade hub's own scenes, and the Hue bridge's Relax."""
 GARAGE = {"cover.garage_door"}
 SECURITY = {"climate.hallway_thermostat", "lock.front_door", "alarm_panel.house_alarm"}
-POOL = {"switch.pool_pump", "climate.pool_heater"}
+NUMBERS = {"number.pool_chlorinator_output": "50", "number.pool_pump_speed_for_pool_pump": "2500"}
+"""What a person sets on the pool as a number: the chlorinator's output (%), the pump's
+speed for its one preset, the pool circuit (RPM)."""
+POOL = {"switch.pool_pump", "climate.pool_heater", *NUMBERS}
+BRIDGED = {"switch.coffee_maker", "binary_sensor.side_door"}
+"""The two accessories behind the demo's HomeKit bridge."""
 SENSORS = {
     "binary_sensor.patio_door",
     "sensor.air_temperature",
@@ -50,7 +55,6 @@ SENSORS = {
     "sensor.pool_ph",
     "sensor.pool_orp",
     "sensor.pool_salt",
-    "sensor.pool_chlorinator_output",
     "sensor.pool_pump_speed",
     "sensor.pool_pump_power",
 }
@@ -97,7 +101,7 @@ def test_sleepy_time_puts_the_house_to_bed(tmp_path: Path) -> None:
     assert {r["entity_id"] for r in said["results"]} == ACTED_ON
     assert all(r["ok"] for r in said["results"]), said["results"]
     house = by_id(states)
-    assert set(house) == ACTED_ON | POOL | SENSORS | ZIGBEE | SCENES
+    assert set(house) == ACTED_ON | POOL | SENSORS | ZIGBEE | SCENES | BRIDGED
     assert all(entity["available"] for entity in house.values())
     for speaker in SPEAKERS:
         assert house[speaker]["state"] in ("stopped", "paused")
@@ -170,6 +174,8 @@ async def test_start_state_is_the_demo_house(tmp_path: Path, capsys) -> None:
         "lock.front_door": ("Entrance", "unlocked", None),
         "alarm_panel.house_alarm": ("Entrance", "disarmed", None),
         "binary_sensor.patio_door": ("Living Room", "off", None),
+        "switch.coffee_maker": ("Kitchen", "off", None),
+        "binary_sensor.side_door": ("Garage", "off", None),
         "switch.pool_pump": ("Backyard", "on", None),
         "climate.pool_heater": ("Backyard", "heat", 27),
         "light.pool_light": ("Backyard", "off", None),
@@ -177,7 +183,7 @@ async def test_start_state_is_the_demo_house(tmp_path: Path, capsys) -> None:
         "binary_sensor.hallway_door": ("Hallway", "off", None),
         "switch.hallway_plug": ("Hallway", "on", None),
         "sensor.hallway_remote": ("Hallway", "none", None),
-    } | {
+    } | {number: ("Backyard", value, None) for number, value in NUMBERS.items()} | {
         sensor: ("Backyard", readings[sensor], None)
         for sensor in SENSORS
         if sensor.startswith("sensor.")
@@ -264,6 +270,43 @@ async def test_the_hallway_door_opened_at_the_door(tmp_path: Path) -> None:
         )
         assert opened
         reply = await demo.dobby.handle("is the hallway door open", Requester.local_admin())
+        assert reply.reply == "Yes."
+
+
+async def test_the_homekit_bridge_holds_an_outlet_and_a_door_sensor(tmp_path: Path) -> None:
+    """One HAP-python Bridge, paired once: its outlet is driven and its sensor reports, each
+    an entity of its own."""
+    from devices.adapters.homekit.emulator import HomeKitEmulator
+
+    async with running_demo(load_config(CONFIG), tmp_path) as demo:
+        assert demo.missing == []
+        [homekit] = [e for e in demo.house.running if isinstance(e, HomeKitEmulator)]
+        bridge = homekit.spec("Side Door")
+        assert (bridge.name, bridge.kind) == ("HomeKit Bridge", "bridge")
+        assert [(a.name, a.kind) for a in bridge.bridged] == [
+            ("Coffee Maker", "outlet"),
+            ("Side Door", "contact_sensor"),
+        ]
+        registry = demo.dobby.registry
+        outlet, door = (
+            registry.entity("switch.coffee_maker"),
+            registry.entity("binary_sensor.side_door"),
+        )
+        # Each accessory is a device of its own behind the bridge's one pairing: the
+        # bridge's device id, then the accessory's aid (2, 3 in the house file's order).
+        via = f"homekit:{bridge.device_id.lower()}"
+        assert (outlet.device_id, door.device_id) == (f"{via}:2", f"{via}:3")
+        reply = await demo.dobby.handle("turn on the coffee maker", Requester.local_admin())
+        assert [r["ok"] for r in reply.results] == [True]
+        assert (await homekit.values("Coffee Maker"))["On"] is True
+        assert registry.entity("switch.coffee_maker").state.state == "on"  # type: ignore[union-attr]
+        await homekit.set("Side Door", ContactSensorState=1)
+        opened = await registry.wait_until(
+            lambda: registry.entity("binary_sensor.side_door").state.state == "on",  # type: ignore[union-attr]
+            10,
+        )
+        assert opened
+        reply = await demo.dobby.handle("is the side door open", Requester.local_admin())
         assert reply.reply == "Yes."
 
 
@@ -419,6 +462,41 @@ async def test_unlocking_waits_for_a_confirmation_and_bounds_are_refused(
     house = by_id(states)
     assert house["lock.front_door"]["state"] == "unlocked"
     assert house["climate.hallway_thermostat"]["attributes"]["temperature"] == 21
+
+
+async def test_the_pool_pump_speed_and_the_chlorinator_are_set_and_read_back(
+    tmp_path: Path, capsys
+) -> None:
+    speed, output, too_fast, states = await demo(
+        tmp_path,
+        capsys,
+        "set the pool pump to 2000 rpm",
+        "set the chlorinator to 40 percent",
+        "set the pool pump to 3500 rpm",
+    )
+    assert [r["ok"] for r in speed["results"]] == [True]
+    assert speed["actions"] == [
+        {
+            "entity_id": "number.pool_pump_speed_for_pool_pump",
+            "command": "number.set_value",
+            "params": {"value": 2000},
+        }
+    ]
+    assert [r["ok"] for r in output["results"]] == [True]
+    assert too_fast["results"] == []
+    assert too_fast["reply"].startswith(
+        "Not done: 3500 RPM is outside the allowed range for Pool Pump Speed for Pool Pump "
+        "(450 RPM to 3450 RPM)"
+    )
+    house = by_id(states)
+    assert house["number.pool_pump_speed_for_pool_pump"]["state"] == "2000"
+    assert house["number.pool_pump_speed_for_pool_pump"]["attributes"] == {
+        "min": 450,
+        "max": 3450,
+        "step": 10,
+        "unit_of_measurement": "RPM",
+    }
+    assert house["number.pool_chlorinator_output"]["state"] == "40"
 
 
 async def test_the_chatting_demo_serves_the_web_page_with_a_sign_in_link(tmp_path: Path) -> None:

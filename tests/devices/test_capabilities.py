@@ -11,6 +11,7 @@ from devices.capabilities import (
     Domain,
     HVACMode,
     LightState,
+    NumberState,
     validate_command,
 )
 from devices.errors import (
@@ -106,6 +107,36 @@ def test_colour_temperature_outside_the_bulbs_range_is_refused() -> None:
     validate_command(
         "light.x", Domain.LIGHT, features, "light.turn_on", {"color_temp_kelvin": 2700}, state=state
     )
+
+
+def test_a_number_is_set_on_its_steps_and_read_back_as_its_value() -> None:
+    state = NumberState(state="2500", min=450, max=3450, step=10, unit_of_measurement="RPM")
+    spec, params = validate_command(
+        "number.pump",
+        Domain.NUMBER,
+        frozenset(),
+        "number.set_value",
+        {"value": "2800"},
+        state=state,
+    )
+    assert (spec.name, spec.idempotent, params.model_dump()) == (
+        "number.set_value",
+        True,
+        {"value": 2800},
+    )
+    assert spec.expect is not None
+    assert spec.expect(params) == {"state": ("2800",)}
+    with pytest.raises(UnsupportedCommandError, match="steps of 10 RPM from 450 RPM, so not 2805"):
+        validate_command(
+            "number.pump",
+            Domain.NUMBER,
+            frozenset(),
+            "number.set_value",
+            {"value": 2805},
+            state=state,
+        )
+    assert state.value == 2500
+    assert NumberState(state="unknown", min=0, max=100).value is None
 
 
 def test_climate_mode_the_device_lacks_is_refused() -> None:

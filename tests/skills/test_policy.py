@@ -5,11 +5,18 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devices.capabilities import ClimateState, Domain, HVACMode, LockState
+from devices.capabilities import ClimateState, Domain, HVACMode, LockState, NumberState
 from devices.entities import DeviceInfo, EntitySpec
 from devices.registry import Registry
 from skills.actions import Action, Path, Plan, Requester, Role
-from skills.policy import Policy, PolicyConfig, SensitiveRule, TemperatureBounds, Verdict
+from skills.policy import (
+    NumberBounds,
+    Policy,
+    PolicyConfig,
+    SensitiveRule,
+    TemperatureBounds,
+    Verdict,
+)
 
 ADMIN = Requester("a", Role.ADMIN)
 GUEST = Requester("g", Role.GUEST)
@@ -285,3 +292,61 @@ def test_one_persons_permissions_answer_every_command_as_a_fresh_decision(
         fresh = policy.decide(action, Plan([action], who, path))
         entity = policy.registry.entities[entity_id]
         assert permissions.verdict(entity, command, params) == (fresh.verdict, fresh.reason)
+
+
+def pump_house() -> Registry:
+    registry = Registry()
+    speed = NumberState(state="2500", min=450, max=3450, step=10, unit_of_measurement="RPM")
+    registry.upsert_device(
+        "t",
+        DeviceInfo(unique_id="pump", name="Pump"),
+        [EntitySpec(unique_id="speed", domain=Domain.NUMBER, name="Pump Speed", state=speed)],
+    )
+    return registry
+
+
+def test_a_number_outside_the_devices_range_is_refused_with_the_range_named() -> None:
+    policy = Policy(pump_house(), PolicyConfig())
+    fast = Action(entity_id="number.pump_speed", command="number.set_value", params={"value": 4000})
+    decision = policy.decide(fast, Plan([fast], ADMIN, Path.LLM, approved_by=ADMIN))
+    assert decision.verdict is Verdict.REFUSE, "an approval does not lift a bound"
+    assert decision.reason == (
+        "4000 RPM is outside the allowed range for Pump Speed (450 RPM to 3450 RPM)"
+    )
+    slow = fast.model_copy(update={"params": {"value": 400}})
+    assert verdict(policy, slow) is Verdict.REFUSE
+    assert verdict(policy, fast.model_copy(update={"params": {"value": 3450}})) is Verdict.ALLOW
+
+
+def test_the_households_number_bounds_narrow_the_devices_range() -> None:
+    config = PolicyConfig(numbers={"number.pump_speed": NumberBounds(max=3000)})
+    policy = Policy(pump_house(), config)
+    fast = Action(entity_id="number.pump_speed", command="number.set_value", params={"value": 3100})
+    decision = policy.decide(fast, Plan([fast], ADMIN, Path.LLM))
+    assert decision.reason == (
+        "3100 RPM is outside the allowed range for Pump Speed (450 RPM to 3000 RPM)"
+    )
+    assert verdict(policy, fast.model_copy(update={"params": {"value": 3000}})) is Verdict.ALLOW
+
+
+def test_a_raising_rule_on_a_number_asks_only_when_the_value_goes_up() -> None:
+    rule = SensitiveRule(
+        command="number.set_value", reason="running the pump faster", when="raising"
+    )
+    policy = Policy(pump_house(), PolicyConfig(confirm=[rule]))
+    faster = Action(
+        entity_id="number.pump_speed", command="number.set_value", params={"value": 3000}
+    )
+    assert verdict(policy, faster) is Verdict.CONFIRM
+    slower = faster.model_copy(update={"params": {"value": 2000}})
+    assert verdict(policy, slower) is Verdict.ALLOW
+
+
+def test_guests_may_not_change_an_equipments_settings() -> None:
+    policy = Policy(pump_house(), PolicyConfig())
+    slower = Action(
+        entity_id="number.pump_speed", command="number.set_value", params={"value": 2000}
+    )
+    assert verdict(policy, slower, GUEST) is Verdict.REFUSE
+    assert verdict(policy, slower, GUEST, approved_by=ADMIN) is Verdict.REFUSE
+    assert verdict(policy, slower) is Verdict.ALLOW

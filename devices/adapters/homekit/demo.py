@@ -2,7 +2,9 @@
 
 Each accessory's setup code is offered to the adapter in this process, so the demo pairs
 them itself the first time it finds them (HomeKit pairing needs the code; a real house
-pairs with `dobby pair homekit "<name>" <code>`).
+pairs with `dobby pair homekit "<name>" <code>`). Devices a house file puts behind a
+bridge (`via: <bridge name>`) are served by one HAP-python Bridge of that name, on one
+address, paired once for all of them.
 """
 
 from __future__ import annotations
@@ -72,11 +74,30 @@ def accessory_spec(device: DemoDevice, host: str) -> AccessorySpec:
     )
 
 
+def accessory_specs(devices: Sequence[DemoDevice], hosts: HostAllocator) -> list[AccessorySpec]:
+    """The emulated accessories of a house file's HomeKit devices: one per device that
+    stands alone, and one bridge per `via` name holding its devices (in the file's order)."""
+    specs: list[AccessorySpec] = []
+    bridges: dict[str, AccessorySpec] = {}
+    for device in devices:
+        if device.via is None:
+            specs.append(accessory_spec(device, hosts.allocate(tcp=[HAP_PORT])))
+            continue
+        bridge = bridges.get(device.via)
+        if bridge is None:
+            bridge = AccessorySpec(device.via, "bridge", hosts.allocate(tcp=[HAP_PORT]))
+            bridges[device.via] = bridge
+            specs.append(bridge)
+        bridge.bridged.append(accessory_spec(device, bridge.host))
+    return specs
+
+
 async def start_demo(
     devices: Sequence[DemoDevice], hosts: HostAllocator, *, interface: str
 ) -> HomeKitEmulator:
-    """Start every HomeKit accessory of the house, announced by mDNS on `interface`."""
-    specs = [accessory_spec(device, hosts.allocate(tcp=[HAP_PORT])) for device in devices]
+    """Start every HomeKit accessory of the house (bridges with the accessories behind
+    them), announced by mDNS on `interface`."""
+    specs = accessory_specs(devices, hosts)
     for spec in specs:
         offer_setup_code(spec.device_id, spec.setup_code)
     emulator = HomeKitEmulator(specs, interface=interface)

@@ -24,6 +24,6 @@ MANIFEST = Manifest(
     name="recipe",
     title="Learned devices (recipes)",
     adapter="devices.adapters.recipe.adapter:RecipeAdapter",
-    domains=tuple(d for d in Domain if d not in (Domain.SCENE, Domain.MEDIA_PLAYER)),
+    domains=tuple(d for d in Domain if d not in (Domain.SCENE, Domain.MEDIA_PLAYER, Domain.NUMBER)),
     config_model=RecipeConfig,
 )

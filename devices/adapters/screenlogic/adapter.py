@@ -30,10 +30,12 @@ from devices.capabilities import (
     State,
     climate,
     light,
+    number,
     switch,
 )
 from devices.capabilities.climate import SetHVACMode, SetTemperature
 from devices.capabilities.light import LightTurnOn
+from devices.capabilities.number import SetValue
 from devices.entities import DeviceInfo, Entity, EntitySpec
 from devices.errors import UnsupportedCommandError
 from devices.plugin import (
@@ -125,8 +127,11 @@ class GatewayLink(DeviceLink):
 
     async def command(self, unique_id: str, command: CommandSpec, params: Params) -> None:
         """Carry out the command; one the coordinator does not read back is read here."""
-        target = mapping.target_of(unique_id, self.connection.mac).number
+        found = mapping.target_of(unique_id, self.connection.mac)
+        target = found.number
         match command, params:
+            case number.SET_VALUE, SetValue(value=value):
+                await self._set_number(found, value)
             case light.TURN_ON, LightTurnOn(effect=effect):
                 await self.connection.set_circuit(target, True)
                 if effect is not None:
@@ -135,21 +140,44 @@ class GatewayLink(DeviceLink):
                 await self.connection.set_circuit(target, True)
             case switch.TURN_OFF | light.TURN_OFF, _:
                 await self.connection.set_circuit(target, False)
-            case climate.TURN_OFF, _:
-                await self._heat(target, HVACMode.OFF)
-            case climate.SET_HVAC_MODE, SetHVACMode(hvac_mode=mode):
-                await self._heat(target, mode)
-            case climate.SET_TEMPERATURE, SetTemperature(temperature=degrees, hvac_mode=mode):
-                if degrees is not None:
-                    setpoint = self._setpoint(target, degrees)
-                    await self.connection.set_heat_setpoint(target, setpoint)
-                if mode is not None:
-                    await self._heat(target, mode)
+            case climate.TURN_OFF | climate.SET_HVAC_MODE | climate.SET_TEMPERATURE, _:
+                await self._climate(target, command, params)
             case _:
                 raise UnsupportedCommandError(f"the controller cannot do {command.name} here.")
         if command.expect is None and self.sink is not None:
             for unique_id_read, state in (await self.read()).items():
                 self.sink.pushed(unique_id_read, state)
+
+    async def _climate(self, body: int, command: CommandSpec, params: Params) -> None:
+        """A body's heat: off, a mode, a setpoint (and a mode)."""
+        match command, params:
+            case climate.TURN_OFF, _:
+                await self._heat(body, HVACMode.OFF)
+            case climate.SET_HVAC_MODE, SetHVACMode(hvac_mode=mode):
+                await self._heat(body, mode)
+            case climate.SET_TEMPERATURE, SetTemperature(temperature=degrees, hvac_mode=mode):
+                if degrees is not None:
+                    setpoint = self._setpoint(body, degrees)
+                    await self.connection.set_heat_setpoint(body, setpoint)
+                if mode is not None:
+                    await self._heat(body, mode)
+
+    async def _set_number(self, target: mapping.Target, value: float) -> None:
+        """A chlorinator output or a pump preset's speed (whole numbers on the wire)."""
+        if value != round(value):
+            raise UnsupportedCommandError(f"it takes whole numbers, not {value:g}.")
+        body = mapping.CHLORINATOR_OUTPUTS.get(target.sensor)
+        if body == "Pool":
+            await self.connection.set_chlorinator(pool=round(value))
+            return
+        if body == "Spa":
+            await self.connection.set_chlorinator(spa=round(value))
+            return
+        preset = mapping.pump_preset_of(target)
+        if preset is None:
+            raise UnsupportedCommandError("the controller has no such setting.")
+        is_rpm = bool(mapping.pump_preset(self.connection.data, preset).get(ATTR.IS_RPM))
+        await self.connection.set_pump_speed(preset.pump, preset.preset, round(value), rpm=is_rpm)
 
     async def _heat(self, body: int, mode: HVACMode) -> None:
         if mode not in mapping.HEAT_MODES:
@@ -183,7 +211,8 @@ class GatewayLink(DeviceLink):
 
 
 class ScreenLogicAdapter(CoordinatedAdapter[GatewayLink]):
-    """Pentair ScreenLogic gateways: circuits, pool and spa heat, lights and readings."""
+    """Pentair ScreenLogic gateways: circuits, pool and spa heat, lights, readings, the
+    chlorinator's output and the pumps' speeds."""
 
     manifest = MANIFEST
     poll_interval = 30.0

@@ -40,6 +40,7 @@ from screenlogicpy.requests import (  # type: ignore[import-untyped]
     async_request_scg_config,
     async_request_set_heat_mode,
     async_request_set_heat_setpoint,
+    async_request_set_scg_config,
 )
 from screenlogicpy.requests.chemistry import decode_chemistry  # type: ignore[import-untyped]
 from screenlogicpy.requests.lights import decode_color_update  # type: ignore[import-untyped]
@@ -49,6 +50,7 @@ from screenlogicpy.requests.login import (  # type: ignore[import-untyped]
     async_gateway_login,
 )
 from screenlogicpy.requests.protocol import ScreenLogicProtocol  # type: ignore[import-untyped]
+from screenlogicpy.requests.request import async_make_request  # type: ignore[import-untyped]
 from screenlogicpy.requests.status import decode_pool_status  # type: ignore[import-untyped]
 
 from devices.adapters.screenlogic.mapping import pump_indexes
@@ -64,6 +66,10 @@ from devices.errors import (
 _T = TypeVar("_T")
 NO_RETRIES = 0
 """The library's own retries are off: the executor retries a connection error once."""
+SET_PUMP_FLOW = 12586
+"""The message that sets the speed of one preset of one pump: screenlogicpy reads pump
+presets but has no call for it. Payload: controller index, pump index, preset index,
+setpoint, 1 for RPM (0 for GPM), each a little-endian u32; the answer (code + 1) is empty."""
 PUSH_DECODERS: dict[int, Callable[[bytes, dict[str, Any]], None]] = {
     CODE.STATUS_CHANGED: decode_pool_status,
     CODE.CHEMISTRY_CHANGED: decode_chemistry,
@@ -196,6 +202,42 @@ class GatewayConnection:
         await self.run(lambda p: async_request_pool_lights_command(p, mode, NO_RETRIES))
         lights = self.data.setdefault(DEVICE.CONTROLLER, {}).setdefault(GROUP.COLOR_LIGHTS, {})
         lights[ATTR.COLOR_MODE] = mode
+
+    async def set_chlorinator(self, *, pool: int | None = None, spa: int | None = None) -> None:
+        """Set the chlorinator's output for the pool and/or the spa, in percent (the other
+        as it is, and super-chlorination left as it is), as screenlogicpy's
+        `async_set_scg_config` does."""
+        scg = self.data.get(DEVICE.SCG, {})
+        config = scg.get(GROUP.CONFIGURATION, {})
+
+        def now(node: Any) -> int:
+            if not isinstance(node, dict) or not isinstance(node.get(ATTR.VALUE), int):
+                raise DeviceResponseError("has not reported its chlorinator settings yet.")
+            return int(node[ATTR.VALUE])
+
+        pool_output = pool if pool is not None else now(config.get(VALUE.POOL_SETPOINT))
+        spa_output = spa if spa is not None else now(config.get(VALUE.SPA_SETPOINT))
+        super_on = now(scg.get(VALUE.SUPER_CHLORINATE))
+        super_hours = now(config.get(VALUE.SUPER_CHLOR_TIMER))
+        await self.run(
+            lambda p: async_request_set_scg_config(
+                p, pool_output, spa_output, super_on, super_hours, NO_RETRIES
+            )
+        )
+
+    async def set_pump_speed(self, pump: int, preset: int, speed: int, *, rpm: bool) -> None:
+        """Set the speed one pump runs at for one of its presets (a circuit), in RPM or GPM
+        as the preset is."""
+        payload = struct.pack("<5I", 0, pump, preset, speed, int(rpm))
+
+        async def send(protocol: ScreenLogicProtocol) -> None:
+            answer = await async_make_request(protocol, SET_PUMP_FLOW, payload, NO_RETRIES)
+            if answer is None:
+                raise DeviceConnectionError("cannot be reached.")
+            if answer != b"":
+                raise DeviceResponseError("answered with something that makes no sense.")
+
+        await self.run(send)
 
     # -- the connection -----------------------------------------------------------------
 

@@ -38,7 +38,7 @@ MANIFEST = Manifest(
     name="screenlogic",
     title="Pentair ScreenLogic",
     adapter="devices.adapters.screenlogic.adapter:ScreenLogicAdapter",
-    domains=(Domain.SWITCH, Domain.LIGHT, Domain.CLIMATE, Domain.SENSOR),
+    domains=(Domain.SWITCH, Domain.LIGHT, Domain.CLIMATE, Domain.SENSOR, Domain.NUMBER),
     config_model=ScreenLogicConfig,
     emulator="devices.adapters.screenlogic.demo:start_demo",
     broadcast_probes=(BroadcastProbe(port=1444, description="ScreenLogic gateway query"),),

@@ -3,9 +3,11 @@
 Circuits become switches (pump, cleaner, jets, waterfall, ...) or lights (colour lights
 offer the controller's shows as effects); each body of water's heat becomes a heat-only
 climate entity; air and water temperatures, and the chemistry the controller reports
-(pH, ORP, salt), the chlorinator's output for pool and spa, and each IntelliFlo pump's
-speed and power become sensors. Temperatures are converted between the controller's
-unit and the household's.
+(pH, ORP, salt), and each IntelliFlo pump's speed and power become sensors. What a person
+sets as a number becomes a number entity: the chlorinator's output for pool and spa (in
+percent), and the speed each pump runs at for each of its presets (a preset is a circuit
+the pump runs for, at a speed in RPM or GPM). Temperatures are converted between the
+controller's unit and the household's.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from devices.capabilities import (
     Domain,
     HVACMode,
     LightState,
+    NumberState,
     SensorState,
     State,
     SwitchState,
@@ -86,6 +89,8 @@ SHOWS: dict[str, int] = {
 }
 """The colour shows and fixed colours a light command selects, by the name people see."""
 BODY_NAMES = {0: "Pool", 1: "Spa"}
+PUMP_SPEEDS = {True: (450, 3450, 10, "RPM"), False: (15, 130, 1, "GPM")}
+"""The speeds an IntelliFlo preset takes (min, max, step, unit), in RPM or in GPM."""
 HEAT_MODES = [HVACMode.OFF, HVACMode.HEAT]
 
 
@@ -94,6 +99,8 @@ class Target:
     """What an entity's unique id points at on its gateway."""
 
     kind: Literal["circuit", "body", "sensor"]
+    """`sensor`: a named reading or setting of the controller (`salt`,
+    `pool_chlorinator_output`, `pump0_preset1`), whatever its domain."""
     number: int = 0
     sensor: str = ""
 
@@ -114,6 +121,39 @@ def target_of(unique: str, mac: str) -> Target:
     if not number:
         return Target("sensor", sensor=kind)
     raise ValueError(f"not a ScreenLogic entity: {unique}")
+
+
+@dataclass(frozen=True)
+class PumpPreset:
+    """One preset of one pump: the speed it runs at for one circuit."""
+
+    pump: int
+    preset: int
+
+    @property
+    def key(self) -> str:
+        """How its entity's unique id names it."""
+        return f"pump{self.pump}_preset{self.preset}"
+
+
+CHLORINATOR_OUTPUTS = {"pool_chlorinator_output": "Pool", "spa_chlorinator_output": "Spa"}
+"""The chlorinator's settings by the name their unique ids give them, and their body."""
+
+
+def pump_preset_of(target: Target) -> PumpPreset | None:
+    """The pump preset a target names, or None."""
+    pump, _, preset = target.sensor.partition("_preset")
+    index = pump.removeprefix("pump")
+    if target.kind == "sensor" and pump.startswith("pump") and index.isdigit() and preset.isdigit():
+        return PumpPreset(int(index), int(preset))
+    return None
+
+
+def pump_preset(data: dict[str, Any], preset: PumpPreset) -> dict[str, Any]:
+    """What screenlogicpy read of a pump preset (its circuit, setpoint and unit)."""
+    pump = data.get(DEVICE.PUMP, {}).get(preset.pump, {})
+    found = pump.get(VALUE.PRESET, {}).get(preset.preset)
+    return found if isinstance(found, dict) else {}
 
 
 def controller_unit(data: dict[str, Any]) -> Unit:
@@ -284,8 +324,13 @@ def pump_indexes(flags: int) -> list[int]:
 
 
 def _pumps(data: dict[str, Any], mac: str, flags: int) -> Iterator[EntitySpec]:
-    """Each pump's speed (RPM) and power (W), as sensors."""
+    """Each pump's speed (RPM) and power (W), as sensors, and the speed of each preset in
+    use, as a number."""
     pumps = data.get(DEVICE.PUMP, {})
+    circuits = {
+        circuit.get(ATTR.DEVICE_ID): str(circuit.get(ATTR.NAME, ""))
+        for circuit in data.get(DEVICE.CIRCUIT, {}).values()
+    }
     for index in pump_indexes(flags):
         pump = pumps.get(index, {})
         rpm, watts = _value(pump.get(VALUE.RPM_NOW)), _value(pump.get(VALUE.WATTS_NOW))
@@ -307,20 +352,43 @@ def _pumps(data: dict[str, Any], mac: str, flags: int) -> Iterator[EntitySpec]:
             device_class="power",
             state=_sensor(watts, "W"),
         )
+        for number, preset in sorted(pump.get(VALUE.PRESET, {}).items()):
+            circuit = circuits.get(preset.get(ATTR.DEVICE_ID))
+            speed = preset.get(ATTR.SETPOINT)
+            if not preset.get(ATTR.DEVICE_ID) or not circuit or not isinstance(speed, int):
+                continue  # an unused preset
+            low, high, step, unit = PUMP_SPEEDS[bool(preset.get(ATTR.IS_RPM))]
+            yield EntitySpec(
+                unique_id(mac, Target("sensor", sensor=PumpPreset(index, number).key)),
+                Domain.NUMBER,
+                f"{name} Speed for {circuit}",
+                device_class="speed",
+                state=NumberState(
+                    state=f"{speed:g}", min=low, max=high, step=step, unit_of_measurement=unit
+                ),
+            )
 
 
 def _chlorinator(data: dict[str, Any], mac: str, bodies: set[str]) -> Iterator[EntitySpec]:
-    """The chlorinator's output (percent of the time it makes chlorine) for each body."""
+    """The chlorinator's output (percent of the time it makes chlorine) for each body, as a
+    number in the range screenlogicpy reports."""
     config = data.get(DEVICE.SCG, {}).get(GROUP.CONFIGURATION, {})
     for kind, key in (("Pool", VALUE.POOL_SETPOINT), ("Spa", VALUE.SPA_SETPOINT)):
-        output = _value(config.get(key))
+        node = config.get(key, {})
+        output = _value(node)
         if output is None or kind not in bodies:
             continue
         yield EntitySpec(
             unique_id(mac, Target("sensor", sensor=f"{kind.lower()}_chlorinator_output")),
-            Domain.SENSOR,
+            Domain.NUMBER,
             f"{kind} Chlorinator Output",
-            state=_sensor(output, "%"),
+            state=NumberState(
+                state=f"{output:g}",
+                min=node.get(ATTR.MIN_SETPOINT, 0),
+                max=node.get(ATTR.MAX_SETPOINT, 100),
+                step=node.get(ATTR.STEP, 1),
+                unit_of_measurement="%",
+            ),
         )
 
 

@@ -101,6 +101,20 @@ class Chemistry:
         return sum(bit for holds, bit in bits if holds)
 
 
+RPM_RANGE, GPM_RANGE = (450, 3450), (15, 130)
+"""The speeds an IntelliFlo accepts for a preset, in RPM and in GPM."""
+
+
+@dataclass
+class PumpPreset:
+    """One preset of a pump: the speed it runs at while a circuit is on."""
+
+    circuit_id: int
+    speed: int
+    rpm: bool = True
+    """The speed is in RPM (else GPM)."""
+
+
 @dataclass
 class Equipment:
     """A whole controller's worth of equipment."""
@@ -114,11 +128,41 @@ class Equipment:
     chlorinator: bool = True
     pumps: int = 1
     """IntelliFlo pumps (variable speed), reported at pump indexes 0 and up."""
+    presets: dict[int, list[PumpPreset]] = field(default_factory=dict)
+    """Each pump's presets (at most eight), by pump index; a pump not in it runs at 2500 RPM
+    for the pool circuit (and the spa's, if there is one at 3000)."""
     color_mode: int = 0
     """The last light command sent to the colour lights (0: all off)."""
     heating_rate: float = 0.5
     """Degrees (controller unit) per second the water warms while its heater runs."""
     chemistry: Chemistry = field(default_factory=Chemistry)
+
+    def __post_init__(self) -> None:
+        for index in range(self.pumps):
+            if index not in self.presets:
+                presets = [
+                    PumpPreset(b.circuit_id, 2500 if b.kind == 0 else 3000) for b in self.bodies
+                ]
+                self.presets[index] = presets
+
+    def pump_speed(self, index: int) -> tuple[int, bool] | None:
+        """What pump `index` runs at now: the fastest preset whose circuit is on (speed, in
+        RPM or not), None while it stands still."""
+        running = [p for p in self.presets.get(index, []) if self.circuit(p.circuit_id).on]
+        if not running:
+            return None
+        fastest = max(running, key=lambda p: p.speed if p.rpm else p.speed * 30)
+        return fastest.speed, fastest.rpm
+
+    def set_pump_speed(self, index: int, preset: int, speed: int, *, rpm: bool) -> None:
+        """Set one preset's speed (ValueError outside the range, KeyError: no such preset)."""
+        presets = self.presets[index]
+        if not 0 <= preset < len(presets):
+            raise KeyError(preset)
+        low, high = RPM_RANGE if rpm else GPM_RANGE
+        if not low <= speed <= high:
+            raise ValueError(speed)
+        presets[preset].speed, presets[preset].rpm = speed, rpm
 
     def circuit(self, circuit_id: int) -> Circuit:
         """The circuit with this id (KeyError if there is none)."""

@@ -3,7 +3,8 @@
 It speaks what the real gateway speaks: the connect string, the challenge (answered
 with the gateway's MAC address), the local login, and the binary messages for version,
 controller configuration, pool status, pumps, chemistry, the chlorinator, the clock,
-button presses, heat mode and setpoint, and light commands. A client that adds itself
+button presses, heat mode and setpoint, light commands, the chlorinator's output and a
+pump preset's speed. A client that adds itself
 as a push client gets every change as it happens (status, chemistry, colour progress).
 A UDP responder answers the discovery query on port 1444 of the gateway's address and,
 given one, of the house's broadcast address.
@@ -329,8 +330,13 @@ class ScreenLogicEmulator:
             subscribing = code == wire.ADD_CLIENT
             client.client_id = struct.unpack("<II", payload)[1] if subscribing else None
             return code + 1, b""
-        stuck = self.faults.stuck and code in (wire.BUTTON_PRESS, wire.SET_HEAT_MODE)
-        if code in (wire.SET_SCG, wire.SET_CHEMISTRY) or stuck:
+        stuck = self.faults.stuck and code in (
+            wire.BUTTON_PRESS,
+            wire.SET_HEAT_MODE,
+            wire.SET_SCG,
+            wire.SET_PUMP_FLOW,
+        )
+        if code == wire.SET_CHEMISTRY or stuck:
             return code + 1, b""  # (stuck: acknowledged, and the relay does not move)
         return self._command(code, payload)
 
@@ -353,6 +359,8 @@ class ScreenLogicEmulator:
                 return wire.BAD_PARAMETER, b""
             if mode != 4:  # "don't change"
                 equipment.body(kind).heat_mode = mode
+        elif code in (wire.SET_SCG, wire.SET_PUMP_FLOW):
+            self._setting(code, payload)
         elif code == wire.LIGHT_COMMAND:
             _, mode = struct.unpack("<II", payload)
             if mode > 21:
@@ -362,6 +370,20 @@ class ScreenLogicEmulator:
             return wire.INVALID_REQUEST, b""
         self.changed()
         return code + 1, b""
+
+    def _setting(self, code: int, payload: bytes) -> None:
+        """The chlorinator's outputs, or one pump preset's speed (ValueError or KeyError:
+        a bad parameter)."""
+        _, first, second, third, fourth = struct.unpack("<5I", payload)
+        if code == wire.SET_SCG:  # pool %, spa %, super-chlorinate, its hours
+            if first > 100 or second > 100 or third > 1 or fourth > 72:
+                raise ValueError(payload)
+            self.equipment.chemistry.chlorinator_pool = first
+            self.equipment.chemistry.chlorinator_spa = second
+            return
+        if fourth > 1:  # pump index, preset index, speed, 1 if in RPM
+            raise ValueError(payload)
+        self.equipment.set_pump_speed(first, second, third, rpm=bool(fourth))
 
     def _light_command(self, mode: int) -> None:
         lights = [c for c in self.equipment.circuits if c.function == 16]

@@ -40,6 +40,7 @@ LIGHT_COMMAND = 12556
 SCG_CONFIG = 12572
 SET_SCG = 12576
 PUMP_STATUS = 12584
+SET_PUMP_FLOW = 12586
 CHEMISTRY = 12592
 SET_CHEMISTRY = 12594
 
@@ -150,12 +151,21 @@ def pool_status(equipment: Equipment) -> bytes:
 
 
 def pump_status(equipment: Equipment, index: int) -> bytes:
-    """One IntelliFlo pump: speed and power follow the pool circuit it runs for."""
-    running = any(c.on for c in equipment.circuits if c.id in (500, 505))
-    watts, rpm = (850, 2500) if running else (0, 0)
-    presets = b"".join(struct.pack("<III", 6 if n == 0 else 0, 2500, 1) for n in range(8))
+    """One IntelliFlo pump: it runs at the fastest preset whose circuit is on; its power
+    follows the speed (850 W at 2500 RPM, by the cube of the speed, as pumps do)."""
+    now = equipment.pump_speed(index)
+    rpm, gpm = 0, 0
+    if now is not None:
+        speed, is_rpm = now
+        rpm, gpm = (speed, 255) if is_rpm else (speed * 30, speed)
+    watts = round(850 * (rpm / 2500) ** 3)
+    presets = equipment.presets.get(index, [])
+    table = b"".join(
+        struct.pack("<III", p.circuit_id - 499, p.speed, int(p.rpm)) for p in presets[:8]
+    ) + struct.pack("<III", 0, 0, 0) * (8 - len(presets[:8]))
     pump_type = 2 if index < equipment.pumps else 0
-    return struct.pack("<IIIIIII", pump_type, int(running), watts, rpm, 0, 255, 0) + presets
+    running = int(now is not None)
+    return struct.pack("<IIIIIII", pump_type, running, watts, rpm, 0, gpm, 0) + table
 
 
 def chemistry(equipment: Equipment) -> bytes:

@@ -332,10 +332,20 @@ async def test_the_demo_pairs_its_accessories_itself(tmp_path: Path) -> None:
         DemoDevice("Front Door", "Entrance", "lock", {"state": "unlocked"}),
         DemoDevice("House Alarm", "Entrance", "security_system", {"state": "disarmed"}),
         DemoDevice("Patio Door", "Living Room", "contact_sensor", {"state": "off"}),
+        # Behind one bridge: one address and one pairing for both.
+        DemoDevice("Entrance Lamp", "Entrance", "lightbulb", {"state": "on"}, via="Hub"),
+        DemoDevice("Side Door", "Garage", "contact_sensor", {"state": "off"}, via="Hub"),
     ]
     emulator = await start_demo(devices, fresh_hosts(), interface=LOOPBACK)
     try:
-        async with running(emulator, tmp_path, 4) as house:
+        bridge = emulator.spec("Entrance Lamp")
+        assert (bridge.name, bridge.kind, len(emulator.specs)) == ("Hub", "bridge", 5)
+        assert [a.host for a in bridge.bridged] == [bridge.host, bridge.host]
+        async with running(emulator, tmp_path, 6) as house:
+            assert house.fields("light.entrance_lamp")["state"] == "on"
+            await house.send("light.entrance_lamp", "light.turn_off")
+            assert (await emulator.values("Entrance Lamp"))["On"] is False
+            assert house.fields("binary_sensor.side_door")["state"] == "off"
             assert house.fields("climate.hallway_thermostat")["temperature"] == 21.0
             await house.send(
                 "climate.hallway_thermostat", "climate.set_temperature", temperature=18
@@ -346,7 +356,7 @@ async def test_the_demo_pairs_its_accessories_itself(tmp_path: Path) -> None:
             assert house.fields("climate.hallway_thermostat")["temperature"] == 18.0
             assert house.fields("lock.front_door")["state"] == "locked"
             assert house.fields("alarm_panel.house_alarm")["state"] == "armed_night"
-        assert len(PairingStore(tmp_path / PAIRINGS).load()) == 4
+        assert len(PairingStore(tmp_path / PAIRINGS).load()) == 5, "the bridge paired once"
     finally:
         await emulator.stop()
 

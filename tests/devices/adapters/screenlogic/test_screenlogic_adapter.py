@@ -68,15 +68,17 @@ async def test_entities_map_the_controller_in_the_households_unit() -> None:
             "climate.spa_heater",
             "light.pool_light",
             "light.spa_light",
+            "number.pool_chlorinator_output",
+            "number.pool_pump_speed_for_pool",
+            "number.pool_pump_speed_for_spa",
+            "number.spa_chlorinator_output",
             "sensor.air_temperature",
-            "sensor.pool_chlorinator_output",
             "sensor.pool_orp",
             "sensor.pool_ph",
             "sensor.pool_pump_power",
             "sensor.pool_pump_speed",
             "sensor.pool_salt",
             "sensor.pool_temperature",
-            "sensor.spa_chlorinator_output",
             "sensor.spa_temperature",
             "switch.cleaner",
             "switch.pool",
@@ -109,11 +111,24 @@ async def test_entities_map_the_controller_in_the_households_unit() -> None:
             "unit_of_measurement": "ppm",
         }
         assert fields(registry, "switch.pool") == {"state": "on"}
-        assert fields(registry, "sensor.pool_chlorinator_output") == {
+        assert fields(registry, "number.pool_chlorinator_output") == {
             "state": "50",
+            "min": 0,
+            "max": 100,
+            "step": 1,
             "unit_of_measurement": "%",
         }
-        assert fields(registry, "sensor.spa_chlorinator_output")["state"] == "10"
+        assert fields(registry, "number.spa_chlorinator_output")["state"] == "10"
+        # One IntelliFlo, with a preset for each body's circuit: 2500 RPM for the pool and
+        # 3000 for the spa, in steps of 10 RPM between 450 and 3450.
+        assert fields(registry, "number.pool_pump_speed_for_pool") == {
+            "state": "2500",
+            "min": 450,
+            "max": 3450,
+            "step": 10,
+            "unit_of_measurement": "RPM",
+        }
+        assert fields(registry, "number.pool_pump_speed_for_spa")["state"] == "3000"
         light = fields(registry, "light.pool_light")
         assert light["state"] == "off"
         assert "Party" in light["effect_list"]
@@ -200,7 +215,7 @@ async def test_a_dropped_gateway_turns_unavailable_and_recovers() -> None:
 async def test_a_configured_host_needs_no_discovery() -> None:
     gateway = ScreenLogicEmulator(fresh_hosts().allocate(), pool_and_spa())
     async with running(gateway, discover=False) as (registry, adapter):
-        assert len(registry.entities) == 19
+        assert len(registry.entities) == 21
         assert set(adapter.devices.coordinators) == {gateway.mac}
         device = registry.devices[f"screenlogic:{gateway.mac}"]
         assert device.info.model == "EasyTouch2 8"

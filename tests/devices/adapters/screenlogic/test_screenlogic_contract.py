@@ -18,9 +18,9 @@ class TestScreenLogicContract(AdapterContract):
     stuck_supported = True
     # Switches: Spa, Cleaner, Spa Jets, Pool, Waterfall (Aux Extra is hidden); lights: Pool
     # Light, Spa Light; climate: Pool Heater, Spa Heater; sensors: Pool and Spa
-    # Temperature, Air Temperature, Pool pH, Pool ORP, Pool Salt, Pool and Spa Chlorinator
-    # Output, Pool Pump Speed and Power.
-    entity_count = 19
+    # Temperature, Air Temperature, Pool pH, Pool ORP, Pool Salt, Pool Pump Speed and Power;
+    # numbers: Pool and Spa Chlorinator Output, the pump's speed for Pool and for Spa.
+    entity_count = 21
     command_cases = [  # noqa: RUF012 - the kit's declared shape
         CommandCase("switch.turn_on", expect={"state": "on"}),
         CommandCase("switch.turn_off", expect={"state": "off"}),
@@ -38,6 +38,8 @@ class TestScreenLogicContract(AdapterContract):
         CommandCase("climate.set_hvac_mode", {"hvac_mode": "off"}, {"state": "off"}),
         CommandCase("climate.set_hvac_mode", {"hvac_mode": "heat"}, {"state": "heat"}),
         CommandCase("climate.turn_off", expect={"state": "off", "hvac_action": "off"}),
+        # The first number is the pool's chlorinator output, in percent.
+        CommandCase("number.set_value", {"value": 40}, {"state": "40"}),
     ]
 
     async def start_emulator(self, hosts: HostAllocator) -> ScreenLogicEmulator:

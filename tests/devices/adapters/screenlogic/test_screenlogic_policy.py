@@ -19,7 +19,7 @@ from devices.testing import fresh_hosts
 from skills.actions import Action, Path, Plan, Requester, Role
 from skills.executor import Executor
 from skills.house import House
-from skills.policy import Policy, PolicyConfig, TemperatureBounds
+from skills.policy import NumberBounds, Policy, PolicyConfig, TemperatureBounds
 
 ADMIN = Requester("admin", Role.ADMIN)
 MEMBER = Requester("member", Role.MEMBER)
@@ -175,3 +175,34 @@ async def test_turning_the_pool_heater_down_or_off_never_asks(confirming: Pool) 
         params={"temperature": 26},
     )
     assert (await confirming.house.carry_out(Plan([up], MEMBER, Path.LLM))).pending is not None
+
+
+def set_value(entity_id: str, value: float, who: Requester = MEMBER) -> Plan:
+    action = Action(entity_id=entity_id, command="number.set_value", params={"value": value})
+    return Plan([action], who, Path.INTENT)
+
+
+async def test_a_pump_speed_outside_the_pumps_range_is_refused_naming_it(bounded: Pool) -> None:
+    outcome = await bounded.house.carry_out(set_value("number.pool_pump_speed_for_pool", 3500))
+    assert [d.reason for d in outcome.refused] == [
+        "3500 RPM is outside the allowed range for Pool Pump Speed for Pool (450 RPM to 3450 RPM)"
+    ]
+    assert outcome.results == []
+    assert bounded.gateway.equipment.presets[0][0].speed == 2500, "nothing reached the pump"
+    allowed = await bounded.house.carry_out(set_value("number.pool_pump_speed_for_pool", 3450))
+    assert [r.ok for r in allowed.results] == [True]
+    assert bounded.gateway.equipment.presets[0][0].speed == 3450
+
+
+async def test_the_households_number_bounds_narrow_the_devices() -> None:
+    policy = PolicyConfig(numbers={"number.pool_chlorinator_output": NumberBounds(max=60)})
+    async for pool in pool_house(policy):
+        plan = set_value("number.pool_chlorinator_output", 70)
+        refused = await pool.house.carry_out(plan)
+        assert [d.reason for d in refused.refused] == [
+            "70 % is outside the allowed range for Pool Chlorinator Output (0 % to 60 %)"
+        ]
+        assert pool.gateway.equipment.chemistry.chlorinator_pool == 50
+        outcome = await pool.house.carry_out(set_value("number.pool_chlorinator_output", 60))
+        assert [r.ok for r in outcome.results] == [True]
+        assert pool.gateway.equipment.chemistry.chlorinator_pool == 60
