@@ -12,15 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from agent.app import Dobby
 from agent.config import Config, ConfigError, load_config
-from agent.tables import print_states
 from skills.actions import Requester
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from agent.understanding import Understanding
     from devices.plugin import Manifest, PairHook
 
@@ -227,6 +226,8 @@ def devices(
     if json_out:
         _print_json(states)
         return
+    from agent.tables import print_states
+
     print_states(states)
 
 
@@ -249,6 +250,9 @@ def discover(
     if json_out:
         _print_json(report)
         return
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     adapters = Table("adapter", "title", "domains", "mDNS", "SSDP", title="Installed adapters")
     for item in report["adapters"]:
@@ -279,6 +283,8 @@ def _print_broker(console: Console, broker: dict[str, Any]) -> None:
     console.print(f"MQTT broker {broker['address']}: {state}")
     zigbee = broker["zigbee2mqtt"]
     online = {True: "online", False: "offline", None: "not heard"}[zigbee["online"]]
+    from rich.table import Table
+
     devices = Table(
         "friendly name",
         "ieee",
@@ -339,6 +345,9 @@ def explore(
         if json_out:
             _print_json(exploring.host_rows(hosts))
             return
+        from rich.console import Console
+        from rich.table import Table
+
         table = Table("host", "name", "what", "identity", "Dobby", title="On the network")
         for found in hosts:
             name = found.names[0] if found.names else ""
@@ -616,6 +625,9 @@ def scheduled(json_out: JsonOption = False, state: StateOption = Path("data")) -
     if not rows:
         typer.echo("Nothing is scheduled.")
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table("when", "what", "asked by", "repeats", "id")
     for row in rows:
         repeats = "once" if str(row["id"]).startswith("once:") else str(row["trigger"])
@@ -844,6 +856,9 @@ def members_sessions(
     if json_out:
         _print_json(rows)
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table("id", "member", "name", "role", "since", "seen", "expires", "browser")
     for row in rows:
         table.add_row(*(str(v)[:40] for v in row.values()))
@@ -878,6 +893,9 @@ def members_list(
     if json_out:
         _print_json(rows)
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table("id", "name", "role", "from")
     for row in rows:
         table.add_row(*row.values())
@@ -954,6 +972,9 @@ def members_tokens(
     if json_out:
         _print_json(rows)
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table("id", "member", "issued", "revoked")
     for row in rows:
         table.add_row(*(str(v) for v in row.values()))

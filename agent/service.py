@@ -256,32 +256,13 @@ class Service:
         if self.announcements is not None:
             self.announcements.add_routes(app)
         self._runner = web.AppRunner(app, access_log=None)
-        with collection_paused():  # the house and the channels' libraries: all long-lived
-            self.dobby = Dobby(self.config, self.state_dir, **self._options)
-            self.members = self.dobby.members
-            self._watch = DeviceWatch(self.dobby.registry, self.dobby.notifications)
-            self._freezer = HeapFreezer(self.dobby.registry)
-            self._make_channels(app)
-            if self.serve_http:
-                self._add_mcp(app)
-                self._make_web(app)
-        # Notices published before the channels are up (a missed schedule) wait for them.
-        self.dobby.notifications.expect(self.channels)
-        await self._runner.setup()
-        self._serving = True
-        if self.serve_http:
-            await self._listen(self._runner)
-        if self.mcp is not None:
-            await self.mcp.start()
-        # adapters, discovery, pollers and the scheduled routines; the heap is frozen below
-        await self.dobby.start(freeze=False)
-        for name, channel in self.channels.items():
-            try:
-                await channel.start()
-            except Exception:
-                _LOGGER.exception("The %s channel failed to start; the rest goes on", name)
-        if self.web is not None:
-            await self.web.start()
+        # The house, the channels' libraries and what starting them makes: mostly
+        # long-lived. Collections while they are made would only traverse them again and
+        # again; one collection, then a freeze, follows ready (below).
+        with collection_paused():
+            await self._start(app)
+        assert self.dobby is not None
+        assert self._freezer is not None
         self._state = "ok"
         self.ready_after = time.perf_counter() - started
         # Collecting and freezing the start-up heap changes nothing a message can see, so it
@@ -294,6 +275,35 @@ class Service:
             ", ".join(self.channels) or "none",
             self.port if self.serve_http else "none",
         )
+
+    async def _start(self, app: web.Application) -> None:
+        """Build the house and the channels, then start the server, the house and them."""
+        assert self._runner is not None
+        self.dobby = Dobby(self.config, self.state_dir, **self._options)
+        self.members = self.dobby.members
+        self._watch = DeviceWatch(self.dobby.registry, self.dobby.notifications)
+        self._freezer = HeapFreezer(self.dobby.registry)
+        self._make_channels(app)
+        if self.serve_http:
+            self._add_mcp(app)
+            self._make_web(app)
+        # Notices published before the channels are up (a missed schedule) wait for them.
+        self.dobby.notifications.expect(self.channels)
+        await self._runner.setup()
+        self._serving = True
+        if self.serve_http:
+            await self._listen(self._runner)
+        if self.mcp is not None:
+            await self.mcp.start()
+        # adapters, discovery, pollers and the scheduled routines; the heap is frozen once ready
+        await self.dobby.start(freeze=False)
+        for name, channel in self.channels.items():
+            try:
+                await channel.start()
+            except Exception:
+                _LOGGER.exception("The %s channel failed to start; the rest goes on", name)
+        if self.web is not None:
+            await self.web.start()
 
     def _make_channels(self, app: web.Application) -> None:
         assert self.dobby is not None
