@@ -6,8 +6,9 @@ radiator valve and a blind): the kit's poll reads every device back. The battery
 that only report (the door sensor, the remote) have their own tests beside this one.
 
 Home Assistant discovery's devices (a Tasmota plug, an ESPHome sensor and thermostat) only
-report: nothing can ask them, so they are not on the coordinator (no lifecycle rules, no
-poll), and the tests that need a poll or an error reply have a variant of their own here.
+report: they are on the coordinator, but nothing can ask them and they never refuse, so the
+kit's lifecycle rules (failed polls, error replies) do not apply, and the tests that need a
+poll or an error reply have a variant of their own here.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ DISCOVERY_CASES = [
 
 class TestHomeAssistantDiscoveryContract(AdapterContract):
     adapter_class = MqttAdapter
-    lifecycle = False  # only reported, never asked: not on the coordinator
+    lifecycle = False  # only reported, never asked: no poll to fail, no reply to refuse
     entity_count = 4  # the plug's switch and power; the node's temperature and thermostat
     command_cases = DISCOVERY_CASES
 
