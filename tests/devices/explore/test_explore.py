@@ -59,7 +59,7 @@ async def test_the_unknown_devices_are_found_and_recognised() -> None:
             with_adapter = await explore(
                 {"wled": wled}, seconds=4.0, interfaces=[LOOPBACK], only_hosts={strip_host}
             )
-            if any(h.family is not None for h in with_adapter):  # heard in full
+            if any(h.identity for h in with_adapter):  # heard in full (`_wled._tcp` too)
                 break
     finally:
         await unknown.stop()
