@@ -41,9 +41,8 @@ def test_explore_lists_the_demo_house(tmp_path: Path) -> None:
         by_family.setdefault(host["family"], []).append(host)
     for unknown in ("wled", "shelly_gen2", "upnp"):
         assert [h["status"] for h in by_family[unknown]] == ["not driven yet"]
-    # Another house on this machine's loopback may announce a "Desk Strip" too: mDNS then
-    # gives the later one a numbered name, as it would on a real network.
-    assert re.fullmatch(r"Desk Strip(-\d+)?", str(by_family["wled"][0]["name"]))
+    # A WLED announces itself by its mDNS host name, wled- and the end of its MAC
+    assert re.fullmatch(r"wled-[0-9a-f]{6}", str(by_family["wled"][0]["name"]))
     assert by_family["upnp"][0]["name"] == "Bedroom Fan"
     assert by_family["sonos"][0]["status"] == "driven"
 

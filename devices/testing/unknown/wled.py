@@ -159,19 +159,17 @@ class WledStrip(HttpDevice):
                 self.color = [max(0, min(255, c)) for c in colours[0][:3]]
 
     async def start(self, interface: str) -> None:
-        """Serve, then announce `_wled._tcp` and `_http._tcp` (TXT `mac`), as WLED does."""
+        """Serve, then announce `_wled._tcp` (TXT `mac`) and `_http._tcp`, as WLED does: both
+        named after its mDNS host name, `wled-` and the end of its MAC (the ESP's mDNS
+        responder names its services after the host), not after the strip's own name."""
         await self.server.start()
-        server = f"wled-{self.mac[-6:]}.local."
+        hostname = f"wled-{self.mac[-6:]}"
+        server = f"{hostname}.local."
         infos = [
             service_info(
-                SERVICE,
-                self.name,
-                self.host,
-                self.port,
-                server=server,
-                properties={"mac": self.mac},
+                SERVICE, hostname, self.host, self.port, server=server, properties={"mac": self.mac}
             ),
-            service_info(HTTP_SERVICE, self.name, self.host, self.port, server=server),
+            service_info(HTTP_SERVICE, hostname, self.host, self.port, server=server),
         ]
         self._announcer = Announcer(infos, interface)
         await self._announcer.start()
