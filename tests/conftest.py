@@ -26,9 +26,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """The slowest files first, each file's tests in their own order: `-n` hands the
     tests out in this order, so a file that starts a whole virtual house per test does not
     come last and keep one process busy while the others wait. From the durations the
-    earlier runs left in the cache; without them, the order stays as collected."""
+    earlier runs left in the cache; without them, or asked for failures or new tests
+    first (--ff, --nf), the order stays as collected."""
     cache = getattr(config, "cache", None)
-    seconds: dict[str, float] = cache.get(DURATIONS, {}) if cache is not None else {}
+    if cache is None or config.getoption("failedfirst") or config.getoption("newfirst"):
+        return
+    seconds: dict[str, float] = cache.get(DURATIONS, {})
     if not seconds:
         return
     by_file: dict[str, float] = {}
