@@ -5,7 +5,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 # Test processes: most of a test's time is spent waiting on sockets, so more than the cores.
+# worksteal: a process that runs out of tests takes half of another's (the tests' lengths
+# vary from milliseconds to a minute); tests/conftest.py starts the slowest files first.
 JOBS ?= 4
+DIST ?= worksteal
 
 .PHONY: setup demo check lint typecheck test bench clean
 
@@ -48,7 +51,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 test: setup
-	$(BIN)/pytest -n $(JOBS) $(ARGS)
+	$(BIN)/pytest -n $(JOBS) --dist $(DIST) $(ARGS)
 
 check: lint typecheck test
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from devices.entities import slugify
 from devices.plugin import Emulation, Manifest, load_emulator_hook
 from devices.testing.addresses import HostAllocator
-from devices.testing.house import DemoDevice
+from devices.testing.house import DemoDevice, all_at_once
 from devices.testing.unknown.house import UnknownDevice, UnknownDevices, start_unknown
 
 _LOGGER = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ class VirtualHouse:
         return manifest is not None and manifest.emulator is not None
 
     async def start(self) -> None:
-        """Start every adapter's emulators."""
+        """Start every adapter's emulators (all at once)."""
         by_adapter: dict[str, list[DemoDevice]] = {}
         for device in self.devices:
             by_adapter.setdefault(device.adapter, []).append(
@@ -123,17 +123,20 @@ class VirtualHouse:
                     device.name, device.area, device.kind, dict(device.state), via=device.via
                 )
             )
+        starts = [self._start(name, devices) for name, devices in by_adapter.items()]
+        if self.house.unknown:
+            starts.append(self._start_unknown())
         try:
-            for name, devices in by_adapter.items():
-                await self._start(name, devices)
-            if self.house.unknown:
-                self.unknown = await start_unknown(
-                    self.house.unknown, self.hosts, interface=self.interface, seed=self.seed
-                )
-                self.running.append(self.unknown)
+            await all_at_once(starts)
         except BaseException:
             await self.stop()  # a port that is taken: what started goes again
             raise
+
+    async def _start_unknown(self) -> None:
+        self.unknown = await start_unknown(
+            self.house.unknown, self.hosts, interface=self.interface, seed=self.seed
+        )
+        self.running.append(self.unknown)
 
     async def _start(self, name: str, devices: list[DemoDevice]) -> None:
         hook = load_emulator_hook(self.adapters[name])
@@ -147,8 +150,7 @@ class VirtualHouse:
         _LOGGER.info("Emulating %d %s devices", len(devices), name)
 
     async def stop(self) -> None:
-        """Stop every emulator."""
-        for emulation in reversed(self.running):
-            await emulation.stop()
-        self.running.clear()
+        """Stop every emulator (all at once, as they started)."""
+        running, self.running = self.running, []
         self.unknown = None
+        await all_at_once(emulation.stop() for emulation in running)

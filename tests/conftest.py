@@ -1,4 +1,5 @@
-"""Shared fixtures: a registry shaped like the demo house, without any network."""
+"""Shared fixtures: a registry shaped like the demo house, without any network; and the
+order the suite runs in (the slowest files first, from the last run's durations)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,48 @@ from devices.capabilities import Domain, MediaPlayerFeature, MediaPlayerState
 from devices.entities import DeviceInfo, EntitySpec
 from devices.registry import Registry
 from skills.jobstore import SqliteJobStore
+
+DURATIONS = "dobby/durations"
+"""Where the cache (`.pytest_cache`) keeps each test's seconds from the runs so far."""
+_measured: dict[str, float] = {}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The slowest files first, each file's tests in their own order: `-n` hands the
+    tests out in this order, so a file that starts a whole virtual house per test does not
+    come last and keep one process busy while the others wait. From the durations the
+    earlier runs left in the cache; without them, or asked for failures or new tests
+    first (--ff, --nf), the order stays as collected."""
+    cache = getattr(config, "cache", None)
+    if cache is None or config.getoption("failedfirst") or config.getoption("newfirst"):
+        return
+    seconds: dict[str, float] = cache.get(DURATIONS, {})
+    if not seconds:
+        return
+    by_file: dict[str, float] = {}
+    for item in items:
+        file = item.nodeid.split("::", 1)[0]
+        by_file[file] = by_file.get(file, 0.0) + seconds.get(item.nodeid, 0.0)
+    items.sort(key=lambda item: -by_file[item.nodeid.split("::", 1)[0]])  # stable
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Add up each test's set-up, call and teardown (with -n, the reports reach the
+    controlling process too, which keeps them)."""
+    _measured[report.nodeid] = _measured.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Keep this run's durations for the next run's order (merged: a run of a few files
+    leaves the others' as they were). Only the controlling process writes."""
+    cache = getattr(session.config, "cache", None)
+    if cache is None or hasattr(session.config, "workerinput") or not _measured:
+        return
+    seconds: dict[str, float] = cache.get(DURATIONS, {})
+    seconds.update({nodeid: round(taken, 2) for nodeid, taken in _measured.items()})
+    cache.set(DURATIONS, seconds)
+
 
 # No test reaches a real model, whatever DOBBY_MODEL says: a model request fails instead.
 # A test that talks to a fake model server on loopback says so with

@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from devices.testing.addresses import HostAllocator
+from devices.testing.house import all_at_once
 from devices.testing.unknown.shelly import ShellyPlus1
 from devices.testing.unknown.upnp_fan import UpnpFan
 from devices.testing.unknown.wled import WledStrip
@@ -76,22 +77,25 @@ class UnknownDevices:
 
     async def stop(self) -> None:
         """Stop every emulator."""
-        for emulator in reversed(self.emulators):
-            await emulator.stop()
+        await all_at_once(emulator.stop() for emulator in self.emulators)
 
 
 async def start_unknown(
     devices: Sequence[UnknownDevice], hosts: HostAllocator, *, interface: str, seed: str
 ) -> UnknownDevices:
-    """Start every unknown device on an address of its own, announced on `interface`; their
-    identities come from `seed` (see the module's docstring)."""
+    """Start every unknown device (all at once) on an address of its own, announced on
+    `interface`; their identities come from `seed` (see the module's docstring)."""
+    emulators = [make(device, hosts.allocate(), seed) for device in devices]
     started = UnknownDevices([])
+
+    async def start(emulator: UnknownEmulator) -> None:
+        await emulator.start(interface)
+        started.emulators.append(emulator)
+
     try:
-        for device in devices:
-            emulator = make(device, hosts.allocate(), seed)
-            await emulator.start(interface)
-            started.emulators.append(emulator)
+        await all_at_once(map(start, emulators))
     except BaseException:
         await started.stop()
         raise
+    started.emulators.sort(key=emulators.index)  # in the house file's order
     return started

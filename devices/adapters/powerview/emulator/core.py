@@ -16,6 +16,7 @@ from devices.adapters.powerview.emulator.state import (
     gateway_named,
 )
 from devices.testing.faults import Faults
+from devices.testing.house import all_at_once
 from devices.testing.mdns import Announcer
 
 
@@ -115,6 +116,7 @@ class PowerViewHub:
     async def start(self) -> None:
         """Serve the API and announce the hub (and its second gateway, if it has one)."""
         hosts = [self.host]
+        announcers: list[Announcer] = []
         if self.second_gateway is not None:
             hosts.append(self.second_gateway)
         for host, gateway in zip(hosts, self.state.gateways, strict=False):
@@ -135,9 +137,9 @@ class PowerViewHub:
                 self._ports = (server.port,)  # both serve, and come back, on this port
             if self.announce:
                 info = hub_service(gateway.name, host, server.port, self.generation, gateway.serial)
-                announcer = Announcer([info], self.interface)
-                await announcer.start()
-                self._announcers.append(announcer)
+                announcers.append(Announcer([info], self.interface))
+        self._announcers.extend(announcers)
+        await all_at_once(announcer.start() for announcer in announcers)
 
     async def vanish(self) -> None:
         """Leave the network: stop serving and withdraw the announcement; shades keep state."""
@@ -184,10 +186,8 @@ class PowerViewHubs:
 
     async def start(self) -> None:
         """Start every hub."""
-        for hub in self.hubs:
-            await hub.start()
+        await all_at_once(hub.start() for hub in self.hubs)
 
     async def stop(self) -> None:
         """Stop every hub."""
-        for hub in self.hubs:
-            await hub.stop()
+        await all_at_once(hub.stop() for hub in self.hubs)
