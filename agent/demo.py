@@ -194,7 +194,8 @@ async def run_demo(
             print(f"The house's web page: {link}\n(your sign-in link; it works once)")
             await chat(serving.dobby, requester)
         return 0
-    async with running_demo(config, state, alarm=alarm) as demo:
+    # The service, as when chatting: its HTTP server serves the speakers' announcements.
+    async with serving_demo(config, state, page_settings(), alarm=alarm) as demo:
         dobby, missing = demo.dobby, demo.missing
         if missing:
             print(f"Not found by discovery: {', '.join(missing)}", file=sys.stderr)

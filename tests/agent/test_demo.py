@@ -19,6 +19,7 @@ from agent.config import load_config
 from agent.demo import kept_seed, run_demo, running_demo
 from agent.understanding import Understanding
 from devices.adapters.sonos.emulator import SonosEmulator
+from devices.announcements import speech_available
 from skills.actions import Requester
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -322,6 +323,19 @@ async def test_pause_the_kitchen_does_exactly_that(tmp_path: Path, capsys) -> No
     assert speakers["media_player.kitchen"]["state"] == "paused"
     assert speakers["media_player.living_room"]["state"] == "playing"
     assert speakers["media_player.bedroom"]["state"] == "stopped"
+
+
+@pytest.mark.skipif(
+    not speech_available(), reason="espeak-ng is not installed (apt-get install espeak-ng)"
+)
+async def test_an_announcement_from_the_command_line_demo(tmp_path: Path, capsys) -> None:
+    """`make demo ARGS='--say "announce ..."'`: the demo serves the clip as `dobby run` does,
+    the kitchen speaker fetches and plays it, and its music comes back."""
+    said, states = await demo(tmp_path, capsys, "announce dinner is ready in the kitchen")
+    assert said["intent"] == "DobbyAnnounce", said["reply"]
+    assert said["actions"][0]["entity_id"] == "media_player.kitchen"
+    assert said["results"][0]["ok"], said["results"]
+    assert by_id(states)["media_player.kitchen"]["state"] == "playing"
 
 
 async def test_the_radio_and_a_playlist_by_name(tmp_path: Path, capsys) -> None:
