@@ -46,6 +46,15 @@ def key_of(text: str) -> str | None:
     return said.key.lower() if said is not None else None
 
 
+async def identity_at(place: Place, within: float) -> str | None:
+    """The identity key the device at `place` gives at its read-only identity endpoints
+    (None: nothing answered, or it did not say)."""
+    seen = await Learner(
+        place.host, place.port, budget=IDENTIFY_BUDGET, timeout=within, location=None
+    ).identify()
+    return key_of(seen.identity) if seen.identity else None
+
+
 def said_by(found: Discovered) -> Place | None:
     """Where an answer says its device is (its HTTP port)."""
     if found.source == "ssdp":
@@ -131,10 +140,7 @@ async def _ask(
     wanted = {r.identity.key.lower() for r in recipes}
     places: dict[str, Place] = {}
     for place in [c for c in candidates if c not in taken][:ASKED_AT_MOST]:
-        seen = await Learner(
-            place.host, place.port, budget=IDENTIFY_BUDGET, timeout=within, location=None
-        ).identify()
-        key = key_of(seen.identity) if seen.identity else None
+        key = await identity_at(place, within)
         if key is not None and key in wanted and key not in places:
             places[key] = place
         if set(places) == wanted:

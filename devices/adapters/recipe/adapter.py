@@ -43,7 +43,7 @@ from devices.errors import (
     UnsupportedCommandError,
 )
 from devices.explore.learn import Learner, resolve, typed
-from devices.explore.locate import Place, key_of, locate
+from devices.explore.locate import IDENTIFY_BUDGET, Place, identity_at, locate
 from devices.explore.probe import Answer, Prober
 from devices.explore.trial import (
     RecipeClient,
@@ -86,7 +86,11 @@ class RecipeLink(DeviceLink):
     async def connect(self) -> None:
         """Ask the device who it is (read-only); it must be the recipe's device."""
         learner = Learner(
-            self.client.host, self.recipe.port, budget=12, timeout=self.timeout, location=None
+            self.client.host,
+            self.recipe.port,
+            budget=IDENTIFY_BUDGET,
+            timeout=self.timeout,
+            location=None,
         )
         seen = await learner.identify()
         reported = identity_of(seen.identity)
@@ -408,10 +412,8 @@ class RecipeAdapter(Adapter):
     async def _here(self, recipe: Recipe) -> bool:
         """Whether the recipe's device says it is at the recipe's address (it may answer
         its reads wrongly there: then it is unavailable with that reason, not moved)."""
-        seen = await Learner(
-            recipe.host, recipe.port, budget=12, timeout=self.config.request_timeout
-        ).identify()
-        return bool(seen.identity) and key_of(seen.identity) == recipe.identity.key.lower()
+        said = await identity_at(Place(recipe.host, recipe.port), self.config.request_timeout)
+        return said == recipe.identity.key.lower()
 
     async def _look_for(self, recipes: Sequence[Recipe]) -> None:
         """Find the devices of these recipes that are not where they were, by identity."""
