@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from devices.discovery import Discovery
 from devices.explore.fingerprints import Evidence, Family, recognise, table
 from devices.explore.portscan import TcpScanConfig, tcp_scan
-from devices.explore.probe import Prober, ProbeRecord, parse_xml
+from devices.explore.probe import Answer, Prober, ProbeRecord, parse_xml
 from devices.explore.ranges import is_local
 from devices.plugin import Discovered, Manifest
 from devices.recipe import Recipe, identity_of
@@ -264,9 +264,7 @@ async def describe(host: Host, record: Callable[[ProbeRecord], None] | None = No
     if answer.note is not None:
         host.notes.append(f"description: {answer.note}")
         return
-    server = answer.headers.get("Server", "")
-    if server:
-        host.evidence.servers.add(server)
+    _heard_server(host, answer)
     description = read_description(answer.body or b"")
     if description is None:
         host.notes.append("its description is not a UPnP device description")
@@ -292,12 +290,17 @@ async def read_page(host: Host, record: Callable[[ProbeRecord], None] | None = N
     if answer.status is None:
         host.notes.append(f"page: {answer.note or 'no answer'}")
         return
-    server = answer.headers.get("Server", "")
-    if server:
-        host.evidence.servers.add(server)
+    _heard_server(host, answer)
     title = page_title(answer.body or b"")
     if title:
         host.evidence.titles.add(title)
+
+
+def _heard_server(host: Host, answer: Answer) -> None:
+    """Keep the HTTP `Server` header of an answer as evidence of what the host is."""
+    server = answer.headers.get("Server", "")
+    if server:
+        host.evidence.servers.add(server)
 
 
 def page_title(body: bytes) -> str:
