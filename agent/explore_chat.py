@@ -97,10 +97,10 @@ PHRASES: Phrases = {
         "not_this_house": "{host} is not a device of this house.",
         "tried": "Tried.",
         "not_tried": "Not tried.",
-        "verified": "verified",
-        "not approved": "not approved",
-        "not confirmed": "not confirmed",
-        "failed:": "failed:",
+        "result:verified": "verified",
+        "result:not approved": "not approved",
+        "result:not confirmed": "not confirmed",
+        "result:failed": "failed",
     },
     "de": {
         "found_nothing": "Ich habe gerade nichts im lokalen Netzwerk gefunden.",
@@ -129,10 +129,10 @@ PHRASES: Phrases = {
         "not_this_house": "{host} ist kein Gerät dieses Hauses.",
         "tried": "Getestet.",
         "not_tried": "Nicht getestet.",
-        "verified": "bestätigt",
-        "not approved": "nicht erlaubt",
-        "not confirmed": "nicht bestätigt",
-        "failed:": "fehlgeschlagen:",
+        "result:verified": "bestätigt",
+        "result:not approved": "nicht erlaubt",
+        "result:not confirmed": "nicht bestätigt",
+        "result:failed": "fehlgeschlagen",
     },
 }
 """The explorer's words in chat, by language (the asker's)."""
@@ -146,10 +146,9 @@ def results_text(results: Mapping[str, str], language: str) -> str:
     """How each command went ("main.turn_on: verified"), in `language`."""
 
     def outcome(result: str) -> str:
-        head, colon, rest = result.partition(":")
-        if colon and head in ("not confirmed", "failed"):
-            return f"{_say(language, head if head != 'failed' else 'failed:').rstrip(':')}:{rest}"
-        return _say(language, result) if result in PHRASES["en"] else result
+        head, colon, rest = result.partition(":")  # "failed: why" keeps its why
+        key = f"result:{head}"
+        return _say(language, key) + colon + rest if key in PHRASES["en"] else result
 
     return "; ".join(f"{key.replace('_', ' ')}: {outcome(v)}" for key, v in results.items())
 
