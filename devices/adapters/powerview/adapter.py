@@ -29,7 +29,7 @@ from aiopvapi.resources.shade import ShadePosition  # type: ignore[import-untype
 from devices.adapters.powerview.events import ShadeEvent, ShadeEvents
 from devices.adapters.powerview.hub import HubLink, Reading, ShadeKind
 from devices.adapters.powerview.manifest import MANIFEST, PowerViewConfig
-from devices.adapters.powerview.motion import Axis, Motion
+from devices.adapters.powerview.motion import Motion
 from devices.capabilities import (
     CommandSpec,
     CoverState,
@@ -228,14 +228,7 @@ class HubShades(DeviceLink):
         match event.get("evt"), event:
             case "motion-started", {"targetPositions": dict(target)}:
                 going = kind.reading(shade.raw_to_structured({"positions": target}))
-                axes: tuple[tuple[Axis, int | None], ...] = (
-                    ("position", going.position),
-                    ("tilt", going.tilt),
-                    ("top", going.top),
-                )
-                for axis, value in axes:
-                    if value is not None:
-                        motion.sent(axis, value)
+                motion.heading(going.position, going.tilt, going.top)
             case "motion-stopped", {"currentPositions": dict()}:
                 self._state_of(unique_id, kind, shade)  # where it stopped, seen
                 motion.stopped()
@@ -277,14 +270,7 @@ class HubShades(DeviceLink):
                 raise UnsupportedCommandError(f"a PowerView shade cannot do {command.name}.")
         await self.hub.move(shade_id, sent)
         expected = kind.expected(sent, now)
-        axes: tuple[tuple[Axis, int | None], ...] = (
-            ("position", expected.position),
-            ("tilt", expected.tilt),
-            ("top", expected.top),
-        )
-        for axis, value in axes:
-            if value is not None:
-                motion.sent(axis, value)
+        motion.heading(expected.position, expected.tilt, expected.top)
         await self._read_back(unique_id, shade_id, kind)
 
     async def _activate(self, unique_id: str, command: CommandSpec) -> None:

@@ -40,6 +40,17 @@ class Motion:
         self.targets[axis] = target
         self.last_change = self.clock()
 
+    def heading(self, position: int | None, tilt: int | None, top: int | None = None) -> None:
+        """The shade was sent to these targets (each axis given, as `sent`)."""
+        axes: tuple[tuple[Axis, int | None], ...] = (
+            ("position", position),
+            ("tilt", tilt),
+            ("top", top),
+        )
+        for axis, value in axes:
+            if value is not None:
+                self.sent(axis, value)
+
     def stopped(self) -> None:
         """Dobby stopped the shade: it is at rest wherever it is."""
         self.targets.clear()
