@@ -367,10 +367,10 @@ class Dobby:
         if learned is not None:
             from devices.adapters.recipe.adapter import RecipeAdapter
 
-            left = within - (asyncio.get_running_loop().time() - started)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(max(0.0, left)):
-                    if isinstance(learned, RecipeAdapter):
+            if isinstance(learned, RecipeAdapter):
+                left = within - (asyncio.get_running_loop().time() - started)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(max(0.0, left)):
                         await learned.looked()
         return sorted(wanted - entities.keys())
 
