@@ -178,8 +178,12 @@ class Sink(ABC):
     """What a link tells its coordinator when the device pushes something."""
 
     @abstractmethod
-    def pushed(self, unique_id: str, state: State) -> None:
-        """An entity of the device changed (the adapter's unique id of the entity)."""
+    def pushed(self, unique_id: str, state: State, *, heard: bool = True) -> None:
+        """An entity of the device changed (the adapter's unique id of the entity).
+
+        `heard=False` for a state worked out from what other devices said (a speaker's
+        group, from another speaker's topology event): it proves nothing about this device,
+        so it never makes it available, and is not recorded while it is unavailable."""
 
     @abstractmethod
     def connection_lost(self, reason: str) -> None:
@@ -344,13 +348,16 @@ class Coordinator(Sink, Generic[_L]):
 
     # -- what the device pushes -------------------------------------------------------
 
-    def pushed(self, unique_id: str, state: State) -> None:
-        """A pushed state: the device is evidently there."""
+    def pushed(self, unique_id: str, state: State, *, heard: bool = True) -> None:
+        """A pushed state: the device is evidently there (if it was `heard` from it)."""
+        if not heard and not self.available:
+            return
         if self._early is not None:  # still starting: recorded once published
             self._early[unique_id] = state
         else:
             self.context.push_state(unique_id, state)
-        self.answered()
+        if heard:
+            self.answered()
 
     def connection_lost(self, reason: str) -> None:
         """The connection dropped: unavailable at once, and reconnect with backoff."""

@@ -353,8 +353,8 @@ class _Ended(Sink):
     def __init__(self) -> None:
         self.lost = asyncio.Event()
 
-    def pushed(self, unique_id: str, state: State) -> None:
-        del unique_id, state
+    def pushed(self, unique_id: str, state: State, *, heard: bool = True) -> None:
+        del unique_id, state, heard
 
     def connection_lost(self, reason: str) -> None:
         del reason

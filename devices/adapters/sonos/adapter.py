@@ -149,13 +149,14 @@ class SpeakerLink(DeviceLink):
         else:
             self.merge(changed)
 
-    def merge(self, fields: dict[str, Any]) -> None:
-        """Apply changed state fields (from an event or a command's answer)."""
+    def merge(self, fields: dict[str, Any], *, heard: bool = True) -> None:
+        """Apply changed state fields (from an event or a command's answer; `heard=False`
+        for fields another speaker told, which say nothing of whether this one answers)."""
         if self.state is None:
             return
         self.state = self.state.model_copy(update=fields)
         if self.sink is not None:
-            self.sink.pushed(self.unique_id, self.state)
+            self.sink.pushed(self.unique_id, self.state, heard=heard)
 
 
 class SonosAdapter(CoordinatedAdapter[SpeakerLink]):
@@ -304,7 +305,7 @@ class SonosAdapter(CoordinatedAdapter[SpeakerLink]):
                 _LOGGER.debug("Could not read the groups after a topology event: %s", error)
                 return
             for link, group in zip(links, grouped, strict=True):
-                link.merge({"group_members": group})
+                link.merge({"group_members": group}, heard=False)
 
     def _merge(self, uid: str, fields: dict[str, Any]) -> None:
         coordinator = self.devices.coordinators.get(uid)

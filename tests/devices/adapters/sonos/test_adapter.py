@@ -316,6 +316,32 @@ async def test_groups_made_in_the_sonos_app_arrive_as_events() -> None:
         assert await rig.registry.wait_until(lambda: fields(den).get("group_members") is None, 30)
 
 
+async def test_another_speakers_topology_event_does_not_bring_back_one_that_answers_garbage() -> (
+    None
+):
+    """Every speaker's group is worked out again after a topology event; a speaker that
+    answers garbage is not heard from by that, so it stays unavailable."""
+    async with configured("Den", "Study", "Kitchen") as rig:
+        kitchen = rig.emulator.speaker("Kitchen")
+        await rig.emulator.publisher.delivered()  # its first events are in: it was heard
+        kitchen.faults.garbage = True
+        await rig.adapter.refresh()
+        entity = rig.registry.entity("media_player.kitchen")
+        assert not entity.available
+        den = rig.registry.entity("media_player.den")
+        rig.emulator.join("Study", "Den")
+        assert await rig.registry.wait_until(
+            lambda: fields(den).get("group_members") == ["media_player.den", "media_player.study"],
+            30,
+        )
+        assert not entity.available
+        # It answers properly again: the next poll brings it back.
+        kitchen.faults.clear()
+        await rig.adapter.refresh()
+        assert entity.available
+        assert fields(entity)["state"] == "playing"
+
+
 async def test_a_speaker_gone_at_stop_is_one_line_not_a_traceback(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
