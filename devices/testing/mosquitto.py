@@ -6,7 +6,9 @@
     await broker.kill(); await broker.start()     # the broker dies and comes back, same port
     await broker.stop()
 
-`users={"dobby": "secret"}` writes a password file and refuses anonymous clients. A port
+`users={"dobby": "secret"}` writes a password file and refuses anonymous clients;
+`options=[...]` adds configuration lines of your own (Mosquitto refuses to start on one it
+does not know, which `start` raises with Mosquitto's words). A port
 another process holds is `PortTakenError`, one line naming the address and port; a machine
 without Mosquitto is `MosquittoMissingError` (Debian: `apt-get install mosquitto`; the
 Makefile installs it).
@@ -22,6 +24,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from devices.testing.addresses import PortTakenError, bind
@@ -48,10 +51,18 @@ def mosquitto_program() -> str | None:
 class Mosquitto:
     """One Mosquitto process listening on `host:port` (port 0 takes a free one)."""
 
-    def __init__(self, host: str, port: int = 0, *, users: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int = 0,
+        *,
+        users: dict[str, str] | None = None,
+        options: Sequence[str] = (),
+    ) -> None:
         self.host = host
         self.port = port
         self.users = dict(users or {})
+        self.options = list(options)
         self._process: asyncio.subprocess.Process | None = None
         self._dir: tempfile.TemporaryDirectory[str] | None = None
 
@@ -94,6 +105,7 @@ class Mosquitto:
         lines = [
             f"listener {self.port} {self.host}",
             "persistence false",
+            "set_tcp_nodelay true",  # a hundred states after a routine leave at once
             "log_dest stderr",
             "log_type error",
             "log_type warning",
@@ -111,6 +123,7 @@ class Mosquitto:
             lines += ["allow_anonymous false", f"password_file {passwords}"]
         else:
             lines.append("allow_anonymous true")
+        lines += self.options
         config = folder / "mosquitto.conf"
         config.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return config

@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import math
+import socket
 import ssl
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -58,6 +59,12 @@ class _LateAcknowledgement(logging.Filter):
 
 
 logging.getLogger("mqtt").addFilter(_LateAcknowledgement())  # aiomqtt's own logger
+
+NO_DELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
+"""Each message leaves at once: with Nagle's algorithm the kernel holds a small message back
+until the broker acknowledges the one before, which it delays (up to 40 ms) while it has
+nothing to send back, so a routine's hundred /set messages would leave in bursts. (The
+broker's own side is `set_tcp_nodelay true` in mosquitto.conf.)"""
 
 PUBLISH_WITHIN = 10.0
 """Seconds a publish may wait to be written to the broker's socket (aiomqtt's own default)."""
@@ -200,6 +207,7 @@ class BrokerSession(DeviceLink):
             will=will,
             timeout=PUBLISH_WITHIN,
             queue_type=Incoming,
+            socket_options=NO_DELAY,
         )
         # A routine commands a hundred Zigbee devices at once: that many publishes in flight
         # is the plan, not a warning.

@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from devices.testing import fresh_hosts
+from devices.testing.mosquitto import Mosquitto
+
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = shutil.which("docker-compose")
 needs_compose = pytest.mark.skipif(
@@ -74,3 +77,36 @@ def test_dobby_runs_on_the_host_network_with_volumes_secrets_and_a_healthcheck()
     assert "TOKEN" not in str(dobby.get("environment", {}))
     env_example = (ROOT / ".env.example").read_text()
     assert "DOBBY_TELEGRAM_TOKEN=\n" in env_example
+
+
+def test_the_mosquitto_service_runs_the_shipped_broker_config() -> None:
+    mosquitto = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["mosquitto"]
+    mounted = {v.rsplit(":", 2)[1]: v.split(":", 1)[0] for v in mosquitto["volumes"]}
+    config = mounted["/mosquitto/config/mosquitto.conf"]
+    assert config == "./config/mosquitto.conf"
+    assert mosquitto["command"].split()[-1] == "/mosquitto/config/mosquitto.conf"
+    assert "set_tcp_nodelay true" in (ROOT / config).read_text().splitlines()
+
+
+async def test_the_shipped_broker_config_is_one_mosquitto_takes() -> None:
+    """Its options (not the container's listener and data folder) start the real broker,
+    which refuses a line it does not know."""
+    lines = (ROOT / "config" / "mosquitto.conf").read_text().splitlines()
+    own = [
+        line
+        for line in lines
+        if line.strip()
+        and not line.startswith("#")
+        and line.split()[0] not in {"listener", "persistence", "persistence_location"}
+    ]
+    assert "set_tcp_nodelay true" in own
+    broker = Mosquitto(fresh_hosts().allocate(), options=own)
+    await broker.start()
+    try:
+        assert broker.running
+    finally:
+        await broker.stop()
+    wrong = Mosquitto(fresh_hosts().allocate(), options=[*own, "set_tcp_nodelya true"])
+    with pytest.raises(RuntimeError, match="did not start"):
+        await wrong.start()
+    await wrong.stop()
