@@ -180,6 +180,11 @@ class AdapterContract:
             await discovery.start()
             found = await self._found_everything(registry, adapter)
             assert found, f"discovery found {len(registry.entities)} of {self.entity_count}"
+            # Emulators that push (Sonos's events) may offer to wait until what they sent
+            # has arrived, so a test's faults meet a device that has finished saying hello.
+            settled = getattr(emulated, "settled", None)
+            if settled is not None:
+                await settled()
             yield Harness(registry, adapter, emulated, discovery)
         finally:
             # The devices behave again for the teardown, which no test checks: an adapter

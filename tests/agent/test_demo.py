@@ -415,7 +415,7 @@ async def test_a_garbage_speaker_is_unavailable_and_the_rest_still_runs(tmp_path
         [speakers] = [e for e in house.running if isinstance(e, SonosEmulator)]
         # Its events since it was subscribed are in (a late first event is the speaker
         # speaking, and would bring it back).
-        await speakers.publisher.delivered()
+        await speakers.settled()
         speakers.speaker("Kitchen").faults.garbage = True
         reply = await dobby.handle("sleepy time", Requester.local_admin())
         results = {r["entity_id"]: r for r in reply.results}

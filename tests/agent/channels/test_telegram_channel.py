@@ -228,6 +228,7 @@ async def test_a_device_going_offline_and_coming_back_is_told(household) -> None
     from devices.adapters.sonos.emulator import SonosEmulator
 
     [speakers] = [e for e in household.house.running if isinstance(e, SonosEmulator)]
+    await speakers.settled()  # a late first event would say "back" before the fault ends
     speakers.speaker("Kitchen").faults.garbage = True
     await household.service.dobby.refresh()
     offline = await household.telegram.wait_for(

@@ -96,6 +96,12 @@ class SonosEmulator:
         """The faults switch of every speaker (what the adapter contract kit flips)."""
         return [speaker.faults for speaker in self.household.speakers.values()]
 
+    async def settled(self) -> None:
+        """Wait until every event sent so far has reached its subscriber: a speaker's first
+        events, late on a busy machine, would otherwise arrive after a test faulted it (and,
+        the speaker speaking, bring it back)."""
+        await self.publisher.delivered()
+
     @property
     def running(self) -> bool:
         """Whether it serves."""

@@ -323,7 +323,7 @@ async def test_another_speakers_topology_event_does_not_bring_back_one_that_answ
     answers garbage is not heard from by that, so it stays unavailable."""
     async with configured("Den", "Study", "Kitchen") as rig:
         kitchen = rig.emulator.speaker("Kitchen")
-        await rig.emulator.publisher.delivered()  # its first events are in: it was heard
+        await rig.emulator.settled()  # its first events are in: it was heard
         kitchen.faults.garbage = True
         await rig.adapter.refresh()
         entity = rig.registry.entity("media_player.kitchen")
