@@ -418,8 +418,12 @@ class RecipeAdapter(Adapter):
     async def _look_for(self, recipes: Sequence[Recipe]) -> None:
         """Find the devices of these recipes that are not where they were, by identity."""
         candidates = [r for r in recipes if not self._answers(r)]
-        here = await asyncio.gather(*(self._here(r) for r in candidates))
-        missing = [r for r, there in zip(candidates, here, strict=True) if not there]
+        # One never set up was asked who it is at its address by its set-up (at start, or
+        # at the last poll): only those set up once and failing since are asked again.
+        set_up = [r for r in candidates if r.identity.key in self.devices.coordinators]
+        here = await asyncio.gather(*(self._here(r) for r in set_up))
+        stayed = {r.identity.key for r, there in zip(set_up, here, strict=True) if there}
+        missing = [r for r in candidates if r.identity.key not in stayed]
         if not missing:
             return
         places = await locate(

@@ -190,9 +190,14 @@ async def test_another_device_at_the_recipe_s_address_is_not_driven(
     await learn(tmp_path, strip.host, strip.port, "Office")
     strip.mac = "02aabbccddee"  # another strip now answers at that address
     changes = len(strip.changing_requests())
+    asked_before = len(strip.requests)
     running = await start(tmp_path, only_hosts={strip.host}, look_for=1.0)
     try:
         assert running.registry.entities == {}
+        # Asked who it is once, by the set-up; the look that follows does not ask again.
+        asked = [r.path for r in strip.requests[asked_before:]]
+        assert asked, "the set-up asked nothing"
+        assert len(asked) == len(set(asked)), asked
     finally:
         await running.adapter.stop()
     assert len(strip.changing_requests()) == changes
