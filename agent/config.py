@@ -555,7 +555,8 @@ class ChannelSettings(BaseSettings):
     announce_url: str | None = None
     """Where speakers fetch announcements from: this service as the speakers on the LAN
     reach it (`http://192.168.1.20:8790`). Unset: `DOBBY_HTTP_HOST` and the port, or, when
-    that is every interface (`0.0.0.0`), the first interface discovery runs on."""
+    that is every interface (`0.0.0.0`) or this machine only (the default), the first
+    interface discovery runs on, where the clips alone are then served on the same port."""
     mcp_allowed_origins: str = ""
     """Origins besides this machine's whose pages may call `/mcp` (comma-separated,
     `https://dobby.example`); a request from any other origin is refused."""

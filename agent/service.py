@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import ipaddress
 import logging
 import os
 import secrets
@@ -169,17 +170,43 @@ def telegram_webhook_secret(settings: ChannelSettings, state_dir: Path) -> str:
     return made
 
 
+EVERY_INTERFACE = ("", "0.0.0.0", "::")  # noqa: S104 - read, not bound
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def announce_base_url(settings: ChannelSettings, port: int, interfaces: list[str]) -> str:
     """Where speakers fetch announcements: `DOBBY_ANNOUNCE_URL`, else the address the service
-    listens on, or the first LAN interface when it listens on every one."""
+    listens on, or the first interface discovery runs on when it listens on every one or on
+    this machine only (speakers cannot fetch from a loopback address: the clips alone are
+    then served there too, see `clip_host`)."""
     if settings.announce_url:
         return settings.announce_url
     host = settings.http_host
-    if host in ("", "0.0.0.0", "::") and interfaces:  # noqa: S104 - read, not bound
+    if (host in EVERY_INTERFACE or is_loopback(host)) and interfaces:
         host = interfaces[0]
     if ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{port}"
+
+
+def clip_host(settings: ChannelSettings, interfaces: list[str]) -> str | None:
+    """The address where announcement clips need a listener of their own: the first
+    discovery interface when the service listens on this machine only (the web page and the
+    webhooks stay there; a speaker on the LAN fetches its clip here). None when the service
+    listens there already, or everywhere, or `DOBBY_ANNOUNCE_URL` says where clips are."""
+    host = settings.http_host
+    if settings.announce_url or not interfaces or not is_loopback(host):
+        return None
+    return None if interfaces[0] == host else interfaces[0]
 
 
 class Service:
@@ -218,6 +245,8 @@ class Service:
         self._watch: DeviceWatch | None = None
         self._freezer: HeapFreezer | None = None
         self._runner: web.AppRunner | None = None
+        self._clip_runner: web.AppRunner | None = None
+        """The announcement clips' own listener, where speakers reach Dobby (`clip_host`)."""
         self._serving = False
         self._seen: SeenMessages | None = None
         self._windows: Windows | None = None
@@ -244,9 +273,12 @@ class Service:
 
     def announce_url(self) -> str:
         """Where speakers reach this service for announcements (`DOBBY_ANNOUNCE_URL`)."""
-        return announce_base_url(
-            self.settings, self.port, self.config.home.discovery.addresses() or ipv4_interfaces()
-        )
+        return announce_base_url(self.settings, self.port, self._interfaces())
+
+    def _interfaces(self) -> list[str]:
+        """The addresses discovery runs on (the first is where speakers reach Dobby)."""
+        given: list[str] | None = self._options["interfaces"]
+        return given or self.config.home.discovery.addresses() or ipv4_interfaces()
 
     async def start(self) -> None:
         """Start the HTTP server (answering 503 until ready), the house and the channels."""
@@ -293,6 +325,7 @@ class Service:
         self._serving = True
         if self.serve_http:
             await self._listen(self._runner)
+            await self._listen_for_clips()
         if self.mcp is not None:
             await self.mcp.start()
         # adapters, discovery, pollers and the scheduled routines; the heap is frozen once ready
@@ -411,6 +444,9 @@ class Service:
         await self._stop_mcp()
         if self.dobby is not None:
             await self.dobby.stop()
+        if self._clip_runner is not None:
+            await self._clip_runner.cleanup()
+            self._clip_runner = None
         if self._runner is not None and self._serving:
             await self._runner.cleanup()
         if self._seen is not None:
@@ -434,6 +470,32 @@ class Service:
                 ) from None
             await web.TCPSite(runner, host, 0).start()
             _LOGGER.info("Port %s on %s is taken; listening on %s instead", port, host, self.port)
+
+    async def _listen_for_clips(self) -> None:
+        """Serve the announcement clips alone where speakers reach Dobby, when the service
+        listens on this machine only (see `clip_host`); a port taken there is one warning:
+        everything else works, and announcements say why they failed."""
+        host = clip_host(self.settings, self._interfaces())
+        if self.announcements is None or host is None:
+            return
+        app = web.Application()
+        self.announcements.add_routes(app)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, self.port).start()
+        except OSError as error:
+            await runner.cleanup()
+            _LOGGER.warning(
+                "Cannot serve announcements to the speakers on %s:%s (%s); set"
+                " DOBBY_ANNOUNCE_URL to where they reach Dobby",
+                host,
+                self.port,
+                error.strerror or error,
+            )
+            return
+        self._clip_runner = runner
+        _LOGGER.info("Announcements are served to the speakers on %s:%s", host, self.port)
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Start, run until SIGTERM or SIGINT (or `stop` is set), then stop gracefully."""

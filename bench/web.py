@@ -122,7 +122,12 @@ async def speed(entities: int, loads: int, work: Path) -> list[dict[str, Any]]:
     """Load times of the house at a glance with `entities` entities."""
     settings = ChannelSettings(_env_file=None, http_host="127.0.0.1", http_port=0)
     service = Service(
-        load_config(CONFIG), work, settings, loaded=LoadedAdapters({}, []), only_hosts=[]
+        load_config(CONFIG),
+        work,
+        settings,
+        loaded=LoadedAdapters({}, []),
+        only_hosts=[],
+        interfaces=["127.0.0.1"],
     )
     await service.start()
     try:

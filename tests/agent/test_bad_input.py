@@ -191,7 +191,11 @@ class Webhooks:
             http_port=0,
         )
         self.service = Service(
-            config, self.state / "state", settings, loaded=LoadedAdapters({}, [])
+            config,
+            self.state / "state",
+            settings,
+            loaded=LoadedAdapters({}, []),
+            interfaces=["127.0.0.1"],
         )
         await self.service.start()
 

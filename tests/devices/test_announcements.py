@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 from agent.config import ChannelSettings
-from agent.service import announce_base_url
+from agent.service import announce_base_url, clip_host
 from devices.announcements import Announcements, speech_available, wav_duration
 from devices.errors import UnsupportedCommandError
 
@@ -92,5 +92,13 @@ def test_the_address_speakers_fetch_from() -> None:
     assert announce_base_url(bound, 8790, lan) == "http://192.168.1.20:8790"
     everywhere = ChannelSettings(http_host="0.0.0.0", _env_file=None)
     assert announce_base_url(everywhere, 8791, lan) == "http://192.168.1.20:8791"
+    # Listening on this machine only, the service serves the clips alone on the LAN.
     local = ChannelSettings(_env_file=None)
-    assert announce_base_url(local, 8790, lan) == "http://127.0.0.1:8790"
+    assert announce_base_url(local, 8790, lan) == "http://192.168.1.20:8790"
+    assert clip_host(local, lan) == "192.168.1.20"
+    assert announce_base_url(local, 8790, []) == "http://127.0.0.1:8790"
+    assert clip_host(local, []) is None
+    assert clip_host(local, ["127.0.0.1"]) is None  # the service is there already
+    assert clip_host(everywhere, lan) is None
+    assert clip_host(bound, lan) is None
+    assert clip_host(given, lan) is None

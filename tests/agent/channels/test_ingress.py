@@ -113,7 +113,13 @@ async def door(tmp_path: Path) -> AsyncIterator[Door]:
     await telegram.start()
     await graph.start()
     no_devices = LoadedAdapters({}, [])
-    service = Service(config, tmp_path / "state", settings_for(telegram, graph), loaded=no_devices)
+    service = Service(
+        config,
+        tmp_path / "state",
+        settings_for(telegram, graph),
+        loaded=no_devices,
+        interfaces=["127.0.0.1"],
+    )
     try:
         await service.start()
         yield Door(service, telegram, graph)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from agent.config import ChannelSettings, load_config
@@ -58,6 +59,53 @@ async def test_an_announcement_said_in_chat_is_fetched_from_the_service(tmp_path
         assert (clip.status, clip.content_type) == (200, "audio/wav")
         kitchen = emulator.speaker("Kitchen")
         assert (kitchen.transport_state, kitchen.current) == ("PLAYING", 1)
+    finally:
+        await service.stop()
+        await emulator.stop()
+
+
+async def test_a_service_on_this_machine_only_serves_the_clips_where_speakers_reach_it(
+    tmp_path: Path,
+) -> None:
+    """Listening on loopback (the default), the web page and the webhooks stay there; the
+    speakers, on the LAN (here another loopback address), fetch their clips from the
+    discovery interface, where nothing else is served."""
+    hosts = fresh_hosts()
+    speaker, own, lan = hosts.allocate(), hosts.allocate(), hosts.allocate()
+    spec = SpeakerSpec("Kitchen", speaker, transport_state="PLAYING", queue=DEMO_QUEUE)
+    emulator = SonosEmulator([spec], ssdp_interface=lan)
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "home.yaml").write_text(
+        f"name: Test House\nadapters:\n  sonos:\n    hosts: [{speaker}]\n", encoding="utf-8"
+    )
+    settings = ChannelSettings(
+        _env_file=None,  # type: ignore[call-arg]
+        http_host=own,
+        http_port=0,
+        web=False,
+    )
+    service = Service(
+        load_config(config), tmp_path / "state", settings, interfaces=[lan], only_hosts=[speaker]
+    )
+    await emulator.start()
+    try:
+        await service.start()
+        assert service.dobby is not None
+        registry = service.dobby.registry
+        assert await registry.wait_until(lambda: "media_player.kitchen" in registry.entities, 20)
+        reply = await service.dobby.handle(
+            "announce dinner is ready in the kitchen", Requester.local_admin()
+        )
+        assert [r["ok"] for r in reply.results] == [True], reply.results
+        [clip] = emulator.fetched
+        assert clip.uri.startswith(f"http://{lan}:{service.port}/announcements/")
+        assert (clip.status, clip.content_type) == (200, "audio/wav")
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://{own}:{service.port}/healthz") as answer:
+                assert answer.status == 200
+            async with http.get(f"http://{lan}:{service.port}/healthz") as answer:
+                assert answer.status == 404  # the clips only
     finally:
         await service.stop()
         await emulator.stop()
