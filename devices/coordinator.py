@@ -6,8 +6,9 @@ coordinator does the rest, the same way for every adapter:
 
 - set-up: one connection attempt per address at a time; the device is keyed by the unique id
   it reports (never its address), so a device at a new address is the same device; a device
-  that cannot be set up is logged in one line and tried again at each poll; its entities
-  are published once it is ready and subscribed, never before;
+  that cannot be set up is logged in one line and tried again at each poll, and soon
+  (`SET_UP_AGAIN`) if it did not answer at all (slow at Dobby's start, a busy machine);
+  its entities are published once it is ready and subscribed, never before;
 - errors: whatever the library raises leaves as an error of `devices.errors`;
 - push first: a link that subscribes gets its changes pushed; every device is polled too
   (`Devices.refresh`), which is all there is for a link that cannot push;
@@ -60,6 +61,9 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
+SET_UP_AGAIN = (1.0, 2.0, 4.0, 8.0, 15.0)
+"""Seconds before each early try to set up a device that did not answer; after them, it is
+tried at each poll."""
 FAILURES_BEFORE_UNAVAILABLE = 3
 """Failed requests in a row (timeouts, refused connections) that mark a device unavailable."""
 TRY_UNAVAILABLE_WITHIN = 2.0
@@ -573,7 +577,8 @@ class Devices(Generic[_L]):
         """By the unique id of every registry device behind a coordinator."""
         self._setting_up = Background()
         self._unreached: dict[str, Callable[[str], _L]] = {}
-        """Addresses whose device could not be set up yet; tried again at every poll."""
+        """Addresses whose device could not be set up yet; tried again soon, then at every
+        poll."""
 
     def links(self) -> list[_L]:
         """The link of every device set up."""
@@ -583,8 +588,8 @@ class Devices(Generic[_L]):
         """Connect to the device at `address` and publish it; idempotent.
 
         One attempt per address at a time (a device announced twice is set up once). A
-        device that cannot be set up is logged in one line and tried again at each poll;
-        nothing is raised to discovery.
+        device that cannot be set up is logged in one line and tried again, soon and then
+        at each poll; nothing is raised to discovery.
         """
         work = self._setting_up.once(address, lambda: self._first_set_up(address, make))
         await asyncio.shield(work)
@@ -592,6 +597,15 @@ class Devices(Generic[_L]):
     async def _first_set_up(self, address: str, make: Callable[[str], _L]) -> None:
         with contextlib.suppress(DeviceConnectionError):  # logged, and tried again later
             await self._set_up(address, make, retry=True)
+
+    async def _soon(self, address: str) -> None:
+        """Try a device that could not be set up again soon, until it is (or the polls)."""
+        for pause in SET_UP_AGAIN:
+            await asyncio.sleep(pause)
+            make = self._unreached.get(address)
+            if make is None:  # set up at a poll meanwhile, or found elsewhere
+                return
+            await self._again(address, make)
 
     async def _set_up(self, address: str, make: Callable[[str], _L], *, retry: bool) -> None:
         link = make(address)
@@ -613,6 +627,10 @@ class Devices(Generic[_L]):
                     "%s device at %s: %s Trying again later.", self.context.name, address, reason
                 )
                 self._unreached[address] = make
+                if isinstance(error, TimeoutError | DeviceConnectionError):
+                    # Nothing answered (yet): soon it may. One that answered wrongly waits
+                    # for the polls.
+                    self._setting_up.spawn(self._soon(address))
             else:
                 _LOGGER.debug("%s at %s still unreachable: %s", self.context.name, address, reason)
             raise DeviceConnectionError(reason) from None
@@ -682,8 +700,12 @@ class Devices(Generic[_L]):
     async def try_unreached(self) -> None:
         """Try again to set up the devices that could not be set up yet (part of the poll)."""
         await asyncio.gather(
-            *(self._try_again(address, make) for address, make in list(self._unreached.items()))
+            *(self._again(address, make) for address, make in list(self._unreached.items()))
         )
+
+    async def _again(self, address: str, make: Callable[[str], _L]) -> None:
+        """One more try at an address, shared with a try already under way there."""
+        await asyncio.shield(self._setting_up.once(address, lambda: self._try_again(address, make)))
 
     async def close(self) -> None:
         """Stop set-ups and retries, close every link."""

@@ -154,6 +154,24 @@ def fields(entity: Entity) -> dict[str, Any]:
     return {"state": entity.state.state, **entity.state.attributes()}
 
 
+async def test_a_speaker_not_answering_at_start_is_set_up_soon_without_a_poll() -> None:
+    """A device slow at Dobby's start (or on a busy machine) is tried again within seconds,
+    not only at the next poll (nothing polls here)."""
+    emulator = SonosEmulator(speakers(fresh_hosts(), "Den"), ssdp_interface="127.0.0.1")
+    registry, blocking = Registry(), BlockingRunner()
+    config = SonosConfig(hosts=[s.host for s in emulator.speakers])
+    adapter = SonosAdapter(AdapterContext("sonos", registry, blocking), config)
+    try:
+        await adapter.start()  # nothing answers yet
+        assert registry.entities == {}
+        await emulator.start()
+        assert await registry.wait_until(lambda: "media_player.den" in registry.entities, 30)
+    finally:
+        await adapter.stop()
+        await emulator.stop()
+        blocking.shutdown()
+
+
 async def test_configured_hosts_need_no_discovery() -> None:
     async with configured("Den", "Study") as rig:
         assert sorted(rig.registry.entities) == ["media_player.den", "media_player.study"]
