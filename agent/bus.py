@@ -16,7 +16,9 @@ retained config when Dobby unpublishes), its state on `<base>/<domain>/<object_i
 (retained), commands on `.../set` (and `.../mode_set`, `.../temperature_set` for climate,
 `.../volume_set` for a media player). Home Assistant has no MQTT media player: a media
 player is a sensor of its state (what plays and the volume as attributes), a button per
-transport command it offers, and a volume number.
+transport command it offers, and a volume number. A number (a pool pump's speed) is a
+number with the range the device and the household allow, its step and its unit, announced
+once the device has said its range; its value is set on `.../set`.
 
 Every command is a request of the "mqtt" channel made by the configured member (their
 current role; the audit log names them), reviewed by the policy like any other; with no
@@ -40,7 +42,7 @@ from agent.config import BusConfig
 from devices.adapters.mqtt.discovery import OWN_NODE
 from devices.adapters.mqtt.link import BrokerLink, BrokerSettings, Will
 from devices.background import Background
-from devices.capabilities import Domain
+from devices.capabilities import Domain, NumberState
 from devices.capabilities.climate import ClimateState, HVACMode
 from devices.capabilities.media_player import MediaPlayerFeature
 from devices.capabilities.security import AlarmPanelFeature
@@ -65,6 +67,7 @@ COMPONENT = {
     Domain.CLIMATE: "climate",
     Domain.ALARM_PANEL: "alarm_control_panel",
     Domain.MEDIA_PLAYER: "sensor",
+    Domain.NUMBER: "number",
 }
 """The Home Assistant component each kind is announced as (a media player's state: a sensor)."""
 Order = tuple[str, Mapping[str, Any]]
@@ -106,6 +109,9 @@ LEAVES = frozenset({"set", "mode_set", "temperature_set", "volume_set"})
 """The last part of every command topic."""
 JSON_STATE = frozenset({Domain.CLIMATE, Domain.MEDIA_PLAYER})
 """The kinds whose state topic carries JSON (several values), not one word."""
+SLIDER_STEPS = 256
+"""A number of at most this many steps is a slider in Home Assistant, a box beyond (its own
+`auto` rule, said outright: a pump's 300 speeds are typed, a chlorinator's 100 slid)."""
 
 
 def _number(said: str) -> float | None:
@@ -118,7 +124,7 @@ def _number(said: str) -> float | None:
 
 def order_for(entity: Entity, leaf: str, said: str) -> Order | None:
     """What a payload on one of an entity's command topics asks for (None: nothing it takes)."""
-    if leaf == "set":
+    if leaf == "set" and entity.domain is not Domain.NUMBER:
         return COMMANDS.get(entity.domain, {}).get(said.upper())
     if leaf == "mode_set" and entity.domain is Domain.CLIMATE:
         modes = {mode.value: mode for mode in HVACMode}
@@ -129,6 +135,8 @@ def order_for(entity: Entity, leaf: str, said: str) -> Order | None:
         return ("climate.set_temperature", {"temperature": number})
     if number is not None and leaf == "volume_set" and entity.domain is Domain.MEDIA_PLAYER:
         return ("media_player.set_volume", {"volume": round(number)})
+    if number is not None and leaf == "set" and entity.domain is Domain.NUMBER:
+        return ("number.set_value", {"value": int(number) if number.is_integer() else number})
     return None
 
 
@@ -153,6 +161,9 @@ class DobbyBus:
         )
         self.published: dict[str, list[str]] = {}
         """The config topics of every entity published, by entity id."""
+        self._configs: dict[str, dict[str, Any]] = {}
+        """What each config topic last said, to say it again only when it changed (a
+        number's range, which the household's bounds or the device may change)."""
         self._background = Background()
         self._stop_listening: Callable[[], None] | None = None
 
@@ -184,6 +195,7 @@ class DobbyBus:
             for topic in topics:
                 await self.link.publish(topic, b"", retain=True)
         self.published.clear()
+        self._configs.clear()
         await self.link.publish(f"{self.config.base_topic}/status", b"offline", retain=True)
 
     def _connection(self, connected: bool, reason: str) -> None:
@@ -237,7 +249,29 @@ class DobbyBus:
             }
         if entity.domain == Domain.MEDIA_PLAYER:
             configs |= self._media_player(entity, main, prefix)
+        if entity.domain == Domain.NUMBER and not self._number(entity, main):
+            return {}
         return configs
+
+    def _number(self, entity: Entity, config: dict[str, Any]) -> bool:
+        """A number: the range the policy allows (the device's, narrowed by the household's
+        bounds), the device's step and unit. False while the device has not said its range."""
+        allowed = self.house.policy.number_range(entity)
+        if allowed is None or not isinstance(entity.state, NumberState):
+            return False
+        low, high = allowed
+        step = entity.state.step
+        steps = (high - low) / step if step > 0 else math.inf
+        config |= {
+            "command_topic": self._topic(entity, "set"),
+            "min": low,
+            "max": high,
+            "step": step,
+            "mode": "slider" if steps <= SLIDER_STEPS else "box",
+        }
+        if entity.state.unit_of_measurement:
+            config["unit_of_measurement"] = entity.state.unit_of_measurement
+        return True
 
     def _media_player(
         self, entity: Entity, main: dict[str, Any], prefix: str
@@ -330,16 +364,18 @@ class DobbyBus:
             return "ON" if state == "on" else "OFF"
         if entity.domain == Domain.LOCK:
             return state.upper()
-        return str(state)
+        unknown = isinstance(entity.state, NumberState) and entity.state.value is None
+        return "None" if unknown else str(state)  # "None": Home Assistant's payload_reset
 
     async def _announce(self, entity: Entity) -> None:
         configs = self.configs_for(entity)
         if not configs:
             return
-        if entity.entity_id not in self.published:
-            for topic, config in configs.items():
+        for topic, config in configs.items():
+            if self._configs.get(topic) != config:
                 await self.link.publish(topic, config, retain=True)
-            self.published[entity.entity_id] = list(configs)
+                self._configs[topic] = config
+        self.published[entity.entity_id] = list(configs)
         await self._publish_state(entity)
 
     async def _publish_state(self, entity: Entity) -> None:

@@ -231,6 +231,7 @@ class BusConfig(BaseModel):
         Domain.CLIMATE,
         Domain.ALARM_PANEL,
         Domain.MEDIA_PLAYER,
+        Domain.NUMBER,
     ]
     """The kinds of entity published."""
 

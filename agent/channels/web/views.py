@@ -11,12 +11,13 @@ and matches each command once, however many buttons the house has.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from devices.capabilities import Domain, State
+from devices.capabilities import Domain, NumberState, State
 from devices.entities import Entity
 from devices.registry import Registry
 from skills.actions import Action, Requester
@@ -105,6 +106,8 @@ CONTROLS: dict[Domain, tuple[Control, ...]] = {
         Control("arm_away", "Arm away", "alarm_panel.arm", (("mode", "away"),)),
         Control("disarm", "Disarm", "alarm_panel.disarm"),
     ),
+    # Its range, step and unit are the entity's own (a pump's 450-3450 RPM in steps of 10).
+    Domain.NUMBER: (Control("value", "Set to", "number.set_value", value="value"),),
 }
 """The quick controls of each domain; sensors have none."""
 
@@ -151,6 +154,8 @@ class Button:
     low: float = 0
     high: float = 100
     step: float = 1
+    unit: str = ""
+    """What the slider's value is in, when it is not plain (a number's `RPM`)."""
 
 
 @dataclass
@@ -220,11 +225,25 @@ def _detail(state: State | None, a: Mapping[str, Any], unit: str) -> str:
     return ", ".join(parts)
 
 
-def _value(attributes: Mapping[str, Any], control: Control) -> float | None:
+def _value(state: State | None, attributes: Mapping[str, Any], control: Control) -> float | None:
     if control.value is None:
         return None
+    if isinstance(state, NumberState):  # its value is its state, as text
+        return state.value
     value = attributes.get(control.value)
     return float(value) if isinstance(value, int | float) else None
+
+
+def _on_steps(low: float, high: float, state: NumberState) -> tuple[float, float]:
+    """A number's allowed range, brought onto the steps the device takes from its own
+    minimum (a household's `min: 455` for a pump in steps of 10 from 450 is 460), so that
+    every position of the slider is a value the device accepts."""
+    step = state.step
+    if step <= 0:
+        return low, high
+    first = state.min + math.ceil((low - state.min) / step - 1e-9) * step
+    last = state.min + math.floor((high - state.min) / step + 1e-9) * step
+    return (first, last) if first <= last else (low, high)
 
 
 class Glance:
@@ -246,7 +265,8 @@ class Glance:
         if not entity.available:
             reason = (device.unavailable_reason if device else None) or "it does not answer"
         shown = state.state if state is not None and entity.available else "unavailable"
-        if state is not None and entity.available and entity.domain is Domain.SENSOR:
+        reads = entity.domain in (Domain.SENSOR, Domain.NUMBER)  # a value with its unit
+        if state is not None and entity.available and reads:
             shown = _detail(state, attributes, self.unit)
         if entity.domain is Domain.BINARY_SENSOR and entity.device_class in _OPENINGS:
             shown = {"on": "open", "off": "closed"}.get(shown, shown)
@@ -255,7 +275,7 @@ class Glance:
             entity.name,
             entity.domain.value,
             shown.replace("_", " "),
-            "" if entity.domain is Domain.SENSOR else _detail(state, attributes, self.unit),
+            "" if reads else _detail(state, attributes, self.unit),
             entity.available and shown in LIT,
             entity.available,
             reason.rstrip("."),
@@ -263,18 +283,29 @@ class Glance:
         for each in CONTROLS.get(entity.domain, ()):
             if each.feature is not None and entity.features and each.feature not in entity.features:
                 continue
-            value = _value(attributes, each)
-            card.buttons.append(self._button(entity, each, value, permissions))
+            button = self._button(entity, each, _value(state, attributes, each), permissions)
+            if button is not None:
+                card.buttons.append(button)
         return card
 
     def _button(
         self, entity: Entity, each: Control, value: float | None, permissions: Permissions
-    ) -> Button:
-        verdict, why = permissions.verdict(entity, each.command, each.params_for(value))
-        low, high = each.low, each.high
+    ) -> Button | None:
+        """A control as this person may use it (None: a number whose range is not known)."""
+        low, high, step, unit = each.low, each.high, each.step, ""
         if entity.domain is Domain.CLIMATE:
             bounds = self.policy.bounds_for(entity.entity_id)
             low, high = bounds.min, bounds.max
+        if entity.domain is Domain.NUMBER:
+            allowed = self.policy.number_range(entity)
+            if allowed is None or not isinstance(entity.state, NumberState):
+                return None
+            low, high = _on_steps(*allowed, entity.state)
+            step, unit = entity.state.step, entity.state.unit_of_measurement or ""
+        # A slider is asked about at its value brought within its range: a chlorinator at
+        # 80 % under a household's 60 % limit can still be turned down from the page.
+        asked = None if value is None else min(max(value, low), high)
+        verdict, why = permissions.verdict(entity, each.command, each.params_for(asked))
         return Button(
             each.key,
             each.label,
@@ -286,7 +317,8 @@ class Glance:
             value=value,
             low=low,
             high=high,
-            step=each.step,
+            step=step,
+            unit=unit,
         )
 
     def levels(self, requester: Requester) -> list[Level]:

@@ -18,11 +18,13 @@ from pydantic import SecretStr
 
 from agent.app import Dobby
 from agent.channels.testing import FakeBotAPI, FakeGraphAPI
+from agent.channels.web.testing import launch
 from agent.config import ChannelSettings, MemberConfig, load_config
 from agent.demo import LOOPBACK, serving_demo
 from agent.service import Service
 from devices.adapters.homekit.emulator import HomeKitEmulator
 from devices.adapters.hue.emulator import HueBridgeEmulator
+from devices.adapters.screenlogic.emulator import ScreenLogicEmulator
 from devices.plugin import LoadedAdapters
 from devices.virtual_house import VirtualHouse, read_house
 from skills.actions import Requester, Role
@@ -80,6 +82,12 @@ class Site:
     def homekit(self) -> HomeKitEmulator:
         [homekit] = [e for e in self.house.running if isinstance(e, HomeKitEmulator)]
         return homekit
+
+    @property
+    def pool(self) -> ScreenLogicEmulator:
+        """The pool's emulated ScreenLogic gateway (its pump presets, its chlorinator)."""
+        [pool] = [e for e in self.house.running if isinstance(e, ScreenLogicEmulator)]
+        return pool
 
     async def lock_at_device(self) -> str:
         """The front door's lock, read from the emulated accessory itself."""
@@ -168,3 +176,16 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
             yield Site(demo.service, demo.house, telegram)
     finally:
         await telegram.stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser() -> AsyncIterator[Any]:
+    """Debian's headless Chromium, driven by Playwright (tests that use it skip without it)."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await launch(playwright)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()

@@ -11,14 +11,12 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from aiohttp import web
 
-from agent.channels.web.testing import chromium_missing, launch
+from agent.channels.web.testing import chromium_missing
 from devices.testing.addresses import HostAllocator
 
 MISSING = chromium_missing()
@@ -29,18 +27,6 @@ pytestmark = [
 ]
 
 ALICE, GUS = "telegram:1001", "telegram:1003"
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await launch(playwright)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def signed_in(browser: Any, site: Any, member_id: str) -> Any:

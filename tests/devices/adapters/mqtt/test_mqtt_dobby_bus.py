@@ -25,7 +25,7 @@ from agent.config import BusConfig, ConfigError, MemberConfig, load_config
 from agent.demo import running_demo
 from devices.adapters.mqtt.demo import MqttDemo, start_zigbee
 from devices.adapters.mqtt.link import BrokerSettings
-from devices.capabilities import Domain, validate_command
+from devices.capabilities import Domain, NumberState, validate_command
 from devices.capabilities.climate import ClimateFeature
 from devices.capabilities.media_player import MediaPlayerFeature
 from devices.capabilities.security import AlarmPanelFeature
@@ -367,15 +367,21 @@ PANEL = Entity(
     "alarm_panel.house", "x:house", Domain.ALARM_PANEL, "House", "x:house",
     features=frozenset(ALARM_ALL),
 )  # fmt: skip
+SPEED = Entity(
+    "number.pool_pump_speed_for_pool_pump", "x:pump", Domain.NUMBER,
+    "Pool Pump Speed for Pool Pump", "x:pump",
+    state=NumberState(state="2500", min=450, max=3450, step=10, unit_of_measurement="RPM"),
+)  # fmt: skip
 
 
 @given(
-    entity=st.sampled_from([THERMOSTAT, SPEAKER, PANEL]),
+    entity=st.sampled_from([THERMOSTAT, SPEAKER, PANEL, SPEED]),
     leaf=st.sampled_from(sorted(LEAVES)),
     said=st.one_of(
         st.text(max_size=20),
         st.sampled_from(["19", "19.5", "-3", "nan", "inf", "1e400", "HEAT", "dry", "PLAY"]),
         st.sampled_from(["ARM_NIGHT", "DISARM", "30", "150", "PAUSE", "NEXT", "off"]),
+        st.sampled_from(["2500", "2505", "2500.0", "0.5", "-1", "1e9"]),
     ),
 )
 def test_whatever_comes_on_a_command_topic_is_a_command_or_nothing(
