@@ -233,7 +233,10 @@ class SonosAdapter(CoordinatedAdapter[SpeakerLink]):
         if self._events is None:
             config = self.config
             self._events = SpeakerEvents(
-                config.event_listener_port, config.event_listener_ip, self._events_lost
+                config.event_listener_port,
+                config.event_listener_ip,
+                self._events_lost,
+                unsubscribe_seconds=config.request_timeout,
             )
         return self._events
 
