@@ -224,6 +224,10 @@ class SonosAdapter(CoordinatedAdapter[SpeakerLink]):
                         "must listen where the speakers reach it (DOBBY_HTTP_HOST, "
                         "DOBBY_ANNOUNCE_URL)."
                     )
+                if state == "failed":
+                    raise DeviceRefusedError(
+                        "could not play the announcement it fetched; what it played before is back."
+                    )
             finally:
                 announcements.withdraw(clip)
 

@@ -200,14 +200,22 @@ class Speaker:
             return Announcing(coordinator, uri, snapshots)
 
     def announcement_state(self, announcing: Announcing) -> str:
-        """`playing` while the coordinator plays the clip, `ended` once it has stopped,
-        `replaced` when someone made it play something else meanwhile (blocking)."""
+        """`playing` while the coordinator plays the clip (or fetches it), `ended` once it
+        has stopped, `failed` when the speaker could not play it (a TransportStatus other
+        than OK: it fetched a file it cannot play, or could not fetch it), `replaced` when
+        someone made it play something else meanwhile (blocking)."""
         with soco_errors():
             coordinator = announcing.coordinator
             media = coordinator.avTransport.GetMediaInfo([("InstanceID", 0)])
             if media["CurrentURI"] != announcing.uri:
                 return "replaced"
-            state = coordinator.get_current_transport_info()["current_transport_state"]
+            info = coordinator.get_current_transport_info()
+            if info.get("current_transport_status", "OK") not in ("OK", ""):
+                self.logger.info(
+                    "Could not play %s: %s", announcing.uri, info["current_transport_status"]
+                )
+                return "failed"
+            state = info["current_transport_state"]
             return "playing" if state in ("PLAYING", "TRANSITIONING") else "ended"
 
     def end_announcement(self, announcing: Announcing) -> None:

@@ -323,3 +323,38 @@ async def test_a_routine_step_announces_on_every_speaker_then_goes_on(
             20,
             SPEAKER_SECOND,
         )
+
+
+async def until(condition: Any, seconds: float = 10.0) -> None:
+    """Wait until `condition()` holds (an emulated speaker's state, changed meanwhile)."""
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110 - emulator state, no event to wait on
+            await asyncio.sleep(0.02)
+
+
+@needs_speech
+async def test_an_announcement_the_speaker_cannot_play_is_reported_and_the_music_comes_back(
+    tmp_path: FilePath,
+) -> None:
+    """The speaker fetches the clip, cannot play it (it plays no WAV) and stops at once with
+    an error in its TransportStatus: the person hears that it failed, and the music and its
+    volume come back."""
+    async with house(tmp_path) as rig:
+        kitchen = rig.emulator.speaker("Kitchen")
+        kitchen.clip_types = frozenset({"audio/mpeg"})
+        [result] = await rig.announce("media_player.kitchen", text="Dinner is ready", volume=45)
+        assert not result.ok
+        assert result.error == (
+            "Kitchen: could not play the announcement it fetched; what it played before is back."
+        )
+        [clip] = rig.emulator.fetched
+        assert (clip.speaker, clip.status, clip.content_type) == ("Kitchen", 200, "audio/wav")
+        assert (kitchen.transport_state, kitchen.volume, kitchen.stream_uri) == (
+            "PLAYING",
+            20,
+            "",
+        )
+        assert kitchen.current == SPEAKER_SECOND
+        assert kitchen.transport_status == "OK"  # told to play something else: no error
+        [entry] = rig.audit.recent(entity_id="media_player.kitchen")
+        assert (entry.command, entry.ok) == ("media_player.announce", False)
