@@ -135,7 +135,8 @@ class SpeakerEvents:
                 subscriptions.append(subscription)
         except Exception as error:  # noqa: BLE001 - any failure means: poll this speaker
             speaker.logger.warning("No events from this speaker, polling it: %s", error)
-            await _unsubscribe(subscriptions)
+            deadline = asyncio.get_running_loop().time() + self.unsubscribe_seconds
+            await _unsubscribe(subscriptions, deadline)
             return False
         self._subscriptions[uid] = subscriptions
         return True

@@ -373,7 +373,7 @@ async def test_stopping_unsubscribes_from_slow_speakers_all_at_once(
         loop = asyncio.get_running_loop()
         started = loop.time()
         with caplog.at_level(logging.INFO):
-            await rig.adapter.events.stop()
+            await rig.adapter.stop()
         took = loop.time() - started
         assert list(rig.emulator.publisher.active()) == []  # every speaker was told
     assert [r for r in caplog.records if "Could not unsubscribe" in r.getMessage()] == []
@@ -395,7 +395,7 @@ async def test_stopping_waits_for_speakers_that_never_answer_no_longer_than_one_
         loop = asyncio.get_running_loop()
         started = loop.time()
         with caplog.at_level(logging.INFO):
-            await rig.adapter.events.stop()
+            await rig.adapter.stop()
         took = loop.time() - started
         kitchen = rig.emulator.speaker("Kitchen")
         assert list(rig.emulator.publisher.active(kitchen)) == []
