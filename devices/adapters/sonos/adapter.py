@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import soco
@@ -63,6 +64,16 @@ ANNOUNCEMENT_POLL = 0.25
 ANNOUNCEMENT_SLACK = 15.0
 """Seconds an announcement may play beyond its clip's length (fetching, buffering) before
 what played before is put back all the same."""
+
+
+@dataclass
+class _Heard:
+    """An announcement playing now, and whether someone stopped it meanwhile."""
+
+    uids: frozenset[str]
+    """The speakers that hear it: its group's, as far as known."""
+    stopped: bool = False
+    """Someone asked one of them to stop or pause."""
 
 
 class SpeakerLink(DeviceLink):
@@ -141,6 +152,7 @@ class SpeakerLink(DeviceLink):
             await self.adapter.announce(self.speaker, params)
             changed = None
         else:
+            self.adapter.interrupting(self.unique_id, command)
             changed = await run(self.speaker.run, command, params, self.adapter.soco_of)
         if changed is None:
             await self.read()
@@ -175,6 +187,8 @@ class SonosAdapter(CoordinatedAdapter[SpeakerLink]):
         self._regroup_wanted = False
         self._announcing: dict[str, asyncio.Lock] = {}
         """One announcement at a time per group, by its coordinator's uid."""
+        self._heard: list[_Heard] = []
+        """The announcements playing now."""
 
     @property
     def features(self) -> frozenset[str]:
@@ -188,7 +202,9 @@ class SonosAdapter(CoordinatedAdapter[SpeakerLink]):
 
         Two speakers of one group asked for the same announcement at once ("on all
         speakers") hear it once, through their coordinator; different announcements to one
-        group take turns."""
+        group take turns. Stopped or paused meanwhile (through Dobby, or paused in the Sonos
+        app), the announcement ends and what the group played comes back stopped, at its
+        volumes; something new played meanwhile plays on, at the volumes from before."""
         announcements = self.context.announcements
         if announcements is None:
             raise UnsupportedCommandError("cannot announce: Dobby serves no HTTP here.")
@@ -204,28 +220,49 @@ class SonosAdapter(CoordinatedAdapter[SpeakerLink]):
         run = self.context.run_blocking
         async with self._announcing.setdefault(group, asyncio.Lock()):
             clip = await announcements.publish(params.text, params.language)
+            heard = _Heard(frozenset({group}))
+            self._heard.append(heard)
             try:
                 announcing = await run(
                     speaker.start_announcement, clip.url, params.text, params.volume
                 )
+                heard.uids |= announcing.uids
                 loop = asyncio.get_running_loop()
                 deadline = loop.time() + clip.duration + ANNOUNCEMENT_SLACK
                 state = "playing"
-                while state == "playing" and loop.time() < deadline:
+                while state == "playing" and not heard.stopped and loop.time() < deadline:
                     await asyncio.sleep(ANNOUNCEMENT_POLL)
                     state = await run(speaker.announcement_state, announcing)
                 if state == "replaced":
-                    _LOGGER.info("%s: the announcement was cut short; nothing put back", group)
+                    _LOGGER.info("%s: the announcement was cut short by something new", group)
+                    await run(speaker.restore_volumes, announcing)
                     return
-                await run(speaker.end_announcement, announcing)
+                stopped = heard.stopped or state == "paused"
+                if stopped:
+                    _LOGGER.info("%s: the announcement was stopped; it stays stopped", group)
+                await run(speaker.end_announcement, announcing, resume=not stopped)
                 if not announcements.fetches(clip):
                     raise DeviceRefusedError(
                         f"did not fetch the announcement from {announcements.base_url}: Dobby "
                         "must listen where the speakers reach it (DOBBY_HTTP_HOST, "
                         "DOBBY_ANNOUNCE_URL)."
                     )
+                if state == "failed":
+                    raise DeviceRefusedError(
+                        "could not play the announcement it fetched; what it played before is back."
+                    )
             finally:
+                self._heard.remove(heard)
                 announcements.withdraw(clip)
+
+    def interrupting(self, uid: str, command: CommandSpec) -> None:
+        """A command is about to go to the speaker `uid`: a stop or a pause of a group that
+        is announcing ends the announcement, and the group stays stopped after it."""
+        if command not in (media_player.STOP, media_player.PAUSE):
+            return
+        for heard in self._heard:
+            if uid in heard.uids:
+                heard.stopped = True
 
     @property
     def events(self) -> SpeakerEvents:
@@ -233,7 +270,10 @@ class SonosAdapter(CoordinatedAdapter[SpeakerLink]):
         if self._events is None:
             config = self.config
             self._events = SpeakerEvents(
-                config.event_listener_port, config.event_listener_ip, self._events_lost
+                config.event_listener_port,
+                config.event_listener_ip,
+                self._events_lost,
+                unsubscribe_seconds=config.request_timeout,
             )
         return self._events
 

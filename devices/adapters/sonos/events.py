@@ -9,6 +9,7 @@ subscription fails, or later cannot be renewed, is polled instead.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from collections.abc import Callable
@@ -24,6 +25,8 @@ from devices.background import Background
 _LOGGER = logging.getLogger(__name__)
 
 SUBSCRIPTION_SECONDS = 600
+UNSUBSCRIBE_SECONDS = 5.0
+"""Seconds stopping waits for all speakers together to answer their unsubscribes."""
 
 Changed = Callable[[dict[str, Any]], None]
 Regrouped = Callable[[], None]
@@ -67,11 +70,19 @@ def free_port(ip: str, first: int) -> int:
 class SpeakerEvents:
     """The event subscriptions of every speaker of one adapter."""
 
-    def __init__(self, port: int, listener_ip: str | None, on_lost: Lost) -> None:
+    def __init__(
+        self,
+        port: int,
+        listener_ip: str | None,
+        on_lost: Lost,
+        unsubscribe_seconds: float = UNSUBSCRIBE_SECONDS,
+    ) -> None:
         self.port = port
         self.listener_ip = listener_ip
         self.on_lost = on_lost
         """Called with a speaker's uid when its subscriptions could not be renewed."""
+        self.unsubscribe_seconds = unsubscribe_seconds
+        """How long `stop` waits for every speaker, all at once, to take its unsubscribes."""
         self._subscriptions: dict[str, list[events_asyncio.Subscription]] = {}
         self._dropping = Background()
 
@@ -103,7 +114,8 @@ class SpeakerEvents:
             if dropped is None:  # another of its services failed first
                 return
             speaker.logger.warning("Events stopped (%s); polling this speaker", error)
-            self._dropping.spawn(_unsubscribe(dropped))
+            deadline = asyncio.get_running_loop().time() + self.unsubscribe_seconds
+            self._dropping.spawn(_unsubscribe(dropped, deadline))
             self.on_lost(uid)
 
         device = speaker.device
@@ -123,7 +135,8 @@ class SpeakerEvents:
                 subscriptions.append(subscription)
         except Exception as error:  # noqa: BLE001 - any failure means: poll this speaker
             speaker.logger.warning("No events from this speaker, polling it: %s", error)
-            await _unsubscribe(subscriptions)
+            deadline = asyncio.get_running_loop().time() + self.unsubscribe_seconds
+            await _unsubscribe(subscriptions, deadline)
             return False
         self._subscriptions[uid] = subscriptions
         return True
@@ -133,10 +146,12 @@ class SpeakerEvents:
         return uid in self._subscriptions
 
     async def stop(self) -> None:
-        """Unsubscribe everything and stop the listener."""
+        """Unsubscribe from every speaker at once, waiting `unsubscribe_seconds` at most
+        for all of them together, and stop the listener."""
         subscribed, self._subscriptions = self._subscriptions, {}
+        deadline = asyncio.get_running_loop().time() + self.unsubscribe_seconds
         for subscriptions in subscribed.values():
-            await _unsubscribe(subscriptions)
+            self._dropping.spawn(_unsubscribe(subscriptions, deadline))
         await self._dropping.finish()
         listener = events_asyncio.event_listener
         await listener.async_stop()
@@ -148,15 +163,31 @@ class SpeakerEvents:
         listener.start_lock = listener.stop_lock = None
 
 
-async def _unsubscribe(subscriptions: list[events_asyncio.Subscription]) -> None:
-    """Unsubscribe, as a courtesy to the speaker: one that is gone cannot be told, and that
-    is one line in the log, not SoCo's traceback (the subscription ends here either way)."""
-    for subscription in subscriptions:
-        try:
-            await subscription.unsubscribe(strict=True)
-        except Exception as error:  # noqa: BLE001 - whatever it was, the speaker is not listening
-            _LOGGER.info(
-                "Could not unsubscribe from %s (%s): it ends on the speaker when it expires",
-                subscription.service.soco.ip_address,
-                error or type(error).__name__,
+async def _unsubscribe(
+    subscriptions: list[events_asyncio.Subscription], deadline: float | None = None
+) -> None:
+    """Unsubscribe one speaker's services (all at once, by the loop's time `deadline` if
+    given), as a courtesy to the speaker: one that is gone or slow cannot be told, and that
+    is one line in the log, not SoCo's traceback (the subscriptions end here either way)."""
+    if not subscriptions:
+        return
+    try:
+        async with asyncio.timeout_at(deadline):
+            outcomes = await asyncio.gather(
+                *(s.unsubscribe(strict=True) for s in subscriptions), return_exceptions=True
             )
+    except TimeoutError as error:
+        outcomes = [error]
+    failed = next((o for o in outcomes if isinstance(o, BaseException)), None)
+    for subscription in subscriptions:
+        if subscription.is_subscribed:
+            # Cut short by the deadline: still registered with SoCo, and would renew.
+            # SoCo has no public way to drop a subscription without asking the speaker.
+            subscription._cancel_subscription()
+    if failed is not None:
+        reason = "no answer in time" if isinstance(failed, TimeoutError) else str(failed)
+        _LOGGER.info(
+            "Could not unsubscribe from %s (%s): it ends on the speaker when it expires",
+            subscriptions[0].service.soco.ip_address,
+            reason or type(failed).__name__,
+        )

@@ -76,6 +76,10 @@ class Announcing:
     uri: str
     snapshots: list[Snapshot]
     """The coordinator's first (what it played, its volume), then its members' (volume)."""
+    uids: frozenset[str]
+    """The uids of the group's speakers: a command to any of them reaches the clip."""
+    volume: int | None = None
+    """The volume it speaks at, if not the group's own."""
 
 
 @dataclass(frozen=True)
@@ -197,24 +201,55 @@ class Speaker:
                     speaker.mute = False
                     speaker.volume = volume
             coordinator.play_uri(uri, title=title, mime_type="audio/wav")
-            return Announcing(coordinator, uri, snapshots)
+            uids = frozenset(m.uid for m in group.members) if group else frozenset()
+            return Announcing(coordinator, uri, snapshots, uids | {coordinator.uid}, volume)
 
     def announcement_state(self, announcing: Announcing) -> str:
-        """`playing` while the coordinator plays the clip, `ended` once it has stopped,
-        `replaced` when someone made it play something else meanwhile (blocking)."""
+        """`playing` while the coordinator plays the clip (or fetches it), `ended` once it
+        has stopped, `paused` when someone paused it, `failed` when the speaker could not
+        play it (a TransportStatus other than OK: it fetched a file it cannot play, or could
+        not fetch it), `replaced` when someone made it play something else meanwhile
+        (blocking)."""
         with soco_errors():
             coordinator = announcing.coordinator
             media = coordinator.avTransport.GetMediaInfo([("InstanceID", 0)])
             if media["CurrentURI"] != announcing.uri:
                 return "replaced"
-            state = coordinator.get_current_transport_info()["current_transport_state"]
-            return "playing" if state in ("PLAYING", "TRANSITIONING") else "ended"
+            info = coordinator.get_current_transport_info()
+            if info.get("current_transport_status", "OK") not in ("OK", ""):
+                self.logger.info(
+                    "Could not play %s: %s", announcing.uri, info["current_transport_status"]
+                )
+                return "failed"
+            match info["current_transport_state"]:
+                case "PLAYING" | "TRANSITIONING":
+                    return "playing"
+                case "PAUSED_PLAYBACK":
+                    return "paused"
+                case _:
+                    return "ended"
 
-    def end_announcement(self, announcing: Announcing) -> None:
-        """Put back what the group played, where it was, and the volumes (blocking)."""
+    def end_announcement(self, announcing: Announcing, *, resume: bool = True) -> None:
+        """Put back what the group played, where it was, and the volumes (blocking).
+
+        With `resume=False` (someone stopped the announcement) what it played comes back
+        stopped: it does not start playing again."""
+        with soco_errors():
+            coordinator, *members = announcing.snapshots
+            if not resume:
+                coordinator.transport_state = "STOPPED"
+            for snapshot in (coordinator, *members):
+                snapshot.restore()
+
+    def restore_volumes(self, announcing: Announcing) -> None:
+        """Put back the group's volumes and mutes, if the announcement changed them, and
+        nothing else: someone has picked something new to play (blocking)."""
+        if announcing.volume is None:
+            return
         with soco_errors():
             for snapshot in announcing.snapshots:
-                snapshot.restore()
+                snapshot.device.mute = snapshot.mute
+                snapshot.device.volume = snapshot.volume
 
     def _track_info(self, coordinator: soco.SoCo) -> dict[str, Any]:
         """What is playing; an optional read: a speaker that cannot say (no

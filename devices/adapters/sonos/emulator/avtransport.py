@@ -73,8 +73,12 @@ def _seek(house: Household, speaker: SpeakerState, args: Arguments) -> Result:
     },
 )
 def _transport_info(house: Household, speaker: SpeakerState, args: Arguments) -> Result:
-    state = house.coordinator_of(speaker).transport_state
-    return {"CurrentTransportState": state, "CurrentTransportStatus": "OK", "CurrentSpeed": "1"}
+    source = house.coordinator_of(speaker)
+    return {
+        "CurrentTransportState": source.transport_state,
+        "CurrentTransportStatus": source.transport_status,
+        "CurrentSpeed": "1",
+    }
 
 
 @action(

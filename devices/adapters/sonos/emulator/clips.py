@@ -2,8 +2,10 @@
 
 A player told to play an `http:` URI is TRANSITIONING while it fetches the file, PLAYING
 for as long as the file lasts, then STOPPED, the URI still set (a real player does the
-same). The emulator only fetches from loopback addresses. What it fetched, and what the
-file was, is kept in `FetchedClip`s for tests to check.
+same). A file it cannot fetch or play (not found, a content type not in its `clip_types`,
+no sound in it) stops it at once with a TransportStatus of ERROR_OCCURRED. The emulator
+only fetches from loopback addresses. What it fetched, and what the file was, is kept in
+`FetchedClip`s for tests to check.
 """
 
 from __future__ import annotations
@@ -52,8 +54,8 @@ async def play_clip(
     fetched.append(clip)
     if not _is_at(speaker, uri, "TRANSITIONING"):
         return  # told to do something else while fetching
-    if clip.duration <= 0:
-        household.transport(speaker, "STOPPED")
+    if clip.duration <= 0 or clip.content_type not in speaker.clip_types:
+        household.cannot_play(speaker)
         return
     household.transport(speaker, "PLAYING")
     await asyncio.sleep(clip.duration)

@@ -50,6 +50,7 @@ def avtransport_body(house: Household, speaker: SpeakerState) -> str:
     enqueued = source.stream_uri or (source.queue_uri if source.queue else "")
     values: list[tuple[str, str]] = [
         ("TransportState", source.transport_state),
+        ("TransportStatus", source.transport_status),
         ("CurrentPlayMode", source.play_mode),
         ("CurrentCrossfadeMode", _flag(source.crossfade)),
         ("NumberOfTracks", count),

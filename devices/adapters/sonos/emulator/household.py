@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 
 from devices.adapters.sonos.emulator.state import (
     CLIP_SCHEMES,
+    TRANSPORT_ERROR,
+    TRANSPORT_OK,
     Favourite,
     Playlist,
     SpeakerState,
@@ -178,12 +180,20 @@ class Household:
         self.require_coordinator(speaker)
         if not speaker.stream_uri and not speaker.queue:
             raise UPnPError(701, "nothing to play")
+        speaker.transport_status = TRANSPORT_OK
         if speaker.stream_uri.startswith(CLIP_SCHEMES):
             if speaker.transport_state not in ("PLAYING", "TRANSITIONING"):
                 self.transport(speaker, "TRANSITIONING")  # fetching it first
                 self.clips_to_fetch.append((speaker, speaker.stream_uri))
             return
         self.transport(speaker, "PLAYING")
+
+    def cannot_play(self, speaker: SpeakerState) -> None:
+        """The clip it fetched cannot be played: it stops at once, and says so in its
+        TransportStatus, as a real player does."""
+        self.transport(speaker, "STOPPED")
+        speaker.position = 0.0
+        speaker.transport_status = TRANSPORT_ERROR
 
     def pause(self, speaker: SpeakerState) -> None:
         """Pause; 701 when stopped."""
@@ -243,6 +253,7 @@ class Household:
             return
         if not speaker.is_coordinator:
             self.leave(speaker)
+        speaker.transport_status = TRANSPORT_OK
         if uri.startswith("x-rincon-queue:"):
             if uri.split("#", maxsplit=1)[0] != speaker.queue_uri.split("#")[0]:
                 raise UPnPError(714, "not this speaker's queue")

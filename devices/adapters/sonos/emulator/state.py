@@ -72,6 +72,12 @@ RADIO_SCHEMES = (
 """URI schemes a player plays as a radio station (no queue), as the Sonos app sets them."""
 CLIP_SCHEMES = ("http://", "https://")
 """URIs a player fetches as a file and plays once (an announcement): `emulator.clips`."""
+CLIP_TYPES = frozenset({"audio/wav", "audio/x-wav", "audio/wave"})
+"""The content types of the clips an emulated player can play (it decodes WAV only)."""
+TRANSPORT_OK = "OK"
+TRANSPORT_ERROR = "ERROR_OCCURRED"
+"""The TransportStatus of a player that could not play what it was told to (UPnP
+AVTransport); it stays until the player is told to play something else."""
 
 
 @dataclass(frozen=True)
@@ -191,6 +197,11 @@ class SpeakerState:
     stream_metadata: str = ""
     position: float = 0.0
     """Seconds into the current track, as of the last state change."""
+    transport_status: str = TRANSPORT_OK
+    """`OK`, or TRANSPORT_ERROR after a clip it could not play (`emulator.clips`)."""
+    clip_types: frozenset[str] = CLIP_TYPES
+    """The content types of clips it plays; one served as anything else fails to play, as
+    a file of a kind a real player does not know does."""
     _since: float = field(default=0.0, repr=False, compare=False)
     _clock_state: str = field(default="STOPPED", repr=False, compare=False)
     _clock_track: int = field(default=0, repr=False, compare=False)
@@ -268,6 +279,7 @@ class SpeakerState:
             self.crossfade,
             self.stream_uri,
             self.stream_metadata,
+            self.transport_status,
             self.boot_seq,
         )
 

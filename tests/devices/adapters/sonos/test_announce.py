@@ -323,3 +323,158 @@ async def test_a_routine_step_announces_on_every_speaker_then_goes_on(
             20,
             SPEAKER_SECOND,
         )
+
+
+async def until(condition: Any, seconds: float = 10.0) -> None:
+    """Wait until `condition()` holds (an emulated speaker's state, changed meanwhile)."""
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110 - emulator state, no event to wait on
+            await asyncio.sleep(0.02)
+
+
+LONG_TEXT = "Dinner is ready. Please wash your hands and come to the table, all of you."
+
+
+@needs_speech
+async def test_an_announcement_the_speaker_cannot_play_is_reported_and_the_music_comes_back(
+    tmp_path: FilePath,
+) -> None:
+    """The speaker fetches the clip, cannot play it (it plays no WAV) and stops at once with
+    an error in its TransportStatus: the person hears that it failed, and the music and its
+    volume come back."""
+    async with house(tmp_path) as rig:
+        kitchen = rig.emulator.speaker("Kitchen")
+        kitchen.clip_types = frozenset({"audio/mpeg"})
+        [result] = await rig.announce("media_player.kitchen", text="Dinner is ready", volume=45)
+        assert not result.ok
+        assert result.error == (
+            "Kitchen: could not play the announcement it fetched; what it played before is back."
+        )
+        [clip] = rig.emulator.fetched
+        assert (clip.speaker, clip.status, clip.content_type) == ("Kitchen", 200, "audio/wav")
+        assert (kitchen.transport_state, kitchen.volume, kitchen.stream_uri) == (
+            "PLAYING",
+            20,
+            "",
+        )
+        assert kitchen.current == SPEAKER_SECOND
+        assert kitchen.transport_status == "OK"  # told to play something else: no error
+        [entry] = rig.audit.recent(entity_id="media_player.kitchen")
+        assert (entry.command, entry.ok) == ("media_player.announce", False)
+
+
+@needs_speech
+async def test_stop_during_an_announcement_ends_it_and_the_speaker_stays_stopped(
+    tmp_path: FilePath,
+) -> None:
+    """Someone says "stop" while the speaker speaks: the announcement ends, what played
+    before is put back at its volume but not played again, and the announcement is done."""
+    async with house(tmp_path) as rig:
+        kitchen = rig.emulator.speaker("Kitchen")
+        async with watching(rig.emulator, "Kitchen") as seen:
+            announcing = asyncio.create_task(
+                rig.announce("media_player.kitchen", text=LONG_TEXT, volume=45)
+            )
+            await until(lambda: kitchen.transport_state == "PLAYING" and kitchen.stream_uri != "")
+            stop = Action(entity_id="media_player.kitchen", command="media_player.stop")
+            outcome = await rig.house.carry_out(Plan([stop], MEMBER, Path.INTENT))
+            assert [r.ok for r in outcome.results] == [True], outcome.results
+            [result] = await announcing
+        assert result.ok, result
+        [clip] = rig.emulator.fetched
+        assert clip.duration > 2  # it was stopped well before the end
+        # The music is back where it was, stopped, at its own volume; it never played again.
+        assert (kitchen.transport_state, kitchen.volume, kitchen.stream_uri) == (
+            "STOPPED",
+            20,
+            "",
+        )
+        assert kitchen.current == SPEAKER_SECOND
+        spoken = seen.index(("PLAYING", 45, clip.uri))
+        assert [s for s in seen[spoken:] if s[0] == "PLAYING" and s[2] != clip.uri] == [], seen
+        state = rig.registry.entity("media_player.kitchen").state
+        assert state is not None
+        assert (state.state, state.attributes()["volume"]) == ("stopped", 20)
+
+
+@needs_speech
+async def test_a_pause_in_the_sonos_app_during_an_announcement_leaves_it_stopped(
+    tmp_path: FilePath,
+) -> None:
+    """Paused at the speaker (or in the app), not through Dobby: the same as a stop."""
+    async with house(tmp_path) as rig:
+        kitchen = rig.emulator.speaker("Kitchen")
+        announcing = asyncio.create_task(
+            rig.announce("media_player.kitchen", text=LONG_TEXT, volume=45)
+        )
+        await until(lambda: kitchen.transport_state == "PLAYING" and kitchen.stream_uri != "")
+        rig.emulator.household.pause(kitchen)
+        rig.emulator.changed()
+        [result] = await announcing
+        assert result.ok, result
+        assert (kitchen.transport_state, kitchen.volume, kitchen.stream_uri) == (
+            "STOPPED",
+            20,
+            "",
+        )
+        assert kitchen.current == SPEAKER_SECOND
+
+
+@needs_speech
+async def test_something_new_played_during_an_announcement_plays_at_the_volume_before(
+    tmp_path: FilePath,
+) -> None:
+    """A station picked in the Sonos app mid-announcement plays on, not replaced by what
+    played before; the announcement's volume does not stay."""
+    station = "x-sonosapi-stream:s1234?sid=254&flags=8224"
+    async with house(tmp_path) as rig:
+        kitchen = rig.emulator.speaker("Kitchen")
+        announcing = asyncio.create_task(
+            rig.announce("media_player.kitchen", text=LONG_TEXT, volume=45)
+        )
+        await until(lambda: kitchen.transport_state == "PLAYING" and kitchen.stream_uri != "")
+        rig.emulator.household.set_uri(kitchen, station, "")
+        rig.emulator.household.play(kitchen)
+        rig.emulator.changed()
+        [result] = await announcing
+        assert result.ok, result
+        assert (kitchen.transport_state, kitchen.volume, kitchen.stream_uri) == (
+            "PLAYING",
+            20,
+            station,
+        )
+
+
+@needs_speech
+async def test_stop_to_a_group_member_during_an_announcement_stops_the_whole_group(
+    tmp_path: FilePath,
+) -> None:
+    """Den plays with Kitchen, which announces to both: "stop the den" ends it for the
+    group, and both volumes come back, the group stopped."""
+    async with house(tmp_path) as rig:
+        rig.emulator.join("Den", "Kitchen")
+        kitchen, den = rig.emulator.speaker("Kitchen"), rig.emulator.speaker("Den")
+        entity = rig.registry.entity("media_player.den")
+        assert await rig.registry.wait_until(
+            lambda: (
+                getattr(entity.state, "group_members", None)
+                == ["media_player.kitchen", "media_player.den"]
+            ),
+            10,
+        )
+        await rig.emulator.publisher.delivered()
+        den.volume = 33
+        announcing = asyncio.create_task(
+            rig.announce("media_player.kitchen", text=LONG_TEXT, volume=45)
+        )
+        await until(lambda: kitchen.transport_state == "PLAYING" and kitchen.stream_uri != "")
+        assert den.volume == 45
+        stop = Action(entity_id="media_player.den", command="media_player.stop")
+        outcome = await rig.house.carry_out(Plan([stop], MEMBER, Path.INTENT))
+        assert [r.ok for r in outcome.results] == [True], outcome.results
+        [result] = await announcing
+        assert result.ok, result
+        assert (kitchen.transport_state, den.transport_state) == ("STOPPED", "STOPPED")
+        assert (kitchen.volume, den.volume) == (20, 33)
+        assert (kitchen.stream_uri, kitchen.current) == ("", SPEAKER_SECOND)
+        assert den.coordinator_uid == kitchen.uid

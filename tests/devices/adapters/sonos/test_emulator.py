@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 import soco
+from aiohttp import web
 from soco import events, events_asyncio
 from soco.exceptions import SoCoSlaveException, SoCoUPnPException
 from zeroconf import IPVersion
@@ -764,3 +765,54 @@ def test_loop_thread_runs_coroutines_and_refuses_its_own_thread() -> None:
             thread.run(nested())
     with pytest.raises(RuntimeError):
         _ = thread.loop
+
+
+def test_a_clip_the_player_cannot_play_stops_it_with_an_error_status(
+    start_emulator: StartEmulator, hosts: HostAllocator, loop_thread: LoopThread
+) -> None:
+    """A file served as something it does not play, or no sound at all, is fetched and then
+    stops the player at once with TransportStatus ERROR_OCCURRED; the next thing it is told
+    to play clears it."""
+
+    async def text(request: web.Request) -> web.Response:
+        return web.Response(text="no sound in here", content_type="audio/wav")
+
+    async def ogg(request: web.Request) -> web.Response:
+        return web.Response(body=b"OggS", content_type="audio/ogg")
+
+    async def serve() -> tuple[web.AppRunner, int]:
+        app = web.Application()
+        app.router.add_get("/text.wav", text)
+        app.router.add_get("/song.ogg", ogg)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        return runner, runner.addresses[0][1]
+
+    runner, port = loop_thread.run(serve(), timeout=10)
+    try:
+        emulator = start_emulator(speakers(hosts, "Den"))
+        player, state = soco.SoCo(emulator.speakers[0].host), emulator.speakers[0]
+        for path in ("text.wav", "song.ogg"):
+            uri = f"http://127.0.0.1:{port}/{path}"
+            player.play_uri(uri, title=path)
+            deadline = time.monotonic() + 10
+            while len(emulator.fetched) < 1 + ("ogg" in path) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            info = player.get_current_transport_info()
+            assert (info["current_transport_state"], info["current_transport_status"]) == (
+                "STOPPED",
+                "ERROR_OCCURRED",
+            )
+            assert emulator.fetched[-1].uri == uri
+            assert emulator.fetched[-1].status == 200
+        player.play_from_queue(0)
+        info = player.get_current_transport_info()
+        assert (info["current_transport_state"], info["current_transport_status"]) == (
+            "PLAYING",
+            "OK",
+        )
+        assert state.transport_status == "OK"
+    finally:
+        loop_thread.run(runner.cleanup(), timeout=10)
