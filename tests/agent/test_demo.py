@@ -516,6 +516,25 @@ async def test_the_pool_pump_speed_and_the_chlorinator_are_set_and_read_back(
     assert house["number.pool_chlorinator_output"]["state"] == "40"
 
 
+async def test_the_pool_pump_in_percent_is_refused_and_the_pool_light_left_alone(
+    tmp_path: Path, capsys
+) -> None:
+    # "the pool pump" names the pump (a switch) exactly: it never means the Pool Light, and
+    # its speed is set in RPM, which the reply says with what to say instead.
+    percent, unitless, states = await demo(
+        tmp_path, capsys, "set the pool pump to 40 percent", "set the pool pump speed to 2400"
+    )
+    assert (percent["intent"], percent["actions"], percent["results"]) == ("DobbyNumberSet", [], [])
+    assert percent["reply"] == (
+        "Pool Pump cannot be set to 40%: its speed is set in RPM (450 to 3450), "
+        'say "set the pool pump to 2500 rpm".'
+    )
+    assert [r["ok"] for r in unitless["results"]] == [True]
+    house = by_id(states)
+    assert house["light.pool_light"]["state"] == "off"
+    assert house["number.pool_pump_speed_for_pool_pump"]["state"] == "2400"
+
+
 async def test_the_chatting_demo_serves_the_web_page_with_a_sign_in_link(tmp_path: Path) -> None:
     import asyncio
     import os
