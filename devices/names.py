@@ -15,7 +15,7 @@ entities that pass, the one that covers most of the phrase wins if it wins clear
 Looking among some domains only (a light for "set ... to 40 percent"), a phrase that names a
 device of another kind exactly, or better than any of the domains', names that device: an
 entity of the domains is then taken only if it holds every word of the phrase ("the pool
-pump" is the Pool Pump Speed Setting of the pump, never the Pool Light). When none does, the
+pump" is the Pool Pump Target Speed of the pump, never the Pool Light). When none does, the
 answer names the devices of the other kind (`Resolution.elsewhere`), so a reply can say what
 they cannot do instead of acting on another device.
 """

@@ -1,8 +1,8 @@
 """Numbers a person sets: DobbyNumberSet → number.set_value(value=N) ("set the pool pump
 to 2500 rpm", "set the chlorinator to 40 percent", "stell die Poolpumpe auf 2500 U/min").
 
-The words name number entities the loose way ("the pool pump" finds "Pool Pump Speed for
-Pool Pump", "the chlorinator" the chlorinator's outputs), and the unit said picks among
+The words name number entities the loose way ("the pool pump" finds the Pool Pump Target
+Speed, "the chlorinator" the chlorinator's outputs), and the unit said picks among
 them: a pump's speed in RPM or GPM, a chlorinator's output in percent; a value said without
 a unit is in the setting's own ("set the pool pump speed to 2500"). Two that remain are
 asked about. A unit the setting is not set in is refused with the one it is set in, its

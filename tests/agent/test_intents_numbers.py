@@ -22,7 +22,7 @@ def house(*, spa: bool = False) -> Registry:
         EntitySpec(
             "speed",
             Domain.NUMBER,
-            "Pool Pump Speed for Pool Pump",
+            "Pool Pump Target Speed",
             device_class="speed",
             state=rpm,
         ),
@@ -46,8 +46,8 @@ def house(*, spa: bool = False) -> Registry:
         (
             "en",
             "set the pool pump to 2500 rpm",
-            "number.set_value(value=2500.0) on number.pool_pump_speed_for_pool_pump",
-            "Setting Pool Pump Speed for Pool Pump to 2500 RPM.",
+            "number.set_value(value=2500.0) on number.pool_pump_target_speed",
+            "Setting Pool Pump Target Speed to 2500 RPM.",
         ),
         (
             "en",
@@ -58,8 +58,8 @@ def house(*, spa: bool = False) -> Registry:
         (
             "en",
             "run the pool pump at 1800 RPM",
-            "number.set_value(value=1800.0) on number.pool_pump_speed_for_pool_pump",
-            "Setting Pool Pump Speed for Pool Pump to 1800 RPM.",
+            "number.set_value(value=1800.0) on number.pool_pump_target_speed",
+            "Setting Pool Pump Target Speed to 1800 RPM.",
         ),
         (
             "en",
@@ -70,8 +70,8 @@ def house(*, spa: bool = False) -> Registry:
         (
             "de",
             "stell die Poolpumpe auf 2500 U/min",
-            "number.set_value(value=2500.0) on number.pool_pump_speed_for_pool_pump",
-            "Stelle Pool Pump Speed for Pool Pump auf 2500 RPM.",
+            "number.set_value(value=2500.0) on number.pool_pump_target_speed",
+            "Stelle Pool Pump Target Speed auf 2500 RPM.",
         ),
         (
             "de",
@@ -134,14 +134,14 @@ def test_a_pump_in_percent_is_refused_and_never_the_pool_light(
         (
             "en",
             "set the pool pump speed to 2400",
-            "number.set_value(value=2400.0) on number.pool_pump_speed_for_pool_pump",
-            "Setting Pool Pump Speed for Pool Pump to 2400 RPM.",
+            "number.set_value(value=2400.0) on number.pool_pump_target_speed",
+            "Setting Pool Pump Target Speed to 2400 RPM.",
         ),
         (
             "de",
             "stell die Drehzahl der Poolpumpe auf 2000",
-            "number.set_value(value=2000.0) on number.pool_pump_speed_for_pool_pump",
-            "Stelle Pool Pump Speed for Pool Pump auf 2000 RPM.",
+            "number.set_value(value=2000.0) on number.pool_pump_target_speed",
+            "Stelle Pool Pump Target Speed auf 2000 RPM.",
         ),
     ],
 )
@@ -187,9 +187,7 @@ def test_a_value_past_the_range_is_understood_and_left_to_the_policy() -> None:
     # (tests/skills/test_policy.py, and read back against the emulator in test_demo).
     result = IntentReader(house(), "en").read("set the pool pump to 9000 rpm")
     assert result is not None
-    assert described(result) == [
-        "number.set_value(value=9000.0) on number.pool_pump_speed_for_pool_pump"
-    ]
+    assert described(result) == ["number.set_value(value=9000.0) on number.pool_pump_target_speed"]
 
 
 def test_a_light_in_percent_is_still_a_light() -> None:

@@ -62,7 +62,7 @@ def pool_house() -> Registry:
     specs = [
         EntitySpec("pump", Domain.SWITCH, "Pool Pump"),
         EntitySpec("light", Domain.LIGHT, "Pool Light"),
-        EntitySpec("speed", Domain.NUMBER, "Pool Pump Speed Setting"),
+        EntitySpec("speed", Domain.NUMBER, "Pool Pump Target Speed"),
         EntitySpec("output", Domain.NUMBER, "Pool Chlorinator Output"),
         EntitySpec("garden", Domain.SWITCH, "Garden Pump Station"),
         EntitySpec("garden-light", Domain.LIGHT, "Garden Light"),
@@ -92,7 +92,7 @@ def test_a_name_of_another_kind_is_never_another_device(how: str) -> None:
     assert [e.entity_id for e in better.elsewhere] == ["switch.garden_pump_station"]
     # An entity of the domains that holds every word of the phrase is the pump's own.
     setting = found("pool pump", {Domain.NUMBER})
-    assert [e.entity_id for e in setting.entities] == ["number.pool_pump_speed_setting"]
+    assert [e.entity_id for e in setting.entities] == ["number.pool_pump_target_speed"]
     # Words that name nothing outside are matched loosely as before.
     assert [e.entity_id for e in found("pool ligth", {Domain.LIGHT}).entities] == [
         "light.pool_light"
