@@ -11,6 +11,13 @@ optimal string alignment distance, by length of the word). "The porch light" the
 finds the Pool Light: they share only the kind of device. A phrase of kind words alone
 ("the lamp") names no device: its candidates are asked about, never taken. Among the
 entities that pass, the one that covers most of the phrase wins if it wins clearly.
+
+Looking among some domains only (a light for "set ... to 40 percent"), a phrase that names a
+device of another kind exactly, or better than any of the domains', names that device: an
+entity of the domains is then taken only if it holds every word of the phrase ("the pool
+pump" is the Pool Pump Target Speed of the pump, never the Pool Light). When none does, the
+answer names the devices of the other kind (`Resolution.elsewhere`), so a reply can say what
+they cannot do instead of acting on another device.
 """
 
 from __future__ import annotations
@@ -88,7 +95,10 @@ class Resolution:
     """Filled when the phrase was ambiguous: the ones to ask about."""
     how: str = "none"
     """Which step matched: name, area, floor, fuzzy, all, ambiguous, kind (words that name
-    no device, and a kind of device: every device of that kind asked about) or none."""
+    no device, and a kind of device: every device of that kind asked about), elsewhere
+    (words that name a device of another kind: `elsewhere`) or none."""
+    elsewhere: list[Entity] = field(default_factory=list)
+    """Filled when the phrase names devices outside the domains asked for and none in them."""
 
     @property
     def ambiguous(self) -> bool:
@@ -134,7 +144,17 @@ def resolve(
     early = _not_by_words(registry, lambda: pool, wanted, said, unplaced=unplaced)
     if early is not None:
         return early
-    return _closest(said.scores(registry, pool)) or _unknown_of_kind(pool, said)
+    inside = said.scores(registry, pool)
+    if domains or device_classes:
+        others = _pool(registry, area, floor, None, None) or []
+        kept = {id(e) for e in pool}
+        outside = [e for e in others if id(e) not in kept]
+        named = [e for e in outside if wanted in _names_of(e) or wanted == e.entity_id]
+        scored = said.scores(registry, outside)
+        found = _not_elsewhere(registry, said, inside, named, scored)
+        if found is not None:
+            return found
+    return _closest(inside) or _unknown_of_kind(pool, said)
 
 
 def _pool(
@@ -319,6 +339,15 @@ class Said:
             best = max(best, sum(found) / len(found) + 0.05 * covered / max(1, len(plain)))
         return best
 
+    def holds(self, registry: Registry, entity: Entity) -> bool:
+        """True when every word of the phrase, kind words too, is in one of the entity's
+        names or its place (or is with a slip of the finger)."""
+        place = _place_words(registry, entity)
+        return any(
+            all(any(alike(w, v) for v in joined | place) for w in self.words)
+            for _, joined in _name_words(entity)
+        )
+
     def scores(self, registry: Registry, pool: Iterable[Entity]) -> list[tuple[float, Entity]]:
         """The entities of `pool` the phrase could name, with their scores."""
         scored = []
@@ -405,6 +434,30 @@ def _closest(close: list[tuple[float, Entity]]) -> Resolution:
     return Resolution(entities=[close[0][1]], how="fuzzy")
 
 
+def _not_elsewhere(
+    registry: Registry,
+    said: Said,
+    inside: list[tuple[float, Entity]],
+    named: list[Entity],
+    outside: list[tuple[float, Entity]],
+) -> Resolution | None:
+    """What a phrase means among the domains asked for when it names a device outside them
+    exactly (`named`) or better than any inside (`outside`): the closest of those inside
+    that hold every word of it, else the answer that it names the devices outside; None
+    when it names nothing outside that well (the usual scoring decides)."""
+    best_inside = max((score for score, _ in inside), default=0.0)
+    better = [e for score, e in outside if score > best_inside]
+    if not named and not better:
+        return None
+    whole = [(score, e) for score, e in inside if said.holds(registry, e)]
+    if whole:
+        return _closest(whole)
+    if named:
+        return Resolution(how="elsewhere", elsewhere=named)
+    top = max(score for score, _ in outside)
+    return Resolution(how="elsewhere", elsewhere=[e for s, e in outside if s == top])
+
+
 class NameIndex:
     """The home's names, normalised and indexed once, for many questions to `resolve`.
 
@@ -469,8 +522,20 @@ class NameIndex:
         if early is not None:
             return early
         scores = (close or self.close)(wanted)
-        found = _closest([(scores[e.entity_id], e) for e in self._in_order(scores, admits)])
-        return found or _unknown_of_kind(pool(), said)
+        inside = [(scores[e.entity_id], e) for e in self._in_order(scores, admits)]
+        if domains or device_classes:
+            placed = _admits(registry, area, floor, None, None)
+            assert placed is not None  # the place is known: `admits` was made
+
+            def outside(e: Entity) -> bool:
+                return placed(e) and not admits(e)
+
+            named = self._in_order({wanted, *self._holders.get(wanted, ())}, outside)
+            scored = [(scores[e.entity_id], e) for e in self._in_order(scores, outside)]
+            found = _not_elsewhere(registry, said, inside, named, scored)
+            if found is not None:
+                return found
+        return _closest(inside) or _unknown_of_kind(pool(), said)
 
     def _in_order(self, ids: Iterable[str], admits: Callable[[Entity], bool]) -> list[Entity]:
         """The entities of `ids` that `admits` lets in, in the registry's order."""
@@ -556,7 +621,9 @@ class Resolver:
                 device_classes=class_set,
                 close=self._close_to,
             )
-        return Resolution(list(known.entities), list(known.candidates), known.how)
+        return Resolution(
+            list(known.entities), list(known.candidates), known.how, list(known.elsewhere)
+        )
 
     def _close_to(self, wanted: str) -> dict[str, float]:
         scores = self._close.get(wanted)

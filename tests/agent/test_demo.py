@@ -43,7 +43,7 @@ SCENES = {"scene.open_all", "scene.close_all", "scene.movie", "scene.relax"}
 """The shade hub's own scenes, and the Hue bridge's Relax."""
 GARAGE = {"cover.garage_door"}
 SECURITY = {"climate.hallway_thermostat", "lock.front_door", "alarm_panel.house_alarm"}
-NUMBERS = {"number.pool_chlorinator_output": "50", "number.pool_pump_speed_for_pool_pump": "2500"}
+NUMBERS = {"number.pool_chlorinator_output": "50", "number.pool_pump_target_speed": "2500"}
 """What a person sets on the pool as a number: the chlorinator's output (%), the pump's
 speed for its one preset, the pool circuit (RPM)."""
 POOL = {"switch.pool_pump", "climate.pool_heater", *NUMBERS}
@@ -494,7 +494,7 @@ async def test_the_pool_pump_speed_and_the_chlorinator_are_set_and_read_back(
     assert [r["ok"] for r in speed["results"]] == [True]
     assert speed["actions"] == [
         {
-            "entity_id": "number.pool_pump_speed_for_pool_pump",
+            "entity_id": "number.pool_pump_target_speed",
             "command": "number.set_value",
             "params": {"value": 2000},
         }
@@ -502,18 +502,37 @@ async def test_the_pool_pump_speed_and_the_chlorinator_are_set_and_read_back(
     assert [r["ok"] for r in output["results"]] == [True]
     assert too_fast["results"] == []
     assert too_fast["reply"].startswith(
-        "Not done: 3500 RPM is outside the allowed range for Pool Pump Speed for Pool Pump "
+        "Not done: 3500 RPM is outside the allowed range for Pool Pump Target Speed "
         "(450 RPM to 3450 RPM)"
     )
     house = by_id(states)
-    assert house["number.pool_pump_speed_for_pool_pump"]["state"] == "2000"
-    assert house["number.pool_pump_speed_for_pool_pump"]["attributes"] == {
+    assert house["number.pool_pump_target_speed"]["state"] == "2000"
+    assert house["number.pool_pump_target_speed"]["attributes"] == {
         "min": 450,
         "max": 3450,
         "step": 10,
         "unit_of_measurement": "RPM",
     }
     assert house["number.pool_chlorinator_output"]["state"] == "40"
+
+
+async def test_the_pool_pump_in_percent_is_refused_and_the_pool_light_left_alone(
+    tmp_path: Path, capsys
+) -> None:
+    # "the pool pump" names the pump (a switch) exactly: it never means the Pool Light, and
+    # its speed is set in RPM, which the reply says with what to say instead.
+    percent, unitless, states = await demo(
+        tmp_path, capsys, "set the pool pump to 40 percent", "set the pool pump speed to 2400"
+    )
+    assert (percent["intent"], percent["actions"], percent["results"]) == ("DobbyNumberSet", [], [])
+    assert percent["reply"] == (
+        "Pool Pump cannot be set to 40%: its speed is set in RPM (450 to 3450), "
+        'say "set the pool pump to 2500 rpm".'
+    )
+    assert [r["ok"] for r in unitless["results"]] == [True]
+    house = by_id(states)
+    assert house["light.pool_light"]["state"] == "off"
+    assert house["number.pool_pump_target_speed"]["state"] == "2400"
 
 
 async def test_the_chatting_demo_serves_the_web_page_with_a_sign_in_link(tmp_path: Path) -> None:

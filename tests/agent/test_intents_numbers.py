@@ -19,7 +19,13 @@ def house(*, spa: bool = False) -> Registry:
     rpm = NumberState(state="2500", min=450, max=3450, step=10, unit_of_measurement="RPM")
     percent = NumberState(state="50", min=0, max=100, unit_of_measurement="%")
     numbers = [
-        EntitySpec("speed", Domain.NUMBER, "Pool Pump Speed for Pool Pump", state=rpm),
+        EntitySpec(
+            "speed",
+            Domain.NUMBER,
+            "Pool Pump Target Speed",
+            device_class="speed",
+            state=rpm,
+        ),
         EntitySpec("pool-output", Domain.NUMBER, "Pool Chlorinator Output", state=percent),
     ]
     if spa:
@@ -40,8 +46,8 @@ def house(*, spa: bool = False) -> Registry:
         (
             "en",
             "set the pool pump to 2500 rpm",
-            "number.set_value(value=2500.0) on number.pool_pump_speed_for_pool_pump",
-            "Setting Pool Pump Speed for Pool Pump to 2500 RPM.",
+            "number.set_value(value=2500.0) on number.pool_pump_target_speed",
+            "Setting Pool Pump Target Speed to 2500 RPM.",
         ),
         (
             "en",
@@ -52,8 +58,8 @@ def house(*, spa: bool = False) -> Registry:
         (
             "en",
             "run the pool pump at 1800 RPM",
-            "number.set_value(value=1800.0) on number.pool_pump_speed_for_pool_pump",
-            "Setting Pool Pump Speed for Pool Pump to 1800 RPM.",
+            "number.set_value(value=1800.0) on number.pool_pump_target_speed",
+            "Setting Pool Pump Target Speed to 1800 RPM.",
         ),
         (
             "en",
@@ -64,8 +70,8 @@ def house(*, spa: bool = False) -> Registry:
         (
             "de",
             "stell die Poolpumpe auf 2500 U/min",
-            "number.set_value(value=2500.0) on number.pool_pump_speed_for_pool_pump",
-            "Stelle Pool Pump Speed for Pool Pump auf 2500 RPM.",
+            "number.set_value(value=2500.0) on number.pool_pump_target_speed",
+            "Stelle Pool Pump Target Speed auf 2500 RPM.",
         ),
         (
             "de",
@@ -89,7 +95,84 @@ def test_the_unit_said_must_be_the_settings_own() -> None:
     result = IntentReader(house(), "en").read("set the chlorinator to 2500 rpm")
     assert result is not None
     assert result.actions == []
-    assert result.reply == "Pool Chlorinator Output is not set in RPM."
+    assert result.reply == (
+        "Pool Chlorinator Output cannot be set to 2500 RPM: it is set in percent (0 to 100), "
+        'say "set the chlorinator to 50 percent".'
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "reply"),
+    [
+        (
+            "en",
+            "set the pool pump to 40 percent",
+            "Pool Pump cannot be set to 40%: its speed is set in RPM (450 to 3450), "
+            'say "set the pool pump to 2500 rpm".',
+        ),
+        (
+            "de",
+            "stell die Poolpumpe auf 40 Prozent",
+            "Pool Pump lässt sich nicht auf 40 % stellen: die Drehzahl wird in RPM eingestellt "
+            "(450 bis 3450), sag „Poolpumpe auf 2500 U/min stellen“.",
+        ),
+    ],
+)
+def test_a_pump_in_percent_is_refused_and_never_the_pool_light(
+    language: str, sentence: str, reply: str
+) -> None:
+    # The words name the Pool Pump exactly (a switch): never the Pool Light, which shares
+    # only "pool" with them. The pump's speed is its setting, in RPM: say so, send nothing.
+    result = IntentReader(house(), language, routines=[SLEEPY_TIME]).read(sentence)
+    assert result is not None
+    assert (result.intent, result.actions, result.reply) == ("DobbyNumberSet", [], reply)
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "action", "reply"),
+    [
+        (
+            "en",
+            "set the pool pump speed to 2400",
+            "number.set_value(value=2400.0) on number.pool_pump_target_speed",
+            "Setting Pool Pump Target Speed to 2400 RPM.",
+        ),
+        (
+            "de",
+            "stell die Drehzahl der Poolpumpe auf 2000",
+            "number.set_value(value=2000.0) on number.pool_pump_target_speed",
+            "Stelle Pool Pump Target Speed auf 2000 RPM.",
+        ),
+    ],
+)
+def test_a_speed_said_without_a_unit_is_in_the_settings_own(
+    language: str, sentence: str, action: str, reply: str
+) -> None:
+    result = IntentReader(house(), language, routines=[SLEEPY_TIME]).read(sentence)
+    assert result is not None, sentence
+    assert (result.intent, described(result), result.reply) == ("DobbyNumberSet", [action], reply)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "actions"),
+    [
+        ("turn off the pool pump", ["switch.turn_off() on switch.pool_pump"]),
+        ("set the pool light to 40 percent", ["light.turn_on(brightness=40) on light.pool_light"]),
+        (
+            "dim the kitchen to 30 percent",
+            [
+                "light.turn_on(brightness=30) on light.counter_strip",
+                "light.turn_on(brightness=30) on light.kitchen_pendant",
+            ],
+        ),
+    ],
+)
+def test_the_pump_the_light_and_a_room_are_still_themselves(
+    sentence: str, actions: list[str]
+) -> None:
+    result = IntentReader(house(), "en", routines=[SLEEPY_TIME]).read(sentence)
+    assert result is not None, sentence
+    assert described(result) == actions
 
 
 def test_a_chlorinator_with_pool_and_spa_outputs_asks_which() -> None:
@@ -104,9 +187,7 @@ def test_a_value_past_the_range_is_understood_and_left_to_the_policy() -> None:
     # (tests/skills/test_policy.py, and read back against the emulator in test_demo).
     result = IntentReader(house(), "en").read("set the pool pump to 9000 rpm")
     assert result is not None
-    assert described(result) == [
-        "number.set_value(value=9000.0) on number.pool_pump_speed_for_pool_pump"
-    ]
+    assert described(result) == ["number.set_value(value=9000.0) on number.pool_pump_target_speed"]
 
 
 def test_a_light_in_percent_is_still_a_light() -> None:

@@ -47,6 +47,9 @@ QUESTIONS: list[dict[str, object]] = [
         "upstairs blinds",
         "study spot 2",
         "stdy spot",
+        "kitchen plug 1",
+        "kitchen plug",
+        "study plug 2 lamp",
         "",
         "x",
     )
@@ -63,11 +66,12 @@ DOMAINS: list[frozenset[Domain] | None] = [
 ]
 
 
-def same(found: Resolution) -> tuple[list[str], list[str], str]:
+def same(found: Resolution) -> tuple[list[str], list[str], str, list[str]]:
     return (
         [e.entity_id for e in found.entities],
         [e.entity_id for e in found.candidates],
         found.how,
+        [e.entity_id for e in found.elsewhere],
     )
 
 

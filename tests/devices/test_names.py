@@ -6,7 +6,7 @@ import pytest
 
 from devices.capabilities import Domain
 from devices.entities import DeviceInfo, EntitySpec
-from devices.names import choose, resolve
+from devices.names import NameIndex, Resolution, choose, resolve
 from devices.registry import Registry
 
 
@@ -53,6 +53,53 @@ def test_close_candidates_ask_back(home: Registry, add_speaker) -> None:
     kitchen = resolve(home, "kitchen speakers")  # a place and a kind: all of them there
     assert (kitchen.how, len(kitchen.entities)) == ("area", 5)
     assert resolve(home, "kitchen leight").how == "none"  # two slips: not Left, not Right
+
+
+def pool_house() -> Registry:
+    """A pool pump (a switch), the pool light, and the pump's speed setting (a number)."""
+    registry = Registry()
+    registry.add_area("Backyard")
+    specs = [
+        EntitySpec("pump", Domain.SWITCH, "Pool Pump"),
+        EntitySpec("light", Domain.LIGHT, "Pool Light"),
+        EntitySpec("speed", Domain.NUMBER, "Pool Pump Target Speed"),
+        EntitySpec("output", Domain.NUMBER, "Pool Chlorinator Output"),
+        EntitySpec("garden", Domain.SWITCH, "Garden Pump Station"),
+        EntitySpec("garden-light", Domain.LIGHT, "Garden Light"),
+    ]
+    registry.upsert_device("test", DeviceInfo("pool", "Pool", suggested_area="Backyard"), specs)
+    return registry
+
+
+@pytest.mark.parametrize("how", ["resolve", "index"])
+def test_a_name_of_another_kind_is_never_another_device(how: str) -> None:
+    # "set the pool pump to 40 percent" looks for a light: the words name the Pool Pump,
+    # a switch, so they never mean the Pool Light, which shares only "pool" with them.
+    registry = pool_house()
+    index = NameIndex(registry)
+
+    def found(name: str, domains: set[Domain]) -> Resolution:
+        if how == "index":
+            return index.resolve(name, domains=domains)
+        return resolve(registry, name, domains=domains)
+
+    exact = found("the pool pump", {Domain.LIGHT})
+    assert (exact.entities, exact.candidates, exact.how) == ([], [], "elsewhere")
+    assert [e.entity_id for e in exact.elsewhere] == ["switch.pool_pump"]
+    # Named better outside than inside, not exactly: the same.
+    better = found("garden pump", {Domain.LIGHT})
+    assert (better.entities, better.how) == ([], "elsewhere")
+    assert [e.entity_id for e in better.elsewhere] == ["switch.garden_pump_station"]
+    # An entity of the domains that holds every word of the phrase is the pump's own.
+    setting = found("pool pump", {Domain.NUMBER})
+    assert [e.entity_id for e in setting.entities] == ["number.pool_pump_target_speed"]
+    # Words that name nothing outside are matched loosely as before.
+    assert [e.entity_id for e in found("pool ligth", {Domain.LIGHT}).entities] == [
+        "light.pool_light"
+    ]
+    assert [e.entity_id for e in found("pool pump", {Domain.SWITCH}).entities] == [
+        "switch.pool_pump"
+    ]
 
 
 def test_unknown_area_or_name_finds_nothing(home: Registry) -> None:

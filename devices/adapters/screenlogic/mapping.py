@@ -361,12 +361,22 @@ def _pumps(data: dict[str, Any], mac: str, flags: int) -> Iterator[EntitySpec]:
             yield EntitySpec(
                 unique_id(mac, Target("sensor", sensor=PumpPreset(index, number).key)),
                 Domain.NUMBER,
-                f"{name} Speed for {circuit}",
+                _preset_name(name, circuit),
                 device_class="speed",
                 state=NumberState(
                     state=f"{speed:g}", min=low, max=high, step=step, unit_of_measurement=unit
                 ),
             )
+
+
+def _preset_name(pump: str, circuit: str) -> str:
+    """What a person calls the speed a pump runs at for a circuit: "Pool Pump Speed for
+    Spa", or, for the circuit the pump is named after ("Pool Pump"), "Pool Pump Target
+    Speed" (not "... Speed for Pool Pump", and not "Pool Pump Speed": that is the sensor of
+    the speed it runs at now)."""
+    if circuit.casefold() == pump.casefold():
+        return f"{pump} Target Speed"
+    return f"{pump} Speed for {circuit}"
 
 
 def _chlorinator(data: dict[str, Any], mac: str, bodies: set[str]) -> Iterator[EntitySpec]:

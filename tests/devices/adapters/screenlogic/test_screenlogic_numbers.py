@@ -102,3 +102,23 @@ async def test_the_controller_refusing_a_speed_is_reported_as_refused() -> None:
         with pytest.raises(DeviceRefusedError):
             await send(adapter, speed, "number.set_value", value=3500)
         assert gateway.equipment.presets[0][0].speed == 2500
+
+
+async def test_a_pumps_speed_for_its_own_circuit_is_its_target_speed() -> None:
+    # The demo's pool circuit is called "Pool Pump", and so is the pump it runs: its preset
+    # is the pump's Target Speed, not "Pool Pump Speed for Pool Pump", and not "Pool Pump
+    # Speed", the sensor of the speed it runs at now.
+    equipment = pool_and_spa()
+    pool = next(c for c in equipment.circuits if c.name == "Pool")
+    pool.name = "Pool Pump"
+    gateway = ScreenLogicEmulator(fresh_hosts().allocate(), equipment)
+    async with running(gateway) as (registry, adapter):
+        target = registry.entity("number.pool_pump_target_speed")
+        assert (target.name, fields(registry, target.entity_id)["state"]) == (
+            "Pool Pump Target Speed",
+            "2500",
+        )
+        assert registry.entity("number.pool_pump_speed_for_spa").name == "Pool Pump Speed for Spa"
+        assert registry.entity("sensor.pool_pump_speed").name == "Pool Pump Speed"
+        await send(adapter, target, "number.set_value", value=2700)
+        assert fields(registry, target.entity_id)["state"] == "2700"
