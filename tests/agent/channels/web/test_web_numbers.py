@@ -24,7 +24,7 @@ from tests.agent.channels.web.test_web_browser import button, card, signed_in
 
 MISSING = chromium_missing()
 ALICE, BOB, GUS = "telegram:1001", "telegram:1002", "telegram:1003"
-PUMP = "number.pool_pump_speed_for_pool_pump"
+PUMP = "number.pool_pump_target_speed"
 CHLORINATOR = "number.pool_chlorinator_output"
 
 
@@ -52,7 +52,7 @@ def pool(rpm: str = "2500", percent: str = "80") -> Registry:
             EntitySpec(
                 "speed",
                 Domain.NUMBER,
-                "Pool Pump Speed for Pool Pump",
+                "Pool Pump Target Speed",
                 state=NumberState(state=rpm, min=450, max=3450, step=10, unit_of_measurement="RPM"),
             ),
             EntitySpec(
@@ -103,7 +103,7 @@ def test_a_guest_sees_a_number_and_may_not_set_it() -> None:
     pump = card_for(pool(), PUMP, Role.GUEST)
     [slider] = pump.buttons
     assert not slider.allowed
-    assert pump.refused == "a guest may not control Pool Pump Speed for Pool Pump"
+    assert pump.refused == "a guest may not control Pool Pump Target Speed"
 
 
 def test_a_number_whose_range_is_not_known_has_no_slider() -> None:
@@ -111,7 +111,7 @@ def test_a_number_whose_range_is_not_known_has_no_slider() -> None:
     registry.upsert_device(
         "screenlogic",
         DeviceInfo(unique_id="controller", name="Pentair"),
-        [EntitySpec("speed", Domain.NUMBER, "Pool Pump Speed for Pool Pump")],
+        [EntitySpec("speed", Domain.NUMBER, "Pool Pump Target Speed")],
     )
     assert card_for(registry, PUMP, Role.MEMBER).buttons == []
 
@@ -177,11 +177,11 @@ async def test_a_guests_page_shows_the_pump_and_refuses_it(browser, site) -> Non
     pump = card(PUMP)
     assert await page.locator(f"{pump} input[type=range]").is_disabled()
     assert await page.locator(button(PUMP, "value")).is_disabled()
-    assert "guest may not control Pool Pump Speed for Pool Pump" in await page.inner_text(pump)
+    assert "guest may not control Pool Pump Target Speed" in await page.inner_text(pump)
     before = len(site.dobby.audit.query(entity_ids=[PUMP]))
     # Sent anyway, around the disabled slider: the policy refuses it all the same.
     answer = await post_control(page, PUMP, "value", 1200)
-    assert "guest may not control Pool Pump Speed for Pool Pump" in answer["message"]
+    assert "guest may not control Pool Pump Target Speed" in answer["message"]
     assert pump_at_device(site) == 2500
     assert len(site.dobby.audit.query(entity_ids=[PUMP])) == before
 

@@ -34,7 +34,7 @@ from .test_mqtt_dobby_bus import BUS_MEMBER, DEMO_CONFIG, SPEED, Heard, bus_conf
 
 pytestmark = pytest.mark.timeout(120)  # the demo house starts (and waits for LIFX's port)
 
-PUMP = "pool_pump_speed_for_pool_pump"
+PUMP = "pool_pump_target_speed"
 CHLORINATOR = "pool_chlorinator_output"
 PUMP_CONFIG = f"homeassistant/number/dobby/{PUMP}/config"
 CHLORINATOR_CONFIG = f"homeassistant/number/dobby/{CHLORINATOR}/config"
@@ -119,7 +119,7 @@ async def test_the_pools_numbers_on_the_bus_are_set_through_the_policy(tmp_path:
         assert await until(lambda: bool(refusal(heard, PUMP)))
         assert refusal(heard, PUMP) == {
             "command": "number.set_value",
-            "reason": "5000 RPM is outside the allowed range for Pool Pump Speed for Pool Pump "
+            "reason": "5000 RPM is outside the allowed range for Pool Pump Target Speed "
             "(450 RPM to 3000 RPM)",
         }
         await client.publish(f"dobby/number/{PUMP}/set", b"2805")  # between the steps
@@ -156,9 +156,7 @@ async def test_a_guest_on_the_bus_may_not_set_the_pump(tmp_path: Path) -> None:
     async with demo_on_the_bus(tmp_path, Role.GUEST) as (demo, client, heard):
         await client.publish(f"dobby/number/{PUMP}/set", b"3000")
         assert await until(lambda: bool(refusal(heard, PUMP)))
-        assert refusal(heard, PUMP)["reason"] == (
-            "a guest may not control Pool Pump Speed for Pool Pump"
-        )
+        assert refusal(heard, PUMP)["reason"] == ("a guest may not control Pool Pump Target Speed")
         assert pump_at_device(demo) == 2500
 
 
@@ -178,7 +176,7 @@ def test_a_number_is_announced_once_its_range_is_known_and_again_when_it_changes
     [speed] = registry.upsert_device(
         "screenlogic",
         DeviceInfo(unique_id="controller", name="Pentair"),
-        [EntitySpec("speed", Domain.NUMBER, "Pool Pump Speed for Pool Pump")],
+        [EntitySpec("speed", Domain.NUMBER, "Pool Pump Target Speed")],
     )
     policy = PolicyConfig(numbers={speed.entity_id: NumberBounds(max=3200)})
     house = House(registry, Policy(registry, policy), Executor(registry, {}))
