@@ -19,7 +19,7 @@ from typing import Self
 from devices.adapters.sonos.emulator.clips import FetchedClip, play_clip
 from devices.adapters.sonos.emulator.gena import EventPublisher
 from devices.adapters.sonos.emulator.household import Household
-from devices.adapters.sonos.emulator.http import RequestRecord, SpeakerServer
+from devices.adapters.sonos.emulator.http import InFlight, RequestRecord, SpeakerServer
 from devices.adapters.sonos.emulator.mdns import household_services
 from devices.adapters.sonos.emulator.ssdp import SsdpResponder, is_loopback
 from devices.adapters.sonos.emulator.state import Favourite, Playlist, SpeakerSpec, SpeakerState
@@ -58,6 +58,8 @@ class SonosEmulator:
         self.watch_interval = watch_interval
         self.requests: deque[RequestRecord] = deque(maxlen=5000)
         """The latest requests the speakers received, oldest first."""
+        self.in_flight = InFlight()
+        """The requests being answered now, and the most at once, by method."""
         self.publisher = EventPublisher(self.household)
         self.fetched: list[FetchedClip] = []
         """Every clip a player fetched to play it (an announcement), oldest first."""
@@ -69,6 +71,7 @@ class SonosEmulator:
                 self.publisher,
                 on_change=self.changed,
                 requests=self.requests,
+                in_flight=self.in_flight,
             )
             for speaker in self.household.speakers.values()
         ]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import xml.etree.ElementTree as ET
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -39,6 +40,25 @@ from devices.testing.http import HttpServer, fault_middleware
 
 XML_TYPE = 'text/xml; charset="utf-8"'
 GARBAGE = b"\x00\x9f\xffHTTP/1.1 oops <<<not xml>>> \xde\xad\xbe\xef"
+
+
+@dataclass
+class InFlight:
+    """Requests being answered now, by method, and the most at once: how many a client
+    has on the way together (a stop that unsubscribes one speaker after another has one)."""
+
+    now: Counter[str] = field(default_factory=Counter)
+    most: Counter[str] = field(default_factory=Counter)
+
+    @contextmanager
+    def request(self, method: str) -> Iterator[None]:
+        """Count one request of `method` while it is being answered."""
+        self.now[method] += 1
+        self.most[method] = max(self.most[method], self.now[method])
+        try:
+            yield
+        finally:
+            self.now[method] -= 1
 
 
 @dataclass(frozen=True)
@@ -72,6 +92,7 @@ class SpeakerServer:
         *,
         on_change: Callable[[], None],
         requests: deque[RequestRecord],
+        in_flight: InFlight,
         port: int = 1400,
     ) -> None:
         self.household = household
@@ -80,6 +101,7 @@ class SpeakerServer:
         self.port = port
         self._on_change = on_change
         self._requests = requests
+        self._in_flight = in_flight
         self._server = HttpServer(self._app, speaker.host, (port,), shutdown_timeout=1.0)
         self._log = logging.getLogger(f"{__name__}[{speaker.host}]")
 
@@ -117,7 +139,8 @@ class SpeakerServer:
         self._requests.append(
             RequestRecord(self.speaker.host, request.method, request.path, action)
         )
-        return await handler(request)
+        with self._in_flight.request(request.method):
+            return await handler(request)
 
     @staticmethod
     def _error(request: web.Request) -> web.StreamResponse:

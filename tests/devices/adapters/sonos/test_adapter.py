@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
 from collections.abc import AsyncIterator
@@ -380,41 +379,35 @@ async def test_a_speaker_gone_at_stop_is_one_line_not_a_traceback(
 async def test_stopping_unsubscribes_from_slow_speakers_all_at_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Six speakers that each take a second to answer: every one of their eighteen
-    unsubscribes is answered, and stopping takes about one answer's time, not eighteen."""
-    latency = 1.0
-    async with configured(*(f"Room {n}" for n in range(1, 7)), request_timeout=10) as rig:
+    """Six speakers that each take a while to answer: their eighteen unsubscribes are on
+    the way together (one after another, a stop would take eighteen answers' time), and
+    every one is answered."""
+    async with configured(*(f"Room {n}" for n in range(1, 7)), request_timeout=30) as rig:
         await rig.emulator.settled()
         for speaker in rig.emulator.speakers:
             assert rig.adapter.events.subscribed(speaker.uid)
-            speaker.faults.latency = latency
-        loop = asyncio.get_running_loop()
-        started = loop.time()
+            speaker.faults.latency = 2.0
         with caplog.at_level(logging.INFO):
             await rig.adapter.stop()
-        took = loop.time() - started
+        assert rig.emulator.in_flight.most["UNSUBSCRIBE"] == 18
         assert list(rig.emulator.publisher.active()) == []  # every speaker was told
     assert [r for r in caplog.records if "Could not unsubscribe" in r.getMessage()] == []
-    # One after another would take 18 s; a generous bound a busy machine still meets.
-    assert took < 3 * latency + 2.0, took
 
 
 async def test_stopping_waits_for_speakers_that_never_answer_no_longer_than_one_request(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Two of three speakers take the unsubscribes and never answer: stopping gives them
-    one request's time (all together), and says so in one line each."""
-    timeout = 1.0
-    async with configured("Den", "Study", "Kitchen", request_timeout=timeout) as rig:
+    """Two of three speakers take the unsubscribes and never answer: stopping asks them all
+    together, gives them one request's time, and says so in one line each."""
+    async with configured("Den", "Study", "Kitchen", request_timeout=1.0) as rig:
         await rig.emulator.settled()
         gone = [rig.emulator.speaker(name) for name in ("Den", "Study")]
         for speaker in gone:
             speaker.faults.silent = True
-        loop = asyncio.get_running_loop()
-        started = loop.time()
         with caplog.at_level(logging.INFO):
-            await rig.adapter.stop()
-        took = loop.time() - started
+            await rig.adapter.stop()  # without a bound, this would wait for ever
+        # The six that never answer were all on the way at once.
+        assert rig.emulator.in_flight.most["UNSUBSCRIBE"] >= 6
         kitchen = rig.emulator.speaker("Kitchen")
         assert list(rig.emulator.publisher.active(kitchen)) == []
     lines = [r.getMessage() for r in caplog.records if "Could not unsubscribe" in r.getMessage()]
@@ -424,7 +417,6 @@ async def test_stopping_waits_for_speakers_that_never_answer_no_longer_than_one_
         for s in gone
     )
     assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
-    assert took < 3 * timeout + 2.0, took
 
 
 async def test_polled_rarely_while_events_flow_and_at_once_when_they_stop() -> None:
