@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,27 @@ class Heard:
 
 
 @asynccontextmanager
+async def hearing(client: aiomqtt.Client, *topics: str) -> AsyncIterator[Heard]:
+    """What `client` hears on `topics` from now on, until the block ends."""
+    for topic in topics:
+        await client.subscribe(topic)
+    heard = Heard()
+
+    async def listen() -> None:
+        async for message in client.messages:
+            payload = message.payload if isinstance(message.payload, bytes) else b""
+            heard.messages[str(message.topic)] = payload
+
+    listening = asyncio.create_task(listen())
+    try:
+        yield heard
+    finally:
+        listening.cancel()
+        with suppress(asyncio.CancelledError):
+            await listening
+
+
+@asynccontextmanager
 async def on_the_bus(
     bus: Bus,
     config: BusConfig,
@@ -80,23 +101,15 @@ async def on_the_bus(
     members = Members(state / "db", [MemberConfig(id=BUS_MEMBER, name="Home Assistant", role=role)])
     settings = BrokerSettings(broker.host, broker.port, reconnect_min=0.1)
     dobby = DobbyBus(house, settings, config, members)
-    heard = Heard()
-    async with aiomqtt.Client(broker.host, broker.port) as client:
-        await client.subscribe("homeassistant/#")
-        await client.subscribe("dobby/#")
-
-        async def listen() -> None:
-            async for message in client.messages:
-                payload = message.payload if isinstance(message.payload, bytes) else b""
-                heard.messages[str(message.topic)] = payload
-
-        listening = asyncio.create_task(listen())
+    async with (
+        aiomqtt.Client(broker.host, broker.port) as client,
+        hearing(client, "homeassistant/#", "dobby/#") as heard,
+    ):
         dobby.start()
         try:
             yield dobby, client, heard
         finally:
             await dobby.stop()
-            listening.cancel()
             members.close()
             audit.close()
 
@@ -199,17 +212,11 @@ async def test_dobby_publishes_on_the_bus_when_home_yaml_says_so(tmp_path: Path)
     (directory / "home.yaml").write_text(yaml.safe_dump(home))
     manifests = {"mqtt": load_adapters().manifests["mqtt"]}
     dobby = Dobby(load_config(directory), tmp_path / "state", loaded=LoadedAdapters(manifests, []))
-    heard = Heard()
     try:
-        async with aiomqtt.Client(zigbee.broker.host, zigbee.broker.port) as client:
-            await client.subscribe("homeassistant/switch/dobby/#")
-
-            async def listen() -> None:
-                async for message in client.messages:
-                    payload = message.payload if isinstance(message.payload, bytes) else b""
-                    heard.messages[str(message.topic)] = payload
-
-            listening = asyncio.create_task(listen())
+        async with (
+            aiomqtt.Client(zigbee.broker.host, zigbee.broker.port) as client,
+            hearing(client, "homeassistant/switch/dobby/#") as heard,
+        ):
             await dobby.start(discover=False, freeze=False)
             assert await dobby.registry.wait_until(
                 lambda: "switch.hallway_plug" in dobby.registry.entities, 10
@@ -224,7 +231,6 @@ async def test_dobby_publishes_on_the_bus_when_home_yaml_says_so(tmp_path: Path)
             assert await until(lambda: bool(dobby.audit.recent()))
             [entry] = dobby.audit.recent()
             assert (entry.requester, entry.role, entry.channel) == (BUS_MEMBER, "member", "mqtt")
-            listening.cancel()
     finally:
         await dobby.stop()
         await zigbee.stop()
@@ -278,17 +284,10 @@ async def test_the_demo_house_on_the_bus(tmp_path: Path) -> None:
         assert demo.missing == []
         [zigbee] = [e for e in demo.house.running if isinstance(e, MqttDemo)]
         registry = demo.dobby.registry
-        heard = Heard()
-        async with aiomqtt.Client(zigbee.broker.host, zigbee.broker.port) as client:
-            await client.subscribe("homeassistant/#")
-            await client.subscribe("dobby/#")
-
-            async def listen() -> None:
-                async for message in client.messages:
-                    payload = message.payload if isinstance(message.payload, bytes) else b""
-                    heard.messages[str(message.topic)] = payload
-
-            listening = asyncio.create_task(listen())
+        async with (
+            aiomqtt.Client(zigbee.broker.host, zigbee.broker.port) as client,
+            hearing(client, "homeassistant/#", "dobby/#") as heard,
+        ):
             alarm = "homeassistant/alarm_control_panel/dobby/house_alarm/config"
             thermostat = "homeassistant/climate/dobby/hallway_thermostat/config"
             speaker = "homeassistant/sensor/dobby/living_room/config"
@@ -347,7 +346,6 @@ async def test_the_demo_house_on_the_bus(tmp_path: Path) -> None:
             assert await until(
                 lambda: json.loads(heard.messages.get(published, b"{}")).get("volume") == 30
             )
-            listening.cancel()
         done = {(e.entity_id, e.command) for e in demo.dobby.audit.recent()}
         assert ("alarm_panel.house_alarm", "alarm_panel.arm") in done
         assert ("alarm_panel.house_alarm", "alarm_panel.disarm") not in done

@@ -30,7 +30,7 @@ from skills.house import House
 from skills.policy import NumberBounds, Policy, PolicyConfig, SensitiveRule
 
 from .helpers import until
-from .test_mqtt_dobby_bus import BUS_MEMBER, DEMO_CONFIG, SPEED, Heard, bus_config
+from .test_mqtt_dobby_bus import BUS_MEMBER, DEMO_CONFIG, SPEED, Heard, bus_config, hearing
 
 pytestmark = pytest.mark.timeout(120)  # the demo house starts (and waits for LIFX's port)
 
@@ -54,22 +54,12 @@ async def demo_on_the_bus(
     async with running_demo(config, tmp_path) as demo:
         assert demo.missing == []
         [zigbee] = [e for e in demo.house.running if isinstance(e, MqttDemo)]
-        heard = Heard()
-        async with aiomqtt.Client(zigbee.broker.host, zigbee.broker.port) as client:
-            await client.subscribe("homeassistant/number/#")
-            await client.subscribe("dobby/number/#")
-
-            async def listen() -> None:
-                async for message in client.messages:
-                    payload = message.payload if isinstance(message.payload, bytes) else b""
-                    heard.messages[str(message.topic)] = payload
-
-            listening = asyncio.create_task(listen())
-            try:
-                assert await until(lambda: PUMP_CONFIG in heard.messages)
-                yield demo, client, heard
-            finally:
-                listening.cancel()
+        async with (
+            aiomqtt.Client(zigbee.broker.host, zigbee.broker.port) as client,
+            hearing(client, "homeassistant/number/#", "dobby/number/#") as heard,
+        ):
+            assert await until(lambda: PUMP_CONFIG in heard.messages)
+            yield demo, client, heard
 
 
 def pump_at_device(demo: RunningDemo) -> int:

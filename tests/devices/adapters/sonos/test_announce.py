@@ -19,7 +19,7 @@ from aiohttp import web
 from devices.adapters.sonos import SonosConfig
 from devices.adapters.sonos.adapter import SonosAdapter
 from devices.adapters.sonos.demo import DEMO_QUEUE
-from devices.adapters.sonos.emulator import SonosEmulator, SpeakerSpec
+from devices.adapters.sonos.emulator import SonosEmulator, SpeakerSpec, SpeakerState
 from devices.announcements import MISSING, Announcements, speech_available
 from devices.blocking import BlockingRunner
 from devices.plugin import AdapterContext
@@ -113,6 +113,23 @@ async def house(
         audit.close()
 
 
+async def den_under_kitchen(rig: Rig) -> tuple[SpeakerState, SpeakerState]:
+    """Den grouped under Kitchen a while ago: Dobby has heard of it (an event still on its
+    way when an announcement starts could leave the member at its own volume, never worse).
+    The two speakers, Kitchen first."""
+    rig.emulator.join("Den", "Kitchen")
+    entity = rig.registry.entity("media_player.den")
+    assert await rig.registry.wait_until(
+        lambda: (
+            getattr(entity.state, "group_members", None)
+            == ["media_player.kitchen", "media_player.den"]
+        ),
+        10,
+    )
+    await rig.emulator.publisher.delivered()
+    return rig.emulator.speaker("Kitchen"), rig.emulator.speaker("Den")
+
+
 @asynccontextmanager
 async def watching(emulator: SonosEmulator, name: str) -> AsyncIterator[list[tuple[Any, ...]]]:
     """What the speaker `name` did meanwhile: (transport, volume, uri) whenever it changed."""
@@ -191,19 +208,7 @@ async def test_a_group_hears_it_once_through_its_coordinator(tmp_path: FilePath)
     """ "On all speakers" with Den grouped under Kitchen: both are asked, the clip is
     fetched once, by the coordinator, and both volumes come back."""
     async with house(tmp_path) as rig:
-        rig.emulator.join("Den", "Kitchen")
-        kitchen, den = rig.emulator.speaker("Kitchen"), rig.emulator.speaker("Den")
-        # Grouped a while ago: Dobby has heard of it (an event still on its way when the
-        # announcement starts could leave the member at its own volume, never worse).
-        entity = rig.registry.entity("media_player.den")
-        assert await rig.registry.wait_until(
-            lambda: (
-                getattr(entity.state, "group_members", None)
-                == ["media_player.kitchen", "media_player.den"]
-            ),
-            10,
-        )
-        await rig.emulator.publisher.delivered()
+        kitchen, den = await den_under_kitchen(rig)
         den.volume = 33
         async with watching(rig.emulator, "Den") as seen:
             results = await rig.announce(
@@ -452,17 +457,7 @@ async def test_stop_to_a_group_member_during_an_announcement_stops_the_whole_gro
     """Den plays with Kitchen, which announces to both: "stop the den" ends it for the
     group, and both volumes come back, the group stopped."""
     async with house(tmp_path) as rig:
-        rig.emulator.join("Den", "Kitchen")
-        kitchen, den = rig.emulator.speaker("Kitchen"), rig.emulator.speaker("Den")
-        entity = rig.registry.entity("media_player.den")
-        assert await rig.registry.wait_until(
-            lambda: (
-                getattr(entity.state, "group_members", None)
-                == ["media_player.kitchen", "media_player.den"]
-            ),
-            10,
-        )
-        await rig.emulator.publisher.delivered()
+        kitchen, den = await den_under_kitchen(rig)
         den.volume = 33
         announcing = asyncio.create_task(
             rig.announce("media_player.kitchen", text=LONG_TEXT, volume=45)
