@@ -267,7 +267,7 @@ class Glance:
         shown = state.state if state is not None and entity.available else "unavailable"
         reads = entity.domain in (Domain.SENSOR, Domain.NUMBER)  # a value with its unit
         if state is not None and entity.available and reads:
-            shown = _detail(state, attributes, self.unit)
+            shown = _detail(state, attributes, self.unit) or state.state  # pH has no unit
         if entity.domain is Domain.BINARY_SENSOR and entity.device_class in _OPENINGS:
             shown = {"on": "open", "off": "closed"}.get(shown, shown)
         card = Card(
