@@ -340,6 +340,17 @@ async def until(condition: Any, seconds: float = 10.0) -> None:
 LONG_TEXT = "Dinner is ready. Please wash your hands and come to the table, all of you."
 
 
+async def speaking(rig: Rig) -> asyncio.Task[list[Any]]:
+    """A long announcement on the Kitchen at volume 45, once the speaker plays its clip
+    (the task ends with the announcement's results)."""
+    kitchen = rig.emulator.speaker("Kitchen")
+    announcing = asyncio.create_task(
+        rig.announce("media_player.kitchen", text=LONG_TEXT, volume=45)
+    )
+    await until(lambda: kitchen.transport_state == "PLAYING" and kitchen.stream_uri != "")
+    return announcing
+
+
 @needs_speech
 async def test_an_announcement_the_speaker_cannot_play_is_reported_and_the_music_comes_back(
     tmp_path: FilePath,
@@ -377,10 +388,7 @@ async def test_stop_during_an_announcement_ends_it_and_the_speaker_stays_stopped
     async with house(tmp_path) as rig:
         kitchen = rig.emulator.speaker("Kitchen")
         async with watching(rig.emulator, "Kitchen") as seen:
-            announcing = asyncio.create_task(
-                rig.announce("media_player.kitchen", text=LONG_TEXT, volume=45)
-            )
-            await until(lambda: kitchen.transport_state == "PLAYING" and kitchen.stream_uri != "")
+            announcing = await speaking(rig)
             stop = Action(entity_id="media_player.kitchen", command="media_player.stop")
             outcome = await rig.house.carry_out(Plan([stop], MEMBER, Path.INTENT))
             assert [r.ok for r in outcome.results] == [True], outcome.results
@@ -409,10 +417,7 @@ async def test_a_pause_in_the_sonos_app_during_an_announcement_leaves_it_stopped
     """Paused at the speaker (or in the app), not through Dobby: the same as a stop."""
     async with house(tmp_path) as rig:
         kitchen = rig.emulator.speaker("Kitchen")
-        announcing = asyncio.create_task(
-            rig.announce("media_player.kitchen", text=LONG_TEXT, volume=45)
-        )
-        await until(lambda: kitchen.transport_state == "PLAYING" and kitchen.stream_uri != "")
+        announcing = await speaking(rig)
         rig.emulator.household.pause(kitchen)
         rig.emulator.changed()
         [result] = await announcing
@@ -434,10 +439,7 @@ async def test_something_new_played_during_an_announcement_plays_at_the_volume_b
     station = "x-sonosapi-stream:s1234?sid=254&flags=8224"
     async with house(tmp_path) as rig:
         kitchen = rig.emulator.speaker("Kitchen")
-        announcing = asyncio.create_task(
-            rig.announce("media_player.kitchen", text=LONG_TEXT, volume=45)
-        )
-        await until(lambda: kitchen.transport_state == "PLAYING" and kitchen.stream_uri != "")
+        announcing = await speaking(rig)
         rig.emulator.household.set_uri(kitchen, station, "")
         rig.emulator.household.play(kitchen)
         rig.emulator.changed()
@@ -459,10 +461,7 @@ async def test_stop_to_a_group_member_during_an_announcement_stops_the_whole_gro
     async with house(tmp_path) as rig:
         kitchen, den = await den_under_kitchen(rig)
         den.volume = 33
-        announcing = asyncio.create_task(
-            rig.announce("media_player.kitchen", text=LONG_TEXT, volume=45)
-        )
-        await until(lambda: kitchen.transport_state == "PLAYING" and kitchen.stream_uri != "")
+        announcing = await speaking(rig)
         assert den.volume == 45
         stop = Action(entity_id="media_player.den", command="media_player.stop")
         outcome = await rig.house.carry_out(Plan([stop], MEMBER, Path.INTENT))
