@@ -21,8 +21,9 @@ from devices.adapters.sonos.emulator.gena import EventPublisher
 from devices.adapters.sonos.emulator.household import Household
 from devices.adapters.sonos.emulator.http import InFlight, RequestRecord, SpeakerServer
 from devices.adapters.sonos.emulator.mdns import household_services
-from devices.adapters.sonos.emulator.ssdp import SsdpResponder, is_loopback
+from devices.adapters.sonos.emulator.ssdp import SsdpResponder
 from devices.adapters.sonos.emulator.state import Favourite, Playlist, SpeakerSpec, SpeakerState
+from devices.testing.addresses import is_loopback
 from devices.testing.faults import Faults
 from devices.testing.mdns import Announcer
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import random
 import socket
@@ -18,6 +17,7 @@ from collections.abc import Callable
 from devices.adapters.sonos.emulator.household import Household
 from devices.adapters.sonos.emulator.state import SpeakerState
 from devices.adapters.sonos.emulator.templates import server_header
+from devices.testing.addresses import is_loopback
 
 SSDP_GROUP = "239.255.255.250"
 SSDP_PORT = 1900
@@ -26,14 +26,6 @@ MEDIA_RENDERER = "urn:schemas-upnp-org:device:MediaRenderer:1"
 MEDIA_SERVER = "urn:schemas-upnp-org:device:MediaServer:1"
 _IP_MULTICAST_ALL = 49  # Linux: only deliver groups this socket joined
 _LOGGER = logging.getLogger(__name__)
-
-
-def is_loopback(address: str) -> bool:
-    """Whether `address` is an IPv4 loopback address."""
-    try:
-        return ipaddress.IPv4Address(address).is_loopback
-    except ValueError:
-        return False
 
 
 def parse_search(data: bytes) -> dict[str, str] | None:
