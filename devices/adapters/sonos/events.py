@@ -114,8 +114,7 @@ class SpeakerEvents:
             if dropped is None:  # another of its services failed first
                 return
             speaker.logger.warning("Events stopped (%s); polling this speaker", error)
-            deadline = asyncio.get_running_loop().time() + self.unsubscribe_seconds
-            self._dropping.spawn(_unsubscribe(dropped, deadline))
+            self._dropping.spawn(_unsubscribe(dropped, self.unsubscribe_seconds))
             self.on_lost(uid)
 
         device = speaker.device
@@ -135,8 +134,7 @@ class SpeakerEvents:
                 subscriptions.append(subscription)
         except Exception as error:  # noqa: BLE001 - any failure means: poll this speaker
             speaker.logger.warning("No events from this speaker, polling it: %s", error)
-            deadline = asyncio.get_running_loop().time() + self.unsubscribe_seconds
-            await _unsubscribe(subscriptions, deadline)
+            await _unsubscribe(subscriptions, self.unsubscribe_seconds)
             return False
         self._subscriptions[uid] = subscriptions
         return True
@@ -149,9 +147,8 @@ class SpeakerEvents:
         """Unsubscribe from every speaker at once, waiting `unsubscribe_seconds` at most
         for all of them together, and stop the listener."""
         subscribed, self._subscriptions = self._subscriptions, {}
-        deadline = asyncio.get_running_loop().time() + self.unsubscribe_seconds
-        for subscriptions in subscribed.values():
-            self._dropping.spawn(_unsubscribe(subscriptions, deadline))
+        for subscriptions in subscribed.values():  # all at once: one time limit for them all
+            self._dropping.spawn(_unsubscribe(subscriptions, self.unsubscribe_seconds))
         await self._dropping.finish()
         listener = events_asyncio.event_listener
         await listener.async_stop()
@@ -163,16 +160,14 @@ class SpeakerEvents:
         listener.start_lock = listener.stop_lock = None
 
 
-async def _unsubscribe(
-    subscriptions: list[events_asyncio.Subscription], deadline: float | None = None
-) -> None:
-    """Unsubscribe one speaker's services (all at once, by the loop's time `deadline` if
-    given), as a courtesy to the speaker: one that is gone or slow cannot be told, and that
+async def _unsubscribe(subscriptions: list[events_asyncio.Subscription], within: float) -> None:
+    """Unsubscribe one speaker's services (all at once, within `within` seconds), as a
+    courtesy to the speaker: one that is gone or slow cannot be told, and that
     is one line in the log, not SoCo's traceback (the subscriptions end here either way)."""
     if not subscriptions:
         return
     try:
-        async with asyncio.timeout_at(deadline):
+        async with asyncio.timeout(within):
             outcomes = await asyncio.gather(
                 *(s.unsubscribe(strict=True) for s in subscriptions), return_exceptions=True
             )
@@ -181,7 +176,7 @@ async def _unsubscribe(
     failed = next((o for o in outcomes if isinstance(o, BaseException)), None)
     for subscription in subscriptions:
         if subscription.is_subscribed:
-            # Cut short by the deadline: still registered with SoCo, and would renew.
+            # Cut short by the time limit: still registered with SoCo, and would renew.
             # SoCo has no public way to drop a subscription without asking the speaker.
             subscription._cancel_subscription()
     if failed is not None:
