@@ -255,11 +255,12 @@ class DobbyBus:
 
     def _number(self, entity: Entity, config: dict[str, Any]) -> bool:
         """A number: the range the policy allows (the device's, narrowed by the household's
-        bounds), the device's step and unit. False while the device has not said its range."""
+        bounds, on the device's steps, as the web page's slider), the device's step and
+        unit. False while the device has not said its range."""
         allowed = self.house.policy.number_range(entity)
         if allowed is None or not isinstance(entity.state, NumberState):
             return False
-        low, high = allowed
+        low, high = entity.state.on_steps(*allowed)
         step = entity.state.step
         steps = (high - low) / step if step > 0 else math.inf
         config |= {

@@ -8,6 +8,7 @@ outside the range is refused by the policy, which names the range.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -37,6 +38,17 @@ class NumberState(State):
             return float(self.state)
         except ValueError:
             return None
+
+    def on_steps(self, low: float, high: float) -> tuple[float, float]:
+        """A range within this one (the household's bounds) brought onto the steps the
+        device takes from its minimum (`min: 455` for a pump in steps of 10 from 450 is
+        460), so that every value of a slider over it is one the device accepts."""
+        step = self.step
+        if step <= 0:
+            return low, high
+        first = self.min + math.ceil((low - self.min) / step - 1e-9) * step
+        last = self.min + math.floor((high - self.min) / step + 1e-9) * step
+        return (first, last) if first <= last else (low, high)
 
 
 class SetValue(Params):

@@ -11,7 +11,6 @@ and matches each command once, however many buttons the house has.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -234,18 +233,6 @@ def _value(state: State | None, attributes: Mapping[str, Any], control: Control)
     return float(value) if isinstance(value, int | float) else None
 
 
-def _on_steps(low: float, high: float, state: NumberState) -> tuple[float, float]:
-    """A number's allowed range, brought onto the steps the device takes from its own
-    minimum (a household's `min: 455` for a pump in steps of 10 from 450 is 460), so that
-    every position of the slider is a value the device accepts."""
-    step = state.step
-    if step <= 0:
-        return low, high
-    first = state.min + math.ceil((low - state.min) / step - 1e-9) * step
-    last = state.min + math.floor((high - state.min) / step + 1e-9) * step
-    return (first, last) if first <= last else (low, high)
-
-
 class Glance:
     """Builds the cards of the house for one person."""
 
@@ -300,7 +287,7 @@ class Glance:
             allowed = self.policy.number_range(entity)
             if allowed is None or not isinstance(entity.state, NumberState):
                 return None
-            low, high = _on_steps(*allowed, entity.state)
+            low, high = entity.state.on_steps(*allowed)
             step, unit = entity.state.step, entity.state.unit_of_measurement or ""
         # A slider is asked about at its value brought within its range: a chlorinator at
         # 80 % under a household's 60 % limit can still be turned down from the page.

@@ -182,3 +182,9 @@ def test_a_number_is_announced_once_its_range_is_known_and_again_when_it_changes
     assert (config["min"], config["max"], config["step"]) == (15, 130, 1)
     assert (config["unit_of_measurement"], config["mode"]) == ("GPM", "slider")
     assert bus.state_for(speed) == "40"
+    # A household bound between the device's steps: the range offered is on them, so every
+    # value Home Assistant sends is one the device takes (as the web page's slider).
+    policy.numbers[speed.entity_id] = NumberBounds(min=455, max=3205)
+    speed.state = NumberState(state="2500", min=450, max=3450, step=10)
+    [config] = bus.configs_for(speed).values()
+    assert (config["min"], config["max"]) == (460, 3200)
